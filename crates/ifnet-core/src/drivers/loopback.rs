@@ -1,0 +1,39 @@
+//! drivers/net/loopback.c: one `lo` per namespace, registered first so it
+//! gets ifindex 1, never movable (`netns_immutable`), deleted last.
+
+use crate::consts::*;
+use crate::driver::Driver;
+use crate::hwaddr::{HwAddr, IfName};
+use crate::ids::NetId;
+use crate::kernel::Kernel;
+
+/// `LOOPBACK_IFINDEX`.
+pub const LOOPBACK_IFINDEX: u32 = 1;
+
+/// `loopback_net_init()`.
+pub(crate) fn loopback_net_init(k: &mut Kernel, net: NetId) {
+    let dev = k.alloc_netdev(net, "lo", NameAssign::Predictable, Driver::Loopback);
+    {
+        // loopback_setup()
+        let d = k.dev_mut(dev);
+        d.mtu = 64 * 1024;
+        d.min_mtu = 0;
+        d.max_mtu = 0;
+        d.dev_type = ARPHRD_LOOPBACK;
+        d.flags = IFF_LOOPBACK;
+        d.priv_flags |= IFF_LIVE_ADDR_CHANGE | IFF_NO_QUEUE;
+        d.priv_flags &= !IFF_XMIT_DST_RELEASE;
+        d.netns_immutable = true;
+        d.dev_addr = HwAddr::zeroed(ETH_ALEN);
+        d.broadcast = HwAddr::zeroed(ETH_ALEN);
+        d.tx_queue_len = 1000;
+        let _ = IfName::new("lo");
+    }
+    k.register_netdevice(dev)
+        .expect("loopback registration cannot fail in a fresh namespace");
+    assert_eq!(
+        k.dev(dev).ifindex,
+        LOOPBACK_IFINDEX,
+        "loopback must be ifindex 1 (loopback.c BUG_ON)"
+    );
+}

@@ -1,0 +1,5 @@
+//! The modelled drivers, one module each.
+pub mod bridge;
+pub mod loopback;
+pub mod nic;
+pub mod veth;

@@ -1,0 +1,133 @@
+//! Queues from the kernel to user space: kobject uevents and rtnetlink
+//! multicast (RTNLGRP_LINK). Both are bounded rings with a global sequence
+//! number; a reader that falls behind the ring's start gets ENOBUFS, as a
+//! netlink socket whose receive buffer overflowed does.
+
+use crate::ids::NetId;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// KOBJ_* actions that net devices emit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UeventAction {
+    Add,
+    Remove,
+    Move,
+    Change,
+}
+
+impl UeventAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            UeventAction::Add => "add",
+            UeventAction::Remove => "remove",
+            UeventAction::Move => "move",
+            UeventAction::Change => "change",
+        }
+    }
+}
+
+/// One uevent as udev receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uevent {
+    pub seqnum: u64,
+    pub action: UeventAction,
+    /// Namespace whose listeners receive it (net uevents are per-netns).
+    pub net: NetId,
+    pub devpath: String,
+    pub interface: String,
+    pub ifindex: u32,
+}
+
+/// One multicast message: the namespace it was sent in and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McastMessage {
+    pub seq: u64,
+    pub net: NetId,
+    /// A complete netlink message (RTM_NEWLINK / RTM_DELLINK).
+    pub bytes: Vec<u8>,
+}
+
+/// Reader fell behind the ring: messages were lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overrun {
+    /// First sequence number still available.
+    pub resume_at: u64,
+}
+
+/// A bounded ring with monotonically increasing sequence numbers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ring<T> {
+    entries: VecDeque<T>,
+    /// Sequence number of `entries[0]`.
+    first_seq: u64,
+    capacity: usize,
+}
+
+impl<T: Clone> Ring<T> {
+    pub fn new(capacity: usize) -> Ring<T> {
+        assert!(capacity > 0);
+        Ring {
+            entries: VecDeque::new(),
+            first_seq: 1,
+            capacity,
+        }
+    }
+
+    /// Appends, dropping the oldest entry when full. Returns the new seq.
+    pub fn push(&mut self, make: impl FnOnce(u64) -> T) -> u64 {
+        let seq = self.next_seq();
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+            self.first_seq += 1;
+        }
+        self.entries.push_back(make(seq));
+        seq
+    }
+
+    /// The sequence number the next entry will get.
+    pub fn next_seq(&self) -> u64 {
+        self.first_seq + self.entries.len() as u64
+    }
+
+    /// Entries with seq >= `from`, or `Overrun` if some were dropped.
+    pub fn since(&self, from: u64) -> Result<impl Iterator<Item = &T>, Overrun> {
+        if from < self.first_seq {
+            return Err(Overrun {
+                resume_at: self.first_seq,
+            });
+        }
+        let skip = (from - self.first_seq).min(self.entries.len() as u64) as usize;
+        Ok(self.entries.iter().skip(skip))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// netlink_overrun(): a listener that cannot keep up gets ENOBUFS.
+    #[test]
+    fn reader_behind_ring_sees_overrun() {
+        let mut ring: Ring<u64> = Ring::new(2);
+        for _ in 0..3 {
+            ring.push(|s| s);
+        }
+        assert_eq!(ring.since(1).err(), Some(Overrun { resume_at: 2 }));
+        let got: Vec<u64> = ring.since(2).unwrap().copied().collect();
+        assert_eq!(got, vec![2, 3]);
+        assert_eq!(ring.since(4).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,249 @@
+//! Opening, closing and changing a device: `dev_open`/`dev_close`,
+//! `netif_change_flags`, carrier, MTU, MAC address, alias, txqueuelen.
+
+use crate::consts::*;
+use crate::errno::{Errno, KError, KResult};
+use crate::hwaddr::HwAddr;
+use crate::ids::DevId;
+use crate::kernel::Kernel;
+use crate::netdev::Qdisc;
+use crate::notifier::NetdevEvent;
+use crate::rtnetlink::RtmType;
+
+/// `IFALIASZ`.
+pub const IFALIASZ: usize = 256;
+
+impl Kernel {
+    /// `__dev_open()`: PRE_UP (may veto), validate address, ndo_open,
+    /// set IFF_UP, `dev_activate`.
+    fn __dev_open(&mut self, dev: DevId) -> KResult<()> {
+        if self.dev(dev).running() {
+            return Ok(());
+        }
+        self.call_netdevice_notifiers(NetdevEvent::PreUp, dev)?;
+        self.ndo_validate_addr(dev)?;
+        self.ndo_open(dev)?;
+        self.dev_mut(dev).flags |= IFF_UP;
+        self.dev_activate(dev);
+        Ok(())
+    }
+
+    /// `dev_activate()`: attach the default root qdisc on first open.
+    fn dev_activate(&mut self, dev: DevId) {
+        let d = self.dev_mut(dev);
+        if d.qdisc == Qdisc::Noop {
+            d.qdisc = if d.tx_queue_len == 0 || d.priv_flags & IFF_NO_QUEUE != 0 {
+                Qdisc::Noqueue
+            } else {
+                Qdisc::PfifoFast
+            };
+        }
+    }
+
+    /// `dev_open()` / `netif_open()`: RTM_NEWLINK then NETDEV_UP.
+    pub fn dev_open(&mut self, dev: DevId) -> KResult<()> {
+        if self.dev(dev).is_up() {
+            return Ok(());
+        }
+        self.__dev_open(dev)?;
+        self.rtmsg_ifinfo(RtmType::NewLink, dev, IFF_UP | IFF_RUNNING);
+        let _ = self.call_netdevice_notifiers(NetdevEvent::Up, dev);
+        Ok(())
+    }
+
+    /// `__dev_close_many()`: GOING_DOWN for all, then ndo_stop and clear UP.
+    fn __dev_close_many(&mut self, devs: &[DevId]) {
+        for &d in devs {
+            let _ = self.call_netdevice_notifiers(NetdevEvent::GoingDown, d);
+        }
+        for &d in devs {
+            self.ndo_stop(d);
+            self.dev_mut(d).flags &= !IFF_UP;
+        }
+    }
+
+    /// `dev_close_many()`: RTM_NEWLINK and NETDEV_DOWN per device.
+    pub(crate) fn dev_close_many(&mut self, devs: &[DevId]) {
+        let up: Vec<DevId> = devs.iter().copied().filter(|&d| self.dev(d).is_up()).collect();
+        self.__dev_close_many(&up);
+        for &d in &up {
+            self.rtmsg_ifinfo(RtmType::NewLink, d, IFF_UP | IFF_RUNNING);
+            let _ = self.call_netdevice_notifiers(NetdevEvent::Down, d);
+        }
+    }
+
+    /// `dev_close()`.
+    pub fn dev_close(&mut self, dev: DevId) {
+        self.dev_close_many(&[dev]);
+    }
+
+    /// `netif_change_flags()`: `__dev_change_flags` then `__dev_notify_flags`.
+    pub fn dev_change_flags(&mut self, dev: DevId, flags: u32) -> KResult<()> {
+        let old_flags = self.dev(dev).flags;
+        self.__dev_change_flags(dev, flags)?;
+        let changes = old_flags ^ self.dev(dev).flags;
+        self.__dev_notify_flags(dev, old_flags, changes);
+        Ok(())
+    }
+
+    /// `__dev_change_flags()`: user-changeable bits, then open or close.
+    /// Bits other than IFF_UP are kept even if the open fails, as in Linux.
+    pub(crate) fn __dev_change_flags(&mut self, dev: DevId, flags: u32) -> KResult<()> {
+        let old_flags = self.dev(dev).flags;
+        {
+            let d = self.dev_mut(dev);
+            d.flags = (flags
+                & (IFF_DEBUG | IFF_NOTRAILERS | IFF_NOARP | IFF_DYNAMIC | IFF_MULTICAST | IFF_PORTSEL | IFF_AUTOMEDIA))
+                | (d.flags & (IFF_UP | IFF_VOLATILE | IFF_PROMISC | IFF_ALLMULTI));
+        }
+        if (old_flags ^ flags) & IFF_UP != 0 {
+            if old_flags & IFF_UP != 0 {
+                self.__dev_close_many(&[dev]);
+            } else {
+                self.__dev_open(dev)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `__dev_notify_flags()`.
+    pub(crate) fn __dev_notify_flags(&mut self, dev: DevId, old_flags: u32, gchanges: u32) {
+        let flags = self.dev(dev).flags;
+        let changes = flags ^ old_flags;
+        if gchanges != 0 {
+            self.rtmsg_ifinfo(RtmType::NewLink, dev, gchanges);
+        }
+        if changes & IFF_UP != 0 {
+            let ev = if flags & IFF_UP != 0 {
+                NetdevEvent::Up
+            } else {
+                NetdevEvent::Down
+            };
+            let _ = self.call_netdevice_notifiers(ev, dev);
+        }
+        if flags & IFF_UP != 0 && changes & !(IFF_UP | IFF_PROMISC | IFF_ALLMULTI | IFF_VOLATILE) != 0 {
+            let _ = self.call_netdevice_notifiers(NetdevEvent::Change, dev);
+        }
+    }
+
+    /// `netif_carrier_on()`.
+    pub fn netif_carrier_on(&mut self, dev: DevId) {
+        let d = self.dev_mut(dev);
+        if d.carrier {
+            return;
+        }
+        d.carrier = true;
+        if d.reg_state == RegState::Uninitialized {
+            return;
+        }
+        d.carrier_up_count += 1;
+        self.linkwatch_fire_event(dev);
+    }
+
+    /// `netif_carrier_off()`.
+    pub fn netif_carrier_off(&mut self, dev: DevId) {
+        let d = self.dev_mut(dev);
+        if !d.carrier {
+            return;
+        }
+        d.carrier = false;
+        if d.reg_state == RegState::Uninitialized {
+            return;
+        }
+        d.carrier_down_count += 1;
+        self.linkwatch_fire_event(dev);
+    }
+
+    /// `netif_state_change()`: NETDEV_CHANGE + RTM_NEWLINK, only when UP.
+    pub(crate) fn netif_state_change(&mut self, dev: DevId) {
+        if self.dev(dev).is_up() {
+            let _ = self.call_netdevice_notifiers(NetdevEvent::Change, dev);
+            self.rtmsg_ifinfo(RtmType::NewLink, dev, 0);
+        }
+    }
+
+    /// `dev_validate_mtu()`.
+    pub(crate) fn dev_validate_mtu(&self, dev: DevId, mtu: u32) -> KResult<()> {
+        let d = self.dev(dev);
+        if mtu > i32::MAX as u32 || mtu < d.min_mtu {
+            return Err(KError::msg(Errno::EINVAL, "mtu less than device minimum"));
+        }
+        if d.max_mtu > 0 && mtu > d.max_mtu {
+            return Err(KError::msg(Errno::EINVAL, "mtu greater than device maximum"));
+        }
+        Ok(())
+    }
+
+    /// `netif_set_mtu_ext()`: validate, PRECHANGEMTU (may veto), ndo,
+    /// CHANGEMTU; a CHANGEMTU veto rolls the MTU back.
+    pub fn dev_set_mtu(&mut self, dev: DevId, mtu: u32) -> KResult<()> {
+        let orig = self.dev(dev).mtu;
+        if mtu == orig {
+            return Ok(());
+        }
+        self.dev_validate_mtu(dev, mtu)?;
+        if self.dev(dev).reg_state != RegState::Registered && self.dev(dev).reg_state != RegState::Uninitialized {
+            return Err(KError::new(Errno::ENODEV));
+        }
+        self.call_netdevice_notifiers(NetdevEvent::PreChangeMtu, dev)?;
+        self.ndo_change_mtu(dev, mtu);
+        if let Err(e) = self.call_netdevice_notifiers(NetdevEvent::ChangeMtu, dev) {
+            self.ndo_change_mtu(dev, orig);
+            let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeMtu, dev);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// `netif_set_mac_address()`.
+    pub fn dev_set_mac_address(&mut self, dev: DevId, addr: HwAddr) -> KResult<()> {
+        let d = self.dev(dev);
+        // validate_linkmsg(): shorter than addr_len is EINVAL; longer is
+        // truncated to addr_len.
+        if addr.len() < d.dev_addr.len() {
+            return Err(KError::new(Errno::EINVAL));
+        }
+        let addr = HwAddr::new(&addr.as_bytes()[..d.dev_addr.len()]).expect("shorter");
+        if d.reg_state != RegState::Registered {
+            return Err(KError::new(Errno::ENODEV));
+        }
+        let same = d.dev_addr == addr;
+        self.call_netdevice_notifiers(NetdevEvent::PreChangeAddr, dev)?;
+        if !same {
+            self.ndo_set_mac_address(dev, addr)?;
+        }
+        self.dev_mut(dev).addr_assign_type = AddrAssign::Set;
+        let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeAddr, dev);
+        Ok(())
+    }
+
+    /// `netif_set_alias()`: empty text removes the alias.
+    pub fn dev_set_alias(&mut self, dev: DevId, alias: &str) -> KResult<()> {
+        if alias.len() >= IFALIASZ {
+            return Err(KError::new(Errno::EINVAL));
+        }
+        self.dev_mut(dev).ifalias = if alias.is_empty() {
+            None
+        } else {
+            Some(alias.to_string())
+        };
+        Ok(())
+    }
+
+    /// `netif_change_tx_queue_len()`.
+    pub fn dev_change_tx_queue_len(&mut self, dev: DevId, len: u32) -> KResult<()> {
+        if len > i32::MAX as u32 {
+            return Err(KError::new(Errno::ERANGE));
+        }
+        let orig = self.dev(dev).tx_queue_len;
+        if orig == len {
+            return Ok(());
+        }
+        self.dev_mut(dev).tx_queue_len = len;
+        if let Err(e) = self.call_netdevice_notifiers(NetdevEvent::ChangeTxQueueLen, dev) {
+            self.dev_mut(dev).tx_queue_len = orig;
+            return Err(e);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,96 @@
+//! The hardware bus: devices the "hypervisor" plugs and unplugs. A plugged
+//! device is probed by its driver, which registers a netdev in init_net (as
+//! PCI probing does); unplugging removes the netdev wherever it now lives.
+
+use crate::errno::{Errno, KError, KResult};
+use crate::hwaddr::HwAddr;
+use crate::ids::DevId;
+use crate::kernel::Kernel;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Default driver for `hw add … type nic`.
+pub const DEFAULT_NIC_DRIVER: &str = "e1000";
+
+/// What can be plugged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HwSpec {
+    /// A physical Ethernet NIC.
+    Nic { mac: HwAddr, driver: Option<String> },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HwDevice {
+    pub spec: HwSpec,
+    /// The netdev the driver registered for it.
+    pub netdev: Option<DevId>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HwBus {
+    pub devices: BTreeMap<String, HwDevice>,
+}
+
+/// A bus id is a sysfs directory name.
+fn valid_bus_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id != "." && id != ".." && !id.contains('/') && !id.chars().any(char::is_whitespace)
+}
+
+impl Kernel {
+    /// Hot-plugs a device and runs its driver's probe.
+    pub fn hw_add(&mut self, bus_id: &str, spec: HwSpec) -> KResult<DevId> {
+        if !valid_bus_id(bus_id) {
+            return Err(KError::msg(Errno::EINVAL, "Invalid bus id"));
+        }
+        if self.hw.devices.contains_key(bus_id) {
+            return Err(KError::msg(Errno::EEXIST, "A device with this bus id exists"));
+        }
+        let dev = match &spec {
+            HwSpec::Nic { mac, driver } => {
+                if !mac.is_valid_ether() {
+                    return Err(KError::msg(Errno::EADDRNOTAVAIL, "Invalid MAC address"));
+                }
+                let drv = driver.clone().unwrap_or_else(|| DEFAULT_NIC_DRIVER.to_string());
+                let init = self.init_net;
+                self.nic_probe(init, bus_id, *mac, &drv)?
+            }
+        };
+        self.hw.devices.insert(
+            bus_id.to_string(),
+            HwDevice {
+                spec,
+                netdev: Some(dev),
+            },
+        );
+        Ok(dev)
+    }
+
+    /// Unplugs a device. `planned` lets the driver close the device first
+    /// (a hot-unplug request); otherwise it is a surprise removal.
+    pub fn hw_del(&mut self, bus_id: &str, planned: bool) -> KResult<()> {
+        let hw = self
+            .hw
+            .devices
+            .remove(bus_id)
+            .ok_or(KError::msg(Errno::ENODEV, "No device with this bus id"))?;
+        if let Some(dev) = hw.netdev.filter(|&d| self.try_dev(d).is_some()) {
+            if planned {
+                self.dev_close(dev);
+            } else {
+                // netif_device_detach(): carrier is gone at once.
+                self.netif_carrier_off(dev);
+            }
+            self.unregister_netdevice(dev);
+        }
+        Ok(())
+    }
+
+    /// Bus ids with their netdev, sorted.
+    pub fn hw_list(&self) -> Vec<(String, HwSpec, Option<DevId>)> {
+        self.hw
+            .devices
+            .iter()
+            .map(|(id, h)| (id.clone(), h.spec.clone(), h.netdev))
+            .collect()
+    }
+}

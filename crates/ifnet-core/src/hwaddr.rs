@@ -1,0 +1,188 @@
+//! Fixed-capacity value types: hardware addresses (up to MAX_ADDR_LEN bytes,
+//! 6 for Ethernet, 20 for IPoIB) and interface names (up to IFNAMSIZ-1 bytes).
+//! Both live inline in the device so a million devices cost no extra heap.
+
+use crate::consts::{IFNAMSIZ, MAX_ADDR_LEN};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A link-layer address of variable length.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HwAddr {
+    len: u8,
+    bytes: [u8; MAX_ADDR_LEN],
+}
+
+impl HwAddr {
+    pub const EMPTY: HwAddr = HwAddr {
+        len: 0,
+        bytes: [0; MAX_ADDR_LEN],
+    };
+
+    /// `None` if `b` is longer than MAX_ADDR_LEN.
+    pub fn new(b: &[u8]) -> Option<HwAddr> {
+        if b.len() > MAX_ADDR_LEN {
+            return None;
+        }
+        let mut bytes = [0; MAX_ADDR_LEN];
+        bytes[..b.len()].copy_from_slice(b);
+        Some(HwAddr {
+            len: b.len() as u8,
+            bytes,
+        })
+    }
+
+    pub fn zeroed(len: usize) -> HwAddr {
+        HwAddr::new(&vec![0; len.min(MAX_ADDR_LEN)]).expect("bounded")
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.as_bytes().iter().all(|&b| b == 0)
+    }
+
+    /// `is_valid_ether_addr`: not multicast, not all-zero.
+    pub fn is_valid_ether(&self) -> bool {
+        self.len == 6 && self.bytes[0] & 1 == 0 && !self.is_zero()
+    }
+
+    /// Parses "aa:bb:cc:dd:ee:ff" (any number of octets).
+    pub fn parse(s: &str) -> Option<HwAddr> {
+        let mut out = Vec::new();
+        for part in s.split(':') {
+            if part.is_empty() || part.len() > 2 {
+                return None;
+            }
+            out.push(u8::from_str_radix(part, 16).ok()?);
+        }
+        HwAddr::new(&out)
+    }
+}
+
+impl fmt::Display for HwAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.as_bytes().iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for HwAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HwAddr({self})")
+    }
+}
+
+impl Serialize for HwAddr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for HwAddr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Ok(HwAddr::EMPTY);
+        }
+        HwAddr::parse(&s).ok_or_else(|| serde::de::Error::custom("bad hardware address"))
+    }
+}
+
+/// An interface name: at most IFNAMSIZ-1 bytes, stored inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IfName {
+    len: u8,
+    bytes: [u8; IFNAMSIZ - 1],
+}
+
+impl IfName {
+    /// `None` if the name does not fit in IFNAMSIZ-1 bytes.
+    pub fn new(s: &str) -> Option<IfName> {
+        let b = s.as_bytes();
+        if b.len() >= IFNAMSIZ {
+            return None;
+        }
+        let mut bytes = [0; IFNAMSIZ - 1];
+        bytes[..b.len()].copy_from_slice(b);
+        Some(IfName {
+            len: b.len() as u8,
+            bytes,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built only from &str, truncated at a char boundary by `truncated`.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+
+    /// snprintf(res, IFNAMSIZ, …) semantics: keep the first 15 bytes, backing
+    /// off to a char boundary so the name stays valid UTF-8.
+    pub fn truncated(s: &str) -> IfName {
+        let mut end = s.len().min(IFNAMSIZ - 1);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        IfName::new(&s[..end]).expect("fits")
+    }
+}
+
+impl fmt::Display for IfName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for IfName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl Serialize for IfName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for IfName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        IfName::new(&s).ok_or_else(|| serde::de::Error::custom("interface name too long"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infiniband_address_is_twenty_bytes() {
+        let ib = HwAddr::new(&[0x80; 20]).unwrap();
+        assert_eq!(ib.len(), 20);
+        assert_eq!(HwAddr::parse(&ib.to_string()), Some(ib));
+        assert!(HwAddr::new(&[0; 33]).is_none());
+    }
+
+    #[test]
+    fn ifname_is_at_most_fifteen_bytes() {
+        assert!(IfName::new("abcdefghijklmno").is_some());
+        assert!(IfName::new("abcdefghijklmnop").is_none());
+        assert_eq!(IfName::truncated("abcdefghijklmnopq").as_str(), "abcdefghijklmno");
+    }
+}

@@ -1,0 +1,162 @@
+//! Generation-checked handles and the slab that hands them out.
+//!
+//! Devices and namespaces are addressed by id, never by pointer (DESIGN.md
+//! rule 2). A freed slot bumps its generation, so a stale id held by a module
+//! or a user-space agent fails to resolve instead of aliasing a new object.
+
+use serde::{Deserialize, Serialize};
+
+/// Handle of a network device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DevId {
+    pub index: u32,
+    pub generation: u32,
+}
+
+/// Handle of a network namespace (`struct net`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct NetId {
+    pub index: u32,
+    pub generation: u32,
+}
+
+pub trait SlabId: Copy {
+    fn from_parts(index: u32, generation: u32) -> Self;
+    fn index(self) -> u32;
+    fn generation(self) -> u32;
+}
+
+macro_rules! slab_id {
+    ($t:ty) => {
+        impl SlabId for $t {
+            fn from_parts(index: u32, generation: u32) -> Self {
+                Self { index, generation }
+            }
+            fn index(self) -> u32 {
+                self.index
+            }
+            fn generation(self) -> u32 {
+                self.generation
+            }
+        }
+    };
+}
+slab_id!(DevId);
+slab_id!(NetId);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Slot<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+/// A vector of slots with a free list; ids carry the slot's generation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Slab<T> {
+    slots: Vec<Slot<T>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    pub fn insert_with<I: SlabId>(&mut self, make: impl FnOnce(I) -> T) -> I {
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    value: None,
+                });
+                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 slots")
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        debug_assert!(slot.value.is_none());
+        let id = I::from_parts(index, slot.generation);
+        slot.value = Some(make(id));
+        self.len += 1;
+        id
+    }
+
+    pub fn remove<I: SlabId>(&mut self, id: I) -> Option<T> {
+        let slot = self.slots.get_mut(id.index() as usize)?;
+        if slot.generation != id.generation() || slot.value.is_none() {
+            return None;
+        }
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(id.index());
+        self.len -= 1;
+        slot.value.take()
+    }
+
+    pub fn get<I: SlabId>(&self, id: I) -> Option<&T> {
+        let slot = self.slots.get(id.index() as usize)?;
+        if slot.generation != id.generation() {
+            return None;
+        }
+        slot.value.as_ref()
+    }
+
+    pub fn get_mut<I: SlabId>(&mut self, id: I) -> Option<&mut T> {
+        let slot = self.slots.get_mut(id.index() as usize)?;
+        if slot.generation != id.generation() {
+            return None;
+        }
+        slot.value.as_mut()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Live entries in slot order (deterministic).
+    pub fn iter<I: SlabId>(&self) -> impl Iterator<Item = (I, &T)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| {
+            s.value
+                .as_ref()
+                .map(|v| (I::from_parts(i as u32, s.generation), v))
+        })
+    }
+
+    /// Checks the free list against the slots; used when loading saved state.
+    pub fn is_consistent(&self) -> bool {
+        let live = self.slots.iter().filter(|s| s.value.is_some()).count();
+        let free_ok = self.free.iter().all(|&i| {
+            self.slots
+                .get(i as usize)
+                .is_some_and(|s| s.value.is_none())
+        });
+        live == self.len && free_ok && live + self.free.len() == self.slots.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_id_does_not_alias_new_entry() {
+        let mut slab: Slab<&str> = Slab::default();
+        let a: DevId = slab.insert_with(|_| "a");
+        assert_eq!(slab.remove(a), Some("a"));
+        let b: DevId = slab.insert_with(|_| "b");
+        assert_eq!(a.index, b.index);
+        assert_eq!(slab.get(a), None);
+        assert_eq!(slab.get(b), Some(&"b"));
+        assert!(slab.is_consistent());
+    }
+}

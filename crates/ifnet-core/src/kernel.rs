@@ -1,0 +1,296 @@
+//! `Kernel`: the single owner of all model state (DESIGN.md rule 1).
+//!
+//! Every method that holds RTNL in Linux takes `&mut self`. This file holds
+//! the struct, its constructor, lookups, the virtual clock and the named
+//! namespace registry (`/var/run/netns`, which is user space's, not the
+//! kernel's, but every CLI invocation needs it).
+
+use crate::errno::{Errno, KError, KResult};
+use crate::events::{McastMessage, Ring, Uevent};
+use crate::hw::HwBus;
+use crate::ids::{DevId, NetId, Slab};
+use crate::net::Net;
+use crate::netdev::NetDevice;
+use crate::notifier::{EventRecord, Notifier};
+use crate::profile::KernelProfile;
+use crate::workqueue::WorkQueue;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Capacity of the rtnetlink multicast ring kept for listeners.
+pub const MCAST_RING_CAPACITY: usize = 1024;
+/// Capacity of the uevent ring.
+pub const UEVENT_RING_CAPACITY: usize = 1024;
+/// First nsfs inode number handed out. Real ones start near 4026531840;
+/// the model keeps them below i32::MAX so they fit IFLA_NET_NS_FD.
+const FIRST_NS_INUM: u32 = 0x4000_0000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Kernel {
+    pub(crate) profile: KernelProfile,
+    /// Virtual time in nanoseconds since boot.
+    pub(crate) now_ns: u64,
+    pub(crate) nets: Slab<Net>,
+    pub(crate) init_net: NetId,
+    /// Named namespaces, as `ip netns add` bind-mounts them.
+    pub(crate) netns_names: BTreeMap<String, NetId>,
+    pub(crate) next_ns_inum: u32,
+    pub(crate) devs: Slab<NetDevice>,
+    pub(crate) next_list_seq: u64,
+    pub(crate) notifiers: Vec<Notifier>,
+    pub(crate) workqueue: WorkQueue,
+    /// `lweventlist`: devices with a pending linkwatch event, in order.
+    pub(crate) linkwatch_list: Vec<DevId>,
+    pub(crate) uevents: Ring<Uevent>,
+    pub(crate) mcast: Ring<McastMessage>,
+    pub(crate) hw: HwBus,
+    /// Devices unregistered but still referenced (`netdev_run_todo` waits).
+    pub(crate) todo_list: Vec<DevId>,
+    /// Kernel log lines (`pr_emerg`, `netdev_info`, …), bounded.
+    pub(crate) log: Vec<String>,
+    /// State of the deterministic generator behind `eth_hw_addr_random`.
+    pub(crate) rng_state: u64,
+    /// Devices `rtnl_newlink` is still configuring
+    /// (`dev->rtnl_link_initializing`); at most a veth pair at a time.
+    pub(crate) rtnl_link_initializing: Vec<DevId>,
+    /// `linkwatch_nextevent`: non-urgent events wait until then.
+    pub(crate) linkwatch_nextevent_ns: u64,
+    #[serde(skip)]
+    pub(crate) trace_enabled: bool,
+    #[serde(skip)]
+    pub(crate) trace: Vec<EventRecord>,
+}
+
+/// Bound on kept kernel log lines.
+pub const LOG_CAPACITY: usize = 256;
+
+impl Kernel {
+    /// Boots a kernel: init_net with its loopback device.
+    pub fn new(profile: KernelProfile) -> Kernel {
+        let mut k = Kernel {
+            profile,
+            now_ns: 0,
+            nets: Slab::default(),
+            init_net: NetId {
+                index: 0,
+                generation: 0,
+            },
+            netns_names: BTreeMap::new(),
+            next_ns_inum: FIRST_NS_INUM,
+            devs: Slab::default(),
+            next_list_seq: 0,
+            notifiers: vec![Notifier::Rtnetlink, Notifier::Bridge],
+            workqueue: WorkQueue::default(),
+            linkwatch_list: Vec::new(),
+            uevents: Ring::new(UEVENT_RING_CAPACITY),
+            mcast: Ring::new(MCAST_RING_CAPACITY),
+            hw: HwBus::default(),
+            todo_list: Vec::new(),
+            log: Vec::new(),
+            rng_state: 0x1f2e_3d4c_5b6a_7988,
+            rtnl_link_initializing: Vec::new(),
+            linkwatch_nextevent_ns: 0,
+            trace_enabled: false,
+            trace: Vec::new(),
+        };
+        k.init_net = k.setup_net();
+        k
+    }
+
+    pub fn profile(&self) -> &KernelProfile {
+        &self.profile
+    }
+
+    pub fn init_net(&self) -> NetId {
+        self.init_net
+    }
+
+    /// `setup_net()`: a new namespace, with its loopback registered first.
+    pub(crate) fn setup_net(&mut self) -> NetId {
+        let inum = self.next_ns_inum;
+        self.next_ns_inum += 1;
+        let net: NetId = self.nets.insert_with(|id| Net::new(id, inum));
+        crate::drivers::loopback::loopback_net_init(self, net);
+        net
+    }
+
+    // ---- lookups -------------------------------------------------------
+
+    /// The device behind a live id. Panics on a stale id: that is a broken
+    /// internal invariant, never something a caller can cause.
+    pub fn dev(&self, id: DevId) -> &NetDevice {
+        self.devs.get(id).expect("live device id")
+    }
+
+    pub(crate) fn dev_mut(&mut self, id: DevId) -> &mut NetDevice {
+        self.devs.get_mut(id).expect("live device id")
+    }
+
+    pub fn try_dev(&self, id: DevId) -> Option<&NetDevice> {
+        self.devs.get(id)
+    }
+
+    pub fn net(&self, id: NetId) -> &Net {
+        self.nets.get(id).expect("live namespace id")
+    }
+
+    pub(crate) fn net_mut(&mut self, id: NetId) -> &mut Net {
+        self.nets.get_mut(id).expect("live namespace id")
+    }
+
+    pub fn net_exists(&self, id: NetId) -> bool {
+        self.nets.get(id).is_some()
+    }
+
+    /// `__dev_get_by_name(net, name)` (primary names and altnames).
+    pub fn dev_get_by_name(&self, net: NetId, name: &str) -> Option<DevId> {
+        self.net(net).lookup_name(name)
+    }
+
+    /// `__dev_get_by_index(net, ifindex)`.
+    pub fn dev_get_by_index(&self, net: NetId, ifindex: u32) -> Option<DevId> {
+        self.net(net).lookup_index(ifindex)
+    }
+
+    /// Devices of a namespace in ifindex order (what a dump walks).
+    pub fn devices_in(&self, net: NetId) -> Vec<DevId> {
+        self.net(net).by_index.values().copied().collect()
+    }
+
+    /// All live namespaces (slot order).
+    pub fn nets(&self) -> Vec<NetId> {
+        self.nets.iter::<NetId>().map(|(id, _)| id).collect()
+    }
+
+    pub fn device_count(&self) -> usize {
+        self.devs.len()
+    }
+
+    // ---- clock ---------------------------------------------------------
+
+    pub fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+
+    // ---- kernel log ----------------------------------------------------
+
+    pub(crate) fn printk(&mut self, line: String) {
+        if self.log.len() >= LOG_CAPACITY {
+            self.log.remove(0);
+        }
+        self.log.push(line);
+    }
+
+    /// Kernel log lines, oldest first.
+    pub fn dmesg(&self) -> &[String] {
+        &self.log
+    }
+
+    // ---- named namespaces (ip netns) -----------------------------------
+
+    /// `ip netns add NAME`: creates a namespace and names it.
+    pub fn netns_add(&mut self, name: &str) -> KResult<NetId> {
+        if self.netns_names.contains_key(name) {
+            return Err(KError::new(Errno::EEXIST));
+        }
+        let net = self.setup_net();
+        self.netns_names.insert(name.to_string(), net);
+        Ok(net)
+    }
+
+    /// `ip netns del NAME`: drops the name; with no other user the namespace
+    /// dies (`cleanup_net` → `default_device_exit_batch`).
+    pub fn netns_del(&mut self, name: &str) -> KResult<()> {
+        let net = self
+            .netns_names
+            .remove(name)
+            .ok_or(KError::new(Errno::ENOENT))?;
+        self.cleanup_net(net);
+        Ok(())
+    }
+
+    pub fn netns_by_name(&self, name: &str) -> Option<NetId> {
+        self.netns_names.get(name).copied()
+    }
+
+    /// Named namespaces, sorted by name.
+    pub fn netns_list(&self) -> Vec<(String, NetId)> {
+        self.netns_names
+            .iter()
+            .map(|(n, id)| (n.clone(), *id))
+            .collect()
+    }
+
+    /// The name user space gave a namespace, if any.
+    pub fn netns_name_of(&self, net: NetId) -> Option<&str> {
+        self.netns_names
+            .iter()
+            .find(|(_, &id)| id == net)
+            .map(|(n, _)| n.as_str())
+    }
+
+    /// The value a client puts in IFLA_NET_NS_FD to name `net` (the nsfs
+    /// inode stands in for an open file descriptor).
+    pub fn netns_fd(&self, net: NetId) -> u32 {
+        self.net(net).inum
+    }
+
+    /// `get_net_ns_by_fd()`.
+    pub(crate) fn net_by_fd(&self, fd: u32) -> Option<NetId> {
+        self.nets
+            .iter::<NetId>()
+            .find(|(_, n)| n.inum == fd && !n.dying)
+            .map(|(id, _)| id)
+    }
+
+    /// `peernet2id(net, peer)`: the id `net` uses for `peer`, if assigned.
+    pub fn peernet2id(&self, net: NetId, peer: NetId) -> Option<i32> {
+        self.net(net).peer_ids.get(&peer).copied()
+    }
+
+    /// `peernet2id_alloc()`: lowest free id (idr_alloc from 0).
+    pub(crate) fn peernet2id_alloc(&mut self, net: NetId, peer: NetId) -> i32 {
+        if net == peer {
+            return -1; // NETNSA_NSID_NOT_ASSIGNED for oneself in fills
+        }
+        if let Some(id) = self.peernet2id(net, peer) {
+            return id;
+        }
+        let used: Vec<i32> = self.net(net).peer_ids.values().copied().collect();
+        let id = (0..).find(|i| !used.contains(i)).expect("free id");
+        self.net_mut(net).peer_ids.insert(peer, id);
+        id
+    }
+
+    /// `get_net_ns_by_id(net, id)`.
+    pub(crate) fn net_by_peer_id(&self, net: NetId, id: i32) -> Option<NetId> {
+        self.net(net)
+            .peer_ids
+            .iter()
+            .find(|(_, &v)| v == id)
+            .map(|(&k, _)| k)
+    }
+
+    // ---- queues to user space -----------------------------------------
+
+    /// Multicast messages with seq >= `from` (ENOBUFS-style overrun if lost).
+    pub fn mcast_since(
+        &self,
+        from: u64,
+    ) -> Result<Vec<McastMessage>, crate::events::Overrun> {
+        self.mcast.since(from).map(|it| it.cloned().collect())
+    }
+
+    pub fn mcast_next_seq(&self) -> u64 {
+        self.mcast.next_seq()
+    }
+
+    /// Uevents with seqnum >= `from`.
+    pub fn uevents_since(&self, from: u64) -> Result<Vec<Uevent>, crate::events::Overrun> {
+        self.uevents.since(from).map(|it| it.cloned().collect())
+    }
+
+    pub fn uevent_next_seq(&self) -> u64 {
+        self.uevents.next_seq()
+    }
+}

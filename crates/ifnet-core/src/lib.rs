@@ -1,0 +1,41 @@
+//! ifnet-core: the Linux network-device layer as a deterministic, sans-I/O model.
+//!
+//! One [`Kernel`] owns every namespace, device, module and queue (DESIGN.md
+//! rule 1: one owner, one lock). User space reaches it only through genuine
+//! rtnetlink bytes ([`Kernel::rtnl_request`]), uevents, sysfs reads and the
+//! hardware bus. Time is virtual and passed in; nothing runs "later" except
+//! through the work queue.
+#![forbid(unsafe_code)]
+
+pub mod adjacency;
+pub mod consts;
+pub mod driver;
+pub mod drivers;
+pub mod errno;
+pub mod events;
+pub mod flags;
+pub mod hw;
+pub mod hwaddr;
+pub mod ids;
+pub mod kernel;
+pub mod linkwatch;
+pub mod load;
+pub mod name;
+pub mod net;
+pub mod netdev;
+pub mod netns_move;
+pub mod notifier;
+pub mod profile;
+pub mod register;
+pub mod rtnetlink;
+pub mod sysfs;
+pub mod workqueue;
+
+pub use errno::{Errno, KError, KResult};
+pub use events::{McastMessage, Overrun, Uevent, UeventAction};
+pub use hw::HwSpec;
+pub use hwaddr::{HwAddr, IfName};
+pub use ids::{DevId, NetId};
+pub use kernel::Kernel;
+pub use notifier::{EventRecord, NetdevEvent};
+pub use profile::KernelProfile;

@@ -1,0 +1,122 @@
+//! net/core/link_watch.c: deferred operstate computation.
+//!
+//! Carrier changes queue the device; the linkwatch work computes the RFC 2863
+//! operstate (`default_operstate`), and for UP devices emits NETDEV_CHANGE and
+//! RTM_NEWLINK. Urgent events run at once, others are rate-limited to one
+//! batch per second, both on the virtual clock. Operstate is *not*
+//! recomputed otherwise, so it can be stale exactly where Linux's is (a veth
+//! whose peer left the namespace keeps LOWERLAYERDOWN).
+
+use crate::consts::OperState;
+use crate::ids::DevId;
+use crate::kernel::Kernel;
+use crate::workqueue::Work;
+
+/// Linkwatch rate limit (HZ).
+pub const LINKWATCH_INTERVAL_NS: u64 = 1_000_000_000;
+
+impl Kernel {
+    /// `default_operstate()`.
+    pub(crate) fn default_operstate(&self, dev: DevId) -> OperState {
+        let d = self.dev(dev);
+        if !d.carrier {
+            let iflink = if d.reg_state <= crate::consts::RegState::Registered {
+                self.dev_get_iflink(dev)
+            } else {
+                d.ifindex
+            };
+            if iflink == d.ifindex {
+                return OperState::Down;
+            }
+            // Looked up in the device's own namespace, even for a veth
+            // whose peer lives elsewhere (a quirk the model keeps).
+            return match self.dev_get_by_index(d.net, iflink) {
+                None => OperState::Down,
+                Some(peer) if self.dev(peer).carrier => OperState::Down,
+                Some(_) => OperState::LowerLayerDown,
+            };
+        }
+        if d.dormant {
+            return OperState::Dormant;
+        }
+        OperState::Up
+    }
+
+    /// `rfc2863_policy()`.
+    pub(crate) fn rfc2863_policy(&mut self, dev: DevId) {
+        let mut op = self.default_operstate(dev);
+        let d = self.dev_mut(dev);
+        if op == d.operstate {
+            return;
+        }
+        match d.link_mode {
+            1 if op == OperState::Up => op = OperState::Dormant,
+            2 if op == OperState::Up => op = OperState::Testing,
+            _ => {}
+        }
+        d.operstate = op;
+    }
+
+    /// `linkwatch_urgent_event()`.
+    fn linkwatch_urgent_event(&self, dev: DevId) -> bool {
+        let d = self.dev(dev);
+        if !d.running() {
+            return false;
+        }
+        if d.ifindex != self.dev_get_iflink(dev) {
+            return true;
+        }
+        // LAG ports and masters (bonding) are urgent; qdisc_tx_changing is
+        // true right after the first open attaches a qdisc.
+        d.carrier
+    }
+
+    /// `linkwatch_fire_event()`.
+    pub(crate) fn linkwatch_fire_event(&mut self, dev: DevId) {
+        let urgent = self.linkwatch_urgent_event(dev);
+        if !self.dev(dev).linkwatch_pending {
+            self.dev_mut(dev).linkwatch_pending = true;
+            self.linkwatch_list.push(dev);
+        }
+        let due = if urgent {
+            self.now_ns
+        } else {
+            self.linkwatch_nextevent_ns.max(self.now_ns)
+        };
+        self.workqueue.schedule(Work::Linkwatch, due);
+    }
+
+    /// `linkwatch_forget_dev()`: drop a pending event for a dying device.
+    pub(crate) fn linkwatch_forget_dev(&mut self, dev: DevId) {
+        if self.dev(dev).linkwatch_pending {
+            self.dev_mut(dev).linkwatch_pending = false;
+            self.linkwatch_list.retain(|&d| d != dev);
+            // linkwatch_do_dev still runs for it in Linux (operstate only).
+            self.rfc2863_policy(dev);
+        }
+    }
+
+    /// `linkwatch_event()` → `__linkwatch_run_queue()`.
+    pub(crate) fn linkwatch_run_queue(&mut self) {
+        self.linkwatch_nextevent_ns = self.now_ns + LINKWATCH_INTERVAL_NS;
+        let list = std::mem::take(&mut self.linkwatch_list);
+        for dev in list {
+            if self.try_dev(dev).is_none() {
+                continue;
+            }
+            self.dev_mut(dev).linkwatch_pending = false;
+            if self.dev(dev).reg_state != crate::consts::RegState::Registered {
+                continue;
+            }
+            self.linkwatch_do_dev(dev);
+        }
+    }
+
+    /// `linkwatch_do_dev()`.
+    fn linkwatch_do_dev(&mut self, dev: DevId) {
+        self.rfc2863_policy(dev);
+        if self.dev(dev).is_up() {
+            self.netif_state_change(dev);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! `struct net`: one network namespace's device tables.
+//!
+//! Each namespace has its own name hash (primary names and altnames share it,
+//! as `netdev_name_in_use` requires), its own ifindex table and cursor, and its
+//! own table of peer namespace ids (`peernet2id`).
+
+use crate::hwaddr::IfName;
+use crate::ids::{DevId, NetId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Net {
+    pub id: NetId,
+    /// nsfs inode number, what `ip netns` and IFLA_NET_NS_FD resolve to.
+    pub inum: u32,
+    /// Primary names (IFNAMSIZ) → device. Rebuilt from the devices on load.
+    #[serde(skip)]
+    pub names: HashMap<IfName, DevId>,
+    /// Altnames (up to ALTIFNAMSIZ) → device. Rebuilt on load.
+    #[serde(skip)]
+    pub altnames: HashMap<String, DevId>,
+    /// `net->dev_by_index`: iteration order is ifindex order, as dumps are.
+    /// Rebuilt on load.
+    #[serde(skip)]
+    pub by_index: BTreeMap<u32, DevId>,
+    /// `net->ifindex`: last allocated index, the cursor of the cyclic allocator.
+    pub ifindex_cursor: u32,
+    /// `net->netns_ids`: peer namespace → id as seen from this namespace.
+    pub peer_ids: BTreeMap<NetId, i32>,
+    /// Being dismantled (`cleanup_net` has started).
+    pub dying: bool,
+}
+
+impl Net {
+    pub fn new(id: NetId, inum: u32) -> Net {
+        Net {
+            id,
+            inum,
+            names: HashMap::new(),
+            altnames: HashMap::new(),
+            by_index: BTreeMap::new(),
+            ifindex_cursor: 0,
+            peer_ids: BTreeMap::new(),
+            dying: false,
+        }
+    }
+
+    /// `netdev_name_in_use()`: primary names and altnames.
+    pub fn name_in_use(&self, name: &str) -> bool {
+        self.lookup_name(name).is_some()
+    }
+
+    /// `__dev_get_by_name()` (the name hash holds altnames too).
+    pub fn lookup_name(&self, name: &str) -> Option<DevId> {
+        if let Some(n) = IfName::new(name) {
+            if let Some(&d) = self.names.get(&n) {
+                return Some(d);
+            }
+        }
+        self.altnames.get(name).copied()
+    }
+
+    pub fn lookup_index(&self, ifindex: u32) -> Option<DevId> {
+        self.by_index.get(&ifindex).copied()
+    }
+
+    pub fn device_count(&self) -> usize {
+        self.by_index.len()
+    }
+}

@@ -1,0 +1,191 @@
+//! `struct net_device`: the state of one network device.
+//!
+//! Fields mirror the kernel's names. Driver-private state lives in
+//! [`crate::driver::Driver`]; adjacency, references and queues are plain ids.
+
+use crate::consts::*;
+use crate::driver::Driver;
+use crate::hwaddr::{HwAddr, IfName};
+use crate::ids::{DevId, NetId};
+use serde::{Deserialize, Serialize};
+
+/// Who installed the rx_handler (`netdev_rx_handler_register`); at most one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RxHandler {
+    BridgePort,
+    Failover,
+    Netvsc,
+    Bond,
+}
+
+/// A reference held on a device (`netdev_hold`). `tracker` names the holder
+/// as ref_tracker would; `None` is an untracked `dev_hold`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevRef {
+    pub holder: String,
+    pub tracked: bool,
+}
+
+/// The root qdisc kind, as `ip link show` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Qdisc {
+    Noop,
+    Noqueue,
+    PfifoFast,
+    FqCodel,
+    Mq,
+}
+
+impl Qdisc {
+    pub fn name(self) -> &'static str {
+        match self {
+            Qdisc::Noop => "noop",
+            Qdisc::Noqueue => "noqueue",
+            Qdisc::PfifoFast => "pfifo_fast",
+            Qdisc::FqCodel => "fq_codel",
+            Qdisc::Mq => "mq",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetDevice {
+    pub id: DevId,
+    pub name: IfName,
+    pub altnames: Vec<String>,
+    pub ifindex: u32,
+    pub net: NetId,
+    /// ARPHRD_* link type.
+    pub dev_type: u16,
+    pub dev_addr: HwAddr,
+    pub perm_addr: HwAddr,
+    pub broadcast: HwAddr,
+    pub mtu: u32,
+    pub min_mtu: u32,
+    pub max_mtu: u32,
+    pub flags: u32,
+    pub priv_flags: u64,
+    /// `!test_bit(__LINK_STATE_NOCARRIER)`.
+    pub carrier: bool,
+    pub dormant: bool,
+    pub operstate: OperState,
+    /// IF_LINK_MODE_* (0 default, 1 dormant, 2 testing).
+    pub link_mode: u8,
+    /// Root qdisc as `ip` prints it: "noop" until first open.
+    pub qdisc: Qdisc,
+    pub tx_queue_len: u32,
+    pub group: u32,
+    pub ifalias: Option<String>,
+    pub name_assign_type: NameAssign,
+    pub addr_assign_type: AddrAssign,
+    pub reg_state: RegState,
+    pub netns_immutable: bool,
+    /// Parent bus device (e.g. "0000:00:03.0"), as `SET_NETDEV_DEV` sets it.
+    pub parent: Option<String>,
+    pub driver: Driver,
+    pub master: Option<DevId>,
+    pub lowers: Vec<DevId>,
+    pub rx_handler: Option<RxHandler>,
+    pub refs: Vec<DevRef>,
+    pub carrier_up_count: u32,
+    pub carrier_down_count: u32,
+    /// Position in `dev_base_head` (registration order within its netns).
+    pub list_seq: u64,
+    /// Queued on the linkwatch list (`dev->link_watch_list` non-empty).
+    pub linkwatch_pending: bool,
+    /// `dev->moving_ns`, true only inside `change_net_namespace`.
+    pub moving_ns: bool,
+}
+
+impl NetDevice {
+    /// A device as `alloc_netdev` leaves it: not registered, carrier on.
+    pub fn alloc(id: DevId, net: NetId, name: IfName, driver: Driver) -> NetDevice {
+        NetDevice {
+            id,
+            name,
+            altnames: Vec::new(),
+            ifindex: 0,
+            net,
+            dev_type: ARPHRD_ETHER,
+            dev_addr: HwAddr::EMPTY,
+            perm_addr: HwAddr::EMPTY,
+            broadcast: HwAddr::EMPTY,
+            mtu: ETH_DATA_LEN,
+            min_mtu: ETH_MIN_MTU,
+            max_mtu: ETH_DATA_LEN,
+            flags: 0,
+            priv_flags: IFF_XMIT_DST_RELEASE | IFF_XMIT_DST_RELEASE_PERM,
+            carrier: true,
+            dormant: false,
+            operstate: OperState::Unknown,
+            link_mode: 0,
+            qdisc: Qdisc::Noop,
+            tx_queue_len: 1000,
+            group: 0,
+            ifalias: None,
+            name_assign_type: NameAssign::Unknown,
+            addr_assign_type: AddrAssign::Perm,
+            reg_state: RegState::Uninitialized,
+            netns_immutable: false,
+            parent: None,
+            driver,
+            master: None,
+            lowers: Vec::new(),
+            rx_handler: None,
+            refs: Vec::new(),
+            carrier_up_count: 0,
+            carrier_down_count: 0,
+            list_seq: 0,
+            linkwatch_pending: false,
+            moving_ns: false,
+        }
+    }
+
+    /// `ether_setup()`: the Ethernet defaults.
+    pub fn ether_setup(&mut self) {
+        self.dev_type = ARPHRD_ETHER;
+        self.mtu = ETH_DATA_LEN;
+        self.min_mtu = ETH_MIN_MTU;
+        self.max_mtu = ETH_DATA_LEN;
+        self.broadcast = HwAddr::new(&[0xff; 6]).expect("6 bytes");
+        self.dev_addr = HwAddr::zeroed(ETH_ALEN);
+        self.tx_queue_len = 1000;
+        self.flags = IFF_BROADCAST | IFF_MULTICAST;
+        self.priv_flags |= IFF_TX_SKB_SHARING;
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.flags & IFF_UP != 0
+    }
+
+    /// `netif_running()`: __LINK_STATE_START, which follows IFF_UP here.
+    pub fn running(&self) -> bool {
+        self.is_up()
+    }
+
+    /// `netif_oper_up()`.
+    pub fn oper_up(&self) -> bool {
+        matches!(self.operstate, OperState::Up | OperState::Unknown)
+    }
+
+    /// `dev_get_flags()`: IFF_RUNNING/LOWER_UP/DORMANT as user space sees them.
+    pub fn user_flags(&self) -> u32 {
+        let mut flags = self.flags & !(IFF_RUNNING | IFF_LOWER_UP | IFF_DORMANT);
+        if self.running() {
+            if self.oper_up() {
+                flags |= IFF_RUNNING;
+            }
+            if self.carrier {
+                flags |= IFF_LOWER_UP;
+            }
+            if self.dormant {
+                flags |= IFF_DORMANT;
+            }
+        }
+        flags
+    }
+
+    pub fn has_name(&self, name: &str) -> bool {
+        self.name.as_str() == name || self.altnames.iter().any(|a| a == name)
+    }
+}

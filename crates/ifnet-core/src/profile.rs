@@ -1,0 +1,132 @@
+//! Kernel profiles: behaviour that changed between Linux versions.
+//!
+//! A profile is chosen when a model kernel is created and never changes
+//! afterwards. Each field names the commit that introduced the behaviour so a
+//! test that depends on it can cite the same commit.
+
+use serde::{Deserialize, Serialize};
+
+/// How `dev_change_name` treats a device that is UP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LiveRename {
+    /// Before 5.1: `if (dev->flags & IFF_UP) return -EBUSY;`
+    Refused,
+    /// 5.1 to 6.1: EBUSY unless the device has IFF_LIVE_RENAME_OK
+    /// (8065a779f17e "failover: allow name change on IFF_UP slave interfaces").
+    UnlessLiveRenameOk,
+    /// 6.2 on: always allowed (bd039b5ea2a9 "net/core: Allow live renaming
+    /// when an interface is up").
+    Allowed,
+}
+
+/// How a new ifindex is chosen when the caller does not ask for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IfindexAlloc {
+    /// `dev_new_index()`: `++net->ifindex`, skipping used values (3.7 to 6.5).
+    Increment,
+    /// `xa_alloc_cyclic` from the per-netns cursor (759ab1edb56c, v6.6).
+    /// Same observable sequence as `Increment` except at wrap-around.
+    XarrayCyclic,
+}
+
+/// Versioned kernel behaviour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelProfile {
+    /// Preset name, e.g. "6.18".
+    pub name: String,
+    /// (major, minor) of the modelled kernel.
+    pub version: (u32, u32),
+    pub live_rename: LiveRename,
+    pub ifindex_alloc: IfindexAlloc,
+    /// netvsc sets IFF_SLAVE at NETDEV_POST_INIT (c807d6cd089d, v6.7).
+    pub netvsc_slave_at_post_init: bool,
+    /// failover sets IFF_NO_ADDRCONF instead of IFF_LIVE_RENAME_OK on slaves
+    /// (cb54d392279d, v6.2).
+    pub failover_no_addrconf: bool,
+    /// Name of the "never move me" device bit as this version calls it:
+    /// NETIF_F_NETNS_LOCAL (<6.12), netns_local (6.12–6.14),
+    /// netns_immutable (6.15+, 0c493da86374).
+    pub netns_local_name: String,
+    /// The ifname in the RTM_DELLINK sent on a netns move is the old name
+    /// (311cca40661f, v6.6).
+    pub dellink_old_name_on_move: bool,
+    /// Altnames move with the device (8e15aee62161, v6.6) and an altname
+    /// clash in the target fails the move (7663d522099e, v6.6).
+    pub altnames_move_with_dev: bool,
+}
+
+/// The preset names, oldest first; `latest` is an alias for the newest.
+pub const PRESETS: [&str; 8] = ["5.0", "5.1", "5.10", "6.1", "6.2", "6.6", "6.12", "6.18"];
+
+impl KernelProfile {
+    /// A named preset (`"6.18"`, `"latest"`, …), or `None`.
+    pub fn preset(name: &str) -> Option<KernelProfile> {
+        let name = if name == "latest" { "6.18" } else { name };
+        if !PRESETS.contains(&name) {
+            return None;
+        }
+        let (major, minor) = name.split_once('.')?;
+        let version = (major.parse().ok()?, minor.parse().ok()?);
+        Some(KernelProfile::for_version(name, version))
+    }
+
+    fn for_version(name: &str, version: (u32, u32)) -> KernelProfile {
+        let at_least = |v: (u32, u32)| version >= v;
+        KernelProfile {
+            name: name.to_string(),
+            version,
+            live_rename: if at_least((6, 2)) {
+                LiveRename::Allowed
+            } else if at_least((5, 1)) {
+                LiveRename::UnlessLiveRenameOk
+            } else {
+                LiveRename::Refused
+            },
+            ifindex_alloc: if at_least((6, 6)) {
+                IfindexAlloc::XarrayCyclic
+            } else {
+                IfindexAlloc::Increment
+            },
+            netvsc_slave_at_post_init: at_least((6, 7)),
+            failover_no_addrconf: at_least((6, 2)),
+            netns_local_name: if at_least((6, 15)) {
+                "netns_immutable".into()
+            } else if at_least((6, 12)) {
+                "netns_local".into()
+            } else {
+                "NETIF_F_NETNS_LOCAL".into()
+            },
+            dellink_old_name_on_move: at_least((6, 6)),
+            altnames_move_with_dev: at_least((6, 6)),
+        }
+    }
+
+    /// The default profile: Linux 6.18.
+    pub fn latest() -> KernelProfile {
+        KernelProfile::preset("6.18").expect("6.18 is a preset")
+    }
+}
+
+impl Default for KernelProfile {
+    fn default() -> Self {
+        KernelProfile::latest()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// bd039b5ea2a9 (v6.2) and 8065a779f17e (v5.1) decide `dev_change_name`'s
+    /// IFF_UP rule.
+    #[test]
+    fn live_rename_rule_per_version() {
+        let rule = |n| KernelProfile::preset(n).unwrap().live_rename;
+        assert_eq!(rule("5.0"), LiveRename::Refused);
+        assert_eq!(rule("5.1"), LiveRename::UnlessLiveRenameOk);
+        assert_eq!(rule("6.1"), LiveRename::UnlessLiveRenameOk);
+        assert_eq!(rule("6.2"), LiveRename::Allowed);
+        assert_eq!(rule("latest"), LiveRename::Allowed);
+        assert!(KernelProfile::preset("4.9").is_none());
+    }
+}

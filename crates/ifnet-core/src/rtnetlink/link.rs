@@ -1,0 +1,514 @@
+//! RTM_NEWLINK / SETLINK / DELLINK / GETLINK handlers (rtnetlink.c):
+//! `rtnl_newlink`, `rtnl_newlink_create`, `rtnl_changelink`, `do_setlink`,
+//! `rtnl_setlink`, `rtnl_dellink`, `rtnl_getlink`.
+
+use crate::consts::*;
+use crate::driver::Driver;
+use crate::errno::{Errno, KError, KResult};
+use crate::hwaddr::HwAddr;
+use crate::ids::{DevId, NetId};
+use crate::kernel::Kernel;
+use crate::rtnetlink::RtmType;
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
+use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage};
+
+/// The attributes of one ifinfomsg request the model acts on
+/// (the kernel's `tb[]` after `nlmsg_parse`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkRequest {
+    pub ifi_index: i32,
+    pub ifi_flags: u32,
+    pub ifi_change: u32,
+    pub ifname: Option<String>,
+    pub alt_ifname: Option<String>,
+    pub mtu: Option<u32>,
+    pub address: Option<Vec<u8>>,
+    pub broadcast: Option<Vec<u8>>,
+    pub txqlen: Option<u32>,
+    pub master: Option<u32>,
+    pub net_ns_fd: Option<i32>,
+    pub net_ns_pid: Option<u32>,
+    pub target_netnsid: Option<i32>,
+    pub new_ifindex: Option<i32>,
+    pub ifalias: Option<String>,
+    pub group: Option<u32>,
+    pub operstate: Option<u8>,
+    pub linkmode: Option<u8>,
+    pub carrier: Option<u8>,
+    pub kind: Option<String>,
+    pub has_info_data: bool,
+    pub veth_peer: Option<Box<LinkRequest>>,
+}
+
+/// `ifla_policy` string limits.
+fn check_str(s: &str, max: usize) -> KResult<()> {
+    if s.len() > max {
+        return Err(KError::msg(Errno::ERANGE, "Attribute failed policy validation"));
+    }
+    Ok(())
+}
+
+impl LinkRequest {
+    /// `nlmsg_parse(…, ifla_policy)` for the attributes the model knows.
+    pub fn parse(m: &LinkMessage) -> KResult<LinkRequest> {
+        let mut r = LinkRequest {
+            ifi_index: m.header.index as i32,
+            ifi_flags: m.header.flags.bits(),
+            ifi_change: m.header.change_mask.bits(),
+            ..LinkRequest::default()
+        };
+        for attr in &m.attributes {
+            match attr {
+                LinkAttribute::IfName(n) => {
+                    check_str(n, IFNAMSIZ - 1)?;
+                    r.ifname = Some(n.clone());
+                }
+                LinkAttribute::Mtu(v) => r.mtu = Some(*v),
+                LinkAttribute::Address(a) => r.address = Some(a.clone()),
+                LinkAttribute::Broadcast(a) => r.broadcast = Some(a.clone()),
+                LinkAttribute::TxQueueLen(v) => r.txqlen = Some(*v),
+                LinkAttribute::Controller(v) => r.master = Some(*v),
+                LinkAttribute::NetNsFd(fd) => r.net_ns_fd = Some(*fd),
+                LinkAttribute::NetNsPid(p) => r.net_ns_pid = Some(*p),
+                LinkAttribute::IfNetnsId(id) => r.target_netnsid = Some(*id),
+                LinkAttribute::NewIfIndex(i) => {
+                    if *i < 1 {
+                        return Err(KError::msg(Errno::ERANGE, "Attribute failed policy validation"));
+                    }
+                    r.new_ifindex = Some(*i);
+                }
+                LinkAttribute::IfAlias(s) => {
+                    check_str(s, crate::flags::IFALIASZ - 1)?;
+                    r.ifalias = Some(s.clone());
+                }
+                LinkAttribute::Group(g) => r.group = Some(*g),
+                LinkAttribute::OperState(s) => r.operstate = Some(u8::from(*s)),
+                LinkAttribute::Mode(mode) => r.linkmode = Some(u8::from(*mode)),
+                LinkAttribute::Carrier(c) => r.carrier = Some(*c),
+                LinkAttribute::PropList(props) => {
+                    for p in props {
+                        if let netlink_packet_route::link::Prop::AltIfName(n) = p {
+                            r.alt_ifname = Some(n.clone());
+                        }
+                    }
+                }
+                LinkAttribute::LinkInfo(infos) => r.parse_linkinfo(infos)?,
+                _ => {}
+            }
+        }
+        Ok(r)
+    }
+
+    fn parse_linkinfo(&mut self, infos: &[LinkInfo]) -> KResult<()> {
+        for info in infos {
+            match info {
+                LinkInfo::Kind(k) => {
+                    self.kind = Some(match k {
+                        InfoKind::Veth => "veth".to_string(),
+                        InfoKind::Bridge => "bridge".to_string(),
+                        InfoKind::Other(s) => s.clone(),
+                        other => format!("{other:?}").to_lowercase(),
+                    })
+                }
+                LinkInfo::Data(data) => {
+                    self.has_info_data = true;
+                    if let InfoData::Veth(InfoVeth::Peer(peer)) = data {
+                        self.veth_peer = Some(Box::new(LinkRequest::parse(peer)?));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn netns_attr_count(&self) -> usize {
+        usize::from(self.net_ns_fd.is_some())
+            + usize::from(self.net_ns_pid.is_some())
+            + usize::from(self.target_netnsid.is_some())
+    }
+}
+
+/// `DO_SETLINK_MODIFIED` / `DO_SETLINK_NOTIFY`.
+const DO_SETLINK_MODIFIED: u8 = 0x01;
+const DO_SETLINK_NOTIFY: u8 = 0x03;
+
+impl Kernel {
+    /// `rtnl_link_get_net_capable()`: the target namespace of a request.
+    fn rtnl_link_get_net(&self, src: NetId, r: &LinkRequest) -> KResult<NetId> {
+        if r.netns_attr_count() > 1 {
+            return Err(KError::msg(Errno::EINVAL, "multiple netns identifying attributes specified"));
+        }
+        if let Some(pid) = r.net_ns_pid {
+            // Processes are not modelled: pid 1 lives in init_net.
+            return if pid == 1 {
+                Ok(self.init_net)
+            } else {
+                Err(KError::new(Errno::ESRCH))
+            };
+        }
+        if let Some(fd) = r.net_ns_fd {
+            let fd = u32::try_from(fd).map_err(|_| KError::new(Errno::EBADF))?;
+            return self.net_by_fd(fd).ok_or(KError::new(Errno::EINVAL));
+        }
+        if let Some(id) = r.target_netnsid {
+            return self.net_by_peer_id(src, id).ok_or(KError::new(Errno::EINVAL));
+        }
+        Ok(src)
+    }
+
+    /// `rtnl_dev_get()`: by IFLA_ALT_IFNAME, else IFLA_IFNAME.
+    fn rtnl_dev_get(&self, net: NetId, r: &LinkRequest) -> Option<DevId> {
+        let name = r.alt_ifname.as_deref().or(r.ifname.as_deref())?;
+        self.dev_get_by_name(net, name)
+    }
+
+    /// Looks a device up by ifi_index or name; `Ok(None)` if neither given.
+    fn lookup_link(&self, net: NetId, r: &LinkRequest) -> KResult<(bool, Option<DevId>)> {
+        if r.ifi_index > 0 {
+            Ok((true, self.dev_get_by_index(net, r.ifi_index as u32)))
+        } else if r.ifi_index < 0 {
+            Err(KError::msg(Errno::EINVAL, "ifindex can't be negative"))
+        } else if r.ifname.is_some() || r.alt_ifname.is_some() {
+            Ok((true, self.rtnl_dev_get(net, r)))
+        } else {
+            Ok((false, None))
+        }
+    }
+
+    /// `rtnl_newlink()` + `__rtnl_newlink()`.
+    pub(crate) fn rtnl_newlink(&mut self, net: NetId, nlflags: u16, m: &LinkMessage) -> KResult<()> {
+        let r = LinkRequest::parse(m)?;
+        if r.netns_attr_count() > 1 {
+            return Err(KError::msg(Errno::EINVAL, "multiple netns identifying attributes specified"));
+        }
+        let known_kind = matches!(r.kind.as_deref(), Some("veth" | "bridge"));
+        let peer_net = match (&r.kind.as_deref(), &r.veth_peer) {
+            (Some("veth"), Some(p)) if p.netns_attr_count() > 0 => Some(self.rtnl_link_get_net(net, p)?),
+            _ => None,
+        };
+        let tgt_net = self.rtnl_link_get_net(net, &r)?;
+        let create_excl = nlflags & NLM_F_CREATE != 0 && nlflags & NLM_F_EXCL != 0;
+        let device_net = if create_excl { tgt_net } else { net };
+        let (specified, dev) = self.lookup_link(device_net, &r)?;
+        if let Some(dev) = dev {
+            return self.rtnl_changelink(nlflags, dev, tgt_net, &r, known_kind);
+        }
+        if nlflags & NLM_F_CREATE == 0 {
+            if specified || r.group.is_none() {
+                return Err(KError::new(Errno::ENODEV));
+            }
+            return Err(KError::new(Errno::EOPNOTSUPP));
+        }
+        if !known_kind {
+            return Err(KError::msg(Errno::EOPNOTSUPP, "Unknown device type"));
+        }
+        self.rtnl_newlink_create(&r, tgt_net, peer_net.unwrap_or(tgt_net))
+    }
+
+    /// `rtnl_changelink()`.
+    fn rtnl_changelink(&mut self, nlflags: u16, dev: DevId, tgt: NetId, r: &LinkRequest, known: bool) -> KResult<()> {
+        if nlflags & NLM_F_EXCL != 0 {
+            return Err(KError::new(Errno::EEXIST));
+        }
+        if nlflags & NLM_F_REPLACE != 0 {
+            return Err(KError::new(Errno::EOPNOTSUPP));
+        }
+        let mut status = 0;
+        if r.has_info_data {
+            let same = known && r.kind.as_deref() == self.dev(dev).driver.rtnl_kind();
+            // veth has no changelink; bridge's accepts the (unmodelled) options.
+            if !same || r.kind.as_deref() == Some("veth") {
+                return Err(KError::new(Errno::EOPNOTSUPP));
+            }
+            status |= DO_SETLINK_NOTIFY;
+        }
+        self.do_setlink(dev, tgt, r, status)
+    }
+
+    /// `rtnl_create_link()`: allocate and pre-configure, not register.
+    pub(crate) fn rtnl_create_link(
+        &mut self,
+        net: NetId,
+        name: &str,
+        assign: NameAssign,
+        driver: Driver,
+        r: &LinkRequest,
+    ) -> KResult<DevId> {
+        let is_bridge = driver.is_bridge();
+        let dev = self.alloc_netdev(net, name, assign, driver);
+        if is_bridge {
+            self.br_dev_setup(dev);
+        } else {
+            self.veth_setup(dev);
+        }
+        self.rtnl_link_initializing.push(dev);
+        if let Some(mtu) = r.mtu {
+            if let Err(e) = self.dev_validate_mtu(dev, mtu) {
+                self.rtnl_link_initializing.retain(|&d| d != dev);
+                self.free_netdev(dev);
+                return Err(e);
+            }
+            self.dev_mut(dev).mtu = mtu;
+        }
+        let d = self.dev_mut(dev);
+        if let Some(a) = &r.address {
+            d.dev_addr = HwAddr::new(&a[..a.len().min(MAX_ADDR_LEN)]).expect("bounded");
+            d.addr_assign_type = AddrAssign::Set;
+        }
+        if let Some(b) = &r.broadcast {
+            d.broadcast = HwAddr::new(&b[..b.len().min(MAX_ADDR_LEN)]).expect("bounded");
+        }
+        if let Some(q) = r.txqlen {
+            d.tx_queue_len = q;
+        }
+        if let Some(lm) = r.linkmode {
+            d.link_mode = lm;
+        }
+        if let Some(g) = r.group {
+            d.group = g;
+        }
+        Ok(dev)
+    }
+
+    /// `veth_validate()` / `eth_validate_addr` on an IFLA_ADDRESS.
+    fn validate_ether_attr(a: &Option<Vec<u8>>) -> KResult<()> {
+        if let Some(a) = a {
+            if a.len() != ETH_ALEN {
+                return Err(KError::new(Errno::EINVAL));
+            }
+            if !HwAddr::new(a).expect("6 bytes").is_valid_ether() {
+                return Err(KError::new(Errno::EADDRNOTAVAIL));
+            }
+        }
+        Ok(())
+    }
+
+    /// `rtnl_newlink_create()`.
+    fn rtnl_newlink_create(&mut self, r: &LinkRequest, tgt: NetId, peer_net: NetId) -> KResult<()> {
+        let kind = r.kind.clone().unwrap_or_default();
+        let is_veth = kind == "veth";
+        if is_veth {
+            Self::validate_ether_attr(&r.address)?;
+            if let Some(p) = &r.veth_peer {
+                Self::validate_ether_attr(&p.address)?;
+            }
+        }
+        let (name, assign) = match &r.ifname {
+            Some(n) => (n.clone(), NameAssign::User),
+            None => (format!("{kind}%d"), NameAssign::Enum),
+        };
+        let driver = if is_veth {
+            Driver::Veth { peer: None }
+        } else {
+            Kernel::new_bridge_driver()
+        };
+        let dev = self.rtnl_create_link(tgt, &name, assign, driver, r)?;
+        self.dev_mut(dev).ifindex = r.ifi_index.max(0) as u32;
+        let registered = if is_veth {
+            self.veth_newlink(dev, r, peer_net)
+        } else {
+            self.register_netdevice(dev)
+        };
+        if let Err(e) = registered {
+            self.rtnl_link_initializing.retain(|&d| d != dev);
+            if self.try_dev(dev).is_some_and(|d| d.reg_state == RegState::Uninitialized) {
+                self.free_netdev(dev);
+            }
+            return Err(e);
+        }
+        let configured = self
+            .rtnl_configure_link(dev, Some((r.ifi_flags, r.ifi_change)))
+            .and_then(|_| match r.master {
+                Some(m) => self.do_set_master(dev, m),
+                None => Ok(()),
+            });
+        if let Err(e) = configured {
+            let mut kill = Vec::new();
+            self.rtnl_link_dellink(dev, &mut kill);
+            self.unregister_netdevice_many(kill);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// `rtnl_configure_link()`: apply ifi_flags, then announce the device
+    /// (RTM_NEWLINK with change ~0 the first time).
+    pub(crate) fn rtnl_configure_link(&mut self, dev: DevId, ifm: Option<(u32, u32)>) -> KResult<()> {
+        let old_flags = self.dev(dev).flags;
+        if let Some((flags, change)) = ifm {
+            if flags != 0 || change != 0 {
+                let combined = self.rtnl_dev_combine_flags(dev, flags, change);
+                self.__dev_change_flags(dev, combined)?;
+            }
+        }
+        let mut changed = old_flags ^ self.dev(dev).flags;
+        if self.rtnl_link_initializing.contains(&dev) {
+            self.rtnl_link_initializing.retain(|&d| d != dev);
+            changed = !0;
+        }
+        self.__dev_notify_flags(dev, old_flags, changed);
+        Ok(())
+    }
+
+    /// `rtnl_dev_combine_flags()`: ifi_change == 0 means "all bits".
+    fn rtnl_dev_combine_flags(&self, dev: DevId, flags: u32, change: u32) -> u32 {
+        if change != 0 {
+            (flags & change) | (self.dev(dev).flags & !change)
+        } else {
+            flags
+        }
+    }
+
+    /// `do_setlink()`: attributes applied in the kernel's order; an error
+    /// stops there and keeps what was already done.
+    fn do_setlink(&mut self, dev: DevId, tgt: NetId, r: &LinkRequest, mut status: u8) -> KResult<()> {
+        let d = self.dev(dev);
+        let addr_len = d.dev_addr.len();
+        if r.address.as_ref().is_some_and(|a| a.len() < addr_len)
+            || r.broadcast.as_ref().is_some_and(|a| a.len() < addr_len)
+        {
+            return Err(KError::new(Errno::EINVAL));
+        }
+        if tgt != d.net {
+            let pat = r.ifname.as_deref();
+            let new_ifindex = r.new_ifindex.unwrap_or(0).max(0) as u32;
+            self.dev_change_net_namespace(dev, tgt, pat, new_ifindex)?;
+            status |= DO_SETLINK_MODIFIED;
+        }
+        let result = self.do_setlink_attrs(dev, r, &mut status);
+        if status & DO_SETLINK_MODIFIED != 0 && status & DO_SETLINK_NOTIFY == DO_SETLINK_NOTIFY {
+            self.netif_state_change(dev);
+        }
+        if result.is_err() && status & DO_SETLINK_MODIFIED != 0 {
+            let name = self.dev(dev).name;
+            self.printk(format!(
+                "A link change request failed with some changes committed already. Interface {name} may have been left with an inconsistent configuration, please check."
+            ));
+        }
+        result
+    }
+
+    fn do_setlink_attrs(&mut self, dev: DevId, r: &LinkRequest, status: &mut u8) -> KResult<()> {
+        if let Some(a) = &r.address {
+            let addr = HwAddr::new(&a[..a.len().min(MAX_ADDR_LEN)]).expect("bounded");
+            self.dev_set_mac_address(dev, addr)?;
+            *status |= DO_SETLINK_MODIFIED;
+        }
+        if let Some(mtu) = r.mtu {
+            self.dev_set_mtu(dev, mtu)?;
+            *status |= DO_SETLINK_MODIFIED;
+        }
+        if let Some(g) = r.group {
+            self.dev_mut(dev).group = g;
+            *status |= DO_SETLINK_NOTIFY;
+        }
+        if r.ifi_index > 0 {
+            if let Some(name) = &r.ifname {
+                self.dev_change_name(dev, name)?;
+                *status |= DO_SETLINK_MODIFIED;
+            }
+        }
+        if let Some(alias) = &r.ifalias {
+            self.dev_set_alias(dev, alias)?;
+            *status |= DO_SETLINK_NOTIFY;
+        }
+        if let Some(b) = &r.broadcast {
+            let len = self.dev(dev).dev_addr.len();
+            self.dev_mut(dev).broadcast = HwAddr::new(&b[..len]).expect("bounded");
+            let _ = self.call_netdevice_notifiers(crate::notifier::NetdevEvent::ChangeAddr, dev);
+        }
+        if r.ifi_flags != 0 || r.ifi_change != 0 {
+            let flags = self.rtnl_dev_combine_flags(dev, r.ifi_flags, r.ifi_change);
+            self.dev_change_flags(dev, flags)?;
+        }
+        if let Some(m) = r.master {
+            self.do_set_master(dev, m)?;
+            *status |= DO_SETLINK_MODIFIED;
+        }
+        if r.carrier.is_some() {
+            // netif_change_carrier(): no modelled driver has ndo_change_carrier.
+            return Err(KError::new(Errno::EOPNOTSUPP));
+        }
+        if let Some(q) = r.txqlen {
+            self.dev_change_tx_queue_len(dev, q)?;
+            *status |= DO_SETLINK_MODIFIED;
+        }
+        if let Some(op) = r.operstate {
+            self.set_operstate(dev, op);
+        }
+        if let Some(lm) = r.linkmode {
+            if self.dev(dev).link_mode != lm {
+                *status |= DO_SETLINK_NOTIFY;
+            }
+            self.dev_mut(dev).link_mode = lm;
+        }
+        Ok(())
+    }
+
+    /// `set_operstate()`: user space may move UP↔DORMANT/TESTING only.
+    fn set_operstate(&mut self, dev: DevId, transition: u8) {
+        let d = self.dev(dev);
+        let cur = d.operstate;
+        let new = match OperState::from_u8(transition) {
+            OperState::Up
+                if matches!(cur, OperState::Dormant | OperState::Testing | OperState::Unknown) && !d.dormant =>
+            {
+                OperState::Up
+            }
+            OperState::Testing if d.oper_up() => OperState::Testing,
+            OperState::Dormant if d.oper_up() => OperState::Dormant,
+            _ => cur,
+        };
+        if new != cur {
+            self.dev_mut(dev).operstate = new;
+            self.netif_state_change(dev);
+        }
+    }
+
+    /// `rtnl_setlink()`.
+    pub(crate) fn rtnl_setlink(&mut self, net: NetId, m: &LinkMessage) -> KResult<()> {
+        let r = LinkRequest::parse(m)?;
+        let tgt = self.rtnl_link_get_net(net, &r)?;
+        let dev = match self.lookup_link(net, &r)? {
+            (false, _) => return Err(KError::new(Errno::EINVAL)),
+            (true, None) => return Err(KError::new(Errno::ENODEV)),
+            (true, Some(d)) => d,
+        };
+        self.do_setlink(dev, tgt, &r, 0)
+    }
+
+    /// `rtnl_dellink()` → `rtnl_delete_link()`.
+    pub(crate) fn rtnl_dellink(&mut self, net: NetId, m: &LinkMessage) -> KResult<()> {
+        let r = LinkRequest::parse(m)?;
+        let tgt = self.rtnl_link_get_net(net, &r)?;
+        let dev = match self.lookup_link(tgt, &r)? {
+            (false, _) => return Err(KError::new(Errno::EINVAL)),
+            (true, None) => return Err(KError::new(Errno::ENODEV)),
+            (true, Some(d)) => d,
+        };
+        if self.dev(dev).driver.rtnl_kind().is_none() {
+            return Err(KError::new(Errno::EOPNOTSUPP));
+        }
+        let mut kill = Vec::new();
+        self.rtnl_dellink_ops(dev, &mut kill);
+        self.unregister_netdevice_many(kill);
+        Ok(())
+    }
+
+    fn rtnl_dellink_ops(&mut self, dev: DevId, kill: &mut Vec<DevId>) {
+        self.rtnl_link_dellink(dev, kill);
+    }
+
+    /// `rtnl_getlink()`.
+    pub(crate) fn rtnl_getlink(&mut self, net: NetId, m: &LinkMessage) -> KResult<LinkMessage> {
+        let r = LinkRequest::parse(m)?;
+        let tgt = self.rtnl_link_get_net(net, &r)?;
+        let dev = match self.lookup_link(tgt, &r)? {
+            (false, _) => return Err(KError::new(Errno::EINVAL)),
+            (true, None) => return Err(KError::new(Errno::ENODEV)),
+            (true, Some(d)) => d,
+        };
+        Ok(self.rtnl_fill_ifinfo(RtmType::NewLink, dev, 0, net))
+    }
+}

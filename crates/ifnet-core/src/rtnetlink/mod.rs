@@ -1,0 +1,225 @@
+//! The rtnetlink layer: genuine netlink bytes in, genuine bytes out.
+//!
+//! Requests are decoded with `netlink-packet-route`, dispatched to the
+//! `rtnl_*` handlers (link.rs) and answered with RTM_NEWLINK / NLMSG_DONE /
+//! NLMSG_ERROR (errno + extack). Notifications (`rtmsg_ifinfo`) go to the
+//! multicast ring of the device's namespace.
+
+pub mod fill;
+pub mod link;
+
+use crate::errno::{Errno, KError};
+use crate::ids::{DevId, NetId};
+use crate::kernel::Kernel;
+use crate::notifier::NetdevEvent;
+use netlink_packet_core::{
+    DoneMessage, ErrorMessage, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK,
+    NLM_F_DUMP, NLM_F_MULTIPART,
+};
+use netlink_packet_route::RouteNetlinkMessage;
+use std::num::NonZeroI32;
+
+/// RTM message types the model emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RtmType {
+    NewLink,
+    DelLink,
+}
+
+/// NLMSGERR_ATTR_MSG.
+const NLMSGERR_ATTR_MSG: u16 = 1;
+/// NLM_F_CAPPED | NLM_F_ACK_TLVS on error messages.
+const NLM_F_CAPPED: u16 = 0x100;
+const NLM_F_ACK_TLVS: u16 = 0x200;
+/// Largest request accepted (a netlink socket's default rcvbuf is larger,
+/// but no modelled request comes close).
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// Serialises a netlink message into its bytes.
+pub fn to_bytes(mut msg: NetlinkMessage<RouteNetlinkMessage>) -> Vec<u8> {
+    msg.finalize();
+    let mut buf = vec![0u8; msg.buffer_len()];
+    msg.serialize(&mut buf);
+    buf
+}
+
+impl Kernel {
+    /// Handles one netlink request sent from a socket in namespace `net`.
+    /// Never panics on malformed input: it answers with an error message.
+    pub fn rtnl_request(&mut self, net: NetId, request: &[u8]) -> Vec<Vec<u8>> {
+        if !self.net_exists(net) {
+            return Vec::new();
+        }
+        if request.len() < 16 || request.len() > MAX_REQUEST_BYTES {
+            return vec![error_reply(request, 0, &KError::new(Errno::EINVAL))];
+        }
+        let header_flags = u16::from_ne_bytes([request[6], request[7]]);
+        let seq = u32::from_ne_bytes([request[8], request[9], request[10], request[11]]);
+        let msg = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(request) {
+            Ok(m) => m,
+            Err(_) => return vec![error_reply(request, seq, &KError::new(Errno::EINVAL))],
+        };
+        let inner = match msg.payload {
+            NetlinkPayload::InnerMessage(m) => m,
+            _ => return vec![error_reply(request, seq, &KError::new(Errno::EINVAL))],
+        };
+        let result = match inner {
+            RouteNetlinkMessage::NewLink(m) => self.rtnl_newlink(net, header_flags, &m).map(|_| Vec::new()),
+            RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| Vec::new()),
+            RouteNetlinkMessage::DelLink(m) => self.rtnl_dellink(net, &m).map(|_| Vec::new()),
+            RouteNetlinkMessage::GetLink(m) if header_flags & NLM_F_DUMP == NLM_F_DUMP => {
+                return self.rtnl_dump_ifinfo(net, &m, seq);
+            }
+            RouteNetlinkMessage::GetLink(m) => self.rtnl_getlink(net, &m).map(|reply| vec![reply]),
+            _ => Err(KError::new(Errno::EOPNOTSUPP)),
+        };
+        match result {
+            Ok(replies) => {
+                let mut out: Vec<Vec<u8>> = replies
+                    .into_iter()
+                    .map(|m| reply_bytes(RouteNetlinkMessage::NewLink(m), seq, 0))
+                    .collect();
+                if header_flags & NLM_F_ACK != 0 {
+                    out.push(ack_reply(request, seq));
+                }
+                out
+            }
+            Err(e) => vec![error_reply(request, seq, &e)],
+        }
+    }
+
+    /// `rtnl_dump_ifinfo()`: every device of the namespace in ifindex order,
+    /// then NLMSG_DONE.
+    fn rtnl_dump_ifinfo(
+        &mut self,
+        net: NetId,
+        _req: &netlink_packet_route::link::LinkMessage,
+        seq: u32,
+    ) -> Vec<Vec<u8>> {
+        let devs = self.devices_in(net);
+        let mut out = Vec::with_capacity(devs.len() + 1);
+        for d in devs {
+            let m = self.rtnl_fill_ifinfo(RtmType::NewLink, d, 0, net);
+            out.push(reply_bytes(RouteNetlinkMessage::NewLink(m), seq, NLM_F_MULTIPART));
+        }
+        let mut done = NetlinkMessage::new(
+            NetlinkHeader::default(),
+            NetlinkPayload::<RouteNetlinkMessage>::Done(DoneMessage::default()),
+        );
+        done.header.flags = NLM_F_MULTIPART;
+        done.header.sequence_number = seq;
+        out.push(to_bytes(done));
+        out
+    }
+
+    /// `rtmsg_ifinfo(type, dev, change)`: a notification in the device's
+    /// namespace, only for registered devices.
+    pub(crate) fn rtmsg_ifinfo(&mut self, typ: RtmType, dev: DevId, change: u32) {
+        if self.dev(dev).reg_state != crate::consts::RegState::Registered {
+            return;
+        }
+        let bytes = self.rtnl_fill_ifinfo_bytes(typ, dev, change);
+        let net = self.dev(dev).net;
+        self.rtnl_notify(net, bytes);
+    }
+
+    /// Builds a notification message's bytes (`rtmsg_ifinfo_build_skb`).
+    pub(crate) fn rtnl_fill_ifinfo_bytes(&mut self, typ: RtmType, dev: DevId, change: u32) -> Vec<u8> {
+        let net = self.dev(dev).net;
+        let m = self.rtnl_fill_ifinfo(typ, dev, change, net);
+        let inner = match typ {
+            RtmType::NewLink => RouteNetlinkMessage::NewLink(m),
+            RtmType::DelLink => RouteNetlinkMessage::DelLink(m),
+        };
+        reply_bytes(inner, 0, 0)
+    }
+
+    /// `rtnl_notify()` to RTNLGRP_LINK of `net`.
+    pub(crate) fn rtnl_notify(&mut self, net: NetId, bytes: Vec<u8>) {
+        self.mcast.push(|seq| crate::events::McastMessage { seq, net, bytes });
+    }
+
+    /// `rtnetlink_event()`: RTM_NEWLINK for the events it lists.
+    pub(crate) fn rtnetlink_event(&mut self, event: NetdevEvent, dev: DevId) {
+        use NetdevEvent::*;
+        if matches!(
+            event,
+            Reboot
+                | ChangeMtu
+                | ChangeAddr
+                | ChangeName
+                | FeatChange
+                | BondingFailover
+                | PostTypeChange
+                | NotifyPeers
+                | ChangeUpper
+                | ResendIgmp
+                | ChangeInfoData
+                | ChangeLowerState
+                | ChangeTxQueueLen
+        ) {
+            self.rtmsg_ifinfo(RtmType::NewLink, dev, 0);
+        }
+    }
+}
+
+fn reply_bytes(inner: RouteNetlinkMessage, seq: u32, flags: u16) -> Vec<u8> {
+    let mut msg = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::InnerMessage(inner));
+    msg.header.sequence_number = seq;
+    msg.header.flags = flags;
+    to_bytes(msg)
+}
+
+/// The echoed request header: its first 16 bytes (NLM_F_CAPPED).
+fn echoed_header(request: &[u8]) -> Vec<u8> {
+    let mut h = request[..request.len().min(16)].to_vec();
+    h.resize(16, 0);
+    h
+}
+
+fn ack_reply(request: &[u8], seq: u32) -> Vec<u8> {
+    let mut err = ErrorMessage::default();
+    err.code = None;
+    err.header = echoed_header(request);
+    let mut msg = NetlinkMessage::new(
+        NetlinkHeader::default(),
+        NetlinkPayload::<RouteNetlinkMessage>::Error(err),
+    );
+    msg.header.sequence_number = seq;
+    msg.header.flags = NLM_F_CAPPED;
+    to_bytes(msg)
+}
+
+/// NLMSG_ERROR with -errno and, if set, the extack text as
+/// NLMSGERR_ATTR_MSG (what iproute2 prints as "Error: <text>.").
+pub(crate) fn error_reply(request: &[u8], seq: u32, e: &KError) -> Vec<u8> {
+    let mut payload = echoed_header(request);
+    let mut flags = NLM_F_CAPPED;
+    if let Some(text) = &e.extack {
+        flags |= NLM_F_ACK_TLVS;
+        let mut value = text.as_bytes().to_vec();
+        value.push(0);
+        let len = 4 + value.len();
+        payload.extend_from_slice(&(len as u16).to_ne_bytes());
+        payload.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
+        payload.extend_from_slice(&value);
+        while payload.len() % 4 != 0 {
+            payload.push(0);
+        }
+    }
+    let mut err = ErrorMessage::default();
+    err.code = NonZeroI32::new(-e.errno.number());
+    err.header = payload;
+    let mut msg = NetlinkMessage::new(
+        NetlinkHeader::default(),
+        NetlinkPayload::<RouteNetlinkMessage>::Error(err),
+    );
+    msg.header.sequence_number = seq;
+    msg.header.flags = flags;
+    to_bytes(msg)
+}
+
+/// A notification's bytes (sequence 0, no flags).
+pub(crate) fn reply_bytes_pub(inner: RouteNetlinkMessage) -> Vec<u8> {
+    reply_bytes(inner, 0, 0)
+}
