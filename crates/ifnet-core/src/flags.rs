@@ -247,3 +247,16 @@ impl Kernel {
         Ok(())
     }
 }
+
+impl Kernel {
+    /// Sets or clears private flags, as a driver or module does on its own
+    /// devices (e.g. failover's IFF_LIVE_RENAME_OK on 5.1–6.1).
+    pub fn set_priv_flags(&mut self, dev: DevId, bits: u64, on: bool) {
+        let d = self.dev_mut(dev);
+        if on {
+            d.priv_flags |= bits;
+        } else {
+            d.priv_flags &= !bits;
+        }
+    }
+}

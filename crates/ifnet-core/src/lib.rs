@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod adjacency;
+pub mod client;
 pub mod consts;
 pub mod driver;
 pub mod drivers;

@@ -1,0 +1,207 @@
+//! A minimal rtnetlink client over a [`Kernel`]: builds the requests
+//! iproute2 sends and decodes the replies. Tests, benchmarks and the
+//! simulator use it so that everything goes through genuine messages.
+
+use crate::errno::{Errno, KError};
+use crate::ids::NetId;
+use crate::kernel::Kernel;
+use netlink_packet_core::{
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
+};
+use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::RouteNetlinkMessage;
+
+/// A reply error: errno and the extack text, decoded from NLMSG_ERROR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NlError {
+    pub errno: Errno,
+    pub extack: Option<String>,
+}
+
+impl From<NlError> for KError {
+    fn from(e: NlError) -> KError {
+        match e.extack {
+            Some(t) => KError::msg_fmt(e.errno, t),
+            None => KError::new(e.errno),
+        }
+    }
+}
+
+/// Encodes a request with the given flags.
+pub fn encode(inner: RouteNetlinkMessage, flags: u16, seq: u32) -> Vec<u8> {
+    let mut header = NetlinkHeader::default();
+    header.flags = flags;
+    header.sequence_number = seq;
+    let mut msg = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(inner));
+    msg.finalize();
+    let mut buf = vec![0; msg.buffer_len()];
+    msg.serialize(&mut buf);
+    buf
+}
+
+/// Splits replies into link messages and a final error (if any).
+pub fn decode(replies: &[Vec<u8>]) -> (Vec<LinkMessage>, Result<(), NlError>) {
+    let mut links = Vec::new();
+    for r in replies {
+        let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(r) else {
+            return (links, Err(NlError { errno: Errno::EIO, extack: None }));
+        };
+        match msg.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)) => links.push(m),
+            NetlinkPayload::Error(e) => {
+                if let Some(code) = e.code {
+                    let extack = parse_extack(&e.header);
+                    return (links, Err(NlError { errno: Errno::from_number(-code.get()), extack }));
+                }
+            }
+            _ => {}
+        }
+    }
+    (links, Ok(()))
+}
+
+/// NLMSGERR_ATTR_MSG after the 16-byte echoed header.
+fn parse_extack(payload: &[u8]) -> Option<String> {
+    let mut rest = payload.get(16..)?;
+    while rest.len() >= 4 {
+        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
+        let kind = u16::from_ne_bytes([rest[2], rest[3]]);
+        if len < 4 || len > rest.len() {
+            return None;
+        }
+        if kind == 1 {
+            let v = &rest[4..len];
+            let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+            return Some(String::from_utf8_lossy(&v[..end]).into_owned());
+        }
+        rest = &rest[(len + 3) & !3..];
+    }
+    None
+}
+
+/// One netlink socket in one namespace.
+pub struct Client<'k> {
+    pub kernel: &'k mut Kernel,
+    pub net: NetId,
+    seq: u32,
+}
+
+impl<'k> Client<'k> {
+    pub fn new(kernel: &'k mut Kernel, net: NetId) -> Client<'k> {
+        Client { kernel, net, seq: 0 }
+    }
+
+    /// Sends one request; returns the links in the reply or the error.
+    pub fn request(&mut self, inner: RouteNetlinkMessage, flags: u16) -> Result<Vec<LinkMessage>, NlError> {
+        self.seq += 1;
+        let bytes = encode(inner, flags | NLM_F_REQUEST, self.seq);
+        let replies = self.kernel.rtnl_request(self.net, &bytes);
+        let (links, res) = decode(&replies);
+        res.map(|_| links)
+    }
+
+    fn by_name(name: &str) -> LinkMessage {
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::IfName(name.to_string()));
+        m
+    }
+
+    /// `ip link add NAME type veth peer name PEER`.
+    pub fn add_veth(&mut self, name: &str, peer: &str) -> Result<(), NlError> {
+        let mut m = Self::by_name(name);
+        let p = Self::by_name(peer);
+        m.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(p))),
+        ]));
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
+            .map(|_| ())
+    }
+
+    /// `ip link add NAME type bridge`.
+    pub fn add_bridge(&mut self, name: &str) -> Result<(), NlError> {
+        let mut m = Self::by_name(name);
+        m.attributes.push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]));
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
+            .map(|_| ())
+    }
+
+    /// `ip link set NAME` with extra attributes (looked up by name).
+    pub fn set(&mut self, name: &str, attrs: Vec<LinkAttribute>) -> Result<(), NlError> {
+        let mut m = Self::by_name(name);
+        m.attributes.extend(attrs);
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK).map(|_| ())
+    }
+
+    /// `ip link set NAME up|down`.
+    pub fn set_up(&mut self, name: &str, up: bool) -> Result<(), NlError> {
+        let mut m = Self::by_name(name);
+        m.header.change_mask = LinkFlags::Up;
+        if up {
+            m.header.flags = LinkFlags::Up;
+        }
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK).map(|_| ())
+    }
+
+    /// `ip link set NAME name NEW` (iproute2 looks up the index first).
+    pub fn rename(&mut self, name: &str, new: &str) -> Result<(), NlError> {
+        let index = self.get(name)?.header.index;
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        m.attributes.push(LinkAttribute::IfName(new.to_string()));
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK).map(|_| ())
+    }
+
+    /// `ip link set NAME netns NS [name NEW]`.
+    pub fn set_netns(&mut self, name: &str, target: NetId, new_name: Option<&str>) -> Result<(), NlError> {
+        let fd = self.kernel.netns_fd(target) as i32;
+        // iproute2 resolves the device to its index first, so IFLA_IFNAME
+        // is only present as the new name (and the move's pattern).
+        let mut m = LinkMessage::default();
+        m.header.index = self.get(name)?.header.index;
+        if let Some(n) = new_name {
+            m.attributes.push(LinkAttribute::IfName(n.to_string()));
+        }
+        m.attributes.push(LinkAttribute::NetNsFd(fd));
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK).map(|_| ())
+    }
+
+    /// `ip link set NAME master M` (0 = nomaster).
+    pub fn set_master(&mut self, name: &str, master: Option<&str>) -> Result<(), NlError> {
+        let idx = match master {
+            Some(m) => self.get(m)?.header.index,
+            None => 0,
+        };
+        self.set(name, vec![LinkAttribute::Controller(idx)])
+    }
+
+    /// `ip link del NAME`.
+    pub fn del(&mut self, name: &str) -> Result<(), NlError> {
+        self.request(RouteNetlinkMessage::DelLink(Self::by_name(name)), NLM_F_ACK).map(|_| ())
+    }
+
+    /// `ip link show NAME`.
+    pub fn get(&mut self, name: &str) -> Result<LinkMessage, NlError> {
+        let mut links = self.request(RouteNetlinkMessage::GetLink(Self::by_name(name)), 0)?;
+        links.pop().ok_or(NlError { errno: Errno::ENODEV, extack: None })
+    }
+
+    /// `ip link show`: every link of the namespace.
+    pub fn dump(&mut self) -> Vec<LinkMessage> {
+        self.request(RouteNetlinkMessage::GetLink(LinkMessage::default()), NLM_F_DUMP)
+            .unwrap_or_default()
+    }
+
+    /// Names in ifindex order.
+    pub fn names(&mut self) -> Vec<String> {
+        self.dump().iter().filter_map(link_name).collect()
+    }
+}
+
+/// IFLA_IFNAME of a link message.
+pub fn link_name(m: &LinkMessage) -> Option<String> {
+    m.attributes.iter().find_map(|a| match a {
+        LinkAttribute::IfName(n) => Some(n.clone()),
+        _ => None,
+    })
+}
