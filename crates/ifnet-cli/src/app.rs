@@ -1,0 +1,204 @@
+//! The `ifnet` process: global options (ip.c main), the state cycle
+//! (lock → load → run → settle → save), the object table (`do_cmd()`), and
+//! ifnet's own commands (`reset`, `hw`).
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::args::{parse_global, Opts, USAGE};
+use crate::batch::{do_batch, flush};
+use crate::session::Session;
+use crate::state::{self, StateError};
+use crate::util::matches;
+use crate::Abort;
+
+/// ip.c's object table, in its order (first prefix match wins).
+const OBJECTS: &[&str] = &[
+    "address",
+    "addrlabel",
+    "maddress",
+    "route",
+    "rule",
+    "neighbor",
+    "neighbour",
+    "ntable",
+    "ntbl",
+    "link",
+    "l2tp",
+    "fou",
+    "ila",
+    "macsec",
+    "tunnel",
+    "tunl",
+    "tuntap",
+    "tap",
+    "token",
+    "tcpmetrics",
+    "tcp_metrics",
+    "monitor",
+    "xfrm",
+    "mroute",
+    "mrule",
+    "netns",
+    "netconf",
+    "vrf",
+    "sr",
+    "nexthop",
+    "mptcp",
+    "ioam",
+    "help",
+    "stats",
+];
+
+/// Runs `ifnet ARGS…` and returns the process exit status.
+pub fn run(args: &[String]) -> i32 {
+    let mut err = Vec::new();
+    let parsed = parse_global(args, &mut err);
+    let _ = std::io::stderr().write_all(&err);
+    let (opts, first) = match parsed {
+        Ok(x) => x,
+        Err(Abort::Exit(c)) | Err(Abort::Ret(c)) => return c & 0xff,
+    };
+    if opts.version {
+        println!(
+            "ip utility, iproute2-6.1.0 (ifnet {})",
+            env!("CARGO_PKG_VERSION")
+        );
+        return 0;
+    }
+    let words = &args[first..];
+    let path = state::state_path(opts.state.as_deref());
+    match run_with_state(&path, opts, words) {
+        Ok(code) => code & 0xff,
+        Err(e) => {
+            eprintln!("{}", e.0);
+            1
+        }
+    }
+}
+
+fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, StateError> {
+    if words.first().map(|w| w.as_str()) == Some("reset") && opts.batch.is_none() {
+        return reset(path, &opts, &words[1..]);
+    }
+    if opts.batch.is_none() && words.is_empty() {
+        eprint!("{USAGE}");
+        return Ok(255);
+    }
+    let is_monitor = opts.batch.is_none()
+        && words
+            .first()
+            .and_then(|w| OBJECTS.iter().find(|o| matches(w, o)))
+            == Some(&"monitor");
+    let _lock = state::lock(path, !is_monitor)?;
+    let (k, created) = state::load(path, opts.kernel.as_deref())?;
+    let init = k.init_net();
+    let mut s = Session::new(k, init, opts);
+    if let Some(code) = enter_netns(&mut s) {
+        flush(&mut s);
+        return Ok(code);
+    }
+    if is_monitor {
+        drop(_lock);
+        let code = crate::monitor::run(&mut s, path, &words[1..]);
+        flush(&mut s);
+        return Ok(exit_code(code));
+    }
+    let code = run_commands(&mut s, words);
+    s.k.run_until_idle();
+    flush(&mut s);
+    if s.dirty || created {
+        state::save(path, &s.k)?;
+    }
+    Ok(code)
+}
+
+/// `ifnet [--kernel V] reset`: a freshly booted kernel replaces the state.
+fn reset(path: &Path, opts: &Opts, rest: &[String]) -> Result<i32, StateError> {
+    if let Some(w) = rest.first() {
+        eprintln!("ifnet: reset takes no arguments (got \"{w}\")");
+        return Ok(255);
+    }
+    let _lock = state::lock(path, true)?;
+    let profile = state::profile_for(opts.kernel.as_deref().unwrap_or("latest"))?;
+    let mut k = ifnet_core::Kernel::new(profile);
+    k.run_until_idle();
+    state::save(path, &k)?;
+    Ok(0)
+}
+
+/// `-n NS` (netns_switch()): the session acts from that namespace.
+fn enter_netns(s: &mut Session) -> Option<i32> {
+    let name = s.opts.netns.clone()?;
+    match s.k.netns_by_name(&name) {
+        Some(net) => {
+            s.net = net;
+            None
+        }
+        None => {
+            s.eprint(&format!(
+                "Cannot open network namespace \"{name}\": No such file or directory\n"
+            ));
+            Some(255)
+        }
+    }
+}
+
+fn exit_code(r: Result<i32, Abort>) -> i32 {
+    match r {
+        Ok(c) => c,
+        Err(Abort::Exit(c)) | Err(Abort::Ret(c)) => c,
+    }
+}
+
+/// One command line or a whole batch.
+fn run_commands(s: &mut Session, words: &[String]) -> i32 {
+    if let Some(file) = s.opts.batch.clone() {
+        s.batch_mode = true;
+        let mut one = |s: &mut Session, w: &[String]| {
+            let r = do_cmd(s, w);
+            s.k.run_until_idle();
+            r
+        };
+        return exit_code(do_batch(s, &file, &mut one));
+    }
+    exit_code(do_cmd(s, words))
+}
+
+/// ip.c `do_cmd(argv0, argc, argv, final=true)`: the C function's result
+/// negated, or an exit.
+pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
+    let obj = words[0].as_str();
+    let rest = &words[1..];
+    if obj.len() >= 2 && matches(obj, "hw") {
+        return negate(crate::hw::do_hw(s, rest));
+    }
+    let Some(found) = OBJECTS.iter().find(|o| matches(obj, o)) else {
+        s.eprint(&format!("Object \"{obj}\" is unknown, try \"ip help\".\n"));
+        return Ok(1);
+    };
+    let r = match *found {
+        "link" => crate::link_show::do_iplink(s, rest),
+        "netns" => crate::netns::do_netns(s, rest),
+        "help" => {
+            s.eprint(USAGE);
+            Err(Abort::Exit(255))
+        }
+        "monitor" => {
+            s.eprint("ifnet: monitor cannot run inside a batch\n");
+            Err(Abort::Exit(255))
+        }
+        other => {
+            s.eprint(&format!("ifnet: \"ip {other}\" is not supported yet\n"));
+            Err(Abort::Exit(255))
+        }
+    };
+    negate(r)
+}
+
+fn negate(r: Result<i32, Abort>) -> Result<i32, Abort> {
+    match r {
+        Ok(v) | Err(Abort::Ret(v)) => Ok(v.wrapping_neg()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,279 @@
+//! Global options, parsed the way iproute2 6.1 `ip/ip.c:main()` does, plus
+//! ifnet's own long options (`--state`, `--kernel`) which ip would reject.
+
+use crate::util::{get_unsigned, matches};
+use crate::Abort;
+
+/// ip.c `usage()` text, printed to stderr before exit(-1).
+pub const USAGE: &str = "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
+       ip [ -force ] -batch filename
+where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |
+                   link | macsec | maddress | monitor | mptcp | mroute | mrule |
+                   neighbor | neighbour | netconf | netns | nexthop | ntable |
+                   ntbl | route | rule | sr | tap | tcpmetrics |
+                   token | tunnel | tuntap | vrf | xfrm }
+       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -r[esolve] |
+                    -h[uman-readable] | -iec | -j[son] | -p[retty] |
+                    -f[amily] { inet | inet6 | mpls | bridge | link } |
+                    -4 | -6 | -M | -B | -0 |
+                    -l[oops] { maximum-addr-flush-attempts } | -br[ief] |
+                    -o[neline] | -t[imestamp] | -ts[hort] | -b[atch] [filename] |
+                    -rc[vbuf] [size] | -n[etns] name | -N[umeric] | -a[ll] |
+                    -c[olor]}
+";
+
+/// Options that ip keeps in globals (`json`, `show_stats`, …).
+#[derive(Debug, Clone, Default)]
+pub struct Opts {
+    pub json: bool,
+    pub pretty: bool,
+    pub details: u32,
+    pub stats: u32,
+    pub force: bool,
+    pub oneline: bool,
+    pub brief: bool,
+    pub numeric: bool,
+    pub all: bool,
+    pub echo: bool,
+    pub batch: Option<String>,
+    pub netns: Option<String>,
+    /// ifnet: `--state PATH`.
+    pub state: Option<String>,
+    /// ifnet: `--kernel VERSION`.
+    pub kernel: Option<String>,
+    /// ip -V: print the version and stop.
+    pub version: bool,
+}
+
+fn usage(err: &mut Vec<u8>) -> Abort {
+    err.extend_from_slice(USAGE.as_bytes());
+    Abort::Exit(255)
+}
+
+fn missing_value(err: &mut Vec<u8>, name: &str) -> Abort {
+    err.extend_from_slice(format!("ifnet: option {name} needs a value\n").as_bytes());
+    Abort::Exit(255)
+}
+
+/// Takes the value of an ifnet long option (`--state P` or `--state=P`).
+fn long_opt(args: &[String], i: &mut usize, name: &str) -> Option<Result<String, ()>> {
+    let a = &args[*i];
+    if let Some(v) = a.strip_prefix(&format!("{name}=")) {
+        return Some(Ok(v.to_string()));
+    }
+    if a != name {
+        return None;
+    }
+    *i += 1;
+    Some(args.get(*i).cloned().ok_or(()))
+}
+
+/// Parses leading options; returns the options and the index of the first
+/// non-option argument. Errors are written to `err` as ip writes them.
+pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize), Abort> {
+    let mut o = Opts::default();
+    let mut i = 0;
+    while i < args.len() {
+        if let Some(v) = long_opt(args, &mut i, "--state") {
+            o.state = Some(v.map_err(|_| missing_value(err, "--state"))?);
+            i += 1;
+            continue;
+        }
+        if let Some(v) = long_opt(args, &mut i, "--kernel") {
+            o.kernel = Some(v.map_err(|_| missing_value(err, "--kernel"))?);
+            i += 1;
+            continue;
+        }
+        let Some(arg) = args.get(i) else { break };
+        if arg == "--" {
+            i += 1;
+            break;
+        }
+        if !arg.starts_with('-') {
+            break;
+        }
+        let opt = if arg.starts_with("--") {
+            &arg[1..]
+        } else {
+            &arg[..]
+        };
+        let needs_value = |i: usize, err: &mut Vec<u8>| -> Result<String, Abort> {
+            args.get(i + 1).cloned().ok_or_else(|| usage(err))
+        };
+        if matches(opt, "-loops") {
+            needs_value(i, err)?;
+            i += 1;
+        } else if matches(opt, "-family") {
+            let v = needs_value(i, err)?;
+            i += 1;
+            if v == "help" {
+                return Err(usage(err));
+            }
+            if !["inet", "inet6", "link", "bridge", "mpls"].contains(&v.as_str()) {
+                err.extend_from_slice(
+                    format!("Error: argument \"{v}\" is wrong: invalid protocol family\n")
+                        .as_bytes(),
+                );
+                return Err(Abort::Exit(255));
+            }
+        } else if ["-4", "-6", "-0", "-M", "-B"].contains(&opt) {
+        } else if matches(opt, "-human") || matches(opt, "-human-readable") {
+        } else if matches(opt, "-iec") {
+        } else if matches(opt, "-stats") || matches(opt, "-statistics") {
+            o.stats += 1;
+        } else if matches(opt, "-details") {
+            o.details += 1;
+        } else if matches(opt, "-resolve") {
+        } else if matches(opt, "-oneline") {
+            o.oneline = true;
+        } else if matches(opt, "-timestamp") || matches(opt, "-tshort") {
+        } else if matches(opt, "-Version") {
+            o.version = true;
+            return Ok((o, i + 1));
+        } else if matches(opt, "-force") {
+            o.force = true;
+        } else if matches(opt, "-batch") {
+            o.batch = Some(needs_value(i, err)?);
+            i += 1;
+        } else if matches(opt, "-brief") {
+            o.brief = true;
+        } else if matches(opt, "-json") {
+            o.json = true;
+        } else if matches(opt, "-pretty") {
+            o.pretty = true;
+        } else if matches(opt, "-rcvbuf") {
+            let v = needs_value(i, err)?;
+            i += 1;
+            if get_unsigned(&v).is_none() {
+                err.extend_from_slice(format!("Invalid rcvbuf size '{v}'\n").as_bytes());
+                return Err(Abort::Exit(255));
+            }
+        } else if matches(opt, "-color") || opt.starts_with("-color=") {
+        } else if matches(opt, "-help") {
+            return Err(usage(err));
+        } else if matches(opt, "-netns") {
+            // NEXT_ARG(): a missing name is "Command line is not complete".
+            let Some(v) = args.get(i + 1) else {
+                return Err(crate::incomplete(err));
+            };
+            o.netns = Some(v.clone());
+            i += 1;
+        } else if matches(opt, "-Numeric") {
+            o.numeric = true;
+        } else if matches(opt, "-all") {
+            o.all = true;
+        } else if opt == "-echo" {
+            o.echo = true;
+        } else {
+            err.extend_from_slice(
+                format!("Option \"{opt}\" is unknown, try \"ip -help\".\n").as_bytes(),
+            );
+            return Err(Abort::Exit(255));
+        }
+        i += 1;
+    }
+    Ok((o, i))
+}
+
+/// iproute2 `makeargs()`: splits a batch line on blanks, honouring a
+/// leading quote (up to the same quote, no escapes).
+pub fn makeargs(line: &str) -> Result<Vec<String>, &'static str> {
+    let b = line.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && ws(b[i]) {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        if b[i] == b'\'' || b[i] == b'"' {
+            let q = b[i];
+            let start = i + 1;
+            let Some(len) = b[start..].iter().position(|&c| c == q) else {
+                return Err("Unterminated quoted string");
+            };
+            out.push(String::from_utf8_lossy(&b[start..start + len]).into_owned());
+            // The closing quote is replaced by NUL; the next word starts
+            // right after it.
+            i = start + len + 1;
+        } else {
+            let start = i;
+            while i < b.len() && !ws(b[i]) {
+                i += 1;
+            }
+            out.push(String::from_utf8_lossy(&b[start..i]).into_owned());
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn main_options_abbreviate() {
+        // ip.c main(): matches() on "-json", "-details", "-stats", "-netns".
+        let mut e = Vec::new();
+        let (o, i) = parse_global(
+            &s(&["-j", "-p", "-d", "-s", "-s", "-n", "x", "link"]),
+            &mut e,
+        )
+        .unwrap();
+        assert!(o.json && o.pretty);
+        assert_eq!((o.details, o.stats), (1, 2));
+        assert_eq!(o.netns.as_deref(), Some("x"));
+        assert_eq!(i, 7);
+        let (o, _) = parse_global(&s(&["--json", "-force", "-b", "f"]), &mut e).unwrap();
+        assert!(o.json && o.force);
+        assert_eq!(o.batch.as_deref(), Some("f"));
+    }
+
+    #[test]
+    fn main_unknown_option() {
+        let mut e = Vec::new();
+        assert!(matches!(
+            parse_global(&s(&["-zz"]), &mut e),
+            Err(Abort::Exit(255))
+        ));
+        assert_eq!(
+            String::from_utf8(e).unwrap(),
+            "Option \"-zz\" is unknown, try \"ip -help\".\n"
+        );
+    }
+
+    #[test]
+    fn ifnet_long_options() {
+        let mut e = Vec::new();
+        let (o, i) = parse_global(&s(&["--state", "/x", "--kernel=5.0", "reset"]), &mut e).unwrap();
+        assert_eq!(o.state.as_deref(), Some("/x"));
+        assert_eq!(o.kernel.as_deref(), Some("5.0"));
+        assert_eq!(i, 3);
+    }
+
+    #[test]
+    fn makeargs_quotes_and_blanks() {
+        // makeargs(): quotes group words, no escapes.
+        assert_eq!(
+            makeargs("  link  show\tv0 \n").unwrap(),
+            s(&["link", "show", "v0"])
+        );
+        assert_eq!(
+            makeargs("link set v0 alias \"a b\" up").unwrap(),
+            s(&["link", "set", "v0", "alias", "a b", "up"])
+        );
+        assert_eq!(
+            makeargs("x 'unterminated").unwrap_err(),
+            "Unterminated quoted string"
+        );
+        assert!(makeargs("").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,115 @@
+//! `ifnet hw add BUSID type nic mac MAC [driver NAME]` and
+//! `ifnet hw del BUSID [surprise]`: the hypervisor's side of hot-plug,
+//! which `ip` cannot express. Errors are printed in ip's style
+//! (`Error: <extack>.` or `RTNETLINK answers: <strerror>`).
+
+use ifnet_core::{HwAddr, HwSpec, KError};
+
+use crate::session::Session;
+use crate::util::matches;
+use crate::{Abort, Argv, IpResult};
+
+const USAGE: &str = "Usage: ifnet hw add BUSID type nic mac LLADDR [ driver NAME ]
+       ifnet hw del BUSID [ surprise ]
+       ifnet hw list
+";
+
+fn usage(s: &mut Session) -> Abort {
+    s.eprint(USAGE);
+    Abort::Exit(255)
+}
+
+/// Prints a kernel error the way rtnl_talk() would and returns ip's -2.
+fn kernel_error(s: &mut Session, e: &KError) -> IpResult {
+    match e.extack.as_deref().filter(|m| !m.is_empty()) {
+        Some(m) => {
+            let dot = if m.ends_with('.') { "" } else { "." };
+            s.eprint(&format!("Error: {m}{dot}\n"));
+        }
+        None => s.eprint(&format!("RTNETLINK answers: {}\n", e.errno.strerror())),
+    }
+    Ok(-2)
+}
+
+/// `ifnet hw …`.
+pub fn do_hw(s: &mut Session, words: &[String]) -> IpResult {
+    let Some(verb) = words.first().map(|w| w.as_str()) else {
+        return Err(usage(s));
+    };
+    if matches(verb, "add") {
+        return hw_add(s, &words[1..]);
+    }
+    if matches(verb, "delete") {
+        return hw_del(s, &words[1..]);
+    }
+    if matches(verb, "list") || matches(verb, "show") {
+        return hw_list(s);
+    }
+    Err(usage(s))
+}
+
+fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
+    let mut a = Argv::new(words);
+    let bus = a.cur().to_string();
+    if bus.is_empty() {
+        return Err(usage(s));
+    }
+    let (mut kind, mut mac, mut driver) = (None, None, None);
+    a.advance();
+    while a.left() > 0 {
+        let w = a.cur();
+        let v = a.next_arg(&mut s.err)?.to_string();
+        match w {
+            "type" => kind = Some(v),
+            "mac" | "address" => mac = Some(v),
+            "driver" => driver = Some(v),
+            _ => return Err(usage(s)),
+        }
+        a.advance();
+    }
+    if kind.as_deref() != Some("nic") {
+        s.eprint("ifnet: hw add needs \"type nic\" (the only bus device modelled so far)\n");
+        return Err(Abort::Exit(255));
+    }
+    let Some(mac) = mac else {
+        s.eprint("ifnet: hw add needs \"mac LLADDR\"\n");
+        return Err(Abort::Exit(255));
+    };
+    let Some(addr) = HwAddr::parse(&mac) else {
+        s.eprint(&format!("\"{mac}\" is invalid lladdr.\n"));
+        return Ok(-1);
+    };
+    s.dirty = true;
+    match s.k.hw_add(&bus, HwSpec::Nic { mac: addr, driver }) {
+        Ok(_) => Ok(0),
+        Err(e) => kernel_error(s, &e),
+    }
+}
+
+fn hw_del(s: &mut Session, words: &[String]) -> IpResult {
+    let Some(bus) = words.first() else {
+        return Err(usage(s));
+    };
+    let planned = match words.get(1).map(|w| w.as_str()) {
+        None => true,
+        Some("surprise") => false,
+        Some(_) => return Err(usage(s)),
+    };
+    s.dirty = true;
+    match s.k.hw_del(bus, planned) {
+        Ok(()) => Ok(0),
+        Err(e) => kernel_error(s, &e),
+    }
+}
+
+fn hw_list(s: &mut Session) -> IpResult {
+    let mut out = String::new();
+    for (bus, spec, _) in s.k.hw_list() {
+        let HwSpec::Nic { mac, driver } = spec;
+        let drv = driver.unwrap_or_else(|| ifnet_core::hw::DEFAULT_NIC_DRIVER.to_string());
+        let mac = crate::util::ll_addr_n2a(mac.as_bytes());
+        out += &format!("{bus}: nic mac {mac} driver {drv}\n");
+    }
+    s.p.text(&out);
+    Ok(0)
+}

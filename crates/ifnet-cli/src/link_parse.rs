@@ -1,0 +1,662 @@
+//! `ip link add|set|change|delete`: iproute2 6.1 `iplink_parse()` and
+//! `iplink_modify()` (ip/iplink.c) plus veth's `veth_parse_opt()`
+//! (ip/link_veth.c). The request carries the same attributes in the same
+//! order as ip builds them; client-side checks print ip's exact text.
+
+use netlink_packet_core::{DefaultNla, NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, LinkMode, State,
+};
+use netlink_packet_route::RouteNetlinkMessage;
+
+use crate::session::Session;
+use crate::util::{
+    atoi, check_altifname, check_ifname, get_integer, get_unsigned, group_a2n, ll_addr_a2n,
+    matches, IFALIASZ,
+};
+use crate::{duparg, duparg2, invarg, Abort, Argv, IpResult};
+
+const IFF_UP: u32 = 0x1;
+const IFF_NOTRAILERS: u32 = 0x20;
+const IFF_NOARP: u32 = 0x80;
+const IFF_PROMISC: u32 = 0x100;
+const IFF_ALLMULTI: u32 = 0x200;
+const IFF_MULTICAST: u32 = 0x1000;
+const IFF_DYNAMIC: u32 = 0x8000;
+const GSO_MAX_SEGS: u32 = 65535;
+
+/// The link kinds iproute2 6.1 ships a `link_util` for.
+const IP_KINDS: &[&str] = &[
+    "amt",
+    "bareudp",
+    "batadv",
+    "bond",
+    "bond_slave",
+    "bridge",
+    "bridge_slave",
+    "can",
+    "dsa",
+    "dummy",
+    "erspan",
+    "geneve",
+    "gre",
+    "gretap",
+    "gtp",
+    "hsr",
+    "ifb",
+    "ip6erspan",
+    "ip6gre",
+    "ip6gretap",
+    "ip6tnl",
+    "ipip",
+    "ipoib",
+    "ipvlan",
+    "ipvtap",
+    "macsec",
+    "macvlan",
+    "macvtap",
+    "netdevsim",
+    "nlmon",
+    "rmnet",
+    "sit",
+    "team",
+    "team_slave",
+    "tun",
+    "vcan",
+    "veth",
+    "virt_wifi",
+    "vlan",
+    "vrf",
+    "vrf_slave",
+    "vti",
+    "vti6",
+    "vxcan",
+    "vxlan",
+    "wwan",
+    "xfrm",
+];
+
+/// ip/iplink.c `iplink_usage()` text (stderr, then exit(-1)).
+pub const IPLINK_USAGE: &str = include_str!("iplink_usage.txt");
+
+/// What iplink_parse() found besides the attributes.
+pub struct Parsed {
+    /// Words consumed (ip's `ret - argc`).
+    pub consumed: usize,
+    /// The `type` argument, if any.
+    pub kind: Option<String>,
+}
+
+/// Local state of one iplink_parse() call (its C locals).
+#[derive(Default)]
+struct Locals {
+    name: Option<String>,
+    dev: Option<String>,
+    /// C compares the `name` and `dev` pointers; true while they alias.
+    name_is_dev: bool,
+    link: Option<String>,
+    qlen: bool,
+    mtu: bool,
+    netns: bool,
+    numtx: bool,
+    numrx: bool,
+    link_netnsid: bool,
+    index: i32,
+    group: Option<u32>,
+    addr_len: usize,
+}
+
+fn usage(s: &mut Session) -> Abort {
+    s.eprint(IPLINK_USAGE);
+    Abort::Exit(255)
+}
+
+fn on_off(s: &mut Session, what: &str, val: &str) -> Abort {
+    s.eprint(&format!(
+        "Error: argument of \"{what}\" must be \"on\" or \"off\", not \"{val}\"\n"
+    ));
+    Abort::Ret(-1)
+}
+
+/// `parse_on_off()` via parse_one_of(): returns -EINVAL on error.
+fn parse_on_off(s: &mut Session, what: &str, val: &str) -> Result<u8, Abort> {
+    if matches(val, "off") {
+        return Ok(0);
+    }
+    if matches(val, "on") {
+        return Ok(1);
+    }
+    s.eprint(&format!(
+        "Error: argument of \"{what}\" must be one of \"off\", \"on\", not \"{val}\"\n"
+    ));
+    Err(Abort::Ret(-22))
+}
+
+/// Flips one IFF_* bit from an on/off word (`multicast on`, `arp off`).
+fn flag_word(
+    s: &mut Session,
+    m: &mut LinkMessage,
+    what: &str,
+    val: &str,
+    bit: u32,
+    on_sets: bool,
+) -> Result<(), Abort> {
+    let set = match val {
+        "on" => on_sets,
+        "off" => !on_sets,
+        _ => return Err(on_off(s, what, val)),
+    };
+    m.header.change_mask |= LinkFlags::from_bits_retain(bit);
+    if set {
+        m.header.flags |= LinkFlags::from_bits_retain(bit);
+    } else {
+        m.header.flags &= !LinkFlags::from_bits_retain(bit);
+    }
+    Ok(())
+}
+
+fn get_operstate(name: &str) -> Option<State> {
+    const STATES: [&str; 7] = [
+        "UNKNOWN",
+        "NOTPRESENT",
+        "DOWN",
+        "LOWERLAYERDOWN",
+        "TESTING",
+        "DORMANT",
+        "UP",
+    ];
+    let i = STATES.iter().position(|s| s.eq_ignore_ascii_case(name))?;
+    Some(State::from(i as u8))
+}
+
+/// `iplink_parse()`. `create` is `nlmsg_flags & NLM_F_CREATE`.
+pub fn iplink_parse(
+    s: &mut Session,
+    words: &[String],
+    m: &mut LinkMessage,
+    create: bool,
+) -> Result<Parsed, Abort> {
+    let mut a = Argv::new(words);
+    let mut l = Locals::default();
+    let mut kind = None;
+    while a.left() > 0 {
+        if parse_one(s, &mut a, m, &mut l, &mut kind)? {
+            break;
+        }
+        a.advance();
+    }
+    let consumed = a.pos;
+    finish(s, m, l, create, a.left() > 0, a.cur())?;
+    Ok(Parsed { consumed, kind })
+}
+
+/// One keyword of iplink_parse()'s loop; true when `type` ended the loop.
+fn parse_one(
+    s: &mut Session,
+    a: &mut Argv,
+    m: &mut LinkMessage,
+    l: &mut Locals,
+    kind: &mut Option<String>,
+) -> Result<bool, Abort> {
+    let w = a.cur();
+    if w == "up" || w == "down" {
+        flag_word(
+            s,
+            m,
+            "up",
+            if w == "up" { "on" } else { "off" },
+            IFF_UP,
+            true,
+        )?;
+    } else if w == "name" {
+        let v = a.next_arg(&mut s.err)?;
+        if l.name.is_some() {
+            return Err(duparg(&mut s.err, "name", v));
+        }
+        if !check_ifname(v) {
+            return Err(invarg(&mut s.err, "\"name\" not a valid ifname", v));
+        }
+        l.name = Some(v.to_string());
+        if l.dev.is_none() {
+            l.dev = l.name.clone();
+            l.name_is_dev = true;
+        }
+    } else if w == "index" {
+        let v = a.next_arg(&mut s.err)?;
+        if l.index != 0 {
+            return Err(duparg(&mut s.err, "index", v));
+        }
+        l.index = atoi(v);
+        if l.index <= 0 {
+            return Err(invarg(&mut s.err, "Invalid \"index\" value", v));
+        }
+    } else if matches(w, "link") {
+        l.link = Some(a.next_arg(&mut s.err)?.to_string());
+    } else if matches(w, "address") || matches(w, "broadcast") || w == "brd" {
+        let is_addr = matches(w, "address");
+        let v = a.next_arg(&mut s.err)?;
+        let bytes = ll_addr_a2n(v).map_err(|e| {
+            s.eprint(&format!("{e}\n"));
+            Abort::Ret(-1)
+        })?;
+        if is_addr {
+            l.addr_len = bytes.len();
+            m.attributes.push(LinkAttribute::Address(bytes));
+        } else {
+            m.attributes.push(LinkAttribute::Broadcast(bytes));
+        }
+    } else if matches(w, "txqueuelen") || w == "qlen" || matches(w, "txqlen") {
+        let v = a.next_arg(&mut s.err)?;
+        if l.qlen {
+            return Err(duparg(&mut s.err, "txqueuelen", v));
+        }
+        l.qlen = true;
+        let q = get_integer(v)
+            .ok_or_else(|| invarg(&mut s.err, "Invalid \"txqueuelen\" value\n", v))?;
+        m.attributes.push(LinkAttribute::TxQueueLen(q as u32));
+    } else if w == "mtu" {
+        let v = a.next_arg(&mut s.err)?;
+        if l.mtu {
+            return Err(duparg(&mut s.err, "mtu", v));
+        }
+        l.mtu = true;
+        let q = get_integer(v).ok_or_else(|| invarg(&mut s.err, "Invalid \"mtu\" value\n", v))?;
+        m.attributes.push(LinkAttribute::Mtu(q as u32));
+    } else if ["xdpgeneric", "xdpdrv", "xdpoffload", "xdp"].contains(&w) {
+        return Err(unsupported(s, w));
+    } else if w == "netns" {
+        let v = a.next_arg(&mut s.err)?;
+        if l.netns {
+            return Err(duparg(&mut s.err, "netns", v));
+        }
+        l.netns = true;
+        m.attributes.push(netns_attr(s, v)?);
+    } else {
+        return parse_two(s, a, m, l, kind);
+    }
+    Ok(false)
+}
+
+/// `netns NAME|PID`: netns_get_fd() by name, else a pid.
+fn netns_attr(s: &mut Session, v: &str) -> Result<LinkAttribute, Abort> {
+    if let Some(id) = s.k.netns_by_name(v) {
+        return Ok(LinkAttribute::NetNsFd(s.k.netns_fd(id) as i32));
+    }
+    match get_integer(v) {
+        Some(pid) => Ok(LinkAttribute::NetNsPid(pid as u32)),
+        None => Err(invarg(&mut s.err, "Invalid \"netns\" value\n", v)),
+    }
+}
+
+fn unsupported(s: &mut Session, w: &str) -> Abort {
+    s.eprint(&format!("ifnet: \"{w}\" is not supported yet\n"));
+    Abort::Exit(255)
+}
+
+/// The second half of iplink_parse()'s keyword chain (kept apart only to
+/// keep functions short; the order of tests is ip's).
+fn parse_two(
+    s: &mut Session,
+    a: &mut Argv,
+    m: &mut LinkMessage,
+    l: &mut Locals,
+    kind: &mut Option<String>,
+) -> Result<bool, Abort> {
+    let w = a.cur();
+    let flag_words: [(&str, u32, bool); 5] = [
+        ("multicast", IFF_MULTICAST, true),
+        ("allmulticast", IFF_ALLMULTI, true),
+        ("promisc", IFF_PROMISC, true),
+        ("trailers", IFF_NOTRAILERS, false),
+        ("arp", IFF_NOARP, false),
+    ];
+    if let Some((name, bit, on_sets)) = flag_words.iter().find(|f| f.0 == w) {
+        let v = a.next_arg(&mut s.err)?;
+        flag_word(s, m, name, v, *bit, *on_sets)?;
+    } else if w == "carrier" {
+        let v = a.next_arg(&mut s.err)?;
+        let c = parse_on_off(s, "carrier", v)?;
+        m.attributes.push(LinkAttribute::Carrier(c));
+    } else if w == "vf" {
+        return Err(unsupported(s, w));
+    } else if matches(w, "master") {
+        let v = a.next_arg(&mut s.err)?;
+        let idx = s.ll_name_to_index(v);
+        if idx == 0 {
+            return Err(invarg(&mut s.err, "Device does not exist\n", v));
+        }
+        m.attributes.push(LinkAttribute::Controller(idx));
+    } else if w == "vrf" {
+        return Err(unsupported(s, w));
+    } else if matches(w, "nomaster") {
+        m.attributes.push(LinkAttribute::Controller(0));
+    } else if matches(w, "dynamic") {
+        let v = a.next_arg(&mut s.err)?;
+        flag_word(s, m, "dynamic", v, IFF_DYNAMIC, true)?;
+    } else if matches(w, "type") {
+        *kind = Some(a.next_arg(&mut s.err)?.to_string());
+        a.advance();
+        return Ok(true);
+    } else if matches(w, "alias") {
+        let v = a.next_arg(&mut s.err)?;
+        if v.len() >= IFALIASZ {
+            return Err(invarg(&mut s.err, "alias too long\n", v));
+        }
+        // ip sends the alias without a NUL terminator.
+        m.attributes.push(LinkAttribute::Other(DefaultNla::new(
+            20,
+            v.as_bytes().to_vec(),
+        )));
+    } else {
+        return parse_three(s, a, m, l);
+    }
+    Ok(false)
+}
+
+/// The third part of the keyword chain: numbers and the device name.
+fn parse_three(
+    s: &mut Session,
+    a: &mut Argv,
+    m: &mut LinkMessage,
+    l: &mut Locals,
+) -> Result<bool, Abort> {
+    let w = a.cur();
+    if w == "group" {
+        let v = a.next_arg(&mut s.err)?;
+        if l.group.is_some() {
+            return Err(duparg(&mut s.err, "group", v));
+        }
+        let g = group_a2n(v).ok_or_else(|| invarg(&mut s.err, "Invalid \"group\" value\n", v))?;
+        l.group = Some(g);
+        m.attributes.push(LinkAttribute::Group(g));
+    } else if w == "mode" {
+        let v = a.next_arg(&mut s.err)?;
+        let mode = if v.eq_ignore_ascii_case("default") {
+            LinkMode::Default
+        } else if v.eq_ignore_ascii_case("dormant") {
+            LinkMode::Dormant
+        } else {
+            return Err(invarg(&mut s.err, "Invalid link mode\n", v));
+        };
+        m.attributes.push(LinkAttribute::Mode(mode));
+    } else if w == "state" {
+        let v = a.next_arg(&mut s.err)?;
+        let st = get_operstate(v).ok_or_else(|| invarg(&mut s.err, "Invalid operstate\n", v))?;
+        m.attributes.push(LinkAttribute::OperState(st));
+    } else if matches(w, "numtxqueues") || matches(w, "numrxqueues") {
+        let tx = matches(w, "numtxqueues");
+        let key = if tx { "numtxqueues" } else { "numrxqueues" };
+        let v = a.next_arg(&mut s.err)?;
+        let seen = if tx { &mut l.numtx } else { &mut l.numrx };
+        if *seen {
+            return Err(duparg(&mut s.err, key, v));
+        }
+        *seen = true;
+        let msg = format!("Invalid \"{key}\" value\n");
+        let n = get_integer(v).ok_or_else(|| invarg(&mut s.err, &msg, v))? as u32;
+        m.attributes.push(if tx {
+            LinkAttribute::NumTxQueues(n)
+        } else {
+            LinkAttribute::NumRxQueues(n)
+        });
+    } else if matches(w, "addrgenmode") || matches(w, "link-netns") {
+        return Err(unsupported(s, w));
+    } else if matches(w, "link-netnsid") {
+        let v = a.next_arg(&mut s.err)?;
+        if l.link_netnsid {
+            return Err(duparg(&mut s.err, "link-netns/link-netnsid", v));
+        }
+        l.link_netnsid = true;
+        let id = get_integer(v)
+            .ok_or_else(|| invarg(&mut s.err, "Invalid \"link-netnsid\" value\n", v))?;
+        m.attributes.push(LinkAttribute::LinkNetNsId(id));
+    } else if w == "protodown" {
+        let v = a.next_arg(&mut s.err)?;
+        let p = parse_on_off(s, "protodown", v)?;
+        m.attributes.push(LinkAttribute::ProtoDown(p));
+    } else if w == "protodown_reason" || w == "parentdev" {
+        return Err(unsupported(s, w));
+    } else if ["gso_max_size", "gso_max_segs", "gro_max_size"].contains(&w) {
+        let v = a.next_arg(&mut s.err)?;
+        let msg = format!("Invalid \"{w}\" value\n");
+        let n = get_unsigned(v)
+            .filter(|n| w != "gso_max_segs" || *n <= GSO_MAX_SEGS)
+            .ok_or_else(|| invarg(&mut s.err, &msg, v))?;
+        m.attributes.push(match w {
+            "gso_max_size" => LinkAttribute::GsoMaxSize(n),
+            "gso_max_segs" => LinkAttribute::GsoMaxSegs(n),
+            _ => LinkAttribute::GroMaxSize(n),
+        });
+    } else {
+        parse_dev(s, a, l)?;
+    }
+    Ok(false)
+}
+
+/// The final `else` of the keyword chain: `[dev] NAME`.
+fn parse_dev(s: &mut Session, a: &mut Argv, l: &mut Locals) -> Result<(), Abort> {
+    if matches(a.cur(), "help") {
+        return Err(usage(s));
+    }
+    if a.cur() == "dev" {
+        a.next_arg(&mut s.err)?;
+    }
+    let v = a.cur();
+    let dev_is_name = l.dev.is_none() && l.name.is_none() || l.name_is_dev;
+    if !dev_is_name {
+        return Err(duparg2(&mut s.err, "dev", v));
+    }
+    if !check_altifname(v) {
+        return Err(invarg(&mut s.err, "\"dev\" not a valid ifname", v));
+    }
+    l.dev = Some(v.to_string());
+    l.name_is_dev = false;
+    Ok(())
+}
+
+/// The checks after iplink_parse()'s loop: name/dev resolution, address
+/// length, ifindex lookup ("Cannot find device"), IFLA_IFNAME.
+fn finish(
+    s: &mut Session,
+    m: &mut LinkMessage,
+    mut l: Locals,
+    create: bool,
+    garbage: bool,
+    next: &str,
+) -> Result<(), Abort> {
+    // "Allow ip link add dev and ip link add name".
+    if l.name.is_none() {
+        l.name = l.dev.clone();
+        l.name_is_dev = true;
+    } else if l.dev.is_none() {
+        l.dev = l.name.clone();
+        l.name_is_dev = true;
+    } else if l.name == l.dev {
+        l.name_is_dev = true;
+    }
+    if let (Some(dev), true, false) = (l.dev.clone(), l.addr_len > 0, create) {
+        check_addr_len(s, &dev, l.addr_len)?;
+    }
+    if l.index != 0 && !create && !l.netns {
+        s.eprint("index can be used only when creating devices or when moving device to another netns.\n");
+        return Err(Abort::Exit(255));
+    }
+    if l.group.is_some() && l.dev.is_none() {
+        if garbage {
+            s.eprint(&format!(
+                "Garbage instead of arguments \"{next} ...\". Try \"ip link help\".\n"
+            ));
+            return Err(Abort::Exit(255));
+        }
+        if create {
+            s.eprint("group cannot be used when creating devices.\n");
+            return Err(Abort::Exit(255));
+        }
+        return Ok(());
+    }
+    if !create {
+        finish_existing(s, m, &mut l)?;
+    } else {
+        finish_create(s, m, &l)?;
+    }
+    if let (Some(name), false) = (&l.name, l.name_is_dev && !create) {
+        m.attributes.push(LinkAttribute::IfName(name.clone()));
+    }
+    Ok(())
+}
+
+fn finish_existing(s: &mut Session, m: &mut LinkMessage, l: &mut Locals) -> Result<(), Abort> {
+    let Some(dev) = l.dev.clone() else {
+        s.eprint("Not enough information: \"dev\" argument is required.\n");
+        return Err(Abort::Exit(255));
+    };
+    m.header.index = s.ll_name_to_index(&dev);
+    if m.header.index == 0 {
+        s.eprint(&format!("Cannot find device \"{dev}\"\n"));
+        return Err(Abort::Ret(-1));
+    }
+    if l.index != 0 {
+        m.attributes.push(LinkAttribute::NewIfIndex(l.index));
+    }
+    Ok(())
+}
+
+fn finish_create(s: &mut Session, m: &mut LinkMessage, l: &Locals) -> Result<(), Abort> {
+    if !l.name_is_dev {
+        s.eprint("both \"name\" and \"dev\" cannot be used when creating devices.\n");
+        return Err(Abort::Exit(255));
+    }
+    if let Some(link) = &l.link {
+        let idx = s.ll_name_to_index(link);
+        if idx == 0 {
+            s.eprint(&format!("Cannot find device \"{link}\"\n"));
+            return Err(Abort::Ret(-1));
+        }
+        m.attributes.push(LinkAttribute::Link(idx));
+    }
+    m.header.index = l.index as u32;
+    Ok(())
+}
+
+/// `nl_get_ll_addr_len()` and the "Invalid address length" check.
+fn check_addr_len(s: &mut Session, dev: &str, addr_len: usize) -> Result<(), Abort> {
+    let idx = s.ll_name_to_index(dev);
+    if idx == 0 {
+        return Ok(());
+    }
+    let mut q = LinkMessage::default();
+    q.header.index = idx;
+    let Ok(crate::session::Reply::Link(ans)) =
+        s.talk(RouteNetlinkMessage::GetLink(q), 0, true, true)
+    else {
+        return Ok(());
+    };
+    let halen = ans.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Address(v) => Some(v.len()),
+        _ => None,
+    });
+    match halen {
+        Some(h) if h != addr_len => {
+            s.eprint(&format!(
+                "Invalid address length {addr_len} - must be {h} bytes\n"
+            ));
+            Err(Abort::Ret(-1))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `iplink_modify(cmd, flags, argc, argv)`.
+pub fn iplink_modify(s: &mut Session, cmd: Cmd, words: &[String]) -> IpResult {
+    let create = cmd.flags() & NLM_F_CREATE != 0;
+    let mut m = LinkMessage::default();
+    let parsed = iplink_parse(s, words, &mut m, create)?;
+    if let Some(kind) = parsed.kind {
+        let rest = &words[parsed.consumed..];
+        m.attributes
+            .push(LinkAttribute::LinkInfo(linkinfo(s, &kind, rest, create)?));
+    } else if create {
+        s.eprint("Not enough information: \"type\" argument is required\n");
+        return Ok(-1);
+    }
+    let index = m.header.index;
+    let msg = match cmd {
+        Cmd::Delete => RouteNetlinkMessage::DelLink(m),
+        _ => RouteNetlinkMessage::NewLink(m),
+    };
+    if s.talk(msg, cmd.flags(), false, true).is_err() {
+        return Ok(-2);
+    }
+    // "remove device from cache; next use can refresh with new data".
+    s.ll.drop_index(index);
+    Ok(0)
+}
+
+/// IFLA_LINKINFO for `type KIND [options]`.
+fn linkinfo(
+    s: &mut Session,
+    kind: &str,
+    rest: &[String],
+    create: bool,
+) -> Result<Vec<LinkInfo>, Abort> {
+    let mut info = vec![LinkInfo::Kind(InfoKind::from(kind))];
+    if rest.is_empty() {
+        return Ok(info);
+    }
+    if !IP_KINDS.contains(&kind) {
+        if matches(&rest[0], "help") {
+            return Err(usage(s));
+        }
+        s.eprint(&format!(
+            "Garbage instead of arguments \"{} ...\". Try \"ip link help\".\n",
+            rest[0]
+        ));
+        return Err(Abort::Ret(-1));
+    }
+    if kind != "veth" {
+        return Err(unsupported(s, &format!("type {kind} {}", rest[0])));
+    }
+    info.push(LinkInfo::Data(InfoData::Veth(veth_parse_opt(
+        s, rest, create,
+    )?)));
+    Ok(info)
+}
+
+/// `veth_parse_opt()`: `peer [options]` parsed by iplink_parse() into a
+/// nested ifinfomsg. Its usage text goes to stdout (printf), as in ip.
+fn veth_parse_opt(s: &mut Session, rest: &[String], create: bool) -> Result<InfoVeth, Abort> {
+    if rest[0] != "peer" {
+        s.p.text("Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'\n");
+        return Err(Abort::Ret(-1));
+    }
+    let mut peer = LinkMessage::default();
+    let words = &rest[1..];
+    let parsed = iplink_parse(s, words, &mut peer, create).map_err(|e| match e {
+        Abort::Ret(_) => Abort::Ret(-1),
+        x => x,
+    })?;
+    if parsed.kind.is_some() {
+        let v = rest.get(parsed.consumed).map(|x| x.as_str()).unwrap_or("");
+        return Err(duparg(&mut s.err, "type", v));
+    }
+    Ok(InfoVeth::Peer(peer))
+}
+
+/// Which `ip link` verb (do_iplink()).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmd {
+    Add,
+    Set,
+    Replace,
+    Delete,
+}
+
+impl Cmd {
+    pub fn flags(self) -> u16 {
+        match self {
+            Cmd::Add => NLM_F_CREATE | NLM_F_EXCL,
+            Cmd::Replace => NLM_F_CREATE | 0x100,
+            _ => 0,
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! `ip link` dispatch (`do_iplink()`, ip/iplink.c) and `ip link show`
+//! (`ipaddr_list_link()` → `ipaddr_list_flush_or_save()`, ip/ipaddress.c).
+
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+use crate::link_parse::{iplink_modify, Cmd, IPLINK_USAGE};
+use crate::print_link::{print_linkinfo, Filter};
+use crate::session::{ifname_or_alt, Reply, Session};
+use crate::util::{group_a2n, matches, strerror};
+use crate::{duparg2, invarg, Abort, Argv, IpResult};
+
+/// `do_iplink()`.
+pub fn do_iplink(s: &mut Session, words: &[String]) -> IpResult {
+    let Some(verb) = words.first() else {
+        return ipaddr_list_link(s, &[]);
+    };
+    let rest = &words[1..];
+    let verb = verb.as_str();
+    if matches(verb, "add") {
+        return iplink_modify(s, Cmd::Add, rest);
+    }
+    if matches(verb, "set") || matches(verb, "change") {
+        return iplink_modify(s, Cmd::Set, rest);
+    }
+    if matches(verb, "replace") {
+        return iplink_modify(s, Cmd::Replace, rest);
+    }
+    if matches(verb, "delete") {
+        return iplink_modify(s, Cmd::Delete, rest);
+    }
+    if matches(verb, "show") || matches(verb, "lst") || matches(verb, "list") {
+        return ipaddr_list_link(s, rest);
+    }
+    if matches(verb, "help") {
+        s.eprint(IPLINK_USAGE);
+        return Err(Abort::Exit(255));
+    }
+    if matches(verb, "xstats") || matches(verb, "afstats") || matches(verb, "property") {
+        s.eprint(&format!("ifnet: \"ip link {verb}\" is not supported yet\n"));
+        return Err(Abort::Exit(255));
+    }
+    s.eprint(&format!(
+        "Command \"{verb}\" is unknown, try \"ip link help\".\n"
+    ));
+    Err(Abort::Exit(255))
+}
+
+/// The argument loop of ipaddr_list_flush_or_save() for `ip link show`.
+fn parse_filter(
+    s: &mut Session,
+    words: &[String],
+    f: &mut Filter,
+) -> Result<Option<String>, Abort> {
+    let mut a = Argv::new(words);
+    let mut filter_dev: Option<String> = None;
+    while a.left() > 0 {
+        let w = a.cur();
+        match w {
+            "to" | "scope" | "label" => {
+                s.eprint(&format!("ifnet: \"{w}\" filters are not supported\n"));
+                return Err(Abort::Exit(255));
+            }
+            "up" => f.up = true,
+            "group" => {
+                let v = a.next_arg(&mut s.err)?;
+                let g = group_a2n(v)
+                    .ok_or_else(|| invarg(&mut s.err, "Invalid \"group\" value\n", v))?;
+                f.group = Some(g);
+            }
+            "master" => {
+                let v = a.next_arg(&mut s.err)?;
+                let idx = s.ll_name_to_index(v);
+                if idx == 0 {
+                    return Err(invarg(&mut s.err, "Device does not exist\n", v));
+                }
+                f.master = idx as i64;
+            }
+            "nomaster" => f.master = -1,
+            "type" => {
+                let v = a.next_arg(&mut s.err)?;
+                match v.strip_suffix("_slave") {
+                    Some(k) if v.len() >= "_slave".len() => f.slave_kind = Some(k.to_string()),
+                    _ => f.kind = Some(v.to_string()),
+                }
+            }
+            _ if is_family_filter(w) => {}
+            _ => {
+                if w == "dev" {
+                    a.next_arg(&mut s.err)?;
+                } else if matches(w, "help") {
+                    s.eprint(crate::link_show::IPADDR_USAGE_HINT);
+                    return Err(Abort::Exit(255));
+                }
+                if filter_dev.is_some() {
+                    return Err(duparg2(&mut s.err, "dev", a.cur()));
+                }
+                filter_dev = Some(a.cur().to_string());
+            }
+        }
+        a.advance();
+    }
+    Ok(filter_dev)
+}
+
+/// ipaddress.c `get_filter()`: family words that `ip link show` accepts.
+fn is_family_filter(w: &str) -> bool {
+    [
+        "inet",
+        "inet6",
+        "link",
+        "mpls",
+        "bridge",
+        "dynamic",
+        "permanent",
+    ]
+    .iter()
+    .any(|f| *f == w)
+}
+
+/// Short stand-in for ipaddress.c usage() (its text is long and rarely
+/// diffed); exit code matches.
+pub const IPADDR_USAGE_HINT: &str =
+    "Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ]\n";
+
+/// `ipaddr_list_link()`.
+pub fn ipaddr_list_link(s: &mut Session, words: &[String]) -> IpResult {
+    let mut f = Filter {
+        showqueue: true,
+        do_link: true,
+        ..Default::default()
+    };
+    let filter_dev = parse_filter(s, words, &mut f)?;
+    if let Some(dev) = &filter_dev {
+        f.ifindex = s.ll_name_to_index(dev);
+        if f.ifindex == 0 {
+            s.eprint(&format!("Device \"{dev}\" does not exist.\n"));
+            return Ok(-1);
+        }
+    }
+    s.p.new_json_obj();
+    let r = match (&filter_dev, f.group) {
+        (Some(dev), None) => iplink_get(s, dev, &f),
+        _ => list_all(s, &f),
+    };
+    s.p.delete_json_obj();
+    r
+}
+
+/// `iplink_get()`: one GETLINK by name, printed.
+fn iplink_get(s: &mut Session, name: &str, f: &Filter) -> IpResult {
+    let mut req = LinkMessage::default();
+    req.header.interface_family = AddressFamily::Packet;
+    req.attributes.push(ifname_or_alt(name));
+    req.attributes
+        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::Vf]));
+    match s.talk(RouteNetlinkMessage::GetLink(req), 0, true, true) {
+        Ok(Reply::Link(lm)) => {
+            s.p.open_object(None);
+            let only = Filter {
+                ifindex: 0,
+                ..f.clone()
+            };
+            print_linkinfo(s, &lm, false, &only);
+            s.p.close_object();
+            Ok(0)
+        }
+        Ok(Reply::Ack) => Ok(0),
+        Err(errno) => {
+            s.eprint(&format!(
+                "Cannot send link get request: {}\n",
+                strerror(errno)
+            ));
+            Err(Abort::Exit(1))
+        }
+    }
+}
+
+/// The dump path: `ip_link_list(iplink_filter_req)` then print each.
+fn list_all(s: &mut Session, f: &Filter) -> IpResult {
+    let mut req = LinkMessage::default();
+    req.header.interface_family = AddressFamily::Packet;
+    let mut ext = vec![LinkExtentMask::Vf];
+    if f.ifindex != 0 {
+        // ipaddr_link_get(): GETLINK by index.
+        req.header.index = f.ifindex;
+        if s.opts.stats == 0 {
+            ext.push(LinkExtentMask::SkipStats);
+        }
+        req.attributes.push(LinkAttribute::ExtMask(ext));
+        let links = match s.talk(RouteNetlinkMessage::GetLink(req), 0, true, true) {
+            Ok(Reply::Link(lm)) => vec![lm],
+            _ => {
+                s.eprint("Cannot send link request: No such device\n");
+                return Ok(0);
+            }
+        };
+        return print_all(s, links, f);
+    }
+    req.attributes.push(LinkAttribute::ExtMask(ext));
+    if f.master != 0 {
+        req.attributes
+            .push(LinkAttribute::Controller(f.master as u32));
+    }
+    if let Some(k) = &f.kind {
+        req.attributes
+            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                InfoKind::from(k.as_str()),
+            )]));
+    }
+    // ipaddr_list_flush_or_save() returns 0 even when the dump failed.
+    let Ok(links) = s.dump_links(req) else {
+        return Ok(0);
+    };
+    print_all(s, links, f)
+}
+
+fn print_all(s: &mut Session, links: Vec<LinkMessage>, f: &Filter) -> IpResult {
+    // store_nlmsg() feeds the link cache before anything is printed.
+    for lm in &links {
+        s.remember(lm);
+    }
+    for lm in &links {
+        s.p.open_object(None);
+        print_linkinfo(s, lm, false, f);
+        s.p.close_object();
+    }
+    Ok(0)
+}

@@ -1,0 +1,368 @@
+//! `ip -s link` counters: iproute2 6.1 `__print_link_stats()` and
+//! `print_stats64()` (ip/ipaddress.c), column sizing included.
+
+use netlink_packet_route::link::{LinkAttribute, LinkMessage, Stats64};
+
+use crate::jsonw::Ctx;
+use crate::session::Session;
+
+/// `get_rtnl_link_stats_rta()`: IFLA_STATS64, else IFLA_STATS widened.
+fn stats_of(lm: &LinkMessage) -> Option<Stats64> {
+    let mut s64 = None;
+    let mut s32 = None;
+    for a in &lm.attributes {
+        match a {
+            LinkAttribute::Stats64(s) => s64 = Some(s.clone()),
+            LinkAttribute::Stats(s) => s32 = Some(s.clone()),
+            _ => {}
+        }
+    }
+    if s64.is_some() {
+        return s64;
+    }
+    let s = s32?;
+    let mut o = Stats64::default();
+    o.rx_packets = s.rx_packets as u64;
+    o.tx_packets = s.tx_packets as u64;
+    o.rx_bytes = s.rx_bytes as u64;
+    o.tx_bytes = s.tx_bytes as u64;
+    o.rx_errors = s.rx_errors as u64;
+    o.tx_errors = s.tx_errors as u64;
+    o.rx_dropped = s.rx_dropped as u64;
+    o.tx_dropped = s.tx_dropped as u64;
+    o.multicast = s.multicast as u64;
+    o.collisions = s.collisions as u64;
+    o.rx_length_errors = s.rx_length_errors as u64;
+    o.rx_over_errors = s.rx_over_errors as u64;
+    o.rx_crc_errors = s.rx_crc_errors as u64;
+    o.rx_frame_errors = s.rx_frame_errors as u64;
+    o.rx_fifo_errors = s.rx_fifo_errors as u64;
+    o.rx_missed_errors = s.rx_missed_errors as u64;
+    o.tx_aborted_errors = s.tx_aborted_errors as u64;
+    o.tx_carrier_errors = s.tx_carrier_errors as u64;
+    o.tx_fifo_errors = s.tx_fifo_errors as u64;
+    o.tx_heartbeat_errors = s.tx_heartbeat_errors as u64;
+    o.tx_window_errors = s.tx_window_errors as u64;
+    o.rx_compressed = s.rx_compressed as u64;
+    o.tx_compressed = s.tx_compressed as u64;
+    o.rx_nohandler = s.rx_nohandler as u64;
+    o.rx_otherhost_dropped = 0;
+    Some(o)
+}
+
+/// `__print_link_stats()`.
+pub fn print_link_stats(s: &mut Session, lm: &LinkMessage) {
+    let Some(st) = stats_of(lm) else { return };
+    let cc = lm.attributes.iter().rev().find_map(|a| match a {
+        LinkAttribute::CarrierChanges(c) => Some(*c as u64),
+        _ => None,
+    });
+    if s.p.is_json() {
+        json_stats(s, &st, cc);
+    } else {
+        text_stats(s, &st, cc);
+    }
+}
+
+fn json_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
+    let more = s.opts.stats > 1;
+    let p = &mut s.p;
+    let put =
+        |p: &mut crate::jsonw::Printer, k: &str, v: u64| p.num(Ctx::Json, Some(k), "", v as i128);
+    p.open_object(Some("stats64"));
+    p.open_object(Some("rx"));
+    for (k, v) in [
+        ("bytes", st.rx_bytes),
+        ("packets", st.rx_packets),
+        ("errors", st.rx_errors),
+        ("dropped", st.rx_dropped),
+        ("over_errors", st.rx_over_errors),
+        ("multicast", st.multicast),
+    ] {
+        put(p, k, v);
+    }
+    if st.rx_compressed != 0 {
+        put(p, "compressed", st.rx_compressed);
+    }
+    if more {
+        for (k, v) in [
+            ("length_errors", st.rx_length_errors),
+            ("crc_errors", st.rx_crc_errors),
+            ("frame_errors", st.rx_frame_errors),
+            ("fifo_errors", st.rx_fifo_errors),
+            ("missed_errors", st.rx_missed_errors),
+        ] {
+            put(p, k, v);
+        }
+        if st.rx_nohandler != 0 {
+            put(p, "nohandler", st.rx_nohandler);
+        }
+        if st.rx_otherhost_dropped != 0 {
+            put(p, "otherhost", st.rx_otherhost_dropped);
+        }
+    }
+    p.close_object();
+    p.open_object(Some("tx"));
+    for (k, v) in [
+        ("bytes", st.tx_bytes),
+        ("packets", st.tx_packets),
+        ("errors", st.tx_errors),
+        ("dropped", st.tx_dropped),
+        ("carrier_errors", st.tx_carrier_errors),
+        ("collisions", st.collisions),
+    ] {
+        put(p, k, v);
+    }
+    if st.tx_compressed != 0 {
+        put(p, "compressed", st.tx_compressed);
+    }
+    if more {
+        for (k, v) in [
+            ("aborted_errors", st.tx_aborted_errors),
+            ("fifo_errors", st.tx_fifo_errors),
+            ("window_errors", st.tx_window_errors),
+            ("heartbeat_errors", st.tx_heartbeat_errors),
+        ] {
+            put(p, k, v);
+        }
+        if let Some(c) = cc {
+            put(p, "carrier_changes", c);
+        }
+    }
+    p.close_object();
+    p.close_object();
+}
+
+/// `size_columns()`: widen each column to the widest number.
+fn size_columns(cols: &mut [usize; 8], vals: [u64; 8]) {
+    for (c, v) in cols.iter_mut().zip(vals) {
+        *c = (*c).max(v.to_string().len());
+    }
+}
+
+/// `print_num()` without -h: "%*llu ".
+fn num(w: usize, v: u64) -> String {
+    format!("{v:>w$} ")
+}
+
+fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
+    let more = s.opts.stats > 1;
+    let mut c = [10usize, 7, 6, 7, 7, 7, 10, 9];
+    size_columns(
+        &mut c,
+        [
+            st.rx_bytes,
+            st.rx_packets,
+            st.rx_errors,
+            st.rx_dropped,
+            st.rx_missed_errors,
+            st.multicast,
+            st.rx_compressed,
+            0,
+        ],
+    );
+    if more {
+        size_columns(
+            &mut c,
+            [
+                0,
+                st.rx_length_errors,
+                st.rx_crc_errors,
+                st.rx_frame_errors,
+                st.rx_fifo_errors,
+                st.rx_over_errors,
+                st.rx_nohandler,
+                st.rx_otherhost_dropped,
+            ],
+        );
+    }
+    size_columns(
+        &mut c,
+        [
+            st.tx_bytes,
+            st.tx_packets,
+            st.tx_errors,
+            st.tx_dropped,
+            st.tx_carrier_errors,
+            st.collisions,
+            st.tx_compressed,
+            0,
+        ],
+    );
+    if more {
+        size_columns(
+            &mut c,
+            [
+                0,
+                0,
+                st.tx_aborted_errors,
+                st.tx_fifo_errors,
+                st.tx_window_errors,
+                st.tx_heartbeat_errors,
+                cc.unwrap_or(0),
+                0,
+            ],
+        );
+    }
+    let mut o = String::new();
+    let rxc = if st.rx_compressed != 0 {
+        "compressed"
+    } else {
+        ""
+    };
+    o += &format!(
+        "    RX: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n",
+        "bytes",
+        "packets",
+        "errors",
+        "dropped",
+        "missed",
+        "mcast",
+        rxc,
+        w0 = c[0] - 4,
+        w1 = c[1],
+        w2 = c[2],
+        w3 = c[3],
+        w4 = c[4],
+        w5 = c[5],
+        w6 = c[6]
+    );
+    o += "    ";
+    for (w, v) in [
+        (c[0], st.rx_bytes),
+        (c[1], st.rx_packets),
+        (c[2], st.rx_errors),
+        (c[3], st.rx_dropped),
+        (c[4], st.rx_missed_errors),
+        (c[5], st.multicast),
+    ] {
+        o += &num(w, v);
+    }
+    if st.rx_compressed != 0 {
+        o += &num(c[6], st.rx_compressed);
+    }
+    if more {
+        o += &rx_errors(&c, st);
+    }
+    o += "\n";
+    let txc = if st.tx_compressed != 0 {
+        "compressed"
+    } else {
+        ""
+    };
+    o += &format!(
+        "    TX: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n",
+        "bytes",
+        "packets",
+        "errors",
+        "dropped",
+        "carrier",
+        "collsns",
+        txc,
+        w0 = c[0] - 4,
+        w1 = c[1],
+        w2 = c[2],
+        w3 = c[3],
+        w4 = c[4],
+        w5 = c[5],
+        w6 = c[6]
+    );
+    o += "    ";
+    for (w, v) in [
+        (c[0], st.tx_bytes),
+        (c[1], st.tx_packets),
+        (c[2], st.tx_errors),
+        (c[3], st.tx_dropped),
+        (c[4], st.tx_carrier_errors),
+        (c[5], st.collisions),
+    ] {
+        o += &num(w, v);
+    }
+    if st.tx_compressed != 0 {
+        o += &num(c[6], st.tx_compressed);
+    }
+    if more {
+        o += &tx_errors(&c, st, cc);
+    }
+    s.p.text(&o);
+}
+
+fn rx_errors(c: &[usize; 8], st: &Stats64) -> String {
+    let (nh_w, nh) = if st.rx_nohandler != 0 {
+        (c[6] + 1, " nohandler")
+    } else {
+        (0, "")
+    };
+    let (oh_w, oh) = if st.rx_otherhost_dropped != 0 {
+        (c[7] + 1, " otherhost")
+    } else {
+        (0, "")
+    };
+    let mut o = format!(
+        "\n    RX errors:{:>a$} {:>b$} {:>d$} {:>e$} {:>f$} {:>g$}{:>h$}{:>i$}\n",
+        "",
+        "length",
+        "crc",
+        "frame",
+        "fifo",
+        "overrun",
+        nh,
+        oh,
+        a = c[0] - 10,
+        b = c[1],
+        d = c[2],
+        e = c[3],
+        f = c[4],
+        g = c[5],
+        h = nh_w,
+        i = oh_w
+    );
+    o += &" ".repeat(c[0] + 5);
+    for (w, v) in [
+        (c[1], st.rx_length_errors),
+        (c[2], st.rx_crc_errors),
+        (c[3], st.rx_frame_errors),
+        (c[4], st.rx_fifo_errors),
+        (c[5], st.rx_over_errors),
+    ] {
+        o += &num(w, v);
+    }
+    if st.rx_nohandler != 0 {
+        o += &num(c[6], st.rx_nohandler);
+    }
+    if st.rx_otherhost_dropped != 0 {
+        o += &num(c[7], st.rx_otherhost_dropped);
+    }
+    o
+}
+
+fn tx_errors(c: &[usize; 8], st: &Stats64, cc: Option<u64>) -> String {
+    let mut o = format!(
+        "\n    TX errors:{:>a$} {:>b$} {:>d$} {:>e$} {:>f$} {:>g$}\n",
+        "",
+        "aborted",
+        "fifo",
+        "window",
+        "heartbt",
+        if cc.is_some() { "transns" } else { "" },
+        a = c[0] - 10,
+        b = c[1],
+        d = c[2],
+        e = c[3],
+        f = c[4],
+        g = c[5]
+    );
+    o += &" ".repeat(c[0] + 5);
+    for (w, v) in [
+        (c[1], st.tx_aborted_errors),
+        (c[2], st.tx_fifo_errors),
+        (c[3], st.tx_window_errors),
+        (c[4], st.tx_heartbeat_errors),
+    ] {
+        o += &num(w, v);
+    }
+    if let Some(v) = cc {
+        o += &num(c[5], v);
+    }
+    o
+}

@@ -1,0 +1,331 @@
+//! One ip process talking to the kernel model: the rtnetlink socket
+//! (`lib/libnetlink.c` rtnl_talk / rtnl_dump), its error printing, and the
+//! link cache lookups (`ll_name_to_index`, `ll_index_to_name`).
+
+use ifnet_core::{Kernel, NetId};
+use netlink_packet_core::{
+    DefaultNla, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_ACK_TLVS,
+    NLM_F_CAPPED, NLM_F_DUMP, NLM_F_REQUEST,
+};
+use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage, Prop};
+use netlink_packet_route::RouteNetlinkMessage;
+
+use crate::args::Opts;
+use crate::jsonw::Printer;
+use crate::llmap::{idx_a2n, LinkSeen, LlCache};
+use crate::util::{check_ifname, strerror};
+
+/// IFLA_ALT_IFNAME, which netlink-packet-route has no variant for.
+const IFLA_ALT_IFNAME: u16 = 53;
+/// NLMSGERR_ATTR_MSG.
+const NLMSGERR_ATTR_MSG: u16 = 1;
+
+/// The state of one `ip` process (or one `-batch` run).
+pub struct Session {
+    pub k: Kernel,
+    pub net: NetId,
+    pub opts: Opts,
+    /// stdout (text or JSON).
+    pub p: Printer,
+    /// stderr.
+    pub err: Vec<u8>,
+    pub ll: LlCache,
+    pub batch_mode: bool,
+    /// Set once a request that can change state was sent.
+    pub dirty: bool,
+    seq: u32,
+}
+
+/// A decoded kernel answer to one request.
+pub enum Reply {
+    Ack,
+    Link(LinkMessage),
+}
+
+impl Session {
+    pub fn new(k: Kernel, net: NetId, opts: Opts) -> Session {
+        let p = Printer::new(opts.json, opts.pretty);
+        Session {
+            k,
+            net,
+            opts,
+            p,
+            err: Vec::new(),
+            ll: LlCache::default(),
+            batch_mode: false,
+            dirty: false,
+            seq: 0,
+        }
+    }
+
+    pub fn eprint(&mut self, s: &str) {
+        self.err.extend_from_slice(s.as_bytes());
+    }
+
+    fn encode(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Vec<u8> {
+        self.seq = self.seq.wrapping_add(1);
+        let mut hdr = NetlinkHeader::default();
+        hdr.flags = flags;
+        hdr.sequence_number = self.seq;
+        let mut nl = NetlinkMessage::new(hdr, NetlinkPayload::InnerMessage(msg));
+        nl.finalize();
+        let mut buf = vec![0u8; nl.buffer_len()];
+        nl.serialize(&mut buf);
+        buf
+    }
+
+    fn send(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Vec<NetlinkMessage<RouteNetlinkMessage>> {
+        if !matches!(msg, RouteNetlinkMessage::GetLink(_)) {
+            self.dirty = true;
+        }
+        let bytes = self.encode(msg, flags);
+        let replies = self.k.rtnl_request(self.net, &bytes);
+        let mut out = Vec::with_capacity(replies.len());
+        for r in replies {
+            match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&r) {
+                Ok(m) => out.push(m),
+                Err(e) => self.eprint(&format!("!!!malformed message: {e}\n")),
+            }
+        }
+        out
+    }
+
+    /// `rtnl_talk()` (answer wanted or not) with `show_rtnl_err`. Returns the
+    /// positive errno on failure, after printing what ip prints.
+    pub fn talk(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+        want_answer: bool,
+        show_err: bool,
+    ) -> Result<Reply, i32> {
+        let mut flags = NLM_F_REQUEST | flags;
+        if !want_answer {
+            flags |= NLM_F_ACK;
+        }
+        for m in self.send(msg, flags) {
+            let hflags = m.header.flags;
+            match m.payload {
+                NetlinkPayload::Error(e) => {
+                    let code = e.raw_code();
+                    let ext = extack_msg(hflags, &e.header);
+                    if code == 0 {
+                        if let Some(msg) = ext.filter(|s| !s.is_empty()) {
+                            self.print_ext_ack(false, &msg);
+                        }
+                        return Ok(Reply::Ack);
+                    }
+                    let errno = -code;
+                    if show_err {
+                        match ext.filter(|s| !s.is_empty()) {
+                            Some(msg) => self.print_ext_ack(true, &msg),
+                            None => {
+                                self.eprint(&format!("RTNETLINK answers: {}\n", strerror(errno)))
+                            }
+                        }
+                    }
+                    return Err(errno);
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) if want_answer => {
+                    return Ok(Reply::Link(lm));
+                }
+                _ => {}
+            }
+        }
+        Ok(Reply::Ack)
+    }
+
+    /// `print_ext_ack_msg()`: "Error: msg." with the period added if missing.
+    fn print_ext_ack(&mut self, is_err: bool, msg: &str) {
+        let dot = if msg.ends_with('.') { "" } else { "." };
+        let kind = if is_err { "Error" } else { "Warning" };
+        self.eprint(&format!("{kind}: {msg}{dot}\n"));
+    }
+
+    /// `rtnl_linkdump_req_filter_fn()` + `rtnl_dump_filter()`: all links.
+    pub fn dump_links(&mut self, req: LinkMessage) -> Result<Vec<LinkMessage>, ()> {
+        let msgs = self.send(
+            RouteNetlinkMessage::GetLink(req),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        );
+        let mut out = Vec::new();
+        for m in msgs {
+            match m.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) => out.push(lm),
+                NetlinkPayload::Done(_) => break,
+                NetlinkPayload::Error(e) if e.raw_code() != 0 => {
+                    self.eprint(&format!("RTNETLINK answers: {}\n", strerror(-e.raw_code())));
+                    self.eprint("Dump terminated\n");
+                    return Err(());
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// `ll_link_get(name, index)`: a quiet GETLINK that feeds the cache.
+    pub fn ll_link_get(&mut self, name: Option<&str>, index: u32) -> u32 {
+        let mut lm = LinkMessage::default();
+        lm.header.index = index;
+        lm.attributes.push(LinkAttribute::ExtMask(vec![
+            LinkExtentMask::Vf,
+            LinkExtentMask::SkipStats,
+        ]));
+        if let Some(n) = name {
+            lm.attributes.push(ifname_or_alt(n));
+        }
+        match self.talk(RouteNetlinkMessage::GetLink(lm), 0, true, false) {
+            Ok(Reply::Link(ans)) => {
+                self.ll.remember(&link_seen(&ans));
+                ans.header.index
+            }
+            _ => 0,
+        }
+    }
+
+    /// `ll_name_to_index()`: cache, then GETLINK, then "if%u".
+    pub fn ll_name_to_index(&mut self, name: &str) -> u32 {
+        if let Some(i) = self.ll.index_by_name(name) {
+            return i;
+        }
+        match self.ll_link_get(Some(name), 0) {
+            0 => idx_a2n(name),
+            i => i,
+        }
+    }
+
+    /// `ll_index_to_name()`.
+    pub fn ll_index_to_name(&mut self, idx: u32) -> String {
+        if idx == 0 {
+            return "*".into();
+        }
+        if let Some(n) = self.ll.name_by_index(idx) {
+            return n.to_string();
+        }
+        if self.ll_link_get(None, idx) == idx {
+            if let Some(n) = self.ll.name_by_index(idx) {
+                return n.to_string();
+            }
+        }
+        format!("if{idx}")
+    }
+
+    /// Remembers every link of a reply or dump (`store_nlmsg()` does this).
+    pub fn remember(&mut self, lm: &LinkMessage) {
+        self.ll.remember(&link_seen(lm));
+    }
+}
+
+/// `IFLA_IFNAME` if the name passes check_ifname(), else `IFLA_ALT_IFNAME`
+/// (iplink_get / ll_link_get).
+pub fn ifname_or_alt(name: &str) -> LinkAttribute {
+    if check_ifname(name) {
+        LinkAttribute::IfName(name.to_string())
+    } else {
+        let mut v = name.as_bytes().to_vec();
+        v.push(0);
+        LinkAttribute::Other(DefaultNla::new(IFLA_ALT_IFNAME, v))
+    }
+}
+
+/// What the link cache keeps of a message.
+pub fn link_seen(lm: &LinkMessage) -> LinkSeen {
+    let mut s = LinkSeen {
+        index: lm.header.index,
+        flags: lm.header.flags.bits(),
+        ..Default::default()
+    };
+    for a in &lm.attributes {
+        match a {
+            LinkAttribute::IfName(n) => s.name = Some(n.clone()),
+            LinkAttribute::PropList(props) => {
+                for p in props {
+                    if let Prop::AltIfName(n) = p {
+                        s.altnames.push(n.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+/// `nl_dump_ext_ack()`: the NLMSGERR_ATTR_MSG string of an error/ACK, if
+/// the kernel attached TLVs. `payload` is everything after the error code.
+pub fn extack_msg(flags: u16, payload: &[u8]) -> Option<String> {
+    if flags & NLM_F_ACK_TLVS == 0 {
+        return None;
+    }
+    let skip = if flags & NLM_F_CAPPED != 0 {
+        16
+    } else {
+        let len = payload.get(..4)?;
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        (len.max(16) + 3) & !3
+    };
+    let mut tlvs = payload.get(skip..)?;
+    while tlvs.len() >= 4 {
+        let len = u16::from_le_bytes([tlvs[0], tlvs[1]]) as usize;
+        let ty = u16::from_le_bytes([tlvs[2], tlvs[3]]) & 0x3fff;
+        if len < 4 || len > tlvs.len() {
+            return None;
+        }
+        if ty == NLMSGERR_ATTR_MSG {
+            let v = &tlvs[4..len];
+            let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+            return Some(String::from_utf8_lossy(&v[..end]).into_owned());
+        }
+        let step = (len + 3) & !3;
+        tlvs = tlvs.get(step..).unwrap_or(&[]);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tlv(ty: u16, v: &[u8]) -> Vec<u8> {
+        let mut out = ((4 + v.len()) as u16).to_le_bytes().to_vec();
+        out.extend_from_slice(&ty.to_le_bytes());
+        out.extend_from_slice(v);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out
+    }
+
+    #[test]
+    fn nl_dump_ext_ack_capped() {
+        // nl_dump_ext_ack(): with NLM_F_CAPPED the TLVs follow the 16-byte header.
+        let mut p = vec![0u8; 16];
+        p.extend(tlv(1, b"Unknown device type\0"));
+        let m = extack_msg(NLM_F_ACK_TLVS | NLM_F_CAPPED, &p);
+        assert_eq!(m.as_deref(), Some("Unknown device type"));
+    }
+
+    #[test]
+    fn nl_dump_ext_ack_uncapped() {
+        // Without NLM_F_CAPPED the whole request is echoed first.
+        let mut p = 20u32.to_le_bytes().to_vec();
+        p.extend_from_slice(&[0u8; 16]);
+        p.extend(tlv(1, b"msg\0"));
+        assert_eq!(extack_msg(NLM_F_ACK_TLVS, &p).as_deref(), Some("msg"));
+        assert_eq!(extack_msg(0, &p), None);
+    }
+
+    #[test]
+    fn nl_dump_ext_ack_garbage_is_harmless() {
+        assert_eq!(extack_msg(NLM_F_ACK_TLVS, &[1, 2]), None);
+        assert_eq!(extack_msg(NLM_F_ACK_TLVS | NLM_F_CAPPED, &[0u8; 18]), None);
+        let mut p = vec![0xffu8; 4];
+        p.extend_from_slice(&[0u8; 8]);
+        assert_eq!(extack_msg(NLM_F_ACK_TLVS, &p), None);
+    }
+}

@@ -1,0 +1,184 @@
+//! The persisted kernel: one JSON state file, replaced atomically (temp
+//! file, fsync, rename) under an exclusive lock on a sibling `.lock` file
+//! held for the whole load → modify → save cycle, so concurrent
+//! invocations serialise like RTNL users and lose nothing. A file that does
+//! not parse or does not rebuild is reported and never overwritten.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ifnet_core::{Kernel, KernelProfile};
+use serde::{Deserialize, Serialize};
+
+/// Bumped when the file layout (not the kernel's) changes.
+const FORMAT: u32 = 1;
+
+#[derive(Serialize)]
+struct OnDiskRef<'a> {
+    format: u32,
+    kernel: &'a Kernel,
+}
+
+#[derive(Deserialize)]
+struct OnDisk {
+    format: u32,
+    kernel: Kernel,
+}
+
+/// Why the state could not be used. The text is printed as is.
+#[derive(Debug)]
+pub struct StateError(pub String);
+
+/// Where the state lives: `--state`, `$IFNET_STATE`, then a per-user path.
+pub fn state_path(opt: Option<&str>) -> PathBuf {
+    if let Some(p) = opt {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("IFNET_STATE").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|p| !p.is_empty()) {
+        return Path::new(&d).join("ifnet").join("state.json");
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+    std::env::temp_dir()
+        .join(format!("ifnet-{user}"))
+        .join("state.json")
+}
+
+/// An exclusive (or shared) hold on the state; released on drop.
+pub struct Lock {
+    _file: File,
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Takes the lock, creating the directory and lock file if needed.
+pub fn lock(path: &Path, exclusive: bool) -> Result<Lock, StateError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)
+            .map_err(|e| StateError(format!("ifnet: cannot create {}: {e}", dir.display())))?;
+    }
+    let lp = lock_path(path);
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&lp)
+        .map_err(|e| {
+            StateError(format!(
+                "ifnet: cannot open lock file {}: {e}",
+                lp.display()
+            ))
+        })?;
+    let r = if exclusive { f.lock() } else { f.lock_shared() };
+    r.map_err(|e| StateError(format!("ifnet: cannot lock {}: {e}", lp.display())))?;
+    Ok(Lock { _file: f })
+}
+
+/// The preset for `--kernel`, or an error listing the known ones.
+pub fn profile_for(name: &str) -> Result<KernelProfile, StateError> {
+    KernelProfile::preset(name).ok_or_else(|| {
+        StateError(format!(
+            "ifnet: unknown kernel profile \"{name}\" (known: 5.0, 5.1, 5.10, 6.1, 6.2, 6.6, 6.12, 6.18, latest)"
+        ))
+    })
+}
+
+/// Loads the kernel, or boots a new one when there is no file yet.
+/// Returns the kernel and whether it was freshly created.
+pub fn load(path: &Path, kernel: Option<&str>) -> Result<(Kernel, bool), StateError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let profile = profile_for(kernel.unwrap_or("latest"))?;
+            return Ok((Kernel::new(profile), true));
+        }
+        Err(e) => {
+            return Err(StateError(format!(
+                "ifnet: cannot read state file {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let k = decode(path, &bytes)?;
+    if let Some(want) = kernel {
+        check_profile(path, &k, want)?;
+    }
+    Ok((k, false))
+}
+
+/// Parses and rebuilds a state file's bytes.
+pub fn decode(path: &Path, bytes: &[u8]) -> Result<Kernel, StateError> {
+    let corrupt = |why: String| {
+        StateError(format!(
+            "ifnet: state file {} is corrupt ({why}); it was left untouched — \
+             remove it or run `ifnet reset` to start over",
+            path.display()
+        ))
+    };
+    let disk: OnDisk = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    if disk.format != FORMAT {
+        return Err(corrupt(format!("unknown format {}", disk.format)));
+    }
+    let mut k = disk.kernel;
+    k.rebuild_after_load().map_err(corrupt)?;
+    Ok(k)
+}
+
+/// A `--kernel` that disagrees with the stored profile is an error.
+fn check_profile(path: &Path, k: &Kernel, want: &str) -> Result<(), StateError> {
+    let want_p = profile_for(want)?;
+    let have = &k.profile().name;
+    if *have != want_p.name {
+        return Err(StateError(format!(
+            "ifnet: state file {} was created with kernel profile {have}, but --kernel {want} \
+             asks for {}; run `ifnet --kernel {want} reset` to start over with that profile",
+            path.display(),
+            want_p.name
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the kernel atomically: temp file in the same directory, fsync,
+/// rename over the old file, fsync the directory.
+pub fn save(path: &Path, k: &Kernel) -> Result<(), StateError> {
+    let fail = |what: &str, e: std::io::Error| {
+        StateError(format!(
+            "ifnet: cannot {what} state file {}: {e}",
+            path.display()
+        ))
+    };
+    let data = serde_json::to_vec(&OnDiskRef {
+        format: FORMAT,
+        kernel: k,
+    })
+    .map_err(|e| StateError(format!("ifnet: cannot encode state: {e}")))?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let mut f = File::create(&tmp).map_err(|e| fail("create temporary", e))?;
+    let written = f.write_all(&data).and_then(|_| f.sync_all());
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(fail("write", e));
+    }
+    drop(f);
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        fail("replace", e)
+    })?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}

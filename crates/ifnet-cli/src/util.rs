@@ -1,0 +1,353 @@
+//! Small parsers and formatters ported from iproute2 6.1 `lib/utils.c`,
+//! `lib/ll_addr.c` and `lib/ll_types.c`. Each keeps the C function's quirks
+//! (strtol bases, sscanf("%x") leniency) because users' batch files rely on
+//! them and error messages quote exactly what the C code saw.
+
+/// iproute2 `matches(prefix, string) == 0`: `prefix` is a non-empty...
+/// actually any prefix of `word` (the empty string matches everything, as in C).
+pub fn matches(prefix: &str, word: &str) -> bool {
+    word.as_bytes().starts_with(prefix.as_bytes())
+}
+
+/// IFNAMSIZ from `include/uapi/linux/if.h`.
+pub const IFNAMSIZ: usize = 16;
+/// IFALIASZ from `include/uapi/linux/if.h`.
+pub const IFALIASZ: usize = 256;
+
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// iproute2 `check_ifname()`: mimics the kernel's dev_valid_name() minus the
+/// "." / ".." and ':' rules, which only the kernel enforces.
+pub fn check_ifname(name: &str) -> bool {
+    name.len() < IFNAMSIZ && check_altifname(name)
+}
+
+/// iproute2 `check_altifname()` (`__check_ifname`).
+pub fn check_altifname(name: &str) -> bool {
+    !name.is_empty() && !name.bytes().any(|b| b == b'/' || is_c_space(b))
+}
+
+/// The digits and sign that C `strtol`/`strtoul` with base 0 accept, as
+/// (negative, magnitude) — `None` when no digit was consumed or trailing
+/// characters remain (iproute2 rejects both). Saturates at u128 overflow.
+fn strto_base0(arg: &str) -> Option<(bool, u128)> {
+    let b = arg.as_bytes();
+    let mut i = 0;
+    while i < b.len() && is_c_space(b[i]) {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        neg = b[i] == b'-';
+        i += 1;
+    }
+    let mut base = 10;
+    if i < b.len() && b[i] == b'0' {
+        base = 8;
+        let hex_follows = b.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit());
+        if b.get(i + 1).is_some_and(|c| c | 0x20 == b'x') && hex_follows {
+            base = 16;
+            i += 2;
+        }
+    }
+    parse_digits(&b[i..], base).map(|v| (neg, v))
+}
+
+fn parse_digits(b: &[u8], base: u32) -> Option<u128> {
+    if b.is_empty() {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for &c in b {
+        let d = (c as char).to_digit(base)?;
+        v = v.saturating_mul(base as u128).saturating_add(d as u128);
+    }
+    Some(v)
+}
+
+/// iproute2 `get_integer(val, arg, 0)`.
+pub fn get_integer(arg: &str) -> Option<i32> {
+    let (neg, mag) = strto_base0(arg)?;
+    let v: i128 = if neg { -(mag as i128) } else { mag as i128 };
+    i32::try_from(v).ok()
+}
+
+/// iproute2 `get_unsigned(val, arg, 0)`; like strtoul, "-N" wraps.
+pub fn get_unsigned(arg: &str) -> Option<u32> {
+    let (neg, mag) = strto_base0(arg)?;
+    if mag > u64::MAX as u128 {
+        return None;
+    }
+    let v = if neg {
+        (mag as u64).wrapping_neg()
+    } else {
+        mag as u64
+    };
+    u32::try_from(v).ok()
+}
+
+/// C `atoi`: leading digits, 0 when none.
+pub fn atoi(arg: &str) -> i32 {
+    let t = arg.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let (neg, rest) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let v: i64 = digits.parse().unwrap_or(0);
+    let v = if neg { -v } else { v };
+    v as i32
+}
+
+/// glibc `sscanf(arg, "%x", &temp) == 1` followed by iproute2's 0..=255 check.
+fn scan_hex_octet(part: &str) -> Option<u8> {
+    let b = part.as_bytes();
+    let mut i = 0;
+    while i < b.len() && is_c_space(b[i]) {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        neg = b[i] == b'-';
+        i += 1;
+    }
+    if i + 1 < b.len() && b[i] == b'0' && (b[i + 1] | 0x20) == b'x' {
+        let after = b.get(i + 2).copied().unwrap_or(0);
+        if (after as char).is_ascii_hexdigit() {
+            i += 2;
+        }
+    }
+    let digits: Vec<u8> = b[i..]
+        .iter()
+        .copied()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    let mag = parse_digits(&digits, 16)?;
+    if neg && mag != 0 {
+        return None;
+    }
+    u8::try_from(mag).ok()
+}
+
+/// iproute2 `ll_addr_a2n()`: colon-separated hex octets (or a dotted IPv4
+/// address, 4 bytes). On error returns the exact text ip prints.
+pub fn ll_addr_a2n(arg: &str) -> Result<Vec<u8>, String> {
+    const BUFLEN: usize = 32;
+    let invalid = |s: &str| format!("\"{s}\" is invalid lladdr.");
+    if arg.contains('.') {
+        let ip: std::net::Ipv4Addr = arg.parse().map_err(|_| invalid(arg))?;
+        return Ok(ip.octets().to_vec());
+    }
+    let mut out = Vec::new();
+    for part in arg.split(':') {
+        if out.len() == BUFLEN {
+            break;
+        }
+        out.push(scan_hex_octet(part).ok_or_else(|| invalid(part))?);
+    }
+    Ok(out)
+}
+
+/// iproute2 `ll_addr_n2a()` for the link types ifnet models (hex octets).
+pub fn ll_addr_n2a(addr: &[u8]) -> String {
+    let parts: Vec<String> = addr.iter().map(|b| format!("{b:02x}")).collect();
+    if parts.is_empty() {
+        // C prints addr[0] unconditionally; an empty address never reaches
+        // here from the kernel, so keep it harmless.
+        return "00".to_string();
+    }
+    parts.join(":")
+}
+
+/// iproute2 `ll_type_n2a()`: ARPHRD number to the name `link/<name>`.
+pub fn ll_type_n2a(t: u16) -> String {
+    const NAMES: &[(u16, &str)] = &[
+        (0, "netrom"),
+        (1, "ether"),
+        (2, "eether"),
+        (3, "ax25"),
+        (4, "pronet"),
+        (5, "chaos"),
+        (6, "ieee802"),
+        (7, "arcnet"),
+        (8, "atalk"),
+        (15, "dlci"),
+        (19, "atm"),
+        (23, "metricom"),
+        (24, "ieee1394"),
+        (32, "infiniband"),
+        (256, "slip"),
+        (257, "cslip"),
+        (258, "slip6"),
+        (259, "cslip6"),
+        (260, "rsrvd"),
+        (264, "adapt"),
+        (270, "rose"),
+        (271, "x25"),
+        (272, "hwx25"),
+        (280, "can"),
+        (512, "ppp"),
+        (513, "hdlc"),
+        (516, "lapb"),
+        (517, "ddcmp"),
+        (518, "rawhdlc"),
+        (768, "ipip"),
+        (769, "tunnel6"),
+        (770, "frad"),
+        (771, "skip"),
+        (772, "loopback"),
+        (773, "ltalk"),
+        (774, "fddi"),
+        (775, "bif"),
+        (776, "sit"),
+        (777, "ip/ddp"),
+        (778, "gre"),
+        (779, "pimreg"),
+        (780, "hippi"),
+        (781, "ash"),
+        (782, "econet"),
+        (783, "irda"),
+        (784, "fcpp"),
+        (785, "fcal"),
+        (786, "fcpl"),
+        (800, "tr"),
+        (801, "ieee802.11"),
+        (802, "ieee802.11/prism"),
+        (803, "ieee802.11/radiotap"),
+        (804, "ieee802.15.4"),
+        (805, "ieee802.15.4/monitor"),
+        (820, "phonet"),
+        (821, "phonet_pipe"),
+        (822, "caif"),
+        (823, "gre6"),
+        (824, "netlink"),
+        (825, "6lowpan"),
+        (0xfffe, "none"),
+        (0xffff, "void"),
+    ];
+    if (787..=799).contains(&t) {
+        return format!("fcfb{}", t - 787);
+    }
+    NAMES
+        .iter()
+        .find(|(n, _)| *n == t)
+        .map(|(_, s)| s.to_string())
+        .unwrap_or_else(|| format!("[{t}]"))
+}
+
+/// iproute2 `rtnl_group_n2a()` with the stock `/etc/iproute2/group`
+/// (only "0 default").
+pub fn group_n2a(id: u32) -> String {
+    if id == 0 {
+        "default".into()
+    } else {
+        (id as i32).to_string()
+    }
+}
+
+/// iproute2 `rtnl_group_a2n()`.
+pub fn group_a2n(arg: &str) -> Option<u32> {
+    if arg == "default" {
+        return Some(0);
+    }
+    let (neg, mag) = strto_base0(arg)?;
+    if neg && mag != 0 {
+        return None;
+    }
+    // strtol result is stored in an int; values past INT_MAX go negative.
+    let v = (mag as u64) as i32;
+    (v >= 0).then_some(v as u32)
+}
+
+/// glibc `strerror()` for an errno number.
+pub fn strerror(errno: i32) -> String {
+    match errno {
+        1 => "Operation not permitted".into(),
+        2 => "No such file or directory".into(),
+        _ => ifnet_core::Errno::from_number(errno).strerror(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_prefix_semantics() {
+        // iproute2 matches(): "l" selects "link", "" matches anything.
+        assert!(matches("l", "link"));
+        assert!(matches("", "link"));
+        assert!(!matches("links", "link"));
+        assert!(matches("a", "address"));
+    }
+
+    #[test]
+    fn check_ifname_mimics_dev_valid_name() {
+        // check_ifname(): length < IFNAMSIZ, no '/', no whitespace.
+        assert!(check_ifname("eth0"));
+        assert!(!check_ifname(""));
+        assert!(!check_ifname("a/b"));
+        assert!(!check_ifname("bad name"));
+        assert!(!check_ifname("aaaaaaaaaaaaaaaa"));
+        assert!(check_ifname("aaaaaaaaaaaaaaa"));
+    }
+
+    #[test]
+    fn get_integer_strtol_base0() {
+        // get_integer(): strtol(arg, &ptr, 0) with full-consumption check.
+        assert_eq!(get_integer("1500"), Some(1500));
+        assert_eq!(get_integer("0x10"), Some(16));
+        assert_eq!(get_integer("010"), Some(8));
+        assert_eq!(get_integer("-5"), Some(-5));
+        assert_eq!(get_integer("abc"), None);
+        assert_eq!(get_integer("12abc"), None);
+        assert_eq!(get_integer(""), None);
+        assert_eq!(get_integer("99999999999"), None);
+        assert_eq!(get_integer("09"), None);
+    }
+
+    #[test]
+    fn get_unsigned_wraps_like_strtoul() {
+        assert_eq!(get_unsigned("7"), Some(7));
+        assert_eq!(get_unsigned("-1"), None);
+        assert_eq!(get_unsigned("4294967295"), Some(u32::MAX));
+        assert_eq!(get_unsigned("4294967296"), None);
+    }
+
+    #[test]
+    fn ll_addr_a2n_cases() {
+        // ll_addr_a2n(): per-octet sscanf("%x"), error names the octet.
+        assert_eq!(
+            ll_addr_a2n("00:11:22:33:44:55").unwrap(),
+            vec![0, 0x11, 0x22, 0x33, 0x44, 0x55]
+        );
+        assert_eq!(ll_addr_a2n("00:11").unwrap(), vec![0, 0x11]);
+        assert_eq!(ll_addr_a2n("zz").unwrap_err(), "\"zz\" is invalid lladdr.");
+        assert_eq!(
+            ll_addr_a2n("00:zz:11").unwrap_err(),
+            "\"zz\" is invalid lladdr."
+        );
+        assert_eq!(
+            ll_addr_a2n("1ff").unwrap_err(),
+            "\"1ff\" is invalid lladdr."
+        );
+        assert_eq!(ll_addr_a2n("1g").unwrap(), vec![1]);
+        assert_eq!(ll_addr_a2n("1.2.3.4").unwrap(), vec![1, 2, 3, 4]);
+        assert_eq!(ll_addr_a2n("").unwrap_err(), "\"\" is invalid lladdr.");
+    }
+
+    #[test]
+    fn ll_type_n2a_names() {
+        assert_eq!(ll_type_n2a(1), "ether");
+        assert_eq!(ll_type_n2a(772), "loopback");
+        assert_eq!(ll_type_n2a(0xfffe), "none");
+        assert_eq!(ll_type_n2a(32), "infiniband");
+        assert_eq!(ll_type_n2a(4242), "[4242]");
+    }
+}
