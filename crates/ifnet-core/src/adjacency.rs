@@ -91,7 +91,11 @@ impl Kernel {
             return Err(KError::new(Errno::EMLINK));
         }
         if let Some(m) = self.dev(dev).master {
-            return Err(KError::new(if m == upper { Errno::EEXIST } else { Errno::EBUSY }));
+            return Err(KError::new(if m == upper {
+                Errno::EEXIST
+            } else {
+                Errno::EBUSY
+            }));
         }
         let info = EventInfo::Upper {
             upper,

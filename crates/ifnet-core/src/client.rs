@@ -6,9 +6,12 @@ use crate::errno::{Errno, KError};
 use crate::ids::NetId;
 use crate::kernel::Kernel;
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
 };
-use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
 use netlink_packet_route::RouteNetlinkMessage;
 
 /// A reply error: errno and the extack text, decoded from NLMSG_ERROR.
@@ -44,14 +47,26 @@ pub fn decode(replies: &[Vec<u8>]) -> (Vec<LinkMessage>, Result<(), NlError>) {
     let mut links = Vec::new();
     for r in replies {
         let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(r) else {
-            return (links, Err(NlError { errno: Errno::EIO, extack: None }));
+            return (
+                links,
+                Err(NlError {
+                    errno: Errno::EIO,
+                    extack: None,
+                }),
+            );
         };
         match msg.payload {
             NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)) => links.push(m),
             NetlinkPayload::Error(e) => {
                 if let Some(code) = e.code {
                     let extack = parse_extack(&e.header);
-                    return (links, Err(NlError { errno: Errno::from_number(-code.get()), extack }));
+                    return (
+                        links,
+                        Err(NlError {
+                            errno: Errno::from_number(-code.get()),
+                            extack,
+                        }),
+                    );
                 }
             }
             _ => {}
@@ -88,11 +103,19 @@ pub struct Client<'k> {
 
 impl<'k> Client<'k> {
     pub fn new(kernel: &'k mut Kernel, net: NetId) -> Client<'k> {
-        Client { kernel, net, seq: 0 }
+        Client {
+            kernel,
+            net,
+            seq: 0,
+        }
     }
 
     /// Sends one request; returns the links in the reply or the error.
-    pub fn request(&mut self, inner: RouteNetlinkMessage, flags: u16) -> Result<Vec<LinkMessage>, NlError> {
+    pub fn request(
+        &mut self,
+        inner: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Vec<LinkMessage>, NlError> {
         self.seq += 1;
         let bytes = encode(inner, flags | NLM_F_REQUEST, self.seq);
         let replies = self.kernel.rtnl_request(self.net, &bytes);
@@ -114,23 +137,33 @@ impl<'k> Client<'k> {
             LinkInfo::Kind(InfoKind::Veth),
             LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(p))),
         ]));
-        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
-            .map(|_| ())
+        self.request(
+            RouteNetlinkMessage::NewLink(m),
+            NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .map(|_| ())
     }
 
     /// `ip link add NAME type bridge`.
     pub fn add_bridge(&mut self, name: &str) -> Result<(), NlError> {
         let mut m = Self::by_name(name);
-        m.attributes.push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]));
-        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
-            .map(|_| ())
+        m.attributes
+            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                InfoKind::Bridge,
+            )]));
+        self.request(
+            RouteNetlinkMessage::NewLink(m),
+            NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .map(|_| ())
     }
 
     /// `ip link set NAME` with extra attributes (looked up by name).
     pub fn set(&mut self, name: &str, attrs: Vec<LinkAttribute>) -> Result<(), NlError> {
         let mut m = Self::by_name(name);
         m.attributes.extend(attrs);
-        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK).map(|_| ())
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK)
+            .map(|_| ())
     }
 
     /// `ip link set NAME up|down`.
@@ -140,7 +173,8 @@ impl<'k> Client<'k> {
         if up {
             m.header.flags = LinkFlags::Up;
         }
-        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK).map(|_| ())
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK)
+            .map(|_| ())
     }
 
     /// `ip link set NAME name NEW` (iproute2 looks up the index first).
@@ -149,11 +183,17 @@ impl<'k> Client<'k> {
         let mut m = LinkMessage::default();
         m.header.index = index;
         m.attributes.push(LinkAttribute::IfName(new.to_string()));
-        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK).map(|_| ())
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK)
+            .map(|_| ())
     }
 
     /// `ip link set NAME netns NS [name NEW]`.
-    pub fn set_netns(&mut self, name: &str, target: NetId, new_name: Option<&str>) -> Result<(), NlError> {
+    pub fn set_netns(
+        &mut self,
+        name: &str,
+        target: NetId,
+        new_name: Option<&str>,
+    ) -> Result<(), NlError> {
         let fd = self.kernel.netns_fd(target) as i32;
         // iproute2 resolves the device to its index first, so IFLA_IFNAME
         // is only present as the new name (and the move's pattern).
@@ -163,7 +203,8 @@ impl<'k> Client<'k> {
             m.attributes.push(LinkAttribute::IfName(n.to_string()));
         }
         m.attributes.push(LinkAttribute::NetNsFd(fd));
-        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK).map(|_| ())
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK)
+            .map(|_| ())
     }
 
     /// `ip link set NAME master M` (0 = nomaster).
@@ -177,19 +218,26 @@ impl<'k> Client<'k> {
 
     /// `ip link del NAME`.
     pub fn del(&mut self, name: &str) -> Result<(), NlError> {
-        self.request(RouteNetlinkMessage::DelLink(Self::by_name(name)), NLM_F_ACK).map(|_| ())
+        self.request(RouteNetlinkMessage::DelLink(Self::by_name(name)), NLM_F_ACK)
+            .map(|_| ())
     }
 
     /// `ip link show NAME`.
     pub fn get(&mut self, name: &str) -> Result<LinkMessage, NlError> {
         let mut links = self.request(RouteNetlinkMessage::GetLink(Self::by_name(name)), 0)?;
-        links.pop().ok_or(NlError { errno: Errno::ENODEV, extack: None })
+        links.pop().ok_or(NlError {
+            errno: Errno::ENODEV,
+            extack: None,
+        })
     }
 
     /// `ip link show`: every link of the namespace.
     pub fn dump(&mut self) -> Vec<LinkMessage> {
-        self.request(RouteNetlinkMessage::GetLink(LinkMessage::default()), NLM_F_DUMP)
-            .unwrap_or_default()
+        self.request(
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_DUMP,
+        )
+        .unwrap_or_default()
     }
 
     /// Names in ifindex order.

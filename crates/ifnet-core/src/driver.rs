@@ -174,9 +174,13 @@ impl Kernel {
 
     /// `rtnl_link_ops->dellink`, or the default `unregister_netdevice_queue`.
     pub(crate) fn rtnl_link_dellink(&mut self, dev: DevId, kill_list: &mut Vec<DevId>) {
-        if let Driver::Veth { peer } = self.dev(dev).driver {
-            self.veth_dellink(dev, peer, kill_list);
-            return;
+        match self.dev(dev).driver {
+            Driver::Veth { peer } => {
+                self.veth_dellink(dev, peer, kill_list);
+                return;
+            }
+            Driver::Bridge(_) => self.br_dev_delete(dev),
+            _ => {}
         }
         if !kill_list.contains(&dev) {
             kill_list.push(dev);

@@ -64,7 +64,11 @@ impl Kernel {
 
     /// `dev_close_many()`: RTM_NEWLINK and NETDEV_DOWN per device.
     pub(crate) fn dev_close_many(&mut self, devs: &[DevId]) {
-        let up: Vec<DevId> = devs.iter().copied().filter(|&d| self.dev(d).is_up()).collect();
+        let up: Vec<DevId> = devs
+            .iter()
+            .copied()
+            .filter(|&d| self.dev(d).is_up())
+            .collect();
         self.__dev_close_many(&up);
         for &d in &up {
             self.rtmsg_ifinfo(RtmType::NewLink, d, IFF_UP | IFF_RUNNING);
@@ -93,7 +97,13 @@ impl Kernel {
         {
             let d = self.dev_mut(dev);
             d.flags = (flags
-                & (IFF_DEBUG | IFF_NOTRAILERS | IFF_NOARP | IFF_DYNAMIC | IFF_MULTICAST | IFF_PORTSEL | IFF_AUTOMEDIA))
+                & (IFF_DEBUG
+                    | IFF_NOTRAILERS
+                    | IFF_NOARP
+                    | IFF_DYNAMIC
+                    | IFF_MULTICAST
+                    | IFF_PORTSEL
+                    | IFF_AUTOMEDIA))
                 | (d.flags & (IFF_UP | IFF_VOLATILE | IFF_PROMISC | IFF_ALLMULTI));
         }
         if (old_flags ^ flags) & IFF_UP != 0 {
@@ -121,7 +131,9 @@ impl Kernel {
             };
             let _ = self.call_netdevice_notifiers(ev, dev);
         }
-        if flags & IFF_UP != 0 && changes & !(IFF_UP | IFF_PROMISC | IFF_ALLMULTI | IFF_VOLATILE) != 0 {
+        if flags & IFF_UP != 0
+            && changes & !(IFF_UP | IFF_PROMISC | IFF_ALLMULTI | IFF_VOLATILE) != 0
+        {
             let _ = self.call_netdevice_notifiers(NetdevEvent::Change, dev);
         }
     }
@@ -169,7 +181,10 @@ impl Kernel {
             return Err(KError::msg(Errno::EINVAL, "mtu less than device minimum"));
         }
         if d.max_mtu > 0 && mtu > d.max_mtu {
-            return Err(KError::msg(Errno::EINVAL, "mtu greater than device maximum"));
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "mtu greater than device maximum",
+            ));
         }
         Ok(())
     }
@@ -182,7 +197,9 @@ impl Kernel {
             return Ok(());
         }
         self.dev_validate_mtu(dev, mtu)?;
-        if self.dev(dev).reg_state != RegState::Registered && self.dev(dev).reg_state != RegState::Uninitialized {
+        if self.dev(dev).reg_state != RegState::Registered
+            && self.dev(dev).reg_state != RegState::Uninitialized
+        {
             return Err(KError::new(Errno::ENODEV));
         }
         self.call_netdevice_notifiers(NetdevEvent::PreChangeMtu, dev)?;

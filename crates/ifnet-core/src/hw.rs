@@ -33,7 +33,12 @@ pub struct HwBus {
 
 /// A bus id is a sysfs directory name.
 fn valid_bus_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id != "." && id != ".." && !id.contains('/') && !id.chars().any(char::is_whitespace)
+    !id.is_empty()
+        && id.len() <= 64
+        && id != "."
+        && id != ".."
+        && !id.contains('/')
+        && !id.chars().any(char::is_whitespace)
 }
 
 impl Kernel {
@@ -43,14 +48,19 @@ impl Kernel {
             return Err(KError::msg(Errno::EINVAL, "Invalid bus id"));
         }
         if self.hw.devices.contains_key(bus_id) {
-            return Err(KError::msg(Errno::EEXIST, "A device with this bus id exists"));
+            return Err(KError::msg(
+                Errno::EEXIST,
+                "A device with this bus id exists",
+            ));
         }
         let dev = match &spec {
             HwSpec::Nic { mac, driver } => {
                 if !mac.is_valid_ether() {
                     return Err(KError::msg(Errno::EADDRNOTAVAIL, "Invalid MAC address"));
                 }
-                let drv = driver.clone().unwrap_or_else(|| DEFAULT_NIC_DRIVER.to_string());
+                let drv = driver
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_NIC_DRIVER.to_string());
                 let init = self.init_net;
                 self.nic_probe(init, bus_id, *mac, &drv)?
             }

@@ -183,6 +183,9 @@ mod tests {
     fn ifname_is_at_most_fifteen_bytes() {
         assert!(IfName::new("abcdefghijklmno").is_some());
         assert!(IfName::new("abcdefghijklmnop").is_none());
-        assert_eq!(IfName::truncated("abcdefghijklmnopq").as_str(), "abcdefghijklmno");
+        assert_eq!(
+            IfName::truncated("abcdefghijklmnopq").as_str(),
+            "abcdefghijklmno"
+        );
     }
 }

@@ -274,10 +274,7 @@ impl Kernel {
     // ---- queues to user space -----------------------------------------
 
     /// Multicast messages with seq >= `from` (ENOBUFS-style overrun if lost).
-    pub fn mcast_since(
-        &self,
-        from: u64,
-    ) -> Result<Vec<McastMessage>, crate::events::Overrun> {
+    pub fn mcast_since(&self, from: u64) -> Result<Vec<McastMessage>, crate::events::Overrun> {
         self.mcast.since(from).map(|it| it.cloned().collect())
     }
 

@@ -42,10 +42,16 @@ impl Kernel {
                 continue;
             }
             if !self.net_exists(net) {
-                return Err(format!("device {} is in a namespace that does not exist", d.name));
+                return Err(format!(
+                    "device {} is in a namespace that does not exist",
+                    d.name
+                ));
             }
             if !crate::name::dev_valid_name(d.name.as_str()) || d.ifindex == 0 {
-                return Err(format!("device {:?} has an invalid name or ifindex", d.name));
+                return Err(format!(
+                    "device {:?} has an invalid name or ifindex",
+                    d.name
+                ));
             }
             for link in d.master.iter().chain(d.lowers.iter()) {
                 if self.try_dev(*link).is_none() {

@@ -74,7 +74,10 @@ impl Kernel {
         for alt in n.altnames.keys() {
             mark(alt);
         }
-        let unit = inuse.iter().position(|u| !u).ok_or(KError::new(Errno::ENFILE))?;
+        let unit = inuse
+            .iter()
+            .position(|u| !u)
+            .ok_or(KError::new(Errno::ENFILE))?;
         Ok(IfName::truncated(&format!("{prefix}{unit}{suffix}")))
     }
 
@@ -98,7 +101,12 @@ impl Kernel {
     }
 
     /// `dev_get_valid_name()`: as above with EEXIST.
-    pub(crate) fn dev_get_valid_name(&self, net: NetId, _dev: DevId, want: &str) -> KResult<IfName> {
+    pub(crate) fn dev_get_valid_name(
+        &self,
+        net: NetId,
+        _dev: DevId,
+        want: &str,
+    ) -> KResult<IfName> {
         self.dev_prep_valid_name(net, want, Errno::EEXIST)
     }
 
@@ -107,7 +115,12 @@ impl Kernel {
     pub fn dev_change_name(&mut self, dev: DevId, newname: &str) -> KResult<()> {
         let (old, up, live_ok, net) = {
             let d = self.dev(dev);
-            (d.name, d.is_up(), d.priv_flags & IFF_LIVE_RENAME_OK != 0, d.net)
+            (
+                d.name,
+                d.is_up(),
+                d.priv_flags & IFF_LIVE_RENAME_OK != 0,
+                d.net,
+            )
         };
         // Before 6.2 the IFF_UP check came first, even for a same-name rename.
         match self.profile.live_rename {

@@ -148,7 +148,11 @@ impl NetDevice {
         self.min_mtu = ETH_MIN_MTU;
         self.max_mtu = ETH_DATA_LEN;
         self.broadcast = HwAddr::new(&[0xff; 6]).expect("6 bytes");
-        self.dev_addr = HwAddr::zeroed(ETH_ALEN);
+        // addr_len = ETH_ALEN; an address already set (eth_hw_addr_random
+        // before ether_setup in br_dev_setup) is kept.
+        if self.dev_addr.len() != ETH_ALEN {
+            self.dev_addr = HwAddr::zeroed(ETH_ALEN);
+        }
         self.tx_queue_len = 1000;
         self.flags = IFF_BROADCAST | IFF_MULTICAST;
         self.priv_flags |= IFF_TX_SKB_SHARING;
@@ -161,6 +165,16 @@ impl NetDevice {
     /// `netif_running()`: __LINK_STATE_START, which follows IFF_UP here.
     pub fn running(&self) -> bool {
         self.is_up()
+    }
+
+    /// The operstate user space sees (IFLA_OPERSTATE, sysfs `operstate`):
+    /// a device that is not running always reports DOWN.
+    pub fn reported_operstate(&self) -> OperState {
+        if self.running() {
+            self.operstate
+        } else {
+            OperState::Down
+        }
     }
 
     /// `netif_oper_up()`.

@@ -22,7 +22,10 @@ impl Kernel {
     ) -> KResult<()> {
         let d = self.dev(dev);
         if d.netns_immutable {
-            return Err(KError::msg(Errno::EINVAL, "The interface netns is immutable"));
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "The interface netns is immutable",
+            ));
         }
         if d.reg_state != crate::consts::RegState::Registered {
             return Err(KError::msg(Errno::EINVAL, "The interface isn't registered"));
@@ -48,7 +51,12 @@ impl Kernel {
     }
 
     /// The destination name: `None` keeps the current one.
-    fn pick_name_in_target(&self, dev: DevId, net: NetId, pat: Option<&str>) -> KResult<Option<IfName>> {
+    fn pick_name_in_target(
+        &self,
+        dev: DevId,
+        net: NetId,
+        pat: Option<&str>,
+    ) -> KResult<Option<IfName>> {
         let name = self.dev(dev).name;
         if !self.net(net).name_in_use(name.as_str()) {
             return Ok(None);

@@ -87,7 +87,10 @@ impl NetdevEvent {
 pub enum EventInfo {
     None,
     /// PRECHANGEUPPER / CHANGEUPPER: the upper and whether it is being linked.
-    Upper { upper: DevId, linking: bool },
+    Upper {
+        upper: DevId,
+        linking: bool,
+    },
 }
 
 /// The in-kernel subscribers, in chain order.

@@ -87,7 +87,11 @@ impl Kernel {
                 n.ifindex_cursor = candidate;
                 return Ok(candidate);
             }
-            candidate = if candidate >= IFINDEX_MAX { 1 } else { candidate + 1 };
+            candidate = if candidate >= IFINDEX_MAX {
+                1
+            } else {
+                candidate + 1
+            };
         }
         Err(KError::new(Errno::ENOSPC))
     }
@@ -210,7 +214,9 @@ impl Kernel {
     /// `unregister_netdevice_many_notify()` followed by `netdev_run_todo()`.
     pub(crate) fn unregister_netdevice_many(&mut self, mut devs: Vec<DevId>) {
         devs.retain(|&d| {
-            let ok = self.try_dev(d).is_some_and(|x| x.reg_state == RegState::Registered);
+            let ok = self
+                .try_dev(d)
+                .is_some_and(|x| x.reg_state == RegState::Registered);
             debug_assert!(ok, "unregistering a device that is not registered");
             ok
         });
@@ -218,7 +224,11 @@ impl Kernel {
             return;
         }
         // 2. close every UP device.
-        let up: Vec<DevId> = devs.iter().copied().filter(|&d| self.dev(d).is_up()).collect();
+        let up: Vec<DevId> = devs
+            .iter()
+            .copied()
+            .filter(|&d| self.dev(d).is_up())
+            .collect();
         self.dev_close_many(&up);
         // 3. unlist; reg_state = UNREGISTERING.
         for &d in &devs {

@@ -21,7 +21,7 @@ impl Kernel {
             "addr_len" => d.dev_addr.len().to_string(),
             "mtu" => d.mtu.to_string(),
             "tx_queue_len" => d.tx_queue_len.to_string(),
-            "operstate" => d.operstate.name().to_ascii_lowercase(),
+            "operstate" => d.reported_operstate().name().to_ascii_lowercase(),
             "carrier" if d.running() => u8::from(d.carrier).to_string(),
             "dormant" if d.running() => u8::from(d.dormant).to_string(),
             "name_assign_type" if d.name_assign_type as u8 != 0 => {

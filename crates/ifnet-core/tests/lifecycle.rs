@@ -10,7 +10,10 @@ fn kernel() -> Kernel {
 }
 
 fn events(k: &mut Kernel) -> Vec<(NetdevEvent, String)> {
-    k.take_trace().into_iter().map(|r| (r.event, r.ifname)).collect()
+    k.take_trace()
+        .into_iter()
+        .map(|r| (r.event, r.ifname))
+        .collect()
 }
 
 /// loopback_net_init(): lo is ifindex 1 in every namespace, DOWN, noop.
@@ -50,7 +53,10 @@ fn register_netdevice_event_order() {
     );
     let ue = k.uevents_since(seq0).unwrap();
     assert_eq!(ue.len(), 2);
-    assert_eq!((ue[0].action, ue[0].interface.as_str()), (UeventAction::Add, "b"));
+    assert_eq!(
+        (ue[0].action, ue[0].interface.as_str()),
+        (UeventAction::Add, "b")
+    );
     assert_eq!(ue[0].devpath, "/devices/virtual/net/b");
     // Peer registered first gets the lower index.
     let b = k.dev_get_by_name(init, "b").unwrap();
@@ -89,7 +95,11 @@ fn unregister_order_and_veth_pair_deletion() {
     k.set_trace(true);
     Client::new(&mut k, init).del("b").unwrap();
     let ev = events(&mut k);
-    let a_events: Vec<NetdevEvent> = ev.iter().filter(|(_, n)| n == "a").map(|(e, _)| *e).collect();
+    let a_events: Vec<NetdevEvent> = ev
+        .iter()
+        .filter(|(_, n)| n == "a")
+        .map(|(e, _)| *e)
+        .collect();
     assert_eq!(
         a_events,
         vec![
@@ -131,15 +141,22 @@ fn explicit_ifindex_taken_is_ebusy() {
     let mut m = LinkMessage::default();
     m.header.index = 1;
     m.attributes.push(LinkAttribute::IfName("br9".into()));
-    m.attributes.push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]));
-    let flags = netlink_packet_core::NLM_F_CREATE | netlink_packet_core::NLM_F_EXCL | netlink_packet_core::NLM_F_ACK;
+    m.attributes
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+            InfoKind::Bridge,
+        )]));
+    let flags = netlink_packet_core::NLM_F_CREATE
+        | netlink_packet_core::NLM_F_EXCL
+        | netlink_packet_core::NLM_F_ACK;
     // With NLM_F_EXCL the index is looked up first: lo exists → EEXIST.
     let err = Client::new(&mut k, init)
         .request(RouteNetlinkMessage::NewLink(m.clone()), flags)
         .unwrap_err();
     assert_eq!(err.errno, ifnet_core::Errno::EEXIST);
     m.header.index = 77;
-    Client::new(&mut k, init).request(RouteNetlinkMessage::NewLink(m), flags).unwrap();
+    Client::new(&mut k, init)
+        .request(RouteNetlinkMessage::NewLink(m), flags)
+        .unwrap();
     let br = k.dev_get_by_name(init, "br9").unwrap();
     assert_eq!(k.dev(br).ifindex, 77);
 }

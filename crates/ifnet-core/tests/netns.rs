@@ -18,9 +18,15 @@ fn immutable_devices_never_move() {
     let mut c = Client::new(&mut k, init);
     let err = c.set_netns("lo", ns, None).unwrap_err();
     assert_eq!(err.errno, Errno::EINVAL);
-    assert_eq!(err.extack.as_deref(), Some("The interface netns is immutable"));
+    assert_eq!(
+        err.extack.as_deref(),
+        Some("The interface netns is immutable")
+    );
     c.add_bridge("br0").unwrap();
-    assert_eq!(c.set_netns("br0", ns, None).unwrap_err().errno, Errno::EINVAL);
+    assert_eq!(
+        c.set_netns("br0", ns, None).unwrap_err().errno,
+        Errno::EINVAL
+    );
     c.set_netns("lo", init, None).unwrap();
 }
 
@@ -36,7 +42,10 @@ fn name_clash_in_target() {
     c.add_veth("a", "b").unwrap();
     let err = c.set_netns("a", ns, None).unwrap_err();
     assert_eq!(err.errno, Errno::EEXIST);
-    assert_eq!(err.extack.as_deref(), Some("An interface with the same name exists in the target netns"));
+    assert_eq!(
+        err.extack.as_deref(),
+        Some("An interface with the same name exists in the target netns")
+    );
     let err = c.set_netns("a", ns, Some("zz")).unwrap_err();
     assert_eq!(err.errno, Errno::EEXIST);
     assert_eq!(
@@ -69,10 +78,18 @@ fn netns_move_survives_failed_rename() {
     m.attributes.push(LinkAttribute::NetNsFd(fd));
     // "other" is the pattern for the move; "a" is free in x, so the move
     // keeps "a" and then the rename to "other" fails with EEXIST.
-    let err = c.request(RouteNetlinkMessage::NewLink(m), netlink_packet_core::NLM_F_ACK).unwrap_err();
+    let err = c
+        .request(
+            RouteNetlinkMessage::NewLink(m),
+            netlink_packet_core::NLM_F_ACK,
+        )
+        .unwrap_err();
     assert_eq!(err.errno, Errno::EEXIST);
     assert_eq!(Client::new(&mut k, init).names(), vec!["lo", "b"]);
-    assert_eq!(Client::new(&mut k, ns).names(), vec!["lo", "other", "taken", "a"]);
+    assert_eq!(
+        Client::new(&mut k, ns).names(),
+        vec!["lo", "other", "taken", "a"]
+    );
 }
 
 /// The move is an UNREGISTER/REGISTER pair with reg_state still REGISTERED,
@@ -89,14 +106,27 @@ fn move_is_mini_unregister_register() {
     k.set_trace(true);
     let useq = k.uevent_next_seq();
     Client::new(&mut k, init).set_netns("a", ns, None).unwrap();
-    let ev: Vec<NetdevEvent> = k.take_trace().into_iter().filter(|r| r.ifname == "a").map(|r| r.event).collect();
+    let ev: Vec<NetdevEvent> = k
+        .take_trace()
+        .into_iter()
+        .filter(|r| r.ifname == "a")
+        .map(|r| r.event)
+        .collect();
     assert_eq!(
         ev,
-        vec![NetdevEvent::GoingDown, NetdevEvent::Down, NetdevEvent::Unregister, NetdevEvent::Register]
+        vec![
+            NetdevEvent::GoingDown,
+            NetdevEvent::Down,
+            NetdevEvent::Unregister,
+            NetdevEvent::Register
+        ]
     );
     let ue = k.uevents_since(useq).unwrap();
     let acts: Vec<_> = ue.iter().map(|u| (u.action, u.net == ns)).collect();
-    assert_eq!(acts, vec![(UeventAction::Remove, false), (UeventAction::Add, true)]);
+    assert_eq!(
+        acts,
+        vec![(UeventAction::Remove, false), (UeventAction::Add, true)]
+    );
     let a = k.dev_get_by_name(ns, "a").unwrap();
     assert!(!k.dev(a).is_up());
     assert_eq!(k.dev(a).ifindex, 3);
@@ -129,8 +159,16 @@ fn namespace_teardown() {
     let mut k = kernel();
     let init = k.init_net();
     let mac = HwAddr::parse("52:54:00:12:34:56").unwrap();
-    k.hw_add("0000:00:03.0", HwSpec::Nic { mac, driver: None }).unwrap();
-    k.hw_add("0000:00:04.0", HwSpec::Nic { mac: HwAddr::parse("52:54:00:12:34:57").unwrap(), driver: None }).unwrap();
+    k.hw_add("0000:00:03.0", HwSpec::Nic { mac, driver: None })
+        .unwrap();
+    k.hw_add(
+        "0000:00:04.0",
+        HwSpec::Nic {
+            mac: HwAddr::parse("52:54:00:12:34:57").unwrap(),
+            driver: None,
+        },
+    )
+    .unwrap();
     let ns = k.netns_add("x").unwrap();
     let mut c = Client::new(&mut k, init);
     assert_eq!(c.names(), vec!["lo", "eth0", "eth1"]);
@@ -142,8 +180,12 @@ fn namespace_teardown() {
     k.set_trace(true);
     k.netns_del("x").unwrap();
     let ev = k.take_trace();
-    let lo_unreg = ev.iter().position(|r| r.ifname == "lo" && r.event == NetdevEvent::Unregister);
-    let v0_unreg = ev.iter().position(|r| r.ifname == "v0" && r.event == NetdevEvent::Unregister);
+    let lo_unreg = ev
+        .iter()
+        .position(|r| r.ifname == "lo" && r.event == NetdevEvent::Unregister);
+    let v0_unreg = ev
+        .iter()
+        .position(|r| r.ifname == "v0" && r.event == NetdevEvent::Unregister);
     assert!(v0_unreg < lo_unreg, "loopback is unregistered last");
     let mut c = Client::new(&mut k, init);
     // eth0 came back as dev2 (its ifindex) and kept index 2; v1 died with v0.
@@ -156,7 +198,14 @@ fn namespace_teardown() {
 fn teardown_falls_back_to_dev_percent_d() {
     let mut k = kernel();
     let init = k.init_net();
-    k.hw_add("0000:00:03.0", HwSpec::Nic { mac: HwAddr::parse("52:54:00:00:00:01").unwrap(), driver: None }).unwrap();
+    k.hw_add(
+        "0000:00:03.0",
+        HwSpec::Nic {
+            mac: HwAddr::parse("52:54:00:00:00:01").unwrap(),
+            driver: None,
+        },
+    )
+    .unwrap();
     let ns = k.netns_add("x").unwrap();
     let mut c = Client::new(&mut k, init);
     c.set_netns("eth0", ns, None).unwrap();
@@ -171,12 +220,22 @@ fn teardown_falls_back_to_dev_percent_d() {
 fn physical_nic_cannot_be_deleted() {
     let mut k = kernel();
     let init = k.init_net();
-    k.hw_add("0000:00:03.0", HwSpec::Nic { mac: HwAddr::parse("52:54:00:00:00:01").unwrap(), driver: None }).unwrap();
+    k.hw_add(
+        "0000:00:03.0",
+        HwSpec::Nic {
+            mac: HwAddr::parse("52:54:00:00:00:01").unwrap(),
+            driver: None,
+        },
+    )
+    .unwrap();
     let mut c = Client::new(&mut k, init);
     assert_eq!(c.del("eth0").unwrap_err().errno, Errno::EOPNOTSUPP);
     assert_eq!(c.del("lo").unwrap_err().errno, Errno::EOPNOTSUPP);
     let eth0 = k.dev_get_by_name(init, "eth0").unwrap();
-    assert_eq!(k.sysfs_read(eth0, "device/driver").as_deref(), Some("e1000"));
+    assert_eq!(
+        k.sysfs_read(eth0, "device/driver").as_deref(),
+        Some("e1000")
+    );
     k.hw_del("0000:00:03.0", true).unwrap();
     assert!(k.dev_get_by_name(init, "eth0").is_none());
 }

@@ -22,10 +22,17 @@ fn rename_checks() {
     let mut c = Client::new(&mut k, init);
     assert_eq!(c.rename("a", "b").unwrap_err().errno, Errno::EEXIST);
     for bad in [".", "..", "x/y", "x:y", "x y"] {
-        assert_eq!(c.rename("a", bad).unwrap_err().errno, Errno::EINVAL, "{bad}");
+        assert_eq!(
+            c.rename("a", bad).unwrap_err().errno,
+            Errno::EINVAL,
+            "{bad}"
+        );
     }
     c.rename("a", "a").unwrap();
-    assert!(k.take_trace().iter().all(|r| r.event != NetdevEvent::ChangeName));
+    assert!(k
+        .take_trace()
+        .iter()
+        .all(|r| r.event != NetdevEvent::ChangeName));
     let mut c = Client::new(&mut k, init);
     c.rename("a", "uplink").unwrap();
     assert_eq!(c.names(), vec!["lo", "b", "uplink"]);
@@ -55,7 +62,13 @@ fn percent_d_allocation() {
 /// IFF_LIVE_RENAME_OK; allowed on 6.2+ (bd039b5ea2a9).
 #[test]
 fn rename_while_up_per_profile() {
-    for (profile, expect) in [("5.0", Some(Errno::EBUSY)), ("5.1", Some(Errno::EBUSY)), ("6.1", Some(Errno::EBUSY)), ("6.2", None), ("6.18", None)] {
+    for (profile, expect) in [
+        ("5.0", Some(Errno::EBUSY)),
+        ("5.1", Some(Errno::EBUSY)),
+        ("6.1", Some(Errno::EBUSY)),
+        ("6.2", None),
+        ("6.18", None),
+    ] {
         let mut k = with_veth(profile);
         let init = k.init_net();
         let mut c = Client::new(&mut k, init);
@@ -118,5 +131,8 @@ fn rename_onto_altname_is_eexist() {
     // IFLA_IFNAME's policy (.len = IFNAMSIZ-1) rejects longer names.
     let err = c.rename("b", "a-long-alternative-name").unwrap_err();
     assert_eq!(err.errno, Errno::ERANGE);
-    assert_eq!(err.extack.as_deref(), Some("Attribute failed policy validation"));
+    assert_eq!(
+        err.extack.as_deref(),
+        Some("Attribute failed policy validation")
+    );
 }

@@ -205,7 +205,10 @@ impl Kernel {
             return Err(KError::new(Errno::EINVAL));
         }
         if d.driver.is_bridge() {
-            return Err(KError::msg(Errno::ELOOP, "Can not enslave a bridge to a bridge"));
+            return Err(KError::msg(
+                Errno::ELOOP,
+                "Can not enslave a bridge to a bridge",
+            ));
         }
         if d.master.is_some() {
             return Err(KError::new(Errno::EBUSY));
@@ -263,7 +266,11 @@ impl Kernel {
         self.netdev_rx_handler_unregister(dev);
         let d = self.dev_mut(dev);
         d.priv_flags &= !IFF_BRIDGE_PORT;
-        if let Some(i) = d.refs.iter().position(|r| r.holder == "bridge port (new_nbp)") {
+        if let Some(i) = d
+            .refs
+            .iter()
+            .position(|r| r.holder == "bridge port (new_nbp)")
+        {
             d.refs.remove(i);
         }
         self.br_mtu_auto_adjust(br);
@@ -271,6 +278,15 @@ impl Kernel {
             let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeAddr, br);
         }
         Ok(())
+    }
+
+    /// `br_dev_delete()`: every port leaves (`del_nbp`) before the bridge
+    /// itself is queued for unregistration.
+    pub(crate) fn br_dev_delete(&mut self, br: DevId) {
+        let ports: Vec<DevId> = self.br(br).ports.iter().map(|p| p.dev).collect();
+        for p in ports {
+            let _ = self.br_del_if(br, p);
+        }
     }
 
     /// `br_device_event()`: the bridge's netdevice notifier.

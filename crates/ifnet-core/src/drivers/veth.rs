@@ -36,7 +36,13 @@ impl Kernel {
         };
         let default_req = LinkRequest::default();
         let tbp = peer_req.unwrap_or(&default_req);
-        let peer = self.rtnl_create_link(peer_net, &peer_name, assign, Driver::Veth { peer: None }, tbp)?;
+        let peer = self.rtnl_create_link(
+            peer_net,
+            &peer_name,
+            assign,
+            Driver::Veth { peer: None },
+            tbp,
+        )?;
         if peer_req.is_none_or(|p| p.address.is_none()) {
             self.eth_hw_addr_random(peer);
         }
@@ -53,7 +59,9 @@ impl Kernel {
             return Err(e);
         }
         self.netif_carrier_off(peer);
-        if let Err(e) = self.rtnl_configure_link(peer, peer_req.map(|p| (p.ifi_flags, p.ifi_change))) {
+        if let Err(e) =
+            self.rtnl_configure_link(peer, peer_req.map(|p| (p.ifi_flags, p.ifi_change)))
+        {
             self.unregister_netdevice(peer);
             return Err(e);
         }

@@ -16,7 +16,13 @@ const GSO_MAX_SEGS: u32 = 65535;
 impl Kernel {
     /// Builds the message `src_net`'s socket would receive for `dev`.
     /// Link namespace ids are allocated on demand (`peernet2id_alloc`).
-    pub fn rtnl_fill_ifinfo(&mut self, _typ: RtmType, dev: DevId, change: u32, src_net: NetId) -> LinkMessage {
+    pub fn rtnl_fill_ifinfo(
+        &mut self,
+        _typ: RtmType,
+        dev: DevId,
+        change: u32,
+        src_net: NetId,
+    ) -> LinkMessage {
         let iflink = self.dev_get_iflink(dev);
         let link_net = self.dev_link_net(dev);
         let link_netnsid = match link_net {
@@ -34,7 +40,7 @@ impl Kernel {
         let mut a = vec![
             LinkAttribute::IfName(d.name.to_string()),
             LinkAttribute::TxQueueLen(d.tx_queue_len),
-            LinkAttribute::OperState(State::from(d.operstate as u8)),
+            LinkAttribute::OperState(State::from(d.reported_operstate() as u8)),
             LinkAttribute::Mode(LinkMode::from(d.link_mode)),
             LinkAttribute::Mtu(d.mtu),
             LinkAttribute::MinMtu(d.min_mtu),
@@ -92,7 +98,10 @@ impl Kernel {
         }
         if !d.altnames.is_empty() {
             a.push(LinkAttribute::PropList(
-                d.altnames.iter().map(|n| Prop::AltIfName(n.clone())).collect(),
+                d.altnames
+                    .iter()
+                    .map(|n| Prop::AltIfName(n.clone()))
+                    .collect(),
             ));
         }
         if !d.perm_addr.is_empty() && d.parent.is_some() {
@@ -110,11 +119,17 @@ impl Kernel {
 
     /// `rtmsg_ifinfo_newnet(RTM_DELLINK, …)`: the message a netns move sends
     /// in the old namespace, with IFLA_NEW_NETNSID and IFLA_NEW_IFINDEX.
-    pub(crate) fn rtnl_fill_dellink_newnet(&mut self, dev: DevId, new_nsid: i32, new_ifindex: u32) -> Vec<u8> {
+    pub(crate) fn rtnl_fill_dellink_newnet(
+        &mut self,
+        dev: DevId,
+        new_nsid: i32,
+        new_ifindex: u32,
+    ) -> Vec<u8> {
         let net = self.dev(dev).net;
         let mut m = self.rtnl_fill_ifinfo(RtmType::DelLink, dev, !0, net);
         m.attributes.push(LinkAttribute::NewNetnsId(new_nsid));
-        m.attributes.push(LinkAttribute::NewIfIndex(new_ifindex as i32));
+        m.attributes
+            .push(LinkAttribute::NewIfIndex(new_ifindex as i32));
         super::reply_bytes_pub(netlink_packet_route::RouteNetlinkMessage::DelLink(m))
     }
 }

@@ -10,7 +10,9 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::rtnetlink::RtmType;
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
-use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
+};
 
 /// The attributes of one ifinfomsg request the model acts on
 /// (the kernel's `tb[]` after `nlmsg_parse`).
@@ -43,7 +45,10 @@ pub struct LinkRequest {
 /// `ifla_policy` string limits.
 fn check_str(s: &str, max: usize) -> KResult<()> {
     if s.len() > max {
-        return Err(KError::msg(Errno::ERANGE, "Attribute failed policy validation"));
+        return Err(KError::msg(
+            Errno::ERANGE,
+            "Attribute failed policy validation",
+        ));
     }
     Ok(())
 }
@@ -73,7 +78,10 @@ impl LinkRequest {
                 LinkAttribute::IfNetnsId(id) => r.target_netnsid = Some(*id),
                 LinkAttribute::NewIfIndex(i) => {
                     if *i < 1 {
-                        return Err(KError::msg(Errno::ERANGE, "Attribute failed policy validation"));
+                        return Err(KError::msg(
+                            Errno::ERANGE,
+                            "Attribute failed policy validation",
+                        ));
                     }
                     r.new_ifindex = Some(*i);
                 }
@@ -137,7 +145,10 @@ impl Kernel {
     /// `rtnl_link_get_net_capable()`: the target namespace of a request.
     fn rtnl_link_get_net(&self, src: NetId, r: &LinkRequest) -> KResult<NetId> {
         if r.netns_attr_count() > 1 {
-            return Err(KError::msg(Errno::EINVAL, "multiple netns identifying attributes specified"));
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "multiple netns identifying attributes specified",
+            ));
         }
         if let Some(pid) = r.net_ns_pid {
             // Processes are not modelled: pid 1 lives in init_net.
@@ -152,7 +163,9 @@ impl Kernel {
             return self.net_by_fd(fd).ok_or(KError::new(Errno::EINVAL));
         }
         if let Some(id) = r.target_netnsid {
-            return self.net_by_peer_id(src, id).ok_or(KError::new(Errno::EINVAL));
+            return self
+                .net_by_peer_id(src, id)
+                .ok_or(KError::new(Errno::EINVAL));
         }
         Ok(src)
     }
@@ -177,14 +190,24 @@ impl Kernel {
     }
 
     /// `rtnl_newlink()` + `__rtnl_newlink()`.
-    pub(crate) fn rtnl_newlink(&mut self, net: NetId, nlflags: u16, m: &LinkMessage) -> KResult<()> {
+    pub(crate) fn rtnl_newlink(
+        &mut self,
+        net: NetId,
+        nlflags: u16,
+        m: &LinkMessage,
+    ) -> KResult<()> {
         let r = LinkRequest::parse(m)?;
         if r.netns_attr_count() > 1 {
-            return Err(KError::msg(Errno::EINVAL, "multiple netns identifying attributes specified"));
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "multiple netns identifying attributes specified",
+            ));
         }
         let known_kind = matches!(r.kind.as_deref(), Some("veth" | "bridge"));
         let peer_net = match (&r.kind.as_deref(), &r.veth_peer) {
-            (Some("veth"), Some(p)) if p.netns_attr_count() > 0 => Some(self.rtnl_link_get_net(net, p)?),
+            (Some("veth"), Some(p)) if p.netns_attr_count() > 0 => {
+                Some(self.rtnl_link_get_net(net, p)?)
+            }
             _ => None,
         };
         let tgt_net = self.rtnl_link_get_net(net, &r)?;
@@ -207,7 +230,14 @@ impl Kernel {
     }
 
     /// `rtnl_changelink()`.
-    fn rtnl_changelink(&mut self, nlflags: u16, dev: DevId, tgt: NetId, r: &LinkRequest, known: bool) -> KResult<()> {
+    fn rtnl_changelink(
+        &mut self,
+        nlflags: u16,
+        dev: DevId,
+        tgt: NetId,
+        r: &LinkRequest,
+        known: bool,
+    ) -> KResult<()> {
         if nlflags & NLM_F_EXCL != 0 {
             return Err(KError::new(Errno::EEXIST));
         }
@@ -312,7 +342,10 @@ impl Kernel {
         };
         if let Err(e) = registered {
             self.rtnl_link_initializing.retain(|&d| d != dev);
-            if self.try_dev(dev).is_some_and(|d| d.reg_state == RegState::Uninitialized) {
+            if self
+                .try_dev(dev)
+                .is_some_and(|d| d.reg_state == RegState::Uninitialized)
+            {
                 self.free_netdev(dev);
             }
             return Err(e);
@@ -334,7 +367,11 @@ impl Kernel {
 
     /// `rtnl_configure_link()`: apply ifi_flags, then announce the device
     /// (RTM_NEWLINK with change ~0 the first time).
-    pub(crate) fn rtnl_configure_link(&mut self, dev: DevId, ifm: Option<(u32, u32)>) -> KResult<()> {
+    pub(crate) fn rtnl_configure_link(
+        &mut self,
+        dev: DevId,
+        ifm: Option<(u32, u32)>,
+    ) -> KResult<()> {
         let old_flags = self.dev(dev).flags;
         if let Some((flags, change)) = ifm {
             if flags != 0 || change != 0 {
@@ -362,7 +399,13 @@ impl Kernel {
 
     /// `do_setlink()`: attributes applied in the kernel's order; an error
     /// stops there and keeps what was already done.
-    fn do_setlink(&mut self, dev: DevId, tgt: NetId, r: &LinkRequest, mut status: u8) -> KResult<()> {
+    fn do_setlink(
+        &mut self,
+        dev: DevId,
+        tgt: NetId,
+        r: &LinkRequest,
+        mut status: u8,
+    ) -> KResult<()> {
         let d = self.dev(dev);
         let addr_len = d.dev_addr.len();
         if r.address.as_ref().is_some_and(|a| a.len() < addr_len)
@@ -452,7 +495,10 @@ impl Kernel {
         let cur = d.operstate;
         let new = match OperState::from_u8(transition) {
             OperState::Up
-                if matches!(cur, OperState::Dormant | OperState::Testing | OperState::Unknown) && !d.dormant =>
+                if matches!(
+                    cur,
+                    OperState::Dormant | OperState::Testing | OperState::Unknown
+                ) && !d.dormant =>
             {
                 OperState::Up
             }

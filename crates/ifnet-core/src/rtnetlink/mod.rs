@@ -64,7 +64,9 @@ impl Kernel {
             _ => return vec![error_reply(request, seq, &KError::new(Errno::EINVAL))],
         };
         let result = match inner {
-            RouteNetlinkMessage::NewLink(m) => self.rtnl_newlink(net, header_flags, &m).map(|_| Vec::new()),
+            RouteNetlinkMessage::NewLink(m) => {
+                self.rtnl_newlink(net, header_flags, &m).map(|_| Vec::new())
+            }
             RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| Vec::new()),
             RouteNetlinkMessage::DelLink(m) => self.rtnl_dellink(net, &m).map(|_| Vec::new()),
             RouteNetlinkMessage::GetLink(m) if header_flags & NLM_F_DUMP == NLM_F_DUMP => {
@@ -100,7 +102,11 @@ impl Kernel {
         let mut out = Vec::with_capacity(devs.len() + 1);
         for d in devs {
             let m = self.rtnl_fill_ifinfo(RtmType::NewLink, d, 0, net);
-            out.push(reply_bytes(RouteNetlinkMessage::NewLink(m), seq, NLM_F_MULTIPART));
+            out.push(reply_bytes(
+                RouteNetlinkMessage::NewLink(m),
+                seq,
+                NLM_F_MULTIPART,
+            ));
         }
         let mut done = NetlinkMessage::new(
             NetlinkHeader::default(),
@@ -124,7 +130,12 @@ impl Kernel {
     }
 
     /// Builds a notification message's bytes (`rtmsg_ifinfo_build_skb`).
-    pub(crate) fn rtnl_fill_ifinfo_bytes(&mut self, typ: RtmType, dev: DevId, change: u32) -> Vec<u8> {
+    pub(crate) fn rtnl_fill_ifinfo_bytes(
+        &mut self,
+        typ: RtmType,
+        dev: DevId,
+        change: u32,
+    ) -> Vec<u8> {
         let net = self.dev(dev).net;
         let m = self.rtnl_fill_ifinfo(typ, dev, change, net);
         let inner = match typ {
@@ -136,7 +147,8 @@ impl Kernel {
 
     /// `rtnl_notify()` to RTNLGRP_LINK of `net`.
     pub(crate) fn rtnl_notify(&mut self, net: NetId, bytes: Vec<u8>) {
-        self.mcast.push(|seq| crate::events::McastMessage { seq, net, bytes });
+        self.mcast
+            .push(|seq| crate::events::McastMessage { seq, net, bytes });
     }
 
     /// `rtnetlink_event()`: RTM_NEWLINK for the events it lists.
@@ -164,7 +176,10 @@ impl Kernel {
 }
 
 fn reply_bytes(inner: RouteNetlinkMessage, seq: u32, flags: u16) -> Vec<u8> {
-    let mut msg = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::InnerMessage(inner));
+    let mut msg = NetlinkMessage::new(
+        NetlinkHeader::default(),
+        NetlinkPayload::InnerMessage(inner),
+    );
     msg.header.sequence_number = seq;
     msg.header.flags = flags;
     to_bytes(msg)
