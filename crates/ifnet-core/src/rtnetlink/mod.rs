@@ -28,6 +28,8 @@ pub enum RtmType {
 
 /// NLMSGERR_ATTR_MSG.
 const NLMSGERR_ATTR_MSG: u16 = 1;
+/// NLM_F_DUMP_FILTERED on filtered dump replies.
+const NLM_F_DUMP_FILTERED: u16 = 0x20;
 /// NLM_F_CAPPED | NLM_F_ACK_TLVS on error messages.
 const NLM_F_CAPPED: u16 = 0x100;
 const NLM_F_ACK_TLVS: u16 = 0x200;
@@ -95,18 +97,27 @@ impl Kernel {
     fn rtnl_dump_ifinfo(
         &mut self,
         net: NetId,
-        _req: &netlink_packet_route::link::LinkMessage,
+        req: &netlink_packet_route::link::LinkMessage,
         seq: u32,
     ) -> Vec<Vec<u8>> {
+        // IFLA_MASTER and IFLA_LINKINFO/IFLA_INFO_KIND filter the dump
+        // (link_master_filtered, link_kind_filtered); an unknown kind does
+        // not filter.
+        let filter = link::LinkRequest::parse(req).unwrap_or_default();
+        let master_idx = filter.master.unwrap_or(0) as i32;
+        let kind = filter.kind.filter(|k| k == "veth" || k == "bridge");
+        let mut flags = NLM_F_MULTIPART;
+        if master_idx != 0 || kind.is_some() {
+            flags |= NLM_F_DUMP_FILTERED;
+        }
         let devs = self.devices_in(net);
         let mut out = Vec::with_capacity(devs.len() + 1);
         for d in devs {
+            if self.link_dump_filtered(d, master_idx, kind.as_deref()) {
+                continue;
+            }
             let m = self.rtnl_fill_ifinfo(RtmType::NewLink, d, 0, net);
-            out.push(reply_bytes(
-                RouteNetlinkMessage::NewLink(m),
-                seq,
-                NLM_F_MULTIPART,
-            ));
+            out.push(reply_bytes(RouteNetlinkMessage::NewLink(m), seq, flags));
         }
         let mut done = NetlinkMessage::new(
             NetlinkHeader::default(),
@@ -116,6 +127,23 @@ impl Kernel {
         done.header.sequence_number = seq;
         out.push(to_bytes(done));
         out
+    }
+
+    /// `link_dump_filtered()`: master index (-1 = "has no master") and kind.
+    fn link_dump_filtered(&self, dev: DevId, master_idx: i32, kind: Option<&str>) -> bool {
+        let d = self.dev(dev);
+        if master_idx != 0 {
+            let master = d.master.map(|m| self.dev(m).ifindex as i32);
+            let out = if master_idx == -1 {
+                master.is_some()
+            } else {
+                master != Some(master_idx)
+            };
+            if out {
+                return true;
+            }
+        }
+        kind.is_some_and(|k| d.driver.rtnl_kind() != Some(k))
     }
 
     /// `rtmsg_ifinfo(type, dev, change)`: a notification in the device's

@@ -1,0 +1,131 @@
+//! The rtnetlink wire: NLMSG_ERROR with extack (netlink_ack with
+//! NLM_F_ACK_TLVS), dump filtering (rtnl_dump_ifinfo), malformed requests.
+
+use ifnet_core::client::{encode, Client};
+use ifnet_core::Kernel;
+use ifnet_core::KernelProfile;
+use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
+use netlink_packet_route::RouteNetlinkMessage;
+
+/// netlink_ack(): golden bytes of the error for moving lo — nlmsghdr
+/// (type 2, flags CAPPED|ACK_TLVS), -EINVAL, the echoed 16-byte request
+/// header, then NLMSGERR_ATTR_MSG with the kernel's text.
+#[test]
+fn error_reply_golden_bytes() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    let ns = k.netns_add("x").unwrap();
+    let mut m = LinkMessage::default();
+    m.header.index = 1;
+    m.attributes
+        .push(LinkAttribute::NetNsFd(k.netns_fd(ns) as i32));
+    let req = encode(
+        RouteNetlinkMessage::NewLink(m),
+        NLM_F_REQUEST | NLM_F_ACK,
+        7,
+    );
+    let replies = k.rtnl_request(init, &req);
+    assert_eq!(replies.len(), 1);
+    let r = &replies[0];
+    let text = b"The interface netns is immutable\0";
+    let attr_len = 4 + text.len();
+    let total = 16 + 4 + 16 + ((attr_len + 3) & !3);
+    assert_eq!(
+        u32::from_ne_bytes(r[0..4].try_into().unwrap()) as usize,
+        total
+    );
+    assert_eq!(u16::from_ne_bytes([r[4], r[5]]), 2, "NLMSG_ERROR");
+    assert_eq!(
+        u16::from_ne_bytes([r[6], r[7]]),
+        0x300,
+        "NLM_F_CAPPED|NLM_F_ACK_TLVS"
+    );
+    assert_eq!(
+        u32::from_ne_bytes(r[8..12].try_into().unwrap()),
+        7,
+        "sequence echoed"
+    );
+    assert_eq!(i32::from_ne_bytes(r[16..20].try_into().unwrap()), -22);
+    assert_eq!(&r[20..36], &req[0..16], "request header echoed");
+    assert_eq!(u16::from_ne_bytes([r[36], r[37]]) as usize, attr_len);
+    assert_eq!(u16::from_ne_bytes([r[38], r[39]]), 1, "NLMSGERR_ATTR_MSG");
+    assert_eq!(&r[40..40 + text.len()], text);
+}
+
+/// A successful request with NLM_F_ACK gets an ACK (error code 0).
+#[test]
+fn ack_is_error_zero() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName("br0".into()));
+    m.attributes
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+            InfoKind::Bridge,
+        )]));
+    let flags = NLM_F_REQUEST
+        | NLM_F_ACK
+        | netlink_packet_core::NLM_F_CREATE
+        | netlink_packet_core::NLM_F_EXCL;
+    let replies = k.rtnl_request(init, &encode(RouteNetlinkMessage::NewLink(m), flags, 1));
+    assert_eq!(replies.len(), 1);
+    assert_eq!(u16::from_ne_bytes([replies[0][4], replies[0][5]]), 2);
+    assert_eq!(
+        i32::from_ne_bytes(replies[0][16..20].try_into().unwrap()),
+        0
+    );
+}
+
+/// rtnl_dump_ifinfo(): IFLA_MASTER and the kind filter the dump and set
+/// NLM_F_DUMP_FILTERED; an unknown kind does not filter.
+#[test]
+fn dump_filters_by_master_and_kind() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    let mut c = Client::new(&mut k, init);
+    c.add_bridge("br0").unwrap();
+    c.add_veth("v0", "v1").unwrap();
+    c.set_master("v0", Some("br0")).unwrap();
+    let br_idx = c.get("br0").unwrap().header.index;
+    let names = |c: &mut Client, attrs: Vec<LinkAttribute>| -> Vec<String> {
+        let mut m = LinkMessage::default();
+        m.attributes = attrs;
+        c.request(RouteNetlinkMessage::GetLink(m), NLM_F_DUMP)
+            .unwrap()
+            .iter()
+            .filter_map(ifnet_core::client::link_name)
+            .collect()
+    };
+    assert_eq!(
+        names(&mut c, vec![LinkAttribute::Controller(br_idx)]),
+        vec!["v0"]
+    );
+    let veth = vec![LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+        InfoKind::Veth,
+    )])];
+    assert_eq!(names(&mut c, veth), vec!["v1", "v0"]);
+    let unknown = vec![LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+        InfoKind::Other("nope".into()),
+    )])];
+    assert_eq!(names(&mut c, unknown).len(), 4);
+}
+
+/// Malformed requests get an error reply, never a panic.
+#[test]
+fn malformed_requests_get_einval() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    assert!(!k.rtnl_request(init, &[]).is_empty());
+    let mut junk = encode(
+        RouteNetlinkMessage::GetLink(LinkMessage::default()),
+        NLM_F_REQUEST,
+        1,
+    );
+    junk.truncate(20);
+    let replies = k.rtnl_request(init, &junk);
+    assert_eq!(
+        i32::from_ne_bytes(replies[0][16..20].try_into().unwrap()),
+        -22
+    );
+}
