@@ -277,7 +277,22 @@ impl Kernel {
             self.dev_mut(d).reg_state = RegState::Unregistered;
             if self.dev(d).refs.is_empty() {
                 self.devs.remove(d);
-            } else {
+                continue;
+            }
+            if !self.todo_list.contains(&d) {
+                // netdev_wait_allrefs_any(): pr_emerg + ref_tracker_dir_print.
+                let x = self.dev(d);
+                let mut lines = vec![format!(
+                    "unregister_netdevice: waiting for {} to become free. Usage count = {}",
+                    x.name,
+                    x.refs.len() + 1
+                )];
+                for r in &x.refs {
+                    lines.push(format!("ref_tracker: netdev@{} has 1/1 users held by {}", x.name, r.holder));
+                }
+                for l in lines {
+                    self.printk(l);
+                }
                 self.todo_list.push(d);
             }
         }
