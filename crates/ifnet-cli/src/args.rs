@@ -116,9 +116,12 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
                 );
                 return Err(Abort::Exit(255));
             }
-        } else if ["-4", "-6", "-0", "-M", "-B"].contains(&opt) {
-        } else if matches(opt, "-human") || matches(opt, "-human-readable") {
-        } else if matches(opt, "-iec") {
+        } else if ["-4", "-6", "-0", "-M", "-B"].contains(&opt)
+            || matches(opt, "-human")
+            || matches(opt, "-human-readable")
+            || matches(opt, "-iec")
+        {
+            // Accepted and ignored: no effect on what ifnet prints.
         } else if matches(opt, "-stats") || matches(opt, "-statistics") {
             o.stats += 1;
         } else if matches(opt, "-details") {

@@ -63,13 +63,12 @@ pub fn flush(s: &mut Session) {
     s.err.clear();
 }
 
+/// Runs one batch command (ip's `cmd` callback).
+pub type RunOne<'a> = dyn FnMut(&mut Session, &[String]) -> Result<i32, Abort> + 'a;
+
 /// `do_batch(name, force, cmd)`. `run` executes one command and returns
 /// ip's `do_cmd()` value (0 ok, nonzero failed) or an exit.
-pub fn do_batch(
-    s: &mut Session,
-    name: &str,
-    run: &mut dyn FnMut(&mut Session, &[String]) -> Result<i32, Abort>,
-) -> Result<i32, Abort> {
+pub fn do_batch(s: &mut Session, name: &str, run: &mut RunOne) -> Result<i32, Abort> {
     let reader: Box<dyn BufRead> = if name == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
@@ -108,7 +107,7 @@ pub fn do_batch(
             }
         }
         done += 1;
-        if tty && done % PROGRESS_EVERY == 0 {
+        if tty && done.is_multiple_of(PROGRESS_EVERY) {
             flush(s);
             let _ = write!(std::io::stderr(), "\rifnet: {done} commands done");
         }

@@ -114,8 +114,7 @@ fn is_family_filter(w: &str) -> bool {
         "dynamic",
         "permanent",
     ]
-    .iter()
-    .any(|f| *f == w)
+    .contains(&w)
 }
 
 /// Short stand-in for ipaddress.c usage() (its text is long and rarely

@@ -59,9 +59,12 @@ fn parse_args(s: &mut Session, words: &[String]) -> Result<MonArgs, Abort> {
     Ok(m)
 }
 
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+/// Identity of the current state file: every save renames a new file into
+/// place, so the inode changes even when mtime and size do not.
+fn stamp(path: &Path) -> Option<(u64, SystemTime, u64)> {
+    use std::os::unix::fs::MetadataExt;
     let md = std::fs::metadata(path).ok()?;
-    Some((md.modified().ok()?, md.len()))
+    Some((md.ino(), md.modified().ok()?, md.len()))
 }
 
 /// Loads the current kernel under a shared lock (None if there is no

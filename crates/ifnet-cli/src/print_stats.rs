@@ -12,8 +12,8 @@ fn stats_of(lm: &LinkMessage) -> Option<Stats64> {
     let mut s32 = None;
     for a in &lm.attributes {
         match a {
-            LinkAttribute::Stats64(s) => s64 = Some(s.clone()),
-            LinkAttribute::Stats(s) => s32 = Some(s.clone()),
+            LinkAttribute::Stats64(s) => s64 = Some(*s),
+            LinkAttribute::Stats(s) => s32 = Some(*s),
             _ => {}
         }
     }

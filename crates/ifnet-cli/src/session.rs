@@ -36,6 +36,10 @@ pub struct Session {
     seq: u32,
 }
 
+/// A dump ended with an error (ip prints "Dump terminated").
+#[derive(Debug)]
+pub struct DumpTerminated;
+
 /// A decoded kernel answer to one request.
 pub enum Reply {
     Ack,
@@ -147,7 +151,7 @@ impl Session {
     }
 
     /// `rtnl_linkdump_req_filter_fn()` + `rtnl_dump_filter()`: all links.
-    pub fn dump_links(&mut self, req: LinkMessage) -> Result<Vec<LinkMessage>, ()> {
+    pub fn dump_links(&mut self, req: LinkMessage) -> Result<Vec<LinkMessage>, DumpTerminated> {
         let msgs = self.send(
             RouteNetlinkMessage::GetLink(req),
             NLM_F_REQUEST | NLM_F_DUMP,
@@ -160,7 +164,7 @@ impl Session {
                 NetlinkPayload::Error(e) if e.raw_code() != 0 => {
                     self.eprint(&format!("RTNETLINK answers: {}\n", strerror(-e.raw_code())));
                     self.eprint("Dump terminated\n");
-                    return Err(());
+                    return Err(DumpTerminated);
                 }
                 _ => {}
             }
@@ -295,7 +299,7 @@ mod tests {
         let mut out = ((4 + v.len()) as u16).to_le_bytes().to_vec();
         out.extend_from_slice(&ty.to_le_bytes());
         out.extend_from_slice(v);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
         out
