@@ -31,17 +31,18 @@ use support::{Role, Scenario};
 
 const IFNET: &str = env!("CARGO_BIN_EXE_ifnet");
 
+/// A concrete command (or harness directive) of a generated sequence.
 #[derive(Clone, Debug)]
 enum Op {
-    AddVeth(&'static str, Option<&'static str>),
-    AddBridge(&'static str),
-    Up(&'static str),
-    Down(&'static str),
-    Rename(&'static str, &'static str),
-    Master(&'static str, &'static str),
-    NoMaster(&'static str),
-    Move(&'static str, Role, Option<&'static str>),
-    Del(&'static str),
+    AddVeth(String, Option<String>),
+    AddBridge(String),
+    Up(String),
+    Down(String),
+    Rename(String, String),
+    Master(String, String),
+    NoMaster(String),
+    Move(String, Role, Option<String>),
+    Del(String),
     /// Following commands run with `-n NS`.
     In(Role),
     /// `netns del NS` then `netns add NS`: the namespace dies and comes back empty.
@@ -70,6 +71,36 @@ impl fmt::Display for Op {
     }
 }
 
+/// Which device an op acts on. Resolved against a rough model of the
+/// sequence so far, so that most commands hit a device that exists in the
+/// namespace they run in (an unknown `master` would abort the whole batch in
+/// iproute2).
+#[derive(Clone, Copy, Debug)]
+enum Dev {
+    /// The i-th (mod n) device of the current namespace, lo included.
+    Existing(u8),
+    /// The i-th (mod n) bridge of the current namespace (else any device).
+    Bridge(u8),
+    /// A fixed name: lo, or one that never exists.
+    Named(&'static str),
+}
+
+/// An op before its devices are resolved.
+#[derive(Clone, Copy, Debug)]
+enum Spec {
+    AddVeth(&'static str, Option<&'static str>),
+    AddBridge(&'static str),
+    Up(Dev),
+    Down(Dev),
+    Rename(Dev, &'static str),
+    Master(Dev, Dev),
+    NoMaster(Dev),
+    Move(Dev, Role, Option<&'static str>),
+    Del(Dev),
+    In(Role),
+    Cycle(Role),
+}
+
 fn role() -> impl Strategy<Value = Role> {
     prop_oneof![Just(Role::Main), Just(Role::X1), Just(Role::X2)]
 }
@@ -78,13 +109,18 @@ fn extra_role() -> impl Strategy<Value = Role> {
     prop_oneof![Just(Role::X1), Just(Role::X2)]
 }
 
-/// A device to act on: mostly names the sequence creates, sometimes lo or a
-/// device that never exists.
-fn dev() -> impl Strategy<Value = &'static str> {
+fn dev() -> impl Strategy<Value = Dev> {
     prop_oneof![
-        12 => prop::sample::select(vec!["v0", "v1", "v2", "v3", "br0", "br1", "eth0"]),
-        1 => Just("lo"),
-        1 => Just("nosuch"),
+        14 => any::<u8>().prop_map(Dev::Existing),
+        1 => Just(Dev::Named("lo")),
+        1 => Just(Dev::Named("nosuch")),
+    ]
+}
+
+fn master_dev() -> impl Strategy<Value = Dev> {
+    prop_oneof![
+        8 => any::<u8>().prop_map(Dev::Bridge),
+        2 => any::<u8>().prop_map(Dev::Existing),
     ]
 }
 
@@ -108,33 +144,252 @@ fn new_name() -> impl Strategy<Value = &'static str> {
     ]
 }
 
-fn master_name() -> impl Strategy<Value = &'static str> {
-    prop_oneof![
-        8 => prop::sample::select(vec!["br0", "br1"]),
-        1 => Just("v1"),
-    ]
-}
-
-fn op() -> impl Strategy<Value = Op> {
+fn spec() -> impl Strategy<Value = Spec> {
     prop_oneof![
         5 => (veth_name(), prop::option::weighted(0.7, veth_name()))
-            .prop_map(|(n, p)| Op::AddVeth(n, p)),
-        2 => bridge_name().prop_map(Op::AddBridge),
-        3 => dev().prop_map(Op::Up),
-        1 => dev().prop_map(Op::Down),
-        3 => (dev(), new_name()).prop_map(|(d, n)| Op::Rename(d, n)),
-        3 => (dev(), master_name()).prop_map(|(d, m)| Op::Master(d, m)),
-        1 => dev().prop_map(Op::NoMaster),
-        4 => (dev(), role(), prop::option::weighted(0.4, new_name()))
-            .prop_map(|(d, ns, n)| Op::Move(d, ns, n)),
-        1 => dev().prop_map(Op::Del),
-        1 => role().prop_map(Op::In),
-        1 => extra_role().prop_map(Op::Cycle),
+            .prop_map(|(n, p)| Spec::AddVeth(n, p)),
+        2 => bridge_name().prop_map(Spec::AddBridge),
+        3 => dev().prop_map(Spec::Up),
+        1 => dev().prop_map(Spec::Down),
+        3 => (dev(), new_name()).prop_map(|(d, n)| Spec::Rename(d, n)),
+        3 => (dev(), master_dev()).prop_map(|(d, m)| Spec::Master(d, m)),
+        1 => dev().prop_map(Spec::NoMaster),
+        5 => (dev(), role(), prop::option::weighted(0.4, new_name()))
+            .prop_map(|(d, ns, n)| Spec::Move(d, ns, n)),
+        1 => dev().prop_map(Spec::Del),
+        1 => role().prop_map(Spec::In),
+        1 => extra_role().prop_map(Spec::Cycle),
     ]
 }
 
 fn sequence() -> impl Strategy<Value = Vec<Op>> {
-    prop::collection::vec(op(), 5..=15)
+    prop::collection::vec(spec(), 5..=15).prop_map(|specs| resolve(&specs))
+}
+
+/// A rough model of names per namespace — only to aim the generated
+/// commands; whether it is right does not matter for the comparison.
+#[derive(Clone, Debug)]
+struct SimDev {
+    ns: Role,
+    name: String,
+    bridge: bool,
+    lo: bool,
+    peer: Option<usize>,
+    alive: bool,
+}
+
+struct Sim {
+    devs: Vec<SimDev>,
+    cur: Role,
+}
+
+fn valid_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() < 16
+        && n != "."
+        && n != ".."
+        && !n.contains(|c: char| c == '/' || c == ':' || c.is_whitespace())
+}
+
+impl Sim {
+    fn new() -> Sim {
+        let devs = Role::ALL
+            .iter()
+            .map(|&ns| SimDev {
+                ns,
+                name: "lo".into(),
+                bridge: false,
+                lo: true,
+                peer: None,
+                alive: true,
+            })
+            .collect();
+        Sim {
+            devs,
+            cur: Role::Main,
+        }
+    }
+
+    fn in_ns(&self, ns: Role) -> impl Iterator<Item = (usize, &SimDev)> {
+        self.devs
+            .iter()
+            .enumerate()
+            .filter(move |(_, d)| d.alive && d.ns == ns)
+    }
+
+    fn taken(&self, ns: Role, name: &str) -> bool {
+        self.in_ns(ns).any(|(_, d)| d.name == name)
+    }
+
+    fn find(&self, ns: Role, name: &str) -> Option<usize> {
+        self.in_ns(ns).find(|(_, d)| d.name == name).map(|(i, _)| i)
+    }
+
+    /// What `dev_get_valid_name` would give, roughly.
+    fn alloc(&self, ns: Role, want: &str) -> Option<String> {
+        if !valid_name(want) {
+            return None;
+        }
+        match want.find('%') {
+            None => (!self.taken(ns, want)).then(|| want.to_string()),
+            Some(p) => {
+                if &want[p..p + 2.min(want.len() - p)] != "%d" || want[p + 2..].contains('%') {
+                    return None;
+                }
+                (0..100)
+                    .map(|i| want.replacen("%d", &i.to_string(), 1))
+                    .find(|n| n.len() < 16 && !self.taken(ns, n))
+            }
+        }
+    }
+
+    fn pick(&self, d: Dev) -> String {
+        let pick_from = |v: Vec<&SimDev>, i: u8| v[usize::from(i) % v.len()].name.clone();
+        match d {
+            Dev::Named(n) => n.to_string(),
+            Dev::Existing(i) => pick_from(self.in_ns(self.cur).map(|(_, d)| d).collect(), i),
+            Dev::Bridge(i) => {
+                let bridges: Vec<&SimDev> = self
+                    .in_ns(self.cur)
+                    .map(|(_, d)| d)
+                    .filter(|d| d.bridge)
+                    .collect();
+                if bridges.is_empty() {
+                    self.pick(Dev::Existing(i))
+                } else {
+                    pick_from(bridges, i)
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, name: String, bridge: bool) -> usize {
+        self.devs.push(SimDev {
+            ns: self.cur,
+            name,
+            bridge,
+            lo: false,
+            peer: None,
+            alive: true,
+        });
+        self.devs.len() - 1
+    }
+
+    fn kill(&mut self, i: usize) {
+        self.devs[i].alive = false;
+        if let Some(p) = self.devs[i].peer {
+            self.devs[p].alive = false;
+        }
+    }
+
+    fn apply(&mut self, op: &Op) {
+        let cur = self.cur;
+        match op {
+            Op::AddVeth(n, p) => {
+                let Some(pn) = self.alloc(cur, p.as_deref().unwrap_or("veth%d")) else {
+                    return;
+                };
+                let pi = self.add(pn, false);
+                match self.alloc(cur, n) {
+                    Some(nn) => {
+                        let ni = self.add(nn, false);
+                        self.devs[pi].peer = Some(ni);
+                        self.devs[ni].peer = Some(pi);
+                    }
+                    None => self.devs[pi].alive = false,
+                }
+            }
+            Op::AddBridge(n) => {
+                if let Some(nn) = self.alloc(cur, n) {
+                    self.add(nn, true);
+                }
+            }
+            Op::Rename(d, n) => {
+                if let Some(i) = self.find(cur, d) {
+                    if n != d {
+                        if let Some(nn) = self.alloc(cur, n) {
+                            self.devs[i].name = nn;
+                        }
+                    }
+                }
+            }
+            Op::Move(d, ns, n) => {
+                let Some(i) = self.find(cur, d) else { return };
+                if self.devs[i].lo || self.devs[i].bridge {
+                    return;
+                }
+                if *ns != cur {
+                    if !self.taken(*ns, d) {
+                        self.devs[i].ns = *ns;
+                    } else {
+                        match n
+                            .as_deref()
+                            .filter(|n| n != d)
+                            .and_then(|n| self.alloc(*ns, n))
+                        {
+                            Some(nn) => {
+                                self.devs[i].ns = *ns;
+                                self.devs[i].name = nn;
+                            }
+                            None => return,
+                        }
+                    }
+                }
+                if let Some(n) = n {
+                    let name = self.devs[i].name.clone();
+                    if *n != name {
+                        if let Some(nn) = self.alloc(*ns, n) {
+                            self.devs[i].name = nn;
+                        }
+                    }
+                }
+            }
+            Op::Del(d) => {
+                if let Some(i) = self.find(cur, d) {
+                    if !self.devs[i].lo {
+                        self.kill(i);
+                    }
+                }
+            }
+            Op::In(ns) => self.cur = *ns,
+            Op::Cycle(ns) => {
+                let doomed: Vec<usize> = self
+                    .in_ns(*ns)
+                    .filter(|(_, d)| !d.lo)
+                    .map(|(i, _)| i)
+                    .collect();
+                for i in doomed {
+                    self.kill(i);
+                }
+            }
+            Op::Up(_) | Op::Down(_) | Op::Master(..) | Op::NoMaster(_) => {}
+        }
+    }
+}
+
+/// Turn specs into concrete commands, aiming each at a device that
+/// (probably) exists at that point.
+fn resolve(specs: &[Spec]) -> Vec<Op> {
+    let mut sim = Sim::new();
+    let mut ops = Vec::with_capacity(specs.len());
+    for s in specs {
+        let op = match *s {
+            Spec::AddVeth(n, p) => Op::AddVeth(n.into(), p.map(Into::into)),
+            Spec::AddBridge(n) => Op::AddBridge(n.into()),
+            Spec::Up(d) => Op::Up(sim.pick(d)),
+            Spec::Down(d) => Op::Down(sim.pick(d)),
+            Spec::Rename(d, n) => Op::Rename(sim.pick(d), n.into()),
+            Spec::Master(d, m) => Op::Master(sim.pick(d), sim.pick(m)),
+            Spec::NoMaster(d) => Op::NoMaster(sim.pick(d)),
+            Spec::Move(d, ns, n) => Op::Move(sim.pick(d), ns, n.map(Into::into)),
+            Spec::Del(d) => Op::Del(sim.pick(d)),
+            Spec::In(ns) => Op::In(ns),
+            Spec::Cycle(ns) => Op::Cycle(ns),
+        };
+        sim.apply(&op);
+        ops.push(op);
+    }
+    ops
 }
 
 fn scenario(ops: &[Op]) -> Scenario {
@@ -219,6 +474,7 @@ fn survey() {
     let strategy = sequence();
     let mut groups: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let mut failing_cases = 0;
+    let (mut commands, mut kernel_failures, mut kernel_aborts) = (0, 0, 0);
     let start = Instant::now();
     for _ in 0..cases {
         let ops = strategy
@@ -230,6 +486,15 @@ fn survey() {
             Ok(r) => r,
             Err(e) => panic!("harness error: {e}\n{}", sc.listing()),
         };
+        for st in &rep.kernel.steps {
+            kernel_failures += st.out.stderr.matches("Command failed").count();
+            kernel_aborts += usize::from(st.out.rc == 255);
+        }
+        commands += sc
+            .lines
+            .iter()
+            .filter(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
+            .count();
         if rep.ok() {
             continue;
         }
@@ -243,12 +508,14 @@ fn survey() {
         }
     }
     println!(
-        "survey: {cases} sequences, {failing_cases} differ, {} kinds of mismatch, {:.1}s",
+        "survey: {cases} sequences, {failing_cases} differ, {} kinds of mismatch, {:.1}s\n\
+         survey: {commands} commands; the kernel refused {kernel_failures}, \
+         and {kernel_aborts} batches ended on an iproute2 argument error (exit 255)",
         groups.len(),
         start.elapsed().as_secs_f64()
     );
     let mut v: Vec<_> = groups.into_iter().collect();
-    v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+    v.sort_by_key(|(_, (n, _))| std::cmp::Reverse(*n));
     for (key, (n, example)) in v {
         println!("\n##### {n}× {key}\n{example}");
     }
@@ -262,17 +529,23 @@ fn signature(what: &str, detail: &str) -> String {
         Some(p) => format!("step: {}", &what[p + 3..]),
         None => what.to_string(),
     };
-    let first = detail
+    let first: Vec<&str> = detail
         .lines()
         .map(str::trim)
-        .find(|l| {
+        .filter(|l| {
             !l.is_empty()
                 && !l.starts_with("first difference")
                 && !l.starts_with("device #")
                 && !l.starts_with("diff (")
         })
-        .unwrap_or("");
+        .take(if detail.contains("first difference") {
+            2
+        } else {
+            1
+        })
+        .collect();
     let blurred: String = first
+        .join(" / ")
         .chars()
         .map(|c| if c.is_ascii_digit() { '#' } else { c })
         .collect();
