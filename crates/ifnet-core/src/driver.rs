@@ -140,9 +140,10 @@ impl Kernel {
     /// `ndo_get_iflink`: the ifindex `IFLA_LINK` reports.
     pub fn dev_get_iflink(&self, dev: DevId) -> u32 {
         let d = self.dev(dev);
-        match d.driver.veth_peer() {
-            Some(peer) => self.try_dev(peer).map_or(0, |p| p.ifindex),
-            None => d.ifindex,
+        match d.driver {
+            // veth_get_iflink(): the peer's index, 0 once unpaired.
+            Driver::Veth { peer } => peer.and_then(|p| self.try_dev(p)).map_or(0, |p| p.ifindex),
+            _ => d.ifindex,
         }
     }
 

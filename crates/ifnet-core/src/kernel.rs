@@ -231,8 +231,9 @@ impl Kernel {
 
     /// The value a client puts in IFLA_NET_NS_FD to name `net` (the nsfs
     /// inode stands in for an open file descriptor).
+    /// A namespace that no longer exists has no inode: 0.
     pub fn netns_fd(&self, net: NetId) -> u32 {
-        self.net(net).inum
+        self.nets.get(net).map_or(0, |n| n.inum)
     }
 
     /// `get_net_ns_by_fd()`.
@@ -245,7 +246,7 @@ impl Kernel {
 
     /// `peernet2id(net, peer)`: the id `net` uses for `peer`, if assigned.
     pub fn peernet2id(&self, net: NetId, peer: NetId) -> Option<i32> {
-        self.net(net).peer_ids.get(&peer).copied()
+        self.nets.get(net)?.peer_ids.get(&peer).copied()
     }
 
     /// `peernet2id_alloc()`: lowest free id (idr_alloc from 0).

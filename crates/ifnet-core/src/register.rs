@@ -288,7 +288,10 @@ impl Kernel {
                     x.refs.len() + 1
                 )];
                 for r in &x.refs {
-                    lines.push(format!("ref_tracker: netdev@{} has 1/1 users held by {}", x.name, r.holder));
+                    lines.push(format!(
+                        "ref_tracker: netdev@{} has 1/1 users held by {}",
+                        x.name, r.holder
+                    ));
                 }
                 for l in lines {
                     self.printk(l);

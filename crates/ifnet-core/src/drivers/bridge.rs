@@ -301,21 +301,13 @@ impl Kernel {
         };
         match event {
             NetdevEvent::ChangeMtu => self.br_mtu_auto_adjust(br),
-            NetdevEvent::ChangeAddr => {
-                if self.br_stp_recalculate_bridge_id(br) {
-                    let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeAddr, br);
-                }
+            NetdevEvent::ChangeAddr if self.br_stp_recalculate_bridge_id(br) => {
+                let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeAddr, br);
             }
             NetdevEvent::Change => self.br_port_carrier_check(br, dev),
-            NetdevEvent::Down => {
-                if self.dev(br).is_up() {
-                    self.br_stp_disable_port(br, dev);
-                }
-            }
-            NetdevEvent::Up => {
-                if self.dev(br).running() && self.dev(dev).oper_up() {
-                    self.br_stp_enable_port(br, dev);
-                }
+            NetdevEvent::Down if self.dev(br).is_up() => self.br_stp_disable_port(br, dev),
+            NetdevEvent::Up if self.dev(br).running() && self.dev(dev).oper_up() => {
+                self.br_stp_enable_port(br, dev)
             }
             NetdevEvent::Unregister => {
                 let _ = self.br_del_if(br, dev);

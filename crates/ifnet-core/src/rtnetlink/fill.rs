@@ -12,6 +12,8 @@ use netlink_packet_route::AddressFamily;
 /// Constant device properties every modelled device reports.
 const GSO_MAX_SIZE: u32 = 65536;
 const GSO_MAX_SEGS: u32 = 65535;
+/// GSO_MAX_SIZE = 8 * GSO_MAX_SEGS (BIG TCP), what veth advertises.
+const VETH_TSO_MAX_SIZE: u32 = 8 * 65535;
 
 impl Kernel {
     /// Builds the message `src_net`'s socket would receive for `dev`.
@@ -29,13 +31,15 @@ impl Kernel {
             Some(ln) if ln != self.dev(dev).net => Some(self.peernet2id_alloc(src_net, ln)),
             _ => None,
         };
+        let tso_max_size = self.tso_max_size(dev);
         let d = self.dev(dev);
-        let mut header = LinkHeader::default();
-        header.interface_family = AddressFamily::Unspec;
-        header.index = d.ifindex;
-        header.link_layer_type = LinkLayerType::from(d.dev_type);
-        header.flags = LinkFlags::from_bits_retain(d.user_flags());
-        header.change_mask = LinkFlags::from_bits_retain(change);
+        let header = LinkHeader {
+            interface_family: AddressFamily::Unspec,
+            index: d.ifindex,
+            link_layer_type: LinkLayerType::from(d.dev_type),
+            flags: LinkFlags::from_bits_retain(d.user_flags()),
+            change_mask: LinkFlags::from_bits_retain(change),
+        };
 
         let mut a = vec![
             LinkAttribute::IfName(d.name.to_string()),
@@ -54,7 +58,7 @@ impl Kernel {
             LinkAttribute::GroMaxSize(GSO_MAX_SIZE),
             LinkAttribute::GsoIpv4MaxSize(GSO_MAX_SIZE),
             LinkAttribute::GroIpv4MaxSize(GSO_MAX_SIZE),
-            LinkAttribute::TsoMaxSize(GSO_MAX_SIZE),
+            LinkAttribute::TsoMaxSize(tso_max_size),
             LinkAttribute::TsoMaxSegs(GSO_MAX_SEGS),
             LinkAttribute::NumRxQueues(1),
             LinkAttribute::Carrier(u8::from(d.carrier)),
@@ -115,6 +119,23 @@ impl Kernel {
         msg.header = header;
         msg.attributes = a;
         msg
+    }
+
+    /// `dev->tso_max_size`: veth raises it to GSO_MAX_SIZE (veth_setup); a
+    /// bridge with ports takes their minimum
+    /// (`netdev_compute_master_upper_features`); others keep the legacy size.
+    fn tso_max_size(&self, dev: DevId) -> u32 {
+        let d = self.dev(dev);
+        match d.driver {
+            crate::driver::Driver::Veth { .. } => VETH_TSO_MAX_SIZE,
+            crate::driver::Driver::Bridge(_) if !d.lowers.is_empty() => d
+                .lowers
+                .iter()
+                .map(|&l| self.tso_max_size(l))
+                .min()
+                .unwrap_or(GSO_MAX_SIZE),
+            _ => GSO_MAX_SIZE,
+        }
     }
 
     /// `rtmsg_ifinfo_newnet(RTM_DELLINK, …)`: the message a netns move sends

@@ -246,7 +246,7 @@ pub(crate) fn error_reply(request: &[u8], seq: u32, e: &KError) -> Vec<u8> {
         payload.extend_from_slice(&(len as u16).to_ne_bytes());
         payload.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
         payload.extend_from_slice(&value);
-        while payload.len() % 4 != 0 {
+        while !payload.len().is_multiple_of(4) {
             payload.push(0);
         }
     }

@@ -1,0 +1,49 @@
+//! State persistence of the model: a kernel survives a JSON round trip
+//! (rebuild_after_load rebuilds the name and index tables) and corrupt
+//! state is rejected, never trusted.
+
+use ifnet_core::client::Client;
+use ifnet_core::{Kernel, KernelProfile};
+
+fn populated() -> Kernel {
+    let mut k = Kernel::new(KernelProfile::preset("5.10").unwrap());
+    let init = k.init_net();
+    let ns = k.netns_add("x").unwrap();
+    let mut c = Client::new(&mut k, init);
+    c.add_veth("v0", "v1").unwrap();
+    c.add_bridge("br0").unwrap();
+    c.set_master("v0", Some("br0")).unwrap();
+    c.set_netns("v1", ns, None).unwrap(); // gives init_net a peer id for x
+    k.run_until_idle();
+    k
+}
+
+/// The saved kernel restores names, indexes, peer ids and profile.
+#[test]
+fn json_round_trip_restores_everything() {
+    let mut k = populated();
+    let json = serde_json::to_string(&k).unwrap();
+    let mut back: Kernel = serde_json::from_str(&json).unwrap();
+    back.rebuild_after_load().unwrap();
+    assert_eq!(back.profile().name, "5.10");
+    let init = back.init_net();
+    let ns = back.netns_by_name("x").unwrap();
+    assert_eq!(back.peernet2id(init, ns), Some(0));
+    let (a, b) = (
+        Client::new(&mut k, init).dump(),
+        Client::new(&mut back, init).dump(),
+    );
+    assert_eq!(a, b);
+    assert_eq!(Client::new(&mut back, ns).names(), vec!["lo", "v1"]);
+}
+
+/// rebuild_after_load(): duplicate names are corruption.
+#[test]
+fn duplicate_names_are_rejected() {
+    let k = populated();
+    let json = serde_json::to_string(&k)
+        .unwrap()
+        .replace("\"br0\"", "\"v0\"");
+    let mut back: Kernel = serde_json::from_str(&json).unwrap();
+    assert!(back.rebuild_after_load().is_err());
+}
