@@ -177,7 +177,10 @@ fn unregister_waits_for_named_references() {
     assert_eq!(waits[0].1[0].holder, "failover dev_tracker");
     assert_eq!(k.dev(br).reg_state, RegState::Unregistered);
     let log = k.dmesg().join("\n");
-    assert!(log.contains("unregister_netdevice: waiting for br0 to become free. Usage count = 2"), "{log}");
+    assert!(
+        log.contains("unregister_netdevice: waiting for br0 to become free. Usage count = 2"),
+        "{log}"
+    );
     assert!(log.contains("held by failover dev_tracker"), "{log}");
     assert!(k.netdev_put(br, "failover dev_tracker"));
     assert!(k.unregister_waits().is_empty());
