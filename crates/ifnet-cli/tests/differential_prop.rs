@@ -551,3 +551,43 @@ fn signature(what: &str, detail: &str) -> String {
         .collect();
     format!("{kind} | {blurred}")
 }
+
+/// Not a check of ifnet: runs `PROPTEST_CASES` (default 50) random sequences
+/// through the kernel twice and requires identical outcomes — the harness's
+/// own guarantee that settling (linkwatch) and namespace teardown waits make
+/// the oracle deterministic.
+/// `cargo test -p ifnet-cli --test differential_prop -- --ignored kernel_oracle_is_deterministic`
+#[test]
+#[ignore]
+fn kernel_oracle_is_deterministic() {
+    if !support::kernel_oracle_available("kernel_oracle_is_deterministic") {
+        return;
+    }
+    let mut runner = TestRunner::new(config(50));
+    let cases = runner.config().cases;
+    let strategy = sequence();
+    for _ in 0..cases {
+        let ops = strategy
+            .new_tree(&mut runner)
+            .expect("generate a sequence")
+            .current();
+        let sc = scenario(&ops);
+        let run = || {
+            let names = support::NsNames::fresh();
+            let dir = support::TempDir::new(&names).unwrap();
+            support::run_kernel(&sc, &names, &dir.path).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (a, b) = (run(), run());
+        let diffs = support::compare(&a, &b);
+        assert!(
+            diffs.is_empty(),
+            "the kernel gave two different outcomes for\n{}\n{}",
+            sc.listing(),
+            diffs
+                .iter()
+                .map(|m| format!("--- {}\n{}", m.what, m.detail))
+                .collect::<String>()
+        );
+    }
+    assert!(support::leftover_namespaces().is_empty());
+}
