@@ -67,6 +67,9 @@ pub fn run(args: &[String]) -> i32 {
         return 0;
     }
     let words = &args[first..];
+    if words.first().map(String::as_str) == Some("demo") && opts.batch.is_none() {
+        return crate::demo::run();
+    }
     let path = state::state_path(opts.state.as_deref());
     match run_with_state(&path, opts, words) {
         Ok(code) => code & 0xff,

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod args;
 pub mod batch;
+pub mod demo;
 pub mod hw;
 pub mod jsonw;
 pub mod link_parse;
