@@ -15,7 +15,7 @@ fn demo_runs_seed_004() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Error: The interface netns is immutable."));
-    let last = text.rsplit("== 6.").next().unwrap();
+    let last = text.rsplit("$ ifnet link show").next().unwrap();
     assert!(last.contains("2: dev2: <BROADCAST,MULTICAST>"), "{last}");
     assert!(last.contains("5: eth0:"), "{last}");
     assert!(!last.contains("veth0"), "veth0 dies with its peer: {last}");
