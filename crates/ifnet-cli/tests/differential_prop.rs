@@ -1,6 +1,6 @@
 //! Property test against the real kernel (issue 2, acceptance 2 and 4):
 //! random command sequences — veth/bridge add, up/down, rename (valid,
-//! invalid and `%d` names), master/nomaster, netns moves between three
+//! invalid and `%d` names), master/nomaster, mtu, netns moves between three
 //! namespaces (with and without a new name), del, and `netns del` + re-add of
 //! the extra namespaces (`default_device_exit_batch`) — run through `ip` in
 //! fresh namespaces and through `ifnet`, with `-force`; exit codes, error
@@ -41,6 +41,7 @@ enum Op {
     Rename(String, String),
     Master(String, String),
     NoMaster(String),
+    Mtu(String, u32),
     Move(String, Role, Option<String>),
     Del(String),
     /// Following commands run with `-n NS`.
@@ -60,6 +61,7 @@ impl fmt::Display for Op {
             Op::Rename(d, n) => write!(f, "link set {d} name {n}"),
             Op::Master(d, m) => write!(f, "link set {d} master {m}"),
             Op::NoMaster(d) => write!(f, "link set {d} nomaster"),
+            Op::Mtu(d, m) => write!(f, "link set {d} mtu {m}"),
             Op::Move(d, ns, None) => write!(f, "link set {d} netns {}", ns.placeholder()),
             Op::Move(d, ns, Some(n)) => {
                 write!(f, "link set {d} netns {} name {n}", ns.placeholder())
@@ -95,6 +97,7 @@ enum Spec {
     Rename(Dev, &'static str),
     Master(Dev, Dev),
     NoMaster(Dev),
+    Mtu(Dev, u32),
     Move(Dev, Role, Option<&'static str>),
     Del(Dev),
     In(Role),
@@ -154,6 +157,8 @@ fn spec() -> impl Strategy<Value = Spec> {
         3 => (dev(), new_name()).prop_map(|(d, n)| Spec::Rename(d, n)),
         3 => (dev(), master_dev()).prop_map(|(d, m)| Spec::Master(d, m)),
         1 => dev().prop_map(Spec::NoMaster),
+        1 => (dev(), prop::sample::select(vec![67u32, 68, 1280, 1500, 9000, 65535, 65536]))
+            .prop_map(|(d, m)| Spec::Mtu(d, m)),
         5 => (dev(), role(), prop::option::weighted(0.4, new_name()))
             .prop_map(|(d, ns, n)| Spec::Move(d, ns, n)),
         1 => dev().prop_map(Spec::Del),
@@ -362,7 +367,7 @@ impl Sim {
                     self.kill(i);
                 }
             }
-            Op::Up(_) | Op::Down(_) | Op::Master(..) | Op::NoMaster(_) => {}
+            Op::Up(_) | Op::Down(_) | Op::Master(..) | Op::NoMaster(_) | Op::Mtu(..) => {}
         }
     }
 }
@@ -381,6 +386,7 @@ fn resolve(specs: &[Spec]) -> Vec<Op> {
             Spec::Rename(d, n) => Op::Rename(sim.pick(d), n.into()),
             Spec::Master(d, m) => Op::Master(sim.pick(d), sim.pick(m)),
             Spec::NoMaster(d) => Op::NoMaster(sim.pick(d)),
+            Spec::Mtu(d, m) => Op::Mtu(sim.pick(d), m),
             Spec::Move(d, ns, n) => Op::Move(sim.pick(d), ns, n.map(Into::into)),
             Spec::Del(d) => Op::Del(sim.pick(d)),
             Spec::In(ns) => Op::In(ns),
