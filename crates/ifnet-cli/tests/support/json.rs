@@ -5,6 +5,9 @@
 
 use std::fmt::Write as _;
 
+/// The members of a JSON object, in document order.
+pub type Members = Vec<(String, Json)>;
+
 /// A JSON value. Objects keep their keys in document order; equality ignores it.
 #[derive(Debug, Clone)]
 pub enum Json {
@@ -71,7 +74,7 @@ impl Json {
     }
 
     /// Visit every object (recursively) mutably.
-    pub fn for_each_object_mut(&mut self, f: &mut dyn FnMut(&mut Vec<(String, Json)>)) {
+    pub fn for_each_object_mut(&mut self, f: &mut dyn FnMut(&mut Members)) {
         match self {
             Json::Arr(a) => a.iter_mut().for_each(|v| v.for_each_object_mut(f)),
             Json::Obj(m) => {
