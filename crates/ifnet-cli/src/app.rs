@@ -158,9 +158,13 @@ fn exit_code(r: Result<i32, Abort>) -> i32 {
 fn run_commands(s: &mut Session, words: &[String]) -> i32 {
     if let Some(file) = s.opts.batch.clone() {
         s.batch_mode = true;
+        // A batch runs in milliseconds: between its commands only work that
+        // is already due runs (urgent linkwatch events, the first event after
+        // an idle second); rate-limited events wait for the end, as in Linux.
+        s.k.linkwatch_assume_recent_run();
         let mut one = |s: &mut Session, w: &[String]| {
             let r = do_cmd(s, w);
-            s.k.run_until_idle();
+            s.k.run_due_now();
             r
         };
         return exit_code(do_batch(s, &file, &mut one));

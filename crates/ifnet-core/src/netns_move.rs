@@ -107,6 +107,8 @@ impl Kernel {
         // 2. unlist; moving_ns.
         self.unlist_netdevice(dev);
         self.dev_mut(dev).moving_ns = true;
+        // dev_shutdown(): the root qdisc is torn down until the next open.
+        self.dev_mut(dev).qdisc = crate::netdev::Qdisc::Noop;
         // 3. NETDEV_UNREGISTER with reg_state still REGISTERED.
         let _ = self.call_netdevice_notifiers(NetdevEvent::Unregister, dev);
         // 4. RTM_DELLINK in the old namespace, under the old name.

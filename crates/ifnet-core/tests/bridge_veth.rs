@@ -186,3 +186,39 @@ fn mtu_limits_and_bridge_auto_adjust() {
     let br = k.dev_get_by_name(init, "br0").unwrap();
     assert_eq!(k.dev(br).mtu, 1400);
 }
+
+/// __linkwatch_run_queue(urgent_only): inside the one-second window only
+/// urgent events run, so a veth end whose peer moved away before its event
+/// was handled ends up DOWN (peer index not found in its own namespace),
+/// as Linux 6.18 shows after a fast `ip -batch`.
+#[test]
+fn rate_limited_linkwatch_sees_the_moved_peer() {
+    let mut k = setup();
+    let init = k.init_net();
+    let ns = k.netns_add("x").unwrap();
+    k.linkwatch_assume_recent_run();
+    let mut c = Client::new(&mut k, init);
+    c.add_veth("v0", "veth0").unwrap();
+    c.set_netns("veth0", ns, None).unwrap();
+    c.set_up("v0", true).unwrap();
+    k.run_due_now();
+    let v0 = k.dev_get_by_name(init, "v0").unwrap();
+    assert!(k.dev(v0).linkwatch_pending, "non-urgent event still waits");
+    k.run_until_idle();
+    assert_eq!(k.dev(v0).reported_operstate(), OperState::Down);
+}
+
+/// rtnl_getlink() runs linkwatch_sync_dev(): asking for one device settles
+/// its pending event.
+#[test]
+fn getlink_syncs_pending_linkwatch() {
+    let mut k = setup();
+    let init = k.init_net();
+    k.linkwatch_assume_recent_run();
+    Client::new(&mut k, init).add_veth("v0", "v1").unwrap();
+    let v0 = k.dev_get_by_name(init, "v0").unwrap();
+    assert!(k.dev(v0).linkwatch_pending);
+    Client::new(&mut k, init).get("v0").unwrap();
+    assert!(!k.dev(v0).linkwatch_pending);
+    assert_eq!(k.dev(v0).operstate, OperState::LowerLayerDown);
+}

@@ -103,6 +103,7 @@ fn move_is_mini_unregister_register() {
     let mut c = Client::new(&mut k, init);
     c.add_veth("a", "b").unwrap();
     c.set_up("a", true).unwrap();
+    k.run_until_idle();
     k.set_trace(true);
     let useq = k.uevent_next_seq();
     Client::new(&mut k, init).set_netns("a", ns, None).unwrap();

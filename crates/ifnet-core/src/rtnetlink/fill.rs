@@ -68,7 +68,9 @@ impl Kernel {
             LinkAttribute::ProtoDown(0),
             LinkAttribute::NetnsImmutable(d.netns_immutable),
         ];
-        if iflink != d.ifindex {
+        // nla_put_iflink(force = link netns differs): a peer elsewhere is
+        // always reported, even when its index equals ours.
+        if iflink != d.ifindex || link_netnsid.is_some() {
             a.push(LinkAttribute::Link(iflink));
         }
         if let Some(m) = d.master {

@@ -555,6 +555,8 @@ impl Kernel {
             (true, None) => return Err(KError::new(Errno::ENODEV)),
             (true, Some(d)) => d,
         };
+        // rtnl_getlink() settles the device's pending link event first.
+        self.linkwatch_sync_dev(dev);
         Ok(self.rtnl_fill_ifinfo(RtmType::NewLink, dev, 0, net))
     }
 }
