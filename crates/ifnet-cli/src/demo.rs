@@ -76,7 +76,9 @@ pub fn run() -> i32 {
             let prefix = ns.map(|n| format!("-n {n} ")).unwrap_or_default();
             let _ = writeln!(out, "$ ifnet {prefix}{cmd}");
             let _ = out.flush();
-            let k = kernel.take().expect("kernel is returned after each command");
+            let k = kernel
+                .take()
+                .expect("kernel is returned after each command");
             kernel = Some(run_one(k, *ns, cmd));
         }
     }
