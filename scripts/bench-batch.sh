@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Times the same 4,000-device iproute2 batch through the real kernel
+# (`ip -n NS -batch FILE` in a fresh namespace) and through ifnet
+# (`ifnet --state S -n NS -batch FILE` on a fresh state), and prints both
+# wall times and the ratio (issue 2, acceptance 3; target: ifnet >= 100x).
+#
+# The batch: 2,000 veth pairs (`link add vethN type veth peer name vpeerN`),
+# then `link set DEV up` for each of the 4,000 devices, then
+# `link set DEV name NEW` for each of them.
+#
+# Usage: scripts/bench-batch.sh [PAIRS]          (default 2000 pairs)
+# Environment:
+#   IFNET      path of the ifnet binary (default: target/release/ifnet,
+#              built with `cargo build --release -p ifnet-cli` unless
+#              NO_BUILD=1)
+#   SKIP_IP=1  skip the kernel half (no root / no netns)
+#   SKIP_IFNET=1  skip the ifnet half
+#   RUNS       repetitions of each half; the best time is reported (default 3)
+#   KEEP=DIR   keep the batch file and ifnet state in DIR
+#
+# Needs root (or CAP_NET_ADMIN + CAP_SYS_ADMIN) for the `ip netns` half.
+set -euo pipefail
+
+PAIRS=${1:-2000}
+RUNS=${RUNS:-3}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+IFNET=${IFNET:-$ROOT/target/release/ifnet}
+NS="ifnet-bench-$$"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ifnet-bench.XXXXXX")
+cleanup() {
+    ip netns del "$NS" 2>/dev/null || true
+    if [[ -z "${KEEP:-}" ]]; then
+        rm -rf "$WORK"
+    else
+        mkdir -p "$KEEP" && cp -r "$WORK"/. "$KEEP"/
+    fi
+}
+trap cleanup EXIT INT TERM
+
+BATCH="$WORK/batch.txt"
+{
+    for ((i = 0; i < PAIRS; i++)); do
+        echo "link add veth$i type veth peer name vpeer$i"
+    done
+    for ((i = 0; i < PAIRS; i++)); do
+        echo "link set veth$i up"
+        echo "link set vpeer$i up"
+    done
+    for ((i = 0; i < PAIRS; i++)); do
+        echo "link set veth$i name va$i"
+        echo "link set vpeer$i name vb$i"
+    done
+} >"$BATCH"
+DEVICES=$((PAIRS * 2))
+echo "batch: $(wc -l <"$BATCH") commands, $DEVICES devices ($BATCH)"
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+
+# Checks that NS holds the renamed devices (all UP) after a run.
+check_result() { # $1 = label, $2 = `link show` output
+    local n
+    n=$(grep -cE '^[0-9]+: (va|vb)[0-9]+@' <<<"$2" || true)
+    if [[ "$n" -ne "$DEVICES" ]]; then
+        echo "$1: expected $DEVICES renamed devices, found $n" >&2
+        exit 1
+    fi
+}
+
+IP_BEST=""
+if [[ -z "${SKIP_IP:-}" ]]; then
+    for ((r = 0; r < RUNS; r++)); do
+        ip netns del "$NS" 2>/dev/null || true
+        ip netns add "$NS"
+        t0=$(now)
+        ip -n "$NS" -batch "$BATCH"
+        t1=$(now)
+        check_result "ip" "$(ip -n "$NS" link show)"
+        ip netns del "$NS"
+        t=$(elapsed "$t0" "$t1")
+        echo "ip    run $((r + 1)): ${t} s"
+        IP_BEST=$(min "$IP_BEST" "$t")
+    done
+fi
+
+IFNET_BEST=""
+if [[ -z "${SKIP_IFNET:-}" ]]; then
+    if [[ -z "${NO_BUILD:-}" && "$IFNET" == "$ROOT/target/release/ifnet" ]]; then
+        (cd "$ROOT" && cargo build --release -q -p ifnet-cli)
+    fi
+    for ((r = 0; r < RUNS; r++)); do
+        STATE="$WORK/state-$r"
+        rm -f "$STATE"
+        "$IFNET" --state "$STATE" netns add "$NS"
+        t0=$(now)
+        "$IFNET" --state "$STATE" -n "$NS" -batch "$BATCH"
+        t1=$(now)
+        check_result "ifnet" "$("$IFNET" --state "$STATE" -n "$NS" link show)"
+        t=$(elapsed "$t0" "$t1")
+        echo "ifnet run $((r + 1)): ${t} s"
+        IFNET_BEST=$(min "$IFNET_BEST" "$t")
+    done
+fi
+
+echo
+[[ -n "$IP_BEST" ]] && echo "ip -n NS -batch:    ${IP_BEST} s (best of $RUNS)"
+[[ -n "$IFNET_BEST" ]] && echo "ifnet -n NS -batch: ${IFNET_BEST} s (best of $RUNS)"
+if [[ -n "$IP_BEST" && -n "$IFNET_BEST" ]]; then
+    awk -v a="$IP_BEST" -v b="$IFNET_BEST" 'BEGIN {
+        r = a / b
+        printf "ratio (ip / ifnet): %.1fx %s\n", r, (r >= 100 ? "(target >= 100x met)" : "(below the 100x target)")
+    }'
+fi
