@@ -301,7 +301,7 @@ fn valid_header(b: &[u8]) -> bool {
 }
 
 proptest! {
-    #![proptest_config(cases(1000))]
+    #![proptest_config(cases(2000))]
 
     /// `rtnetlink_rcv_msg()` on arbitrary bytes: never panics; every reply
     /// parses; a request with a valid header and NLM_F_ACK, or a GETLINK,
@@ -495,7 +495,13 @@ fn attr(depth: u32) -> BoxedStrategy<Attr> {
     prop_oneof![6 => leaf, 2 => linkinfo].boxed()
 }
 
+/// Any message: half plausible (what iproute2 would send, so requests
+/// succeed and build up state), half hostile.
 fn msg(depth: u32) -> BoxedStrategy<Msg> {
+    prop_oneof![plausible_msg(depth), hostile_msg(depth)].boxed()
+}
+
+fn hostile_msg(depth: u32) -> BoxedStrategy<Msg> {
     (
         prop_oneof![4 => Just(0i32), 4 => 1i32..12, 1 => -3i32..0, 1 => any::<i32>()],
         flags(),
@@ -507,6 +513,68 @@ fn msg(depth: u32) -> BoxedStrategy<Msg> {
             flags,
             change,
             attrs,
+        })
+        .boxed()
+}
+
+/// A short valid-looking name from a small set, so requests collide.
+fn plain_name() -> impl Strategy<Value = NameSel> {
+    prop_oneof![
+        4 => prop::sample::select(vec![0usize, 1, 2, 3, 4, 5, 6, 7, 8, 9]).prop_map(NameSel::Pool),
+        1 => prop::sample::select(vec![10usize, 11, 22]).prop_map(NameSel::Pool),
+    ]
+}
+
+fn plausible_msg(depth: u32) -> BoxedStrategy<Msg> {
+    let kind = if depth == 0 {
+        Just(None).boxed()
+    } else {
+        prop::option::weighted(
+            0.6,
+            prop_oneof![
+                3 => (prop::option::of(plausible_msg(depth - 1).prop_map(Box::new)))
+                    .prop_map(|peer| (Kind::Veth, peer)),
+                2 => Just((Kind::Bridge, None)),
+            ],
+        )
+        .boxed()
+    };
+    (
+        prop_oneof![3 => Just(0i32), 1 => 1i32..10],
+        prop_oneof![3 => Just((0u32, 0u32)), 1 => Just((1, 1)), 1 => Just((0, 1))],
+        prop::option::weighted(0.8, plain_name()),
+        kind,
+        prop::option::weighted(0.15, (0usize..4).prop_map(FdSel::Net)),
+        prop::option::weighted(0.1, 0u32..10),
+        prop::option::weighted(0.1, prop::sample::select(vec![68u32, 1400, 1500, 9000])),
+    )
+        .prop_map(|(index, (flags, change), name, kind, fd, master, mtu)| {
+            let mut attrs = Vec::new();
+            if let Some(n) = name {
+                attrs.push(Attr::IfName(n));
+            }
+            if let Some(fd) = fd {
+                attrs.push(Attr::NetNsFd(fd));
+            }
+            if let Some(m) = master {
+                attrs.push(Attr::Controller(m));
+            }
+            if let Some(m) = mtu {
+                attrs.push(Attr::Mtu(m));
+            }
+            if let Some((kind, peer)) = kind {
+                attrs.push(Attr::LinkInfo {
+                    kind: Some(kind),
+                    data: peer.is_some(),
+                    peer,
+                });
+            }
+            Msg {
+                index,
+                flags,
+                change,
+                attrs,
+            }
         })
         .boxed()
 }
@@ -675,7 +743,7 @@ fn snapshot(k: &mut Kernel) -> Vec<(String, Vec<LinkMessage>)> {
 }
 
 proptest! {
-    #![proptest_config(cases(256))]
+    #![proptest_config(cases(512))]
 
     /// Hostile RTM_NEWLINK/SETLINK/DELLINK/GETLINK sequences (`rtnl_newlink`,
     /// `rtnl_newlink_create`, `veth_newlink`, `do_setlink`,
@@ -934,6 +1002,9 @@ const KNOWN_LOADER_PANICS: &[&str] = &[
     // deleting the other end then dereferences the freed device
     // (`Kernel::dev_mut` "live device id" in veth_dellink).
     "live device id",
+    // loader_rejects_unregistering_device: a device whose reg_state was
+    // edited to Unregistering; deleting its veth peer unregisters it again.
+    "unregistering a device that is not registered",
 ];
 
 /// Loads a state file's text as the CLI does; if the loader accepts it,
@@ -965,7 +1036,7 @@ fn random_state() -> impl Strategy<Value = Vec<Op>> {
 }
 
 proptest! {
-    #![proptest_config(cases(400))]
+    #![proptest_config(cases(1000))]
 
     /// The state-file loader: `serde_json::from_str::<Kernel>` then
     /// `Kernel::rebuild_after_load` on mutated JSON (structural mutations on
@@ -1116,4 +1187,64 @@ fn loader_rejects_asymmetric_veth_peer() {
     let mut c = Client::new(&mut k2, init);
     let _ = c.del("v0");
     let _ = c.del("p0");
+}
+
+/// `Kernel::rebuild_after_load` accepts a device whose `reg_state` is
+/// "Unregistering" although it is on no todo list (it is just left out of
+/// the name and index tables). `ip link del p0` then makes `veth_dellink`
+/// queue both ends, and `unregister_netdevice_many` hits its
+/// `debug_assert!` "unregistering a device that is not registered"
+/// (register.rs). The loader should accept only Registered devices, or
+/// Unregistered ones that are on `todo_list`.
+#[test]
+#[ignore = "core bug: rebuild_after_load accepts a stray Unregistering device; unregister_netdevice_many panics"]
+fn loader_rejects_unregistering_device() {
+    let k = bridge_with_port();
+    let mut v = serde_json::to_value(&k).unwrap();
+    dev_json(&mut v, "v0").insert("reg_state".into(), Value::from("Unregistering"));
+    let mut k2: Kernel = serde_json::from_value(v).unwrap();
+    if k2.rebuild_after_load().is_err() {
+        return; // fixed
+    }
+    let init = k2.init_net();
+    let _ = Client::new(&mut k2, init).del("p0");
+}
+
+/// Guards the hostile generator against being vacuous: over a fixed-seed
+/// sample, a fair share of its requests must succeed (so the fuzz reaches
+/// `register_netdevice`, `dev_change_name`, `__dev_change_net_namespace`,
+/// `rtnl_dellink`, not only the parsers' error paths). Prints the tally.
+#[test]
+fn hostile_generator_reaches_success_paths() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    let strategy = prop::collection::vec(op(), 1..24);
+    let mut tally = std::collections::BTreeMap::<String, (u32, u32)>::new();
+    for _ in 0..200 {
+        let ops = strategy.new_tree(&mut runner).unwrap().current();
+        let (mut k, _) = populated();
+        for (i, op) in ops.iter().enumerate() {
+            let replies = run_op(&mut k, op, i as u32 + 1);
+            if let Op::Link { typ, nlflags, .. } = op {
+                if nlflags & NLM_F_ACK == 0 {
+                    continue;
+                }
+                let (_, res) = ifnet_core::client::decode(&replies);
+                let e = tally.entry(format!("{typ:?}")).or_default();
+                e.0 += 1;
+                e.1 += u32::from(res.is_ok());
+            }
+        }
+    }
+    eprintln!("hostile requests (sent, succeeded): {tally:?}");
+    for (typ, (sent, ok)) in &tally {
+        assert!(
+            *ok * 20 >= *sent,
+            "{typ}: only {ok} of {sent} requests succeeded"
+        );
+    }
 }
