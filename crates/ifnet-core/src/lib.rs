@@ -30,6 +30,7 @@ pub mod profile;
 pub mod register;
 pub mod rtnetlink;
 pub mod sysfs;
+pub mod wire;
 pub mod workqueue;
 
 pub use errno::{Errno, KError, KResult};
