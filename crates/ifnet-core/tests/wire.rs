@@ -78,7 +78,7 @@ fn udp4(dst: [u8; 4]) -> Vec<u8> {
 /// map_arphrd_to_dlt (libpcap): ARPHRD_ETHER → DLT_EN10MB; an Ethernet
 /// frame emitted by EthernetRepr decodes as eth → ip → udp.
 #[test]
-fn tshark_reads_ethernet() {
+fn wire_tshark_reads_ethernet() {
     if !tshark() {
         eprintln!("tshark not installed; skipping");
         return;
@@ -102,7 +102,7 @@ fn tshark_reads_ethernet() {
 /// tun_get_user / map_arphrd_to_dlt: ARPHRD_NONE → DLT_RAW; the IP packet
 /// alone decodes as raw → ip.
 #[test]
-fn tshark_reads_raw() {
+fn wire_tshark_reads_raw() {
     if !tshark() {
         eprintln!("tshark not installed; skipping");
         return;
@@ -122,7 +122,7 @@ fn tshark_reads_raw() {
 /// replaced by a cooked header with hatype 32. tshark decodes it as
 /// sll → ip, for an outgoing multicast and an incoming unicast.
 #[test]
-fn tshark_reads_ipoib_as_linux_sll() {
+fn wire_tshark_reads_ipoib_as_linux_sll() {
     if !tshark() {
         eprintln!("tshark not installed; skipping");
         return;
@@ -168,7 +168,7 @@ fn tshark_reads_ipoib_as_linux_sll() {
 /// type, so a record that starts with the 4-byte header (what RFC 4391 §6
 /// puts on the wire) does not decode as IP.
 #[test]
-fn tshark_linktype_ipoib_expects_44_bytes() {
+fn wire_tshark_linktype_ipoib_expects_44_bytes() {
     if !tshark() {
         eprintln!("tshark not installed; skipping");
         return;
@@ -182,4 +182,45 @@ fn tshark_linktype_ipoib_expects_44_bytes() {
     assert_eq!(p.len(), 1);
     assert!(!p[0].contains(":ip:"), "tshark decoded {p:?}");
     std::fs::remove_file(path).ok();
+}
+
+mod wire_roundtrip {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// struct ethhdr: any 14 header bytes parse and emit back unchanged.
+        #[test]
+        fn wire_ethhdr_parse_emit_identity(bytes in proptest::collection::vec(any::<u8>(), 14..80)) {
+            let repr = EthernetRepr::parse(&EthernetFrame::new_checked(&bytes[..]).unwrap()).unwrap();
+            let mut out = bytes.clone();
+            out[..14].fill(0);
+            repr.emit(&mut EthernetFrame::new_checked(&mut out[..]).unwrap());
+            prop_assert_eq!(out, bytes);
+        }
+
+        /// ipoib_hard_header: pseudo header and EtherType round-trip; the
+        /// reserved field is always emitted as zero (RFC 4391 §6).
+        #[test]
+        fn wire_ipoib_hard_header_identity(mut bytes in proptest::collection::vec(any::<u8>(), 24..80)) {
+            bytes[22] = 0;
+            bytes[23] = 0;
+            let f = IpoibHardFrame::new_checked(&bytes[..]).unwrap();
+            let repr = IpoibHardRepr::parse(&f).unwrap();
+            let mut out = bytes.clone();
+            out[..24].fill(0xee);
+            repr.emit(&mut IpoibHardFrame::new_checked(&mut out[..]).unwrap());
+            prop_assert_eq!(out, bytes);
+        }
+
+        /// pcap/sll.h: any 16 header bytes parse and emit back unchanged.
+        #[test]
+        fn wire_sll_header_identity(bytes in proptest::collection::vec(any::<u8>(), 16..40)) {
+            let repr = SllRepr::parse(&SllFrame::new_checked(&bytes[..]).unwrap()).unwrap();
+            let mut out = bytes.clone();
+            out[..16].fill(0);
+            repr.emit(&mut SllFrame::new_checked(&mut out[..]).unwrap());
+            prop_assert_eq!(out, bytes);
+        }
+    }
 }
