@@ -138,6 +138,84 @@ fn build(n: usize) -> (Kernel, NetId, Duration) {
     (k, net, took)
 }
 
+type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
+
+/// `register_netdevice` / `unregister_netdevice_many` next to `n` devices:
+/// one more veth pair (`veth_newlink` registers both ends, `veth_dellink`
+/// unregisters both) and one more bridge (`br_dev_setup`, `br_dev_delete`),
+/// created and deleted through RTM_NEWLINK / RTM_DELLINK bytes.
+fn bench_register(g: &mut Group, k: &mut Kernel, net: NetId) {
+    let add = newlink_veth("xa", "xb", 1);
+    let del = dellink("xa", 2);
+    g.bench_function("register_veth_pair_then_del", |b| {
+        b.iter(|| {
+            must(k, net, black_box(&add));
+            must(k, net, black_box(&del));
+        })
+    });
+    let add = newlink_bridge("xbr", 3);
+    let del = dellink("xbr", 4);
+    g.bench_function("register_bridge_then_del", |b| {
+        b.iter(|| {
+            must(k, net, black_box(&add));
+            must(k, net, black_box(&del));
+        })
+    });
+}
+
+/// `dev_change_name` through `do_setlink` (RTM_NEWLINK by ifindex with
+/// IFLA_IFNAME): a DOWN device renamed and renamed back per iteration, so
+/// two NETDEV_CHANGENAME events and two RTM_NEWLINK notifications.
+fn bench_rename(g: &mut Group, k: &mut Kernel, net: NetId, n: usize) {
+    let mid = format!("v{}", n / 4);
+    let id = k.dev_get_by_name(net, &mid).expect("device in the middle");
+    let ifindex = k.dev(id).ifindex;
+    let there = rename_by_index(ifindex, "renamed0", 5);
+    let back = rename_by_index(ifindex, &mid, 6);
+    g.bench_function("rename_there_and_back", |b| {
+        b.iter(|| {
+            must(k, net, black_box(&there));
+            must(k, net, black_box(&back));
+        })
+    });
+}
+
+/// Lookups among `n` devices: `__dev_get_by_name` (hit and miss),
+/// `__dev_get_by_index`, and `rtnl_getlink` (RTM_GETLINK by IFLA_IFNAME →
+/// `rtnl_fill_ifinfo` → reply bytes), spread over many devices.
+fn bench_lookup(g: &mut Group, k: &mut Kernel, net: NetId, n: usize) {
+    let names: Vec<String> = (0..1024)
+        .map(|i| format!("p{}", (i * 7919) % (n / 2).max(1)))
+        .collect();
+    let mut i = 0usize;
+    g.bench_function("dev_get_by_name", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            black_box(k.dev_get_by_name(net, black_box(&names[i])))
+        })
+    });
+    g.bench_function("dev_get_by_name_miss", |b| {
+        b.iter(|| black_box(k.dev_get_by_name(net, black_box("nosuchdev0"))))
+    });
+    let top = (n as u32).max(1);
+    let mut j = 0u32;
+    g.bench_function("dev_get_by_index", |b| {
+        b.iter(|| {
+            j = (j + 7919) % top;
+            black_box(k.dev_get_by_index(net, black_box(j + 1)))
+        })
+    });
+    let reqs: Vec<Vec<u8>> = names.iter().take(64).map(|nm| getlink(nm, 7)).collect();
+    let mut r = 0usize;
+    g.bench_function("rtnl_getlink_by_name", |b| {
+        b.iter(|| {
+            r = (r + 1) & 63;
+            black_box(k.rtnl_request(net, black_box(&reqs[r])))
+        })
+    });
+}
+
+/// Builds the big kernel once (timed) and runs every bench against it.
 fn benches(c: &mut Criterion) {
     let n = device_count();
     let (mut k, net, took) = build(n);
@@ -146,83 +224,13 @@ fn benches(c: &mut Criterion) {
         took.as_secs_f64(),
         took.as_secs_f64() * 1e6 / n.max(1) as f64
     );
-
     let mut g = c.benchmark_group(format!("{n}_devices"));
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-
-    // (a) register_netdevice / unregister_netdevice_many: one more veth
-    // pair (both ends registered, then both unregistered by veth_dellink),
-    // and one more bridge, next to the n existing devices.
-    {
-        let add = newlink_veth("xa", "xb", 1);
-        let del = dellink("xa", 2);
-        g.bench_function("register_veth_pair_then_del", |b| {
-            b.iter(|| {
-                must(&mut k, net, black_box(&add));
-                must(&mut k, net, black_box(&del));
-            })
-        });
-        let add = newlink_bridge("xbr", 3);
-        let del = dellink("xbr", 4);
-        g.bench_function("register_bridge_then_del", |b| {
-            b.iter(|| {
-                must(&mut k, net, black_box(&add));
-                must(&mut k, net, black_box(&del));
-            })
-        });
-    }
-
-    // (b) dev_change_name: rename a device (DOWN) back and forth by index;
-    // each iteration is two renames (two NETDEV_CHANGENAME, two RTM_NEWLINK).
-    {
-        let mid = format!("v{}", n / 4);
-        let id = k.dev_get_by_name(net, &mid).expect("device in the middle");
-        let ifindex = k.dev(id).ifindex;
-        let there = rename_by_index(ifindex, "renamed0", 5);
-        let back = rename_by_index(ifindex, &mid, 6);
-        g.bench_function("rename_there_and_back", |b| {
-            b.iter(|| {
-                must(&mut k, net, black_box(&there));
-                must(&mut k, net, black_box(&back));
-            })
-        });
-    }
-
-    // (c) lookups: __dev_get_by_name, __dev_get_by_index, and
-    // rtnl_getlink (GETLINK by IFLA_IFNAME → rtnl_fill_ifinfo → bytes).
-    {
-        let names: Vec<String> = (0..1024)
-            .map(|i| format!("p{}", (i * 7919) % (n / 2).max(1)))
-            .collect();
-        let mut i = 0usize;
-        g.bench_function("dev_get_by_name", |b| {
-            b.iter(|| {
-                i = (i + 1) & 1023;
-                black_box(k.dev_get_by_name(net, black_box(&names[i])))
-            })
-        });
-        g.bench_function("dev_get_by_name_miss", |b| {
-            b.iter(|| black_box(k.dev_get_by_name(net, black_box("nosuchdev0"))))
-        });
-        let top = (n as u32).max(1);
-        let mut j = 0u32;
-        g.bench_function("dev_get_by_index", |b| {
-            b.iter(|| {
-                j = (j + 7919) % top;
-                black_box(k.dev_get_by_index(net, black_box(j + 1)))
-            })
-        });
-        let reqs: Vec<Vec<u8>> = names.iter().take(64).map(|nm| getlink(nm, 7)).collect();
-        let mut r = 0usize;
-        g.bench_function("rtnl_getlink_by_name", |b| {
-            b.iter(|| {
-                r = (r + 1) & 63;
-                black_box(k.rtnl_request(net, black_box(&reqs[r])))
-            })
-        });
-    }
+    bench_register(&mut g, &mut k, net);
+    bench_rename(&mut g, &mut k, net, n);
+    bench_lookup(&mut g, &mut k, net, n);
     g.finish();
     assert_eq!(
         k.net(net).device_count(),
