@@ -1,5 +1,5 @@
-//! `ifnet hw add BUSID type nic mac MAC [driver NAME]` and
-//! `ifnet hw del BUSID [surprise]`: the hypervisor's side of hot-plug,
+//! `ifnet hw add BUSID type nic mac MAC [driver NAME] [segment S]` and
+//! `ifnet hw del BUSID [--planned]`: the hypervisor's side of hot-plug,
 //! which `ip` cannot express. Errors are printed in ip's style
 //! (`Error: <extack>.` or `RTNETLINK answers: <strerror>`).
 
@@ -9,8 +9,8 @@ use crate::session::Session;
 use crate::util::matches;
 use crate::{Abort, Argv, IpResult};
 
-const USAGE: &str = "Usage: ifnet hw add BUSID type nic mac LLADDR [ driver NAME ]
-       ifnet hw del BUSID [ surprise ]
+const USAGE: &str = "Usage: ifnet hw add BUSID type nic mac LLADDR [ driver NAME ] [ segment NAME ]
+       ifnet hw del BUSID [ --planned ]
        ifnet hw list
 ";
 
@@ -54,7 +54,7 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
     if bus.is_empty() {
         return Err(usage(s));
     }
-    let (mut kind, mut mac, mut driver) = (None, None, None);
+    let (mut kind, mut mac, mut driver, mut segment) = (None, None, None, None);
     a.advance();
     while a.left() > 0 {
         let w = a.cur();
@@ -63,6 +63,7 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
             "type" => kind = Some(v),
             "mac" | "address" => mac = Some(v),
             "driver" => driver = Some(v),
+            "segment" => segment = Some(v),
             _ => return Err(usage(s)),
         }
         a.advance();
@@ -80,7 +81,12 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
         return Ok(-1);
     };
     s.dirty = true;
-    match s.k.hw_add(&bus, HwSpec::Nic { mac: addr, driver }) {
+    let spec = HwSpec::Nic {
+        mac: addr,
+        driver,
+        segment,
+    };
+    match s.k.hw_add(&bus, spec) {
         Ok(_) => Ok(0),
         Err(e) => kernel_error(s, &e),
     }
@@ -90,9 +96,10 @@ fn hw_del(s: &mut Session, words: &[String]) -> IpResult {
     let Some(bus) = words.first() else {
         return Err(usage(s));
     };
+    // A surprise removal unless the hypervisor asked first (--planned).
     let planned = match words.get(1).map(|w| w.as_str()) {
-        None => true,
-        Some("surprise") => false,
+        None | Some("surprise") => false,
+        Some("--planned") | Some("planned") => true,
         Some(_) => return Err(usage(s)),
     };
     s.dirty = true;
@@ -105,10 +112,15 @@ fn hw_del(s: &mut Session, words: &[String]) -> IpResult {
 fn hw_list(s: &mut Session) -> IpResult {
     let mut out = String::new();
     for (bus, spec, _) in s.k.hw_list() {
-        let HwSpec::Nic { mac, driver } = spec;
+        let HwSpec::Nic {
+            mac,
+            driver,
+            segment,
+        } = spec;
         let drv = driver.unwrap_or_else(|| ifnet_core::hw::DEFAULT_NIC_DRIVER.to_string());
+        let seg = segment.unwrap_or_else(|| "lan".to_string());
         let mac = crate::util::ll_addr_n2a(mac.as_bytes());
-        out += &format!("{bus}: nic mac {mac} driver {drv}\n");
+        out += &format!("{bus}: nic mac {mac} driver {drv} segment {seg}\n");
     }
     s.p.text(&out);
     Ok(0)

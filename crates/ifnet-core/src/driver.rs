@@ -19,8 +19,12 @@ pub enum Driver {
     Veth { peer: Option<DevId> },
     /// net/bridge
     Bridge(Box<BridgePriv>),
-    /// A physical Ethernet NIC found on the hardware bus.
-    Nic { driver_name: String },
+    /// A physical Ethernet NIC found on the hardware bus, cabled to a
+    /// named segment.
+    Nic {
+        driver_name: String,
+        segment: String,
+    },
 }
 
 impl Driver {
@@ -41,7 +45,7 @@ impl Driver {
     /// What sysfs `device/driver` names (physical devices only).
     pub fn driver_name(&self) -> Option<&str> {
         match self {
-            Driver::Nic { driver_name } => Some(driver_name),
+            Driver::Nic { driver_name, .. } => Some(driver_name),
             _ => None,
         }
     }
@@ -100,12 +104,15 @@ impl Kernel {
         }
     }
 
-    /// `ndo_validate_addr` (`eth_validate_addr` for Ethernet drivers).
+    /// `ndo_validate_addr`: only hardware drivers set it
+    /// (`eth_validate_addr`); veth, bridge and loopback open with any
+    /// address, even all-zero.
     pub(crate) fn ndo_validate_addr(&self, dev: DevId) -> KResult<()> {
         let d = self.dev(dev);
         match d.driver {
-            Driver::Loopback => Ok(()),
-            _ if !d.dev_addr.is_valid_ether() => Err(KError::new(Errno::EADDRNOTAVAIL)),
+            Driver::Nic { .. } if !d.dev_addr.is_valid_ether() => {
+                Err(KError::new(Errno::EADDRNOTAVAIL))
+            }
             _ => Ok(()),
         }
     }

@@ -15,8 +15,12 @@ pub const DEFAULT_NIC_DRIVER: &str = "e1000";
 /// What can be plugged in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HwSpec {
-    /// A physical Ethernet NIC.
-    Nic { mac: HwAddr, driver: Option<String> },
+    /// A physical Ethernet NIC cabled to `segment` (default "lan").
+    Nic {
+        mac: HwAddr,
+        driver: Option<String>,
+        segment: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,15 +58,24 @@ impl Kernel {
             ));
         }
         let dev = match &spec {
-            HwSpec::Nic { mac, driver } => {
+            HwSpec::Nic {
+                mac,
+                driver,
+                segment,
+            } => {
                 if !mac.is_valid_ether() {
                     return Err(KError::msg(Errno::EADDRNOTAVAIL, "Invalid MAC address"));
                 }
                 let drv = driver
                     .clone()
                     .unwrap_or_else(|| DEFAULT_NIC_DRIVER.to_string());
+                let seg = segment
+                    .clone()
+                    .unwrap_or_else(|| crate::datapath::segment::DEFAULT_SEGMENT.to_string());
                 let init = self.init_net;
-                self.nic_probe(init, bus_id, *mac, &drv)?
+                let dev = self.nic_probe(init, bus_id, *mac, &drv, &seg)?;
+                self.segment_members.entry(seg).or_default().push(dev);
+                dev
             }
         };
         self.hw.devices.insert(
@@ -83,6 +96,9 @@ impl Kernel {
             .devices
             .remove(bus_id)
             .ok_or(KError::msg(Errno::ENODEV, "No device with this bus id"))?;
+        for members in self.segment_members.values_mut() {
+            members.retain(|&d| Some(d) != hw.netdev);
+        }
         if let Some(dev) = hw.netdev.filter(|&d| self.try_dev(d).is_some()) {
             if planned {
                 self.dev_close(dev);

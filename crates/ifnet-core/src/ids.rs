@@ -160,3 +160,27 @@ mod tests {
         assert!(slab.is_consistent());
     }
 }
+
+/// Serialises a map as a list of pairs: JSON object keys must be strings,
+/// and the model's keys are ids, addresses and the like.
+pub mod serde_pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        m: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        let v: Vec<(K, V)> = Vec::deserialize(d)?;
+        Ok(v.into_iter().collect())
+    }
+}

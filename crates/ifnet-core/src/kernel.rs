@@ -55,6 +55,23 @@ pub struct Kernel {
     pub(crate) rtnl_link_initializing: Vec<DevId>,
     /// `linkwatch_nextevent`: non-urgent events wait until then.
     pub(crate) linkwatch_nextevent_ns: u64,
+    /// Packet taps by device.
+    #[serde(with = "crate::ids::serde_pairs")]
+    pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::Capture>,
+    /// Faults per segment name.
+    pub(crate) segment_faults: BTreeMap<String, crate::datapath::segment::Faults>,
+    /// NICs cabled to each segment, in plug order.
+    pub(crate) segment_members: BTreeMap<String, Vec<DevId>>,
+    /// Faults per veth (what it transmits).
+    #[serde(with = "crate::ids::serde_pairs")]
+    pub(crate) veth_faults: BTreeMap<DevId, crate::datapath::segment::Faults>,
+    /// Fault generator state per wire.
+    pub(crate) fault_rng: BTreeMap<String, u64>,
+    /// Frames held back by delaying wires.
+    pub(crate) delayed_frames: Vec<crate::datapath::segment::DelayedFrame>,
+    /// `dev_xmit_recursion()` depth of the frame being transmitted.
+    #[serde(skip)]
+    pub(crate) xmit_depth: u8,
     #[serde(skip)]
     pub(crate) trace_enabled: bool,
     #[serde(skip)]
@@ -90,6 +107,13 @@ impl Kernel {
             rng_state: 0x1f2e_3d4c_5b6a_7988,
             rtnl_link_initializing: Vec::new(),
             linkwatch_nextevent_ns: 0,
+            captures: BTreeMap::new(),
+            segment_faults: BTreeMap::new(),
+            segment_members: BTreeMap::new(),
+            veth_faults: BTreeMap::new(),
+            fault_rng: BTreeMap::new(),
+            delayed_frames: Vec::new(),
+            xmit_depth: 0,
             trace_enabled: false,
             trace: Vec::new(),
         };

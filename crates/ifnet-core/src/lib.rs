@@ -10,6 +10,7 @@
 pub mod adjacency;
 pub mod client;
 pub mod consts;
+pub mod datapath;
 pub mod driver;
 pub mod drivers;
 pub mod errno;
@@ -29,6 +30,7 @@ pub mod notifier;
 pub mod profile;
 pub mod register;
 pub mod rtnetlink;
+pub mod stats;
 pub mod sysfs;
 pub mod wire;
 pub mod workqueue;

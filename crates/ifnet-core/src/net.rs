@@ -27,7 +27,7 @@ pub struct Net {
     /// `net->ifindex`: last allocated index, the cursor of the cyclic allocator.
     pub ifindex_cursor: u32,
     /// `net->netns_ids`: peer namespace → id as seen from this namespace.
-    #[serde(with = "pairs")]
+    #[serde(with = "crate::ids::serde_pairs")]
     pub peer_ids: BTreeMap<NetId, i32>,
     /// Being dismantled (`cleanup_net` has started).
     pub dying: bool,
@@ -68,21 +68,5 @@ impl Net {
 
     pub fn device_count(&self) -> usize {
         self.by_index.len()
-    }
-}
-
-/// JSON object keys must be strings: keep the id map as a list of pairs.
-mod pairs {
-    use super::*;
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(m: &BTreeMap<NetId, i32>, s: S) -> Result<S::Ok, S::Error> {
-        let v: Vec<(NetId, i32)> = m.iter().map(|(k, v)| (*k, *v)).collect();
-        v.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<NetId, i32>, D::Error> {
-        let v: Vec<(NetId, i32)> = Vec::deserialize(d)?;
-        Ok(v.into_iter().collect())
     }
 }

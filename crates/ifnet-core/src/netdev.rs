@@ -95,6 +95,16 @@ pub struct NetDevice {
     pub linkwatch_pending: bool,
     /// `dev->moving_ns`, true only inside `change_net_namespace`.
     pub moving_ns: bool,
+    /// rtnl_link_stats64 as the driver and core count them.
+    #[serde(default)]
+    pub stats: crate::stats::DevStats,
+    /// Frames the noop qdisc dropped (a queueing device without carrier):
+    /// `tc -s` would show them; `ip -s link` does not.
+    #[serde(default)]
+    pub qdisc_drops: u64,
+    /// Frames handed to the protocol stack on this device.
+    #[serde(default)]
+    pub delivered_packets: u64,
 }
 
 impl NetDevice {
@@ -138,6 +148,9 @@ impl NetDevice {
             list_seq: 0,
             linkwatch_pending: false,
             moving_ns: false,
+            stats: crate::stats::DevStats::default(),
+            qdisc_drops: 0,
+            delivered_packets: 0,
         }
     }
 

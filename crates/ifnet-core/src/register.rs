@@ -255,6 +255,8 @@ impl Kernel {
                 "Notifier chain MUST detach us all upper devices"
             );
             self.kobject_uevent(d, UeventAction::Remove);
+            self.capture_dev_gone(d);
+            self.veth_faults.remove(&d);
         }
         // 7. drop the registered reference; queue for netdev_run_todo.
         for &d in &devs {

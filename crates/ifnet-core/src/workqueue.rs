@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub enum Work {
     /// `linkwatch_work`.
     Linkwatch,
+    /// `br->gc_work` of one bridge (`br_fdb_cleanup`).
+    BridgeFdbGc(crate::ids::DevId),
+    /// Frames a delaying wire holds back.
+    WireDelivery,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +91,8 @@ impl Kernel {
     fn run_work(&mut self, work: Work) {
         match work {
             Work::Linkwatch => self.linkwatch_run_queue(),
+            Work::BridgeFdbGc(br) => self.br_fdb_cleanup(br),
+            Work::WireDelivery => self.wire_delivery(),
         }
     }
 

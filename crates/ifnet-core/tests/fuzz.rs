@@ -70,7 +70,11 @@ fn populated() -> (Kernel, Vec<NetId>) {
     let mac = ifnet_core::HwAddr::new(&[0x52, 0x54, 0, 0x12, 0x34, 0x56]).unwrap();
     k.hw_add(
         "0000:00:03.0",
-        ifnet_core::HwSpec::Nic { mac, driver: None },
+        ifnet_core::HwSpec::Nic {
+            mac,
+            driver: None,
+            segment: None,
+        },
     )
     .unwrap();
     (k, vec![init, a, b])

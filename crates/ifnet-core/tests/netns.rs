@@ -160,13 +160,21 @@ fn namespace_teardown() {
     let mut k = kernel();
     let init = k.init_net();
     let mac = HwAddr::parse("52:54:00:12:34:56").unwrap();
-    k.hw_add("0000:00:03.0", HwSpec::Nic { mac, driver: None })
-        .unwrap();
+    k.hw_add(
+        "0000:00:03.0",
+        HwSpec::Nic {
+            mac,
+            driver: None,
+            segment: None,
+        },
+    )
+    .unwrap();
     k.hw_add(
         "0000:00:04.0",
         HwSpec::Nic {
             mac: HwAddr::parse("52:54:00:12:34:57").unwrap(),
             driver: None,
+            segment: None,
         },
     )
     .unwrap();
@@ -204,6 +212,7 @@ fn teardown_falls_back_to_dev_percent_d() {
         HwSpec::Nic {
             mac: HwAddr::parse("52:54:00:00:00:01").unwrap(),
             driver: None,
+            segment: None,
         },
     )
     .unwrap();
@@ -226,6 +235,7 @@ fn physical_nic_cannot_be_deleted() {
         HwSpec::Nic {
             mac: HwAddr::parse("52:54:00:00:00:01").unwrap(),
             driver: None,
+            segment: None,
         },
     )
     .unwrap();

@@ -28,7 +28,7 @@ pub struct BridgePort {
 }
 
 /// `struct net_bridge` (the parts the model needs).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgePriv {
     /// `br->port_list`, in join order.
     pub ports: Vec<BridgePort>,
@@ -36,6 +36,23 @@ pub struct BridgePriv {
     pub bridge_id_addr: [u8; 6],
     /// BROPT_MTU_SET_BY_USER.
     pub mtu_set_by_user: bool,
+    /// The forwarding database, by MAC address.
+    #[serde(with = "crate::ids::serde_pairs")]
+    pub fdb: std::collections::BTreeMap<[u8; 6], crate::datapath::bridge_fdb::FdbEntry>,
+    /// `br->ageing_time`.
+    pub ageing_time_ns: u64,
+}
+
+impl Default for BridgePriv {
+    fn default() -> Self {
+        BridgePriv {
+            ports: Vec::new(),
+            bridge_id_addr: [0; 6],
+            mtu_set_by_user: false,
+            fdb: std::collections::BTreeMap::new(),
+            ageing_time_ns: crate::datapath::bridge_fdb::BR_DEFAULT_AGEING_TIME_NS,
+        }
+    }
 }
 
 /// `BR_MAX_PORTS`.
@@ -160,6 +177,7 @@ impl Kernel {
     fn br_stp_change_bridge_id(&mut self, br: DevId, addr: [u8; 6]) {
         self.br_mut(br).bridge_id_addr = addr;
         self.dev_mut(br).dev_addr = HwAddr::new(&addr).expect("6 bytes");
+        self.br_fdb_sync_local(br);
         self.br_port_state_selection(br);
     }
 
@@ -241,6 +259,7 @@ impl Kernel {
             port_no,
             state: PortState::Disabled,
         });
+        self.br_fdb_sync_local(br);
         let changed_addr = self.br_stp_recalculate_bridge_id(br);
         let pd = self.dev(dev);
         if pd.running() && pd.oper_up() && self.dev(br).is_up() {
@@ -262,7 +281,9 @@ impl Kernel {
             self.br_stp_disable_port(br, dev);
         }
         self.br_mut(br).ports.retain(|p| p.dev != dev);
+        self.br_fdb_delete_by_port(br, dev);
         self.netdev_upper_dev_unlink(dev, br);
+        self.br_fdb_sync_local(br);
         self.netdev_rx_handler_unregister(dev);
         let d = self.dev_mut(dev);
         d.priv_flags &= !IFF_BRIDGE_PORT;

@@ -19,6 +19,7 @@ impl Kernel {
         bus_id: &str,
         mac: HwAddr,
         driver_name: &str,
+        segment: &str,
     ) -> KResult<DevId> {
         let dev = self.alloc_netdev(
             net,
@@ -26,6 +27,7 @@ impl Kernel {
             NameAssign::Enum,
             Driver::Nic {
                 driver_name: driver_name.to_string(),
+                segment: segment.to_string(),
             },
         );
         {

@@ -5,7 +5,7 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use netlink_packet_route::link::{
     InfoKind, InfoPortKind, LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkLayerType,
-    LinkMessage, LinkMode, Prop, State, Stats64,
+    LinkMessage, LinkMode, Prop, State,
 };
 use netlink_packet_route::AddressFamily;
 
@@ -84,7 +84,7 @@ impl Kernel {
             a.push(LinkAttribute::Address(d.dev_addr.as_bytes().to_vec()));
             a.push(LinkAttribute::Broadcast(d.broadcast.as_bytes().to_vec()));
         }
-        a.push(LinkAttribute::Stats64(Stats64::default()));
+        a.push(LinkAttribute::Stats64(d.stats.to_stats64()));
         let mut info = Vec::new();
         if let Some(kind) = d.driver.rtnl_kind() {
             info.push(LinkInfo::Kind(match kind {

@@ -1,0 +1,102 @@
+//! Packet taps (`ptype_all`): a capture attached to a device sees every
+//! frame it sends (`dev_queue_xmit_nit`) and receives
+//! (`__netif_receive_skb_core`), with the virtual time. The model keeps the
+//! frames in a bounded buffer; the CLI drains them into a pcap file.
+
+use crate::ids::DevId;
+use crate::kernel::Kernel;
+use serde::{Deserialize, Serialize};
+
+/// Bound on frames buffered per capture between two drains; beyond it
+/// frames are counted as dropped, like a full packet-socket buffer.
+pub const CAPTURE_BUFFER_FRAMES: usize = 1 << 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturedFrame {
+    pub ts_ns: u64,
+    /// Sent by the device (PACKET_OUTGOING) rather than received.
+    pub outgoing: bool,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capture {
+    /// ARPHRD type when the capture started (decides the pcap link type).
+    pub dev_type: u16,
+    pub frames: Vec<CapturedFrame>,
+    pub dropped: u64,
+    /// The device went away: the capture ended.
+    pub ended: bool,
+}
+
+impl Kernel {
+    pub(crate) fn captures_active(&self) -> bool {
+        !self.captures.is_empty()
+    }
+
+    pub(crate) fn capture_frame(&mut self, dev: DevId, frame: &[u8], outgoing: bool) {
+        let now = self.now_ns;
+        if let Some(c) = self.captures.get_mut(&dev) {
+            if c.ended {
+                return;
+            }
+            if c.frames.len() >= CAPTURE_BUFFER_FRAMES {
+                c.dropped += 1;
+                return;
+            }
+            c.frames.push(CapturedFrame {
+                ts_ns: now,
+                outgoing,
+                data: frame.to_vec(),
+            });
+        }
+    }
+
+    /// Attaches a capture; false if one is already attached.
+    pub fn capture_start(&mut self, dev: DevId) -> bool {
+        if self.captures.contains_key(&dev) {
+            return false;
+        }
+        let dev_type = self.dev(dev).dev_type;
+        self.captures.insert(
+            dev,
+            Capture {
+                dev_type,
+                ..Capture::default()
+            },
+        );
+        true
+    }
+
+    /// Takes the frames captured so far.
+    pub fn capture_drain(&mut self, dev: DevId) -> Option<Capture> {
+        let c = self.captures.get_mut(&dev)?;
+        let out = Capture {
+            dev_type: c.dev_type,
+            frames: std::mem::take(&mut c.frames),
+            dropped: std::mem::take(&mut c.dropped),
+            ended: c.ended,
+        };
+        if c.ended {
+            self.captures.remove(&dev);
+        }
+        Some(out)
+    }
+
+    /// Detaches a capture, returning what it had not yet handed out.
+    pub fn capture_stop(&mut self, dev: DevId) -> Option<Capture> {
+        self.captures.remove(&dev)
+    }
+
+    /// Every device with a capture attached (or ended and not yet drained).
+    pub fn capture_devices(&self) -> Vec<DevId> {
+        self.captures.keys().copied().collect()
+    }
+
+    /// Called at unregister: the capture ends with the device.
+    pub(crate) fn capture_dev_gone(&mut self, dev: DevId) {
+        if let Some(c) = self.captures.get_mut(&dev) {
+            c.ended = true;
+        }
+    }
+}

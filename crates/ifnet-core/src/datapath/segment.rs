@@ -1,0 +1,233 @@
+//! The "physical" network: every NIC on the hardware bus is cabled to a
+//! named segment (default `lan`) that connects all NICs on it, so two hosts
+//! (namespaces) can talk. Faults (`drop`, `delay`, `corrupt` percentages,
+//! from a seed) stack on a segment or on a veth, like smoltcp's
+//! FaultInjector stacks on any device.
+
+use super::{DropReason, Xmit};
+use crate::driver::Driver;
+use crate::ids::DevId;
+use crate::kernel::Kernel;
+use crate::workqueue::Work;
+use serde::{Deserialize, Serialize};
+
+/// Default segment name.
+pub const DEFAULT_SEGMENT: &str = "lan";
+/// Bound on frames held back by `delay` faults.
+pub const DELAYED_FRAMES_MAX: usize = 1 << 16;
+
+/// Faults applied to frames crossing a wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Faults {
+    /// Percent of frames lost on the wire (nobody counts them).
+    pub drop_pct: u8,
+    /// Delay added to every frame, in milliseconds.
+    pub delay_ms: u32,
+    /// Percent of frames with a flipped bit: a NIC counts an FCS error and
+    /// drops them; a veth delivers them damaged.
+    pub corrupt_pct: u8,
+    /// Seed of the fault generator.
+    pub seed: u64,
+}
+
+impl Faults {
+    pub fn is_none(&self) -> bool {
+        self.drop_pct == 0 && self.delay_ms == 0 && self.corrupt_pct == 0
+    }
+}
+
+/// A frame in flight on a delaying wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelayedFrame {
+    pub due_ns: u64,
+    pub to: DevId,
+    pub from_wire: WireKind,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireKind {
+    Segment,
+    Veth,
+}
+
+/// Outcome of passing a frame through a wire's faults.
+enum Fate {
+    Deliver,
+    Lost,
+    Corrupt,
+    Delay(u64),
+}
+
+impl Kernel {
+    /// Sets the faults of a segment (created on first use).
+    pub fn segment_set_faults(&mut self, segment: &str, faults: Faults) {
+        self.segment_faults.insert(segment.to_string(), faults);
+        self.fault_rng
+            .entry(segment.to_string())
+            .or_insert(faults.seed);
+    }
+
+    /// Sets the faults of a veth device (applied to what it transmits).
+    pub fn veth_set_faults(&mut self, dev: DevId, faults: Faults) {
+        self.veth_faults.insert(dev, faults);
+        self.fault_rng.insert(
+            format!("veth:{}:{}", dev.index, dev.generation),
+            faults.seed,
+        );
+    }
+
+    fn fault_roll(&mut self, key: &str) -> u64 {
+        let state = self.fault_rng.entry(key.to_string()).or_insert(0);
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn fate(&mut self, key: &str, f: Faults) -> Fate {
+        if f.is_none() {
+            return Fate::Deliver;
+        }
+        if f.drop_pct > 0 && self.fault_roll(key) % 100 < u64::from(f.drop_pct) {
+            return Fate::Lost;
+        }
+        if f.corrupt_pct > 0 && self.fault_roll(key) % 100 < u64::from(f.corrupt_pct) {
+            return Fate::Corrupt;
+        }
+        if f.delay_ms > 0 {
+            return Fate::Delay(self.now_ns + u64::from(f.delay_ms) * 1_000_000);
+        }
+        Fate::Deliver
+    }
+
+    /// The segment a NIC is cabled to.
+    pub fn nic_segment(&self, dev: DevId) -> Option<&str> {
+        match &self.dev(dev).driver {
+            Driver::Nic { segment, .. } => Some(segment),
+            _ => None,
+        }
+    }
+
+    /// A NIC's `ndo_start_xmit`: onto the segment, to every other NIC that
+    /// is UP (its PHY has link).
+    pub(crate) fn nic_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
+        self.dev_mut(dev).stats.count_tx(frame.len());
+        let Some(segment) = self.nic_segment(dev).map(str::to_string) else {
+            return Xmit::Dropped(DropReason::Driver);
+        };
+        let faults = self
+            .segment_faults
+            .get(&segment)
+            .copied()
+            .unwrap_or_default();
+        let mut i = 0;
+        loop {
+            let Some(to) = self
+                .segment_members
+                .get(&segment)
+                .and_then(|m| m.get(i))
+                .copied()
+            else {
+                break;
+            };
+            i += 1;
+            if to == dev {
+                continue;
+            }
+            match self.fate(&segment, faults) {
+                Fate::Lost => {}
+                Fate::Deliver => self.nic_receive(to, frame, false),
+                Fate::Corrupt => self.nic_receive(to, frame, true),
+                Fate::Delay(due) => self.delay_frame(due, to, WireKind::Segment, frame),
+            }
+        }
+        Xmit::Sent
+    }
+
+    /// The receiving NIC's driver: no link → nothing; a damaged frame is an
+    /// FCS error; otherwise counted and handed to the stack.
+    fn nic_receive(&mut self, dev: DevId, frame: &[u8], corrupt: bool) {
+        let Some(d) = self.try_dev(dev) else {
+            return;
+        };
+        if !d.running() || !d.carrier {
+            return;
+        }
+        let s = &mut self.dev_mut(dev).stats;
+        if corrupt {
+            s.rx_errors += 1;
+            s.rx_crc_errors += 1;
+            return;
+        }
+        s.count_rx(frame.len());
+        if frame.first().is_some_and(|b| b & 1 != 0) {
+            s.multicast += 1;
+        }
+        self.netif_receive(dev, frame);
+    }
+
+    /// Applies a veth's faults; returns whether to deliver now.
+    pub(crate) fn veth_wire(&mut self, dev: DevId, peer: DevId, frame: &[u8]) -> bool {
+        let Some(f) = self.veth_faults.get(&dev).copied() else {
+            return true;
+        };
+        let key = format!("veth:{}:{}", dev.index, dev.generation);
+        match self.fate(&key, f) {
+            Fate::Deliver => true,
+            Fate::Lost => false,
+            Fate::Corrupt => {
+                let mut copy = frame.to_vec();
+                let at = (self.fault_roll(&key) as usize) % copy.len().max(1);
+                if let Some(b) = copy.get_mut(at) {
+                    *b ^= 0x01;
+                }
+                self.dev_mut(peer).stats.count_rx(copy.len());
+                self.netif_receive(peer, &copy);
+                false
+            }
+            Fate::Delay(due) => {
+                self.delay_frame(due, peer, WireKind::Veth, frame);
+                false
+            }
+        }
+    }
+
+    fn delay_frame(&mut self, due_ns: u64, to: DevId, from_wire: WireKind, frame: &[u8]) {
+        if self.delayed_frames.len() >= DELAYED_FRAMES_MAX {
+            return; // the wire's buffer is full: the frame is lost
+        }
+        self.delayed_frames.push(DelayedFrame {
+            due_ns,
+            to,
+            from_wire,
+            data: frame.to_vec(),
+        });
+        self.workqueue.schedule(Work::WireDelivery, due_ns);
+    }
+
+    /// Delivers every delayed frame whose time has come, in order.
+    pub(crate) fn wire_delivery(&mut self) {
+        let now = self.now_ns;
+        let (due, later): (Vec<DelayedFrame>, Vec<DelayedFrame>) =
+            std::mem::take(&mut self.delayed_frames)
+                .into_iter()
+                .partition(|f| f.due_ns <= now);
+        self.delayed_frames = later;
+        for f in due {
+            match f.from_wire {
+                WireKind::Segment => self.nic_receive(f.to, &f.data, false),
+                WireKind::Veth => {
+                    if self.try_dev(f.to).is_some_and(|d| d.is_up()) {
+                        self.dev_mut(f.to).stats.count_rx(f.data.len());
+                        self.netif_receive(f.to, &f.data);
+                    }
+                }
+            }
+        }
+        if let Some(next) = self.delayed_frames.iter().map(|f| f.due_ns).min() {
+            self.workqueue.schedule(Work::WireDelivery, next);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Per-device counters (`struct rtnl_link_stats64`), counted where Linux
+//! counts them: drivers count what they send and receive, the core counts
+//! what it drops before a driver sees it (`dev_core_stats_*_inc`).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevStats {
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_errors: u64,
+    pub tx_errors: u64,
+    pub rx_dropped: u64,
+    pub tx_dropped: u64,
+    pub multicast: u64,
+    pub collisions: u64,
+    pub rx_crc_errors: u64,
+    pub rx_nohandler: u64,
+}
+
+impl DevStats {
+    pub fn count_tx(&mut self, len: usize) {
+        self.tx_packets += 1;
+        self.tx_bytes += len as u64;
+    }
+
+    pub fn count_rx(&mut self, len: usize) {
+        self.rx_packets += 1;
+        self.rx_bytes += len as u64;
+    }
+
+    /// The netlink form.
+    pub fn to_stats64(&self) -> netlink_packet_route::link::Stats64 {
+        let mut s = netlink_packet_route::link::Stats64::default();
+        s.rx_packets = self.rx_packets;
+        s.tx_packets = self.tx_packets;
+        s.rx_bytes = self.rx_bytes;
+        s.tx_bytes = self.tx_bytes;
+        s.rx_errors = self.rx_errors;
+        s.tx_errors = self.tx_errors;
+        s.rx_dropped = self.rx_dropped;
+        s.tx_dropped = self.tx_dropped;
+        s.multicast = self.multicast;
+        s.collisions = self.collisions;
+        s.rx_crc_errors = self.rx_crc_errors;
+        s.rx_nohandler = self.rx_nohandler;
+        s
+    }
+}
