@@ -111,21 +111,51 @@ fn dump_filters_by_master_and_kind() {
     assert_eq!(names(&mut c, unknown).len(), 4);
 }
 
-/// Malformed requests get an error reply, never a panic.
+/// netlink_rcv_skb(): an empty or truncated buffer is dropped silently; a
+/// message that is not a request is only acknowledged; every message of a
+/// buffer runs, in order.
 #[test]
-fn malformed_requests_get_einval() {
+fn netlink_rcv_skb_semantics() {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
-    assert!(!k.rtnl_request(init, &[]).is_empty());
+    assert!(k.rtnl_request(init, &[]).is_empty());
     let mut junk = encode(
         RouteNetlinkMessage::GetLink(LinkMessage::default()),
         NLM_F_REQUEST,
         1,
     );
     junk.truncate(20);
-    let replies = k.rtnl_request(init, &junk);
+    assert!(k.rtnl_request(init, &junk).is_empty());
+
+    let bridge = |name: &str| {
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::IfName(name.into()));
+        m.attributes
+            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                InfoKind::Bridge,
+            )]));
+        RouteNetlinkMessage::NewLink(m)
+    };
+    let create = netlink_packet_core::NLM_F_CREATE | netlink_packet_core::NLM_F_EXCL;
+    // Not a request: acknowledged, not executed.
+    let replies = k.rtnl_request(init, &encode(bridge("br0"), NLM_F_ACK | create, 2));
+    assert_eq!(replies.len(), 1);
     assert_eq!(
         i32::from_ne_bytes(replies[0][16..20].try_into().unwrap()),
-        -22
+        0
+    );
+    assert!(k.dev_get_by_name(init, "br0").is_none());
+    // Two requests in one buffer: both run, each acknowledged.
+    let mut buf = encode(bridge("br1"), NLM_F_REQUEST | NLM_F_ACK | create, 3);
+    buf.extend(encode(bridge("br1"), NLM_F_REQUEST | NLM_F_ACK | create, 4));
+    let replies = k.rtnl_request(init, &buf);
+    assert_eq!(replies.len(), 2);
+    assert_eq!(
+        i32::from_ne_bytes(replies[0][16..20].try_into().unwrap()),
+        0
+    );
+    assert_eq!(
+        i32::from_ne_bytes(replies[1][16..20].try_into().unwrap()),
+        -17
     );
 }

@@ -14,7 +14,7 @@ use crate::kernel::Kernel;
 use crate::notifier::NetdevEvent;
 use netlink_packet_core::{
     DoneMessage, ErrorMessage, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK,
-    NLM_F_DUMP, NLM_F_MULTIPART,
+    NLM_F_DUMP, NLM_F_MULTIPART, NLM_F_REQUEST,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 use std::num::NonZeroI32;
@@ -28,6 +28,10 @@ pub enum RtmType {
 
 /// NLMSGERR_ATTR_MSG.
 const NLMSGERR_ATTR_MSG: u16 = 1;
+/// NLMSG_HDRLEN.
+const NLMSG_HDRLEN: usize = 16;
+/// NLMSG_MIN_TYPE: types below are control messages.
+const NLMSG_MIN_TYPE: u16 = 0x10;
 /// NLM_F_DUMP_FILTERED on filtered dump replies.
 const NLM_F_DUMP_FILTERED: u16 = 0x20;
 /// NLM_F_CAPPED | NLM_F_ACK_TLVS on error messages.
@@ -46,49 +50,74 @@ pub fn to_bytes(mut msg: NetlinkMessage<RouteNetlinkMessage>) -> Vec<u8> {
 }
 
 impl Kernel {
-    /// Handles one netlink request sent from a socket in namespace `net`.
-    /// Never panics on malformed input: it answers with an error message.
+    /// `netlink_rcv_skb()` for a buffer sent from a socket in namespace
+    /// `net`: every message in it, in order. Messages without NLM_F_REQUEST
+    /// and control messages are not executed (only acknowledged if asked);
+    /// a truncated message ends the buffer silently. Never panics.
     pub fn rtnl_request(&mut self, net: NetId, request: &[u8]) -> Vec<Vec<u8>> {
-        if !self.net_exists(net) {
-            return Vec::new();
+        let mut out = Vec::new();
+        if !self.net_exists(net) || request.len() > MAX_REQUEST_BYTES {
+            return out;
         }
-        if request.len() < 16 || request.len() > MAX_REQUEST_BYTES {
-            return vec![error_reply(request, 0, &KError::new(Errno::EINVAL))];
+        let mut rest = request;
+        // Each pass consumes at least NLMSG_HDRLEN bytes: bounded by the size.
+        while rest.len() >= NLMSG_HDRLEN {
+            let len = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            if len < NLMSG_HDRLEN || rest.len() < len {
+                break;
+            }
+            let msg = &rest[..len];
+            self.rtnetlink_rcv_msg(net, msg, &mut out);
+            let aligned = (len + 3) & !3;
+            rest = &rest[aligned.min(rest.len())..];
         }
-        let header_flags = u16::from_ne_bytes([request[6], request[7]]);
-        let seq = u32::from_ne_bytes([request[8], request[9], request[10], request[11]]);
-        let msg = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(request) {
-            Ok(m) => m,
-            Err(_) => return vec![error_reply(request, seq, &KError::new(Errno::EINVAL))],
-        };
-        let inner = match msg.payload {
-            NetlinkPayload::InnerMessage(m) => m,
-            _ => return vec![error_reply(request, seq, &KError::new(Errno::EINVAL))],
+        out
+    }
+
+    /// One message of a buffer (`rtnetlink_rcv_msg` + the ack logic of
+    /// `netlink_rcv_skb`).
+    fn rtnetlink_rcv_msg(&mut self, net: NetId, msg: &[u8], out: &mut Vec<Vec<u8>>) {
+        let msg_type = u16::from_ne_bytes([msg[4], msg[5]]);
+        let flags = u16::from_ne_bytes([msg[6], msg[7]]);
+        let seq = u32::from_ne_bytes([msg[8], msg[9], msg[10], msg[11]]);
+        if flags & NLM_F_REQUEST == 0 || msg_type < NLMSG_MIN_TYPE {
+            if flags & NLM_F_ACK != 0 {
+                out.push(ack_reply(msg, seq));
+            }
+            return;
+        }
+        let inner = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(msg) {
+            Ok(NetlinkMessage {
+                payload: NetlinkPayload::InnerMessage(m),
+                ..
+            }) => m,
+            _ => {
+                out.push(error_reply(msg, seq, &KError::new(Errno::EINVAL)));
+                return;
+            }
         };
         let result = match inner {
-            RouteNetlinkMessage::NewLink(m) => {
-                self.rtnl_newlink(net, header_flags, &m).map(|_| Vec::new())
+            RouteNetlinkMessage::NewLink(m) => self.rtnl_newlink(net, flags, &m).map(|_| None),
+            RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| None),
+            RouteNetlinkMessage::DelLink(m) => self.rtnl_dellink(net, &m).map(|_| None),
+            RouteNetlinkMessage::GetLink(m) if flags & NLM_F_DUMP == NLM_F_DUMP => {
+                // netlink_dump_start(): the dump answers; no ack follows.
+                out.extend(self.rtnl_dump_ifinfo(net, &m, seq));
+                return;
             }
-            RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| Vec::new()),
-            RouteNetlinkMessage::DelLink(m) => self.rtnl_dellink(net, &m).map(|_| Vec::new()),
-            RouteNetlinkMessage::GetLink(m) if header_flags & NLM_F_DUMP == NLM_F_DUMP => {
-                return self.rtnl_dump_ifinfo(net, &m, seq);
-            }
-            RouteNetlinkMessage::GetLink(m) => self.rtnl_getlink(net, &m).map(|reply| vec![reply]),
+            RouteNetlinkMessage::GetLink(m) => self.rtnl_getlink(net, &m).map(Some),
             _ => Err(KError::new(Errno::EOPNOTSUPP)),
         };
         match result {
-            Ok(replies) => {
-                let mut out: Vec<Vec<u8>> = replies
-                    .into_iter()
-                    .map(|m| reply_bytes(RouteNetlinkMessage::NewLink(m), seq, 0))
-                    .collect();
-                if header_flags & NLM_F_ACK != 0 {
-                    out.push(ack_reply(request, seq));
+            Ok(reply) => {
+                if let Some(m) = reply {
+                    out.push(reply_bytes(RouteNetlinkMessage::NewLink(m), seq, 0));
                 }
-                out
+                if flags & NLM_F_ACK != 0 {
+                    out.push(ack_reply(msg, seq));
+                }
             }
-            Err(e) => vec![error_reply(request, seq, &e)],
+            Err(e) => out.push(error_reply(msg, seq, &e)),
         }
     }
 
