@@ -229,7 +229,12 @@ impl Kernel {
             .netns_names
             .remove(name)
             .ok_or(KError::new(Errno::ENOENT))?;
-        self.cleanup_net(net);
+        // Dropping the name is an unmount; the namespace dies only with its
+        // last reference (never init_net, never one still named elsewhere).
+        let still_named = self.netns_names.values().any(|&n| n == net);
+        if net != self.init_net && !still_named {
+            self.cleanup_net(net);
+        }
         Ok(())
     }
 

@@ -79,6 +79,130 @@ impl Kernel {
                 return Err("linkwatch list names a missing device".into());
             }
         }
+        self.check_reg_states()?;
+        self.check_loopbacks()?;
+        self.check_links()?;
+        self.check_queues()?;
+        Ok(())
+    }
+
+    /// Only REGISTERED devices are live; UNREGISTERED ones may wait for
+    /// references on the todo list. Anything else is a torn state.
+    fn check_reg_states(&self) -> Result<(), String> {
+        for (id, d) in self.devs.iter::<DevId>() {
+            let ok = match d.reg_state {
+                RegState::Registered => true,
+                RegState::Unregistered => self.todo_list.contains(&id),
+                _ => false,
+            };
+            if !ok {
+                return Err(format!("device {} is in state {:?}", d.name, d.reg_state));
+            }
+        }
+        for &d in &self.todo_list {
+            if self
+                .try_dev(d)
+                .is_none_or(|x| x.reg_state != RegState::Unregistered)
+            {
+                return Err("the unregister todo list names a live or missing device".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Every namespace has its loopback at ifindex 1.
+    fn check_loopbacks(&self) -> Result<(), String> {
+        for net in self.nets() {
+            let lo = self
+                .net(net)
+                .lookup_index(crate::drivers::loopback::LOOPBACK_IFINDEX);
+            let ok = lo.is_some_and(|lo| {
+                let d = self.dev(lo);
+                d.flags & crate::consts::IFF_LOOPBACK != 0 && d.reg_state == RegState::Registered
+            });
+            if !ok {
+                return Err("a namespace has no loopback at ifindex 1".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Adjacency, veth pairs and bridge ports must agree from both ends.
+    fn check_links(&self) -> Result<(), String> {
+        for (id, d) in self.devs.iter::<DevId>() {
+            if let Some(m) = d.master {
+                let back = self.try_dev(m).is_some_and(|m| m.lowers.contains(&id));
+                if !back {
+                    return Err(format!("{} names a master that does not list it", d.name));
+                }
+            }
+            for &l in &d.lowers {
+                if self.try_dev(l).and_then(|l| l.master) != Some(id) {
+                    return Err(format!("{} lists a lower that has another master", d.name));
+                }
+            }
+            if let crate::driver::Driver::Veth { peer: Some(p) } = d.driver {
+                if self.try_dev(p).and_then(|p| p.driver.veth_peer()) != Some(id) {
+                    return Err(format!("veth {} and its peer disagree", d.name));
+                }
+            }
+            if d.rx_handler == Some(crate::netdev::RxHandler::BridgePort) {
+                let in_bridge = d
+                    .master
+                    .and_then(|m| self.try_dev(m))
+                    .and_then(|m| m.driver.bridge())
+                    .is_some_and(|b| b.ports.iter().any(|p| p.dev == id));
+                if !in_bridge {
+                    return Err(format!("bridge port {} is not in its bridge", d.name));
+                }
+            }
+            if let Some(b) = d.driver.bridge() {
+                for p in &b.ports {
+                    let ok = self.try_dev(p.dev).is_some_and(|x| {
+                        x.master == Some(id)
+                            && x.rx_handler == Some(crate::netdev::RxHandler::BridgePort)
+                    });
+                    if !ok {
+                        return Err(format!(
+                            "bridge {} lists a port that is not its own",
+                            d.name
+                        ));
+                    }
+                }
+                if b.ports.len() != d.lowers.len() {
+                    return Err(format!("bridge {} ports and lowers disagree", d.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues and tables that name devices must name live ones.
+    fn check_queues(&self) -> Result<(), String> {
+        for members in self.segment_members.values() {
+            for &m in members {
+                if self
+                    .try_dev(m)
+                    .is_none_or(|d| !matches!(d.driver, crate::driver::Driver::Nic { .. }))
+                {
+                    return Err("a segment lists a device that is not a NIC".into());
+                }
+            }
+        }
+        for hw in self.hw.devices.values() {
+            if let Some(d) = hw.netdev {
+                if self.try_dev(d).is_none() {
+                    return Err("a bus device names a missing netdev".into());
+                }
+            }
+        }
+        if self
+            .rtnl_link_initializing
+            .iter()
+            .any(|&d| self.try_dev(d).is_none())
+        {
+            return Err("a half-created device is missing".into());
+        }
         Ok(())
     }
 }

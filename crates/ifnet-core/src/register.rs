@@ -38,6 +38,7 @@ impl Kernel {
 
     /// `free_netdev()` for a device that never finished registering.
     pub(crate) fn free_netdev(&mut self, dev: DevId) {
+        self.rtnl_link_initializing.retain(|&d| d != dev);
         let d = self.devs.remove(dev);
         debug_assert!(d.is_some_and(|d| d.reg_state != RegState::Registered));
     }
@@ -278,6 +279,7 @@ impl Kernel {
         for d in todo {
             self.dev_mut(d).reg_state = RegState::Unregistered;
             if self.dev(d).refs.is_empty() {
+                self.rtnl_link_initializing.retain(|&x| x != d);
                 self.devs.remove(d);
                 continue;
             }

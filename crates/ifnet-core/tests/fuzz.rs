@@ -1004,19 +1004,7 @@ fn exercise(k: &mut Kernel) {
 /// at the end of this file. They are tolerated here so CI stays green while
 /// the core is fixed; remove an entry when its regression test passes.
 const KNOWN_LOADER_PANICS: &[&str] = &[
-    // loader_rejects_asymmetric_master: a device whose `master` was removed
-    // from the file while the bridge still lists it as a lower.
-    "Notifier chain MUST detach us all upper devices",
-    // loader_rejects_asymmetric_veth_peer: one veth end's `peer` removed;
-    // deleting the other end then dereferences the freed device
-    // (`Kernel::dev_mut` "live device id" in veth_dellink).
-    "live device id",
-    // loader_rejects_unregistering_device: a device whose reg_state was
-    // edited to Unregistering; deleting its veth peer unregisters it again.
-    "unregistering a device that is not registered",
-    // loader_handles_name_bound_to_init_net: `netns_names` maps a name to
-    // init_net; `ip netns del` of it runs cleanup_net on init_net.
-    "init_net never dies",
+    // All loader panics found so far are fixed; keep this list empty.
 ];
 
 /// Loads a state file's text as the CLI does; if the loader accepts it,
@@ -1139,7 +1127,6 @@ fn dev_json<'v>(v: &'v mut Value, name: &str) -> &'v mut serde_json::Map<String,
 /// silently inconsistent kernel in release builds. The loader should
 /// reject the file (master ⇔ lowers, bridge ports ⇔ rx_handler).
 #[test]
-#[ignore = "core bug: rebuild_after_load accepts asymmetric master/lowers; panics in unregister_netdevice_many"]
 fn loader_rejects_asymmetric_master() {
     let k = bridge_with_port();
     let mut v = serde_json::to_value(&k).unwrap();
@@ -1160,7 +1147,6 @@ fn loader_rejects_asymmetric_master() {
 /// Registered unless they are on the todo list, and require a registered
 /// loopback in every namespace.
 #[test]
-#[ignore = "core bug: rebuild_after_load accepts a namespace whose loopback is not registered"]
 fn loader_rejects_unregistered_loopback() {
     let k = bridge_with_port();
     let mut v = serde_json::to_value(&k).unwrap();
@@ -1183,7 +1169,6 @@ fn loader_rejects_unregistered_loopback() {
 /// "live device id" (kernel.rs) — in release builds too. The same happens
 /// through `cleanup_net` when the two ends live in different namespaces.
 #[test]
-#[ignore = "core bug: rebuild_after_load accepts a one-sided veth pair; veth_dellink panics on the stale peer"]
 fn loader_rejects_asymmetric_veth_peer() {
     let k = bridge_with_port();
     let mut v = serde_json::to_value(&k).unwrap();
@@ -1209,7 +1194,6 @@ fn loader_rejects_asymmetric_veth_peer() {
 /// (register.rs). The loader should accept only Registered devices, or
 /// Unregistered ones that are on `todo_list`.
 #[test]
-#[ignore = "core bug: rebuild_after_load accepts a stray Unregistering device; unregister_netdevice_many panics"]
 fn loader_rejects_unregistering_device() {
     let k = bridge_with_port();
     let mut v = serde_json::to_value(&k).unwrap();
@@ -1229,7 +1213,6 @@ fn loader_rejects_unregistering_device() {
 /// `br_dev_delete` → `br_del_if` → `br_port_get` on the freed id →
 /// `Kernel::dev` panics with "live device id" (kernel.rs), in release too.
 #[test]
-#[ignore = "core bug: rebuild_after_load accepts bridge ports that are not its lowers; br_del_if panics"]
 fn loader_rejects_inconsistent_bridge_ports() {
     let k = bridge_with_port();
     let init = k.init_net();
@@ -1253,7 +1236,6 @@ fn loader_rejects_inconsistent_bridge_ports() {
 /// attach a 1`) is only unmounted and the namespace lives on; either the
 /// loader rejects it or netns_del drops just the name.
 #[test]
-#[ignore = "core bug: a netns name bound to init_net makes netns_del run cleanup_net on init_net"]
 fn loader_handles_name_bound_to_init_net() {
     let k = bridge_with_port();
     let mut v = serde_json::to_value(&k).unwrap();
