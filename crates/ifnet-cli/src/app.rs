@@ -94,9 +94,11 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
             .and_then(|w| OBJECTS.iter().find(|o| matches(w, o)))
             == Some(&"monitor");
     let _lock = state::lock(path, !is_monitor)?;
-    let (k, created) = state::load(path, opts.kernel.as_deref())?;
+    let (mut k, created) = state::load(path, opts.kernel.as_deref())?;
+    let pruned = prune_dead_listeners(&mut k);
     let init = k.init_net();
     let mut s = Session::new(k, init, opts);
+    s.dirty |= pruned;
     if let Some(code) = enter_netns(&mut s) {
         flush(&mut s);
         return Ok(code);
@@ -114,6 +116,18 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
         state::save(path, &s.k)?;
     }
     Ok(code)
+}
+
+/// Forgets monitors that died without unsubscribing (killed by a signal):
+/// their netlink sockets would have closed with them.
+fn prune_dead_listeners(k: &mut ifnet_core::Kernel) -> bool {
+    let mut pruned = false;
+    for pid in k.mcast_listener_ids() {
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            pruned |= k.mcast_unlisten(pid);
+        }
+    }
+    pruned
 }
 
 /// `ifnet [--kernel V] reset`: a freshly booted kernel replaces the state.

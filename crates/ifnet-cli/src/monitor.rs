@@ -93,7 +93,42 @@ pub fn run(s: &mut Session, path: &Path, words: &[String]) -> Result<i32, Abort>
             return Err(invarg(&mut s.err, "Device does not exist\n", dev));
         }
     }
-    let mut next = s.k.mcast_next_seq();
+    // Subscribe (the socket's bind to RTNLGRP_LINK): the kernel builds
+    // notifications only while someone listens.
+    let pid = std::process::id();
+    if let Err(e) = set_listener(path, pid, true) {
+        s.eprint(&format!("{}\n", e.0));
+        flush_out(s)?;
+        return Ok(1);
+    }
+    let r = follow(s, path, netns, &f, m.label);
+    let _ = set_listener(path, pid, false);
+    r
+}
+
+/// Adds or removes this process as a multicast listener in the state.
+fn set_listener(path: &Path, pid: u32, on: bool) -> Result<(), state::StateError> {
+    let _l = state::lock(path, true)?;
+    let (mut k, _) = state::load(path, None)?;
+    if on {
+        k.mcast_listen(pid);
+    } else {
+        k.mcast_unlisten(pid);
+    }
+    state::save(path, &k)
+}
+
+fn follow(
+    s: &mut Session,
+    path: &Path,
+    netns: Option<String>,
+    f: &Filter,
+    label: bool,
+) -> Result<i32, Abort> {
+    let mut next = match reload(path) {
+        Ok(Some(k)) => k.mcast_next_seq(),
+        _ => s.k.mcast_next_seq(),
+    };
     let mut last_stamp = stamp(path);
     flush_out(s)?;
     loop {
@@ -123,7 +158,7 @@ pub fn run(s: &mut Session, path: &Path, words: &[String]) -> Result<i32, Abort>
             // The state was reset: a new kernel, a new sequence.
             next = 0;
         }
-        next = print_events(s, next, &f, m.label);
+        next = print_events(s, next, f, label);
         flush_out(s)?;
     }
 }

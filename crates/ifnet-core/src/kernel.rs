@@ -41,6 +41,10 @@ pub struct Kernel {
     pub(crate) workqueue: WorkQueue,
     /// `lweventlist`: devices with a pending linkwatch event, in order.
     pub(crate) linkwatch_list: Vec<DevId>,
+    /// Devices whose event was urgent when fired (an urgent-only run walks
+    /// just these).
+    #[serde(default)]
+    pub(crate) linkwatch_urgent: Vec<DevId>,
     pub(crate) uevents: Ring<Uevent>,
     pub(crate) mcast: Ring<McastMessage>,
     pub(crate) hw: HwBus,
@@ -55,6 +59,10 @@ pub struct Kernel {
     pub(crate) rtnl_link_initializing: Vec<DevId>,
     /// `linkwatch_nextevent`: non-urgent events wait until then.
     pub(crate) linkwatch_nextevent_ns: u64,
+    /// Processes subscribed to RTNLGRP_LINK (`ip monitor`), by pid. With
+    /// none, notifications are not built at all (netlink_has_listeners).
+    #[serde(default)]
+    pub(crate) mcast_listeners: std::collections::BTreeSet<u32>,
     /// Packet taps by device.
     #[serde(with = "crate::ids::serde_pairs")]
     pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::Capture>,
@@ -99,6 +107,7 @@ impl Kernel {
             notifiers: vec![Notifier::Rtnetlink, Notifier::Bridge],
             workqueue: WorkQueue::default(),
             linkwatch_list: Vec::new(),
+            linkwatch_urgent: Vec::new(),
             uevents: Ring::new(UEVENT_RING_CAPACITY),
             mcast: Ring::new(MCAST_RING_CAPACITY),
             hw: HwBus::default(),
@@ -107,6 +116,7 @@ impl Kernel {
             rng_state: 0x1f2e_3d4c_5b6a_7988,
             rtnl_link_initializing: Vec::new(),
             linkwatch_nextevent_ns: 0,
+            mcast_listeners: Default::default(),
             captures: BTreeMap::new(),
             segment_faults: BTreeMap::new(),
             segment_members: BTreeMap::new(),
@@ -310,6 +320,26 @@ impl Kernel {
 
     pub fn mcast_next_seq(&self) -> u64 {
         self.mcast.next_seq()
+    }
+
+    /// Subscribes listener `id` (a pid) to link notifications.
+    pub fn mcast_listen(&mut self, id: u32) {
+        self.mcast_listeners.insert(id);
+    }
+
+    /// Drops listener `id`.
+    pub fn mcast_unlisten(&mut self, id: u32) -> bool {
+        self.mcast_listeners.remove(&id)
+    }
+
+    /// The subscribed listener ids.
+    pub fn mcast_listener_ids(&self) -> Vec<u32> {
+        self.mcast_listeners.iter().copied().collect()
+    }
+
+    /// `netlink_has_listeners(rtnl, RTNLGRP_LINK)`.
+    pub fn has_mcast_listeners(&self) -> bool {
+        !self.mcast_listeners.is_empty()
     }
 
     /// Uevents with seqnum >= `from`.

@@ -71,12 +71,17 @@ impl Kernel {
         d.carrier
     }
 
-    /// `linkwatch_fire_event()`.
+    /// `linkwatch_fire_event()`. The pending flag is the truth; the lists
+    /// may hold stale entries (synced or forgotten devices), skipped when
+    /// the queue runs, so no event costs more than O(1) here.
     pub(crate) fn linkwatch_fire_event(&mut self, dev: DevId) {
         let urgent = self.linkwatch_urgent_event(dev);
         if !self.dev(dev).linkwatch_pending {
             self.dev_mut(dev).linkwatch_pending = true;
             self.linkwatch_list.push(dev);
+        }
+        if urgent {
+            self.linkwatch_urgent.push(dev);
         }
         let due = if urgent {
             self.now_ns
@@ -90,10 +95,18 @@ impl Kernel {
     pub(crate) fn linkwatch_forget_dev(&mut self, dev: DevId) {
         if self.dev(dev).linkwatch_pending {
             self.dev_mut(dev).linkwatch_pending = false;
-            self.linkwatch_list.retain(|&d| d != dev);
             // linkwatch_do_dev still runs for it in Linux (operstate only).
             self.rfc2863_policy(dev);
         }
+    }
+
+    /// Takes a pending device off the queue, if it still is pending.
+    fn linkwatch_claim(&mut self, dev: DevId) -> bool {
+        let pending = self.try_dev(dev).is_some_and(|d| d.linkwatch_pending);
+        if pending {
+            self.dev_mut(dev).linkwatch_pending = false;
+        }
+        pending
     }
 
     /// `linkwatch_event()` → `__linkwatch_run_queue(urgent_only)`: inside
@@ -101,27 +114,32 @@ impl Kernel {
     /// handled; the others wait for `linkwatch_nextevent`.
     pub(crate) fn linkwatch_run_queue(&mut self) {
         let urgent_only = self.linkwatch_nextevent_ns > self.now_ns;
-        if !urgent_only {
+        if urgent_only {
+            for dev in std::mem::take(&mut self.linkwatch_urgent) {
+                let still_urgent = self.try_dev(dev).is_some() && self.linkwatch_urgent_event(dev);
+                if still_urgent && self.linkwatch_claim(dev) {
+                    self.linkwatch_do_registered(dev);
+                }
+            }
+        } else {
             self.linkwatch_nextevent_ns = self.now_ns + LINKWATCH_INTERVAL_NS;
+            self.linkwatch_urgent.clear();
+            for dev in std::mem::take(&mut self.linkwatch_list) {
+                if self.linkwatch_claim(dev) {
+                    self.linkwatch_do_registered(dev);
+                }
+            }
         }
-        let list = std::mem::take(&mut self.linkwatch_list);
-        for dev in list {
-            if self.try_dev(dev).is_none() {
-                continue;
-            }
-            if urgent_only && !self.linkwatch_urgent_event(dev) {
-                self.linkwatch_list.push(dev);
-                continue;
-            }
-            self.dev_mut(dev).linkwatch_pending = false;
-            if self.dev(dev).reg_state != crate::consts::RegState::Registered {
-                continue;
-            }
-            self.linkwatch_do_dev(dev);
-        }
+        // Stale entries left by urgent runs are dropped at the next full run.
         if !self.linkwatch_list.is_empty() {
             let due = self.linkwatch_nextevent_ns.max(self.now_ns);
             self.workqueue.schedule(Work::Linkwatch, due);
+        }
+    }
+
+    fn linkwatch_do_registered(&mut self, dev: DevId) {
+        if self.dev(dev).reg_state == crate::consts::RegState::Registered {
+            self.linkwatch_do_dev(dev);
         }
     }
 
@@ -139,9 +157,7 @@ impl Kernel {
     /// `linkwatch_sync_dev()`: handle one device's pending event now, as
     /// `rtnl_getlink` and `netdev_run_todo` do.
     pub fn linkwatch_sync_dev(&mut self, dev: DevId) {
-        if self.try_dev(dev).is_some_and(|d| d.linkwatch_pending) {
-            self.dev_mut(dev).linkwatch_pending = false;
-            self.linkwatch_list.retain(|&d| d != dev);
+        if self.linkwatch_claim(dev) {
             self.linkwatch_do_dev(dev);
         }
     }

@@ -74,11 +74,12 @@ impl Kernel {
                 }
             }
         }
-        for &d in &self.linkwatch_list {
-            if self.try_dev(d).is_none() {
-                return Err("linkwatch list names a missing device".into());
-            }
-        }
+        // The linkwatch lists may hold stale entries by design; keep only
+        // devices that are alive and pending.
+        let devs = &self.devs;
+        let live = |d: &DevId| devs.get(*d).is_some_and(|x| x.linkwatch_pending);
+        self.linkwatch_list.retain(live);
+        self.linkwatch_urgent.retain(live);
         self.check_reg_states()?;
         self.check_loopbacks()?;
         self.check_links()?;

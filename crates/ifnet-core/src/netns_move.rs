@@ -113,8 +113,12 @@ impl Kernel {
         let _ = self.call_netdevice_notifiers(NetdevEvent::Unregister, dev);
         // 4. RTM_DELLINK in the old namespace, under the old name.
         let new_nsid = self.peernet2id_alloc(net_old, net);
-        let bytes = self.rtnl_fill_dellink_newnet(dev, new_nsid, new_ifindex);
-        self.rtnl_notify(net_old, bytes);
+        if self.has_mcast_listeners() {
+            let bytes = self.rtnl_fill_dellink_newnet(dev, new_nsid, new_ifindex);
+            self.rtnl_notify(net_old, bytes);
+        } else {
+            self.rtnl_fill_side_effects(dev);
+        }
         // 5. KOBJ_REMOVE in the old namespace.
         self.kobject_uevent(dev, UeventAction::Remove);
         // 6. switch namespace, ifindex, name (no NETDEV_CHANGENAME).

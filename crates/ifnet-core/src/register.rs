@@ -241,6 +241,9 @@ impl Kernel {
             let _ = self.call_netdevice_notifiers(NetdevEvent::Unregister, d);
             let dellink = if self.rtnl_link_initializing.contains(&d) {
                 None
+            } else if !self.has_mcast_listeners() {
+                self.rtnl_fill_side_effects(d);
+                None
             } else {
                 Some(self.rtnl_fill_ifinfo_bytes(RtmType::DelLink, d, 0))
             };

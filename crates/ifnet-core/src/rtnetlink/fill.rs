@@ -123,6 +123,15 @@ impl Kernel {
         msg
     }
 
+    /// What building a notification changes besides the message:
+    /// `rtnl_fill_link_netnsid` allocates the peer namespace's id.
+    pub(crate) fn rtnl_fill_side_effects(&mut self, dev: DevId) {
+        let net = self.dev(dev).net;
+        if let Some(ln) = self.dev_link_net(dev).filter(|&ln| ln != net) {
+            self.peernet2id_alloc(net, ln);
+        }
+    }
+
     /// `dev->tso_max_size`: veth raises it to GSO_MAX_SIZE (veth_setup); a
     /// bridge with ports takes their minimum
     /// (`netdev_compute_master_upper_features`); others keep the legacy size.

@@ -181,6 +181,12 @@ impl Kernel {
         if self.dev(dev).reg_state != crate::consts::RegState::Registered {
             return;
         }
+        if !self.has_mcast_listeners() {
+            // Nobody listens: keep only the fill's side effect (the link
+            // namespace id it allocates), not the message.
+            self.rtnl_fill_side_effects(dev);
+            return;
+        }
         let bytes = self.rtnl_fill_ifinfo_bytes(typ, dev, change);
         let net = self.dev(dev).net;
         self.rtnl_notify(net, bytes);
