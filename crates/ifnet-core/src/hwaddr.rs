@@ -94,6 +94,12 @@ impl Serialize for HwAddr {
     }
 }
 
+impl Default for HwAddr {
+    fn default() -> Self {
+        HwAddr::EMPTY
+    }
+}
+
 impl<'de> Deserialize<'de> for HwAddr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;

@@ -52,12 +52,14 @@ impl Qdisc {
 pub struct NetDevice {
     pub id: DevId,
     pub name: IfName,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub altnames: Vec<String>,
     pub ifindex: u32,
     pub net: NetId,
     /// ARPHRD_* link type.
     pub dev_type: u16,
     pub dev_addr: HwAddr,
+    #[serde(default, skip_serializing_if = "HwAddr::is_empty")]
     pub perm_addr: HwAddr,
     pub broadcast: HwAddr,
     pub mtu: u32,
@@ -67,24 +69,33 @@ pub struct NetDevice {
     pub priv_flags: u64,
     /// `!test_bit(__LINK_STATE_NOCARRIER)`.
     pub carrier: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub dormant: bool,
     pub operstate: OperState,
     /// IF_LINK_MODE_* (0 default, 1 dormant, 2 testing).
+    #[serde(default, skip_serializing_if = "is_zero_u8")]
     pub link_mode: u8,
     /// Root qdisc as `ip` prints it: "noop" until first open.
     pub qdisc: Qdisc,
     pub tx_queue_len: u32,
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub group: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ifalias: Option<String>,
     pub name_assign_type: NameAssign,
     pub addr_assign_type: AddrAssign,
     pub reg_state: RegState,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub netns_immutable: bool,
     /// Parent bus device (e.g. "0000:00:03.0"), as `SET_NETDEV_DEV` sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     pub driver: Driver,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master: Option<DevId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lowers: Vec<DevId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rx_handler: Option<RxHandler>,
     pub refs: Vec<DevRef>,
     pub carrier_up_count: u32,
@@ -92,18 +103,20 @@ pub struct NetDevice {
     /// Position in `dev_base_head` (registration order within its netns).
     pub list_seq: u64,
     /// Queued on the linkwatch list (`dev->link_watch_list` non-empty).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub linkwatch_pending: bool,
     /// `dev->moving_ns`, true only inside `change_net_namespace`.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub moving_ns: bool,
     /// rtnl_link_stats64 as the driver and core count them.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::stats::DevStats::is_zero")]
     pub stats: crate::stats::DevStats,
     /// Frames the noop qdisc dropped (a queueing device without carrier):
     /// `tc -s` would show them; `ip -s link` does not.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub qdisc_drops: u64,
     /// Frames handed to the protocol stack on this device.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub delivered_packets: u64,
 }
 
@@ -215,4 +228,18 @@ impl NetDevice {
     pub fn has_name(&self, name: &str) -> bool {
         self.name.as_str() == name || self.altnames.iter().any(|a| a == name)
     }
+}
+
+// serde helpers: the state file leaves out fields at their defaults.
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+fn is_zero_u8(v: &u8) -> bool {
+    *v == 0
+}
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
+}
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
 }

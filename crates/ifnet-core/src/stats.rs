@@ -21,6 +21,10 @@ pub struct DevStats {
 }
 
 impl DevStats {
+    pub fn is_zero(&self) -> bool {
+        *self == DevStats::default()
+    }
+
     pub fn count_tx(&mut self, len: usize) {
         self.tx_packets += 1;
         self.tx_bytes += len as u64;

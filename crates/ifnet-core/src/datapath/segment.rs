@@ -123,15 +123,12 @@ impl Kernel {
             .copied()
             .unwrap_or_default();
         let mut i = 0;
-        loop {
-            let Some(to) = self
-                .segment_members
-                .get(&segment)
-                .and_then(|m| m.get(i))
-                .copied()
-            else {
-                break;
-            };
+        while let Some(to) = self
+            .segment_members
+            .get(&segment)
+            .and_then(|m| m.get(i))
+            .copied()
+        {
             i += 1;
             if to == dev {
                 continue;

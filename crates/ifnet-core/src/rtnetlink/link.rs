@@ -37,6 +37,8 @@ pub struct LinkRequest {
     pub operstate: Option<u8>,
     pub linkmode: Option<u8>,
     pub carrier: Option<u8>,
+    /// IFLA_EXT_MASK asked for RTEXT_FILTER_SKIP_STATS.
+    pub skip_stats: bool,
     pub kind: Option<String>,
     pub has_info_data: bool,
     pub veth_peer: Option<Box<LinkRequest>>,
@@ -93,6 +95,11 @@ impl LinkRequest {
                 LinkAttribute::OperState(s) => r.operstate = Some(u8::from(*s)),
                 LinkAttribute::Mode(mode) => r.linkmode = Some(u8::from(*mode)),
                 LinkAttribute::Carrier(c) => r.carrier = Some(*c),
+                LinkAttribute::ExtMask(masks) => {
+                    r.skip_stats = masks.iter().any(|m| {
+                        matches!(m, netlink_packet_route::link::LinkExtentMask::SkipStats)
+                    });
+                }
                 LinkAttribute::PropList(props) => {
                     for p in props {
                         if let netlink_packet_route::link::Prop::AltIfName(n) = p {
@@ -557,6 +564,12 @@ impl Kernel {
         };
         // rtnl_getlink() settles the device's pending link event first.
         self.linkwatch_sync_dev(dev);
-        Ok(self.rtnl_fill_ifinfo(RtmType::NewLink, dev, 0, net))
+        let mut m = self.rtnl_fill_ifinfo(RtmType::NewLink, dev, 0, net);
+        if r.skip_stats {
+            // RTEXT_FILTER_SKIP_STATS: no IFLA_STATS/IFLA_STATS64.
+            m.attributes
+                .retain(|a| !matches!(a, LinkAttribute::Stats64(_) | LinkAttribute::Stats(_)));
+        }
+        Ok(m)
     }
 }
