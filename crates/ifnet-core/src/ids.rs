@@ -135,10 +135,12 @@ impl<T> Slab<T> {
     /// Checks the free list against the slots; used when loading saved state.
     pub fn is_consistent(&self) -> bool {
         let live = self.slots.iter().filter(|s| s.value.is_some()).count();
+        let mut seen = vec![false; self.slots.len()];
         let free_ok = self.free.iter().all(|&i| {
-            self.slots
-                .get(i as usize)
-                .is_some_and(|s| s.value.is_none())
+            let i = i as usize;
+            let empty = self.slots.get(i).is_some_and(|s| s.value.is_none());
+            // Each empty slot at most once, or two ids would share it.
+            empty && !std::mem::replace(&mut seen[i], true)
         });
         live == self.len && free_ok && live + self.free.len() == self.slots.len()
     }
@@ -158,6 +160,18 @@ mod tests {
         assert_eq!(slab.get(a), None);
         assert_eq!(slab.get(b), Some(&"b"));
         assert!(slab.is_consistent());
+    }
+
+    /// A free list naming one slot twice would hand it out twice.
+    #[test]
+    fn duplicate_free_entries_are_inconsistent() {
+        let mut slab: Slab<u8> = Slab::default();
+        let a: DevId = slab.insert_with(|_| 1);
+        let b: DevId = slab.insert_with(|_| 2);
+        slab.remove(a);
+        slab.remove(b);
+        slab.free = vec![0, 0];
+        assert!(!slab.is_consistent());
     }
 }
 
