@@ -183,12 +183,17 @@ impl Session {
         if let Some(n) = name {
             lm.attributes.push(ifname_or_alt(n));
         }
-        match self.talk(RouteNetlinkMessage::GetLink(lm), 0, true, false) {
-            Ok(Reply::Link(ans)) => {
-                self.ll.remember(&link_seen(&ans));
-                ans.header.index
+        // ll_link_get() only feeds the cache (index, flags, names): scan the
+        // reply's attributes instead of decoding all of them.
+        let bytes = self.encode(RouteNetlinkMessage::GetLink(lm), NLM_F_REQUEST);
+        let replies = self.k.rtnl_request(self.net, &bytes);
+        match replies.first().and_then(|r| link_seen_raw(r)) {
+            Some(seen) => {
+                let index = seen.index;
+                self.ll.remember(&seen);
+                index
             }
-            _ => 0,
+            None => 0,
         }
     }
 
@@ -258,6 +263,46 @@ pub fn link_seen(lm: &LinkMessage) -> LinkSeen {
         }
     }
     s
+}
+
+/// The cache fields of an RTM_NEWLINK reply, read straight from its bytes
+/// with netlink-packet-core's attribute iterator; `None` for anything else
+/// (an NLMSG_ERROR, a short or malformed message).
+pub fn link_seen_raw(msg: &[u8]) -> Option<LinkSeen> {
+    use netlink_packet_core::{NlaBuffer, NlasIterator};
+    const RTM_NEWLINK: u16 = 16;
+    const IFLA_IFNAME: u16 = 3;
+    const IFLA_PROP_LIST: u16 = 52;
+    let typ = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
+    if typ != RTM_NEWLINK || msg.len() < 32 {
+        return None;
+    }
+    let word = |at: usize| u32::from_ne_bytes([msg[at], msg[at + 1], msg[at + 2], msg[at + 3]]);
+    let mut seen = LinkSeen {
+        index: word(20),
+        flags: word(24),
+        ..Default::default()
+    };
+    let text = |v: &[u8]| {
+        let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+        String::from_utf8_lossy(&v[..end]).into_owned()
+    };
+    for nla in NlasIterator::new(&msg[32..]) {
+        let nla: NlaBuffer<&[u8]> = nla.ok()?;
+        match nla.kind() {
+            IFLA_IFNAME => seen.name = Some(text(nla.value())),
+            IFLA_PROP_LIST => {
+                for alt in NlasIterator::new(nla.value()) {
+                    let alt = alt.ok()?;
+                    if alt.kind() == IFLA_ALT_IFNAME {
+                        seen.altnames.push(text(alt.value()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(seen)
 }
 
 /// `nl_dump_ext_ack()`: the NLMSGERR_ATTR_MSG string of an error/ACK, if
@@ -331,5 +376,37 @@ mod tests {
         let mut p = vec![0xffu8; 4];
         p.extend_from_slice(&[0u8; 8]);
         assert_eq!(extack_msg(NLM_F_ACK_TLVS, &p), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ll_link_get() reads index, flags and names from a real RTM_NEWLINK,
+    /// and nothing from an error.
+    #[test]
+    fn link_seen_raw_reads_cache_fields() {
+        let mut k = Kernel::new(ifnet_core::KernelProfile::latest());
+        let init = k.init_net();
+        let mut c = ifnet_core::client::Client::new(&mut k, init);
+        c.add_veth("v0", "v1").unwrap();
+        let lo = k.dev_get_by_name(init, "v0").unwrap();
+        k.dev_altname_add(lo, "alt-v0").unwrap();
+        let mut lm = LinkMessage::default();
+        lm.attributes.push(LinkAttribute::IfName("v0".into()));
+        let req = ifnet_core::client::encode(RouteNetlinkMessage::GetLink(lm), NLM_F_REQUEST, 1);
+        let replies = k.rtnl_request(init, &req);
+        let seen = link_seen_raw(&replies[0]).unwrap();
+        assert_eq!(seen.index, 3);
+        assert_eq!(seen.name.as_deref(), Some("v0"));
+        assert_eq!(seen.altnames, vec!["alt-v0".to_string()]);
+        let mut missing = LinkMessage::default();
+        missing
+            .attributes
+            .push(LinkAttribute::IfName("nope".into()));
+        let req =
+            ifnet_core::client::encode(RouteNetlinkMessage::GetLink(missing), NLM_F_REQUEST, 2);
+        assert!(link_seen_raw(&k.rtnl_request(init, &req)[0]).is_none());
     }
 }
