@@ -380,7 +380,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod raw_tests {
     use super::*;
 
     /// ll_link_get() reads index, flags and names from a real RTM_NEWLINK,
