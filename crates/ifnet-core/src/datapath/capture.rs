@@ -21,6 +21,9 @@ pub struct CapturedFrame {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capture {
+    /// What the user-space side attached to this capture (the CLI keeps
+    /// the pcap file path here so any later invocation can append to it).
+    pub tag: String,
     /// ARPHRD type when the capture started (decides the pcap link type).
     pub dev_type: u16,
     pub frames: Vec<CapturedFrame>,
@@ -52,15 +55,16 @@ impl Kernel {
         }
     }
 
-    /// Attaches a capture; false if one is already attached.
-    pub fn capture_start(&mut self, dev: DevId) -> bool {
-        if self.captures.contains_key(&dev) {
+    /// Attaches a capture labelled `tag`; false if one is already attached.
+    pub fn capture_start(&mut self, dev: DevId, tag: &str) -> bool {
+        if self.captures.contains_key(&dev) || self.try_dev(dev).is_none() {
             return false;
         }
         let dev_type = self.dev(dev).dev_type;
         self.captures.insert(
             dev,
             Capture {
+                tag: tag.to_string(),
                 dev_type,
                 ..Capture::default()
             },
@@ -68,10 +72,16 @@ impl Kernel {
         true
     }
 
+    /// The tag of the capture on `dev`, if any.
+    pub fn capture_tag(&self, dev: DevId) -> Option<&str> {
+        self.captures.get(&dev).map(|c| c.tag.as_str())
+    }
+
     /// Takes the frames captured so far.
     pub fn capture_drain(&mut self, dev: DevId) -> Option<Capture> {
         let c = self.captures.get_mut(&dev)?;
         let out = Capture {
+            tag: c.tag.clone(),
             dev_type: c.dev_type,
             frames: std::mem::take(&mut c.frames),
             dropped: std::mem::take(&mut c.dropped),
