@@ -43,8 +43,12 @@ pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 
 /// Serialises a netlink message into its bytes.
 pub fn to_bytes(mut msg: NetlinkMessage<RouteNetlinkMessage>) -> Vec<u8> {
-    msg.finalize();
-    let mut buf = vec![0u8; msg.buffer_len()];
+    // finalize() + buffer_len() would walk every attribute twice before the
+    // emit walks them again; compute the length once.
+    let len = msg.buffer_len();
+    msg.header.length = len as u32;
+    msg.header.message_type = msg.payload.message_type();
+    let mut buf = vec![0u8; len];
     msg.serialize(&mut buf);
     buf
 }
