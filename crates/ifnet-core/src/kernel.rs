@@ -63,6 +63,10 @@ pub struct Kernel {
     /// none, notifications are not built at all (netlink_has_listeners).
     #[serde(default)]
     pub(crate) mcast_listeners: std::collections::BTreeSet<u32>,
+    /// Unicast/multicast address lists and IP groups, by device (absent =
+    /// empty).
+    #[serde(with = "crate::ids::serde_pairs")]
+    pub(crate) addr_lists: BTreeMap<DevId, crate::datapath::addrlist::DevAddrLists>,
     /// Packet taps by device.
     #[serde(with = "crate::ids::serde_pairs")]
     pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::Capture>,
@@ -117,6 +121,7 @@ impl Kernel {
             rtnl_link_initializing: Vec::new(),
             linkwatch_nextevent_ns: 0,
             mcast_listeners: Default::default(),
+            addr_lists: BTreeMap::new(),
             captures: BTreeMap::new(),
             segment_faults: BTreeMap::new(),
             segment_members: BTreeMap::new(),

@@ -120,6 +120,11 @@ impl Kernel {
             self.rtnl_fill_side_effects(dev);
         }
         // 5. KOBJ_REMOVE in the old namespace.
+        // dev_uc_flush() / dev_mc_flush().
+        if let Some(l) = self.addr_lists.get_mut(&dev) {
+            l.uc.clear();
+            l.mc.clear();
+        }
         self.kobject_uevent(dev, UeventAction::Remove);
         // 6. switch namespace, ifindex, name (no NETDEV_CHANGENAME).
         {

@@ -260,6 +260,7 @@ impl Kernel {
             );
             self.kobject_uevent(d, UeventAction::Remove);
             self.capture_dev_gone(d);
+            self.dev_addr_flush(d);
             self.veth_faults.remove(&d);
         }
         // 7. drop the registered reference; queue for netdev_run_todo.

@@ -6,6 +6,7 @@
 //! (`XMIT_RECURSION_LIMIT`), like the kernel's recursion guard; only frames
 //! a wire delays (fault injection) are copied and queued on the clock.
 
+pub mod addrlist;
 pub mod bridge_fdb;
 pub mod capture;
 pub mod segment;
