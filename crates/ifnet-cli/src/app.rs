@@ -111,6 +111,8 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
     }
     let code = run_commands(&mut s, words);
     s.k.run_until_idle();
+    // Packet taps: what any capture saw in this invocation goes to its file.
+    crate::capture::drain_all(&mut s);
     flush(&mut s);
     if s.dirty || created {
         state::save(path, &s.k)?;
@@ -193,6 +195,12 @@ pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
     let rest = &words[1..];
     if obj.len() >= 2 && matches(obj, "hw") {
         return negate(crate::hw::do_hw(s, rest));
+    }
+    if obj.len() >= 2 && matches(obj, "pktgen") {
+        return negate(crate::pktgen::do_pktgen(s, rest));
+    }
+    if obj.len() >= 2 && matches(obj, "capture") {
+        return negate(crate::capture::do_capture(s, rest));
     }
     let Some(found) = OBJECTS.iter().find(|o| matches(obj, o)) else {
         s.eprint(&format!("Object \"{obj}\" is unknown, try \"ip help\".\n"));

@@ -12,6 +12,8 @@ use crate::{Abort, Argv, IpResult};
 const USAGE: &str = "Usage: ifnet hw add BUSID type nic mac LLADDR [ driver NAME ] [ segment NAME ]
        ifnet hw del BUSID [ --planned ]
        ifnet hw list
+       ifnet hw segment NAME [ drop PCT ] [ delay MS ] [ corrupt PCT ] [ seed N ]
+       ifnet hw faults { segment NAME | dev VETH } [ drop PCT ] [ delay MS ] [ corrupt PCT ] [ seed N ]
 ";
 
 fn usage(s: &mut Session) -> Abort {
@@ -44,6 +46,12 @@ pub fn do_hw(s: &mut Session, words: &[String]) -> IpResult {
     }
     if matches(verb, "list") || matches(verb, "show") {
         return hw_list(s);
+    }
+    if matches(verb, "segment") {
+        return crate::faults::hw_segment(s, &words[1..]);
+    }
+    if matches(verb, "faults") {
+        return crate::faults::hw_faults(s, &words[1..]);
     }
     Err(usage(s))
 }

@@ -13,7 +13,9 @@
 pub mod app;
 pub mod args;
 pub mod batch;
+pub mod capture;
 pub mod demo;
+pub mod faults;
 pub mod hw;
 pub mod jsonw;
 pub mod link_parse;
@@ -21,6 +23,7 @@ pub mod link_show;
 pub mod llmap;
 pub mod monitor;
 pub mod netns;
+pub mod pktgen;
 pub mod print_link;
 pub mod print_stats;
 pub mod session;
