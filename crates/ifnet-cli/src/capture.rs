@@ -257,6 +257,10 @@ fn capture_start(s: &mut Session, words: &[String]) -> IpResult {
         s.eprint(&format!("ifnet: capture: {file}: {e}\n"));
         return Ok(-1);
     }
+    // Later invocations may run elsewhere: the tag is the absolute path.
+    let file = std::fs::canonicalize(&file)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or(file);
     s.dirty = true;
     s.k.capture_start(id, &file);
     Ok(0)
