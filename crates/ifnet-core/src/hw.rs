@@ -74,7 +74,7 @@ impl Kernel {
                     .unwrap_or_else(|| crate::datapath::segment::DEFAULT_SEGMENT.to_string());
                 let init = self.init_net;
                 let dev = self.nic_probe(init, bus_id, *mac, &drv, &seg)?;
-                self.segment_members.entry(seg).or_default().push(dev);
+                self.segment_mut(&seg).members.push(dev);
                 dev
             }
         };
@@ -96,8 +96,8 @@ impl Kernel {
             .devices
             .remove(bus_id)
             .ok_or(KError::msg(Errno::ENODEV, "No device with this bus id"))?;
-        for members in self.segment_members.values_mut() {
-            members.retain(|&d| Some(d) != hw.netdev);
+        for seg in &mut self.segments {
+            seg.members.retain(|&d| Some(d) != hw.netdev);
         }
         if let Some(dev) = hw.netdev.filter(|&d| self.try_dev(d).is_some()) {
             if planned {

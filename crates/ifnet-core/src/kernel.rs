@@ -70,15 +70,11 @@ pub struct Kernel {
     /// Packet taps by device.
     #[serde(with = "crate::ids::serde_pairs")]
     pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::Capture>,
-    /// Faults per segment name.
-    pub(crate) segment_faults: BTreeMap<String, crate::datapath::segment::Faults>,
-    /// NICs cabled to each segment, in plug order.
-    pub(crate) segment_members: BTreeMap<String, Vec<DevId>>,
-    /// Faults per veth (what it transmits).
+    /// The segments NICs are cabled to, in creation order.
+    pub(crate) segments: Vec<crate::datapath::segment::Segment>,
+    /// Faults per veth (what it transmits), with their generator state.
     #[serde(with = "crate::ids::serde_pairs")]
-    pub(crate) veth_faults: BTreeMap<DevId, crate::datapath::segment::Faults>,
-    /// Fault generator state per wire.
-    pub(crate) fault_rng: BTreeMap<String, u64>,
+    pub(crate) veth_faults: BTreeMap<DevId, crate::datapath::segment::FaultState>,
     /// Frames held back by delaying wires.
     pub(crate) delayed_frames: Vec<crate::datapath::segment::DelayedFrame>,
     /// `dev_xmit_recursion()` depth of the frame being transmitted.
@@ -123,10 +119,8 @@ impl Kernel {
             mcast_listeners: Default::default(),
             addr_lists: BTreeMap::new(),
             captures: BTreeMap::new(),
-            segment_faults: BTreeMap::new(),
-            segment_members: BTreeMap::new(),
+            segments: Vec::new(),
             veth_faults: BTreeMap::new(),
-            fault_rng: BTreeMap::new(),
             delayed_frames: Vec::new(),
             xmit_depth: 0,
             trace_enabled: false,

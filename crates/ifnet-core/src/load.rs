@@ -180,8 +180,8 @@ impl Kernel {
 
     /// Queues and tables that name devices must name live ones.
     fn check_queues(&self) -> Result<(), String> {
-        for members in self.segment_members.values() {
-            for &m in members {
+        for seg in &self.segments {
+            for &m in &seg.members {
                 if self
                     .try_dev(m)
                     .is_none_or(|d| !matches!(d.driver, crate::driver::Driver::Nic { .. }))

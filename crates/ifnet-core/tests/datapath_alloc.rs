@@ -169,7 +169,6 @@ fn counting_allocator_sees_allocations() {
 /// not yet allocation-free (the segment's name is copied per frame in
 /// `nic_xmit`); reported to the core, kept here to pin the fix.
 #[test]
-#[ignore = "core: nic_xmit copies the segment name per frame (reported)"]
 fn nic_xmit_steady_state_does_not_allocate() {
     use ifnet_core::hw::HwSpec;
     use ifnet_core::HwAddr;

@@ -36,6 +36,56 @@ impl Faults {
     }
 }
 
+/// Faults plus the state of their generator (reset when they are set).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultState {
+    pub faults: Faults,
+    pub rng: u64,
+}
+
+impl FaultState {
+    fn new(faults: Faults) -> FaultState {
+        FaultState {
+            faults,
+            rng: faults.seed,
+        }
+    }
+
+    /// splitmix64: deterministic rolls from the seed.
+    fn roll(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn fate(&mut self, now_ns: u64) -> Fate {
+        let f = self.faults;
+        if f.is_none() {
+            return Fate::Deliver;
+        }
+        if f.drop_pct > 0 && self.roll() % 100 < u64::from(f.drop_pct) {
+            return Fate::Lost;
+        }
+        if f.corrupt_pct > 0 && self.roll() % 100 < u64::from(f.corrupt_pct) {
+            return Fate::Corrupt;
+        }
+        if f.delay_ms > 0 {
+            return Fate::Delay(now_ns + u64::from(f.delay_ms) * 1_000_000);
+        }
+        Fate::Deliver
+    }
+}
+
+/// A named segment: the NICs cabled to it and its faults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub name: String,
+    pub members: Vec<DevId>,
+    pub faults: FaultState,
+}
+
 /// A frame in flight on a delaying wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DelayedFrame {
@@ -60,46 +110,48 @@ enum Fate {
 }
 
 impl Kernel {
-    /// Sets the faults of a segment (created on first use).
+    /// The segment called `name`, created on first use.
+    pub(crate) fn segment_mut(&mut self, name: &str) -> &mut Segment {
+        let i = match self.segments.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => {
+                self.segments.push(Segment {
+                    name: name.to_string(),
+                    ..Segment::default()
+                });
+                self.segments.len() - 1
+            }
+        };
+        &mut self.segments[i]
+    }
+
+    /// Sets the faults of a segment; setting them restarts the generator
+    /// from the seed, so a seeded run repeats.
     pub fn segment_set_faults(&mut self, segment: &str, faults: Faults) {
-        self.segment_faults.insert(segment.to_string(), faults);
-        self.fault_rng
-            .entry(segment.to_string())
-            .or_insert(faults.seed);
+        self.segment_mut(segment).faults = FaultState::new(faults);
     }
 
-    /// Sets the faults of a veth device (applied to what it transmits).
+    /// The faults of a segment, if it exists.
+    pub fn segment_faults(&self, segment: &str) -> Option<Faults> {
+        self.segments
+            .iter()
+            .find(|s| s.name == segment)
+            .map(|s| s.faults.faults)
+    }
+
+    /// Sets the faults of a veth device (applied to what it transmits);
+    /// no faults removes the entry, so the fast path is taken again.
     pub fn veth_set_faults(&mut self, dev: DevId, faults: Faults) {
-        self.veth_faults.insert(dev, faults);
-        self.fault_rng.insert(
-            format!("veth:{}:{}", dev.index, dev.generation),
-            faults.seed,
-        );
+        if faults.is_none() {
+            self.veth_faults.remove(&dev);
+        } else {
+            self.veth_faults.insert(dev, FaultState::new(faults));
+        }
     }
 
-    fn fault_roll(&mut self, key: &str) -> u64 {
-        let state = self.fault_rng.entry(key.to_string()).or_insert(0);
-        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn fate(&mut self, key: &str, f: Faults) -> Fate {
-        if f.is_none() {
-            return Fate::Deliver;
-        }
-        if f.drop_pct > 0 && self.fault_roll(key) % 100 < u64::from(f.drop_pct) {
-            return Fate::Lost;
-        }
-        if f.corrupt_pct > 0 && self.fault_roll(key) % 100 < u64::from(f.corrupt_pct) {
-            return Fate::Corrupt;
-        }
-        if f.delay_ms > 0 {
-            return Fate::Delay(self.now_ns + u64::from(f.delay_ms) * 1_000_000);
-        }
-        Fate::Deliver
+    /// The faults of a veth device, if any.
+    pub fn veth_faults(&self, dev: DevId) -> Option<Faults> {
+        self.veth_faults.get(&dev).map(|f| f.faults)
     }
 
     /// The segment a NIC is cabled to.
@@ -111,29 +163,25 @@ impl Kernel {
     }
 
     /// A NIC's `ndo_start_xmit`: onto the segment, to every other NIC that
-    /// is UP (its PHY has link).
+    /// is UP (its PHY has link). No allocation unless a frame is delayed.
     pub(crate) fn nic_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
         self.dev_mut(dev).stats.count_tx(frame.len());
-        let Some(segment) = self.nic_segment(dev).map(str::to_string) else {
+        let seg = self.nic_segment(dev);
+        let Some(si) = self
+            .segments
+            .iter()
+            .position(|s| Some(s.name.as_str()) == seg)
+        else {
             return Xmit::Dropped(DropReason::Driver);
         };
-        let faults = self
-            .segment_faults
-            .get(&segment)
-            .copied()
-            .unwrap_or_default();
         let mut i = 0;
-        while let Some(to) = self
-            .segment_members
-            .get(&segment)
-            .and_then(|m| m.get(i))
-            .copied()
-        {
+        while let Some(&to) = self.segments[si].members.get(i) {
             i += 1;
             if to == dev {
                 continue;
             }
-            match self.fate(&segment, faults) {
+            let now = self.now_ns;
+            match self.segments[si].faults.fate(now) {
                 Fate::Lost => {}
                 Fate::Deliver => self.nic_receive(to, frame, false),
                 Fate::Corrupt => self.nic_receive(to, frame, true),
@@ -167,16 +215,16 @@ impl Kernel {
 
     /// Applies a veth's faults; returns whether to deliver now.
     pub(crate) fn veth_wire(&mut self, dev: DevId, peer: DevId, frame: &[u8]) -> bool {
-        let Some(f) = self.veth_faults.get(&dev).copied() else {
+        let now = self.now_ns;
+        let Some(state) = self.veth_faults.get_mut(&dev) else {
             return true;
         };
-        let key = format!("veth:{}:{}", dev.index, dev.generation);
-        match self.fate(&key, f) {
+        match state.fate(now) {
             Fate::Deliver => true,
             Fate::Lost => false,
             Fate::Corrupt => {
+                let at = (state.roll() as usize) % frame.len().max(1);
                 let mut copy = frame.to_vec();
-                let at = (self.fault_roll(&key) as usize) % copy.len().max(1);
                 if let Some(b) = copy.get_mut(at) {
                     *b ^= 0x01;
                 }

@@ -233,7 +233,9 @@ impl Kernel {
         if !known_kind {
             return Err(KError::msg(Errno::EOPNOTSUPP, "Unknown device type"));
         }
-        self.rtnl_newlink_create(&r, tgt_net, peer_net.unwrap_or(tgt_net))
+        // rtnl_newlink_peer_net(): without its own netns attribute the peer
+        // goes to the caller's namespace, not the target one.
+        self.rtnl_newlink_create(&r, tgt_net, peer_net.unwrap_or(net))
     }
 
     /// `rtnl_changelink()`.
