@@ -208,6 +208,7 @@ pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
     };
     let r = match *found {
         "link" => crate::link_show::do_iplink(s, rest),
+        "maddress" => crate::maddr::do_maddr(s, rest),
         "netns" => crate::netns::do_netns(s, rest),
         "help" => {
             s.eprint(USAGE);

@@ -21,6 +21,7 @@ pub mod jsonw;
 pub mod link_parse;
 pub mod link_show;
 pub mod llmap;
+pub mod maddr;
 pub mod monitor;
 pub mod netns;
 pub mod pktgen;

@@ -104,7 +104,7 @@ impl Kernel {
             next_ns_inum: FIRST_NS_INUM,
             devs: Slab::default(),
             next_list_seq: 0,
-            notifiers: vec![Notifier::Rtnetlink, Notifier::Bridge],
+            notifiers: vec![Notifier::Rtnetlink, Notifier::Bridge, Notifier::Inet],
             workqueue: WorkQueue::default(),
             linkwatch_list: Vec::new(),
             linkwatch_urgent: Vec::new(),

@@ -100,6 +100,8 @@ pub enum Notifier {
     Rtnetlink,
     /// `br_device_event`: ports follow their device.
     Bridge,
+    /// `inetdev_event` + `addrconf_notify`: the default multicast groups.
+    Inet,
     /// A test subscriber that vetoes one event (by device name) with an errno.
     Veto {
         event: NetdevEvent,
@@ -142,6 +144,10 @@ impl Kernel {
                     Ok(())
                 }
                 Notifier::Bridge => self.br_device_event(event, dev, info),
+                Notifier::Inet => {
+                    self.inet_netdev_event(event, dev);
+                    Ok(())
+                }
                 Notifier::Veto {
                     event: e,
                     ifname,

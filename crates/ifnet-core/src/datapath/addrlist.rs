@@ -41,8 +41,12 @@ pub enum AddrListKind {
 pub struct DevAddrLists {
     pub uc: Vec<HwAddrEntry>,
     pub mc: Vec<HwAddrEntry>,
-    /// IP multicast groups joined on the device, with their user counts.
+    /// IP multicast groups joined on the device, with their user counts,
+    /// in join order.
     pub groups: Vec<(IpAddr, u32)>,
+    /// The IPv6 device exists (`ipv6_add_dev` ran; MTU >= IPV6_MIN_MTU).
+    #[serde(default)]
+    pub ipv6: bool,
 }
 
 /// Bound on entries per list (the kernel has none; the model stays finite).
@@ -57,7 +61,7 @@ impl DevAddrLists {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.uc.is_empty() && self.mc.is_empty() && self.groups.is_empty()
+        self.uc.is_empty() && self.mc.is_empty() && self.groups.is_empty() && !self.ipv6
     }
 }
 
@@ -276,10 +280,13 @@ impl Kernel {
     }
 
     /// The link address an IP group maps to on this device, by its type.
+    /// IPv6 groups below link-local scope get no link address
+    /// (`igmp6_group_added`).
     pub fn ip_mc_map(&self, dev: DevId, group: IpAddr) -> Option<HwAddr> {
         let d = self.dev(dev);
         match group {
             IpAddr::V4(g) => arp_mc_map(g, d.dev_type, &d.broadcast, false),
+            IpAddr::V6(g) if g.octets()[1] & 0x0f < 2 => None,
             IpAddr::V6(g) => ndisc_mc_map(g, d.dev_type, &d.broadcast, false),
         }
     }
@@ -364,5 +371,87 @@ impl Kernel {
     /// `dev_mc_flush`).
     pub(crate) fn dev_addr_flush(&mut self, dev: DevId) {
         self.addr_lists.remove(&dev);
+    }
+}
+
+/// `IPV6_MIN_MTU`.
+pub const IPV6_MIN_MTU: u32 = 1280;
+/// `IGMP_ALL_HOSTS`, joined while an IPv4 device is up (`ip_mc_up`).
+pub const IGMP_ALL_HOSTS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(224, 0, 0, 1));
+/// Joined by `ipv6_add_dev`: interface-local, then link-local all-nodes.
+pub const IPV6_ALL_NODES: [IpAddr; 2] = [
+    IpAddr::V6(std::net::Ipv6Addr::new(0xff01, 0, 0, 0, 0, 0, 0, 1)),
+    IpAddr::V6(std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)),
+];
+
+impl Kernel {
+    /// The multicast side of `inetdev_event` and `addrconf_notify`: IPv6
+    /// joins all-nodes at registration when the MTU allows IPv6, IPv4 joins
+    /// all-hosts while the device is up; an MTU below 1280 removes the IPv6
+    /// device and raising it again brings it back; (re)registration after a
+    /// namespace move starts from scratch.
+    pub(crate) fn inet_netdev_event(&mut self, event: crate::notifier::NetdevEvent, dev: DevId) {
+        use crate::notifier::NetdevEvent as E;
+        match event {
+            E::Register => self.ipv6_add_dev(dev),
+            E::Unregister => {
+                self.addr_lists.remove(&dev);
+            }
+            E::Up => {
+                let _ = self.ip_mc_join(dev, IGMP_ALL_HOSTS);
+            }
+            E::Down => {
+                let _ = self.ip_mc_leave(dev, IGMP_ALL_HOSTS);
+            }
+            E::ChangeMtu => {
+                let has_v6 = self.addr_lists.get(&dev).is_some_and(|l| l.ipv6);
+                let mtu = self.dev(dev).mtu;
+                if has_v6 && mtu < IPV6_MIN_MTU {
+                    self.ipv6_del_dev(dev);
+                } else if !has_v6 && mtu >= IPV6_MIN_MTU {
+                    self.ipv6_add_dev(dev);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `ipv6_add_dev()` (multicast part).
+    fn ipv6_add_dev(&mut self, dev: DevId) {
+        if self.dev(dev).mtu < IPV6_MIN_MTU || self.addr_lists.get(&dev).is_some_and(|l| l.ipv6) {
+            return;
+        }
+        self.lists_mut(dev).ipv6 = true;
+        for g in IPV6_ALL_NODES {
+            let _ = self.ip_mc_join(dev, g);
+        }
+    }
+
+    /// `addrconf_ifdown(dev, unregister)`: the IPv6 device and its groups go.
+    fn ipv6_del_dev(&mut self, dev: DevId) {
+        let groups: Vec<IpAddr> = self
+            .dev_addr_lists(dev)
+            .groups
+            .iter()
+            .map(|g| g.0)
+            .filter(IpAddr::is_ipv6)
+            .collect();
+        for g in groups {
+            while self.ip_mc_leave(dev, g).is_ok() {
+                if !self.dev_addr_lists(dev).groups.iter().any(|x| x.0 == g) {
+                    break;
+                }
+            }
+        }
+        if let Some(l) = self.addr_lists.get_mut(&dev) {
+            l.ipv6 = false;
+        }
+        if self
+            .addr_lists
+            .get(&dev)
+            .is_some_and(DevAddrLists::is_empty)
+        {
+            self.addr_lists.remove(&dev);
+        }
     }
 }

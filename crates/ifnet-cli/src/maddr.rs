@@ -1,0 +1,236 @@
+//! `ip maddress` (iproute2 6.1 ip/ipmaddr.c): the link-level multicast list
+//! of each device (/proc/net/dev_mcast: refcount as "users", global use as
+//! "static") followed by the IPv4 and IPv6 groups joined on it, in ip's
+//! format; `add`/`del` are SIOCADDMULTI/SIOCDELMULTI (dev_mc_add_global).
+
+use std::net::IpAddr;
+
+use ifnet_core::HwAddr;
+
+use crate::jsonw::Ctx;
+use crate::session::Session;
+use crate::util::{ll_addr_a2n, ll_addr_n2a, matches};
+use crate::{Abort, IpResult};
+
+/// One printed entry (`struct ma_info`).
+enum Entry {
+    Link {
+        addr: HwAddr,
+        users: u32,
+        global: bool,
+    },
+    Inet {
+        group: IpAddr,
+        users: u32,
+    },
+}
+
+/// `do_multiaddr()`.
+pub fn do_maddr(s: &mut Session, words: &[String]) -> IpResult {
+    let Some(verb) = words.first() else {
+        return list(s, &[]);
+    };
+    if matches(verb, "add") || matches(verb, "delete") {
+        return modify(s, matches(verb, "add"), &words[1..]);
+    }
+    if matches(verb, "list") || matches(verb, "show") || matches(verb, "lst") {
+        return list(s, &words[1..]);
+    }
+    if matches(verb, "help") {
+        s.eprint(USAGE);
+        return Err(Abort::Exit(255));
+    }
+    s.eprint(&format!(
+        "Command \"{verb}\" is unknown, try \"ip maddr help\".\n"
+    ));
+    Err(Abort::Exit(255))
+}
+
+const USAGE: &str =
+    "Usage: ip maddr [ add | del ] MULTIADDR dev STRING\n       ip maddr show [ dev STRING ]\n";
+
+/// `multiaddr_list()`: `dev NAME` (or a bare NAME) filters by name only.
+fn list(s: &mut Session, words: &[String]) -> IpResult {
+    let mut filter: Option<String> = None;
+    let mut i = 0;
+    while i < words.len() {
+        let w = &words[i];
+        if w == "dev" {
+            i += 1;
+            let Some(v) = words.get(i) else {
+                s.eprint("Command line is not complete. Try option \"help\"\n");
+                return Err(Abort::Exit(255));
+            };
+            filter = Some(v.clone());
+        } else if matches(w, "help") {
+            s.eprint(USAGE);
+            return Err(Abort::Exit(255));
+        } else {
+            filter = Some(w.clone());
+        }
+        i += 1;
+    }
+    let json = s.opts.json;
+    if json {
+        s.p.new_json_obj();
+    }
+    for dev in s.k.devices_in(s.net) {
+        let d = s.k.dev(dev);
+        let name = d.name.to_string();
+        if filter.as_ref().is_some_and(|f| *f != name) {
+            continue;
+        }
+        let entries = entries_of(s, dev);
+        if entries.is_empty() {
+            continue;
+        }
+        let ifindex = d.ifindex;
+        s.p.open_object(None);
+        s.p.num(
+            Ctx::Any,
+            Some("ifindex"),
+            &format!("{ifindex}:"),
+            ifindex.into(),
+        );
+        s.p.string(Ctx::Any, Some("ifname"), &format!("\t{name}"), &name);
+        s.p.string(Ctx::Fp, None, "\n", "");
+        s.p.open_array(Ctx::Json, "maddr");
+        for e in entries {
+            print_entry(s, &e);
+        }
+        s.p.close_array(Ctx::Json, "");
+        s.p.close_object();
+    }
+    if json {
+        s.p.delete_json_obj();
+    }
+    Ok(0)
+}
+
+fn entries_of(s: &Session, dev: ifnet_core::DevId) -> Vec<Entry> {
+    let lists = s.k.dev_addr_lists(dev);
+    let mut out: Vec<Entry> = lists
+        .mc
+        .iter()
+        .map(|e| Entry::Link {
+            addr: e.addr,
+            users: e.refcount,
+            global: e.global_use,
+        })
+        .collect();
+    // /proc/net/igmp first, then /proc/net/igmp6; each lists the newest
+    // group first (joins are prepended to the device's list).
+    for v6 in [false, true] {
+        for (group, users) in lists.groups.iter().rev().filter(|g| g.0.is_ipv6() == v6) {
+            out.push(Entry::Inet {
+                group: *group,
+                users: *users,
+            });
+        }
+    }
+    out
+}
+
+/// `print_maddr()`.
+fn print_entry(s: &mut Session, e: &Entry) {
+    s.p.string(Ctx::Fp, None, "\t", "");
+    s.p.open_object(None);
+    let users = match e {
+        Entry::Link { addr, users, .. } => {
+            let a = ll_addr_n2a(addr.as_bytes());
+            s.p.string(Ctx::Fp, None, "link  ", "");
+            s.p.string(Ctx::Any, Some("link"), &a, &a);
+            *users
+        }
+        Entry::Inet { group, users } => {
+            let fam = if group.is_ipv6() { "inet6" } else { "inet" };
+            s.p.string(Ctx::Any, Some("family"), &format!("{fam:<5} "), fam);
+            let g = group.to_string();
+            s.p.string(Ctx::Any, Some("address"), &g, &g);
+            *users
+        }
+    };
+    if users != 1 {
+        s.p.num(
+            Ctx::Any,
+            Some("users"),
+            &format!(" users {users}"),
+            users.into(),
+        );
+    }
+    if matches!(e, Entry::Link { global: true, .. }) {
+        s.p.string(Ctx::Any, Some("features"), " static", "static");
+    }
+    s.p.string(Ctx::Fp, None, "\n", "");
+    s.p.close_object();
+}
+
+/// `multiaddr_modify()`: SIOCADDMULTI / SIOCDELMULTI on `dev`.
+fn modify(s: &mut Session, add: bool, words: &[String]) -> IpResult {
+    let (mut dev, mut addr): (Option<String>, Option<Vec<u8>>) = (None, None);
+    let mut i = 0;
+    while i < words.len() {
+        let mut w = words[i].as_str();
+        if w == "dev" {
+            i += 1;
+            let Some(v) = words.get(i) else {
+                s.eprint("Command line is not complete. Try option \"help\"\n");
+                return Err(Abort::Exit(255));
+            };
+            if dev.is_some() {
+                s.eprint(&format!(
+                    "Error: duplicate \"dev\": \"{v}\" is the second value.\n"
+                ));
+                return Err(Abort::Exit(255));
+            }
+            dev = Some(v.clone());
+        } else {
+            if matches(w, "address") {
+                i += 1;
+                match words.get(i) {
+                    Some(v) => w = v,
+                    None => {
+                        s.eprint("Command line is not complete. Try option \"help\"\n");
+                        return Err(Abort::Exit(255));
+                    }
+                }
+            }
+            if addr.is_some() {
+                s.eprint(&format!(
+                    "Error: duplicate \"address\": \"{w}\" is the second value.\n"
+                ));
+                return Err(Abort::Exit(255));
+            }
+            match ll_addr_a2n(w) {
+                Ok(a) => addr = Some(a),
+                Err(_) => {
+                    s.eprint(&format!("Invalid address \"{w}\"\n"));
+                    return Err(Abort::Exit(1));
+                }
+            }
+        }
+        i += 1;
+    }
+    let (Some(dev), Some(addr)) = (dev, addr) else {
+        s.eprint("Not enough information: \"dev\" is required.\n");
+        return Err(Abort::Exit(255));
+    };
+    let Some(id) = s.k.dev_get_by_name(s.net, &dev) else {
+        s.eprint("ioctl: No such device\n");
+        return Err(Abort::Exit(1));
+    };
+    let hw = HwAddr::new(&addr[..addr.len().min(32)]).unwrap_or(HwAddr::EMPTY);
+    s.dirty = true;
+    let r = if add {
+        s.k.dev_mc_add_global(id, hw)
+    } else {
+        s.k.dev_mc_del_global(id, hw)
+    };
+    match r {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            s.eprint(&format!("ioctl: {}\n", e.errno.strerror()));
+            Err(Abort::Exit(1))
+        }
+    }
+}
