@@ -9,7 +9,8 @@ use crate::session::Session;
 use crate::util::matches;
 use crate::{Abort, Argv, IpResult};
 
-const USAGE: &str = "Usage: ifnet hw add BUSID type nic mac LLADDR [ driver NAME ] [ segment NAME ]
+const USAGE: &str = "Usage: ifnet hw add BUSID type { nic | vf } mac LLADDR [ driver NAME ] [ segment NAME ]
+       ifnet hw add BUSID type virtio-net mac LLADDR [ standby ] [ segment NAME ]
        ifnet hw del BUSID [ --planned ]
        ifnet hw list
        ifnet hw segment NAME [ drop PCT ] [ delay MS ] [ corrupt PCT ] [ seed N ]
@@ -63,9 +64,15 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
         return Err(usage(s));
     }
     let (mut kind, mut mac, mut driver, mut segment) = (None, None, None, None);
+    let mut standby = false;
     a.advance();
     while a.left() > 0 {
         let w = a.cur();
+        if w == "standby" {
+            standby = true;
+            a.advance();
+            continue;
+        }
         let v = a.next_arg(&mut s.err)?.to_string();
         match w {
             "type" => kind = Some(v),
@@ -76,8 +83,16 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
         }
         a.advance();
     }
-    if kind.as_deref() != Some("nic") {
-        s.eprint("ifnet: hw add needs \"type nic\" (the only bus device modelled so far)\n");
+    let Some(kind) = kind.filter(|k| ["nic", "virtio-net", "vf"].contains(&k.as_str())) else {
+        s.eprint("ifnet: hw add needs \"type nic|virtio-net|vf\"\n");
+        return Err(Abort::Exit(255));
+    };
+    if standby && kind != "virtio-net" {
+        s.eprint("ifnet: \"standby\" is a virtio-net feature (VIRTIO_NET_F_STANDBY)\n");
+        return Err(Abort::Exit(255));
+    }
+    if driver.is_some() && kind == "virtio-net" {
+        s.eprint("ifnet: virtio-net is always bound by virtio_net\n");
         return Err(Abort::Exit(255));
     }
     let Some(mac) = mac else {
@@ -89,10 +104,22 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
         return Ok(-1);
     };
     s.dirty = true;
-    let spec = HwSpec::Nic {
-        mac: addr,
-        driver,
-        segment,
+    let spec = match kind.as_str() {
+        "virtio-net" => HwSpec::VirtioNet {
+            mac: addr,
+            standby,
+            segment,
+        },
+        "vf" => HwSpec::Vf {
+            mac: addr,
+            driver,
+            segment,
+        },
+        _ => HwSpec::Nic {
+            mac: addr,
+            driver,
+            segment,
+        },
     };
     match s.k.hw_add(&bus, spec) {
         Ok(_) => Ok(0),
@@ -120,15 +147,39 @@ fn hw_del(s: &mut Session, words: &[String]) -> IpResult {
 fn hw_list(s: &mut Session) -> IpResult {
     let mut out = String::new();
     for (bus, spec, _) in s.k.hw_list() {
-        let HwSpec::Nic {
-            mac,
-            driver,
-            segment,
-        } = spec;
-        let drv = driver.unwrap_or_else(|| ifnet_core::hw::DEFAULT_NIC_DRIVER.to_string());
+        let (kind, mac, driver, segment, standby) = match spec {
+            HwSpec::Nic {
+                mac,
+                driver,
+                segment,
+            } => ("nic", mac, driver, segment, false),
+            HwSpec::Vf {
+                mac,
+                driver,
+                segment,
+            } => ("vf", mac, driver, segment, false),
+            HwSpec::VirtioNet {
+                mac,
+                standby,
+                segment,
+            } => (
+                "virtio-net",
+                mac,
+                Some("virtio_net".to_string()),
+                segment,
+                standby,
+            ),
+        };
+        let default = if kind == "vf" {
+            ifnet_core::hw::DEFAULT_VF_DRIVER
+        } else {
+            ifnet_core::hw::DEFAULT_NIC_DRIVER
+        };
+        let drv = driver.unwrap_or_else(|| default.to_string());
         let seg = segment.unwrap_or_else(|| "lan".to_string());
         let mac = crate::util::ll_addr_n2a(mac.as_bytes());
-        out += &format!("{bus}: nic mac {mac} driver {drv} segment {seg}\n");
+        let sby = if standby { " standby" } else { "" };
+        out += &format!("{bus}: {kind} mac {mac} driver {drv} segment {seg}{sby}\n");
     }
     s.p.text(&out);
     Ok(0)

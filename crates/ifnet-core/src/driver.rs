@@ -19,12 +19,20 @@ pub enum Driver {
     Veth { peer: Option<DevId> },
     /// net/bridge
     Bridge(Box<BridgePriv>),
-    /// A physical Ethernet NIC found on the hardware bus, cabled to a
-    /// named segment.
+    /// An Ethernet NIC found on the hardware bus, cabled to a named
+    /// segment: a PCI NIC or VF (`virtio == false`), or a virtio-net device
+    /// (its parent is the virtio device, not PCI) that may be a failover
+    /// standby (VIRTIO_NET_F_STANDBY).
     Nic {
         driver_name: String,
         segment: String,
+        #[serde(default)]
+        virtio: bool,
+        #[serde(default)]
+        standby: bool,
     },
+    /// drivers/net/net_failover.c: the failover master.
+    NetFailover(Box<crate::drivers::net_failover::NetFailoverPriv>),
 }
 
 impl Driver {
@@ -33,7 +41,7 @@ impl Driver {
         match self {
             Driver::Veth { .. } => Some("veth"),
             Driver::Bridge(_) => Some("bridge"),
-            Driver::Loopback | Driver::Nic { .. } => None,
+            Driver::Loopback | Driver::Nic { .. } | Driver::NetFailover(_) => None,
         }
     }
 
@@ -46,6 +54,7 @@ impl Driver {
     pub fn driver_name(&self) -> Option<&str> {
         match self {
             Driver::Nic { driver_name, .. } => Some(driver_name),
+            Driver::NetFailover(_) => Some("net_failover"),
             _ => None,
         }
     }
@@ -90,6 +99,7 @@ impl Kernel {
                 self.netif_carrier_on(dev);
                 Ok(())
             }
+            Driver::NetFailover(_) => self.net_failover_open(dev),
             Driver::Loopback => Ok(()),
         }
     }
@@ -100,6 +110,7 @@ impl Kernel {
             Driver::Veth { peer } => self.veth_close(dev, peer),
             Driver::Bridge(_) => self.br_dev_stop(dev),
             Driver::Nic { .. } => self.netif_carrier_off(dev),
+            Driver::NetFailover(_) => self.net_failover_close(dev),
             Driver::Loopback => {}
         }
     }
@@ -110,7 +121,7 @@ impl Kernel {
     pub(crate) fn ndo_validate_addr(&self, dev: DevId) -> KResult<()> {
         let d = self.dev(dev);
         match d.driver {
-            Driver::Nic { .. } if !d.dev_addr.is_valid_ether() => {
+            Driver::Nic { .. } | Driver::NetFailover(_) if !d.dev_addr.is_valid_ether() => {
                 Err(KError::new(Errno::EADDRNOTAVAIL))
             }
             _ => Ok(()),
@@ -122,6 +133,11 @@ impl Kernel {
         let d = self.dev(dev);
         match d.driver {
             Driver::Bridge(_) => self.br_set_mac_address(dev, addr),
+            // virtnet_set_mac_address(): a STANDBY device refuses; the
+            // failover master has no ndo_set_mac_address.
+            Driver::Nic { standby: true, .. } | Driver::NetFailover(_) => {
+                Err(KError::new(Errno::EOPNOTSUPP))
+            }
             Driver::Loopback | Driver::Veth { .. } | Driver::Nic { .. } => {
                 // eth_mac_addr(): eth_prepare_mac_addr_change + commit.
                 if d.running() && d.priv_flags & crate::consts::IFF_LIVE_ADDR_CHANGE == 0 {
@@ -137,11 +153,15 @@ impl Kernel {
     }
 
     /// `ndo_change_mtu`.
-    pub(crate) fn ndo_change_mtu(&mut self, dev: DevId, mtu: u32) {
+    pub(crate) fn ndo_change_mtu(&mut self, dev: DevId, mtu: u32) -> KResult<()> {
+        if matches!(self.dev(dev).driver, Driver::NetFailover(_)) {
+            return self.net_failover_change_mtu(dev, mtu);
+        }
         self.dev_mut(dev).mtu = mtu;
         if let Some(br) = self.dev_mut(dev).driver.bridge_mut() {
             br.mtu_set_by_user = true;
         }
+        Ok(())
     }
 
     /// `ndo_get_iflink`: the ifindex `IFLA_LINK` reports.

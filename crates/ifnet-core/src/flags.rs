@@ -203,9 +203,9 @@ impl Kernel {
             return Err(KError::new(Errno::ENODEV));
         }
         self.call_netdevice_notifiers(NetdevEvent::PreChangeMtu, dev)?;
-        self.ndo_change_mtu(dev, mtu);
+        self.ndo_change_mtu(dev, mtu)?;
         if let Err(e) = self.call_netdevice_notifiers(NetdevEvent::ChangeMtu, dev) {
-            self.ndo_change_mtu(dev, orig);
+            let _ = self.ndo_change_mtu(dev, orig);
             let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeMtu, dev);
             return Err(e);
         }

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 /// Default driver for `hw add … type nic`.
 pub const DEFAULT_NIC_DRIVER: &str = "e1000";
+/// Default driver for `hw add … type vf`.
+pub const DEFAULT_VF_DRIVER: &str = "mlx5_core";
 
 /// What can be plugged in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +23,66 @@ pub enum HwSpec {
         driver: Option<String>,
         segment: Option<String>,
     },
+    /// A virtio-net device; `standby` is VIRTIO_NET_F_STANDBY.
+    VirtioNet {
+        mac: HwAddr,
+        standby: bool,
+        segment: Option<String>,
+    },
+    /// A PCI virtual function (SR-IOV VF), default driver mlx5_core.
+    Vf {
+        mac: HwAddr,
+        driver: Option<String>,
+        segment: Option<String>,
+    },
+}
+
+impl HwSpec {
+    pub fn mac(&self) -> HwAddr {
+        match self {
+            HwSpec::Nic { mac, .. } | HwSpec::VirtioNet { mac, .. } | HwSpec::Vf { mac, .. } => {
+                *mac
+            }
+        }
+    }
+
+    /// The driver that binds and how it registers its netdev.
+    fn kind(&self) -> crate::drivers::nic::NicKind {
+        let seg = |s: &Option<String>| {
+            s.clone()
+                .unwrap_or_else(|| crate::datapath::segment::DEFAULT_SEGMENT.to_string())
+        };
+        match self {
+            HwSpec::Nic {
+                driver, segment, ..
+            } => crate::drivers::nic::NicKind {
+                driver_name: driver
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_NIC_DRIVER.to_string()),
+                segment: seg(segment),
+                virtio: false,
+                standby: false,
+            },
+            HwSpec::Vf {
+                driver, segment, ..
+            } => crate::drivers::nic::NicKind {
+                driver_name: driver
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_VF_DRIVER.to_string()),
+                segment: seg(segment),
+                virtio: false,
+                standby: false,
+            },
+            HwSpec::VirtioNet {
+                standby, segment, ..
+            } => crate::drivers::nic::NicKind {
+                driver_name: "virtio_net".to_string(),
+                segment: seg(segment),
+                virtio: true,
+                standby: *standby,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,6 +90,9 @@ pub struct HwDevice {
     pub spec: HwSpec,
     /// The netdev the driver registered for it.
     pub netdev: Option<DevId>,
+    /// For a virtio-net standby: the failover master it created.
+    #[serde(default)]
+    pub failover_master: Option<DevId>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -57,32 +122,20 @@ impl Kernel {
                 "A device with this bus id exists",
             ));
         }
-        let dev = match &spec {
-            HwSpec::Nic {
-                mac,
-                driver,
-                segment,
-            } => {
-                if !mac.is_valid_ether() {
-                    return Err(KError::msg(Errno::EADDRNOTAVAIL, "Invalid MAC address"));
-                }
-                let drv = driver
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_NIC_DRIVER.to_string());
-                let seg = segment
-                    .clone()
-                    .unwrap_or_else(|| crate::datapath::segment::DEFAULT_SEGMENT.to_string());
-                let init = self.init_net;
-                let dev = self.nic_probe(init, bus_id, *mac, &drv, &seg)?;
-                self.segment_mut(&seg).members.push(dev);
-                dev
-            }
-        };
+        if !spec.mac().is_valid_ether() {
+            return Err(KError::msg(Errno::EADDRNOTAVAIL, "Invalid MAC address"));
+        }
+        let kind = spec.kind();
+        let init = self.init_net;
+        let (dev, master) = self.nic_probe(init, bus_id, spec.mac(), &kind)?;
+        let seg = self.segment_mut(&kind.segment);
+        seg.members.push(dev);
         self.hw.devices.insert(
             bus_id.to_string(),
             HwDevice {
                 spec,
                 netdev: Some(dev),
+                failover_master: master,
             },
         );
         Ok(dev)
@@ -107,6 +160,10 @@ impl Kernel {
                 self.netif_carrier_off(dev);
             }
             self.unregister_netdevice(dev);
+        }
+        // virtnet_remove(): the standby is gone, then net_failover_destroy().
+        if let Some(m) = hw.failover_master.filter(|&m| self.try_dev(m).is_some()) {
+            self.net_failover_destroy(m);
         }
         Ok(())
     }

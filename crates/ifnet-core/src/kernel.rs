@@ -67,6 +67,9 @@ pub struct Kernel {
     /// empty).
     #[serde(with = "crate::ids::serde_pairs")]
     pub(crate) addr_lists: BTreeMap<DevId, crate::datapath::addrlist::DevAddrLists>,
+    /// `failover_list`: registered failover instances (global, not per netns).
+    #[serde(default)]
+    pub(crate) failovers: Vec<crate::modules::failover::Failover>,
     /// Packet taps by device.
     #[serde(with = "crate::ids::serde_pairs")]
     pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::Capture>,
@@ -104,7 +107,12 @@ impl Kernel {
             next_ns_inum: FIRST_NS_INUM,
             devs: Slab::default(),
             next_list_seq: 0,
-            notifiers: vec![Notifier::Rtnetlink, Notifier::Bridge, Notifier::Inet],
+            notifiers: vec![
+                Notifier::Rtnetlink,
+                Notifier::Bridge,
+                Notifier::Inet,
+                Notifier::Failover,
+            ],
             workqueue: WorkQueue::default(),
             linkwatch_list: Vec::new(),
             linkwatch_urgent: Vec::new(),
@@ -118,6 +126,7 @@ impl Kernel {
             linkwatch_nextevent_ns: 0,
             mcast_listeners: Default::default(),
             addr_lists: BTreeMap::new(),
+            failovers: Vec::new(),
             captures: BTreeMap::new(),
             segments: Vec::new(),
             veth_faults: BTreeMap::new(),

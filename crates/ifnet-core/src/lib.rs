@@ -22,6 +22,7 @@ pub mod ids;
 pub mod kernel;
 pub mod linkwatch;
 pub mod load;
+pub mod modules;
 pub mod name;
 pub mod net;
 pub mod netdev;

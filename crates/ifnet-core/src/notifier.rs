@@ -102,6 +102,8 @@ pub enum Notifier {
     Bridge,
     /// `inetdev_event` + `addrconf_notify`: the default multicast groups.
     Inet,
+    /// `failover_event` (net/core/failover.c).
+    Failover,
     /// A test subscriber that vetoes one event (by device name) with an errno.
     Veto {
         event: NetdevEvent,
@@ -146,6 +148,10 @@ impl Kernel {
                 Notifier::Bridge => self.br_device_event(event, dev, info),
                 Notifier::Inet => {
                     self.inet_netdev_event(event, dev);
+                    Ok(())
+                }
+                Notifier::Failover => {
+                    self.failover_event(event, dev);
                     Ok(())
                 }
                 Notifier::Veto {

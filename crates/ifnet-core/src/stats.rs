@@ -35,6 +35,30 @@ impl DevStats {
         self.rx_bytes += len as u64;
     }
 
+    /// `net_failover_fold_stats()`: add what `new` counted since `old`.
+    pub fn fold(&mut self, new: &DevStats, old: &DevStats) {
+        let d = |n: u64, o: u64| n.wrapping_sub(o);
+        self.rx_packets += d(new.rx_packets, old.rx_packets);
+        self.tx_packets += d(new.tx_packets, old.tx_packets);
+        self.rx_bytes += d(new.rx_bytes, old.rx_bytes);
+        self.tx_bytes += d(new.tx_bytes, old.tx_bytes);
+        self.rx_errors += d(new.rx_errors, old.rx_errors);
+        self.tx_errors += d(new.tx_errors, old.tx_errors);
+        self.rx_dropped += d(new.rx_dropped, old.rx_dropped);
+        self.tx_dropped += d(new.tx_dropped, old.tx_dropped);
+        self.multicast += d(new.multicast, old.multicast);
+        self.collisions += d(new.collisions, old.collisions);
+        self.rx_crc_errors += d(new.rx_crc_errors, old.rx_crc_errors);
+        self.rx_nohandler += d(new.rx_nohandler, old.rx_nohandler);
+    }
+
+    /// The sum of two sets of counters.
+    pub fn plus(&self, o: &DevStats) -> DevStats {
+        let mut s = *self;
+        s.fold(o, &DevStats::default());
+        s
+    }
+
     /// The netlink form.
     pub fn to_stats64(&self) -> netlink_packet_route::link::Stats64 {
         let mut s = netlink_packet_route::link::Stats64::default();

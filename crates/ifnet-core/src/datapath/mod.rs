@@ -91,6 +91,7 @@ impl Kernel {
             Driver::Veth { peer } => self.veth_xmit(dev, peer, frame),
             Driver::Bridge(_) => self.br_dev_xmit(dev, frame),
             Driver::Nic { .. } => self.nic_xmit(dev, frame),
+            Driver::NetFailover(_) => self.net_failover_xmit(dev, frame),
         }
     }
 
@@ -149,6 +150,7 @@ impl Kernel {
         match self.dev(dev).rx_handler {
             None => RxHandlerResult::Pass,
             Some(RxHandler::BridgePort) => self.br_handle_frame(dev, frame),
+            Some(RxHandler::Failover) => self.net_failover_handle_frame(dev),
             // The failover, netvsc and bonding handlers come with their
             // modules; until then a claimed port passes frames up.
             Some(_) => RxHandlerResult::Pass,

@@ -200,6 +200,19 @@ impl Kernel {
         if !d.running() || !d.carrier {
             return;
         }
+        // The MAC filter: unicast for someone else is dropped in hardware
+        // (ports of a bridge are promiscuous).
+        let dst = frame.get(..6).unwrap_or(&[]);
+        let for_us = dst.first().is_some_and(|b| b & 1 != 0)
+            || dst == d.dev_addr.as_bytes()
+            || d.rx_handler == Some(crate::netdev::RxHandler::BridgePort)
+            || self
+                .addr_lists
+                .get(&dev)
+                .is_some_and(|l| l.uc.iter().any(|e| e.addr.as_bytes() == dst));
+        if !for_us {
+            return;
+        }
         let s = &mut self.dev_mut(dev).stats;
         if corrupt {
             s.rx_errors += 1;

@@ -32,6 +32,7 @@ impl Kernel {
             _ => None,
         };
         let tso_max_size = self.tso_max_size(dev);
+        let stats = self.dev_get_stats(dev);
         let d = self.dev(dev);
         let header = LinkHeader {
             interface_family: AddressFamily::Unspec,
@@ -84,7 +85,7 @@ impl Kernel {
             a.push(LinkAttribute::Address(d.dev_addr.as_bytes().to_vec()));
             a.push(LinkAttribute::Broadcast(d.broadcast.as_bytes().to_vec()));
         }
-        a.push(LinkAttribute::Stats64(d.stats.to_stats64()));
+        a.push(LinkAttribute::Stats64(stats.to_stats64()));
         let mut info = Vec::new();
         if let Some(kind) = d.driver.rtnl_kind() {
             info.push(LinkInfo::Kind(match kind {
@@ -115,7 +116,11 @@ impl Kernel {
         }
         if let Some(parent) = &d.parent {
             a.push(LinkAttribute::ParentDevName(parent.clone()));
-            a.push(LinkAttribute::ParentDevBusName("pci".to_string()));
+            let bus = match d.driver {
+                crate::driver::Driver::Nic { virtio: true, .. } => "virtio",
+                _ => "pci",
+            };
+            a.push(LinkAttribute::ParentDevBusName(bus.to_string()));
         }
         let mut msg = LinkMessage::default();
         msg.header = header;
@@ -130,6 +135,16 @@ impl Kernel {
         if let Some(ln) = self.dev_link_net(dev).filter(|&ln| ln != net) {
             self.peernet2id_alloc(net, ln);
         }
+    }
+
+    /// `dev_get_stats()`: the driver's counters (`ndo_get_stats64`) plus the
+    /// core's drops. net_failover folds its slaves' counters in.
+    pub fn dev_get_stats(&mut self, dev: DevId) -> crate::stats::DevStats {
+        if matches!(self.dev(dev).driver, crate::driver::Driver::NetFailover(_)) {
+            let own = self.dev(dev).stats;
+            return self.net_failover_get_stats(dev).plus(&own);
+        }
+        self.dev(dev).stats
     }
 
     /// `dev->tso_max_size`: veth raises it to GSO_MAX_SIZE (veth_setup); a

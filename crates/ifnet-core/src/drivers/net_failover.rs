@@ -1,0 +1,358 @@
+//! drivers/net/net_failover.c: the 3-netdev model's master (linux-semantics
+//! §2). Roles come from the parent device (same parent as the master =
+//! standby, a PCI parent = primary); the master opens its slaves, transmits
+//! through the primary when it runs with carrier, else the standby, else
+//! drops; it takes frames from both lowers (EXACT for the standby's while a
+//! primary exists); its counters stay monotonic across slave churn.
+
+use crate::consts::*;
+use crate::datapath::{DropReason, RxHandlerResult, Xmit};
+use crate::driver::Driver;
+use crate::errno::{Errno, KError, KResult};
+use crate::ids::DevId;
+use crate::kernel::Kernel;
+use crate::modules::failover::FailoverOps;
+use crate::netdev::DevRef;
+use crate::notifier::NetdevEvent;
+use crate::stats::DevStats;
+use serde::{Deserialize, Serialize};
+
+/// Holder name of net_failover's untracked `dev_hold` on each slave.
+pub const SLAVE_HOLD: &str = "net_failover slave (dev_hold)";
+
+/// `struct net_failover_info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetFailoverPriv {
+    pub primary: Option<DevId>,
+    pub standby: Option<DevId>,
+    /// Snapshots folded into the master's counters (net_failover_get_stats).
+    pub primary_stats: DevStats,
+    pub standby_stats: DevStats,
+    pub failover_stats: DevStats,
+}
+
+impl Kernel {
+    fn nfo(&self, master: DevId) -> &NetFailoverPriv {
+        match &self.dev(master).driver {
+            Driver::NetFailover(p) => p,
+            _ => unreachable!("not a net_failover master"),
+        }
+    }
+
+    fn nfo_mut(&mut self, master: DevId) -> &mut NetFailoverPriv {
+        match &mut self.dev_mut(master).driver {
+            Driver::NetFailover(p) => p,
+            _ => unreachable!("not a net_failover master"),
+        }
+    }
+
+    /// `net_failover_xmit_ready()`.
+    fn nfo_xmit_ready(&self, dev: Option<DevId>) -> bool {
+        dev.and_then(|d| self.try_dev(d))
+            .is_some_and(|d| d.running() && d.carrier)
+    }
+
+    /// `net_failover_create(standby)`: the master, before the standby is
+    /// registered: eth%d, same namespace and parent, the standby's address,
+    /// netns_immutable; then `failover_register`.
+    pub(crate) fn net_failover_create(&mut self, standby: DevId) -> KResult<DevId> {
+        let s = self.dev(standby);
+        let (net, parent, addr, min, max) =
+            (s.net, s.parent.clone(), s.dev_addr, s.min_mtu, s.max_mtu);
+        let master = self.alloc_netdev(
+            net,
+            "eth%d",
+            NameAssign::Enum,
+            Driver::NetFailover(Box::default()),
+        );
+        {
+            let d = self.dev_mut(master);
+            d.ether_setup();
+            d.priv_flags |= IFF_UNICAST_FLT | IFF_NO_QUEUE;
+            d.priv_flags &= !(IFF_XMIT_DST_RELEASE | IFF_TX_SKB_SHARING);
+            d.netns_immutable = true;
+            d.dev_addr = addr;
+            d.addr_assign_type = AddrAssign::Perm;
+            d.parent = parent;
+            d.min_mtu = min;
+            d.max_mtu = max;
+        }
+        if let Err(e) = self.register_netdevice(master) {
+            self.free_netdev(master);
+            return Err(e);
+        }
+        self.netif_carrier_off(master);
+        self.failover_register(master, FailoverOps::NetFailover)?;
+        Ok(master)
+    }
+
+    /// `net_failover_destroy()`: detach, release both slaves, put the
+    /// tracked reference, unregister the master.
+    pub(crate) fn net_failover_destroy(&mut self, master: DevId) {
+        let (p, s) = (self.nfo(master).primary, self.nfo(master).standby);
+        for slave in [p, s].into_iter().flatten() {
+            self.failover_slave_unregister(slave);
+        }
+        self.failover_unregister(master);
+        self.unregister_netdevice(master);
+    }
+
+    /// `net_failover_open()`.
+    pub(crate) fn net_failover_open(&mut self, master: DevId) -> KResult<()> {
+        let (p, s) = (self.nfo(master).primary, self.nfo(master).standby);
+        if let Some(p) = p {
+            self.dev_open(p)?;
+        }
+        if let Some(s) = s {
+            if let Err(e) = self.dev_open(s) {
+                if let Some(p) = p {
+                    self.dev_close(p);
+                }
+                return Err(e);
+            }
+        }
+        if self.nfo_xmit_ready(p) || self.nfo_xmit_ready(s) {
+            self.netif_carrier_on(master);
+        }
+        Ok(())
+    }
+
+    /// `net_failover_close()`.
+    pub(crate) fn net_failover_close(&mut self, master: DevId) {
+        let (p, s) = (self.nfo(master).primary, self.nfo(master).standby);
+        for d in [p, s].into_iter().flatten() {
+            self.dev_close(d);
+        }
+    }
+
+    /// `net_failover_start_xmit()`.
+    pub(crate) fn net_failover_xmit(&mut self, master: DevId, frame: &[u8]) -> Xmit {
+        let (p, s) = (self.nfo(master).primary, self.nfo(master).standby);
+        let via = if self.nfo_xmit_ready(p) {
+            p
+        } else if self.nfo_xmit_ready(s) {
+            s
+        } else {
+            None
+        };
+        match via {
+            Some(slave) => self.dev_queue_xmit(slave, frame),
+            None => {
+                self.dev_mut(master).stats.tx_dropped += 1;
+                Xmit::Dropped(DropReason::Driver)
+            }
+        }
+    }
+
+    /// `net_failover_change_mtu()`: primary first, then standby; a standby
+    /// failure rolls the primary back.
+    pub(crate) fn net_failover_change_mtu(&mut self, master: DevId, mtu: u32) -> KResult<()> {
+        let (p, s) = (self.nfo(master).primary, self.nfo(master).standby);
+        let old = self.dev(master).mtu;
+        if let Some(p) = p {
+            self.dev_set_mtu(p, mtu)?;
+        }
+        if let Some(s) = s {
+            if let Err(e) = self.dev_set_mtu(s, mtu) {
+                if let Some(p) = p {
+                    let _ = self.dev_set_mtu(p, old);
+                }
+                return Err(e);
+            }
+        }
+        self.dev_mut(master).mtu = mtu;
+        Ok(())
+    }
+
+    /// `net_failover_handle_frame()`: the slaves' rx_handler.
+    pub(crate) fn net_failover_handle_frame(&mut self, slave: DevId) -> RxHandlerResult {
+        let Some(master) = self.dev(slave).master else {
+            return RxHandlerResult::Pass;
+        };
+        let primary = self.nfo(master).primary;
+        if primary.is_some() && self.nfo(master).standby == Some(slave) {
+            return RxHandlerResult::Exact;
+        }
+        RxHandlerResult::Another(master)
+    }
+
+    /// `net_failover_slave_pre_register()`.
+    pub(crate) fn net_failover_slave_pre_register(
+        &mut self,
+        slave: DevId,
+        master: DevId,
+    ) -> KResult<()> {
+        let standby = self.dev(slave).parent == self.dev(master).parent;
+        let taken = if standby {
+            self.nfo(master).standby
+        } else {
+            self.nfo(master).primary
+        };
+        if let Some(t) = taken {
+            let (m, s, t) = (
+                self.dev(master).name,
+                self.dev(slave).name,
+                self.dev(t).name,
+            );
+            self.printk(format!(
+                "{m}: {s} attempting to register as slave dev when {t} already present"
+            ));
+            return Err(KError::new(Errno::EINVAL));
+        }
+        // A primary must sit on a PCI device (dev_is_pci(parent)).
+        if !standby && !self.dev_parent_is_pci(slave) {
+            return Err(KError::new(Errno::EINVAL));
+        }
+        Ok(())
+    }
+
+    /// `net_failover_slave_register()`.
+    pub(crate) fn net_failover_slave_register(
+        &mut self,
+        slave: DevId,
+        master: DevId,
+    ) -> KResult<()> {
+        let mtu = self.dev(master).mtu;
+        if let Err(e) = self.dev_set_mtu(slave, mtu) {
+            let (m, s) = (self.dev(master).name, self.dev(slave).name);
+            self.printk(format!("{m}: unable to change mtu of {s} to {mtu}"));
+            return Err(e);
+        }
+        self.dev_mut(slave).refs.push(DevRef {
+            holder: SLAVE_HOLD.into(),
+            tracked: false,
+        });
+        if self.dev(master).running() {
+            if let Err(e) = self.dev_open(slave) {
+                if e.errno != Errno::EBUSY {
+                    self.netdev_put(slave, SLAVE_HOLD);
+                    return Err(e);
+                }
+            }
+        }
+        let _ = self.dev_uc_sync(slave, master);
+        let _ = self.dev_mc_sync(slave, master);
+        let standby = self.dev(slave).parent == self.dev(master).parent;
+        let snapshot = self.dev(slave).stats;
+        let (smin, smax) = (self.dev(slave).min_mtu, self.dev(slave).max_mtu);
+        let p = self.nfo_mut(master);
+        if standby {
+            p.standby = Some(slave);
+            p.standby_stats = snapshot;
+        } else {
+            p.primary = Some(slave);
+            p.primary_stats = snapshot;
+        }
+        if !standby {
+            let m = self.dev_mut(master);
+            m.min_mtu = smin;
+            m.max_mtu = smax;
+        }
+        let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeLowerState, slave);
+        let _ = self.call_netdevice_notifiers(NetdevEvent::Join, slave);
+        let (m, s) = (self.dev(master).name, self.dev(slave).name);
+        self.printk(format!(
+            "{m}: failover {} slave:{s} registered",
+            if standby { "standby" } else { "primary" }
+        ));
+        Ok(())
+    }
+
+    /// `net_failover_slave_pre_unregister()`: only the current slaves.
+    pub(crate) fn net_failover_slave_pre_unregister(
+        &mut self,
+        slave: DevId,
+        master: DevId,
+    ) -> KResult<()> {
+        let p = self.nfo(master);
+        if p.primary != Some(slave) && p.standby != Some(slave) {
+            return Err(KError::new(Errno::ENODEV));
+        }
+        Ok(())
+    }
+
+    /// `net_failover_slave_unregister()`.
+    pub(crate) fn net_failover_slave_unregister(&mut self, slave: DevId, master: DevId) {
+        self.dev_addr_unsync(slave, master);
+        self.dev_close(slave);
+        // Fold what the slave counted so far, then forget it.
+        let folded = self.net_failover_get_stats(master);
+        let standby_mtu = {
+            let p = self.nfo_mut(master);
+            p.failover_stats = folded;
+            if p.primary == Some(slave) {
+                p.primary = None;
+                p.standby
+            } else {
+                p.standby = None;
+                None
+            }
+        };
+        if let Some(s) = standby_mtu {
+            let (min, max) = (self.dev(s).min_mtu, self.dev(s).max_mtu);
+            let m = self.dev_mut(master);
+            m.min_mtu = min;
+            m.max_mtu = max;
+        }
+        self.netdev_put(slave, SLAVE_HOLD);
+        let (m, s) = (self.dev(master).name, self.dev(slave).name);
+        self.printk(format!("{m}: failover slave:{s} unregistered"));
+    }
+
+    /// `net_failover_slave_link_change()`: only while the master runs.
+    pub(crate) fn net_failover_slave_link_change(&mut self, slave: DevId, master: DevId) {
+        if !self.dev(master).running() {
+            return;
+        }
+        let (p, s) = (self.nfo(master).primary, self.nfo(master).standby);
+        if Some(slave) != p && Some(slave) != s {
+            return;
+        }
+        if self.nfo_xmit_ready(p) || self.nfo_xmit_ready(s) {
+            self.netif_carrier_on(master);
+        } else {
+            let folded = self.net_failover_get_stats(master);
+            self.nfo_mut(master).failover_stats = folded;
+            self.netif_carrier_off(master);
+        }
+        let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeLowerState, slave);
+    }
+
+    /// `net_failover_slave_name_change()`: open a slave whose open failed
+    /// with EBUSY at registration, once udev has renamed it.
+    pub(crate) fn net_failover_slave_name_change(&mut self, slave: DevId, master: DevId) {
+        if !self.dev(master).running() {
+            return;
+        }
+        let p = self.nfo(master);
+        if p.primary != Some(slave) && p.standby != Some(slave) {
+            return;
+        }
+        let _ = self.dev_open(slave);
+    }
+
+    /// `net_failover_get_stats()`: the master's running totals plus what
+    /// each current slave counted since its snapshot; snapshots advance.
+    pub(crate) fn net_failover_get_stats(&mut self, master: DevId) -> DevStats {
+        let (p, s) = (self.nfo(master).primary, self.nfo(master).standby);
+        let mut total = self.nfo(master).failover_stats;
+        let pnow = p.and_then(|d| self.try_dev(d)).map(|d| d.stats);
+        let snow = s.and_then(|d| self.try_dev(d)).map(|d| d.stats);
+        let info = self.nfo_mut(master);
+        if let Some(now) = pnow {
+            total.fold(&now, &info.primary_stats);
+            info.primary_stats = now;
+        }
+        if let Some(now) = snow {
+            total.fold(&now, &info.standby_stats);
+            info.standby_stats = now;
+        }
+        info.failover_stats = total;
+        total
+    }
+
+    /// `dev_is_pci(dev->dev.parent)`.
+    pub fn dev_parent_is_pci(&self, dev: DevId) -> bool {
+        matches!(self.dev(dev).driver, Driver::Nic { virtio: false, .. })
+    }
+}

@@ -1,0 +1,2 @@
+//! In-kernel modules that subscribe to the netdevice notifier chain.
+pub mod failover;

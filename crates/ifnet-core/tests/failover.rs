@@ -1,0 +1,275 @@
+//! The generic failover module and net_failover's 3-netdev model (seeds
+//! 000/001): failover_register, failover_slave_register (match by perm_addr,
+//! roles in net_failover_slave_pre_register), net_failover_open/xmit/
+//! handle_frame/get_stats, renaming an UP slave per kernel profile, and
+//! traffic that survives a VF unplug.
+
+use ifnet_core::client::Client;
+use ifnet_core::consts::*;
+use ifnet_core::datapath::Xmit;
+use ifnet_core::hw::HwSpec;
+use ifnet_core::{DevId, Errno, HwAddr, Kernel, KernelProfile, NetId};
+
+const MAC: &str = "52:54:00:aa:bb:01";
+const PEER: &str = "52:54:00:aa:bb:99";
+
+fn mac(s: &str) -> HwAddr {
+    HwAddr::parse(s).unwrap()
+}
+
+fn dev(k: &Kernel, net: NetId, name: &str) -> DevId {
+    k.dev_get_by_name(net, name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+fn virtio(standby: bool) -> HwSpec {
+    HwSpec::VirtioNet {
+        mac: mac(MAC),
+        standby,
+        segment: None,
+    }
+}
+
+fn vf() -> HwSpec {
+    HwSpec::Vf {
+        mac: mac(MAC),
+        driver: None,
+        segment: None,
+    }
+}
+
+/// virtnet_probe() with VIRTIO_NET_F_STANDBY: net_failover_create() makes
+/// eth0 (the master, IFF_FAILOVER, netns_immutable, a tracked reference held
+/// by failover_register), then the virtio netdev eth1 registers and becomes
+/// the standby (same parent as the master).
+#[test]
+fn standby_creates_master_and_enslaves_itself() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    k.hw_add("0000:00:03.0", virtio(true)).unwrap();
+    let (m, s) = (dev(&k, init, "eth0"), dev(&k, init, "eth1"));
+    assert_ne!(k.dev(m).priv_flags & IFF_FAILOVER, 0);
+    assert!(k.dev(m).netns_immutable);
+    assert!(k
+        .dev(m)
+        .refs
+        .iter()
+        .any(|r| r.tracked && r.holder.contains("failover")));
+    assert_eq!(k.dev(s).master, Some(m));
+    assert_eq!(
+        k.dev(s).priv_flags & (IFF_FAILOVER_SLAVE | IFF_NO_ADDRCONF),
+        IFF_FAILOVER_SLAVE | IFF_NO_ADDRCONF
+    );
+    assert_eq!(k.sysfs_read(s, "master").as_deref(), Some("eth0"));
+    assert_eq!(k.dev(m).dev_addr, k.dev(s).dev_addr);
+    // The master can never change namespace.
+    let ns = k.netns_add("x").unwrap();
+    let err = Client::new(&mut k, init)
+        .set_netns("eth0", ns, None)
+        .unwrap_err();
+    assert_eq!(err.errno, Errno::EINVAL);
+}
+
+/// failover_slave_register() for a VF: primary by its PCI parent; opened
+/// because the master runs (net_failover_slave_register); a second device
+/// of the same role is refused with -EINVAL and left alone.
+#[test]
+fn vf_becomes_primary_and_is_opened() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    k.hw_add("0000:00:03.0", virtio(true)).unwrap();
+    Client::new(&mut k, init).set_up("eth0", true).unwrap();
+    k.hw_add("0000:00:04.0", vf()).unwrap();
+    let (m, v) = (dev(&k, init, "eth0"), dev(&k, init, "eth2"));
+    assert_eq!(k.dev(v).master, Some(m));
+    assert!(k.dev(v).is_up(), "opened because the master is running");
+    k.run_until_idle();
+    assert!(k.dev(m).carrier);
+    // A second VF with the same MAC: "attempting to register as slave dev".
+    k.hw_add("0000:00:05.0", vf()).unwrap();
+    let v2 = dev(&k, init, "eth3");
+    assert_eq!(k.dev(v2).master, None);
+    assert!(k
+        .dmesg()
+        .iter()
+        .any(|l| l.contains("eth3 attempting to register as slave dev when eth2 already present")));
+}
+
+/// Renaming the VF right after it was enslaved and opened, as udev does
+/// after the `add` uevent: EBUSY on 5.0 (dev_change_name before
+/// 8065a779f17e); allowed on 5.1 through IFF_LIVE_RENAME_OK set by
+/// failover; allowed for every device since 6.2 (bd039b5ea2a9).
+#[test]
+fn renaming_an_up_failover_slave_per_profile() {
+    for (profile, expect) in [("5.0", Some(Errno::EBUSY)), ("5.1", None), ("6.18", None)] {
+        let mut k = Kernel::new(KernelProfile::preset(profile).unwrap());
+        let init = k.init_net();
+        k.hw_add("0000:00:03.0", virtio(true)).unwrap();
+        Client::new(&mut k, init).set_up("eth0", true).unwrap();
+        k.hw_add("0000:00:04.0", vf()).unwrap();
+        let v = dev(&k, init, "eth2");
+        assert!(k.dev(v).is_up(), "{profile}: enslaved and opened");
+        if profile == "5.1" {
+            assert_ne!(k.dev(v).priv_flags & IFF_LIVE_RENAME_OK, 0);
+        }
+        let got = Client::new(&mut k, init)
+            .rename("eth2", "enp0s4v0")
+            .err()
+            .map(|e| e.errno);
+        assert_eq!(got, expect, "profile {profile}");
+    }
+}
+
+/// Two hosts on segment lan: host A has the failover trio, host B a NIC.
+fn two_hosts() -> (Kernel, DevId, DevId) {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    k.hw_add("0000:00:03.0", virtio(true)).unwrap();
+    k.hw_add(
+        "0000:00:09.0",
+        HwSpec::Nic {
+            mac: mac(PEER),
+            driver: None,
+            segment: None,
+        },
+    )
+    .unwrap();
+    let b = k.netns_add("hostb").unwrap();
+    Client::new(&mut k, init)
+        .set_netns("eth2", b, None)
+        .unwrap();
+    Client::new(&mut k, b).set_up("eth2", true).unwrap();
+    Client::new(&mut k, init).set_up("eth0", true).unwrap();
+    k.hw_add("0000:00:04.0", vf()).unwrap();
+    k.run_until_idle();
+    // The VF takes eth2 in init_net: host B's NIC took that name with it.
+    let (m, peer) = (dev(&k, init, "eth0"), dev(&k, b, "eth2"));
+    (k, m, peer)
+}
+
+fn frame_to(dst: &str, src: HwAddr) -> Vec<u8> {
+    let mut f = vec![0u8; 64];
+    f[..6].copy_from_slice(mac(dst).as_bytes());
+    f[6..12].copy_from_slice(src.as_bytes());
+    f[12..14].copy_from_slice(&[0x08, 0x00]);
+    f
+}
+
+/// net_failover_start_xmit(): through the primary while it runs with
+/// carrier; a planned unplug moves the rest to the standby with no loss; a
+/// new VF takes transmit back; counters stay monotonic
+/// (net_failover_get_stats folds slave snapshots).
+#[test]
+fn traffic_survives_vf_unplug_and_replug() {
+    let (mut k, m, peer) = two_hosts();
+    let init = k.init_net();
+    let f = frame_to(PEER, k.dev(m).dev_addr);
+    for _ in 0..100 {
+        assert_eq!(k.dev_queue_xmit(m, &f), Xmit::Sent);
+    }
+    let vf_dev = dev(&k, init, "eth2");
+    assert_eq!(k.dev(vf_dev).stats.tx_packets, 100, "primary carries it");
+    k.hw_del("0000:00:04.0", true).unwrap();
+    k.run_until_idle();
+    for _ in 0..100 {
+        assert_eq!(k.dev_queue_xmit(m, &f), Xmit::Sent);
+    }
+    assert_eq!(k.dev(peer).stats.rx_packets, 200, "no frame lost");
+    let standby = dev(&k, init, "eth1");
+    assert_eq!(k.dev(standby).stats.tx_packets, 100);
+    let before = k.dev_get_stats(m);
+    assert_eq!(before.tx_packets, 200, "monotonic across the unplug");
+    k.hw_add("0000:00:05.0", vf()).unwrap();
+    k.run_until_idle();
+    let vf2 = k.dev_get_by_name(init, "eth2").unwrap();
+    k.dev_queue_xmit(m, &f);
+    assert_eq!(
+        k.dev(vf2).stats.tx_packets,
+        1,
+        "the new VF takes transmit back"
+    );
+    assert_eq!(k.dev_get_stats(m).tx_packets, 201);
+    assert_eq!(k.dev(peer).stats.rx_packets, 201);
+}
+
+/// net_failover_handle_frame(): the master receives one copy of what the
+/// peer sends — from the VF (ANOTHER); the standby's copy is EXACT while a
+/// primary exists, and reaches the master once the VF is gone.
+#[test]
+fn receive_from_both_lowers() {
+    let (mut k, m, peer) = two_hosts();
+    let init = k.init_net();
+    let back = frame_to(MAC, k.dev(peer).dev_addr);
+    k.dev_queue_xmit(peer, &back);
+    let (s, v) = (dev(&k, init, "eth1"), dev(&k, init, "eth2"));
+    assert_eq!(
+        (k.dev(s).stats.rx_packets, k.dev(v).stats.rx_packets),
+        (1, 1)
+    );
+    assert_eq!(k.dev(m).delivered_packets, 1, "one copy reaches the master");
+    assert_eq!(
+        k.dev(s).delivered_packets,
+        1,
+        "EXACT: delivered on the standby itself"
+    );
+    k.hw_del("0000:00:04.0", false).unwrap();
+    k.dev_queue_xmit(peer, &back);
+    assert_eq!(k.dev(m).delivered_packets, 2);
+}
+
+/// A surprise unplug with frames in flight (a 5 ms segment delay): frames
+/// the VF already put on the wire still arrive; at most those in flight can
+/// be lost; later frames go through the standby.
+#[test]
+fn surprise_unplug_loses_at_most_frames_in_flight() {
+    let (mut k, m, peer) = two_hosts();
+    k.segment_set_faults(
+        "lan",
+        ifnet_core::datapath::segment::Faults {
+            delay_ms: 5,
+            ..Default::default()
+        },
+    );
+    let f = frame_to(PEER, k.dev(m).dev_addr);
+    for _ in 0..10 {
+        k.dev_queue_xmit(m, &f);
+    }
+    let in_flight = 10;
+    k.hw_del("0000:00:04.0", false).unwrap();
+    for _ in 0..10 {
+        k.dev_queue_xmit(m, &f);
+    }
+    k.run_until_idle();
+    let got = k.dev(peer).stats.rx_packets;
+    assert!(got >= 20 - in_flight && got <= 20, "{got}");
+}
+
+/// net_failover_destroy() via virtnet_remove(): the standby leaves, the
+/// master lets go of its tracked reference and is unregistered; nothing
+/// waits for references.
+#[test]
+fn removing_virtio_tears_down_the_master() {
+    let (mut k, _m, _peer) = two_hosts();
+    let init = k.init_net();
+    k.hw_del("0000:00:03.0", true).unwrap();
+    assert!(k.dev_get_by_name(init, "eth0").is_none());
+    assert!(k.dev_get_by_name(init, "eth1").is_none());
+    let v = dev(&k, init, "eth2");
+    assert_eq!(k.dev(v).master, None);
+    assert_eq!(k.dev(v).priv_flags & IFF_FAILOVER_SLAVE, 0);
+    assert!(k.unregister_waits().is_empty());
+}
+
+/// net_failover_change_mtu(): both slaves follow the master.
+#[test]
+fn mtu_goes_to_both_slaves() {
+    use netlink_packet_route::link::LinkAttribute;
+    let (mut k, m, _peer) = two_hosts();
+    let init = k.init_net();
+    Client::new(&mut k, init)
+        .set("eth0", vec![LinkAttribute::Mtu(4000)])
+        .unwrap();
+    assert_eq!(k.dev(m).mtu, 4000);
+    assert_eq!(k.dev(dev(&k, init, "eth1")).mtu, 4000);
+    assert_eq!(k.dev(dev(&k, init, "eth2")).mtu, 4000);
+}
