@@ -273,3 +273,72 @@ fn mtu_goes_to_both_slaves() {
     assert_eq!(k.dev(dev(&k, init, "eth1")).mtu, 4000);
     assert_eq!(k.dev(dev(&k, init, "eth2")).mtu, 4000);
 }
+
+/// net_failover_change_mtu(): the primary first; when the standby refuses
+/// (virtio's 9000 < mlx5's 9978), the primary is rolled back and the error
+/// returned; the master keeps its MTU.
+#[test]
+fn mtu_rolls_back_when_the_standby_refuses() {
+    use netlink_packet_route::link::LinkAttribute;
+    let (mut k, m, _peer) = two_hosts();
+    let init = k.init_net();
+    assert_eq!(
+        k.dev(m).max_mtu,
+        9978,
+        "the primary's range (net_failover_slave_register)"
+    );
+    let err = Client::new(&mut k, init)
+        .set("eth0", vec![LinkAttribute::Mtu(9500)])
+        .unwrap_err();
+    assert_eq!(err.errno, Errno::EINVAL);
+    assert_eq!(k.dev(m).mtu, 1500);
+    assert_eq!(
+        k.dev(dev(&k, init, "eth2")).mtu,
+        1500,
+        "primary rolled back"
+    );
+    assert_eq!(k.dev(dev(&k, init, "eth1")).mtu, 1500);
+}
+
+/// net_failover_slave_name_change(): a slave that is down while the master
+/// runs is opened again when it is renamed (the EBUSY-at-registration case
+/// udev's rename resolves).
+#[test]
+fn rename_reopens_a_closed_slave() {
+    let (mut k, _m, _peer) = two_hosts();
+    let init = k.init_net();
+    Client::new(&mut k, init).set_up("eth2", false).unwrap();
+    assert!(!k.dev(dev(&k, init, "eth2")).is_up());
+    Client::new(&mut k, init)
+        .rename("eth2", "enp0s4v0")
+        .unwrap();
+    assert!(k.dev(dev(&k, init, "enp0s4v0")).is_up());
+}
+
+/// failover_slave_register() matches by perm_addr only: a NIC whose MAC
+/// was changed to the master's is not taken; a VF of another MAC neither.
+#[test]
+fn matching_uses_perm_addr_only() {
+    use netlink_packet_route::link::LinkAttribute;
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    k.hw_add("0000:00:03.0", virtio(true)).unwrap();
+    k.hw_add(
+        "0000:00:04.0",
+        HwSpec::Vf {
+            mac: mac("52:54:00:00:00:42"),
+            driver: None,
+            segment: None,
+        },
+    )
+    .unwrap();
+    let v = dev(&k, init, "eth2");
+    assert_eq!(k.dev(v).master, None);
+    Client::new(&mut k, init)
+        .set(
+            "eth2",
+            vec![LinkAttribute::Address(mac(MAC).as_bytes().to_vec())],
+        )
+        .unwrap();
+    assert_eq!(k.dev(v).master, None, "dev_addr changed, perm_addr did not");
+}
