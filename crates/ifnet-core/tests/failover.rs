@@ -342,3 +342,26 @@ fn matching_uses_perm_addr_only() {
         .unwrap();
     assert_eq!(k.dev(v).master, None, "dev_addr changed, perm_addr did not");
 }
+
+/// netdev_wait_allrefs_any() + ref_tracker_dir_print(): if the failover
+/// instance's tracked reference were still held when the master is
+/// unregistered (here: taken twice, put once by failover_unregister), the
+/// wait names its holder, as CONFIG_NET_DEV_REFCNT_TRACKER prints it.
+#[test]
+fn a_leaked_failover_reference_is_reported_by_name() {
+    use ifnet_core::modules::failover::FAILOVER_TRACKER;
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    k.hw_add("0000:00:03.0", virtio(true)).unwrap();
+    let m = dev(&k, init, "eth0");
+    k.netdev_hold(m, FAILOVER_TRACKER, true);
+    k.hw_del("0000:00:03.0", true).unwrap();
+    let waits = k.unregister_waits();
+    assert_eq!(waits.len(), 1);
+    assert_eq!(waits[0].0, "eth0");
+    assert_eq!(waits[0].1[0].holder, FAILOVER_TRACKER);
+    assert!(k
+        .dmesg()
+        .iter()
+        .any(|l| l.contains("waiting for eth0 to become free")));
+}
