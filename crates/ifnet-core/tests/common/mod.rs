@@ -1,0 +1,124 @@
+//! Shared fixtures of the fuzz targets (`fuzz_rtnl_bytes`,
+//! `fuzz_link_messages`, `fuzz_state_loader`): the proptest config
+//! (`PROPTEST_CASES`), a populated kernel, and the reply and namespace
+//! invariant checks; `ops` holds the structured link-message generator.
+//!
+//! Each fuzz file uses only part of this module.
+#![allow(dead_code)]
+
+pub mod ops;
+
+use ifnet_core::client::{link_name, Client};
+use ifnet_core::{Kernel, KernelProfile, NetId};
+use netlink_packet_core::NetlinkMessage;
+use netlink_packet_route::RouteNetlinkMessage;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use std::collections::BTreeSet;
+
+pub fn cases(default: u32) -> Config {
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    Config {
+        cases: n,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Shared fixtures
+
+/// A kernel with init_net, two named namespaces and a few devices of each
+/// kind, so that random requests hit existing names, indexes and fds.
+pub fn populated() -> (Kernel, Vec<NetId>) {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    let a = k.netns_add("a").unwrap();
+    let b = k.netns_add("b").unwrap();
+    {
+        let mut c = Client::new(&mut k, init);
+        c.add_veth("v0", "p0").unwrap();
+        c.add_bridge("br0").unwrap();
+        c.set_master("v0", Some("br0")).unwrap();
+        c.set_up("br0", true).unwrap();
+        c.set_up("v0", true).unwrap();
+    }
+    {
+        let mut c = Client::new(&mut k, a);
+        c.add_veth("v1", "p1").unwrap();
+        c.set_netns("p1", b, None).unwrap();
+    }
+    let mac = ifnet_core::HwAddr::new(&[0x52, 0x54, 0, 0x12, 0x34, 0x56]).unwrap();
+    k.hw_add(
+        "0000:00:03.0",
+        ifnet_core::HwSpec::Nic {
+            mac,
+            driver: None,
+            segment: None,
+        },
+    )
+    .unwrap();
+    (k, vec![init, a, b])
+}
+
+/// Every reply must be a whole, parseable netlink message.
+pub fn check_replies(replies: &[Vec<u8>]) -> Result<(), TestCaseError> {
+    for r in replies {
+        prop_assert!(r.len() >= 16, "reply shorter than a header: {r:?}");
+        let len = u32::from_ne_bytes([r[0], r[1], r[2], r[3]]) as usize;
+        prop_assert_eq!(len, r.len(), "nlmsg_len disagrees with the reply length");
+        let parsed = NetlinkMessage::<RouteNetlinkMessage>::deserialize(r);
+        prop_assert!(
+            parsed.is_ok(),
+            "unparseable reply {:?}: {:?}",
+            r,
+            parsed.err()
+        );
+    }
+    Ok(())
+}
+
+/// Invariants of every live namespace, observed through an RTM_GETLINK dump
+/// and the lookup functions: names unique, ifindexes unique, ifindex 1 is the loopback, and
+/// every dumped device resolves by name and by index to itself.
+pub fn check_invariants(k: &mut Kernel) -> Result<(), TestCaseError> {
+    for net in k.nets() {
+        let dump = Client::new(k, net).dump();
+        let mut names = BTreeSet::new();
+        let mut indexes = BTreeSet::new();
+        for m in &dump {
+            let name = link_name(m).unwrap_or_default();
+            let idx = m.header.index;
+            prop_assert!(
+                names.insert(name.clone()),
+                "duplicate name {name:?} in a dump"
+            );
+            prop_assert!(indexes.insert(idx), "duplicate ifindex {idx} in a dump");
+            prop_assert!(idx > 0, "ifindex 0 for {name:?}");
+            let by_name = k.dev_get_by_name(net, &name);
+            prop_assert!(
+                by_name.is_some(),
+                "dumped {name:?} does not resolve by name"
+            );
+            let by_index = k.dev_get_by_index(net, idx);
+            prop_assert_eq!(by_name, by_index, "{} and ifindex {} disagree", name, idx);
+            let d = k.dev(by_name.unwrap());
+            prop_assert_eq!(d.ifindex, idx);
+            prop_assert_eq!(d.name.as_str(), name.as_str());
+            prop_assert_eq!(d.net, net);
+        }
+        prop_assert_eq!(dump.len(), k.net(net).device_count(), "dump misses devices");
+        // lo may be renamed (dev_change_name does not refuse it), but it
+        // keeps ifindex 1 and IFF_LOOPBACK in every namespace.
+        let lo = k.dev_get_by_index(net, 1);
+        prop_assert!(lo.is_some(), "namespace without ifindex 1");
+        prop_assert!(
+            k.dev(lo.unwrap()).flags & 0x8 != 0,
+            "ifindex 1 is not the loopback device"
+        );
+    }
+    Ok(())
+}
