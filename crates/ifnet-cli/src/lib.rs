@@ -3,7 +3,8 @@
 //!
 //! The modules mirror iproute2's source files so that each behaviour can be
 //! traced to the C function it copies: `args` (ip.c main), `link_parse`
-//! (iplink.c iplink_parse/iplink_modify), `link_show` (ipaddress.c
+//! (iplink.c iplink_parse), `link_modify` (iplink.c iplink_modify,
+//! link_veth.c veth_parse_opt), `link_show` (ipaddress.c
 //! ipaddr_list_flush_or_save), `print_link` (print_linkinfo), `jsonw`
 //! (json_writer.c/json_print.c), `session` (libnetlink.c, ll_map.c), `batch`
 //! (utils.c do_batch), `netns` (ipnetns.c), `monitor` (ipmonitor.c); plus
@@ -18,6 +19,7 @@ pub mod demo;
 pub mod faults;
 pub mod hw;
 pub mod jsonw;
+pub mod link_modify;
 pub mod link_parse;
 pub mod link_show;
 pub mod llmap;

@@ -1,20 +1,20 @@
-//! `ip link add|set|change|delete`: iproute2 6.1 `iplink_parse()` and
-//! `iplink_modify()` (ip/iplink.c) plus veth's `veth_parse_opt()`
-//! (ip/link_veth.c). The request carries the same attributes in the same
-//! order as ip builds them; client-side checks print ip's exact text.
+//! `ip link add|set|change|delete` arguments: iplink_parse()'s keyword loop
+//! (iproute2 6.1 ip/iplink.c), which turns the words into the ifinfomsg
+//! header and attributes in the same order as ip adds them; client-side
+//! checks print ip's exact text. The checks after the loop, `type KIND`
+//! options and sending the request are in `link_modify`.
 
-use netlink_packet_core::{DefaultNla, NLM_F_CREATE, NLM_F_EXCL};
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, LinkMode, State,
-};
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_core::DefaultNla;
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage, LinkMode, State};
 
+use crate::link_modify::finish;
+pub use crate::link_modify::{iplink_modify, Cmd};
 use crate::session::Session;
 use crate::util::{
     atoi, check_altifname, check_ifname, get_integer, get_unsigned, group_a2n, ll_addr_a2n,
     matches, IFALIASZ,
 };
-use crate::{duparg, duparg2, invarg, Abort, Argv, IpResult};
+use crate::{duparg, duparg2, invarg, Abort, Argv};
 
 const IFF_UP: u32 = 0x1;
 const IFF_NOTRAILERS: u32 = 0x20;
@@ -24,57 +24,6 @@ const IFF_ALLMULTI: u32 = 0x200;
 const IFF_MULTICAST: u32 = 0x1000;
 const IFF_DYNAMIC: u32 = 0x8000;
 const GSO_MAX_SEGS: u32 = 65535;
-
-/// The link kinds iproute2 6.1 ships a `link_util` for.
-const IP_KINDS: &[&str] = &[
-    "amt",
-    "bareudp",
-    "batadv",
-    "bond",
-    "bond_slave",
-    "bridge",
-    "bridge_slave",
-    "can",
-    "dsa",
-    "dummy",
-    "erspan",
-    "geneve",
-    "gre",
-    "gretap",
-    "gtp",
-    "hsr",
-    "ifb",
-    "ip6erspan",
-    "ip6gre",
-    "ip6gretap",
-    "ip6tnl",
-    "ipip",
-    "ipoib",
-    "ipvlan",
-    "ipvtap",
-    "macsec",
-    "macvlan",
-    "macvtap",
-    "netdevsim",
-    "nlmon",
-    "rmnet",
-    "sit",
-    "team",
-    "team_slave",
-    "tun",
-    "vcan",
-    "veth",
-    "virt_wifi",
-    "vlan",
-    "vrf",
-    "vrf_slave",
-    "vti",
-    "vti6",
-    "vxcan",
-    "vxlan",
-    "wwan",
-    "xfrm",
-];
 
 /// ip/iplink.c `iplink_usage()` text (stderr, then exit(-1)).
 pub const IPLINK_USAGE: &str = include_str!("iplink_usage.txt");
@@ -89,24 +38,24 @@ pub struct Parsed {
 
 /// Local state of one iplink_parse() call (its C locals).
 #[derive(Default)]
-struct Locals {
-    name: Option<String>,
-    dev: Option<String>,
+pub(crate) struct Locals {
+    pub(crate) name: Option<String>,
+    pub(crate) dev: Option<String>,
     /// C compares the `name` and `dev` pointers; true while they alias.
-    name_is_dev: bool,
-    link: Option<String>,
-    qlen: bool,
-    mtu: bool,
-    netns: bool,
-    numtx: bool,
-    numrx: bool,
-    link_netnsid: bool,
-    index: i32,
-    group: Option<u32>,
-    addr_len: usize,
+    pub(crate) name_is_dev: bool,
+    pub(crate) link: Option<String>,
+    pub(crate) qlen: bool,
+    pub(crate) mtu: bool,
+    pub(crate) netns: bool,
+    pub(crate) numtx: bool,
+    pub(crate) numrx: bool,
+    pub(crate) link_netnsid: bool,
+    pub(crate) index: i32,
+    pub(crate) group: Option<u32>,
+    pub(crate) addr_len: usize,
 }
 
-fn usage(s: &mut Session) -> Abort {
+pub(crate) fn usage(s: &mut Session) -> Abort {
     s.eprint(IPLINK_USAGE);
     Abort::Exit(255)
 }
@@ -288,7 +237,7 @@ fn netns_attr(s: &mut Session, v: &str) -> Result<LinkAttribute, Abort> {
     }
 }
 
-fn unsupported(s: &mut Session, w: &str) -> Abort {
+pub(crate) fn unsupported(s: &mut Session, w: &str) -> Abort {
     s.eprint(&format!("ifnet: \"{w}\" is not supported yet\n"));
     Abort::Exit(255)
 }
@@ -452,211 +401,4 @@ fn parse_dev(s: &mut Session, a: &mut Argv, l: &mut Locals) -> Result<(), Abort>
     l.dev = Some(v.to_string());
     l.name_is_dev = false;
     Ok(())
-}
-
-/// The checks after iplink_parse()'s loop: name/dev resolution, address
-/// length, ifindex lookup ("Cannot find device"), IFLA_IFNAME.
-fn finish(
-    s: &mut Session,
-    m: &mut LinkMessage,
-    mut l: Locals,
-    create: bool,
-    garbage: bool,
-    next: &str,
-) -> Result<(), Abort> {
-    // "Allow ip link add dev and ip link add name".
-    if l.name.is_none() {
-        l.name = l.dev.clone();
-        l.name_is_dev = true;
-    } else if l.dev.is_none() {
-        l.dev = l.name.clone();
-        l.name_is_dev = true;
-    } else if l.name == l.dev {
-        l.name_is_dev = true;
-    }
-    if let (Some(dev), true, false) = (l.dev.clone(), l.addr_len > 0, create) {
-        check_addr_len(s, &dev, l.addr_len)?;
-    }
-    if l.index != 0 && !create && !l.netns {
-        s.eprint("index can be used only when creating devices or when moving device to another netns.\n");
-        return Err(Abort::Exit(255));
-    }
-    if l.group.is_some() && l.dev.is_none() {
-        if garbage {
-            s.eprint(&format!(
-                "Garbage instead of arguments \"{next} ...\". Try \"ip link help\".\n"
-            ));
-            return Err(Abort::Exit(255));
-        }
-        if create {
-            s.eprint("group cannot be used when creating devices.\n");
-            return Err(Abort::Exit(255));
-        }
-        return Ok(());
-    }
-    if !create {
-        finish_existing(s, m, &mut l)?;
-    } else {
-        finish_create(s, m, &l)?;
-    }
-    if let (Some(name), false) = (&l.name, l.name_is_dev && !create) {
-        m.attributes.push(LinkAttribute::IfName(name.clone()));
-    }
-    Ok(())
-}
-
-fn finish_existing(s: &mut Session, m: &mut LinkMessage, l: &mut Locals) -> Result<(), Abort> {
-    let Some(dev) = l.dev.clone() else {
-        s.eprint("Not enough information: \"dev\" argument is required.\n");
-        return Err(Abort::Exit(255));
-    };
-    m.header.index = s.ll_name_to_index(&dev);
-    if m.header.index == 0 {
-        s.eprint(&format!("Cannot find device \"{dev}\"\n"));
-        return Err(Abort::Ret(-1));
-    }
-    if l.index != 0 {
-        m.attributes.push(LinkAttribute::NewIfIndex(l.index));
-    }
-    Ok(())
-}
-
-fn finish_create(s: &mut Session, m: &mut LinkMessage, l: &Locals) -> Result<(), Abort> {
-    if !l.name_is_dev {
-        s.eprint("both \"name\" and \"dev\" cannot be used when creating devices.\n");
-        return Err(Abort::Exit(255));
-    }
-    if let Some(link) = &l.link {
-        let idx = s.ll_name_to_index(link);
-        if idx == 0 {
-            s.eprint(&format!("Cannot find device \"{link}\"\n"));
-            return Err(Abort::Ret(-1));
-        }
-        m.attributes.push(LinkAttribute::Link(idx));
-    }
-    m.header.index = l.index as u32;
-    Ok(())
-}
-
-/// `nl_get_ll_addr_len()` and the "Invalid address length" check.
-fn check_addr_len(s: &mut Session, dev: &str, addr_len: usize) -> Result<(), Abort> {
-    let idx = s.ll_name_to_index(dev);
-    if idx == 0 {
-        return Ok(());
-    }
-    let mut q = LinkMessage::default();
-    q.header.index = idx;
-    let Ok(crate::session::Reply::Link(ans)) =
-        s.talk(RouteNetlinkMessage::GetLink(q), 0, true, true)
-    else {
-        return Ok(());
-    };
-    let halen = ans.attributes.iter().find_map(|a| match a {
-        LinkAttribute::Address(v) => Some(v.len()),
-        _ => None,
-    });
-    match halen {
-        Some(h) if h != addr_len => {
-            s.eprint(&format!(
-                "Invalid address length {addr_len} - must be {h} bytes\n"
-            ));
-            Err(Abort::Ret(-1))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// `iplink_modify(cmd, flags, argc, argv)`.
-pub fn iplink_modify(s: &mut Session, cmd: Cmd, words: &[String]) -> IpResult {
-    let create = cmd.flags() & NLM_F_CREATE != 0;
-    let mut m = LinkMessage::default();
-    let parsed = iplink_parse(s, words, &mut m, create)?;
-    if let Some(kind) = parsed.kind {
-        let rest = &words[parsed.consumed..];
-        m.attributes
-            .push(LinkAttribute::LinkInfo(linkinfo(s, &kind, rest, create)?));
-    } else if create {
-        s.eprint("Not enough information: \"type\" argument is required\n");
-        return Ok(-1);
-    }
-    let index = m.header.index;
-    let msg = match cmd {
-        Cmd::Delete => RouteNetlinkMessage::DelLink(m),
-        _ => RouteNetlinkMessage::NewLink(m),
-    };
-    if s.talk(msg, cmd.flags(), false, true).is_err() {
-        return Ok(-2);
-    }
-    // "remove device from cache; next use can refresh with new data".
-    s.ll.drop_index(index);
-    Ok(0)
-}
-
-/// IFLA_LINKINFO for `type KIND [options]`.
-fn linkinfo(
-    s: &mut Session,
-    kind: &str,
-    rest: &[String],
-    create: bool,
-) -> Result<Vec<LinkInfo>, Abort> {
-    let mut info = vec![LinkInfo::Kind(InfoKind::from(kind))];
-    if rest.is_empty() {
-        return Ok(info);
-    }
-    if !IP_KINDS.contains(&kind) {
-        if matches(&rest[0], "help") {
-            return Err(usage(s));
-        }
-        s.eprint(&format!(
-            "Garbage instead of arguments \"{} ...\". Try \"ip link help\".\n",
-            rest[0]
-        ));
-        return Err(Abort::Ret(-1));
-    }
-    if kind != "veth" {
-        return Err(unsupported(s, &format!("type {kind} {}", rest[0])));
-    }
-    info.push(LinkInfo::Data(InfoData::Veth(veth_parse_opt(
-        s, rest, create,
-    )?)));
-    Ok(info)
-}
-
-/// `veth_parse_opt()`: `peer [options]` parsed by iplink_parse() into a
-/// nested ifinfomsg. Its usage text goes to stdout (printf), as in ip.
-fn veth_parse_opt(s: &mut Session, rest: &[String], create: bool) -> Result<InfoVeth, Abort> {
-    if rest[0] != "peer" {
-        s.p.text("Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'\n");
-        return Err(Abort::Ret(-1));
-    }
-    let mut peer = LinkMessage::default();
-    let words = &rest[1..];
-    let parsed = iplink_parse(s, words, &mut peer, create).map_err(|e| match e {
-        Abort::Ret(_) => Abort::Ret(-1),
-        x => x,
-    })?;
-    if parsed.kind.is_some() {
-        let v = rest.get(parsed.consumed).map(|x| x.as_str()).unwrap_or("");
-        return Err(duparg(&mut s.err, "type", v));
-    }
-    Ok(InfoVeth::Peer(peer))
-}
-
-/// Which `ip link` verb (do_iplink()).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cmd {
-    Add,
-    Set,
-    Replace,
-    Delete,
-}
-
-impl Cmd {
-    pub fn flags(self) -> u16 {
-        match self {
-            Cmd::Add => NLM_F_CREATE | NLM_F_EXCL,
-            Cmd::Replace => NLM_F_CREATE | 0x100,
-            _ => 0,
-        }
-    }
 }
