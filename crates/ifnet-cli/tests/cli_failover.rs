@@ -33,14 +33,22 @@ fn tx_packets(state: &Path, ns: Option<&str>, dev: &str) -> u64 {
     let out = ok(state, &format!("{prefix}-s -j link show dev {dev}"));
     let tx = out.split("\"tx\":{").nth(1).expect("tx block");
     let p = tx.split("\"packets\":").nth(1).expect("packets");
-    p.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    p.split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn rx_packets(state: &Path, ns: &str, dev: &str) -> u64 {
     let out = ok(state, &format!("-n {ns} -s -j link show dev {dev}"));
     let rx = out.split("\"rx\":{").nth(1).expect("rx block");
     let p = rx.split("\"packets\":").nth(1).expect("packets");
-    p.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    p.split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn tmp(tag: &str) -> PathBuf {
@@ -71,13 +79,25 @@ fn live_migration_story() {
     setup(&st, "latest");
     let send = "pktgen dev eth0 dst 52:54:00:aa:bb:99 count 1000";
     ok(&st, send);
-    assert_eq!((tx_packets(&st, None, "eth0"), tx_packets(&st, None, "eth2")), (1000, 1000));
+    assert_eq!(
+        (tx_packets(&st, None, "eth0"), tx_packets(&st, None, "eth2")),
+        (1000, 1000)
+    );
     ok(&st, "hw del 0000:00:04.0 --planned");
     ok(&st, send);
-    assert_eq!((tx_packets(&st, None, "eth0"), tx_packets(&st, None, "eth1")), (2000, 1000));
-    ok(&st, "hw add 0000:00:05.0 type vf mac 52:54:00:aa:bb:01 driver mlx5_core");
+    assert_eq!(
+        (tx_packets(&st, None, "eth0"), tx_packets(&st, None, "eth1")),
+        (2000, 1000)
+    );
+    ok(
+        &st,
+        "hw add 0000:00:05.0 type vf mac 52:54:00:aa:bb:01 driver mlx5_core",
+    );
     ok(&st, send);
-    assert_eq!((tx_packets(&st, None, "eth0"), tx_packets(&st, None, "eth2")), (3000, 1000));
+    assert_eq!(
+        (tx_packets(&st, None, "eth0"), tx_packets(&st, None, "eth2")),
+        (3000, 1000)
+    );
     assert_eq!(tx_packets(&st, None, "eth1"), 1000);
     assert_eq!(rx_packets(&st, "peer", "eth2"), 3000);
     let _ = std::fs::remove_dir_all(st.parent().unwrap());
