@@ -90,7 +90,21 @@ impl fmt::Debug for HwAddr {
 
 impl Serialize for HwAddr {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
+        // "aa:bb:…" without the fmt machinery: the state file holds a few
+        // of these per device and saving is on every invocation's path.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; MAX_ADDR_LEN * 3];
+        let mut n = 0;
+        for (i, b) in self.as_bytes().iter().enumerate() {
+            if i > 0 {
+                buf[n] = b':';
+                n += 1;
+            }
+            buf[n] = HEX[(b >> 4) as usize];
+            buf[n + 1] = HEX[(b & 0xf) as usize];
+            n += 2;
+        }
+        s.serialize_str(std::str::from_utf8(&buf[..n]).expect("ASCII"))
     }
 }
 

@@ -22,11 +22,18 @@ pub struct HwAddrEntry {
     pub refcount: u32,
     /// Added with the "global" flag (`dev_mc_add_global`, SIOCADDMULTI):
     /// /proc/net/dev_mcast shows it as static.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub global_use: bool,
     /// How many times this entry was pushed to a lower (`sync_cnt`).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub sync_cnt: u32,
     /// Entry exists here because an upper synced it (`synced`).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub synced: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// Which list.
@@ -39,6 +46,7 @@ pub enum AddrListKind {
 /// The two lists of one device, in insertion order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DevAddrLists {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uc: Vec<HwAddrEntry>,
     pub mc: Vec<HwAddrEntry>,
     /// IP multicast groups joined on the device, with their user counts,
