@@ -21,6 +21,7 @@ pub mod hw;
 pub mod jsonw;
 pub mod link_modify;
 pub mod link_parse;
+pub mod link_prop;
 pub mod link_show;
 pub mod llmap;
 pub mod maddr;

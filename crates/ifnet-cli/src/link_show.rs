@@ -36,7 +36,10 @@ pub fn do_iplink(s: &mut Session, words: &[String]) -> IpResult {
         s.eprint(IPLINK_USAGE);
         return Err(Abort::Exit(255));
     }
-    if matches(verb, "xstats") || matches(verb, "afstats") || matches(verb, "property") {
+    if matches(verb, "property") {
+        return crate::link_prop::iplink_prop(s, rest);
+    }
+    if matches(verb, "xstats") || matches(verb, "afstats") {
         s.eprint(&format!("ifnet: \"ip link {verb}\" is not supported yet\n"));
         return Err(Abort::Exit(255));
     }

@@ -167,6 +167,21 @@ impl Kernel {
 
     /// `netdev_name_node_alt_create()` + `netdev_state_change()`.
     pub fn dev_altname_add(&mut self, dev: DevId, alt: &str) -> KResult<()> {
+        self.netdev_name_node_alt_create(dev, alt)?;
+        self.netif_state_change(dev);
+        Ok(())
+    }
+
+    /// `netdev_name_node_alt_destroy()` + `netdev_state_change()`.
+    pub fn dev_altname_del(&mut self, dev: DevId, alt: &str) -> KResult<()> {
+        self.netdev_name_node_alt_destroy(dev, alt)?;
+        self.netif_state_change(dev);
+        Ok(())
+    }
+
+    /// `netdev_name_node_alt_create()`: EEXIST if the name is in the
+    /// namespace's hash (primary or alt); no dev_valid_name() check.
+    pub(crate) fn netdev_name_node_alt_create(&mut self, dev: DevId, alt: &str) -> KResult<()> {
         if alt.is_empty() || alt.len() >= ALTIFNAMSIZ {
             return Err(KError::new(Errno::EINVAL));
         }
@@ -176,12 +191,12 @@ impl Kernel {
         }
         self.dev_mut(dev).altnames.push(alt.to_string());
         self.net_mut(net).altnames.insert(alt.to_string(), dev);
-        self.netif_state_change(dev);
         Ok(())
     }
 
-    /// `netdev_name_node_alt_destroy()`.
-    pub fn dev_altname_del(&mut self, dev: DevId, alt: &str) -> KResult<()> {
+    /// `netdev_name_node_alt_destroy()`: ENOENT if unknown, EINVAL for the
+    /// primary name or another device's altname.
+    pub(crate) fn netdev_name_node_alt_destroy(&mut self, dev: DevId, alt: &str) -> KResult<()> {
         let net = self.dev(dev).net;
         match self.net(net).lookup_name(alt) {
             None => return Err(KError::new(Errno::ENOENT)),
@@ -192,7 +207,6 @@ impl Kernel {
         }
         self.dev_mut(dev).altnames.retain(|a| a != alt);
         self.net_mut(net).altnames.remove(alt);
-        self.netif_state_change(dev);
         Ok(())
     }
 }

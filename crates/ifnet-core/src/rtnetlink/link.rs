@@ -9,7 +9,7 @@ use crate::hwaddr::HwAddr;
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::rtnetlink::RtmType;
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
+use netlink_packet_core::{Nla, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
 };
@@ -23,6 +23,9 @@ pub struct LinkRequest {
     pub ifi_change: u32,
     pub ifname: Option<String>,
     pub alt_ifname: Option<String>,
+    /// IFLA_PROP_LIST / IFLA_ALT_IFNAME entries (RTM_NEWLINKPROP, DELLINKPROP).
+    pub prop_altnames: Vec<String>,
+    pub has_prop_list: bool,
     pub mtu: Option<u32>,
     pub address: Option<Vec<u8>>,
     pub broadcast: Option<Vec<u8>>,
@@ -101,11 +104,21 @@ impl LinkRequest {
                     });
                 }
                 LinkAttribute::PropList(props) => {
+                    r.has_prop_list = true;
                     for p in props {
                         if let netlink_packet_route::link::Prop::AltIfName(n) = p {
-                            r.alt_ifname = Some(n.clone());
+                            check_str(n, ALTIFNAMSIZ - 1)?;
+                            r.prop_altnames.push(n.clone());
                         }
                     }
+                }
+                LinkAttribute::Other(nla) if nla.kind() == IFLA_ALT_IFNAME => {
+                    let mut v = vec![0u8; nla.value_len()];
+                    nla.emit_value(&mut v);
+                    let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+                    let n = String::from_utf8_lossy(&v[..end]).into_owned();
+                    check_str(&n, ALTIFNAMSIZ - 1)?;
+                    r.alt_ifname = Some(n);
                 }
                 LinkAttribute::LinkInfo(infos) => r.parse_linkinfo(infos)?,
                 _ => {}
@@ -143,6 +156,10 @@ impl LinkRequest {
             + usize::from(self.target_netnsid.is_some())
     }
 }
+
+/// IFLA_ALT_IFNAME at the top level (a lookup key), which
+/// netlink-packet-route leaves as an unknown attribute.
+const IFLA_ALT_IFNAME: u16 = 53;
 
 /// `DO_SETLINK_MODIFIED` / `DO_SETLINK_NOTIFY`.
 const DO_SETLINK_MODIFIED: u8 = 0x01;
@@ -553,6 +570,42 @@ impl Kernel {
 
     fn rtnl_dellink_ops(&mut self, dev: DevId, kill: &mut Vec<DevId>) {
         self.rtnl_link_dellink(dev, kill);
+    }
+
+    /// `rtnl_newlinkprop()` / `rtnl_dellinkprop()` → `rtnl_linkprop()`:
+    /// altnames added or removed in order; the first error stops (what was
+    /// done stays), one NETDEV_CHANGE at the end if anything changed.
+    pub(crate) fn rtnl_linkprop(&mut self, net: NetId, m: &LinkMessage, add: bool) -> KResult<()> {
+        let r = LinkRequest::parse(m)?;
+        if r.netns_attr_count() > 0 {
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "Invalid attribute in link property request",
+            ));
+        }
+        let dev = match self.lookup_link(net, &r)? {
+            (false, _) => return Err(KError::new(Errno::EINVAL)),
+            (true, None) => return Err(KError::new(Errno::ENODEV)),
+            (true, Some(d)) => d,
+        };
+        let mut changed = false;
+        let mut result = Ok(());
+        for alt in &r.prop_altnames {
+            let step = if add {
+                self.netdev_name_node_alt_create(dev, alt)
+            } else {
+                self.netdev_name_node_alt_destroy(dev, alt)
+            };
+            if let Err(e) = step {
+                result = Err(e);
+                break;
+            }
+            changed = true;
+        }
+        if changed {
+            self.netif_state_change(dev);
+        }
+        result
     }
 
     /// `rtnl_getlink()`.

@@ -28,6 +28,9 @@ pub enum RtmType {
 
 /// NLMSGERR_ATTR_MSG.
 const NLMSGERR_ATTR_MSG: u16 = 1;
+/// RTM_NEWLINKPROP / RTM_DELLINKPROP.
+const RTM_NEWLINKPROP: u16 = 108;
+const RTM_DELLINKPROP: u16 = 109;
 /// NLMSG_HDRLEN.
 const NLMSG_HDRLEN: usize = 16;
 /// NLMSG_MIN_TYPE: types below are control messages.
@@ -87,6 +90,26 @@ impl Kernel {
         if flags & NLM_F_REQUEST == 0 || msg_type < NLMSG_MIN_TYPE {
             if flags & NLM_F_ACK != 0 {
                 out.push(ack_reply(msg, seq));
+            }
+            return;
+        }
+        // RTM_NEWLINKPROP / RTM_DELLINKPROP carry an ifinfomsg like
+        // RTM_NEWLINK, but netlink-packet-route 0.34 cannot decode those
+        // types: decode a copy under RTM_NEWLINK's type instead.
+        if msg_type == RTM_NEWLINKPROP || msg_type == RTM_DELLINKPROP {
+            let mut copy = msg.to_vec();
+            copy[4..6].copy_from_slice(&16u16.to_ne_bytes());
+            let result = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&copy) {
+                Ok(NetlinkMessage {
+                    payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)),
+                    ..
+                }) => self.rtnl_linkprop(net, &m, msg_type == RTM_NEWLINKPROP),
+                _ => Err(KError::new(Errno::EINVAL)),
+            };
+            match result {
+                Ok(()) if flags & NLM_F_ACK != 0 => out.push(ack_reply(msg, seq)),
+                Ok(()) => {}
+                Err(e) => out.push(error_reply(msg, seq, &e)),
             }
             return;
         }
