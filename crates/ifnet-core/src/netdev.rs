@@ -224,10 +224,6 @@ impl NetDevice {
         }
         flags
     }
-
-    pub fn has_name(&self, name: &str) -> bool {
-        self.name.as_str() == name || self.altnames.iter().any(|a| a == name)
-    }
 }
 
 // serde helpers: the state file leaves out fields at their defaults.

@@ -3,7 +3,7 @@
 
 use crate::consts::*;
 use crate::driver::Driver;
-use crate::hwaddr::{HwAddr, IfName};
+use crate::hwaddr::HwAddr;
 use crate::ids::NetId;
 use crate::kernel::Kernel;
 
@@ -27,7 +27,6 @@ pub(crate) fn loopback_net_init(k: &mut Kernel, net: NetId) {
         d.dev_addr = HwAddr::zeroed(ETH_ALEN);
         d.broadcast = HwAddr::zeroed(ETH_ALEN);
         d.tx_queue_len = 1000;
-        let _ = IfName::new("lo");
     }
     k.register_netdevice(dev)
         .expect("loopback registration cannot fail in a fresh namespace");

@@ -46,13 +46,9 @@ impl Kernel {
         if peer_req.is_none_or(|p| p.address.is_none()) {
             self.eth_hw_addr_random(peer);
         }
-        if let Some(p) = peer_req {
-            if self.dev(dev).ifindex != 0 || p.ifi_index != 0 {
-                // `if (ifmp && (dev->ifindex != 0)) peer->ifindex = ifmp->ifi_index;`
-                if self.dev(dev).ifindex != 0 {
-                    self.dev_mut(peer).ifindex = p.ifi_index.max(0) as u32;
-                }
-            }
+        // `if (ifmp && (dev->ifindex != 0)) peer->ifindex = ifmp->ifi_index;`
+        if let Some(p) = peer_req.filter(|_| self.dev(dev).ifindex != 0) {
+            self.dev_mut(peer).ifindex = p.ifi_index.max(0) as u32;
         }
         if let Err(e) = self.register_netdevice(peer) {
             self.free_netdev(peer);

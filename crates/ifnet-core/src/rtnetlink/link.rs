@@ -563,13 +563,9 @@ impl Kernel {
             return Err(KError::new(Errno::EOPNOTSUPP));
         }
         let mut kill = Vec::new();
-        self.rtnl_dellink_ops(dev, &mut kill);
+        self.rtnl_link_dellink(dev, &mut kill);
         self.unregister_netdevice_many(kill);
         Ok(())
-    }
-
-    fn rtnl_dellink_ops(&mut self, dev: DevId, kill: &mut Vec<DevId>) {
-        self.rtnl_link_dellink(dev, kill);
     }
 
     /// `rtnl_newlinkprop()` / `rtnl_dellinkprop()` → `rtnl_linkprop()`:
