@@ -165,9 +165,9 @@ fn counting_allocator_sees_allocations() {
     assert!(first.unwrap().contains("allocation of 10 bytes"));
 }
 
-/// A NIC's ndo_start_xmit onto its segment and the other NIC's receive:
-/// not yet allocation-free (the segment's name is copied per frame in
-/// `nic_xmit`); reported to the core, kept here to pin the fix.
+/// A NIC's ndo_start_xmit onto its segment and the other NIC's receive
+/// allocate nothing per frame (the segment is found by index; it used to
+/// copy the segment's name per frame).
 #[test]
 fn nic_xmit_steady_state_does_not_allocate() {
     use ifnet_core::hw::HwSpec;
