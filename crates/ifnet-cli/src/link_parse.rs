@@ -16,13 +16,9 @@ use crate::util::{
 };
 use crate::{duparg, duparg2, invarg, Abort, Argv};
 
-const IFF_UP: u32 = 0x1;
-const IFF_NOTRAILERS: u32 = 0x20;
-const IFF_NOARP: u32 = 0x80;
-const IFF_PROMISC: u32 = 0x100;
-const IFF_ALLMULTI: u32 = 0x200;
-const IFF_MULTICAST: u32 = 0x1000;
-const IFF_DYNAMIC: u32 = 0x8000;
+use ifnet_core::consts::{
+    IFF_ALLMULTI, IFF_DYNAMIC, IFF_MULTICAST, IFF_NOARP, IFF_NOTRAILERS, IFF_PROMISC, IFF_UP,
+};
 const GSO_MAX_SEGS: u32 = 65535;
 
 /// ip/iplink.c `iplink_usage()` text (stderr, then exit(-1)).

@@ -65,10 +65,7 @@ const FLAG_NAMES: [(u32, &str); 17] = [
     (0x10000, "LOWER_UP"),
     (0x20000, "DORMANT"),
 ];
-const IFF_ECHO: u32 = 0x40000;
-const IFF_RUNNING: u32 = 0x40;
-const IFF_UP: u32 = 0x1;
-const IFF_POINTOPOINT: u32 = 0x10;
+use ifnet_core::consts::{IFF_ECHO, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP};
 
 /// `print_link_flags()`.
 pub fn print_link_flags(s: &mut Session, flags: u32, mdown: bool) {

@@ -205,60 +205,64 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         );
     }
     let mut o = String::new();
-    let rxc = if st.rx_compressed != 0 {
-        "compressed"
-    } else {
-        ""
-    };
-    o += &format!(
-        "    RX: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n",
-        "bytes",
-        "packets",
-        "errors",
-        "dropped",
-        "missed",
-        "mcast",
-        rxc,
-        w0 = c[0] - 4,
-        w1 = c[1],
-        w2 = c[2],
-        w3 = c[3],
-        w4 = c[4],
-        w5 = c[5],
-        w6 = c[6]
+    o += &direction(
+        &c,
+        "RX",
+        ["missed", "mcast"],
+        [
+            st.rx_bytes,
+            st.rx_packets,
+            st.rx_errors,
+            st.rx_dropped,
+            st.rx_missed_errors,
+            st.multicast,
+        ],
+        st.rx_compressed,
     );
-    o += "    ";
-    for (w, v) in [
-        (c[0], st.rx_bytes),
-        (c[1], st.rx_packets),
-        (c[2], st.rx_errors),
-        (c[3], st.rx_dropped),
-        (c[4], st.rx_missed_errors),
-        (c[5], st.multicast),
-    ] {
-        o += &num(w, v);
-    }
-    if st.rx_compressed != 0 {
-        o += &num(c[6], st.rx_compressed);
-    }
     if more {
         o += &rx_errors(&c, st);
     }
     o += "\n";
-    let txc = if st.tx_compressed != 0 {
-        "compressed"
-    } else {
-        ""
-    };
-    o += &format!(
-        "    TX: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n",
+    o += &direction(
+        &c,
+        "TX",
+        ["carrier", "collsns"],
+        [
+            st.tx_bytes,
+            st.tx_packets,
+            st.tx_errors,
+            st.tx_dropped,
+            st.tx_carrier_errors,
+            st.collisions,
+        ],
+        st.tx_compressed,
+    );
+    if more {
+        o += &tx_errors(&c, st, cc);
+    }
+    s.p.text(&o);
+}
+
+/// One direction of `print_stats64()`: the header line ("RX: bytes packets
+/// errors dropped <last two> [compressed]") and its numbers, without the
+/// trailing newline (the error columns may follow on the same line).
+fn direction(
+    c: &[usize; 8],
+    label: &str,
+    last: [&str; 2],
+    vals: [u64; 6],
+    compressed: u64,
+) -> String {
+    let comp = if compressed != 0 { "compressed" } else { "" };
+    let mut o = format!(
+        "    {label}: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n    ",
         "bytes",
         "packets",
         "errors",
         "dropped",
-        "carrier",
-        "collsns",
-        txc,
+        last[0],
+        last[1],
+        comp,
         w0 = c[0] - 4,
         w1 = c[1],
         w2 = c[2],
@@ -267,24 +271,13 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         w5 = c[5],
         w6 = c[6]
     );
-    o += "    ";
-    for (w, v) in [
-        (c[0], st.tx_bytes),
-        (c[1], st.tx_packets),
-        (c[2], st.tx_errors),
-        (c[3], st.tx_dropped),
-        (c[4], st.tx_carrier_errors),
-        (c[5], st.collisions),
-    ] {
-        o += &num(w, v);
+    for (w, v) in c.iter().zip(vals) {
+        o += &num(*w, v);
     }
-    if st.tx_compressed != 0 {
-        o += &num(c[6], st.tx_compressed);
+    if compressed != 0 {
+        o += &num(c[6], compressed);
     }
-    if more {
-        o += &tx_errors(&c, st, cc);
-    }
-    s.p.text(&o);
+    o
 }
 
 fn rx_errors(c: &[usize; 8], st: &Stats64) -> String {

@@ -4,8 +4,7 @@
 
 use ifnet_core::{Kernel, NetId};
 use netlink_packet_core::{
-    DefaultNla, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_ACK_TLVS,
-    NLM_F_CAPPED, NLM_F_DUMP, NLM_F_REQUEST,
+    DefaultNla, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage, Prop};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -17,8 +16,6 @@ use crate::util::{check_ifname, strerror};
 
 /// IFLA_ALT_IFNAME, which netlink-packet-route has no variant for.
 const IFLA_ALT_IFNAME: u16 = 53;
-/// NLMSGERR_ATTR_MSG.
-const NLMSGERR_ATTR_MSG: u16 = 1;
 
 /// The state of one `ip` process (or one `-batch` run).
 pub struct Session {
@@ -68,14 +65,7 @@ impl Session {
 
     fn encode(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Vec<u8> {
         self.seq = self.seq.wrapping_add(1);
-        let mut hdr = NetlinkHeader::default();
-        hdr.flags = flags;
-        hdr.sequence_number = self.seq;
-        let mut nl = NetlinkMessage::new(hdr, NetlinkPayload::InnerMessage(msg));
-        nl.finalize();
-        let mut buf = vec![0u8; nl.buffer_len()];
-        nl.serialize(&mut buf);
-        buf
+        ifnet_core::client::encode(msg, flags, self.seq)
     }
 
     fn send(
@@ -305,40 +295,13 @@ pub fn link_seen_raw(msg: &[u8]) -> Option<LinkSeen> {
     Some(seen)
 }
 
-/// `nl_dump_ext_ack()`: the NLMSGERR_ATTR_MSG string of an error/ACK, if
-/// the kernel attached TLVs. `payload` is everything after the error code.
-pub fn extack_msg(flags: u16, payload: &[u8]) -> Option<String> {
-    if flags & NLM_F_ACK_TLVS == 0 {
-        return None;
-    }
-    let skip = if flags & NLM_F_CAPPED != 0 {
-        16
-    } else {
-        let len = payload.get(..4)?;
-        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-        (len.max(16) + 3) & !3
-    };
-    let mut tlvs = payload.get(skip..)?;
-    while tlvs.len() >= 4 {
-        let len = u16::from_le_bytes([tlvs[0], tlvs[1]]) as usize;
-        let ty = u16::from_le_bytes([tlvs[2], tlvs[3]]) & 0x3fff;
-        if len < 4 || len > tlvs.len() {
-            return None;
-        }
-        if ty == NLMSGERR_ATTR_MSG {
-            let v = &tlvs[4..len];
-            let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
-            return Some(String::from_utf8_lossy(&v[..end]).into_owned());
-        }
-        let step = (len + 3) & !3;
-        tlvs = tlvs.get(step..).unwrap_or(&[]);
-    }
-    None
-}
+/// `nl_dump_ext_ack()`, shared with the model's own client.
+pub use ifnet_core::client::extack_msg;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netlink_packet_core::{NLM_F_ACK_TLVS, NLM_F_CAPPED};
 
     fn tlv(ty: u16, v: &[u8]) -> Vec<u8> {
         let mut out = ((4 + v.len()) as u16).to_le_bytes().to_vec();

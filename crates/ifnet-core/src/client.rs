@@ -59,7 +59,7 @@ pub fn decode(replies: &[Vec<u8>]) -> (Vec<LinkMessage>, Result<(), NlError>) {
             NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)) => links.push(m),
             NetlinkPayload::Error(e) => {
                 if let Some(code) = e.code {
-                    let extack = parse_extack(&e.header);
+                    let extack = extack_msg(msg.header.flags, &e.header);
                     return (
                         links,
                         Err(NlError {
@@ -75,21 +75,37 @@ pub fn decode(replies: &[Vec<u8>]) -> (Vec<LinkMessage>, Result<(), NlError>) {
     (links, Ok(()))
 }
 
-/// NLMSGERR_ATTR_MSG after the 16-byte echoed header.
-fn parse_extack(payload: &[u8]) -> Option<String> {
-    let mut rest = payload.get(16..)?;
-    while rest.len() >= 4 {
-        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
-        let kind = u16::from_ne_bytes([rest[2], rest[3]]);
-        if len < 4 || len > rest.len() {
+/// `nl_dump_ext_ack()`: the NLMSGERR_ATTR_MSG string of an error or ACK,
+/// if the kernel attached TLVs (NLM_F_ACK_TLVS). `payload` is everything
+/// after the error code: the echoed request (16 bytes if NLM_F_CAPPED, the
+/// whole request otherwise), then the TLVs.
+pub fn extack_msg(flags: u16, payload: &[u8]) -> Option<String> {
+    const NLM_F_CAPPED: u16 = 0x100;
+    const NLM_F_ACK_TLVS: u16 = 0x200;
+    const NLMSGERR_ATTR_MSG: u16 = 1;
+    if flags & NLM_F_ACK_TLVS == 0 {
+        return None;
+    }
+    let skip = if flags & NLM_F_CAPPED != 0 {
+        16
+    } else {
+        let len = payload.get(..4)?;
+        let len = u32::from_ne_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        (len.max(16) + 3) & !3
+    };
+    let mut tlvs = payload.get(skip..)?;
+    while tlvs.len() >= 4 {
+        let len = u16::from_ne_bytes([tlvs[0], tlvs[1]]) as usize;
+        let ty = u16::from_ne_bytes([tlvs[2], tlvs[3]]) & 0x3fff;
+        if len < 4 || len > tlvs.len() {
             return None;
         }
-        if kind == 1 {
-            let v = &rest[4..len];
+        if ty == NLMSGERR_ATTR_MSG {
+            let v = &tlvs[4..len];
             let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
             return Some(String::from_utf8_lossy(&v[..end]).into_owned());
         }
-        rest = &rest[(len + 3) & !3..];
+        tlvs = tlvs.get((len + 3) & !3..).unwrap_or(&[]);
     }
     None
 }
