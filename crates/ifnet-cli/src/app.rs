@@ -117,6 +117,10 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
     if s.dirty || created {
         state::save(path, &s.k)?;
     }
+    // The process exits next and the OS takes the memory back at once;
+    // freeing thousands of devices one allocation at a time would cost more
+    // than a small command itself.
+    std::mem::forget(s);
     Ok(code)
 }
 

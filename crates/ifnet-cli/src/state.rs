@@ -5,7 +5,6 @@
 //! not parse or does not rebuild is reported and never overwritten.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ifnet_core::{Kernel, KernelProfile};
@@ -147,6 +146,9 @@ fn check_profile(path: &Path, k: &Kernel, want: &str) -> Result<(), StateError> 
     Ok(())
 }
 
+/// Write buffer for `save`.
+const SAVE_BUFFER_BYTES: usize = 256 * 1024;
+
 /// Writes the kernel atomically: temp file in the same directory, fsync,
 /// rename over the old file, fsync the directory.
 pub fn save(path: &Path, k: &Kernel) -> Result<(), StateError> {
@@ -156,20 +158,38 @@ pub fn save(path: &Path, k: &Kernel) -> Result<(), StateError> {
             path.display()
         ))
     };
-    let data = serde_json::to_vec(&OnDiskRef {
-        format: FORMAT,
-        kernel: k,
-    })
-    .map_err(|e| StateError(format!("ifnet: cannot encode state: {e}")))?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".tmp{}", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    let mut f = File::create(&tmp).map_err(|e| fail("create temporary", e))?;
-    let written = f.write_all(&data).and_then(|_| f.sync_all());
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(fail("write", e));
-    }
+    let f = File::create(&tmp).map_err(|e| fail("create temporary", e))?;
+    // Streamed through a buffer rather than built in memory first: a
+    // multi-megabyte Vec grown by doubling costs page faults and copies.
+    let mut w = std::io::BufWriter::with_capacity(SAVE_BUFFER_BYTES, f);
+    let encoded = serde_json::to_writer(
+        &mut w,
+        &OnDiskRef {
+            format: FORMAT,
+            kernel: k,
+        },
+    );
+    let written = match encoded {
+        Err(e) if !e.is_io() => {
+            let _ = fs::remove_file(&tmp);
+            return Err(StateError(format!("ifnet: cannot encode state: {e}")));
+        }
+        Err(e) => Err(std::io::Error::other(e)),
+        Ok(()) => w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all().map(|()| f)),
+    };
+    let f = match written {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(fail("write", e));
+        }
+    };
     drop(f);
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);

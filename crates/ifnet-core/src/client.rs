@@ -35,11 +35,10 @@ pub fn encode(inner: RouteNetlinkMessage, flags: u16, seq: u32) -> Vec<u8> {
     let mut header = NetlinkHeader::default();
     header.flags = flags;
     header.sequence_number = seq;
-    let mut msg = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(inner));
-    msg.finalize();
-    let mut buf = vec![0; msg.buffer_len()];
-    msg.serialize(&mut buf);
-    buf
+    crate::rtnetlink::to_bytes(NetlinkMessage::new(
+        header,
+        NetlinkPayload::InnerMessage(inner),
+    ))
 }
 
 /// Splits replies into link messages and a final error (if any).

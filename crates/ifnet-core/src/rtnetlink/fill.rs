@@ -1,5 +1,6 @@
 //! `rtnl_fill_ifinfo()`: a device as an RTM_NEWLINK / RTM_DELLINK message.
 
+use super::emit::LinkBytes;
 use super::RtmType;
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
@@ -14,17 +15,63 @@ const GSO_MAX_SIZE: u32 = 65536;
 const GSO_MAX_SEGS: u32 = 65535;
 /// GSO_MAX_SIZE = 8 * GSO_MAX_SEGS (BIG TCP), what veth advertises.
 const VETH_TSO_MAX_SIZE: u32 = 8 * 65535;
+/// Upper bound on the attributes `rtnl_fill_ifinfo` emits (25 fixed, at most
+/// 13 optional).
+const FILL_MAX_ATTRS: usize = 40;
+/// RTM_NEWLINK / RTM_DELLINK.
+const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
+
+/// Where `rtnl_fill_ifinfo_into` puts each attribute (the kernel's
+/// `nla_put` into an skb).
+pub(crate) trait IflaSink {
+    fn put(&mut self, attr: LinkAttribute);
+}
+
+impl IflaSink for Vec<LinkAttribute> {
+    fn put(&mut self, attr: LinkAttribute) {
+        self.push(attr);
+    }
+}
 
 impl Kernel {
     /// Builds the message `src_net`'s socket would receive for `dev`.
     /// Link namespace ids are allocated on demand (`peernet2id_alloc`).
+    /// `skip_stats` is RTEXT_FILTER_SKIP_STATS: no IFLA_STATS64, and the
+    /// driver's counters are not read (`rtnl_fill_stats` is not called).
     pub fn rtnl_fill_ifinfo(
         &mut self,
         _typ: RtmType,
         dev: DevId,
         change: u32,
         src_net: NetId,
+        skip_stats: bool,
     ) -> LinkMessage {
+        // Sized for every attribute: LinkAttribute is ~200 bytes, so growing
+        // the vector mid-fill would cost more than the fill itself.
+        let mut attributes = Vec::with_capacity(FILL_MAX_ATTRS);
+        let header = self.rtnl_fill_ifinfo_into(dev, change, src_net, skip_stats, &mut attributes);
+        debug_assert!(
+            attributes.len() <= FILL_MAX_ATTRS,
+            "FILL_MAX_ATTRS covers the fill"
+        );
+        let mut msg = LinkMessage::default();
+        msg.header = header;
+        msg.attributes = attributes;
+        msg
+    }
+
+    /// The fill itself: returns the ifinfomsg and hands the attributes to
+    /// `a` in the kernel's order (a vector for a `LinkMessage`, or
+    /// `emit::LinkBytes` to write them straight into a reply).
+    pub(crate) fn rtnl_fill_ifinfo_into(
+        &mut self,
+        dev: DevId,
+        change: u32,
+        src_net: NetId,
+        skip_stats: bool,
+        a: &mut impl IflaSink,
+    ) -> LinkHeader {
         let iflink = self.dev_get_iflink(dev);
         let link_net = self.dev_link_net(dev);
         let link_netnsid = match link_net {
@@ -32,7 +79,7 @@ impl Kernel {
             _ => None,
         };
         let tso_max_size = self.tso_max_size(dev);
-        let stats = self.dev_get_stats(dev);
+        let stats = (!skip_stats).then(|| self.dev_get_stats(dev));
         let d = self.dev(dev);
         let header = LinkHeader {
             interface_family: AddressFamily::Unspec,
@@ -42,50 +89,54 @@ impl Kernel {
             change_mask: LinkFlags::from_bits_retain(change),
         };
 
-        let mut a = vec![
-            LinkAttribute::IfName(d.name.to_string()),
-            LinkAttribute::TxQueueLen(d.tx_queue_len),
-            LinkAttribute::OperState(State::from(d.reported_operstate() as u8)),
-            LinkAttribute::Mode(LinkMode::from(d.link_mode)),
-            LinkAttribute::Mtu(d.mtu),
-            LinkAttribute::MinMtu(d.min_mtu),
-            LinkAttribute::MaxMtu(d.max_mtu),
-            LinkAttribute::Group(d.group),
-            LinkAttribute::Promiscuity(0),
-            LinkAttribute::AllMulticast(0),
-            LinkAttribute::NumTxQueues(1),
-            LinkAttribute::GsoMaxSegs(GSO_MAX_SEGS),
-            LinkAttribute::GsoMaxSize(GSO_MAX_SIZE),
-            LinkAttribute::GroMaxSize(GSO_MAX_SIZE),
-            LinkAttribute::GsoIpv4MaxSize(GSO_MAX_SIZE),
-            LinkAttribute::GroIpv4MaxSize(GSO_MAX_SIZE),
-            LinkAttribute::TsoMaxSize(tso_max_size),
-            LinkAttribute::TsoMaxSegs(GSO_MAX_SEGS),
-            LinkAttribute::NumRxQueues(1),
-            LinkAttribute::Carrier(u8::from(d.carrier)),
-            LinkAttribute::CarrierChanges(d.carrier_up_count + d.carrier_down_count),
-            LinkAttribute::CarrierUpCount(d.carrier_up_count),
-            LinkAttribute::CarrierDownCount(d.carrier_down_count),
-            LinkAttribute::ProtoDown(0),
-            LinkAttribute::NetnsImmutable(d.netns_immutable),
-        ];
+        a.put(LinkAttribute::IfName(d.name.to_string()));
+        a.put(LinkAttribute::TxQueueLen(d.tx_queue_len));
+        a.put(LinkAttribute::OperState(State::from(
+            d.reported_operstate() as u8,
+        )));
+        a.put(LinkAttribute::Mode(LinkMode::from(d.link_mode)));
+        a.put(LinkAttribute::Mtu(d.mtu));
+        a.put(LinkAttribute::MinMtu(d.min_mtu));
+        a.put(LinkAttribute::MaxMtu(d.max_mtu));
+        a.put(LinkAttribute::Group(d.group));
+        a.put(LinkAttribute::Promiscuity(0));
+        a.put(LinkAttribute::AllMulticast(0));
+        a.put(LinkAttribute::NumTxQueues(1));
+        a.put(LinkAttribute::GsoMaxSegs(GSO_MAX_SEGS));
+        a.put(LinkAttribute::GsoMaxSize(GSO_MAX_SIZE));
+        a.put(LinkAttribute::GroMaxSize(GSO_MAX_SIZE));
+        a.put(LinkAttribute::GsoIpv4MaxSize(GSO_MAX_SIZE));
+        a.put(LinkAttribute::GroIpv4MaxSize(GSO_MAX_SIZE));
+        a.put(LinkAttribute::TsoMaxSize(tso_max_size));
+        a.put(LinkAttribute::TsoMaxSegs(GSO_MAX_SEGS));
+        a.put(LinkAttribute::NumRxQueues(1));
+        a.put(LinkAttribute::Carrier(u8::from(d.carrier)));
+        a.put(LinkAttribute::CarrierChanges(
+            d.carrier_up_count + d.carrier_down_count,
+        ));
+        a.put(LinkAttribute::CarrierUpCount(d.carrier_up_count));
+        a.put(LinkAttribute::CarrierDownCount(d.carrier_down_count));
+        a.put(LinkAttribute::ProtoDown(0));
+        a.put(LinkAttribute::NetnsImmutable(d.netns_immutable));
         // nla_put_iflink(force = link netns differs): a peer elsewhere is
         // always reported, even when its index equals ours.
         if iflink != d.ifindex || link_netnsid.is_some() {
-            a.push(LinkAttribute::Link(iflink));
+            a.put(LinkAttribute::Link(iflink));
         }
         if let Some(m) = d.master {
-            a.push(LinkAttribute::Controller(self.dev(m).ifindex));
+            a.put(LinkAttribute::Controller(self.dev(m).ifindex));
         }
-        a.push(LinkAttribute::Qdisc(d.qdisc.name().to_string()));
+        a.put(LinkAttribute::Qdisc(d.qdisc.name().to_string()));
         if let Some(alias) = &d.ifalias {
-            a.push(LinkAttribute::IfAlias(alias.clone()));
+            a.put(LinkAttribute::IfAlias(alias.clone()));
         }
         if !d.dev_addr.is_empty() {
-            a.push(LinkAttribute::Address(d.dev_addr.as_bytes().to_vec()));
-            a.push(LinkAttribute::Broadcast(d.broadcast.as_bytes().to_vec()));
+            a.put(LinkAttribute::Address(d.dev_addr.as_bytes().to_vec()));
+            a.put(LinkAttribute::Broadcast(d.broadcast.as_bytes().to_vec()));
         }
-        a.push(LinkAttribute::Stats64(stats.to_stats64()));
+        if let Some(stats) = stats {
+            a.put(LinkAttribute::Stats64(stats.to_stats64()));
+        }
         let mut info = Vec::new();
         if let Some(kind) = d.driver.rtnl_kind() {
             info.push(LinkInfo::Kind(match kind {
@@ -98,13 +149,13 @@ impl Kernel {
             info.push(LinkInfo::PortKind(InfoPortKind::Bridge));
         }
         if !info.is_empty() {
-            a.push(LinkAttribute::LinkInfo(info));
+            a.put(LinkAttribute::LinkInfo(info));
         }
         if let Some(id) = link_netnsid {
-            a.push(LinkAttribute::LinkNetNsId(id));
+            a.put(LinkAttribute::LinkNetNsId(id));
         }
         if !d.altnames.is_empty() {
-            a.push(LinkAttribute::PropList(
+            a.put(LinkAttribute::PropList(
                 d.altnames
                     .iter()
                     .map(|n| Prop::AltIfName(n.clone()))
@@ -112,20 +163,17 @@ impl Kernel {
             ));
         }
         if !d.perm_addr.is_empty() && d.parent.is_some() {
-            a.push(LinkAttribute::PermAddress(d.perm_addr.as_bytes().to_vec()));
+            a.put(LinkAttribute::PermAddress(d.perm_addr.as_bytes().to_vec()));
         }
         if let Some(parent) = &d.parent {
-            a.push(LinkAttribute::ParentDevName(parent.clone()));
+            a.put(LinkAttribute::ParentDevName(parent.clone()));
             let bus = match d.driver {
                 crate::driver::Driver::Nic { virtio: true, .. } => "virtio",
                 _ => "pci",
             };
-            a.push(LinkAttribute::ParentDevBusName(bus.to_string()));
+            a.put(LinkAttribute::ParentDevBusName(bus.to_string()));
         }
-        let mut msg = LinkMessage::default();
-        msg.header = header;
-        msg.attributes = a;
-        msg
+        header
     }
 
     /// What building a notification changes besides the message:
@@ -173,10 +221,32 @@ impl Kernel {
         new_ifindex: u32,
     ) -> Vec<u8> {
         let net = self.dev(dev).net;
-        let mut m = self.rtnl_fill_ifinfo(RtmType::DelLink, dev, !0, net);
-        m.attributes.push(LinkAttribute::NewNetnsId(new_nsid));
-        m.attributes
-            .push(LinkAttribute::NewIfIndex(new_ifindex as i32));
-        super::reply_bytes_pub(netlink_packet_route::RouteNetlinkMessage::DelLink(m))
+        let mut b = LinkBytes::new();
+        let header = self.rtnl_fill_ifinfo_into(dev, !0, net, false, &mut b);
+        b.put(LinkAttribute::NewNetnsId(new_nsid));
+        b.put(LinkAttribute::NewIfIndex(new_ifindex as i32));
+        b.finish(RTM_DELLINK, 0, 0, &header)
+    }
+
+    /// `rtnl_fill_ifinfo()` straight into a message's bytes, for a socket in
+    /// `src_net`: replies (`seq`, `flags`) and notifications (0, 0).
+    #[allow(clippy::too_many_arguments)] // the kernel's own signature, plus seq/flags
+    pub fn rtnl_fill_ifinfo_msg(
+        &mut self,
+        typ: RtmType,
+        dev: DevId,
+        change: u32,
+        src_net: NetId,
+        skip_stats: bool,
+        seq: u32,
+        flags: u16,
+    ) -> Vec<u8> {
+        let mut b = LinkBytes::new();
+        let header = self.rtnl_fill_ifinfo_into(dev, change, src_net, skip_stats, &mut b);
+        let message_type = match typ {
+            RtmType::NewLink => RTM_NEWLINK,
+            RtmType::DelLink => RTM_DELLINK,
+        };
+        b.finish(message_type, flags, seq, &header)
     }
 }

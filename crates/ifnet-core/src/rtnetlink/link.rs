@@ -605,7 +605,12 @@ impl Kernel {
     }
 
     /// `rtnl_getlink()`.
-    pub(crate) fn rtnl_getlink(&mut self, net: NetId, m: &LinkMessage) -> KResult<LinkMessage> {
+    pub(crate) fn rtnl_getlink(
+        &mut self,
+        net: NetId,
+        m: &LinkMessage,
+        seq: u32,
+    ) -> KResult<Vec<u8>> {
         let r = LinkRequest::parse(m)?;
         let tgt = self.rtnl_link_get_net(net, &r)?;
         let dev = match self.lookup_link(tgt, &r)? {
@@ -615,12 +620,6 @@ impl Kernel {
         };
         // rtnl_getlink() settles the device's pending link event first.
         self.linkwatch_sync_dev(dev);
-        let mut m = self.rtnl_fill_ifinfo(RtmType::NewLink, dev, 0, net);
-        if r.skip_stats {
-            // RTEXT_FILTER_SKIP_STATS: no IFLA_STATS/IFLA_STATS64.
-            m.attributes
-                .retain(|a| !matches!(a, LinkAttribute::Stats64(_) | LinkAttribute::Stats(_)));
-        }
-        Ok(m)
+        Ok(self.rtnl_fill_ifinfo_msg(RtmType::NewLink, dev, 0, net, r.skip_stats, seq, 0))
     }
 }

@@ -5,6 +5,7 @@
 //! NLMSG_ERROR (errno + extack). Notifications (`rtmsg_ifinfo`) go to the
 //! multicast ring of the device's namespace.
 
+pub mod emit;
 pub mod fill;
 pub mod link;
 
@@ -44,17 +45,7 @@ const NLM_F_ACK_TLVS: u16 = 0x200;
 /// but no modelled request comes close).
 pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 
-/// Serialises a netlink message into its bytes.
-pub fn to_bytes(mut msg: NetlinkMessage<RouteNetlinkMessage>) -> Vec<u8> {
-    // finalize() + buffer_len() would walk every attribute twice before the
-    // emit walks them again; compute the length once.
-    let len = msg.buffer_len();
-    msg.header.length = len as u32;
-    msg.header.message_type = msg.payload.message_type();
-    let mut buf = vec![0u8; len];
-    msg.serialize(&mut buf);
-    buf
-}
+pub use emit::to_bytes;
 
 impl Kernel {
     /// `netlink_rcv_skb()` for a buffer sent from a socket in namespace
@@ -132,13 +123,13 @@ impl Kernel {
                 out.extend(self.rtnl_dump_ifinfo(net, &m, seq));
                 return;
             }
-            RouteNetlinkMessage::GetLink(m) => self.rtnl_getlink(net, &m).map(Some),
+            RouteNetlinkMessage::GetLink(m) => self.rtnl_getlink(net, &m, seq).map(Some),
             _ => Err(KError::new(Errno::EOPNOTSUPP)),
         };
         match result {
             Ok(reply) => {
-                if let Some(m) = reply {
-                    out.push(reply_bytes(RouteNetlinkMessage::NewLink(m), seq, 0));
+                if let Some(bytes) = reply {
+                    out.push(bytes);
                 }
                 if flags & NLM_F_ACK != 0 {
                     out.push(ack_reply(msg, seq));
@@ -172,8 +163,15 @@ impl Kernel {
             if self.link_dump_filtered(d, master_idx, kind.as_deref()) {
                 continue;
             }
-            let m = self.rtnl_fill_ifinfo(RtmType::NewLink, d, 0, net);
-            out.push(reply_bytes(RouteNetlinkMessage::NewLink(m), seq, flags));
+            out.push(self.rtnl_fill_ifinfo_msg(
+                RtmType::NewLink,
+                d,
+                0,
+                net,
+                filter.skip_stats,
+                seq,
+                flags,
+            ));
         }
         let mut done = NetlinkMessage::new(
             NetlinkHeader::default(),
@@ -227,12 +225,7 @@ impl Kernel {
         change: u32,
     ) -> Vec<u8> {
         let net = self.dev(dev).net;
-        let m = self.rtnl_fill_ifinfo(typ, dev, change, net);
-        let inner = match typ {
-            RtmType::NewLink => RouteNetlinkMessage::NewLink(m),
-            RtmType::DelLink => RouteNetlinkMessage::DelLink(m),
-        };
-        reply_bytes(inner, 0, 0)
+        self.rtnl_fill_ifinfo_msg(typ, dev, change, net, false, 0, 0)
     }
 
     /// `rtnl_notify()` to RTNLGRP_LINK of `net`.
@@ -263,16 +256,6 @@ impl Kernel {
             self.rtmsg_ifinfo(RtmType::NewLink, dev, 0);
         }
     }
-}
-
-fn reply_bytes(inner: RouteNetlinkMessage, seq: u32, flags: u16) -> Vec<u8> {
-    let mut msg = NetlinkMessage::new(
-        NetlinkHeader::default(),
-        NetlinkPayload::InnerMessage(inner),
-    );
-    msg.header.sequence_number = seq;
-    msg.header.flags = flags;
-    to_bytes(msg)
 }
 
 /// The echoed request header: its first 16 bytes (NLM_F_CAPPED).
@@ -322,9 +305,4 @@ pub(crate) fn error_reply(request: &[u8], seq: u32, e: &KError) -> Vec<u8> {
     msg.header.sequence_number = seq;
     msg.header.flags = flags;
     to_bytes(msg)
-}
-
-/// A notification's bytes (sequence 0, no flags).
-pub(crate) fn reply_bytes_pub(inner: RouteNetlinkMessage) -> Vec<u8> {
-    reply_bytes(inner, 0, 0)
 }

@@ -304,7 +304,7 @@ pub fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn build_link(m: &Msg, k: &Kernel, nets: &[NetId]) -> LinkMessage {
+pub fn build_link(m: &Msg, k: &Kernel, nets: &[NetId]) -> LinkMessage {
     let mut lm = LinkMessage::default();
     lm.header.index = m.index as u32;
     lm.header.flags = LinkFlags::from_bits_retain(m.flags);
