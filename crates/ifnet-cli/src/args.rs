@@ -198,7 +198,8 @@ pub fn makeargs(line: &str) -> Result<Vec<String>, &'static str> {
             let Some(len) = b[start..].iter().position(|&c| c == q) else {
                 return Err("Unterminated quoted string");
             };
-            out.push(String::from_utf8_lossy(&b[start..start + len]).into_owned());
+            // Quotes and blanks are ASCII: the slice stays valid UTF-8.
+            out.push(line[start..start + len].to_string());
             // The closing quote is replaced by NUL; the next word starts
             // right after it.
             i = start + len + 1;
@@ -207,7 +208,7 @@ pub fn makeargs(line: &str) -> Result<Vec<String>, &'static str> {
             while i < b.len() && !ws(b[i]) {
                 i += 1;
             }
-            out.push(String::from_utf8_lossy(&b[start..i]).into_owned());
+            out.push(line[start..i].to_string());
             i += 1;
         }
     }

@@ -54,6 +54,9 @@ fn read_lines(mut r: Box<dyn BufRead>) -> impl Iterator<Item = String> {
 
 /// Flushes what a command printed to the real stdout/stderr.
 pub fn flush(s: &mut Session) {
+    if s.p.out.is_empty() && s.err.is_empty() {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(&s.p.out);
     let _ = out.flush();

@@ -5,7 +5,12 @@
 //! (so the entry becomes unreachable by either name, while index lookups
 //! still return the old name).
 
+use ifnet_core::net::NameHasher;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+/// Unkeyed hashing (the model's name hasher): keys are ifindexes and names.
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<NameHasher>>;
 
 /// IDXMAP_SIZE.
 const BUCKETS: u32 = 1024;
@@ -46,8 +51,8 @@ pub struct LinkSeen {
 /// over the *stored* names so lookups stay O(1) for big batches.
 #[derive(Debug, Default)]
 pub struct LlCache {
-    entries: HashMap<u32, Entry>,
-    names: HashMap<String, Vec<u32>>,
+    entries: Map<u32, Entry>,
+    names: Map<String, Vec<u32>>,
     stamp: u64,
     /// ll_init_map()'s `static int initialized`.
     pub initialized: bool,

@@ -11,7 +11,8 @@ use ifnet_core::{Kernel, KernelProfile};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the file layout (not the kernel's) changes.
-const FORMAT: u32 = 1;
+/// 2: ids and slab slots stored as arrays (1: as objects).
+const FORMAT: u32 = 2;
 
 #[derive(Serialize)]
 struct OnDiskRef<'a> {
@@ -123,6 +124,14 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Kernel, StateError> {
         ))
     };
     let disk: OnDisk = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    if disk.format < FORMAT {
+        return Err(StateError(format!(
+            "ifnet: state file {} has format {} from an older ifnet (this one reads {FORMAT}); \
+             it was left untouched — run `ifnet reset` to start over",
+            path.display(),
+            disk.format
+        )));
+    }
     if disk.format != FORMAT {
         return Err(corrupt(format!("unknown format {}", disk.format)));
     }

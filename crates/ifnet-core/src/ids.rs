@@ -6,15 +6,18 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Handle of a network device.
+/// Handle of a network device. Stored as `[index, generation]`: ids are
+/// the most frequent values of a state file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "(u32, u32)", into = "(u32, u32)")]
 pub struct DevId {
     pub index: u32,
     pub generation: u32,
 }
 
-/// Handle of a network namespace (`struct net`).
+/// Handle of a network namespace (`struct net`), stored like `DevId`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "(u32, u32)", into = "(u32, u32)")]
 pub struct NetId {
     pub index: u32,
     pub generation: u32,
@@ -44,10 +47,41 @@ macro_rules! slab_id {
 slab_id!(DevId);
 slab_id!(NetId);
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+macro_rules! id_as_pair {
+    ($t:ty) => {
+        impl From<(u32, u32)> for $t {
+            fn from((index, generation): (u32, u32)) -> Self {
+                Self { index, generation }
+            }
+        }
+        impl From<$t> for (u32, u32) {
+            fn from(id: $t) -> Self {
+                (id.index, id.generation)
+            }
+        }
+    };
+}
+id_as_pair!(DevId);
+id_as_pair!(NetId);
+
+/// Stored as `[generation, value]`.
+#[derive(Debug, Clone)]
 struct Slot<T> {
     generation: u32,
     value: Option<T>,
+}
+
+impl<T: Serialize> Serialize for Slot<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.generation, &self.value).serialize(s)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Slot<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (generation, value) = <(u32, Option<T>)>::deserialize(d)?;
+        Ok(Slot { generation, value })
+    }
 }
 
 /// A vector of slots with a free list; ids carry the slot's generation.

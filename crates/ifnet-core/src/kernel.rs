@@ -63,10 +63,6 @@ pub struct Kernel {
     /// none, notifications are not built at all (netlink_has_listeners).
     #[serde(default)]
     pub(crate) mcast_listeners: std::collections::BTreeSet<u32>,
-    /// Unicast/multicast address lists and IP groups, by device (absent =
-    /// empty).
-    #[serde(with = "crate::ids::serde_pairs")]
-    pub(crate) addr_lists: BTreeMap<DevId, crate::datapath::addrlist::DevAddrLists>,
     /// `failover_list`: registered failover instances (global, not per netns).
     #[serde(default)]
     pub(crate) failovers: Vec<crate::modules::failover::Failover>,
@@ -125,7 +121,6 @@ impl Kernel {
             rtnl_link_initializing: Vec::new(),
             linkwatch_nextevent_ns: 0,
             mcast_listeners: Default::default(),
-            addr_lists: BTreeMap::new(),
             failovers: Vec::new(),
             captures: BTreeMap::new(),
             segments: Vec::new(),

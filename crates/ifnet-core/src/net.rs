@@ -8,6 +8,30 @@ use crate::hwaddr::IfName;
 use crate::ids::{DevId, NetId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The name tables' hasher. Like the kernel's `dev_name_hash()` (a
+/// `full_name_hash()` of at most IFNAMSIZ bytes) it is cheap and unkeyed:
+/// names are short and come from the administrator, so SipHash's
+/// flooding resistance buys nothing and costs a third of a lookup.
+#[derive(Default)]
+pub struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // 64-bit FNV-1a.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map keyed by device name.
+pub type NameMap<K> = HashMap<K, DevId, BuildHasherDefault<NameHasher>>;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Net {
@@ -16,10 +40,10 @@ pub struct Net {
     pub inum: u32,
     /// Primary names (IFNAMSIZ) → device. Rebuilt from the devices on load.
     #[serde(skip)]
-    pub names: HashMap<IfName, DevId>,
+    pub names: NameMap<IfName>,
     /// Altnames (up to ALTIFNAMSIZ) → device. Rebuilt on load.
     #[serde(skip)]
-    pub altnames: HashMap<String, DevId>,
+    pub altnames: NameMap<String>,
     /// `net->dev_by_index`: iteration order is ifindex order, as dumps are.
     /// Rebuilt on load.
     #[serde(skip)]
@@ -38,8 +62,8 @@ impl Net {
         Net {
             id,
             inum,
-            names: HashMap::new(),
-            altnames: HashMap::new(),
+            names: NameMap::default(),
+            altnames: NameMap::default(),
             by_index: BTreeMap::new(),
             ifindex_cursor: 0,
             peer_ids: BTreeMap::new(),

@@ -108,6 +108,13 @@ pub struct NetDevice {
     /// `dev->moving_ns`, true only inside `change_net_namespace`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub moving_ns: bool,
+    /// `dev->uc`, `dev->mc` and the IP groups joined on the device (the
+    /// multicast side of inetdev/addrconf).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::datapath::addrlist::DevAddrLists::is_empty"
+    )]
+    pub(crate) addr_lists: crate::datapath::addrlist::DevAddrLists,
     /// rtnl_link_stats64 as the driver and core count them.
     #[serde(default, skip_serializing_if = "crate::stats::DevStats::is_zero")]
     pub stats: crate::stats::DevStats,
@@ -155,6 +162,7 @@ impl NetDevice {
             master: None,
             lowers: Vec::new(),
             rx_handler: None,
+            addr_lists: Default::default(),
             refs: Vec::new(),
             carrier_up_count: 0,
             carrier_down_count: 0,

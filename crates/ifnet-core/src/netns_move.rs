@@ -121,7 +121,8 @@ impl Kernel {
         }
         // 5. KOBJ_REMOVE in the old namespace.
         // dev_uc_flush() / dev_mc_flush().
-        if let Some(l) = self.addr_lists.get_mut(&dev) {
+        {
+            let l = &mut self.dev_mut(dev).addr_lists;
             l.uc.clear();
             l.mc.clear();
         }

@@ -342,13 +342,14 @@ fn bridge_with_port() -> Kernel {
     k
 }
 
-/// The device object of `name` inside a serialised kernel.
+/// The device object of `name` inside a serialised kernel (slots are
+/// `[generation, device]`).
 fn dev_json<'v>(v: &'v mut Value, name: &str) -> &'v mut serde_json::Map<String, Value> {
     v["devs"]["slots"]
         .as_array_mut()
         .unwrap()
         .iter_mut()
-        .filter_map(|s| s["value"].as_object_mut())
+        .filter_map(|s| s[1].as_object_mut())
         .find(|d| d["name"] == name)
         .unwrap()
 }

@@ -76,11 +76,11 @@ impl DevAddrLists {
 impl Kernel {
     /// The lists of a device (empty if it never had any).
     pub fn dev_addr_lists(&self, dev: DevId) -> DevAddrLists {
-        self.addr_lists.get(&dev).cloned().unwrap_or_default()
+        self.dev(dev).addr_lists.clone()
     }
 
     fn lists_mut(&mut self, dev: DevId) -> &mut DevAddrLists {
-        self.addr_lists.entry(dev).or_default()
+        &mut self.dev_mut(dev).addr_lists
     }
 
     /// `__hw_addr_add_ex()`: a new entry or one more reference.
@@ -152,13 +152,6 @@ impl Kernel {
         e.refcount -= 1;
         if e.refcount == 0 {
             list.remove(i);
-        }
-        if self
-            .addr_lists
-            .get(&dev)
-            .is_some_and(DevAddrLists::is_empty)
-        {
-            self.addr_lists.remove(&dev);
         }
         Ok(())
     }
@@ -360,12 +353,10 @@ impl Kernel {
         self.call_netdevice_notifiers(crate::notifier::NetdevEvent::PreTypeChange, dev)?;
         self.ip_mc_unmap(dev);
         // The link-level lists are flushed: their addresses have the old length.
-        if let Some(l) = self.addr_lists.get_mut(&dev) {
-            l.uc.clear();
-            l.mc.clear();
-        }
         {
             let d = self.dev_mut(dev);
+            d.addr_lists.uc.clear();
+            d.addr_lists.mc.clear();
             d.dev_type = dev_type;
             d.broadcast = broadcast;
             d.dev_addr = HwAddr::zeroed(broadcast.len());
@@ -378,7 +369,7 @@ impl Kernel {
     /// Called at unregister: the lists go with the device (`dev_uc_flush`,
     /// `dev_mc_flush`).
     pub(crate) fn dev_addr_flush(&mut self, dev: DevId) {
-        self.addr_lists.remove(&dev);
+        self.dev_mut(dev).addr_lists = DevAddrLists::default();
     }
 }
 
@@ -402,9 +393,7 @@ impl Kernel {
         use crate::notifier::NetdevEvent as E;
         match event {
             E::Register => self.ipv6_add_dev(dev),
-            E::Unregister => {
-                self.addr_lists.remove(&dev);
-            }
+            E::Unregister => self.dev_addr_flush(dev),
             E::Up => {
                 let _ = self.ip_mc_join(dev, IGMP_ALL_HOSTS);
             }
@@ -412,7 +401,7 @@ impl Kernel {
                 let _ = self.ip_mc_leave(dev, IGMP_ALL_HOSTS);
             }
             E::ChangeMtu => {
-                let has_v6 = self.addr_lists.get(&dev).is_some_and(|l| l.ipv6);
+                let has_v6 = self.dev(dev).addr_lists.ipv6;
                 let mtu = self.dev(dev).mtu;
                 if has_v6 && mtu < IPV6_MIN_MTU {
                     self.ipv6_del_dev(dev);
@@ -426,7 +415,7 @@ impl Kernel {
 
     /// `ipv6_add_dev()` (multicast part).
     fn ipv6_add_dev(&mut self, dev: DevId) {
-        if self.dev(dev).mtu < IPV6_MIN_MTU || self.addr_lists.get(&dev).is_some_and(|l| l.ipv6) {
+        if self.dev(dev).mtu < IPV6_MIN_MTU || self.dev(dev).addr_lists.ipv6 {
             return;
         }
         self.lists_mut(dev).ipv6 = true;
@@ -451,15 +440,6 @@ impl Kernel {
                 }
             }
         }
-        if let Some(l) = self.addr_lists.get_mut(&dev) {
-            l.ipv6 = false;
-        }
-        if self
-            .addr_lists
-            .get(&dev)
-            .is_some_and(DevAddrLists::is_empty)
-        {
-            self.addr_lists.remove(&dev);
-        }
+        self.dev_mut(dev).addr_lists.ipv6 = false;
     }
 }

@@ -206,10 +206,7 @@ impl Kernel {
         let for_us = dst.first().is_some_and(|b| b & 1 != 0)
             || dst == d.dev_addr.as_bytes()
             || d.rx_handler == Some(crate::netdev::RxHandler::BridgePort)
-            || self
-                .addr_lists
-                .get(&dev)
-                .is_some_and(|l| l.uc.iter().any(|e| e.addr.as_bytes() == dst));
+            || d.addr_lists.uc.iter().any(|e| e.addr.as_bytes() == dst);
         if !for_us {
             return;
         }
