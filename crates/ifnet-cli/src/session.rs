@@ -256,10 +256,9 @@ pub fn link_seen(lm: &LinkMessage) -> LinkSeen {
 }
 
 /// The cache fields of an RTM_NEWLINK reply, read straight from its bytes
-/// with netlink-packet-core's attribute iterator; `None` for anything else
-/// (an NLMSG_ERROR, a short or malformed message).
+/// as `ll_remember_index()` does (`parse_rtattr` over the attributes);
+/// `None` for anything else (an NLMSG_ERROR, a short or malformed message).
 pub fn link_seen_raw(msg: &[u8]) -> Option<LinkSeen> {
-    use netlink_packet_core::{NlaBuffer, NlasIterator};
     const RTM_NEWLINK: u16 = 16;
     const IFLA_IFNAME: u16 = 3;
     const IFLA_PROP_LIST: u16 = 52;
@@ -277,15 +276,14 @@ pub fn link_seen_raw(msg: &[u8]) -> Option<LinkSeen> {
         let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
         String::from_utf8_lossy(&v[..end]).into_owned()
     };
-    for nla in NlasIterator::new(&msg[32..]) {
-        let nla: NlaBuffer<&[u8]> = nla.ok()?;
-        match nla.kind() {
-            IFLA_IFNAME => seen.name = Some(text(nla.value())),
+    let end = (word(0) as usize).min(msg.len());
+    for (kind, value) in parse_rtattr(msg.get(32..end)?)? {
+        match kind {
+            IFLA_IFNAME => seen.name = Some(text(value)),
             IFLA_PROP_LIST => {
-                for alt in NlasIterator::new(nla.value()) {
-                    let alt = alt.ok()?;
-                    if alt.kind() == IFLA_ALT_IFNAME {
-                        seen.altnames.push(text(alt.value()));
+                for (alt_kind, alt) in parse_rtattr(value)? {
+                    if alt_kind == IFLA_ALT_IFNAME {
+                        seen.altnames.push(text(alt));
                     }
                 }
             }
@@ -293,6 +291,29 @@ pub fn link_seen_raw(msg: &[u8]) -> Option<LinkSeen> {
         }
     }
     Some(seen)
+}
+
+/// Attributes walked per message at most (ip's `tb[IFLA_MAX + 1]`; the
+/// kernel sends ~60).
+const RTATTR_MAX: usize = 256;
+
+/// iproute2's `parse_rtattr()` (`RTA_OK` / `RTA_NEXT`): each attribute's
+/// type (flags masked off) and value, in order. `None` when the bytes do
+/// not end on an attribute boundary ("!!!Deficit" in ip) or hold more than
+/// `RTATTR_MAX` attributes.
+fn parse_rtattr(mut rest: &[u8]) -> Option<Vec<(u16, &[u8])>> {
+    const NLA_TYPE_MASK: u16 = 0x3fff;
+    let mut out = Vec::with_capacity(64);
+    while rest.len() >= 4 {
+        let len = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
+        if len < 4 || len > rest.len() || out.len() == RTATTR_MAX {
+            return None;
+        }
+        let kind = u16::from_ne_bytes([rest[2], rest[3]]) & NLA_TYPE_MASK;
+        out.push((kind, &rest[4..len]));
+        rest = &rest[((len + 3) & !3).min(rest.len())..];
+    }
+    rest.is_empty().then_some(out)
 }
 
 /// `nl_dump_ext_ack()`, shared with the model's own client.
@@ -345,6 +366,29 @@ mod tests {
 #[cfg(test)]
 mod raw_tests {
     use super::*;
+
+    /// iproute2 `parse_rtattr()`: RTA_OK/RTA_NEXT with 4-byte alignment,
+    /// NLA_F_NESTED masked off the type, and a walk that does not end on
+    /// an attribute boundary rejected.
+    #[test]
+    fn parse_rtattr_walks_and_rejects_deficits() {
+        // IFLA_IFNAME "ab\0" (len 7, padded to 8), then IFLA_PROP_LIST
+        // with NLA_F_NESTED (0x8000 | 52) and an empty value.
+        let mut b = vec![7, 0, 3, 0, b'a', b'b', 0, 0];
+        b.extend_from_slice(&[4, 0, 52, 0x80]);
+        let attrs = parse_rtattr(&b).unwrap();
+        assert_eq!(attrs, vec![(3u16, &b"ab\0"[..]), (52u16, &[][..])]);
+        assert!(parse_rtattr(&[3, 0, 3, 0]).is_none(), "len < 4");
+        assert!(
+            parse_rtattr(&[9, 0, 3, 0, 0, 0, 0, 0]).is_none(),
+            "len past the end"
+        );
+        assert!(
+            parse_rtattr(&[4, 0, 3, 0, 1, 2]).is_none(),
+            "trailing deficit"
+        );
+        assert_eq!(parse_rtattr(&[]).unwrap(), vec![]);
+    }
 
     /// ll_link_get() reads index, flags and names from a real RTM_NEWLINK,
     /// and nothing from an error.
