@@ -4,7 +4,8 @@
 
 use ifnet_core::{Kernel, NetId};
 use netlink_packet_core::{
-    DefaultNla, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
+    DefaultNla, ErrorBuffer, NetlinkBuffer, NetlinkMessage, NetlinkPayload, NLMSG_ERROR, NLM_F_ACK,
+    NLM_F_DUMP, NLM_F_REQUEST,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage, Prop};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -13,6 +14,11 @@ use crate::args::Opts;
 use crate::jsonw::Printer;
 use crate::llmap::{idx_a2n, LinkSeen, LlCache};
 use crate::util::{check_ifname, strerror};
+
+/// RTM_NEWLINK.
+const RTM_NEWLINK: u16 = 16;
+/// EIO, what a truncated error message leaves rtnl_talk() with.
+const EIO: i32 = 5;
 
 /// IFLA_ALT_IFNAME, which netlink-packet-route has no variant for.
 const IFLA_ALT_IFNAME: u16 = 53;
@@ -101,12 +107,26 @@ impl Session {
         if !want_answer {
             flags |= NLM_F_ACK;
         }
-        for m in self.send(msg, flags) {
-            let hflags = m.header.flags;
-            match m.payload {
-                NetlinkPayload::Error(e) => {
-                    let code = e.raw_code();
-                    let ext = extack_msg(hflags, &e.header);
+        if !matches!(msg, RouteNetlinkMessage::GetLink(_)) {
+            self.dirty = true;
+        }
+        let bytes = self.encode(msg, flags);
+        // rtnl_talk(): an NLMSG_ERROR is read in place (struct nlmsgerr,
+        // through netlink-packet-core's zero-copy buffers); only an answer
+        // the caller wants is decoded whole.
+        for r in self.k.rtnl_request(self.net, &bytes) {
+            let Ok(nl) = NetlinkBuffer::new_checked(&r[..]) else {
+                self.eprint("!!!malformed message: truncated netlink header\n");
+                continue;
+            };
+            match nl.message_type() {
+                NLMSG_ERROR => {
+                    let Ok(e) = ErrorBuffer::new_checked(nl.payload()) else {
+                        self.eprint("ERROR truncated\n");
+                        return Err(EIO);
+                    };
+                    let code = e.code().map_or(0, |c| c.get());
+                    let ext = extack_msg(nl.flags(), e.payload());
                     if code == 0 {
                         if let Some(msg) = ext.filter(|s| !s.is_empty()) {
                             self.print_ext_ack(false, &msg);
@@ -124,8 +144,15 @@ impl Session {
                     }
                     return Err(errno);
                 }
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) if want_answer => {
-                    return Ok(Reply::Link(lm));
+                RTM_NEWLINK if want_answer => {
+                    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&r) {
+                        Ok(NetlinkMessage {
+                            payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)),
+                            ..
+                        }) => return Ok(Reply::Link(lm)),
+                        Ok(_) => {}
+                        Err(e) => self.eprint(&format!("!!!malformed message: {e}\n")),
+                    }
                 }
                 _ => {}
             }

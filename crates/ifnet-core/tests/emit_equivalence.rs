@@ -110,3 +110,35 @@ proptest! {
         check_every_fill(&mut k)?;
     }
 }
+
+/// The acknowledgement (`netlink_ack()` with error 0, NLM_F_CAPPED) is
+/// written directly too: the same bytes as netlink-packet-core's
+/// `ErrorMessage` with no code and the request's header echoed.
+#[test]
+fn ack_matches_the_crate() {
+    use netlink_packet_core::{ErrorMessage, NLM_F_ACK, NLM_F_REQUEST};
+    use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+    let (mut k, _) = populated();
+    let init = k.init_net();
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName("v0".into()));
+    m.attributes.push(LinkAttribute::Mtu(1400));
+    let req = ifnet_core::client::encode(
+        RouteNetlinkMessage::SetLink(m),
+        NLM_F_REQUEST | NLM_F_ACK,
+        42,
+    );
+    let replies = k.rtnl_request(init, &req);
+    assert_eq!(replies.len(), 1, "one ack");
+    let mut err = ErrorMessage::default();
+    err.code = None;
+    err.header = req[..16].to_vec();
+    let mut msg = NetlinkMessage::new(
+        header(42, 0x100),
+        NetlinkPayload::<RouteNetlinkMessage>::Error(err),
+    );
+    msg.finalize();
+    let mut reference = vec![0u8; msg.header.length as usize];
+    msg.serialize(&mut reference);
+    assert_eq!(replies[0], reference);
+}

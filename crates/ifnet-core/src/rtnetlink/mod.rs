@@ -265,17 +265,21 @@ fn echoed_header(request: &[u8]) -> Vec<u8> {
     h
 }
 
+/// NLMSG_ERROR with error 0 and the echoed request header (NLM_F_CAPPED),
+/// written in one go: every acknowledged request ends with one.
 fn ack_reply(request: &[u8], seq: u32) -> Vec<u8> {
-    let mut err = ErrorMessage::default();
-    err.code = None;
-    err.header = echoed_header(request);
-    let mut msg = NetlinkMessage::new(
-        NetlinkHeader::default(),
-        NetlinkPayload::<RouteNetlinkMessage>::Error(err),
-    );
-    msg.header.sequence_number = seq;
-    msg.header.flags = NLM_F_CAPPED;
-    to_bytes(msg)
+    const ACK_LEN: usize = NLMSG_HDRLEN + 4 + NLMSG_HDRLEN;
+    let mut out = vec![0u8; ACK_LEN];
+    let mut h = NetlinkHeader::default();
+    h.length = ACK_LEN as u32;
+    h.message_type = netlink_packet_core::NLMSG_ERROR;
+    h.flags = NLM_F_CAPPED;
+    h.sequence_number = seq;
+    netlink_packet_core::Emitable::emit(&h, &mut out[..NLMSG_HDRLEN]);
+    // error = 0 (already zero), then the request's nlmsghdr.
+    let echoed = request.len().min(NLMSG_HDRLEN);
+    out[NLMSG_HDRLEN + 4..NLMSG_HDRLEN + 4 + echoed].copy_from_slice(&request[..echoed]);
+    out
 }
 
 /// NLMSG_ERROR with -errno and, if set, the extack text as
