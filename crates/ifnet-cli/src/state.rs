@@ -194,9 +194,7 @@ pub fn save(path: &Path, k: &Kernel) -> Result<(), StateError> {
             return Err(StateError(format!("ifnet: cannot encode state: {e}")));
         }
         Err(e) => Err(std::io::Error::other(e)),
-        Ok(()) => w
-            .into_inner()
-            .map_err(|e| e.into_error()),
+        Ok(()) => w.into_inner().map_err(|e| e.into_error()),
     };
     let f = match written {
         Ok(f) => f,
