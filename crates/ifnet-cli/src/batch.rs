@@ -41,13 +41,18 @@ fn getcmdline(
     Some((line, used))
 }
 
-/// Reads lines keeping their '\n' (getline() semantics).
+/// Reads lines keeping their '\n' (getline() semantics), through one
+/// reused buffer.
 fn read_lines(mut r: Box<dyn BufRead>) -> impl Iterator<Item = String> {
+    let mut buf = Vec::with_capacity(256);
     std::iter::from_fn(move || {
-        let mut buf = Vec::new();
+        buf.clear();
         match r.read_until(b'\n', &mut buf) {
             Ok(0) | Err(_) => None,
-            Ok(_) => Some(String::from_utf8_lossy(&buf).into_owned()),
+            Ok(_) => Some(match std::str::from_utf8(&buf) {
+                Ok(line) => line.to_owned(),
+                Err(_) => String::from_utf8_lossy(&buf).into_owned(),
+            }),
         }
     })
 }
@@ -76,7 +81,7 @@ pub fn do_batch(s: &mut Session, name: &str, run: &mut RunOne) -> Result<i32, Ab
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         match std::fs::File::open(name) {
-            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
             Err(e) => {
                 let msg = crate::util::strerror(e.raw_os_error().unwrap_or(2));
                 s.eprint(&format!("Cannot open file \"{name}\" for reading: {msg}\n"));
