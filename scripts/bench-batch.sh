@@ -10,8 +10,8 @@
 #
 # Usage: scripts/bench-batch.sh [PAIRS]          (default 2000 pairs)
 # Environment:
-#   IFNET      path of the ifnet binary (default: target/release/ifnet,
-#              built with `cargo build --release -p ifnet-cli` unless
+#   IFNET      path of the ifnet binary (default: target/dist/ifnet, the
+#              shipped build: `cargo build --profile dist -p ifnet-cli` unless
 #              NO_BUILD=1)
 #   SKIP_IP=1  skip the kernel half (no root / no netns)
 #   SKIP_IFNET=1  skip the ifnet half
@@ -24,7 +24,7 @@ set -euo pipefail
 PAIRS=${1:-2000}
 RUNS=${RUNS:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-IFNET=${IFNET:-$ROOT/target/release/ifnet}
+IFNET=${IFNET:-$ROOT/target/dist/ifnet}
 NS="ifnet-bench-$$"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ifnet-bench.XXXXXX")
@@ -55,7 +55,8 @@ BATCH="$WORK/batch.txt"
 DEVICES=$((PAIRS * 2))
 echo "batch: $(wc -l <"$BATCH") commands, $DEVICES devices ($BATCH)"
 
-now() { date +%s.%N; }
+# Timestamps come from $EPOCHREALTIME (bash 5): reading it forks nothing,
+# where `$(date …)` would put a fork and exec inside the timed interval.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 
@@ -74,9 +75,9 @@ if [[ -z "${SKIP_IP:-}" ]]; then
     for ((r = 0; r < RUNS; r++)); do
         ip netns del "$NS" 2>/dev/null || true
         ip netns add "$NS"
-        t0=$(now)
+        t0=${EPOCHREALTIME/,/.}
         ip -n "$NS" -batch "$BATCH"
-        t1=$(now)
+        t1=${EPOCHREALTIME/,/.}
         check_result "ip" "$(ip -n "$NS" link show)"
         ip netns del "$NS"
         t=$(elapsed "$t0" "$t1")
@@ -87,16 +88,16 @@ fi
 
 IFNET_BEST=""
 if [[ -z "${SKIP_IFNET:-}" ]]; then
-    if [[ -z "${NO_BUILD:-}" && "$IFNET" == "$ROOT/target/release/ifnet" ]]; then
-        (cd "$ROOT" && cargo build --release -q -p ifnet-cli)
+    if [[ -z "${NO_BUILD:-}" && "$IFNET" == "$ROOT/target/dist/ifnet" ]]; then
+        (cd "$ROOT" && cargo build --profile dist -q -p ifnet-cli)
     fi
     for ((r = 0; r < RUNS; r++)); do
         STATE="$WORK/state-$r"
         rm -f "$STATE"
         "$IFNET" --state "$STATE" netns add "$NS"
-        t0=$(now)
+        t0=${EPOCHREALTIME/,/.}
         "$IFNET" --state "$STATE" -n "$NS" -batch "$BATCH"
-        t1=$(now)
+        t1=${EPOCHREALTIME/,/.}
         check_result "ifnet" "$("$IFNET" --state "$STATE" -n "$NS" link show)"
         t=$(elapsed "$t0" "$t1")
         echo "ifnet run $((r + 1)): ${t} s"
