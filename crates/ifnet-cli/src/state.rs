@@ -4,8 +4,8 @@
 //! invocations serialise like RTNL users and lose nothing. A file that does
 //! not parse or does not rebuild is reported and never overwritten.
 
-use std::io::Write;
 use std::fs::{self, File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ifnet_core::{Kernel, KernelProfile};
