@@ -124,14 +124,19 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Kernel, StateError> {
             path.display()
         ))
     };
-    let disk: OnDisk = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    let disk: OnDisk = match serde_json::from_slice(bytes) {
+        Ok(d) => d,
+        // An older layout does not parse as this one: name its format
+        // rather than calling it corrupt.
+        Err(e) => {
+            return Err(match serde_json::from_slice::<FormatOnly>(bytes) {
+                Ok(f) if f.format < FORMAT => older_format(path, f.format),
+                _ => corrupt(e.to_string()),
+            })
+        }
+    };
     if disk.format < FORMAT {
-        return Err(StateError(format!(
-            "ifnet: state file {} has format {} from an older ifnet (this one reads {FORMAT}); \
-             it was left untouched — run `ifnet reset` to start over",
-            path.display(),
-            disk.format
-        )));
+        return Err(older_format(path, disk.format));
     }
     if disk.format != FORMAT {
         return Err(corrupt(format!("unknown format {}", disk.format)));
@@ -139,6 +144,20 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Kernel, StateError> {
     let mut k = disk.kernel;
     k.rebuild_after_load().map_err(corrupt)?;
     Ok(k)
+}
+
+/// Just the version of a state file (the rest is skipped).
+#[derive(Deserialize)]
+struct FormatOnly {
+    format: u32,
+}
+
+fn older_format(path: &Path, format: u32) -> StateError {
+    StateError(format!(
+        "ifnet: state file {} has format {format} from an older ifnet (this one reads \
+         {FORMAT}); it was left untouched — run `ifnet reset` to start over",
+        path.display()
+    ))
 }
 
 /// A `--kernel` that disagrees with the stored profile is an error.
@@ -204,4 +223,59 @@ pub fn save(path: &Path, k: &Kernel) -> Result<(), StateError> {
         fail("replace", e)
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ifnet-state-{}-{tag}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d.join("state.json")
+    }
+
+    /// A state file written by format 1 (ids as objects) is named as such
+    /// and never rewritten.
+    #[test]
+    fn older_format_is_named_not_called_corrupt() {
+        let path = scratch("older");
+        let old = br#"{"format":1,"kernel":{"devs":{"slots":[{"generation":0,"value":null}]}}}"#;
+        fs::write(&path, old).unwrap();
+        let err = load(&path, None).err().expect("format 1 refused").0;
+        assert!(err.contains("has format 1 from an older ifnet"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), old, "left untouched");
+        fs::write(&path, br#"{"format":9,"kernel":{}}"#).unwrap();
+        let err = load(&path, None).err().expect("format 9 refused").0;
+        assert!(err.contains("is corrupt"), "{err}");
+        let _ = fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// save() then load(): the same kernel, and no temporary file left
+    /// behind (the write goes through a temp file and a rename).
+    #[test]
+    fn save_round_trips_and_leaves_no_temp_file() {
+        let path = scratch("roundtrip");
+        let mut k = Kernel::new(KernelProfile::latest());
+        let init = k.init_net();
+        let mut c = ifnet_core::client::Client::new(&mut k, init);
+        for i in 0..300 {
+            c.add_veth(&format!("a{i}"), &format!("b{i}")).unwrap();
+        }
+        k.run_until_idle();
+        save(&path, &k).unwrap();
+        let (mut back, created) = load(&path, None).unwrap();
+        assert!(!created);
+        let before = ifnet_core::client::Client::new(&mut k, init).dump();
+        let init2 = back.init_net();
+        let after = ifnet_core::client::Client::new(&mut back, init2).dump();
+        assert_eq!(format!("{before:?}"), format!("{after:?}"));
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec!["state.json".to_string()], "only the state file");
+        let _ = fs::remove_dir_all(path.parent().unwrap());
+    }
 }
