@@ -258,6 +258,14 @@ impl Printer {
         }
     }
 
+    /// `jsonw_name(key)` + `jsonw_printf("%s", v)`: an unquoted value (the
+    /// bridge timers' "%i.%.2i").
+    pub fn raw(&mut self, key: &str, v: &str) {
+        if self.is_json() {
+            self.raw_value(Some(key), v);
+        }
+    }
+
     /// `print_nl()`: newline in text mode only.
     pub fn nl(&mut self) {
         if !self.is_json() {

@@ -28,6 +28,7 @@ pub mod maddr;
 pub mod monitor;
 pub mod netns;
 pub mod pktgen;
+pub mod print_bridge;
 pub mod print_link;
 pub mod print_stats;
 pub mod session;

@@ -86,7 +86,10 @@ pub fn run(s: &mut Session, path: &Path, words: &[String]) -> Result<i32, Abort>
     if let Ok(links) = s.dump_links(LinkMessage::default()) {
         links.iter().for_each(|lm| s.remember(lm));
     }
-    let mut f = Filter::default();
+    let mut f = Filter {
+        netns_map: Some(netns_map_init(s)),
+        ..Filter::default()
+    };
     if let Some(dev) = &m.ifindex_name {
         f.ifindex = s.ll_name_to_index(dev);
         if f.ifindex == 0 {
@@ -104,6 +107,15 @@ pub fn run(s: &mut Session, path: &Path, words: &[String]) -> Result<i32, Abort>
     let r = follow(s, path, netns, &f, m.label);
     let _ = set_listener(path, pid, false);
     r
+}
+
+/// `netns_map_init()`: the named namespaces that have an nsid in ours now;
+/// ip monitor builds this once, at start, and never refreshes it.
+pub fn netns_map_init(s: &Session) -> Vec<(i32, String)> {
+    s.k.netns_list()
+        .into_iter()
+        .filter_map(|(name, net)| s.k.peernet2id(s.net, net).map(|id| (id, name)))
+        .collect()
 }
 
 /// Adds or removes this process as a multicast listener in the state.
@@ -165,7 +177,7 @@ fn follow(
 
 /// Prints every multicast message of our namespace from `from` on;
 /// returns the next sequence number to read.
-fn print_events(s: &mut Session, from: u64, f: &Filter, label: bool) -> u64 {
+pub fn print_events(s: &mut Session, from: u64, f: &Filter, label: bool) -> u64 {
     let (msgs, next) = match s.k.mcast_since(from) {
         Ok(v) => {
             let next = s.k.mcast_next_seq();

@@ -3,9 +3,12 @@
 //! `print_linktype`: one RTM_NEWLINK/DELLINK as `ip link` prints it, in
 //! text or JSON, driven only by the attributes present in the message.
 
-use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkEvent, LinkInfo, LinkMessage, Prop};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoPortData, LinkAttribute, LinkEvent, LinkInfo, LinkMessage, Prop,
+};
 
 use crate::jsonw::Ctx;
+use crate::print_bridge::{bridge_print_opt, bridge_slave_print_opt};
 use crate::print_stats::print_link_stats;
 use crate::session::Session;
 use crate::util::{check_ifname, group_n2a, ll_addr_n2a, ll_type_n2a};
@@ -23,6 +26,10 @@ pub struct Filter {
     pub showqueue: bool,
     /// ipaddress.c's global `do_link` (1 for `ip link`, 0 for monitor).
     pub do_link: bool,
+    /// ipnetns.c's netns_map as `ip monitor` built it when it started
+    /// (`netns_map_init`: the named namespaces that had an nsid then);
+    /// None: looked up when printed, as for one `ip link` run.
+    pub netns_map: Option<Vec<(i32, String)>>,
 }
 
 /// The last attribute of a variant, like `parse_rtattr()`'s tb[].
@@ -213,7 +220,7 @@ pub fn print_linkinfo(s: &mut Session, lm: &LinkMessage, deleted: bool, f: &Filt
     print_link_flags(s, lm.header.flags.bits(), mdown);
     print_head_fields(s, lm, f);
     print_addresses(s, lm);
-    print_netns_fields(s, lm);
+    print_netns_fields(s, lm, f);
     if s.opts.details > 0 {
         print_details(s, lm, f);
     }
@@ -332,7 +339,14 @@ fn print_addresses(s: &mut Session, lm: &LinkMessage) {
 }
 
 /// link-netns / link-netnsid / new-netns / new-ifindex / protodown.
-fn print_netns_fields(s: &mut Session, lm: &LinkMessage) {
+fn print_netns_fields(s: &mut Session, lm: &LinkMessage, f: &Filter) {
+    let name_from_nsid = |s: &Session, id: i32| match &f.netns_map {
+        Some(map) => map
+            .iter()
+            .find(|(n, _)| *n == id)
+            .map(|(_, name)| name.clone()),
+        None => name_from_nsid(s, id),
+    };
     if let Some(&id) = attr!(lm, LinkNetNsId) {
         if s.p.is_json() {
             s.p.num(Ctx::Json, Some("link_netnsid"), "", id as i128);
@@ -447,9 +461,10 @@ fn print_details(s: &mut Session, lm: &LinkMessage, f: &Filter) {
     }
 }
 
-/// `print_linktype()`: the "    KIND " and "    KIND_slave " lines. Kinds
-/// whose ip `print_opt` prints nothing without data (veth) are exact; the
-/// per-kind option dumps (bridge timers, …) are not modelled yet.
+/// `print_linktype()`: the "    KIND " and "    KIND_slave " lines, each
+/// followed by its link_util's `print_opt` on IFLA_INFO_DATA /
+/// IFLA_INFO_SLAVE_DATA. Of the modelled kinds only bridge and
+/// bridge_slave have one (veth's link_util prints nothing).
 fn print_linktype(s: &mut Session, infos: &[LinkInfo]) {
     s.p.open_object(Some("linkinfo"));
     if let Some(k) = infos.iter().find_map(|i| match i {
@@ -458,10 +473,13 @@ fn print_linktype(s: &mut Session, infos: &[LinkInfo]) {
     }) {
         s.p.nl();
         s.p.string(Ctx::Any, Some("info_kind"), &format!("    {k} "), &k);
-        // Only kinds with an ip `print_opt` open "info_data"; of the
-        // modelled kinds that is bridge (veth has none).
         if k == "bridge" {
+            let data = infos.iter().rev().find_map(|i| match i {
+                LinkInfo::Data(InfoData::Bridge(v)) => Some(v.as_slice()),
+                _ => None,
+            });
             s.p.open_object(Some("info_data"));
+            bridge_print_opt(s, data);
             s.p.close_object();
         }
     }
@@ -477,7 +495,12 @@ fn print_linktype(s: &mut Session, infos: &[LinkInfo]) {
             &k,
         );
         if k == "bridge" {
+            let data = infos.iter().rev().find_map(|i| match i {
+                LinkInfo::PortData(InfoPortData::BridgePort(v)) => Some(v.as_slice()),
+                _ => None,
+            });
             s.p.open_object(Some("info_slave_data"));
+            bridge_slave_print_opt(s, data);
             s.p.close_object();
         }
     }

@@ -21,8 +21,11 @@ impl Kernel {
             return Ok(());
         }
         self.call_netdevice_notifiers(NetdevEvent::PreUp, dev)?;
-        self.ndo_validate_addr(dev)?;
-        self.ndo_open(dev)?;
+        // set_bit(__LINK_STATE_START): running from here, while opening.
+        self.dev_opening = Some(dev);
+        let opened = self.ndo_validate_addr(dev).and_then(|_| self.ndo_open(dev));
+        self.dev_opening = None;
+        opened?;
         self.dev_mut(dev).flags |= IFF_UP;
         self.dev_activate(dev);
         Ok(())
@@ -136,6 +139,33 @@ impl Kernel {
         {
             let _ = self.call_netdevice_notifiers(NetdevEvent::Change, dev);
         }
+    }
+
+    /// `netif_running()` as the kernel sees it: IFF_UP, or inside
+    /// `__dev_open` between setting __LINK_STATE_START and IFF_UP.
+    pub(crate) fn netif_running(&self, dev: DevId) -> bool {
+        self.dev(dev).running() || self.dev_opening == Some(dev)
+    }
+
+    /// `dev_set_promiscuity()` → `__dev_set_promiscuity(dev, inc, true)`:
+    /// the counter, then `__dev_notify_flags(dev, old_flags, IFF_PROMISC)`,
+    /// whose gchanges is IFF_PROMISC itself, so every call sends an
+    /// RTM_NEWLINK with ifi_change = IFF_PROMISC (even when the flag does
+    /// not flip). The IFF_PROMISC bit of dev->flags is not kept: user space
+    /// never sees it (`dev_get_flags` reports gflags) and nothing modelled
+    /// filters on it.
+    pub(crate) fn dev_set_promiscuity(&mut self, dev: DevId, inc: i32) {
+        let d = self.dev_mut(dev);
+        d.promiscuity = d.promiscuity.saturating_add_signed(inc);
+        self.rtmsg_ifinfo(RtmType::NewLink, dev, IFF_PROMISC);
+    }
+
+    /// `dev_set_allmulti()` → `netif_set_allmulti(dev, inc, true)`: the
+    /// counter only; gflags do not change, so `__dev_notify_flags` sends
+    /// nothing and raises no NETDEV_CHANGE (IFF_ALLMULTI is excluded).
+    pub(crate) fn dev_set_allmulti(&mut self, dev: DevId, inc: i32) {
+        let d = self.dev_mut(dev);
+        d.allmulti = d.allmulti.saturating_add_signed(inc);
     }
 
     /// `netif_carrier_on()`.

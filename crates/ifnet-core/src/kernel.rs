@@ -79,6 +79,11 @@ pub struct Kernel {
     /// `dev_xmit_recursion()` depth of the frame being transmitted.
     #[serde(skip)]
     pub(crate) xmit_depth: u8,
+    /// The device `__dev_open` is opening: __LINK_STATE_START is set before
+    /// `ndo_open` runs, IFF_UP only after, so `netif_running()` is already
+    /// true for the carrier events the driver raises while opening.
+    #[serde(skip)]
+    pub(crate) dev_opening: Option<DevId>,
     #[serde(skip)]
     pub(crate) trace_enabled: bool,
     #[serde(skip)]
@@ -127,6 +132,7 @@ impl Kernel {
             veth_faults: BTreeMap::new(),
             delayed_frames: Vec::new(),
             xmit_depth: 0,
+            dev_opening: None,
             trace_enabled: false,
             trace: Vec::new(),
         };

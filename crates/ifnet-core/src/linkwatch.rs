@@ -59,10 +59,10 @@ impl Kernel {
 
     /// `linkwatch_urgent_event()`.
     fn linkwatch_urgent_event(&self, dev: DevId) -> bool {
-        let d = self.dev(dev);
-        if !d.running() {
+        if !self.netif_running(dev) {
             return false;
         }
+        let d = self.dev(dev);
         if d.ifindex != self.dev_get_iflink(dev) {
             return true;
         }

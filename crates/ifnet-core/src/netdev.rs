@@ -100,6 +100,14 @@ pub struct NetDevice {
     pub refs: Vec<DevRef>,
     pub carrier_up_count: u32,
     pub carrier_down_count: u32,
+    /// `dev->promiscuity`: users that want promiscuous mode (a bridge
+    /// port holds one, `br_port_set_promisc`).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub promiscuity: u32,
+    /// `dev->allmulti`: users that want all multicast (a bridge port holds
+    /// one, `br_add_if`).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub allmulti: u32,
     /// Position in `dev_base_head` (registration order within its netns).
     pub list_seq: u64,
     /// Queued on the linkwatch list (`dev->link_watch_list` non-empty).
@@ -166,6 +174,8 @@ impl NetDevice {
             refs: Vec::new(),
             carrier_up_count: 0,
             carrier_down_count: 0,
+            promiscuity: 0,
+            allmulti: 0,
             list_seq: 0,
             linkwatch_pending: false,
             moving_ns: false,

@@ -238,6 +238,8 @@ impl Kernel {
         }
         // 5. per device.
         for &d in &devs {
+            // dev_shutdown(): the root qdisc goes; RTM_DELLINK says "noop".
+            self.dev_mut(d).qdisc = crate::netdev::Qdisc::Noop;
             let _ = self.call_netdevice_notifiers(NetdevEvent::Unregister, d);
             let dellink = if self.rtnl_link_initializing.contains(&d) {
                 None

@@ -14,6 +14,9 @@ pub enum Work {
     Linkwatch,
     /// `br->gc_work` of one bridge (`br_fdb_cleanup`).
     BridgeFdbGc(crate::ids::DevId),
+    /// The `p->forward_delay_timer`s of one bridge's ports
+    /// (`br_forward_delay_timer_expired`), due at the earliest of them.
+    BridgeFwdDelay(crate::ids::DevId),
     /// Frames a delaying wire holds back.
     WireDelivery,
 }
@@ -51,6 +54,16 @@ impl WorkQueue {
             seq: self.next_seq,
             work,
         });
+    }
+
+    /// Drops a queued item of this kind.
+    pub fn cancel(&mut self, work: Work) {
+        self.items.retain(|i| i.work != work);
+    }
+
+    /// The due time of a queued item of this kind, if any.
+    pub fn due_of(&self, work: Work) -> Option<u64> {
+        self.items.iter().find(|i| i.work == work).map(|i| i.due_ns)
     }
 
     /// The earliest due item, if any.
@@ -92,6 +105,7 @@ impl Kernel {
         match work {
             Work::Linkwatch => self.linkwatch_run_queue(),
             Work::BridgeFdbGc(br) => self.br_fdb_cleanup(br),
+            Work::BridgeFwdDelay(br) => self.br_forward_delay_timers_run(br),
             Work::WireDelivery => self.wire_delivery(),
         }
     }

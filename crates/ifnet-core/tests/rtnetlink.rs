@@ -1,5 +1,6 @@
 //! The rtnetlink wire: NLMSG_ERROR with extack (netlink_ack with
-//! NLM_F_ACK_TLVS), dump filtering (rtnl_dump_ifinfo), malformed requests.
+//! NLM_F_ACK_TLVS), dump filtering (rtnl_dump_ifinfo), malformed requests,
+//! and the order and content of some RTNLGRP_LINK notifications.
 
 use ifnet_core::client::{encode, Client};
 use ifnet_core::Kernel;
@@ -157,5 +158,81 @@ fn netlink_rcv_skb_semantics() {
     assert_eq!(
         i32::from_ne_bytes(replies[1][16..20].try_into().unwrap()),
         -17
+    );
+}
+
+/// The names and ifi_change of the RTM_NEWLINK/DELLINK notifications since
+/// `from`, with the qdisc each reports.
+fn notified(k: &Kernel, from: u64) -> Vec<(bool, String, String)> {
+    use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+    k.mcast_since(from)
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let nl = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&m.bytes).unwrap();
+            let (lm, del) = match nl.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) => (lm, false),
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(lm)) => (lm, true),
+                other => panic!("unexpected {other:?}"),
+            };
+            let text = |f: fn(&LinkAttribute) -> Option<String>| {
+                lm.attributes.iter().find_map(f).unwrap_or_default()
+            };
+            (
+                del,
+                text(|a| match a {
+                    LinkAttribute::IfName(n) => Some(n.clone()),
+                    _ => None,
+                }),
+                text(|a| match a {
+                    LinkAttribute::Qdisc(q) => Some(q.clone()),
+                    _ => None,
+                }),
+            )
+        })
+        .collect()
+}
+
+/// `__dev_open()` sets __LINK_STATE_START before `ndo_open`, so the carrier
+/// veth_open turns on for the device being opened is already an urgent
+/// linkwatch event (`linkwatch_urgent_event`: running, iflink != ifindex),
+/// queued before its peer's: Linux 6.18's `ip monitor link` shows v0's
+/// state change before v1's when v0 comes up after v1.
+#[test]
+fn dev_open_carrier_event_is_urgent_and_first() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    let mut c = Client::new(&mut k, init);
+    c.add_veth("v0", "v1").unwrap();
+    c.set_up("v1", true).unwrap();
+    k.run_until_idle();
+    k.mcast_listen(1);
+    let from = k.mcast_next_seq();
+    Client::new(&mut k, init).set_up("v0", true).unwrap();
+    k.run_until_idle();
+    let names: Vec<String> = notified(&k, from).into_iter().map(|n| n.1).collect();
+    assert_eq!(names, ["v0", "v0", "v1"]);
+}
+
+/// `unregister_netdevice_many_notify()` runs `dev_shutdown()` before
+/// NETDEV_UNREGISTER and RTM_DELLINK: a device that had a qdisc is deleted
+/// with "qdisc noop".
+#[test]
+fn dellink_after_dev_shutdown_reports_noop_qdisc() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    let mut c = Client::new(&mut k, init);
+    c.add_veth("v0", "v1").unwrap();
+    c.set_up("v0", true).unwrap();
+    c.set_up("v0", false).unwrap();
+    k.mcast_listen(1);
+    let from = k.mcast_next_seq();
+    Client::new(&mut k, init).del("v0").unwrap();
+    assert_eq!(
+        notified(&k, from),
+        [
+            (true, "v0".to_string(), "noop".to_string()),
+            (true, "v1".to_string(), "noop".to_string())
+        ]
     );
 }

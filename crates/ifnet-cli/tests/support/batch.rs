@@ -18,6 +18,12 @@ pub struct Scenario {
     pub pins: String,
     /// Run with `-force`.
     pub force: bool,
+    /// `# flags: -d`: the batch and the final `link show`s run with `-d`
+    /// (details: IFLA_LINKINFO data, promiscuity, queues, …).
+    pub details: bool,
+    /// `# flags: -j`: the batch runs with `-j`, so its `link show` lines
+    /// print JSON, compared as text (key order included).
+    pub json: bool,
     /// Lines of the file, placeholders unsubstituted.
     pub lines: Vec<String>,
 }
@@ -58,6 +64,8 @@ impl Scenario {
         let lines: Vec<String> = text.lines().map(|l| l.to_string()).collect();
         let mut pins = String::new();
         let mut force = false;
+        let mut details = false;
+        let mut json = false;
         for l in &lines {
             let t = l.trim();
             if let Some(p) = t.strip_prefix("# pins:") {
@@ -66,12 +74,16 @@ impl Scenario {
                 }
             } else if let Some(f) = t.strip_prefix("# flags:") {
                 force |= f.split_whitespace().any(|w| w == "-force");
+                details |= f.split_whitespace().any(|w| w == "-d");
+                json |= f.split_whitespace().any(|w| w == "-j");
             }
         }
         Scenario {
             name: name.to_string(),
             pins,
             force,
+            details,
+            json,
             lines,
         }
     }
@@ -132,6 +144,18 @@ impl Scenario {
             if self.lines.iter().any(|l| l.contains(r.placeholder())) {
                 v.push(r);
             }
+        }
+        v
+    }
+
+    /// The `# flags:` options given to `ip` before `-n` (`-d`, `-j`).
+    pub fn global_options(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.details {
+            v.push("-d".to_string());
+        }
+        if self.json {
+            v.push("-j".to_string());
         }
         v
     }

@@ -18,10 +18,19 @@ pub(super) trait Backend {
     fn side(&self) -> &'static str;
     fn netns_add(&mut self, name: &str) -> Result<CmdOut, String>;
     fn netns_del(&mut self, name: &str, survivors: &[String]) -> Result<CmdOut, String>;
-    fn batch(&mut self, ns: &str, force: bool, file: &str) -> Result<CmdOut, String>;
+    /// `GLOBAL -n NS [-force] -batch FILE` (GLOBAL: `-d`, `-j` from
+    /// `# flags:`).
+    fn batch(
+        &mut self,
+        ns: &str,
+        force: bool,
+        global: &[String],
+        file: &str,
+    ) -> Result<CmdOut, String>;
     /// Bring the system to idle (linkwatch done) before the next look.
     fn settle(&mut self, live: &[String]) -> Result<(), String>;
-    fn show(&mut self, ns: &str, json: bool) -> Result<CmdOut, String>;
+    /// `-n NS [-d] [-j] link show`.
+    fn show(&mut self, ns: &str, json: bool, details: bool) -> Result<CmdOut, String>;
     /// How a batch step is shown in reports.
     fn batch_label(&self, ns: Role, force: bool, file: &str) -> String {
         format!(
@@ -75,27 +84,35 @@ impl Normalizer<'_> {
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&self.mask_line(line));
+            out.push_str(&super::details::mask_line(&self.mask_line(line)));
         }
         out
     }
 
     /// `link/ether XX:..` and `permaddr XX:..` → placeholder; `brd` is kept.
+    /// The same for `"address":"XX:.."` and `"permaddr":"XX:.."` in JSON
+    /// printed by a `-j` batch.
     fn mask_line(&self, line: &str) -> String {
+        const KEYS: [(&str, char); 4] = [
+            ("link/ether ", ' '),
+            ("permaddr ", ' '),
+            ("\"address\":\"", '"'),
+            ("\"permaddr\":\"", '"'),
+        ];
         let mut out = String::new();
         let mut rest = line;
         loop {
-            let hit = ["link/ether ", "permaddr "]
+            let hit = KEYS
                 .iter()
-                .filter_map(|k| rest.find(k).map(|p| (p, k.len())))
+                .filter_map(|(k, end)| rest.find(k).map(|p| (p, k.len(), *end)))
                 .min();
-            let Some((p, klen)) = hit else {
+            let Some((p, klen, stop)) = hit else {
                 out.push_str(rest);
                 return out;
             };
             out.push_str(&rest[..p + klen]);
             rest = &rest[p + klen..];
-            let end = rest.find(' ').unwrap_or(rest.len());
+            let end = rest.find(stop).unwrap_or(rest.len());
             let addr = &rest[..end];
             if self.keep.contains(&addr.to_ascii_lowercase()) {
                 out.push_str(addr);
@@ -119,6 +136,7 @@ impl Normalizer<'_> {
         let keep = &self.keep;
         let names = self.names;
         j.for_each_object_mut(&mut |m| {
+            super::details::mask_members(m);
             for (k, v) in m.iter_mut() {
                 if let Json::Str(s) = v {
                     if (k == "address" || k == "perm_address")
@@ -176,7 +194,7 @@ pub(super) fn execute(
             Step::Batch { ns, lines } => {
                 fs::write(dir.join(&file), sc.render(names, &lines))
                     .map_err(|e| format!("cannot write {}: {e}", dir.join(&file).display()))?;
-                let o = be.batch(&names.name(ns), sc.force, &file)?;
+                let o = be.batch(&names.name(ns), sc.force, &sc.global_options(), &file)?;
                 let first = lines.first().map_or(0, |l| l + 1);
                 let last = lines.last().map_or(0, |l| l + 1);
                 steps.push(StepResult {
@@ -218,8 +236,8 @@ pub(super) fn execute(
         if !live.contains(&r) {
             continue;
         }
-        let text = be.show(&names.name(r), false)?;
-        let json_raw = be.show(&names.name(r), true)?;
+        let text = be.show(&names.name(r), false, sc.details)?;
+        let json_raw = be.show(&names.name(r), true, sc.details)?;
         let json = if json_raw.rc == 0 {
             norm.json(&json_raw.stdout)
         } else {

@@ -48,8 +48,15 @@ impl Backend for Ifnet {
     fn netns_del(&mut self, name: &str, _survivors: &[String]) -> Result<CmdOut, String> {
         self.run(&strs(&["netns", "del", name]))
     }
-    fn batch(&mut self, ns: &str, force: bool, file: &str) -> Result<CmdOut, String> {
-        let mut args = strs(&["-n", ns]);
+    fn batch(
+        &mut self,
+        ns: &str,
+        force: bool,
+        global: &[String],
+        file: &str,
+    ) -> Result<CmdOut, String> {
+        let mut args = global.to_vec();
+        args.extend(strs(&["-n", ns]));
         if force {
             args.push("-force".into());
         }
@@ -59,8 +66,11 @@ impl Backend for Ifnet {
     fn settle(&mut self, _live: &[String]) -> Result<(), String> {
         Ok(()) // every ifnet invocation settles before it returns
     }
-    fn show(&mut self, ns: &str, json: bool) -> Result<CmdOut, String> {
+    fn show(&mut self, ns: &str, json: bool, details: bool) -> Result<CmdOut, String> {
         let mut args = strs(&["-n", ns]);
+        if details {
+            args.push("-d".into());
+        }
         if json {
             args.push("-j".into());
         }

@@ -133,8 +133,15 @@ impl Backend for Kernel {
         Ok(o)
     }
 
-    fn batch(&mut self, ns: &str, force: bool, file: &str) -> Result<CmdOut, String> {
-        let mut args = strs(&["-n", ns]);
+    fn batch(
+        &mut self,
+        ns: &str,
+        force: bool,
+        global: &[String],
+        file: &str,
+    ) -> Result<CmdOut, String> {
+        let mut args = global.to_vec();
+        args.extend(strs(&["-n", ns]));
         if force {
             args.push("-force".into());
         }
@@ -173,8 +180,11 @@ impl Backend for Kernel {
         Err("the kernel's link state did not settle after 20 linkwatch rounds".into())
     }
 
-    fn show(&mut self, ns: &str, json: bool) -> Result<CmdOut, String> {
+    fn show(&mut self, ns: &str, json: bool, details: bool) -> Result<CmdOut, String> {
         let mut args = strs(&["-n", ns]);
+        if details {
+            args.push("-d".into());
+        }
         if json {
             args.push("-j".into());
         }

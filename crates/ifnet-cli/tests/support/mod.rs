@@ -10,6 +10,11 @@
 //!
 //! - `# pins: <kernel function> — what` — what the scenario pins (required);
 //! - `# flags: -force` — run the batch with `-force`;
+//! - `# flags: -d` — run the batch and the final `link show`s with `-d`
+//!   (details); what cannot agree is masked (`details.rs`); set the
+//!   addresses of bridge ports in the file, since bridge ids derive from them;
+//! - `# flags: -j` — run the batch with `-j`: its `link show` lines print
+//!   JSON, compared as text (so key order counts);
 //! - `#@ in @X1@` — the following lines run with `-n @X1@` (`@MAIN@`, `@X1@`,
 //!   `@X2@`); the default is `@MAIN@`;
 //! - `#@ netns del @X1@`, `#@ netns add @X1@` — delete or (re)create an extra
@@ -32,6 +37,7 @@
 mod batch;
 mod cmd;
 mod compare;
+mod details;
 mod execute;
 mod ifnet_side;
 pub mod json;

@@ -1,7 +1,9 @@
 //! net/bridge as a master device: enslave rules (`br_add_if`), release
-//! (`br_del_if`), bridge id / MAC selection from its ports, STP-less port
-//! states and the bridge carrier (`br_port_state_selection`), MTU auto
-//! adjustment, and the notifier that makes ports follow their device.
+//! (`br_del_if`, `del_nbp`), bridge id / MAC selection from its ports,
+//! STP-less port states and the bridge carrier (`br_port_state_selection`),
+//! port promiscuity, MTU auto adjustment, the notifier that makes ports
+//! follow their device, and where each of these sends its AF_BRIDGE
+//! notification (`br_ifinfo_notify`, built in `bridge_netlink`).
 
 use crate::consts::*;
 use crate::driver::Driver;
@@ -11,13 +13,17 @@ use crate::ids::DevId;
 use crate::kernel::Kernel;
 use crate::netdev::{DevRef, RxHandler};
 use crate::notifier::{EventInfo, NetdevEvent};
+use crate::rtnetlink::RtmType;
+use crate::workqueue::Work;
 use serde::{Deserialize, Serialize};
 
-/// `BR_STATE_*` for a port (no STP: disabled or forwarding).
+/// `BR_STATE_*` for a port. Without STP a port is disabled or forwarding;
+/// blocking only lasts from `br_init_port` to `br_make_forwarding`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PortState {
     Disabled,
     Forwarding,
+    Blocking,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,12 +31,22 @@ pub struct BridgePort {
     pub dev: DevId,
     pub port_no: u16,
     pub state: PortState,
+    /// When `p->forward_delay_timer` expires, if it is armed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fwd_delay_due_ns: Option<u64>,
+    /// The order timers were armed in (the bridge's `timer_seq` then).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fwd_delay_seq: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// `struct net_bridge` (the parts the model needs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgePriv {
-    /// `br->port_list`, in join order.
+    /// `br->port_list`: the newest port first.
     pub ports: Vec<BridgePort>,
     /// `br->bridge_id.addr`; all-zero until a port sets it.
     pub bridge_id_addr: [u8; 6],
@@ -41,6 +57,19 @@ pub struct BridgePriv {
     pub fdb: std::collections::BTreeMap<[u8; 6], crate::datapath::bridge_fdb::FdbEntry>,
     /// `br->ageing_time`.
     pub ageing_time_ns: u64,
+    /// When `br_stp_enable_bridge` first armed `br->gc_work`: HZ/10 after
+    /// open. None while the bridge is down (`br_stp_disable_bridge` cancels
+    /// it). With nothing to age it rearms every ageing time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gc_armed_ns: Option<u64>,
+    /// `netdev_compute_master_upper_features` has run (a port came or
+    /// went): from then on tso_max_size is the ports' minimum, or
+    /// TSO_MAX_SIZE clamped to GSO_MAX_SIZE without ports.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub features_computed: bool,
+    /// Counts timer arming, to order timers that expire together.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timer_seq: u64,
 }
 
 impl Default for BridgePriv {
@@ -51,12 +80,19 @@ impl Default for BridgePriv {
             mtu_set_by_user: false,
             fdb: std::collections::BTreeMap::new(),
             ageing_time_ns: crate::datapath::bridge_fdb::BR_DEFAULT_AGEING_TIME_NS,
+            gc_armed_ns: None,
+            features_computed: false,
+            timer_seq: 0,
         }
     }
 }
 
 /// `BR_MAX_PORTS`.
 const BR_MAX_PORTS: u16 = 1 << 10;
+/// `br_stp_enable_bridge()` arms the fdb gc HZ/10 after open.
+const BR_GC_FIRST_DELAY_NS: u64 = 100_000_000;
+/// `br->forward_delay`: 15 s.
+const BR_FORWARD_DELAY_NS: u64 = 15_000_000_000;
 
 impl Kernel {
     /// `br_dev_setup()`.
@@ -69,7 +105,7 @@ impl Kernel {
         d.max_mtu = ETH_MAX_MTU;
     }
 
-    fn br(&self, br: DevId) -> &BridgePriv {
+    pub(crate) fn br(&self, br: DevId) -> &BridgePriv {
         self.dev(br).driver.bridge().expect("bridge device")
     }
 
@@ -86,9 +122,27 @@ impl Kernel {
         d.master
     }
 
-    /// `br_dev_open()`.
+    /// `br_dev_newlink()`: an IFLA_ADDRESS given at creation becomes the
+    /// bridge id before registration (`br_stp_change_bridge_id`, whose state
+    /// selection turns the port-less bridge's carrier off).
+    pub(crate) fn br_dev_newlink(&mut self, br: DevId) -> KResult<()> {
+        if self.dev(br).addr_assign_type == AddrAssign::Set {
+            let a: [u8; 6] = self
+                .dev(br)
+                .dev_addr
+                .as_bytes()
+                .try_into()
+                .unwrap_or([0; 6]);
+            self.br_stp_change_bridge_id(br, a);
+        }
+        self.register_netdevice(br)
+    }
+
+    /// `br_dev_open()` → `br_stp_enable_bridge()`: arm the fdb gc, enable
+    /// every running, oper-up port.
     pub(crate) fn br_dev_open(&mut self, br: DevId) {
-        // br_stp_enable_bridge(): enable every running, oper-up port.
+        let first_gc = self.now_ns + BR_GC_FIRST_DELAY_NS;
+        self.br_mut(br).gc_armed_ns = Some(first_gc);
         let ports: Vec<DevId> = self.br(br).ports.iter().map(|p| p.dev).collect();
         for p in ports {
             let pd = self.dev(p);
@@ -98,7 +152,8 @@ impl Kernel {
         }
     }
 
-    /// `br_dev_stop()` → `br_stp_disable_bridge()`.
+    /// `br_dev_stop()` → `br_stp_disable_bridge()`: disable the ports that
+    /// are not, cancel the fdb gc.
     pub(crate) fn br_dev_stop(&mut self, br: DevId) {
         let ports: Vec<DevId> = self.br(br).ports.iter().map(|p| p.dev).collect();
         for p in ports {
@@ -106,6 +161,7 @@ impl Kernel {
                 self.br_stp_disable_port(br, p);
             }
         }
+        self.br_mut(br).gc_armed_ns = None;
     }
 
     fn port_state(&self, br: DevId, port: DevId) -> PortState {
@@ -122,21 +178,103 @@ impl Kernel {
         }
     }
 
-    /// `br_stp_enable_port()`: with STP off an enabled port is designated
-    /// and goes straight to forwarding.
+    /// `br_stp_enable_port()`: `br_init_port` (blocking, designated), the
+    /// state selection (which makes it forwarding and notifies), then one
+    /// more notification.
     fn br_stp_enable_port(&mut self, br: DevId, port: DevId) {
-        self.set_port_state(br, port, PortState::Forwarding);
+        self.set_port_state(br, port, PortState::Blocking);
         self.br_port_state_selection(br);
+        self.br_ifinfo_notify(RtmType::NewLink, port);
     }
 
-    /// `br_stp_disable_port()`.
+    /// `br_stp_disable_port()`: disabled, notified, then the state
+    /// selection.
     fn br_stp_disable_port(&mut self, br: DevId, port: DevId) {
         self.set_port_state(br, port, PortState::Disabled);
+        self.br_ifinfo_notify(RtmType::NewLink, port);
+        self.br_set_fwd_delay_timer(br, port, None);
         self.br_port_state_selection(br);
     }
 
-    /// `br_port_state_selection()`: bridge carrier = any forwarding port.
+    fn port_mut(&mut self, br: DevId, port: DevId) -> Option<&mut BridgePort> {
+        self.br_mut(br).ports.iter_mut().find(|p| p.dev == port)
+    }
+
+    /// `mod_timer` / `timer_delete` on a port's forward-delay timer. The
+    /// bridge's timers share one work item, due at the earliest of them.
+    fn br_set_fwd_delay_timer(&mut self, br: DevId, port: DevId, due: Option<u64>) {
+        let b = self.br_mut(br);
+        b.timer_seq += 1;
+        let seq = b.timer_seq;
+        if let Some(p) = self.port_mut(br, port) {
+            p.fwd_delay_due_ns = due;
+            p.fwd_delay_seq = seq;
+        }
+        self.br_fwd_delay_reschedule(br);
+    }
+
+    /// The bridge's timer work item: due at its earliest armed timer, gone
+    /// when none is armed.
+    fn br_fwd_delay_reschedule(&mut self, br: DevId) {
+        let next = self
+            .br(br)
+            .ports
+            .iter()
+            .filter_map(|p| p.fwd_delay_due_ns)
+            .min();
+        self.workqueue.cancel(Work::BridgeFwdDelay(br));
+        if let Some(next) = next {
+            self.workqueue.schedule(Work::BridgeFwdDelay(br), next);
+        }
+    }
+
+    /// The bridge's forward-delay timers that are due, each
+    /// `br_forward_delay_timer_expired()`: a forwarding port stays as it is
+    /// but is announced again. Timers due together fire last-armed first,
+    /// as the timer wheel (`enqueue_timer` adds at the head of a bucket)
+    /// runs them.
+    pub(crate) fn br_forward_delay_timers_run(&mut self, br: DevId) {
+        let Some(b) = self.try_dev(br).and_then(|d| d.driver.bridge()) else {
+            return;
+        };
+        let now = self.now_ns;
+        let mut due: Vec<(u64, std::cmp::Reverse<u64>, DevId)> = b
+            .ports
+            .iter()
+            .filter_map(|p| {
+                let d = p.fwd_delay_due_ns.filter(|&d| d <= now)?;
+                Some((d, std::cmp::Reverse(p.fwd_delay_seq), p.dev))
+            })
+            .collect();
+        due.sort();
+        for (_, _, port) in due {
+            if let Some(p) = self.port_mut(br, port) {
+                p.fwd_delay_due_ns = None;
+            }
+            self.br_ifinfo_notify(RtmType::NewLink, port);
+        }
+        self.br_fwd_delay_reschedule(br);
+    }
+
+    /// `br_port_state_selection()`: without STP every enabled port is
+    /// designated, so `br_make_forwarding` moves a blocking one to
+    /// forwarding (and notifies); bridge carrier = any forwarding port.
     fn br_port_state_selection(&mut self, br: DevId) {
+        let blocking: Vec<DevId> = self
+            .br(br)
+            .ports
+            .iter()
+            .filter(|p| p.state == PortState::Blocking)
+            .map(|p| p.dev)
+            .collect();
+        for p in blocking {
+            // br_make_forwarding(): forwarding at once without STP, yet the
+            // forward-delay timer is (re)armed after the notification.
+            self.set_port_state(br, p, PortState::Forwarding);
+            self.br_ifinfo_notify(RtmType::NewLink, p);
+            let due = self.now_ns + BR_FORWARD_DELAY_NS;
+            self.br_set_fwd_delay_timer(br, p, Some(due));
+        }
         let live = self
             .br(br)
             .ports
@@ -243,28 +381,52 @@ impl Kernel {
             .find(|n| !used.contains(n))
             .ok_or(KError::new(Errno::EXFULL))?;
         let _ = self.call_netdevice_notifiers(NetdevEvent::Join, dev);
-        self.netdev_rx_handler_register(dev, RxHandler::BridgePort)?;
+        self.dev_set_allmulti(dev, 1);
+        if let Err(e) = self.netdev_rx_handler_register(dev, RxHandler::BridgePort) {
+            self.dev_set_allmulti(dev, -1);
+            return Err(e);
+        }
         self.dev_mut(dev).priv_flags |= IFF_BRIDGE_PORT;
+        // The port (the kernel's nbp, reachable from the device once its
+        // rx_handler is in) exists before the upper link announces it;
+        // br->port_list is this same list here, and list_add_rcu puts a new
+        // port at its head.
+        let had_ports = !self.br(br).ports.is_empty();
+        self.br_mut(br).ports.insert(
+            0,
+            BridgePort {
+                dev,
+                port_no,
+                state: PortState::Disabled,
+                fwd_delay_due_ns: None,
+                fwd_delay_seq: 0,
+            },
+        );
         if let Err(e) = self.netdev_master_upper_dev_link(dev, br) {
+            self.br_mut(br).ports.retain(|p| p.dev != dev);
             self.dev_mut(dev).priv_flags &= !IFF_BRIDGE_PORT;
             self.netdev_rx_handler_unregister(dev);
+            self.dev_set_allmulti(dev, -1);
             return Err(e);
         }
         self.dev_mut(dev).refs.push(DevRef {
             holder: "bridge port (new_nbp)".into(),
             tracked: true,
         });
-        self.br_mut(br).ports.push(BridgePort {
-            dev,
-            port_no,
-            state: PortState::Disabled,
-        });
+        // nbp_update_port_count() → br_manage_promisc(): without VLAN
+        // filtering every port is promiscuous; only the new one changes.
+        self.dev_set_promiscuity(dev, 1);
         self.br_fdb_sync_local(br);
+        // The bridge's features follow its ports. Linux 6.18 here sends the
+        // first port's FEATURE CHANGE before the port is enabled and
+        // announced (seen with a raw RTNLGRP_LINK listener).
+        self.br_features_recompute(br, had_ports);
         let changed_addr = self.br_stp_recalculate_bridge_id(br);
         let pd = self.dev(dev);
         if pd.running() && pd.oper_up() && self.dev(br).is_up() {
             self.br_stp_enable_port(br, dev);
         }
+        self.br_ifinfo_notify(RtmType::NewLink, dev);
         if changed_addr {
             let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeAddr, br);
         }
@@ -272,14 +434,25 @@ impl Kernel {
         Ok(())
     }
 
-    /// `br_del_if()` → `del_nbp()`.
-    pub(crate) fn br_del_if(&mut self, br: DevId, dev: DevId) -> KResult<()> {
-        if self.br_port_get(dev) != Some(br) {
-            return Err(KError::new(Errno::EINVAL));
+    /// `netdev_compute_master_upper_features()` / `netdev_update_features()`
+    /// on the bridge: NETDEV_FEAT_CHANGE when its features changed. Every
+    /// modelled port driver offers the same features, so they change only
+    /// when the first port arrives or the last one leaves.
+    fn br_features_recompute(&mut self, br: DevId, had_ports: bool) {
+        self.br_mut(br).features_computed = true;
+        if had_ports == self.br(br).ports.is_empty() {
+            let _ = self.call_netdevice_notifiers(NetdevEvent::FeatChange, br);
         }
-        if self.port_state(br, dev) != PortState::Disabled {
-            self.br_stp_disable_port(br, dev);
-        }
+    }
+
+    /// `del_nbp()`: drop promiscuity and allmulti, disable the port (and
+    /// announce it), RTM_DELLINK for it, forget it, unlink the upper.
+    fn del_nbp(&mut self, br: DevId, dev: DevId) {
+        // nbp_delete_promisc().
+        self.dev_set_allmulti(dev, -1);
+        self.dev_set_promiscuity(dev, -1);
+        self.br_stp_disable_port(br, dev);
+        self.br_ifinfo_notify(RtmType::DelLink, dev);
         self.br_mut(br).ports.retain(|p| p.dev != dev);
         self.br_fdb_delete_by_port(br, dev);
         self.netdev_upper_dev_unlink(dev, br);
@@ -294,19 +467,32 @@ impl Kernel {
         {
             d.refs.remove(i);
         }
+    }
+
+    /// `br_del_if()`: `del_nbp`, then the bridge's MTU, id (CHANGEADDR)
+    /// and features.
+    pub(crate) fn br_del_if(&mut self, br: DevId, dev: DevId) -> KResult<()> {
+        if self.br_port_get(dev) != Some(br) {
+            return Err(KError::new(Errno::EINVAL));
+        }
+        self.del_nbp(br, dev);
         self.br_mtu_auto_adjust(br);
         if self.br_stp_recalculate_bridge_id(br) {
             let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeAddr, br);
         }
+        self.br_features_recompute(br, true);
         Ok(())
     }
 
-    /// `br_dev_delete()`: every port leaves (`del_nbp`) before the bridge
-    /// itself is queued for unregistration.
+    /// `br_dev_delete()`: every port leaves (`del_nbp`, the bridge's id,
+    /// MTU and features stay as they are) before the bridge itself is
+    /// queued for unregistration.
     pub(crate) fn br_dev_delete(&mut self, br: DevId) {
         let ports: Vec<DevId> = self.br(br).ports.iter().map(|p| p.dev).collect();
         for p in ports {
-            let _ = self.br_del_if(br, p);
+            if self.br_port_get(p) == Some(br) {
+                self.del_nbp(br, p);
+            }
         }
     }
 
@@ -320,15 +506,20 @@ impl Kernel {
         let Some(br) = self.br_port_get(dev) else {
             return Ok(());
         };
+        let mut notified = false;
         match event {
             NetdevEvent::ChangeMtu => self.br_mtu_auto_adjust(br),
             NetdevEvent::ChangeAddr if self.br_stp_recalculate_bridge_id(br) => {
                 let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeAddr, br);
             }
-            NetdevEvent::Change => self.br_port_carrier_check(br, dev),
-            NetdevEvent::Down if self.dev(br).is_up() => self.br_stp_disable_port(br, dev),
+            NetdevEvent::Change => notified = self.br_port_carrier_check(br, dev),
+            NetdevEvent::Down if self.dev(br).is_up() => {
+                self.br_stp_disable_port(br, dev);
+                notified = true;
+            }
             NetdevEvent::Up if self.dev(br).running() && self.dev(dev).oper_up() => {
-                self.br_stp_enable_port(br, dev)
+                self.br_stp_enable_port(br, dev);
+                notified = true;
             }
             NetdevEvent::Unregister => {
                 let _ = self.br_del_if(br, dev);
@@ -336,21 +527,35 @@ impl Kernel {
             NetdevEvent::PreTypeChange => return Err(KError::new(Errno::EINVAL)),
             _ => {}
         }
+        // Events that may cause spanning tree to refresh.
+        if !notified
+            && matches!(
+                event,
+                NetdevEvent::ChangeAddr | NetdevEvent::Up | NetdevEvent::Change | NetdevEvent::Down
+            )
+        {
+            self.br_ifinfo_notify(RtmType::NewLink, dev);
+        }
         Ok(())
     }
 
-    /// `br_port_carrier_check()`.
-    fn br_port_carrier_check(&mut self, br: DevId, port: DevId) {
+    /// `br_port_carrier_check()`: returns whether it enabled or disabled
+    /// the port (which then announced itself).
+    fn br_port_carrier_check(&mut self, br: DevId, port: DevId) -> bool {
         if !self.dev(br).running() {
-            return;
+            return false;
         }
         let pd = self.dev(port);
         let up = pd.running() && pd.oper_up();
         let state = self.port_state(br, port);
         if up && state == PortState::Disabled {
             self.br_stp_enable_port(br, port);
+            true
         } else if !up && state != PortState::Disabled {
             self.br_stp_disable_port(br, port);
+            true
+        } else {
+            false
         }
     }
 

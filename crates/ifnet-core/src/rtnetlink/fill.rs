@@ -5,8 +5,8 @@ use super::RtmType;
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use netlink_packet_route::link::{
-    InfoKind, InfoPortKind, LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkLayerType,
-    LinkMessage, LinkMode, Prop, State,
+    InfoKind, LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkLayerType, LinkMessage, LinkMode,
+    Prop, State,
 };
 use netlink_packet_route::AddressFamily;
 
@@ -99,8 +99,8 @@ impl Kernel {
         a.put(LinkAttribute::MinMtu(d.min_mtu));
         a.put(LinkAttribute::MaxMtu(d.max_mtu));
         a.put(LinkAttribute::Group(d.group));
-        a.put(LinkAttribute::Promiscuity(0));
-        a.put(LinkAttribute::AllMulticast(0));
+        a.put(LinkAttribute::Promiscuity(d.promiscuity));
+        a.put(LinkAttribute::AllMulticast(d.allmulti));
         a.put(LinkAttribute::NumTxQueues(1));
         a.put(LinkAttribute::GsoMaxSegs(GSO_MAX_SEGS));
         a.put(LinkAttribute::GsoMaxSize(GSO_MAX_SIZE));
@@ -145,9 +145,7 @@ impl Kernel {
                 other => InfoKind::Other(other.to_string()),
             }));
         }
-        if self.br_port_get(dev).is_some() {
-            info.push(LinkInfo::PortKind(InfoPortKind::Bridge));
-        }
+        self.br_fill_linkinfo(dev, &mut info);
         if !info.is_empty() {
             a.put(LinkAttribute::LinkInfo(info));
         }
@@ -195,19 +193,22 @@ impl Kernel {
         self.dev(dev).stats
     }
 
-    /// `dev->tso_max_size`: veth raises it to GSO_MAX_SIZE (veth_setup); a
-    /// bridge with ports takes their minimum
+    /// `dev->tso_max_size`: veth and loopback raise it to GSO_MAX_SIZE
+    /// (veth_setup, loopback_setup); once a bridge has had ports it takes
+    /// their minimum, TSO_MAX_SIZE clamped to GSO_MAX_SIZE without any
     /// (`netdev_compute_master_upper_features`); others keep the legacy size.
     fn tso_max_size(&self, dev: DevId) -> u32 {
         let d = self.dev(dev);
-        match d.driver {
-            crate::driver::Driver::Veth { .. } => VETH_TSO_MAX_SIZE,
-            crate::driver::Driver::Bridge(_) if !d.lowers.is_empty() => d
+        match &d.driver {
+            crate::driver::Driver::Veth { .. } | crate::driver::Driver::Loopback => {
+                VETH_TSO_MAX_SIZE
+            }
+            crate::driver::Driver::Bridge(b) if b.features_computed => d
                 .lowers
                 .iter()
                 .map(|&l| self.tso_max_size(l))
                 .min()
-                .unwrap_or(GSO_MAX_SIZE),
+                .unwrap_or(VETH_TSO_MAX_SIZE),
             _ => GSO_MAX_SIZE,
         }
     }

@@ -364,7 +364,7 @@ impl Kernel {
         let registered = if is_veth {
             self.veth_newlink(dev, r, peer_net)
         } else {
-            self.register_netdevice(dev)
+            self.br_dev_newlink(dev)
         };
         if let Err(e) = registered {
             self.rtnl_link_initializing.retain(|&d| d != dev);

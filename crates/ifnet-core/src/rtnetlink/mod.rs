@@ -17,6 +17,7 @@ use netlink_packet_core::{
     DoneMessage, ErrorMessage, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK,
     NLM_F_DUMP, NLM_F_MULTIPART, NLM_F_REQUEST,
 };
+use netlink_packet_route::link::{LinkAttribute, LinkEvent};
 use netlink_packet_route::RouteNetlinkMessage;
 use std::num::NonZeroI32;
 
@@ -234,27 +235,53 @@ impl Kernel {
             .push(|seq| crate::events::McastMessage { seq, net, bytes });
     }
 
-    /// `rtnetlink_event()`: RTM_NEWLINK for the events it lists.
+    /// `rtnetlink_event()`: RTM_NEWLINK for the events it lists, with the
+    /// IFLA_EVENT `rtnl_get_event()` names for some of them.
     pub(crate) fn rtnetlink_event(&mut self, event: NetdevEvent, dev: DevId) {
         use NetdevEvent::*;
-        if matches!(
-            event,
-            Reboot
-                | ChangeMtu
-                | ChangeAddr
-                | ChangeName
-                | FeatChange
-                | BondingFailover
-                | PostTypeChange
-                | NotifyPeers
-                | ChangeUpper
-                | ResendIgmp
-                | ChangeInfoData
-                | ChangeLowerState
-                | ChangeTxQueueLen
-        ) {
+        let ifla_event = match event {
+            Reboot => LinkEvent::Reboot,
+            FeatChange => LinkEvent::Features,
+            BondingFailover => LinkEvent::BondingFailover,
+            NotifyPeers => LinkEvent::NotifyPeers,
+            ResendIgmp => LinkEvent::IgmpResend,
+            ChangeInfoData => LinkEvent::BondingOptions,
+            ChangeMtu | ChangeAddr | ChangeName | PostTypeChange | ChangeUpper
+            | ChangeLowerState | ChangeTxQueueLen => LinkEvent::None,
+            _ => return,
+        };
+        if ifla_event == LinkEvent::None {
             self.rtmsg_ifinfo(RtmType::NewLink, dev, 0);
+        } else {
+            self.rtmsg_ifinfo_event(dev, ifla_event);
         }
+    }
+
+    /// `rtmsg_ifinfo_event(RTM_NEWLINK, dev, 0, event)` for an event other
+    /// than IFLA_EVENT_NONE: the usual fill with IFLA_EVENT after
+    /// IFLA_PROTO_DOWN, where `rtnl_fill_ifinfo` puts it. Rare, so built
+    /// through a `LinkMessage` rather than the one-pass fill.
+    fn rtmsg_ifinfo_event(&mut self, dev: DevId, event: LinkEvent) {
+        if self.dev(dev).reg_state != crate::consts::RegState::Registered {
+            return;
+        }
+        if !self.has_mcast_listeners() {
+            self.rtnl_fill_side_effects(dev);
+            return;
+        }
+        let net = self.dev(dev).net;
+        let mut msg = self.rtnl_fill_ifinfo(RtmType::NewLink, dev, 0, net, false);
+        let at = msg
+            .attributes
+            .iter()
+            .position(|a| matches!(a, LinkAttribute::ProtoDown(_)))
+            .map_or(msg.attributes.len(), |i| i + 1);
+        msg.attributes.insert(at, LinkAttribute::Event(event));
+        let bytes = to_bytes(NetlinkMessage::new(
+            NetlinkHeader::default(),
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(msg)),
+        ));
+        self.rtnl_notify(net, bytes);
     }
 }
 

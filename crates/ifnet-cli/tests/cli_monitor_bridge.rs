@@ -1,0 +1,319 @@
+//! `ip monitor link` while a bridge and its ports change: the AF_BRIDGE
+//! RTM_NEWLINK/DELLINK of br_ifinfo_notify (br_add_if, del_nbp,
+//! br_stp_enable_port, br_make_forwarding, br_stp_disable_port,
+//! br_device_event, br_forward_delay_timer_expired) among the ordinary
+//! RTM_NEWLINKs (dev_set_promiscuity's IFF_PROMISC, the bridge's FEATURE
+//! CHANGE, CHANGEADDR, linkwatch), printed as ip's accept_msg() prints them.
+//!
+//! KERNEL is what iproute2 6.1's `ip -n NS monitor link` printed on Linux
+//! 6.18 while each command of SCENARIO ran with `ip -n NS`, 16 s apart (past
+//! the 15 s forward-delay timer, so every deferred event had happened, as
+//! after one ifnet invocation, which settles); `@X@` was a second namespace
+//! created before the monitor started, and the bridge's random initial MAC
+//! is written `<random>`. The recording script:
+//!
+//!     NS=kmon$$; ip netns add $NS; ip netns add ${NS}x
+//!     ip -n $NS monitor link > out &
+//!     while read -r c; do c=${c//@X@/${NS}x}; echo "### $c" >> out
+//!         ip -n $NS $c; sleep 16; done < scenario
+//!     kill %1; ip netns del $NS; ip netns del ${NS}x
+//!
+//! The ifnet side runs the same commands through `do_cmd`, settling after
+//! each as an invocation does, and prints what a monitor started before the
+//! first command reads from the multicast ring (monitor.rs print_events).
+
+use ifnet_cli::args::Opts;
+use ifnet_cli::monitor::{netns_map_init, print_events};
+use ifnet_cli::print_link::Filter;
+use ifnet_cli::session::Session;
+use ifnet_core::{Kernel, KernelProfile};
+use netlink_packet_route::link::LinkMessage;
+
+const SCENARIO: [&str; 19] = [
+    "link add v0 address 02:00:00:00:00:01 type veth peer name v1 address 02:00:00:00:00:02",
+    "link add v2 address 02:00:00:00:00:03 type veth peer name v3 address 02:00:00:00:00:04",
+    "link add br0 type bridge",
+    "link set v0 master br0",
+    "link set br0 up",
+    "link set v1 up",
+    "link set v0 up",
+    "link set v0 down",
+    "link set v0 up",
+    "link set v2 master br0",
+    "link set v0 nomaster",
+    "link set v0 master br0",
+    "link set v3 up",
+    "link set v2 up",
+    "link set br0 down",
+    "link set br0 up",
+    "link del v2",
+    "link set v0 netns @X@",
+    "link del br0",
+];
+
+const KERNEL: &str = r"### link add v0 address 02:00:00:00:00:01 type veth peer name v1 address 02:00:00:00:00:02
+2: v1@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 02:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+### link add v2 address 02:00:00:00:00:03 type veth peer name v3 address 02:00:00:00:00:04
+4: v3@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 02:00:00:00:00:04 brd ff:ff:ff:ff:ff:ff
+5: v2@v3: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 02:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+### link add br0 type bridge
+6: br0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether <random> brd ff:ff:ff:ff:ff:ff
+### link set v0 master br0
+3: v0@v1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop master br0 state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop master br0 state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+6: br0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default event FEATURE CHANGE 
+    link/ether <random> brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 master br0 state DOWN 
+    link/ether 02:00:00:00:00:01
+6: br0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+### link set br0 up
+6: br0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+### link set v1 up
+2: v1@v0: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default 
+    link/ether 02:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff
+### link set v0 up
+3: v0@v1: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state LOWERLAYERDOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state LOWERLAYERDOWN 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+2: v1@v0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 02:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff
+6: br0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+### link set v0 down
+3: v0@v1: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue master br0 state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST> mtu 1500 master br0 state DOWN 
+    link/ether 02:00:00:00:00:01
+2: v1@v0: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default 
+    link/ether 02:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff
+6: br0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+### link set v0 up
+3: v0@v1: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state LOWERLAYERDOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state LOWERLAYERDOWN 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+2: v1@v0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 02:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff
+6: br0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+### link set v2 master br0
+5: v2@v3: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop master br0 state DOWN group default 
+    link/ether 02:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+5: v2@v3: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop master br0 state DOWN group default 
+    link/ether 02:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+5: v2@v3: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 master br0 state DOWN 
+    link/ether 02:00:00:00:00:03
+### link set v0 nomaster
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+Deleted 3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+6: br0: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 02:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+6: br0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 02:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+### link set v0 master br0
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+6: br0: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+6: br0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+### link set v3 up
+4: v3@v2: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default 
+    link/ether 02:00:00:00:00:04 brd ff:ff:ff:ff:ff:ff
+### link set v2 up
+5: v2@v3: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state LOWERLAYERDOWN group default 
+    link/ether 02:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+5: v2@v3: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state LOWERLAYERDOWN 
+    link/ether 02:00:00:00:00:03
+5: v2@v3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:03
+5: v2@v3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:03
+5: v2@v3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state UP group default 
+    link/ether 02:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+4: v3@v2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 02:00:00:00:00:04 brd ff:ff:ff:ff:ff:ff
+5: v2@v3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:03
+### link set br0 down
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+5: v2@v3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:03
+6: br0: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+### link set br0 up
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+5: v2@v3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:03
+5: v2@v3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:03
+6: br0: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+6: br0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+5: v2@v3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:03
+3: v0@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br0 state UP 
+    link/ether 02:00:00:00:00:01
+### link del v2
+5: v2@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue master br0 state DOWN group default 
+    link/ether 02:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+5: v2@NONE: <BROADCAST,MULTICAST> mtu 1500 master br0 state DOWN 
+    link/ether 02:00:00:00:00:03
+4: v3@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 02:00:00:00:00:04 brd ff:ff:ff:ff:ff:ff
+5: v2@NONE: <BROADCAST,MULTICAST> mtu 1500 master br0 state DOWN 
+    link/ether 02:00:00:00:00:03
+Deleted 5: v2@NONE: <BROADCAST,MULTICAST> mtu 1500 master br0 state DOWN 
+    link/ether 02:00:00:00:00:03
+Deleted 5: v2@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 02:00:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+Deleted 4: v3@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 02:00:00:00:00:04 brd ff:ff:ff:ff:ff:ff
+### link set v0 netns @X@
+3: v0@v1: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue master br0 state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST> mtu 1500 master br0 state DOWN 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST> mtu 1500 qdisc noop master br0 state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: v0@v1: <BROADCAST,MULTICAST> mtu 1500 master br0 state DOWN 
+    link/ether 02:00:00:00:00:01
+Deleted 3: v0@v1: <BROADCAST,MULTICAST> mtu 1500 master br0 state DOWN 
+    link/ether 02:00:00:00:00:01
+3: v0@v1: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+6: br0: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state UP group default 
+    link/ether 00:00:00:00:00:00 brd ff:ff:ff:ff:ff:ff
+6: br0: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state UP group default event FEATURE CHANGE 
+    link/ether 00:00:00:00:00:00 brd ff:ff:ff:ff:ff:ff
+Deleted 3: v0@v1: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff new-netnsid 0 new-ifindex 3
+2: v1@if3: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 02:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff link-netnsid 0
+6: br0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 00:00:00:00:00:00 brd ff:ff:ff:ff:ff:ff
+### link del br0
+6: br0: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default 
+    link/ether 00:00:00:00:00:00 brd ff:ff:ff:ff:ff:ff
+Deleted 6: br0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 00:00:00:00:00:00 brd ff:ff:ff:ff:ff:ff
+";
+
+/// `link/ether` addresses other than the ones the scenario sets (and the
+/// all-zero one of a port-less bridge) are random: written `<random>`.
+fn mask_random(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.find("link/ether ") {
+            Some(p) => {
+                let at = p + "link/ether ".len();
+                let addr = l[at..].split(' ').next().unwrap_or("");
+                let fixed = addr == "00:00:00:00:00:00" || addr.starts_with("02:00:00:00:00:0");
+                if fixed {
+                    l.to_string()
+                } else {
+                    format!("{}<random>{}", &l[..at], &l[at + addr.len()..])
+                }
+            }
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// The whole monitor transcript of SCENARIO matches the kernel's, message
+/// for message and in order.
+#[test]
+fn monitor_link_bridge_matches_kernel() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let ns = k.netns_add("mon").unwrap();
+    k.netns_add("x").unwrap();
+    k.mcast_listen(1);
+    let mut cmd = Session::new(k.clone(), ns, Opts::default());
+    let mut mon = Session::new(k, ns, Opts::default());
+    // ll_init_map() and netns_map_init() when the monitor starts.
+    for lm in mon.dump_links(LinkMessage::default()).unwrap() {
+        mon.remember(&lm);
+    }
+    let f = Filter {
+        netns_map: Some(netns_map_init(&mon)),
+        ..Filter::default()
+    };
+    let mut next = mon.k.mcast_next_seq();
+    for line in SCENARIO {
+        mon.p.text(&format!("### {line}\n"));
+        let words: Vec<String> = line
+            .replace("@X@", "x")
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        assert_eq!(ifnet_cli::app::do_cmd(&mut cmd, &words), Ok(0), "{line}");
+        cmd.k.run_until_idle();
+        mon.k = cmd.k.clone();
+        next = print_events(&mut mon, next, &f, false);
+    }
+    let got = mask_random(&String::from_utf8_lossy(&mon.p.out));
+    let want = mask_random(KERNEL);
+    for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(
+            g,
+            w,
+            "first difference at line {}\n--- ifnet:\n{got}",
+            i + 1
+        );
+    }
+    assert_eq!(
+        got.lines().count(),
+        want.lines().count(),
+        "--- ifnet:\n{got}"
+    );
+}

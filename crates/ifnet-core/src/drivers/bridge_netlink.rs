@@ -1,0 +1,319 @@
+//! net/bridge/br_netlink.c as user space sees it: a bridge's IFLA_INFO_DATA
+//! (`br_fill_info`), a port's IFLA_INFO_SLAVE_DATA (`br_port_fill_attrs`,
+//! via `br_port_fill_slave_info`), and the AF_BRIDGE RTM_NEWLINK/DELLINK a
+//! port change sends to RTNLGRP_LINK (`br_ifinfo_notify` → `br_fill_ifinfo`).
+//!
+//! Values are the kernel's defaults where the model has no knob, in the units
+//! br_fill_info reports (clock_t, 1/100 s). The attribute sets and their order
+//! are those of the reference machine's Linux 6.18 (CONFIG_BRIDGE_IGMP_SNOOPING
+//! and CONFIG_BRIDGE_NETFILTER on, CONFIG_BRIDGE_VLAN_FILTERING off, so no
+//! IFLA_BR_VLAN_PROTOCOL / VLAN_DEFAULT_PVID / VLAN_STATS_*), checked with a
+//! raw RTM_GETLINK dump of a bridge and a veth port. Every kernel profile
+//! reports this 6.18 set; older kernels lacked some attributes (not
+//! modelled). Multicast snooping state is not modelled either: a port's
+//! IFLA_BRPORT_MCAST_N_GROUPS is 0 and IFLA_BR_MCAST_QUERIER_STATE absent,
+//! as before any IGMP/MLD traffic.
+//!
+//! STP is never on (stp_state 0, the only mode modelled), and then every
+//! enabled port is designated, the bridge is its own root and
+//! `br_stp_change_bridge_id` rewrites every port's designated ids along with
+//! the bridge's: a port's designated root and bridge are always the bridge
+//! id, its designated port its own port id, every cost 0, and of the STP
+//! timers only a port's forward-delay timer runs (`br_make_forwarding` arms
+//! it even without STP).
+
+use super::bridge::PortState;
+use crate::driver::Driver;
+use crate::ids::DevId;
+use crate::kernel::Kernel;
+use crate::rtnetlink::RtmType;
+use crate::workqueue::Work;
+use netlink_packet_core::{DefaultNla, NetlinkHeader, NetlinkMessage, NetlinkPayload, Nla};
+use netlink_packet_route::link::{
+    BridgeBooleanOptionFlags, BridgeBooleanOptions, BridgeId, BridgeMulticastRouterType,
+    BridgePortState, BridgeStpState, InfoBridge, InfoBridgePort, InfoData, InfoPortData,
+    InfoPortKind, LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkLayerType, LinkMessage,
+    LinkProtoInfoBridge, State,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+/// One clock_t (USER_HZ = 100) in nanoseconds.
+const CLOCK_T_NS: u64 = 10_000_000;
+/// `br->bridge_id.prio` as `br_dev_setup` sets it.
+pub const BR_DEFAULT_PRIORITY: u16 = 0x8000;
+/// `br->forward_delay` (15 s), `hello_time` (2 s), `max_age` (20 s) in clock_t.
+const BR_FORWARD_DELAY: u32 = 1500;
+const BR_HELLO_TIME: u32 = 200;
+const BR_MAX_AGE: u32 = 2000;
+/// `eth_stp_addr`, the default `br->group_addr`.
+pub const BR_GROUP_ADDRESS: [u8; 6] = [0x01, 0x80, 0xc2, 0x00, 0x00, 0x00];
+/// `GENMASK(BR_BOOLOPT_MAX - 1, 0)` with 6.18's five boolean options.
+const BR_BOOLOPT_MASK: u32 = 0x1f;
+/// `RHT_ELASTICITY` and the multicast defaults of `br_multicast_ctx_init`
+/// (counts, then intervals in clock_t: last member 1 s, membership 260 s,
+/// querier 255 s, query 125 s, query response 10 s, startup query 125/4 s).
+const BR_MCAST_HASH_ELASTICITY: u32 = 16;
+const BR_MCAST_HASH_MAX: u32 = 4096;
+const BR_MCAST_LAST_MEMBER_CNT: u32 = 2;
+const BR_MCAST_STARTUP_QUERY_CNT: u32 = 2;
+const BR_MCAST_LAST_MEMBER_INTVL: u64 = 100;
+const BR_MCAST_MEMBERSHIP_INTVL: u64 = 26000;
+const BR_MCAST_QUERIER_INTVL: u64 = 25500;
+const BR_MCAST_QUERY_INTVL: u64 = 12500;
+const BR_MCAST_QUERY_RESPONSE_INTVL: u64 = 1000;
+const BR_MCAST_STARTUP_QUERY_INTVL: u64 = 3124;
+const BR_MCAST_IGMP_VERSION: u8 = 2;
+const BR_MCAST_MLD_VERSION: u8 = 1;
+/// `BR_PORT_DEFAULT_PRIORITY` (0x8000 >> BR_PORT_BITS) and BR_PORT_BITS.
+pub const BR_PORT_DEFAULT_PRIORITY: u16 = 0x20;
+const BR_PORT_BITS: u16 = 10;
+/// `BR_MCAST_DEFAULT_EHT_HOSTS_LIMIT`.
+const BR_MCAST_DEFAULT_EHT_HOSTS_LIMIT: u32 = 512;
+
+/// `br_make_port_id()`.
+pub fn br_make_port_id(priority: u16, port_no: u16) -> u16 {
+    (priority << BR_PORT_BITS) | (port_no & ((1 << BR_PORT_BITS) - 1))
+}
+
+impl Kernel {
+    /// IFLA_LINKINFO's bridge parts, called from `rtnl_fill_ifinfo` after
+    /// IFLA_INFO_KIND: IFLA_INFO_DATA for a bridge (`rtnl_link_info_fill`),
+    /// IFLA_INFO_SLAVE_KIND + IFLA_INFO_SLAVE_DATA for a port
+    /// (`rtnl_link_slave_info_fill`). Nothing is built for other devices.
+    #[inline]
+    pub(crate) fn br_fill_linkinfo(&self, dev: DevId, info: &mut Vec<LinkInfo>) {
+        if matches!(self.dev(dev).driver, Driver::Bridge(_)) {
+            info.push(LinkInfo::Data(InfoData::Bridge(self.br_fill_info(dev))));
+        } else if self.br_port_get(dev).is_some() {
+            info.push(LinkInfo::PortKind(InfoPortKind::Bridge));
+            if let Some(attrs) = self.br_port_fill_attrs(dev) {
+                info.push(LinkInfo::PortData(InfoPortData::BridgePort(attrs)));
+            }
+        }
+    }
+
+    /// The bridge id `{prio, addr}` (`br->bridge_id`), also its root id.
+    pub fn br_bridge_id(&self, br: DevId) -> BridgeId {
+        BridgeId {
+            priority: BR_DEFAULT_PRIORITY,
+            address: self.br(br).bridge_id_addr,
+        }
+    }
+
+    /// `br_timer_value(&br->gc_work.timer)` in clock_t: the time to the next
+    /// fdb gc run. `br_stp_enable_bridge` arms it HZ/10 after open; with
+    /// nothing to age it rearms every ageing time; a learned entry's expiry
+    /// (the model's queued gc work) comes earlier. 0 while the bridge is down.
+    pub fn br_gc_timer(&self, br: DevId) -> u64 {
+        let b = self.br(br);
+        let Some(first) = b.gc_armed_ns else {
+            return 0;
+        };
+        let now = self.now_ns;
+        let period = b.ageing_time_ns;
+        let mut due = if now < first || period == 0 {
+            first
+        } else {
+            first + ((now - first) / period + 1) * period
+        };
+        if let Some(work) = self.workqueue.due_of(Work::BridgeFdbGc(br)) {
+            due = due.min(work.max(now));
+        }
+        due.saturating_sub(now) / CLOCK_T_NS
+    }
+
+    /// `br_timer_value()`: clock_t to a pending timer's expiry, else 0.
+    fn br_timer_value(&self, due: Option<u64>) -> u64 {
+        due.map_or(0, |due| due.saturating_sub(self.now_ns) / CLOCK_T_NS)
+    }
+
+    /// `br_fill_info()`: the bridge's IFLA_INFO_DATA, in the kernel's order.
+    pub fn br_fill_info(&self, br: DevId) -> Vec<InfoBridge> {
+        let b = self.br(br);
+        let id = self.br_bridge_id(br);
+        let learned = b.fdb.values().filter(|e| !e.is_local).count() as u32;
+        vec![
+            InfoBridge::HelloTimer(0),
+            InfoBridge::TcnTimer(0),
+            InfoBridge::TopologyChangeTimer(0),
+            InfoBridge::GcTimer(self.br_gc_timer(br)),
+            InfoBridge::ForwardDelay(BR_FORWARD_DELAY),
+            InfoBridge::HelloTime(BR_HELLO_TIME),
+            InfoBridge::MaxAge(BR_MAX_AGE),
+            InfoBridge::AgeingTime((b.ageing_time_ns / CLOCK_T_NS) as u32),
+            InfoBridge::StpState(BridgeStpState::Disabled),
+            InfoBridge::Priority(id.priority),
+            InfoBridge::VlanFiltering(false),
+            InfoBridge::GroupFwdMask(0),
+            InfoBridge::BridgeId(id.clone()),
+            InfoBridge::RootId(id),
+            InfoBridge::RootPort(0),
+            InfoBridge::RootPathCost(0),
+            InfoBridge::TopologyChange(0),
+            InfoBridge::TopologyChangeDetected(0),
+            InfoBridge::GroupAddr(BR_GROUP_ADDRESS),
+            InfoBridge::MultiBoolOpt(BridgeBooleanOptions {
+                value: BridgeBooleanOptionFlags::empty(),
+                mask: BridgeBooleanOptionFlags::from_bits_retain(BR_BOOLOPT_MASK),
+            }),
+            InfoBridge::FdbNLearned(learned),
+            InfoBridge::FdbMaxLearned(0),
+            InfoBridge::MulticastRouter(BridgeMulticastRouterType::TempQuery),
+            InfoBridge::MulticastSnooping(true),
+            InfoBridge::MulticastQueryUseIfaddr(false),
+            InfoBridge::MulticastQuerier(false),
+            InfoBridge::MulticastStatsEnabled(false),
+            InfoBridge::MulticastHashElasticity(BR_MCAST_HASH_ELASTICITY),
+            InfoBridge::MulticastHashMax(BR_MCAST_HASH_MAX),
+            InfoBridge::MulticastLastMemberCount(BR_MCAST_LAST_MEMBER_CNT),
+            InfoBridge::MulticastStartupQueryCount(BR_MCAST_STARTUP_QUERY_CNT),
+            InfoBridge::MulticastIgmpVersion(BR_MCAST_IGMP_VERSION),
+            // IFLA_BR_MCAST_QUERIER_STATE: an empty nest is cancelled (no
+            // querier configured, no other querier's query seen).
+            InfoBridge::MulticastMldVersion(BR_MCAST_MLD_VERSION),
+            InfoBridge::MulticastLastMemberInterval(BR_MCAST_LAST_MEMBER_INTVL),
+            InfoBridge::MulticastMembershipInterval(BR_MCAST_MEMBERSHIP_INTVL),
+            InfoBridge::MulticastQuerierInterval(BR_MCAST_QUERIER_INTVL),
+            InfoBridge::MulticastQueryInterval(BR_MCAST_QUERY_INTVL),
+            InfoBridge::MulticastQueryResponseInterval(BR_MCAST_QUERY_RESPONSE_INTVL),
+            InfoBridge::MulticastStartupQueryInterval(BR_MCAST_STARTUP_QUERY_INTVL),
+            InfoBridge::NfCallIpTables(false),
+            InfoBridge::NfCallIp6Tables(false),
+            InfoBridge::NfCallArpTables(false),
+        ]
+    }
+
+    /// `port_cost()`: from the ethtool speed; veth reports SPEED_10000
+    /// (cost 2). The model's other drivers report no speed (SPEED_UNKNOWN,
+    /// cost 100).
+    fn br_port_cost(&self, port: DevId) -> u32 {
+        match self.dev(port).driver {
+            Driver::Veth { .. } => 2,
+            _ => 100,
+        }
+    }
+
+    /// `br_port_fill_attrs()` for a port: its IFLA_INFO_SLAVE_DATA and the
+    /// IFLA_PROTINFO of its AF_BRIDGE notifications, in the kernel's order.
+    /// None if `port` is not a port of a bridge.
+    pub fn br_port_fill_attrs(&self, port: DevId) -> Option<Vec<InfoBridgePort>> {
+        let br = self.br_port_get(port)?;
+        let p = self.br(br).ports.iter().find(|p| p.dev == port)?;
+        let port_id = br_make_port_id(BR_PORT_DEFAULT_PRIORITY, p.port_no);
+        let id = self.br_bridge_id(br);
+        let state = match p.state {
+            PortState::Disabled => BridgePortState::Disabled,
+            PortState::Forwarding => BridgePortState::Forwarding,
+            PortState::Blocking => BridgePortState::Blocking,
+        };
+        Some(vec![
+            InfoBridgePort::State(state),
+            InfoBridgePort::Priority(BR_PORT_DEFAULT_PRIORITY),
+            InfoBridgePort::Cost(self.br_port_cost(port)),
+            InfoBridgePort::HairpinMode(false),
+            InfoBridgePort::Guard(false),
+            InfoBridgePort::Protect(false),
+            InfoBridgePort::FastLeave(false),
+            InfoBridgePort::MulticastToUnicast(false),
+            InfoBridgePort::Learning(true),
+            InfoBridgePort::UnicastFlood(true),
+            InfoBridgePort::MulticastFlood(true),
+            InfoBridgePort::BroadcastFlood(true),
+            InfoBridgePort::ProxyARP(false),
+            InfoBridgePort::ProxyARPWifi(false),
+            InfoBridgePort::RootId(id.clone()),
+            InfoBridgePort::BridgeId(id),
+            InfoBridgePort::DesignatedPort(port_id),
+            InfoBridgePort::DesignatedCost(0),
+            InfoBridgePort::PortId(port_id),
+            InfoBridgePort::PortNumber(p.port_no),
+            InfoBridgePort::TopologyChangeAck(false),
+            InfoBridgePort::ConfigPending(false),
+            InfoBridgePort::VlanTunnel(false),
+            InfoBridgePort::GroupFwdMask(0),
+            InfoBridgePort::NeighSupress(false),
+            InfoBridgePort::MrpRingOpen(false),
+            InfoBridgePort::MrpInOpen(false),
+            InfoBridgePort::Isolated(false),
+            InfoBridgePort::Locked(false),
+            InfoBridgePort::Mab(false),
+            InfoBridgePort::NeighVlanSuppress(false),
+            InfoBridgePort::MessageAgeTimer(0),
+            InfoBridgePort::ForwardDelayTimer(self.br_timer_value(p.fwd_delay_due_ns)),
+            InfoBridgePort::HoldTimer(0),
+            InfoBridgePort::MulticastRouter(BridgeMulticastRouterType::TempQuery),
+            InfoBridgePort::MulticastEhtHostsLimit(BR_MCAST_DEFAULT_EHT_HOSTS_LIMIT),
+            InfoBridgePort::MulticastEhtHostsCnt(0),
+            InfoBridgePort::MulticastNGroups(0),
+            InfoBridgePort::MulticastMaxGroups(0),
+        ])
+    }
+
+    /// `br_ifinfo_notify(event, NULL, port)`: an AF_BRIDGE RTM_NEWLINK (with
+    /// the port's attributes in IFLA_PROTINFO) or RTM_DELLINK to RTNLGRP_LINK
+    /// of the port's namespace. Sent while the port is being unregistered
+    /// too. Nothing is built without listeners.
+    pub(crate) fn br_ifinfo_notify(&mut self, event: RtmType, port: DevId) {
+        if !self.has_mcast_listeners() {
+            return;
+        }
+        let net = self.dev(port).net;
+        let Some(msg) = self.br_fill_ifinfo(event, port) else {
+            return;
+        };
+        let payload = match event {
+            RtmType::NewLink => RouteNetlinkMessage::NewLink(msg),
+            RtmType::DelLink => RouteNetlinkMessage::DelLink(msg),
+        };
+        let bytes = crate::rtnetlink::to_bytes(NetlinkMessage::new(
+            NetlinkHeader::default(),
+            NetlinkPayload::InnerMessage(payload),
+        ));
+        self.rtnl_notify(net, bytes);
+    }
+
+    /// `br_fill_ifinfo()` for a port, as `br_info_notify` calls it: ifname,
+    /// master, mtu, operstate, address, link; IFLA_PROTINFO only for
+    /// RTM_NEWLINK. The VLAN part (IFLA_AF_SPEC) needs VLAN filtering.
+    /// None if `port` is not a port of a bridge.
+    pub fn br_fill_ifinfo(&self, event: RtmType, port: DevId) -> Option<LinkMessage> {
+        let br = self.br_port_get(port)?;
+        let d = self.dev(port);
+        let iflink = self.dev_get_iflink(port);
+        let mut msg = LinkMessage::default();
+        msg.header = LinkHeader {
+            interface_family: AddressFamily::Bridge,
+            index: d.ifindex,
+            link_layer_type: LinkLayerType::from(d.dev_type),
+            flags: LinkFlags::from_bits_retain(d.user_flags()),
+            change_mask: LinkFlags::empty(),
+        };
+        let a = &mut msg.attributes;
+        a.push(LinkAttribute::IfName(d.name.to_string()));
+        a.push(LinkAttribute::Controller(self.dev(br).ifindex));
+        a.push(LinkAttribute::Mtu(d.mtu));
+        a.push(LinkAttribute::OperState(State::from(
+            d.reported_operstate() as u8,
+        )));
+        if !d.dev_addr.is_empty() {
+            a.push(LinkAttribute::Address(d.dev_addr.as_bytes().to_vec()));
+        }
+        if d.ifindex != iflink {
+            a.push(LinkAttribute::Link(iflink));
+        }
+        if event == RtmType::NewLink {
+            let attrs = self
+                .br_port_fill_attrs(port)
+                .unwrap_or_default()
+                .iter()
+                .map(|nla| {
+                    let mut value = vec![0u8; nla.value_len()];
+                    nla.emit_value(&mut value);
+                    LinkProtoInfoBridge::Other(DefaultNla::new(nla.kind(), value))
+                })
+                .collect();
+            a.push(LinkAttribute::ProtoInfoBridge(attrs));
+        }
+        Some(msg)
+    }
+}
