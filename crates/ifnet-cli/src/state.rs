@@ -243,11 +243,11 @@ mod tests {
         let path = scratch("older");
         let old = br#"{"format":1,"kernel":{"devs":{"slots":[{"generation":0,"value":null}]}}}"#;
         fs::write(&path, old).unwrap();
-        let err = load(&path, None).err().expect("format 1 refused").0;
+        let err = load(&path, None).expect_err("format 1 refused").0;
         assert!(err.contains("has format 1 from an older ifnet"), "{err}");
         assert_eq!(fs::read(&path).unwrap(), old, "left untouched");
         fs::write(&path, br#"{"format":9,"kernel":{}}"#).unwrap();
-        let err = load(&path, None).err().expect("format 9 refused").0;
+        let err = load(&path, None).expect_err("format 9 refused").0;
         assert!(err.contains("is corrupt"), "{err}");
         let _ = fs::remove_dir_all(path.parent().unwrap());
     }
