@@ -142,3 +142,16 @@ fn ack_matches_the_crate() {
     msg.serialize(&mut reference);
     assert_eq!(replies[0], reference);
 }
+
+/// A message with more attributes than the one-pass emitter handles on the
+/// stack (MAX_ATTRS) goes through the crate's own path: same bytes.
+#[test]
+fn long_attribute_list_falls_back_to_the_crate() {
+    use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+    let mut m = LinkMessage::default();
+    for i in 0..200u32 {
+        m.attributes.push(LinkAttribute::Mtu(1000 + i));
+    }
+    m.attributes.push(LinkAttribute::IfName("many".into()));
+    same_bytes(RouteNetlinkMessage::SetLink(m), 3, 0x5).unwrap();
+}
