@@ -236,3 +236,51 @@ fn dellink_after_dev_shutdown_reports_noop_qdisc() {
         ]
     );
 }
+
+/// `rtnl_fill_ifinfo()` with RTEXT_FILTER_SKIP_STATS in `ext_filter_mask`
+/// (from IFLA_EXT_MASK) leaves IFLA_STATS64 out — in a dump
+/// (`rtnl_dump_ifinfo`) as in a single GETLINK (`rtnl_getlink`); without
+/// the flag every device carries its counters.
+#[test]
+fn skip_stats_filter_in_dump_and_getlink() {
+    use ifnet_core::client::decode;
+    use netlink_packet_route::link::LinkExtentMask;
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    Client::new(&mut k, init).add_veth("v0", "v1").unwrap();
+    let has_stats = |m: &LinkMessage| {
+        m.attributes
+            .iter()
+            .any(|a| matches!(a, LinkAttribute::Stats64(_)))
+    };
+    let request = |k: &mut Kernel, name: Option<&str>, skip: bool| {
+        let mut m = LinkMessage::default();
+        if skip {
+            m.attributes.push(LinkAttribute::ExtMask(vec![
+                LinkExtentMask::Vf,
+                LinkExtentMask::SkipStats,
+            ]));
+        }
+        let flags = match name {
+            Some(n) => {
+                m.attributes.push(LinkAttribute::IfName(n.into()));
+                NLM_F_REQUEST
+            }
+            None => NLM_F_REQUEST | NLM_F_DUMP,
+        };
+        let replies = k.rtnl_request(init, &encode(RouteNetlinkMessage::GetLink(m), flags, 9));
+        let (links, res) = decode(&replies);
+        res.unwrap();
+        links
+    };
+    for name in [None, Some("v0")] {
+        let with = request(&mut k, name, false);
+        let without = request(&mut k, name, true);
+        assert!(!with.is_empty() && with.len() == without.len(), "{name:?}");
+        assert!(with.iter().all(has_stats), "{name:?}: counters by default");
+        assert!(
+            !without.iter().any(has_stats),
+            "{name:?}: SKIP_STATS honoured"
+        );
+    }
+}
