@@ -100,17 +100,11 @@ fn flag_word(
     Ok(())
 }
 
+/// iproute2 `get_operstate()`: the names `ip link show` prints, any case.
 fn get_operstate(name: &str) -> Option<State> {
-    const STATES: [&str; 7] = [
-        "UNKNOWN",
-        "NOTPRESENT",
-        "DOWN",
-        "LOWERLAYERDOWN",
-        "TESTING",
-        "DORMANT",
-        "UP",
-    ];
-    let i = STATES.iter().position(|s| s.eq_ignore_ascii_case(name))?;
+    let i = crate::print_link::OPER_STATES
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(name))?;
     Some(State::from(i as u8))
 }
 

@@ -42,7 +42,7 @@ macro_rules! attr {
     };
 }
 
-const OPER_STATES: [&str; 7] = [
+pub(crate) const OPER_STATES: [&str; 7] = [
     "UNKNOWN",
     "NOTPRESENT",
     "DOWN",

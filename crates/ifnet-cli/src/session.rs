@@ -69,7 +69,12 @@ impl Session {
         self.err.extend_from_slice(s.as_bytes());
     }
 
+    /// The request's bytes, with the next sequence number. Anything but a
+    /// GETLINK may change the kernel: the state will be saved.
     fn encode(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Vec<u8> {
+        if !matches!(msg, RouteNetlinkMessage::GetLink(_)) {
+            self.dirty = true;
+        }
         self.seq = self.seq.wrapping_add(1);
         ifnet_core::client::encode(msg, flags, self.seq)
     }
@@ -79,9 +84,6 @@ impl Session {
         msg: RouteNetlinkMessage,
         flags: u16,
     ) -> Vec<NetlinkMessage<RouteNetlinkMessage>> {
-        if !matches!(msg, RouteNetlinkMessage::GetLink(_)) {
-            self.dirty = true;
-        }
         let bytes = self.encode(msg, flags);
         let replies = self.k.rtnl_request(self.net, &bytes);
         let mut out = Vec::with_capacity(replies.len());
@@ -106,9 +108,6 @@ impl Session {
         let mut flags = NLM_F_REQUEST | flags;
         if !want_answer {
             flags |= NLM_F_ACK;
-        }
-        if !matches!(msg, RouteNetlinkMessage::GetLink(_)) {
-            self.dirty = true;
         }
         let bytes = self.encode(msg, flags);
         // rtnl_talk(): an NLMSG_ERROR is read in place (struct nlmsgerr,

@@ -34,15 +34,7 @@ pub fn check_altifname(name: &str) -> bool {
 /// characters remain (iproute2 rejects both). Saturates at u128 overflow.
 fn strto_base0(arg: &str) -> Option<(bool, u128)> {
     let b = arg.as_bytes();
-    let mut i = 0;
-    while i < b.len() && is_c_space(b[i]) {
-        i += 1;
-    }
-    let mut neg = false;
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        neg = b[i] == b'-';
-        i += 1;
-    }
+    let (neg, mut i) = skip_space_and_sign(b);
     let mut base = 10;
     if i < b.len() && b[i] == b'0' {
         base = 8;
@@ -53,6 +45,20 @@ fn strto_base0(arg: &str) -> Option<(bool, u128)> {
         }
     }
     parse_digits(&b[i..], base).map(|v| (neg, v))
+}
+
+/// What `strtol` and `scanf("%x")` skip first: C white space, then one
+/// optional sign. Returns (negative, index of the next byte).
+fn skip_space_and_sign(b: &[u8]) -> (bool, usize) {
+    let mut i = 0;
+    while i < b.len() && is_c_space(b[i]) {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'-') => (true, i + 1),
+        Some(b'+') => (false, i + 1),
+        _ => (false, i),
+    }
 }
 
 fn parse_digits(b: &[u8], base: u32) -> Option<u128> {
@@ -105,15 +111,7 @@ pub fn atoi(arg: &str) -> i32 {
 /// glibc `sscanf(arg, "%x", &temp) == 1` followed by iproute2's 0..=255 check.
 fn scan_hex_octet(part: &str) -> Option<u8> {
     let b = part.as_bytes();
-    let mut i = 0;
-    while i < b.len() && is_c_space(b[i]) {
-        i += 1;
-    }
-    let mut neg = false;
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        neg = b[i] == b'-';
-        i += 1;
-    }
+    let (neg, mut i) = skip_space_and_sign(b);
     if i + 1 < b.len() && b[i] == b'0' && (b[i + 1] | 0x20) == b'x' {
         let after = b.get(i + 2).copied().unwrap_or(0);
         if (after as char).is_ascii_hexdigit() {

@@ -94,3 +94,15 @@ pub fn run_cmd(
 pub(super) fn strs(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
+
+/// `GLOBAL -n NS [-force] -batch FILE`: the same arguments for `ip` and for
+/// `ifnet`.
+pub(super) fn batch_args(ns: &str, force: bool, global: &[String], file: &str) -> Vec<String> {
+    let mut args = global.to_vec();
+    args.extend(strs(&["-n", ns]));
+    if force {
+        args.push("-force".into());
+    }
+    args.extend(strs(&["-batch", file]));
+    args
+}

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::batch::Scenario;
-use super::cmd::{run_cmd, strs, CmdOut, CMD_TIMEOUT};
+use super::cmd::{batch_args, run_cmd, strs, CmdOut, CMD_TIMEOUT};
 use super::execute::{execute, Backend, Outcome};
 use super::netns::NsNames;
 
@@ -55,12 +55,7 @@ impl Backend for Ifnet {
         global: &[String],
         file: &str,
     ) -> Result<CmdOut, String> {
-        let mut args = global.to_vec();
-        args.extend(strs(&["-n", ns]));
-        if force {
-            args.push("-force".into());
-        }
-        args.extend(strs(&["-batch", file]));
+        let args = batch_args(ns, force, global, file);
         self.run(&args)
     }
     fn settle(&mut self, _live: &[String]) -> Result<(), String> {

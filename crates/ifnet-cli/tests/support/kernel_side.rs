@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::batch::Scenario;
-use super::cmd::{run_cmd, strs, CmdOut, CMD_TIMEOUT};
+use super::cmd::{batch_args, run_cmd, strs, CmdOut, CMD_TIMEOUT};
 use super::execute::{execute, Backend, Outcome};
 use super::json::{self, Json};
 use super::netns::{NsNames, TempDir};
@@ -140,12 +140,7 @@ impl Backend for Kernel {
         global: &[String],
         file: &str,
     ) -> Result<CmdOut, String> {
-        let mut args = global.to_vec();
-        args.extend(strs(&["-n", ns]));
-        if force {
-            args.push("-force".into());
-        }
-        args.extend(strs(&["-batch", file]));
+        let args = batch_args(ns, force, global, file);
         self.ip(&args, None)
     }
 

@@ -8,12 +8,12 @@
 //! crate's encoding of every attribute value (`Nla::kind`, `Nla::value_len`,
 //! `Nla::emit_value`) and of the fixed headers, and only walks the top-level
 //! attribute list itself: each `value_len()` is computed once. Other message
-//! kinds go through the crate unchanged. `tests/rtnetlink.rs` checks the
-//! bytes against the crate's own `serialize()`.
+//! kinds go through the crate unchanged. `tests/emit_equivalence.rs` checks
+//! the bytes against the crate's own `serialize()`.
 
 use super::fill::IflaSink;
 use netlink_packet_core::{Emitable, NetlinkHeader, NetlinkMessage, NetlinkPayload, Nla};
-use netlink_packet_route::link::{LinkAttribute, LinkHeader, LinkInfo, LinkMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkHeader, LinkInfo};
 use netlink_packet_route::RouteNetlinkMessage;
 
 /// NLMSG_HDRLEN.
@@ -22,65 +22,42 @@ const NLMSG_HDRLEN: usize = 16;
 const IFINFOMSG_LEN: usize = 16;
 /// NLA_HDRLEN.
 const NLA_HDRLEN: usize = 4;
-/// Attributes per message handled on the stack; longer lists fall back to
-/// the crate (no modelled message has more than ~45).
-const MAX_ATTRS: usize = 96;
 
 const fn nla_align(len: usize) -> usize {
     (len + 3) & !3
+}
+
+/// An nlmsghdr without its length (set when the message is written).
+pub(crate) fn nl_header(message_type: u16, flags: u16, seq: u32) -> NetlinkHeader {
+    let mut h = NetlinkHeader::default();
+    h.message_type = message_type;
+    h.flags = flags;
+    h.sequence_number = seq;
+    h
 }
 
 /// The bytes of `msg`, with `length` and `message_type` filled in (what
 /// `NetlinkMessage::finalize()` + `serialize()` produce).
 pub fn to_bytes(mut msg: NetlinkMessage<RouteNetlinkMessage>) -> Vec<u8> {
     msg.header.message_type = msg.payload.message_type();
-    if let NetlinkPayload::InnerMessage(inner) = &msg.payload {
-        if let Some(link) = link_message(inner) {
-            if let Some(out) = emit_link(&msg.header, link) {
-                return out;
-            }
+    if let NetlinkPayload::InnerMessage(
+        RouteNetlinkMessage::NewLink(m)
+        | RouteNetlinkMessage::DelLink(m)
+        | RouteNetlinkMessage::GetLink(m)
+        | RouteNetlinkMessage::SetLink(m),
+    ) = &msg.payload
+    {
+        let mut b = LinkBytes::new();
+        for attr in &m.attributes {
+            b.put_ref(attr);
         }
+        return b.finish(msg.header, &m.header);
     }
     let len = msg.buffer_len();
     msg.header.length = len as u32;
     let mut buf = vec![0u8; len];
     msg.serialize(&mut buf);
     buf
-}
-
-fn link_message(inner: &RouteNetlinkMessage) -> Option<&LinkMessage> {
-    match inner {
-        RouteNetlinkMessage::NewLink(m)
-        | RouteNetlinkMessage::DelLink(m)
-        | RouteNetlinkMessage::GetLink(m)
-        | RouteNetlinkMessage::SetLink(m) => Some(m),
-        _ => None,
-    }
-}
-
-/// nlmsghdr + ifinfomsg + the attributes, each `value_len()` taken once.
-fn emit_link(header: &NetlinkHeader, m: &LinkMessage) -> Option<Vec<u8>> {
-    if m.attributes.len() > MAX_ATTRS {
-        return None;
-    }
-    let mut value_lens = [0usize; MAX_ATTRS];
-    let fixed = m.header.buffer_len();
-    let mut len = NLMSG_HDRLEN + fixed;
-    for (slot, nla) in value_lens.iter_mut().zip(&m.attributes) {
-        *slot = link_attr_value_len(nla);
-        len += NLA_HDRLEN + nla_align(*slot);
-    }
-    let mut buf = vec![0u8; len];
-    let mut h = *header;
-    h.length = len as u32;
-    h.emit(&mut buf[..NLMSG_HDRLEN]);
-    m.header.emit(&mut buf[NLMSG_HDRLEN..NLMSG_HDRLEN + fixed]);
-    let mut at = NLMSG_HDRLEN + fixed;
-    for (nla, &value_len) in m.attributes.iter().zip(&value_lens) {
-        at = emit_link_attr(&mut buf, at, nla, value_len);
-    }
-    debug_assert_eq!(at, len, "every byte of the message written");
-    Some(buf)
 }
 
 /// IFLA_LINKINFO is walked here too (its items once each); every other
@@ -116,7 +93,8 @@ impl FlagsInKind for LinkAttribute {}
 impl FlagsInKind for LinkInfo {}
 
 /// One attribute at `buf[at..]`: its header, the value, then zero padding
-/// (already zero: `buf` is freshly zeroed). Returns the next offset.
+/// (already zero: the buffer is zero-extended first). Returns the next
+/// offset.
 fn emit_nla<T: FlagsInKind>(buf: &mut [u8], at: usize, nla: &T, value_len: usize) -> usize {
     write_nla_header(buf, at, nla.kind(), value_len);
     nla.emit_value(&mut buf[at + NLA_HDRLEN..at + NLA_HDRLEN + value_len]);
@@ -130,10 +108,10 @@ fn write_nla_header(buf: &mut [u8], at: usize, kind: u16, value_len: usize) {
     buf[at + 2..at + 4].copy_from_slice(&kind.to_ne_bytes());
 }
 
-/// An RTM_NEWLINK / RTM_DELLINK written as it is filled (`IflaSink`): the
-/// attributes go straight into the reply bytes, each `value_len()` taken
-/// once, without a `Vec<LinkAttribute>` in between. The two headers are
-/// written by `finish`, once the length and the ifinfomsg are known.
+/// An RTM_*LINK message written attribute by attribute: by the fill
+/// (`IflaSink`, no `Vec<LinkAttribute>` in between) and by `to_bytes` for a
+/// whole `LinkMessage`. Each `value_len()` is taken once. The two headers
+/// are written by `finish`, once the length and the ifinfomsg are known.
 pub(crate) struct LinkBytes {
     buf: Vec<u8>,
 }
@@ -148,21 +126,18 @@ impl LinkBytes {
         LinkBytes { buf }
     }
 
-    /// The finished message: nlmsghdr (type, flags, sequence, length) and
-    /// ifinfomsg in front of the attributes.
-    pub(crate) fn finish(
-        mut self,
-        message_type: u16,
-        flags: u16,
-        seq: u32,
-        ifinfo: &LinkHeader,
-    ) -> Vec<u8> {
-        let mut h = NetlinkHeader::default();
-        h.length = self.buf.len() as u32;
-        h.message_type = message_type;
-        h.flags = flags;
-        h.sequence_number = seq;
-        h.emit(&mut self.buf[..NLMSG_HDRLEN]);
+    fn put_ref(&mut self, attr: &LinkAttribute) {
+        let value_len = link_attr_value_len(attr);
+        let at = self.buf.len();
+        self.buf.resize(at + NLA_HDRLEN + nla_align(value_len), 0);
+        emit_link_attr(&mut self.buf, at, attr, value_len);
+    }
+
+    /// The finished message: `header` (type, flags, sequence, port; its
+    /// length is set here) and the ifinfomsg in front of the attributes.
+    pub(crate) fn finish(mut self, mut header: NetlinkHeader, ifinfo: &LinkHeader) -> Vec<u8> {
+        header.length = self.buf.len() as u32;
+        header.emit(&mut self.buf[..NLMSG_HDRLEN]);
         debug_assert_eq!(ifinfo.buffer_len(), IFINFOMSG_LEN);
         ifinfo.emit(&mut self.buf[NLMSG_HDRLEN..NLMSG_HDRLEN + IFINFOMSG_LEN]);
         self.buf
@@ -171,9 +146,6 @@ impl LinkBytes {
 
 impl IflaSink for LinkBytes {
     fn put(&mut self, attr: LinkAttribute) {
-        let value_len = link_attr_value_len(&attr);
-        let at = self.buf.len();
-        self.buf.resize(at + NLA_HDRLEN + nla_align(value_len), 0);
-        emit_link_attr(&mut self.buf, at, &attr, value_len);
+        self.put_ref(&attr);
     }
 }

@@ -1,6 +1,6 @@
 //! `rtnl_fill_ifinfo()`: a device as an RTM_NEWLINK / RTM_DELLINK message.
 
-use super::emit::LinkBytes;
+use super::emit::{nl_header, LinkBytes};
 use super::RtmType;
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
@@ -226,7 +226,7 @@ impl Kernel {
         let header = self.rtnl_fill_ifinfo_into(dev, !0, net, false, &mut b);
         b.put(LinkAttribute::NewNetnsId(new_nsid));
         b.put(LinkAttribute::NewIfIndex(new_ifindex as i32));
-        b.finish(RTM_DELLINK, 0, 0, &header)
+        b.finish(nl_header(RTM_DELLINK, 0, 0), &header)
     }
 
     /// `rtnl_fill_ifinfo()` straight into a message's bytes, for a socket in
@@ -248,6 +248,6 @@ impl Kernel {
             RtmType::NewLink => RTM_NEWLINK,
             RtmType::DelLink => RTM_DELLINK,
         };
-        b.finish(message_type, flags, seq, &header)
+        b.finish(nl_header(message_type, flags, seq), &header)
     }
 }

@@ -14,12 +14,11 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::notifier::NetdevEvent;
 use netlink_packet_core::{
-    DoneMessage, ErrorMessage, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK,
-    NLM_F_DUMP, NLM_F_MULTIPART, NLM_F_REQUEST,
+    DoneMessage, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP,
+    NLM_F_MULTIPART, NLM_F_REQUEST,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkEvent};
 use netlink_packet_route::RouteNetlinkMessage;
-use std::num::NonZeroI32;
 
 /// RTM message types the model emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,55 +284,42 @@ impl Kernel {
     }
 }
 
-/// The echoed request header: its first 16 bytes (NLM_F_CAPPED).
-fn echoed_header(request: &[u8]) -> Vec<u8> {
-    let mut h = request[..request.len().min(16)].to_vec();
-    h.resize(16, 0);
-    h
-}
-
-/// NLMSG_ERROR with error 0 and the echoed request header (NLM_F_CAPPED),
-/// written in one go: every acknowledged request ends with one.
+/// NLMSG_ERROR with error 0 (`netlink_ack`): every acknowledged request
+/// ends with one.
 fn ack_reply(request: &[u8], seq: u32) -> Vec<u8> {
-    const ACK_LEN: usize = NLMSG_HDRLEN + 4 + NLMSG_HDRLEN;
-    let mut out = vec![0u8; ACK_LEN];
-    let mut h = NetlinkHeader::default();
-    h.length = ACK_LEN as u32;
-    h.message_type = netlink_packet_core::NLMSG_ERROR;
-    h.flags = NLM_F_CAPPED;
-    h.sequence_number = seq;
-    netlink_packet_core::Emitable::emit(&h, &mut out[..NLMSG_HDRLEN]);
-    // error = 0 (already zero), then the request's nlmsghdr.
-    let echoed = request.len().min(NLMSG_HDRLEN);
-    out[NLMSG_HDRLEN + 4..NLMSG_HDRLEN + 4 + echoed].copy_from_slice(&request[..echoed]);
-    out
+    nlmsgerr(request, seq, 0, None)
 }
 
 /// NLMSG_ERROR with -errno and, if set, the extack text as
 /// NLMSGERR_ATTR_MSG (what iproute2 prints as "Error: <text>.").
 pub(crate) fn error_reply(request: &[u8], seq: u32, e: &KError) -> Vec<u8> {
-    let mut payload = echoed_header(request);
+    nlmsgerr(request, seq, -e.errno.number(), e.extack.as_deref())
+}
+
+/// `struct nlmsgerr` as `netlink_ack()` writes it: the error, the request's
+/// nlmsghdr (NLM_F_CAPPED: its payload is not echoed), then the extack
+/// message as an NLMSGERR_ATTR_MSG attribute (NLM_F_ACK_TLVS).
+fn nlmsgerr(request: &[u8], seq: u32, error: i32, extack: Option<&str>) -> Vec<u8> {
+    let tlv_len = extack.map_or(0, |t| 4 + t.len() + 1);
+    let len = NLMSG_HDRLEN + 4 + NLMSG_HDRLEN + ((tlv_len + 3) & !3);
+    let mut out = vec![0u8; len];
     let mut flags = NLM_F_CAPPED;
-    if let Some(text) = &e.extack {
+    if extack.is_some() {
         flags |= NLM_F_ACK_TLVS;
-        let mut value = text.as_bytes().to_vec();
-        value.push(0);
-        let len = 4 + value.len();
-        payload.extend_from_slice(&(len as u16).to_ne_bytes());
-        payload.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
-        payload.extend_from_slice(&value);
-        while !payload.len().is_multiple_of(4) {
-            payload.push(0);
-        }
     }
-    let mut err = ErrorMessage::default();
-    err.code = NonZeroI32::new(-e.errno.number());
-    err.header = payload;
-    let mut msg = NetlinkMessage::new(
-        NetlinkHeader::default(),
-        NetlinkPayload::<RouteNetlinkMessage>::Error(err),
-    );
-    msg.header.sequence_number = seq;
-    msg.header.flags = flags;
-    to_bytes(msg)
+    let mut h = emit::nl_header(netlink_packet_core::NLMSG_ERROR, flags, seq);
+    h.length = len as u32;
+    netlink_packet_core::Emitable::emit(&h, &mut out[..NLMSG_HDRLEN]);
+    out[NLMSG_HDRLEN..NLMSG_HDRLEN + 4].copy_from_slice(&error.to_ne_bytes());
+    let echoed = request.len().min(NLMSG_HDRLEN);
+    let at = NLMSG_HDRLEN + 4;
+    out[at..at + echoed].copy_from_slice(&request[..echoed]);
+    if let Some(text) = extack {
+        let at = at + NLMSG_HDRLEN;
+        out[at..at + 2].copy_from_slice(&(tlv_len as u16).to_ne_bytes());
+        out[at + 2..at + 4].copy_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
+        // The text, its NUL and the padding (already zero).
+        out[at + 4..at + 4 + text.len()].copy_from_slice(text.as_bytes());
+    }
+    out
 }
