@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::args::{parse_global, Opts, USAGE};
 use crate::batch::{do_batch, flush};
+use crate::hold::Hold;
 use crate::session::Session;
 use crate::state::{self, StateError};
 use crate::util::matches;
@@ -70,8 +71,10 @@ pub fn run(args: &[String]) -> i32 {
     if words.first().map(String::as_str) == Some("demo") && opts.batch.is_none() {
         return crate::demo::run();
     }
-    let path = state::state_path(opts.state.as_deref());
-    match run_with_state(&path, opts, words) {
+    crate::interrupt::install();
+    let sp = state::state_path(opts.state.as_deref());
+    let r = state::prepare(&sp).and_then(|_| run_with_state(&sp.path, opts, words));
+    match r {
         Ok(code) => code & 0xff,
         Err(e) => {
             eprintln!("{}", e.0);
@@ -93,47 +96,43 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
             .first()
             .and_then(|w| OBJECTS.iter().find(|o| matches(w, o)))
             == Some(&"monitor");
-    let _lock = state::lock(path, !is_monitor)?;
-    let (mut k, created) = state::load(path, opts.kernel.as_deref())?;
-    let pruned = prune_dead_listeners(&mut k);
+    if is_monitor {
+        return run_monitor(path, opts, words);
+    }
+    let (mut hold, k) = Hold::acquire(path, opts.kernel.as_deref())?;
     let init = k.init_net();
     let mut s = Session::new(k, init, opts);
-    s.dirty |= pruned;
     if let Some(code) = enter_netns(&mut s) {
         flush(&mut s);
         return Ok(code);
     }
-    if is_monitor {
-        drop(_lock);
-        let code = crate::monitor::run(&mut s, path, &words[1..]);
-        flush(&mut s);
-        return Ok(exit_code(code));
-    }
-    let code = run_commands(&mut s, words);
-    s.k.run_until_idle();
-    // Packet taps: what any capture saw in this invocation goes to its file.
-    crate::capture::drain_all(&mut s);
-    flush(&mut s);
-    if s.dirty || created {
-        state::save(path, &s.k)?;
-    }
+    let code = run_commands(&mut s, words, &mut hold);
+    hold.finish(&mut s)?;
     // The process exits next and the OS takes the memory back at once;
     // freeing thousands of devices one allocation at a time would cost more
     // than a small command itself.
     std::mem::forget(s);
+    if crate::interrupt::pending() && code == 0 {
+        return Ok(crate::interrupt::EXIT_INTERRUPTED);
+    }
     Ok(code)
 }
 
-/// Forgets monitors that died without unsubscribing (killed by a signal):
-/// their netlink sockets would have closed with them.
-fn prune_dead_listeners(k: &mut ifnet_core::Kernel) -> bool {
-    let mut pruned = false;
-    for pid in k.mcast_listener_ids() {
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            pruned |= k.mcast_unlisten(pid);
-        }
+/// `ip monitor`: a shared look at the state, then no lock at all while it
+/// follows what other invocations do.
+fn run_monitor(path: &Path, opts: Opts, words: &[String]) -> Result<i32, StateError> {
+    let lock = state::lock(path, false)?;
+    let (k, _) = state::load(path, opts.kernel.as_deref())?;
+    drop(lock);
+    let init = k.init_net();
+    let mut s = Session::new(k, init, opts);
+    if let Some(code) = enter_netns(&mut s) {
+        flush(&mut s);
+        return Ok(code);
     }
-    pruned
+    let code = crate::monitor::run(&mut s, path, &words[1..]);
+    flush(&mut s);
+    Ok(exit_code(code))
 }
 
 /// `ifnet [--kernel V] reset`: a freshly booted kernel replaces the state.
@@ -142,8 +141,8 @@ fn reset(path: &Path, opts: &Opts, rest: &[String]) -> Result<i32, StateError> {
         eprintln!("ifnet: reset takes no arguments (got \"{w}\")");
         return Ok(255);
     }
-    let _lock = state::lock(path, true)?;
     let profile = state::profile_for(opts.kernel.as_deref().unwrap_or("latest"))?;
+    let _lock = state::lock(path, true)?;
     let mut k = ifnet_core::Kernel::new(profile);
     k.run_until_idle();
     state::save(path, &k)?;
@@ -175,7 +174,7 @@ fn exit_code(r: Result<i32, Abort>) -> i32 {
 }
 
 /// One command line or a whole batch.
-fn run_commands(s: &mut Session, words: &[String]) -> i32 {
+fn run_commands(s: &mut Session, words: &[String], hold: &mut Hold) -> i32 {
     if let Some(file) = s.opts.batch.clone() {
         s.batch_mode = true;
         // A batch runs in milliseconds: between its commands only work that
@@ -187,7 +186,7 @@ fn run_commands(s: &mut Session, words: &[String]) -> i32 {
             s.k.run_due_now();
             r
         };
-        return exit_code(do_batch(s, &file, &mut one));
+        return exit_code(do_batch(s, &file, &mut one, hold));
     }
     exit_code(do_cmd(s, words))
 }

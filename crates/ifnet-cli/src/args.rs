@@ -178,6 +178,9 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
     Ok((o, i))
 }
 
+/// `MAX_ARGS` (include/utils.h): the argv array do_batch() hands to makeargs().
+pub const MAX_ARGS: usize = 512;
+
 /// iproute2 `makeargs()`: splits a batch line on blanks, honouring a
 /// leading quote (up to the same quote, no escapes).
 pub fn makeargs(line: &str) -> Result<Vec<String>, &'static str> {
@@ -191,6 +194,10 @@ pub fn makeargs(line: &str) -> Result<Vec<String>, &'static str> {
         }
         if i >= b.len() {
             break;
+        }
+        // `argc >= maxargs - 1` with do_batch's MAX_ARGS: the caller exits 1.
+        if out.len() >= MAX_ARGS - 1 {
+            return Err("Too many arguments to command");
         }
         if b[i] == b'\'' || b[i] == b'"' {
             let q = b[i];

@@ -19,7 +19,6 @@
 //! (`ifnet_core::wire::SllRepr::ipoib`). Device types ifnet does not
 //! model are written cooked too, with the whole frame as payload.
 
-use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -124,23 +123,121 @@ fn io_pkt_type(f: &CapturedFrame) -> PacketType {
     }
 }
 
-/// Creates (truncates) `path` with the global header for `dev_type`.
-pub fn pcap_create(path: &Path, dev_type: u16) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
-    let w = PcapWriter::with_header(file, pcap_header(dev_type)).map_err(std::io::Error::other)?;
-    w.into_writer().sync_data()
+/// Where a capture writes, as the state records it: the path and the
+/// identity of the file `capture dev` created there. A later invocation
+/// writes only to that very file, still owned by the same user — never to
+/// whatever the path (or a planted state) names now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureFile {
+    pub dev: u64,
+    pub ino: u64,
+    pub uid: u32,
+    pub path: String,
 }
 
-/// Appends frames to the pcap file at `path`, in the byte order, timestamp
-/// resolution and snaplen its global header declares (a missing or empty
-/// file gets a fresh header for `dev_type`). Returns the records written.
-pub fn pcap_append(path: &Path, dev_type: u16, frames: &[CapturedFrame]) -> std::io::Result<usize> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)?;
+impl CaptureFile {
+    /// The tag the kernel model keeps for the tap.
+    pub fn to_tag(&self) -> String {
+        format!("pcap:{}:{}:{}:{}", self.dev, self.ino, self.uid, self.path)
+    }
+
+    /// The inverse of [`CaptureFile::to_tag`]; None for anything else.
+    pub fn from_tag(tag: &str) -> Option<CaptureFile> {
+        let rest = tag.strip_prefix("pcap:")?;
+        let mut it = rest.splitn(4, ':');
+        let dev = it.next()?.parse().ok()?;
+        let ino = it.next()?.parse().ok()?;
+        let uid = it.next()?.parse().ok()?;
+        let path = it.next()?.to_string();
+        Some(CaptureFile {
+            dev,
+            ino,
+            uid,
+            path,
+        })
+    }
+}
+
+/// The path a tag names, for messages.
+fn tag_path(tag: &str) -> String {
+    CaptureFile::from_tag(tag)
+        .map(|c| c.path)
+        .unwrap_or_else(|| tag.to_string())
+}
+
+/// open() flags for capture files: never through a symlink in the last
+/// component, never blocking on a FIFO or device.
+fn capture_flags() -> rustix::fs::OFlags {
+    use rustix::fs::OFlags;
+    OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC
+}
+
+/// A regular file owned by the caller, or why not.
+fn check_own_regular(f: &std::fs::File) -> std::io::Result<std::fs::Metadata> {
+    use std::os::unix::fs::MetadataExt;
+    let md = f.metadata()?;
+    if !md.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if md.uid() != crate::statefs::euid() {
+        return Err(std::io::Error::other(format!(
+            "owned by uid {}, not by you",
+            md.uid()
+        )));
+    }
+    Ok(md)
+}
+
+/// Creates `path` (or truncates a regular file of the caller's there) with
+/// the global header for `dev_type`, as tcpdump -w does, but never through
+/// a symlink and never into someone else's file.
+pub fn pcap_create(path: &Path, dev_type: u16) -> std::io::Result<CaptureFile> {
+    use rustix::fs::{Mode, OFlags};
+    use std::os::unix::fs::MetadataExt;
+    let flags = OFlags::WRONLY | OFlags::CREATE | capture_flags();
+    let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o644)).map_err(|e| match e {
+        rustix::io::Errno::LOOP => std::io::Error::other("is a symbolic link; not followed"),
+        e => e.into(),
+    })?;
+    let file = std::fs::File::from(fd);
+    let md = check_own_regular(&file)?;
+    file.set_len(0)?;
+    let w = PcapWriter::with_header(file, pcap_header(dev_type)).map_err(std::io::Error::other)?;
+    w.into_writer().sync_data()?;
+    // Later invocations may run elsewhere: the absolute path.
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(CaptureFile {
+        dev: md.dev(),
+        ino: md.ino(),
+        uid: md.uid(),
+        path: abs.to_string_lossy().into_owned(),
+    })
+}
+
+/// Opens the file a capture started with, and only that file.
+fn open_capture(c: &CaptureFile) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::MetadataExt;
+    let flags = rustix::fs::OFlags::RDWR | capture_flags();
+    let fd = rustix::fs::open(&c.path, flags, rustix::fs::Mode::empty())?;
+    let file = std::fs::File::from(fd);
+    let md = check_own_regular(&file)?;
+    if md.dev() != c.dev || md.ino() != c.ino || md.uid() != c.uid {
+        return Err(std::io::Error::other(
+            "no longer the file this capture created",
+        ));
+    }
+    Ok(file)
+}
+
+/// Appends frames to the capture's pcap file, in the byte order, timestamp
+/// resolution and snaplen its global header declares (an emptied file gets
+/// a fresh header for `dev_type`). Returns the records written.
+pub fn pcap_append(
+    c: &CaptureFile,
+    dev_type: u16,
+    frames: &[CapturedFrame],
+) -> std::io::Result<usize> {
+    let mut file = open_capture(c)?;
     let mut hdr = [0u8; PCAP_HDR_LEN];
     let have = file.read(&mut hdr)?;
     let (header, fresh) = if have == 0 {
@@ -190,8 +287,15 @@ pub fn drain_all(s: &mut Session) {
     }
 }
 
-fn report(s: &mut Session, path: &str, dev_type: u16, frames: &[CapturedFrame], dropped: u64) {
-    if let Err(e) = pcap_append(Path::new(path), dev_type, frames) {
+fn report(s: &mut Session, tag: &str, dev_type: u16, frames: &[CapturedFrame], dropped: u64) {
+    let path = tag_path(tag);
+    let written = match CaptureFile::from_tag(tag) {
+        Some(c) => pcap_append(&c, dev_type, frames),
+        None => Err(std::io::Error::other(
+            "the state names no capture file ifnet created",
+        )),
+    };
+    if let Err(e) = written {
         s.eprint(&format!(
             "ifnet: capture: cannot write {} frames to {path}: {e}\n",
             frames.len()
@@ -246,23 +350,22 @@ fn capture_start(s: &mut Session, words: &[String]) -> IpResult {
     };
     let id = find_dev(s, &name)?;
     if let Some(tag) = s.k.capture_tag(id) {
-        let tag = tag.to_string();
+        let tag = tag_path(tag);
         s.eprint(&format!(
             "Error: a capture is already attached to \"{name}\" (writing {tag}).\n"
         ));
         return Ok(-2);
     }
     let dev_type = s.k.dev(id).dev_type;
-    if let Err(e) = pcap_create(Path::new(&file), dev_type) {
-        s.eprint(&format!("ifnet: capture: {file}: {e}\n"));
-        return Ok(-1);
-    }
-    // Later invocations may run elsewhere: the tag is the absolute path.
-    let file = std::fs::canonicalize(&file)
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or(file);
+    let target = match pcap_create(Path::new(&file), dev_type) {
+        Ok(t) => t,
+        Err(e) => {
+            s.eprint(&format!("ifnet: capture: {file}: {e}\n"));
+            return Ok(-1);
+        }
+    };
     s.dirty = true;
-    s.k.capture_start(id, &file);
+    s.k.capture_start(id, &target.to_tag());
     Ok(0)
 }
 
@@ -289,7 +392,7 @@ fn capture_show(s: &mut Session) -> IpResult {
         let Some(tag) = s.k.capture_tag(dev) else {
             continue;
         };
-        let tag = tag.to_string();
+        let tag = tag_path(tag);
         let name =
             s.k.try_dev(dev)
                 .map(|d| d.name.as_str().to_string())

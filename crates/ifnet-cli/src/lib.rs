@@ -17,7 +17,9 @@ pub mod batch;
 pub mod capture;
 pub mod demo;
 pub mod faults;
+pub mod hold;
 pub mod hw;
+pub mod interrupt;
 pub mod jsonw;
 pub mod link_modify;
 pub mod link_parse;
@@ -33,6 +35,7 @@ pub mod print_link;
 pub mod print_stats;
 pub mod session;
 pub mod state;
+pub mod statefs;
 pub mod util;
 
 /// How a C function of iproute2 stopped early.

@@ -71,10 +71,10 @@ fn stamp(path: &Path) -> Option<(u64, SystemTime, u64)> {
 /// state yet or it is unreadable right now).
 fn reload(path: &Path) -> Result<Option<ifnet_core::Kernel>, state::StateError> {
     let _l = state::lock(path, false)?;
-    let Ok(bytes) = std::fs::read(path) else {
-        return Ok(None);
-    };
-    state::decode(path, &bytes).map(Some)
+    match crate::statefs::read_state(path)? {
+        Some(bytes) => state::decode(path, &bytes).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Runs the monitor until stdout goes away. `s` holds the kernel loaded at
@@ -97,16 +97,17 @@ pub fn run(s: &mut Session, path: &Path, words: &[String]) -> Result<i32, Abort>
         }
     }
     // Subscribe (the socket's bind to RTNLGRP_LINK): the kernel builds
-    // notifications only while someone listens.
-    let pid = std::process::id();
-    if let Err(e) = set_listener(path, pid, true) {
-        s.eprint(&format!("{}\n", e.0));
-        flush_out(s)?;
-        return Ok(1);
-    }
-    let r = follow(s, path, netns, &f, m.label);
-    let _ = set_listener(path, pid, false);
-    r
+    // notifications only while someone listens. The subscription is a lock
+    // the kernel drops when this process dies, however it dies.
+    let _sub = match state::listen(path) {
+        Ok(sub) => sub,
+        Err(e) => {
+            s.eprint(&format!("{}\n", e.0));
+            flush_out(s)?;
+            return Ok(1);
+        }
+    };
+    follow(s, path, netns, &f, m.label)
 }
 
 /// `netns_map_init()`: the named namespaces that have an nsid in ours now;
@@ -116,18 +117,6 @@ pub fn netns_map_init(s: &Session) -> Vec<(i32, String)> {
         .into_iter()
         .filter_map(|(name, net)| s.k.peernet2id(s.net, net).map(|id| (id, name)))
         .collect()
-}
-
-/// Adds or removes this process as a multicast listener in the state.
-fn set_listener(path: &Path, pid: u32, on: bool) -> Result<(), state::StateError> {
-    let _l = state::lock(path, true)?;
-    let (mut k, _) = state::load(path, None)?;
-    if on {
-        k.mcast_listen(pid);
-    } else {
-        k.mcast_unlisten(pid);
-    }
-    state::save(path, &k)
 }
 
 fn follow(

@@ -49,6 +49,11 @@ pub const DEFAULT_SIZE: usize = 64;
 pub const MIN_SIZE: usize = 14 + 20 + 8;
 /// The largest frame ifnet builds (an IPv4 total length must fit in 16 bits).
 pub const MAX_SIZE: usize = 14 + 65535;
+/// The most frames one run sends (a few seconds through a veth pair;
+/// pktgen's own `count 0` = forever has no place in one invocation).
+pub const MAX_COUNT: u64 = 1_000_000_000;
+/// Frames between two looks at the interrupt flag.
+const INTERRUPT_POLL_FRAMES: u64 = 1 << 16;
 /// sizeof(struct pktgen_hdr): magic, seq_num, tv_sec, tv_usec.
 pub const PKTGEN_HDR_LEN: usize = 16;
 /// Offset of `pktgen_hdr.seq_num` in an Ethernet frame.
@@ -138,6 +143,8 @@ pub struct PktgenResult {
     pub sent: u64,
     /// `pkt_dev->errors`: frames `dev_queue_xmit` dropped.
     pub dropped: u64,
+    /// A signal stopped the run before `count` frames.
+    pub interrupted: bool,
 }
 
 /// The transmit loop: `count` frames from `dev`, one buffer, the sequence
@@ -155,7 +162,12 @@ pub fn xmit_loop(
         buf[SEQ_OFFSET + 2],
         buf[SEQ_OFFSET + 3],
     ]);
-    for _ in 0..count {
+    for i in 0..count.min(MAX_COUNT) {
+        // Ctrl-C stops the run between two bursts; what was sent counts.
+        if i % INTERRUPT_POLL_FRAMES == 0 && i > 0 && crate::interrupt::pending() {
+            r.interrupted = true;
+            break;
+        }
         buf[SEQ_OFFSET..SEQ_OFFSET + 4].copy_from_slice(&seq.to_be_bytes());
         seq = seq.wrapping_add(1);
         match k.dev_queue_xmit(dev, buf) {
@@ -249,11 +261,23 @@ pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
     let src: [u8; 6] = d.dev_addr.as_bytes().try_into().unwrap_or([0; 6]);
     let size = size.unwrap_or(DEFAULT_SIZE);
     let count = count.unwrap_or(DEFAULT_COUNT);
+    if count > MAX_COUNT {
+        s.eprint(&format!(
+            "Error: pktgen: count {count} is more than one run sends (at most {MAX_COUNT}).\n"
+        ));
+        return Ok(-2);
+    }
     let mut buf = build_frame(src, dst.unwrap_or([0xff; 6]), size, 0, s.k.now_ns());
     s.dirty = true;
     let t0 = Instant::now();
     let r = xmit_loop(&mut s.k, id, &mut buf, count);
     let usec = t0.elapsed().as_micros().max(1) as u64;
+    if r.interrupted {
+        s.eprint(&format!(
+            "ifnet: pktgen interrupted after {} of {count} frames; state saved\n",
+            r.sent + r.dropped
+        ));
+    }
     let pps = r.sent.saturating_mul(1_000_000) / usec;
     let bps = pps.saturating_mul(buf.len() as u64 * 8);
     if s.opts.json {

@@ -4,12 +4,13 @@
 //! invocations serialise like RTNL users and lose nothing. A file that does
 //! not parse or does not rebuild is reported and never overwritten.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use ifnet_core::{Kernel, KernelProfile};
 use serde::{Deserialize, Serialize};
+
+use crate::statefs;
 
 /// Bumped when the file layout (not the kernel's) changes.
 /// 2: ids and slab slots stored as arrays (1: as objects).
@@ -31,21 +32,47 @@ struct OnDisk {
 #[derive(Debug)]
 pub struct StateError(pub String);
 
-/// Where the state lives: `--state`, `$IFNET_STATE`, then a per-user path.
-pub fn state_path(opt: Option<&str>) -> PathBuf {
+/// Where the state lives: `--state`, `$IFNET_STATE`, then a per-user path
+/// in a private directory (see [`statefs::default_dir`]).
+pub struct StatePath {
+    pub path: PathBuf,
+    /// The per-user default: its directory must be private.
+    pub is_default: bool,
+}
+
+pub fn state_path(opt: Option<&str>) -> StatePath {
     if let Some(p) = opt {
-        return PathBuf::from(p);
+        return StatePath {
+            path: PathBuf::from(p),
+            is_default: false,
+        };
     }
     if let Some(p) = std::env::var_os("IFNET_STATE").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
+        return StatePath {
+            path: PathBuf::from(p),
+            is_default: false,
+        };
     }
-    if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|p| !p.is_empty()) {
-        return Path::new(&d).join("ifnet").join("state.json");
+    StatePath {
+        path: statefs::default_dir().join("state.json"),
+        is_default: true,
     }
-    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
-    std::env::temp_dir()
-        .join(format!("ifnet-{user}"))
-        .join("state.json")
+}
+
+/// Makes the state's directory ready: the default one is created 0700 and
+/// must be private; a named file's parents are created 0700 if missing.
+/// Refuses a state path that is not a regular file of the caller.
+pub fn prepare(sp: &StatePath) -> Result<(), StateError> {
+    statefs::check_state_path(&sp.path)?;
+    match (sp.is_default, sp.path.parent()) {
+        (true, Some(dir)) => {
+            if let Some(up) = dir.parent() {
+                statefs::create_parents(&up.join("x"))?;
+            }
+            statefs::ensure_private_dir(dir)
+        }
+        _ => statefs::create_parents(&sp.path),
+    }
 }
 
 /// An exclusive (or shared) hold on the state; released on drop.
@@ -53,33 +80,43 @@ pub struct Lock {
     _file: File,
 }
 
-fn lock_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".lock");
-    PathBuf::from(p)
-}
+/// How long a contended lock is waited for quietly before ifnet says who
+/// holds it.
+const LOCK_QUIET_MS: u64 = 1000;
+const LOCK_POLL_MS: u64 = 10;
 
-/// Takes the lock, creating the directory and lock file if needed.
+/// Takes the lock on `PATH.lock` (opened without following symlinks).
+/// When another invocation holds it for more than a moment, says which.
 pub fn lock(path: &Path, exclusive: bool) -> Result<Lock, StateError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)
-            .map_err(|e| StateError(format!("ifnet: cannot create {}: {e}", dir.display())))?;
+    statefs::check_state_path(path)?;
+    let lp = statefs::sibling(path, ".lock");
+    let f = statefs::open_side_file(&lp)?;
+    let failed =
+        |e: std::io::Error| StateError(format!("ifnet: cannot lock {}: {e}", lp.display()));
+    for _ in 0..LOCK_QUIET_MS / LOCK_POLL_MS {
+        let r = if exclusive {
+            f.try_lock()
+        } else {
+            f.try_lock_shared()
+        };
+        match r {
+            Ok(()) => return Ok(Lock { _file: f }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(LOCK_POLL_MS))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+        }
     }
-    let lp = lock_path(path);
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&lp)
-        .map_err(|e| {
-            StateError(format!(
-                "ifnet: cannot open lock file {}: {e}",
-                lp.display()
-            ))
-        })?;
+    let who = match statefs::lock_holder(&f) {
+        Some((pid, cmd)) => format!("pid {pid} ({cmd})"),
+        None => "another process".to_string(),
+    };
+    eprintln!(
+        "ifnet: waiting for the state lock {}, held by {who}",
+        lp.display()
+    );
     let r = if exclusive { f.lock() } else { f.lock_shared() };
-    r.map_err(|e| StateError(format!("ifnet: cannot lock {}: {e}", lp.display())))?;
+    r.map_err(failed)?;
     Ok(Lock { _file: f })
 }
 
@@ -95,18 +132,9 @@ pub fn profile_for(name: &str) -> Result<KernelProfile, StateError> {
 /// Loads the kernel, or boots a new one when there is no file yet.
 /// Returns the kernel and whether it was freshly created.
 pub fn load(path: &Path, kernel: Option<&str>) -> Result<(Kernel, bool), StateError> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let profile = profile_for(kernel.unwrap_or("latest"))?;
-            return Ok((Kernel::new(profile), true));
-        }
-        Err(e) => {
-            return Err(StateError(format!(
-                "ifnet: cannot read state file {}: {e}",
-                path.display()
-            )))
-        }
+    let Some(bytes) = statefs::read_state(path)? else {
+        let profile = profile_for(kernel.unwrap_or("latest"))?;
+        return Ok((Kernel::new(profile), true));
     };
     let k = decode(path, &bytes)?;
     if let Some(want) = kernel {
@@ -180,9 +208,10 @@ fn check_profile(path: &Path, k: &Kernel, want: &str) -> Result<(), StateError> 
 const SAVE_BYTES_PER_DEVICE: usize = 1024;
 const SAVE_SLACK_BYTES: usize = 256 * 1024;
 
-/// Writes the kernel atomically: temp file in the same directory, then a
-/// rename over the old file, so a reader (or an invocation killed
-/// mid-write) only ever sees the old state or the new one.
+/// Writes the kernel atomically ([`statefs::write_atomically`]: a temp
+/// file nothing planted can redirect, then a rename over the old file), so
+/// a reader (or an invocation killed mid-write) only ever sees the old
+/// state or the new one. Call it holding the exclusive lock.
 ///
 /// No fsync: the file stands for a running kernel's memory, which does not
 /// survive a machine crash either. Flushing 3 MB to disk cost more than
@@ -190,12 +219,6 @@ const SAVE_SLACK_BYTES: usize = 256 * 1024;
 /// cache is written back, the file may be short or empty; the loader then
 /// refuses it as corrupt and leaves it for `ifnet reset`, like a reboot.
 pub fn save(path: &Path, k: &Kernel) -> Result<(), StateError> {
-    let fail = |what: &str, e: std::io::Error| {
-        StateError(format!(
-            "ifnet: cannot {what} state file {}: {e}",
-            path.display()
-        ))
-    };
     // Encoded in memory first: serde_json writes many tiny fragments, which
     // a Vec takes far faster than an io::BufWriter does. Sized from the
     // device count so it does not regrow (each regrowth copies and faults).
@@ -209,25 +232,49 @@ pub fn save(path: &Path, k: &Kernel) -> Result<(), StateError> {
         },
     )
     .map_err(|e| StateError(format!("ifnet: cannot encode state: {e}")))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let mut f = File::create(&tmp).map_err(|e| fail("create temporary", e))?;
-    if let Err(e) = f.write_all(&data) {
-        let _ = fs::remove_file(&tmp);
-        return Err(fail("write", e));
+    statefs::write_atomically(path, &data)
+}
+
+/// A monitor's subscription to link notifications: a shared lock on
+/// `PATH.listen`, held for the monitor's life. The kernel drops it when the
+/// process dies, however it dies, so nothing is left for anyone to prune.
+pub struct Listening {
+    _file: File,
+}
+
+fn listen_path(path: &Path) -> PathBuf {
+    statefs::sibling(path, ".listen")
+}
+
+/// Subscribes the calling process (the socket's bind to RTNLGRP_LINK).
+pub fn listen(path: &Path) -> Result<Listening, StateError> {
+    let lp = listen_path(path);
+    let f = statefs::open_side_file(&lp)?;
+    f.lock_shared()
+        .map_err(|e| StateError(format!("ifnet: cannot lock {}: {e}", lp.display())))?;
+    Ok(Listening { _file: f })
+}
+
+/// `netlink_has_listeners()`: whether some live process holds a
+/// subscription (an exclusive lock cannot be had while one does).
+pub fn has_listeners(path: &Path) -> bool {
+    let Ok(f) = statefs::open_side_file(&listen_path(path)) else {
+        return false;
+    };
+    match f.try_lock() {
+        Ok(()) => {
+            let _ = f.unlock();
+            false
+        }
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => false,
     }
-    drop(f);
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        fail("replace", e)
-    })?;
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn scratch(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("ifnet-state-{}-{tag}", std::process::id()));

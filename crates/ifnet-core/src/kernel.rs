@@ -61,7 +61,7 @@ pub struct Kernel {
     pub(crate) linkwatch_nextevent_ns: u64,
     /// Processes subscribed to RTNLGRP_LINK (`ip monitor`), by pid. With
     /// none, notifications are not built at all (netlink_has_listeners).
-    #[serde(default)]
+    #[serde(skip)]
     pub(crate) mcast_listeners: std::collections::BTreeSet<u32>,
     /// `failover_list`: registered failover instances (global, not per netns).
     #[serde(default)]
