@@ -8,9 +8,22 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let mut args = Vec::new();
+    for (i, a) in std::env::args_os().skip(1).enumerate() {
+        match a.into_string() {
+            Ok(a) => args.push(a),
+            // Lossy conversion would make different names collide (both
+            // become U+FFFD); the model's names and words are UTF-8.
+            Err(a) => {
+                eprintln!(
+                    "ifnet: argument {} ({}) is not valid UTF-8; ifnet handles only UTF-8 \
+                     names and arguments",
+                    i + 1,
+                    a.to_string_lossy()
+                );
+                std::process::exit(255);
+            }
+        }
+    }
     std::process::exit(ifnet_cli::app::run(&args));
 }
