@@ -207,6 +207,12 @@ impl Kernel {
                 d.name
             ));
         }
+        // loopback, bridge and net_failover are netns-local (their setup
+        // sets it; a moved lo would leave its namespace without ifindex 1).
+        let local = is_lo || matches!(d.driver, Driver::Bridge(_) | Driver::NetFailover(_));
+        if local && !d.netns_immutable {
+            return Err(format!("device {} must be netns-local", d.name));
+        }
         let lo_index = crate::drivers::loopback::LOOPBACK_IFINDEX;
         if is_lo && d.reg_state == RegState::Registered && d.ifindex != lo_index {
             return Err(format!("loopback {} is not at ifindex 1", d.name));
