@@ -79,7 +79,7 @@ impl<T: Clone> Ring<T> {
         let seq = self.next_seq();
         if self.entries.len() == self.capacity {
             self.entries.pop_front();
-            self.first_seq += 1;
+            self.first_seq = self.first_seq.saturating_add(1);
         }
         self.entries.push_back(make(seq));
         seq
@@ -111,6 +111,26 @@ impl<T: Clone> Ring<T> {
 
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// What a loaded ring must satisfy: the capacity it was built with, no
+    /// more entries than that, consecutive sequence numbers (`seq_of`)
+    /// from `first_seq` on, and a next sequence number far from wrapping.
+    pub fn check(&self, capacity: usize, seq_of: impl Fn(&T) -> u64) -> Result<(), String> {
+        if self.capacity != capacity || self.entries.len() > capacity {
+            return Err("a ring has the wrong capacity".into());
+        }
+        let next = self.first_seq.checked_add(self.entries.len() as u64);
+        if self.first_seq == 0 || next.is_none_or(|n| n >= crate::workqueue::MAX_SEQ) {
+            return Err("a ring's sequence counter is out of range".into());
+        }
+        let consecutive = (self.first_seq..)
+            .zip(&self.entries)
+            .all(|(s, e)| seq_of(e) == s);
+        if !consecutive {
+            return Err("a ring's sequence numbers are not consecutive".into());
+        }
+        Ok(())
     }
 }
 

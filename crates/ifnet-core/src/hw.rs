@@ -101,7 +101,7 @@ pub struct HwBus {
 }
 
 /// A bus id is a sysfs directory name.
-fn valid_bus_id(id: &str) -> bool {
+pub(crate) fn valid_bus_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id != "."

@@ -127,8 +127,12 @@ impl<T> Slab<T> {
         if slot.generation != id.generation() || slot.value.is_none() {
             return None;
         }
-        slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(id.index());
+        // A slot whose generation would wrap is retired, never reused: a
+        // wrapped generation would let a stale id alias a new object.
+        if let Some(g) = slot.generation.checked_add(1) {
+            slot.generation = g;
+            self.free.push(id.index());
+        }
         self.len -= 1;
         slot.value.take()
     }
@@ -167,16 +171,26 @@ impl<T> Slab<T> {
     }
 
     /// Checks the free list against the slots; used when loading saved state.
+    /// Every empty slot is free exactly once, unless it is retired (its
+    /// generation reached u32::MAX); a free slot's generation can still grow.
     pub fn is_consistent(&self) -> bool {
         let live = self.slots.iter().filter(|s| s.value.is_some()).count();
         let mut seen = vec![false; self.slots.len()];
         let free_ok = self.free.iter().all(|&i| {
             let i = i as usize;
-            let empty = self.slots.get(i).is_some_and(|s| s.value.is_none());
+            let reusable = self
+                .slots
+                .get(i)
+                .is_some_and(|s| s.value.is_none() && s.generation < u32::MAX);
             // Each empty slot at most once, or two ids would share it.
-            empty && !std::mem::replace(&mut seen[i], true)
+            reusable && !std::mem::replace(&mut seen[i], true)
         });
-        live == self.len && free_ok && live + self.free.len() == self.slots.len()
+        let retired_ok = self
+            .slots
+            .iter()
+            .zip(&seen)
+            .all(|(s, &free)| s.value.is_some() || free || s.generation == u32::MAX);
+        live == self.len && free_ok && retired_ok && self.slots.len() < u32::MAX as usize
     }
 }
 
@@ -205,6 +219,27 @@ mod tests {
         slab.remove(a);
         slab.remove(b);
         slab.free = vec![0, 0];
+        assert!(!slab.is_consistent());
+    }
+
+    /// `Slab::remove` retires a slot whose generation would wrap instead of
+    /// wrapping it back to an old id's generation.
+    #[test]
+    fn generation_never_wraps() {
+        let mut slab: Slab<u8> = Slab::default();
+        let a: DevId = slab.insert_with(|_| 1);
+        slab.slots[0].generation = u32::MAX;
+        let a = DevId {
+            generation: u32::MAX,
+            ..a
+        };
+        assert_eq!(slab.remove(a), Some(1));
+        assert!(slab.free.is_empty());
+        assert!(slab.is_consistent());
+        let b: DevId = slab.insert_with(|_| 2);
+        assert_eq!(b.index, 1);
+        // A free slot at u32::MAX would wrap on its next removal.
+        slab.free.push(0);
         assert!(!slab.is_consistent());
     }
 }

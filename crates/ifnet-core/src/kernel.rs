@@ -23,7 +23,21 @@ pub const MCAST_RING_CAPACITY: usize = 1024;
 pub const UEVENT_RING_CAPACITY: usize = 1024;
 /// First nsfs inode number handed out. Real ones start near 4026531840;
 /// the model keeps them below i32::MAX so they fit IFLA_NET_NS_FD.
-const FIRST_NS_INUM: u32 = 0x4000_0000;
+pub(crate) const FIRST_NS_INUM: u32 = 0x4000_0000;
+/// nsfs inodes stay below this, so every one fits IFLA_NET_NS_FD (an s32).
+pub(crate) const NS_INUM_LIMIT: u32 = i32::MAX as u32;
+/// `NAME_MAX`: a netns name is a file name under /var/run/netns.
+pub const NETNS_NAME_MAX: usize = 255;
+
+/// iproute2's netns name rules (ipnetns.c `invalid_name()`): non-empty, at
+/// most NAME_MAX bytes, no '/', not "." or "..".
+pub fn valid_netns_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= NETNS_NAME_MAX
+        && !name.contains('/')
+        && name != "."
+        && name != ".."
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kernel {
@@ -150,8 +164,10 @@ impl Kernel {
 
     /// `setup_net()`: a new namespace, with its loopback registered first.
     pub(crate) fn setup_net(&mut self) -> NetId {
+        // netns_add refuses once the counter is exhausted; Kernel::new
+        // starts far below it.
         let inum = self.next_ns_inum;
-        self.next_ns_inum += 1;
+        self.next_ns_inum = inum.saturating_add(1).min(NS_INUM_LIMIT);
         let net: NetId = self.nets.insert_with(|id| Net::new(id, inum));
         crate::drivers::loopback::loopback_net_init(self, net);
         net
@@ -233,8 +249,14 @@ impl Kernel {
 
     /// `ip netns add NAME`: creates a namespace and names it.
     pub fn netns_add(&mut self, name: &str) -> KResult<NetId> {
+        if !valid_netns_name(name) {
+            return Err(KError::new(Errno::EINVAL));
+        }
         if self.netns_names.contains_key(name) {
             return Err(KError::new(Errno::EEXIST));
+        }
+        if self.next_ns_inum >= NS_INUM_LIMIT {
+            return Err(KError::new(Errno::ENOSPC));
         }
         let net = self.setup_net();
         self.netns_names.insert(name.to_string(), net);

@@ -19,6 +19,7 @@ pub mod flags;
 pub mod hw;
 pub mod hwaddr;
 pub mod ids;
+pub mod invariants;
 pub mod kernel;
 pub mod linkwatch;
 pub mod load;

@@ -122,7 +122,8 @@ impl Kernel {
                 }
             }
         } else {
-            self.linkwatch_nextevent_ns = self.now_ns + LINKWATCH_INTERVAL_NS;
+            self.linkwatch_nextevent_ns =
+                crate::workqueue::time_after(self.now_ns, LINKWATCH_INTERVAL_NS);
             self.linkwatch_urgent.clear();
             for dev in std::mem::take(&mut self.linkwatch_list) {
                 if self.linkwatch_claim(dev) {
@@ -149,9 +150,12 @@ impl Kernel {
     /// under a test harness or a busy host), non-urgent events of a fast
     /// batch wait for its end, and only urgent ones run in between.
     pub fn linkwatch_assume_recent_run(&mut self) {
-        self.linkwatch_nextevent_ns = self
-            .linkwatch_nextevent_ns
-            .max(self.now_ns + LINKWATCH_INTERVAL_NS);
+        self.linkwatch_nextevent_ns =
+            self.linkwatch_nextevent_ns
+                .max(crate::workqueue::time_after(
+                    self.now_ns,
+                    LINKWATCH_INTERVAL_NS,
+                ));
     }
 
     /// `linkwatch_sync_dev()`: handle one device's pending event now, as

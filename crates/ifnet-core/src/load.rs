@@ -80,16 +80,13 @@ impl Kernel {
         let live = |d: &DevId| devs.get(*d).is_some_and(|x| x.linkwatch_pending);
         self.linkwatch_list.retain(live);
         self.linkwatch_urgent.retain(live);
-        self.check_reg_states()?;
-        self.check_loopbacks()?;
-        self.check_links()?;
-        self.check_queues()?;
-        Ok(())
+        // Everything else the model relies on (the checks below included).
+        self.check_invariants()
     }
 
     /// Only REGISTERED devices are live; UNREGISTERED ones may wait for
     /// references on the todo list. Anything else is a torn state.
-    fn check_reg_states(&self) -> Result<(), String> {
+    pub(crate) fn check_reg_states(&self) -> Result<(), String> {
         for (id, d) in self.devs.iter::<DevId>() {
             let ok = match d.reg_state {
                 RegState::Registered => true,
@@ -112,7 +109,7 @@ impl Kernel {
     }
 
     /// Every namespace has its loopback at ifindex 1.
-    fn check_loopbacks(&self) -> Result<(), String> {
+    pub(crate) fn check_loopbacks(&self) -> Result<(), String> {
         for net in self.nets() {
             let lo = self
                 .net(net)
@@ -129,7 +126,7 @@ impl Kernel {
     }
 
     /// Adjacency, veth pairs and bridge ports must agree from both ends.
-    fn check_links(&self) -> Result<(), String> {
+    pub(crate) fn check_links(&self) -> Result<(), String> {
         for (id, d) in self.devs.iter::<DevId>() {
             if let Some(m) = d.master {
                 let back = self.try_dev(m).is_some_and(|m| m.lowers.contains(&id));
@@ -179,13 +176,20 @@ impl Kernel {
     }
 
     /// Queues and tables that name devices must name live ones.
-    fn check_queues(&self) -> Result<(), String> {
+    pub(crate) fn check_queues(&self) -> Result<(), String> {
+        if !crate::invariants::all_unique(self.segments.iter().map(|s| &s.name)) {
+            return Err("two segments have the same name".into());
+        }
         for seg in &self.segments {
+            if !crate::invariants::all_unique(&seg.members) {
+                return Err("a segment lists a NIC twice".into());
+            }
             for &m in &seg.members {
-                if self
-                    .try_dev(m)
-                    .is_none_or(|d| !matches!(d.driver, crate::driver::Driver::Nic { .. }))
-                {
+                let on_it = |d: &crate::netdev::NetDevice| match &d.driver {
+                    crate::driver::Driver::Nic { segment, .. } => *segment == seg.name,
+                    _ => false,
+                };
+                if self.try_dev(m).is_none_or(|d| !on_it(d)) {
                     return Err("a segment lists a device that is not a NIC".into());
                 }
             }

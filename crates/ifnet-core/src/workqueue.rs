@@ -37,23 +37,47 @@ pub struct WorkQueue {
     next_seq: u64,
 }
 
-/// Bound on queued items; each kind is queued at most once per target, so
-/// the queue can only grow with the number of modules.
-pub const WORKQUEUE_CAPACITY: usize = 1024;
+/// The virtual clock never passes this (about 146 years): every delay the
+/// model adds to it is far smaller, so `now + delay` cannot overflow, and
+/// `Kernel::check_invariants` refuses a clock or due time beyond it.
+pub const MAX_CLOCK_NS: u64 = 1 << 62;
+
+/// Bound on sequence counters (work items, ring entries, list order):
+/// far from wrapping, which `Kernel::check_invariants` enforces.
+pub const MAX_SEQ: u64 = 1 << 62;
+
+/// `now + delay` on the virtual clock, saturating at [`MAX_CLOCK_NS`].
+pub fn time_after(now_ns: u64, delay_ns: u64) -> u64 {
+    now_ns.saturating_add(delay_ns).min(MAX_CLOCK_NS)
+}
 
 impl WorkQueue {
+    /// Queues `work` (or moves a queued one earlier). The queue holds each
+    /// kind at most once per target, so its length is bounded by the state
+    /// (2 + 2 per bridge, see `Kernel::check_invariants`), never by a
+    /// fixed capacity.
     pub fn schedule(&mut self, work: Work, due_ns: u64) {
+        let due_ns = due_ns.min(MAX_CLOCK_NS);
         if let Some(item) = self.items.iter_mut().find(|i| i.work == work) {
             item.due_ns = item.due_ns.min(due_ns);
             return;
         }
-        assert!(self.items.len() < WORKQUEUE_CAPACITY, "work queue overflow");
-        self.next_seq += 1;
+        self.next_seq = self.next_seq.saturating_add(1);
         self.items.push(WorkItem {
             due_ns,
             seq: self.next_seq,
             work,
         });
+    }
+
+    /// The queued items, in queueing order.
+    pub fn items(&self) -> &[WorkItem] {
+        &self.items
+    }
+
+    /// The sequence number the last queued item got.
+    pub fn last_seq(&self) -> u64 {
+        self.next_seq
     }
 
     /// Drops a queued item of this kind.
@@ -87,6 +111,9 @@ impl WorkQueue {
 /// Bound on work items run by one `run_until_idle`.
 pub const RUN_UNTIL_IDLE_MAX_STEPS: usize = 100_000;
 
+/// The kernel log line of a `run_until_idle` that hit its bound.
+pub const WORK_CUT_OFF: &str = "workqueue: work keeps rescheduling itself; stopped";
+
 impl Kernel {
     /// Runs the next due work item if its time has come; returns whether one ran.
     pub fn run_due_work(&mut self) -> bool {
@@ -110,37 +137,51 @@ impl Kernel {
         }
     }
 
-    /// Advances the virtual clock to `t_ns` (never backwards).
+    /// Advances the virtual clock to `t_ns` (never backwards, never past
+    /// [`MAX_CLOCK_NS`]).
     pub fn advance_to(&mut self, t_ns: u64) {
-        self.now_ns = self.now_ns.max(t_ns);
+        self.now_ns = self.now_ns.max(t_ns.min(MAX_CLOCK_NS));
     }
 
     /// Runs deferred work until none is left, advancing the clock to each
     /// item's due time: the settled state `ip` shows once linkwatch has run.
-    pub fn run_until_idle(&mut self) {
+    /// Work that keeps rescheduling itself (frames circling a bridge loop
+    /// through a delaying wire, as a broadcast storm would) is cut off
+    /// after [`RUN_UNTIL_IDLE_MAX_STEPS`] items with a kernel log line;
+    /// the rest stays queued. Returns whether the queue ran dry.
+    pub fn run_until_idle(&mut self) -> bool {
         for _ in 0..RUN_UNTIL_IDLE_MAX_STEPS {
             let Some(item) = self.workqueue.next_due() else {
-                return;
+                return true;
             };
             self.advance_to(item.due_ns);
             self.run_due_work();
         }
-        panic!("run_until_idle: work keeps rescheduling itself");
+        self.printk(WORK_CUT_OFF.to_string());
+        false
     }
 
     /// Runs every work item already due, without advancing the clock: what
     /// the kernel's workers manage between two commands of a fast batch.
-    pub fn run_due_now(&mut self) {
+    /// Bounded like [`Kernel::run_until_idle`]; returns whether nothing due
+    /// is left.
+    pub fn run_due_now(&mut self) -> bool {
         for _ in 0..RUN_UNTIL_IDLE_MAX_STEPS {
             if !self.run_due_work() {
-                return;
+                return true;
             }
         }
-        panic!("run_due_now: work keeps rescheduling itself");
+        self.printk(WORK_CUT_OFF.to_string());
+        false
     }
 
     /// The due time of the next pending work item.
     pub fn next_work_due_ns(&self) -> Option<u64> {
         self.workqueue.next_due().map(|i| i.due_ns)
+    }
+
+    /// How many work items are queued.
+    pub fn work_queue_len(&self) -> usize {
+        self.workqueue.len()
     }
 }

@@ -4,10 +4,16 @@
 //! mutated JSON; an accepted state must then survive being used. Below it,
 //! the regressions that target found, one test each.
 //!
-//! `PROPTEST_CASES` scales the proptest target (the default below, like
-//! those of the other `fuzz_*` targets, keeps it well under 30 s in a debug
-//! build on two cores); `IFNET_FUZZ_STRICT_LOAD=1` also checks the namespace
-//! invariants of every accepted state.
+//! Mutations: hostile numbers (0, negative, u32/u64 limits, near the
+//! clock bound), strings, deleted keys, duplicated and grown lists (up to
+//! 1,100 repeats), swapped numbers and swapped ids. An accepted state must
+//! pass `Kernel::check_invariants`, keep it after every step of a random
+//! run (link requests, netns add/del, hw add/del, frames, link down/up,
+//! deletes, captures, clock advances, settling) and of `exercise`, and
+//! what it then saves must load again.
+//!
+//! `PROPTEST_CASES` scales the proptest target (the default below keeps it
+//! well under 60 s in `cargo test --release` on two cores).
 
 mod common;
 
@@ -35,6 +41,12 @@ enum JsonMut {
     SwapNumbers(usize, usize),
     /// Replace the n-th value of any kind with null / an empty container.
     Nullify(usize, u8),
+    /// Grow the n-th non-empty array by repeating one of its elements
+    /// (up to 1,100 times, past the old fixed capacities of 1,024).
+    GrowList(usize, usize, usize),
+    /// Swap the n-th and m-th ids (`[index, generation]` pairs: device and
+    /// namespace ids).
+    SwapIds(usize, usize),
 }
 
 fn json_mut() -> impl Strategy<Value = JsonMut> {
@@ -44,6 +56,9 @@ fn json_mut() -> impl Strategy<Value = JsonMut> {
         Just(u32::MAX as i128 + 1),
         Just(i32::MAX as i128),
         Just(u64::MAX as i128),
+        Just(u64::MAX as i128 - 1),
+        Just(1i128 << 62),
+        Just((1i128 << 62) + 1),
         Just(-(1i128 << 63)),
         any::<i32>().prop_map(|v| v as i128),
     ];
@@ -66,6 +81,9 @@ fn json_mut() -> impl Strategy<Value = JsonMut> {
         3 => any::<usize>().prop_map(JsonMut::DupElem),
         2 => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| JsonMut::SwapNumbers(a, b)),
         1 => (any::<usize>(), 0u8..3).prop_map(|(i, k)| JsonMut::Nullify(i, k)),
+        2 => (any::<usize>(), any::<usize>(), prop_oneof![1usize..8, Just(1023), Just(1100)])
+            .prop_map(|(i, e, n)| JsonMut::GrowList(i, e, n)),
+        3 => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| JsonMut::SwapIds(a, b)),
     ]
 }
 
@@ -183,6 +201,35 @@ fn apply_json(v: &mut Value, m: &JsonMut) {
             at_nth(v, &|x| x.is_number(), *a, &mut |x| *x = vb.clone());
             at_nth(v, &|x| x.is_number(), *b, &mut |x| *x = va.clone());
         }
+        JsonMut::GrowList(i, e, n) => at_nth(
+            v,
+            &|x| x.as_array().is_some_and(|a| !a.is_empty()),
+            *i,
+            &mut |x| {
+                let a = x.as_array_mut().expect("array");
+                let el = a[*e % a.len()].clone();
+                a.extend(std::iter::repeat_n(el, *n));
+            },
+        ),
+        JsonMut::SwapIds(a, b) => {
+            let is_id = |x: &Value| {
+                x.as_array()
+                    .is_some_and(|p| p.len() == 2 && p.iter().all(|n| n.is_u64()))
+            };
+            let mut ids = Vec::new();
+            walk(v, &mut |x| {
+                if is_id(x) {
+                    ids.push(x.clone());
+                }
+                false
+            });
+            if ids.is_empty() {
+                return;
+            }
+            let (va, vb) = (ids[a % ids.len()].clone(), ids[b % ids.len()].clone());
+            at_nth(v, &is_id, *a, &mut |x| *x = vb.clone());
+            at_nth(v, &is_id, *b, &mut |x| *x = va.clone());
+        }
         JsonMut::Nullify(i, kind) => at_nth(v, &|_| true, *i, &mut |x| {
             *x = match kind {
                 0 => Value::Null,
@@ -241,26 +288,143 @@ const KNOWN_LOADER_PANICS: &[&str] = &[
     // All loader panics found so far are fixed; keep this list empty.
 ];
 
+/// What an accepted state is put through besides link requests: the
+/// hardware bus, frames (pktgen's `dev_queue_xmit`), link down/up, taps,
+/// the clock and settling.
+#[derive(Debug, Clone)]
+enum StateOp {
+    Common(Op),
+    HwAdd(u8, u8),
+    HwDel(u8, bool),
+    /// A frame from the n-th device: broadcast, or to the m-th device.
+    Xmit(usize, Option<usize>),
+    SetUp(usize, bool),
+    Del(usize),
+    Capture(usize),
+    Advance(u64),
+    Settle,
+}
+
+fn state_op() -> impl Strategy<Value = StateOp> {
+    prop_oneof![
+        4 => op().prop_map(StateOp::Common),
+        1 => (0u8..3, 0u8..4).prop_map(|(b, t)| StateOp::HwAdd(b, t)),
+        1 => (0u8..3, any::<bool>()).prop_map(|(b, p)| StateOp::HwDel(b, p)),
+        3 => (any::<usize>(), prop::option::of(any::<usize>())).prop_map(|(a, b)| StateOp::Xmit(a, b)),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(d, up)| StateOp::SetUp(d, up)),
+        1 => any::<usize>().prop_map(StateOp::Del),
+        1 => any::<usize>().prop_map(StateOp::Capture),
+        1 => prop_oneof![Just(1_000_000_000u64), Just(301_000_000_000), Just(u64::MAX)].prop_map(StateOp::Advance),
+        1 => Just(StateOp::Settle),
+    ]
+}
+
+/// Every registered device, with its namespace, in a stable order.
+fn all_devices(k: &Kernel) -> Vec<(ifnet_core::NetId, ifnet_core::DevId)> {
+    live_nets(k)
+        .into_iter()
+        .flat_map(|n| k.devices_in(n).into_iter().map(move |d| (n, d)))
+        .collect()
+}
+
+fn run_state_op(k: &mut Kernel, op: &StateOp, seq: u32) {
+    let devs = all_devices(k);
+    let pick = |i: usize| devs[i % devs.len()];
+    match op {
+        StateOp::Common(op) => {
+            run_op(k, op, seq);
+        }
+        StateOp::HwAdd(bus, kind) => {
+            let mac = ifnet_core::HwAddr::new(&[0x52, 0x54, 0, 0, *kind, *bus + 1]).unwrap();
+            let segment = None;
+            let spec = match kind {
+                0 => ifnet_core::HwSpec::Nic {
+                    mac,
+                    driver: None,
+                    segment,
+                },
+                1 => ifnet_core::HwSpec::Vf {
+                    mac,
+                    driver: None,
+                    segment,
+                },
+                s => ifnet_core::HwSpec::VirtioNet {
+                    mac,
+                    standby: *s == 2,
+                    segment,
+                },
+            };
+            let _ = k.hw_add(&format!("0000:00:1{bus}.0"), spec);
+        }
+        StateOp::HwDel(bus, planned) => {
+            let _ = k.hw_del(&format!("0000:00:1{bus}.0"), *planned);
+            let _ = k.hw_del("0000:00:03.0", *planned);
+        }
+        StateOp::Xmit(from, to) => {
+            let (_, d) = pick(*from);
+            let src = k.dev(d).dev_addr.as_bytes().to_vec();
+            let dst = match to {
+                Some(t) => k.dev(pick(*t).1).dev_addr.as_bytes().to_vec(),
+                None => vec![0xff; 6],
+            };
+            let mut f: Vec<u8> = dst.into_iter().chain(src).take(12).collect();
+            f.resize(60, 0x5a);
+            k.dev_queue_xmit(d, &f);
+        }
+        StateOp::SetUp(i, up) => {
+            let (n, d) = pick(*i);
+            let name = k.dev(d).name.to_string();
+            let _ = Client::new(k, n).set_up(&name, *up);
+        }
+        StateOp::Del(i) => {
+            let (n, d) = pick(*i);
+            let name = k.dev(d).name.to_string();
+            let _ = Client::new(k, n).del(&name);
+        }
+        StateOp::Capture(i) => {
+            let d = pick(*i).1;
+            if !k.capture_start(d, "fuzz") {
+                let _ = k.capture_drain(d);
+            }
+        }
+        StateOp::Advance(dt) => k.advance_to(k.now_ns().saturating_add(*dt)),
+        StateOp::Settle => {
+            k.run_until_idle();
+        }
+    }
+}
+
+/// `Kernel::check_invariants` must hold on every state the loader accepts
+/// and after every step the model takes from it.
+fn invariant(k: &Kernel, after: &dyn std::fmt::Debug) -> Result<(), TestCaseError> {
+    let r = k.check_invariants();
+    prop_assert!(r.is_ok(), "check_invariants after {:?}: {:?}", after, r);
+    Ok(())
+}
+
 /// Loads a state file's text as the CLI does; if the loader accepts it,
-/// checks the invariants and uses the kernel.
-fn load_and_exercise(text: &str) -> Result<(), TestCaseError> {
+/// runs `run` and `exercise` on it with the invariants checked after every
+/// step, and what it then saves must load again.
+fn load_and_exercise(text: &str, run: &[StateOp]) -> Result<(), TestCaseError> {
     let Ok(mut k) = serde_json::from_str::<Kernel>(text) else {
         return Ok(());
     };
     if k.rebuild_after_load().is_err() {
         return Ok(());
     }
-    // An accepted state should also satisfy the namespace invariants; the
-    // loader does not check all of them yet (see the ignored regression
-    // tests below), so that part is opt-in: IFNET_FUZZ_STRICT_LOAD=1.
-    let strict = std::env::var_os("IFNET_FUZZ_STRICT_LOAD").is_some();
-    if strict {
-        check_invariants(&mut k)?;
+    invariant(&k, &"load")?;
+    check_invariants(&mut k)?;
+    for (i, op) in run.iter().enumerate() {
+        run_state_op(&mut k, op, i as u32 + 100);
+        invariant(&k, op)?;
     }
     exercise(&mut k);
-    if strict {
-        check_invariants(&mut k)?;
-    }
+    invariant(&k, &"exercise")?;
+    check_invariants(&mut k)?;
+    let saved = serde_json::to_string(&k).expect("serialise");
+    let mut back: Kernel = serde_json::from_str(&saved).expect("own state parses");
+    let reloaded = back.rebuild_after_load();
+    prop_assert!(reloaded.is_ok(), "own state refused: {:?}", reloaded);
     Ok(())
 }
 
@@ -270,7 +434,7 @@ fn random_state() -> impl Strategy<Value = Vec<Op>> {
 }
 
 proptest! {
-    #![proptest_config(cases(1000))]
+    #![proptest_config(cases(4000))]
 
     /// The state-file loader: `serde_json::from_str::<Kernel>` then
     /// `Kernel::rebuild_after_load` on mutated JSON (structural mutations on
@@ -282,6 +446,7 @@ proptest! {
         ops in random_state(),
         muts in prop::collection::vec(json_mut(), 0..4),
         text in prop::collection::vec(text_mut(), 0..2),
+        run in prop::collection::vec(state_op(), 0..10),
     ) {
         let (mut k, _) = populated();
         for (i, op) in ops.iter().enumerate() {
@@ -306,7 +471,7 @@ proptest! {
         let Ok(text) = String::from_utf8(s) else {
             return Ok(());
         };
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_and_exercise(&text)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_and_exercise(&text, &run)));
         match outcome {
             Ok(r) => r?,
             Err(p) => {
@@ -367,12 +532,12 @@ fn loader_rejects_asymmetric_master() {
     let mut v = serde_json::to_value(&k).unwrap();
     dev_json(&mut v, "v0").remove("master");
     let mut k2: Kernel = serde_json::from_value(v).unwrap();
-    if k2.rebuild_after_load().is_err() {
-        return; // fixed: the corrupt file is rejected
-    }
-    let init = k2.init_net();
-    // Must not panic; either outcome of the request is acceptable.
-    let _ = Client::new(&mut k2, init).del("br0");
+    // check_links: a device with the bridge-port rx_handler is a port of
+    // its master (v0 kept the handler but lost its master).
+    assert_eq!(
+        k2.rebuild_after_load().unwrap_err(),
+        "bridge port v0 is not in its bridge"
+    );
 }
 
 /// `Kernel::rebuild_after_load` accepts a state in which init_net's
@@ -387,13 +552,10 @@ fn loader_rejects_unregistered_loopback() {
     let mut v = serde_json::to_value(&k).unwrap();
     dev_json(&mut v, "lo").insert("reg_state".into(), Value::from("Unregistering"));
     let mut k2: Kernel = serde_json::from_value(v).unwrap();
-    if k2.rebuild_after_load().is_err() {
-        return; // fixed
-    }
-    let init = k2.init_net();
-    assert!(
-        k2.dev_get_by_index(init, 1).is_some(),
-        "accepted a state with no ifindex 1 in init_net"
+    // check_reg_states: only Registered, or Unregistered on the todo list.
+    assert_eq!(
+        k2.rebuild_after_load().unwrap_err(),
+        "device lo is in state Unregistering"
     );
 }
 
@@ -412,13 +574,11 @@ fn loader_rejects_asymmetric_veth_peer() {
         .unwrap()
         .remove("peer");
     let mut k2: Kernel = serde_json::from_value(v).unwrap();
-    if k2.rebuild_after_load().is_err() {
-        return; // fixed: the corrupt file is rejected
-    }
-    let init = k2.init_net();
-    let mut c = Client::new(&mut k2, init);
-    let _ = c.del("v0");
-    let _ = c.del("p0");
+    // check_links: p0's peer v0 must name p0 back.
+    assert_eq!(
+        k2.rebuild_after_load().unwrap_err(),
+        "veth p0 and its peer disagree"
+    );
 }
 
 /// `Kernel::rebuild_after_load` accepts a device whose `reg_state` is
@@ -434,11 +594,11 @@ fn loader_rejects_unregistering_device() {
     let mut v = serde_json::to_value(&k).unwrap();
     dev_json(&mut v, "v0").insert("reg_state".into(), Value::from("Unregistering"));
     let mut k2: Kernel = serde_json::from_value(v).unwrap();
-    if k2.rebuild_after_load().is_err() {
-        return; // fixed
-    }
-    let init = k2.init_net();
-    let _ = Client::new(&mut k2, init).del("p0");
+    // check_reg_states: v0 is on no todo list.
+    assert_eq!(
+        k2.rebuild_after_load().unwrap_err(),
+        "device v0 is in state Unregistering"
+    );
 }
 
 /// `Kernel::rebuild_after_load` does not check a bridge's port list
@@ -456,12 +616,12 @@ fn loader_rejects_inconsistent_bridge_ports() {
     dev_json(&mut v, "br0")["driver"]["Bridge"]["ports"][0]["dev"] =
         serde_json::to_value(p0).unwrap();
     let mut k2: Kernel = serde_json::from_value(v).unwrap();
-    if k2.rebuild_after_load().is_err() {
-        return; // fixed
-    }
-    let mut c = Client::new(&mut k2, init);
-    let _ = c.del("p0");
-    let _ = c.del("br0");
+    // check_links: bridge ports and the ports' rx_handlers agree (v0 is a
+    // port no longer in br0's port list).
+    assert_eq!(
+        k2.rebuild_after_load().unwrap_err(),
+        "bridge port v0 is not in its bridge"
+    );
 }
 
 /// `Kernel::rebuild_after_load` accepts a state whose `netns_names` maps a
@@ -480,10 +640,11 @@ fn loader_handles_name_bound_to_init_net() {
         .unwrap()
         .insert("a".into(), init);
     let mut k2: Kernel = serde_json::from_value(v).unwrap();
-    if k2.rebuild_after_load().is_err() {
-        return; // fixed: rejected
-    }
-    let _ = k2.netns_del("a");
+    // Accepted (Linux allows it); Kernel::netns_del only unmounts the name.
+    k2.rebuild_after_load().unwrap();
+    k2.netns_del("a").unwrap();
+    assert_eq!(k2.netns_by_name("a"), None);
     let init = k2.init_net();
     assert!(k2.dev_get_by_index(init, 1).is_some());
+    k2.check_invariants().unwrap();
 }

@@ -350,6 +350,10 @@ impl Kernel {
     /// PRE_TYPE_CHANGE (unmap; may veto), the new type, address length and
     /// broadcast, POST_TYPE_CHANGE (remap).
     pub fn dev_change_type(&mut self, dev: DevId, dev_type: u16, broadcast: HwAddr) -> KResult<()> {
+        // The new address length is the broadcast's; it must be the type's.
+        if crate::invariants::link_addr_len(dev_type).is_some_and(|n| n != broadcast.len()) {
+            return Err(KError::new(Errno::EINVAL));
+        }
         self.call_netdevice_notifiers(crate::notifier::NetdevEvent::PreTypeChange, dev)?;
         self.ip_mc_unmap(dev);
         // The link-level lists are flushed: their addresses have the old length.

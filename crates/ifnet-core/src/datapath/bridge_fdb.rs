@@ -202,7 +202,7 @@ impl Kernel {
                 updated_ns: now,
             },
         );
-        let due = now + b.ageing_time_ns;
+        let due = crate::workqueue::time_after(now, b.ageing_time_ns);
         self.workqueue.schedule(Work::BridgeFdbGc(br), due);
     }
 
@@ -215,14 +215,9 @@ impl Kernel {
         };
         let ageing = b.ageing_time_ns;
         let b = self.dev_mut(br).driver.bridge_mut().expect("bridge");
-        b.fdb
-            .retain(|_, e| e.is_local || e.updated_ns + ageing > now);
-        let next = b
-            .fdb
-            .values()
-            .filter(|e| !e.is_local)
-            .map(|e| e.updated_ns + ageing)
-            .min();
+        let expiry = |e: &FdbEntry| crate::workqueue::time_after(e.updated_ns, ageing);
+        b.fdb.retain(|_, e| e.is_local || expiry(e) > now);
+        let next = b.fdb.values().filter(|e| !e.is_local).map(expiry).min();
         if let Some(due) = next {
             self.workqueue.schedule(Work::BridgeFdbGc(br), due);
         }

@@ -72,7 +72,8 @@ impl FaultState {
             return Fate::Corrupt;
         }
         if f.delay_ms > 0 {
-            return Fate::Delay(now_ns + u64::from(f.delay_ms) * 1_000_000);
+            let delay = u64::from(f.delay_ms) * 1_000_000;
+            return Fate::Delay(crate::workqueue::time_after(now_ns, delay));
         }
         Fate::Deliver
     }

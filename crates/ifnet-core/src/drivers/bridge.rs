@@ -88,7 +88,7 @@ impl Default for BridgePriv {
 }
 
 /// `BR_MAX_PORTS`.
-const BR_MAX_PORTS: u16 = 1 << 10;
+pub(crate) const BR_MAX_PORTS: u16 = 1 << 10;
 /// `br_stp_enable_bridge()` arms the fdb gc HZ/10 after open.
 const BR_GC_FIRST_DELAY_NS: u64 = 100_000_000;
 /// `br->forward_delay`: 15 s.
@@ -141,7 +141,7 @@ impl Kernel {
     /// `br_dev_open()` → `br_stp_enable_bridge()`: arm the fdb gc, enable
     /// every running, oper-up port.
     pub(crate) fn br_dev_open(&mut self, br: DevId) {
-        let first_gc = self.now_ns + BR_GC_FIRST_DELAY_NS;
+        let first_gc = crate::workqueue::time_after(self.now_ns, BR_GC_FIRST_DELAY_NS);
         self.br_mut(br).gc_armed_ns = Some(first_gc);
         let ports: Vec<DevId> = self.br(br).ports.iter().map(|p| p.dev).collect();
         for p in ports {
@@ -204,7 +204,7 @@ impl Kernel {
     /// bridge's timers share one work item, due at the earliest of them.
     fn br_set_fwd_delay_timer(&mut self, br: DevId, port: DevId, due: Option<u64>) {
         let b = self.br_mut(br);
-        b.timer_seq += 1;
+        b.timer_seq = b.timer_seq.saturating_add(1);
         let seq = b.timer_seq;
         if let Some(p) = self.port_mut(br, port) {
             p.fwd_delay_due_ns = due;
@@ -272,7 +272,7 @@ impl Kernel {
             // forward-delay timer is (re)armed after the notification.
             self.set_port_state(br, p, PortState::Forwarding);
             self.br_ifinfo_notify(RtmType::NewLink, p);
-            let due = self.now_ns + BR_FORWARD_DELAY_NS;
+            let due = crate::workqueue::time_after(self.now_ns, BR_FORWARD_DELAY_NS);
             self.br_set_fwd_delay_timer(br, p, Some(due));
         }
         let live = self
@@ -486,7 +486,9 @@ impl Kernel {
 
     /// `br_dev_delete()`: every port leaves (`del_nbp`, the bridge's id,
     /// MTU and features stay as they are) before the bridge itself is
-    /// queued for unregistration.
+    /// queued for unregistration; `cancel_delayed_work_sync(&br->gc_work)`
+    /// and the ports' timers go with it, so queued work only ever names a
+    /// live bridge.
     pub(crate) fn br_dev_delete(&mut self, br: DevId) {
         let ports: Vec<DevId> = self.br(br).ports.iter().map(|p| p.dev).collect();
         for p in ports {
@@ -494,6 +496,8 @@ impl Kernel {
                 self.del_nbp(br, p);
             }
         }
+        self.workqueue.cancel(Work::BridgeFdbGc(br));
+        self.workqueue.cancel(Work::BridgeFwdDelay(br));
     }
 
     /// `br_device_event()`: the bridge's netdevice notifier.

@@ -114,7 +114,8 @@ impl Kernel {
         let mut due = if now < first || period == 0 {
             first
         } else {
-            first + ((now - first) / period + 1) * period
+            let periods = ((now - first) / period).saturating_add(1);
+            first.saturating_add(periods.saturating_mul(period))
         };
         if let Some(work) = self.workqueue.due_of(Work::BridgeFdbGc(br)) {
             due = due.min(work.max(now));

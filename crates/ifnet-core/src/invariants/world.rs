@@ -1,0 +1,353 @@
+//! The invariants of what links devices (adjacency, bridges, failover, the
+//! hardware bus) and of the queues (work, linkwatch, datapath,
+//! observation). See `invariants.rs`.
+
+use super::all_unique;
+use crate::adjacency::MAX_NEST_DEV;
+use crate::consts::*;
+use crate::driver::Driver;
+use crate::drivers::bridge::BridgePriv;
+use crate::hw::HwSpec;
+use crate::ids::DevId;
+use crate::kernel::Kernel;
+use crate::netdev::{NetDevice, RxHandler};
+use crate::workqueue::{Work, MAX_CLOCK_NS, MAX_SEQ};
+
+/// The longest `br->ageing_time` IFLA_BR_AGEING_TIME can carry (a u32 of
+/// clock_t ticks).
+pub const MAX_AGEING_TIME_NS: u64 = u32::MAX as u64 * 10_000_000;
+
+impl Kernel {
+    fn registered(&self, id: DevId) -> Option<&NetDevice> {
+        self.try_dev(id)
+            .filter(|d| d.reg_state == RegState::Registered)
+    }
+
+    /// Upper/lower links: a master is a live device of a kind that can be
+    /// an upper (bridge, net_failover) in the same namespace; lowers are
+    /// unique; master chains are acyclic and at most MAX_NEST_DEV deep.
+    pub(super) fn check_adjacency(&self) -> Result<(), String> {
+        for (id, d) in self.devs.iter::<DevId>() {
+            if !all_unique(&d.lowers) {
+                return Err(format!("{} lists a lower twice", d.name));
+            }
+            let Some(m) = d.master else {
+                if matches!(
+                    d.rx_handler,
+                    Some(RxHandler::BridgePort | RxHandler::Failover)
+                ) {
+                    return Err(format!("{} has a port rx_handler but no master", d.name));
+                }
+                continue;
+            };
+            let Some(md) = self.try_dev(m) else {
+                return Err(format!("device {} links to a missing device", d.name));
+            };
+            if !matches!(md.driver, Driver::Bridge(_) | Driver::NetFailover(_)) {
+                return Err(format!(
+                    "{} has master {}, a device that cannot be an upper",
+                    d.name, md.name
+                ));
+            }
+            if md.net != d.net || md.reg_state != d.reg_state || m == id {
+                return Err(format!("{} and its master {} disagree", d.name, md.name));
+            }
+            let want = match md.driver {
+                Driver::Bridge(_) => RxHandler::BridgePort,
+                _ => RxHandler::Failover,
+            };
+            if d.rx_handler != Some(want) {
+                return Err(format!(
+                    "{} is a lower without its master's rx_handler",
+                    d.name
+                ));
+            }
+            let mut cur = Some(m);
+            for _ in 0..MAX_NEST_DEV {
+                cur = cur.and_then(|c| self.try_dev(c)).and_then(|c| c.master);
+            }
+            if cur.is_some() {
+                return Err(format!(
+                    "the master chain of {} is a loop or too deep",
+                    d.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Bridges: ports and port numbers unique, timers on the clock, fdb
+    /// entries local (no port) or learned on one of this bridge's ports.
+    pub(super) fn check_bridges(&self) -> Result<(), String> {
+        for (id, d) in self.devs.iter::<DevId>() {
+            if let Some(b) = d.driver.bridge() {
+                self.check_bridge(id, d, b)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_bridge(&self, _id: DevId, d: &NetDevice, b: &BridgePriv) -> Result<(), String> {
+        let max = crate::drivers::bridge::BR_MAX_PORTS;
+        let nos_ok = b.ports.iter().all(|p| (1..max).contains(&p.port_no));
+        if !all_unique(b.ports.iter().map(|p| p.dev))
+            || !all_unique(b.ports.iter().map(|p| p.port_no))
+            || !nos_ok
+        {
+            return Err(format!("bridge {} has duplicate or invalid ports", d.name));
+        }
+        let timers_ok = b.timer_seq < MAX_SEQ
+            && b.gc_armed_ns.is_none_or(|t| t <= MAX_CLOCK_NS)
+            && b.ageing_time_ns <= MAX_AGEING_TIME_NS
+            && b.ports.iter().all(|p| {
+                p.fwd_delay_seq <= b.timer_seq
+                    && p.fwd_delay_due_ns.is_none_or(|t| t <= MAX_CLOCK_NS)
+            });
+        if !timers_ok {
+            return Err(format!("bridge {} has a timer out of range", d.name));
+        }
+        let fdb_max = crate::datapath::bridge_fdb::FDB_MAX_LEARNED + b.ports.len() + 1;
+        if b.fdb.len() > fdb_max {
+            return Err(format!("bridge {} has too many fdb entries", d.name));
+        }
+        for e in b.fdb.values() {
+            let port_ok = match e.port {
+                None => e.is_local,
+                Some(p) => !e.is_local && b.ports.iter().any(|x| x.dev == p),
+            };
+            if !port_ok {
+                return Err(format!(
+                    "bridge {} has an fdb entry on a port it does not have",
+                    d.name
+                ));
+            }
+            if e.updated_ns > self.now_ns {
+                return Err(format!(
+                    "bridge {} has an fdb entry from the future",
+                    d.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Failover: each instance names a registered net_failover master
+    /// once; a master's slaves are its lowers, distinct, and the instance
+    /// `failover_get_bymac` finds for them is theirs.
+    pub(super) fn check_failover(&self) -> Result<(), String> {
+        if !all_unique(self.failovers.iter().map(|f| f.master)) {
+            return Err("a failover master is registered twice".into());
+        }
+        for f in &self.failovers {
+            let ok = self
+                .registered(f.master)
+                .is_some_and(|m| matches!(m.driver, Driver::NetFailover(_)));
+            if !ok {
+                return Err(
+                    "a failover instance names a device that is not a live net_failover master"
+                        .into(),
+                );
+            }
+        }
+        for (id, d) in self.devs.iter::<DevId>() {
+            let Driver::NetFailover(p) = &d.driver else {
+                continue;
+            };
+            let slaves: Vec<DevId> = [p.primary, p.standby].into_iter().flatten().collect();
+            let mut lowers = d.lowers.clone();
+            lowers.sort();
+            let mut sorted = slaves.clone();
+            sorted.sort();
+            if lowers != sorted || !all_unique(&slaves) {
+                return Err(format!(
+                    "net_failover {} slaves and lowers disagree",
+                    d.name
+                ));
+            }
+            for s in slaves {
+                let by_mac = self.try_dev(s).and_then(|s| {
+                    self.failovers.iter().find(|f| {
+                        self.try_dev(f.master)
+                            .is_some_and(|m| m.perm_addr == s.perm_addr)
+                    })
+                });
+                if by_mac.map(|f| f.master) != Some(id) {
+                    return Err(format!(
+                        "a slave of net_failover {} matches another failover instance",
+                        d.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The hardware bus: valid bus ids; each netdev is a registered NIC of
+    /// the kind the spec names, parented on that bus id, named by one bus
+    /// device only; a standby's failover master is a live instance.
+    pub(super) fn check_hw(&self) -> Result<(), String> {
+        let netdevs = self.hw.devices.values().filter_map(|h| h.netdev);
+        if !all_unique(netdevs) {
+            return Err("two bus devices name the same netdev".into());
+        }
+        for (bus, hw) in &self.hw.devices {
+            if !crate::hw::valid_bus_id(bus) || !hw.spec.mac().is_valid_ether() {
+                return Err(format!("bus device {bus:?} has an invalid id or MAC"));
+            }
+            let standby = matches!(hw.spec, HwSpec::VirtioNet { standby: true, .. });
+            if let Some(dev) = hw.netdev {
+                let Some(d) = self.try_dev(dev) else {
+                    return Err("a bus device names a missing netdev".into());
+                };
+                let kind_ok = match &d.driver {
+                    Driver::Nic {
+                        virtio, standby: s, ..
+                    } => *virtio == matches!(hw.spec, HwSpec::VirtioNet { .. }) && *s == standby,
+                    _ => false,
+                };
+                let parent_ok = d.parent.as_deref() == Some(bus.as_str());
+                if !kind_ok || !parent_ok || d.reg_state != RegState::Registered {
+                    return Err(format!(
+                        "bus device {bus} names {}, which is not its registered NIC",
+                        d.name
+                    ));
+                }
+            }
+            let master_ok = match hw.failover_master {
+                None => !standby,
+                Some(m) => standby && self.failovers.iter().any(|f| f.master == m),
+            };
+            if !master_ok {
+                return Err(format!("bus device {bus} has a wrong failover master"));
+            }
+        }
+        for (id, d) in self.devs.iter::<DevId>() {
+            if matches!(d.driver, Driver::Nic { .. }) && d.reg_state == RegState::Registered {
+                let bus = d.parent.as_ref().and_then(|p| self.hw.devices.get(p));
+                if bus.and_then(|h| h.netdev) != Some(id) {
+                    return Err(format!("NIC {} is on no bus device", d.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The work queue: each kind at most once per target, each bridge item
+    /// for a registered bridge (so at most 2 + 2 per bridge items), due
+    /// times on the clock, sequence numbers unique; frames in flight and
+    /// pending linkwatch events have their work queued.
+    pub(super) fn check_work(&self) -> Result<(), String> {
+        let items = self.workqueue.items();
+        if !all_unique(items.iter().map(|i| i.seq))
+            || !all_unique(items.iter().map(|i| work_key(i.work)))
+        {
+            return Err("the work queue holds an item twice".into());
+        }
+        let mut bridges = 0;
+        for i in items {
+            if i.due_ns > MAX_CLOCK_NS || i.seq > self.workqueue.last_seq() {
+                return Err("a work item is due out of range".into());
+            }
+            if let Work::BridgeFdbGc(br) | Work::BridgeFwdDelay(br) = i.work {
+                bridges += 1;
+                if self.registered(br).is_none_or(|d| !d.driver.is_bridge()) {
+                    return Err("a work item names a device that is not a live bridge".into());
+                }
+            }
+        }
+        if items.len() - bridges > 2 {
+            return Err("the work queue is longer than its targets allow".into());
+        }
+        if !self.delayed_frames.is_empty() && self.workqueue.due_of(Work::WireDelivery).is_none() {
+            return Err("frames are in flight with no delivery queued".into());
+        }
+        Ok(())
+    }
+
+    /// Linkwatch: a pending device is registered and on the list, and the
+    /// linkwatch work is queued while any is.
+    pub(super) fn check_linkwatch(&self) -> Result<(), String> {
+        let listed: std::collections::BTreeSet<DevId> =
+            self.linkwatch_list.iter().copied().collect();
+        let mut pending = false;
+        for (id, d) in self.devs.iter::<DevId>() {
+            if !d.linkwatch_pending {
+                continue;
+            }
+            pending = true;
+            if d.reg_state != RegState::Registered || !listed.contains(&id) {
+                return Err(format!("{} has a linkwatch event on no list", d.name));
+            }
+        }
+        if pending && self.workqueue.due_of(Work::Linkwatch).is_none() {
+            return Err("linkwatch events are pending with no work queued".into());
+        }
+        Ok(())
+    }
+
+    /// Frames in flight, captures and faults: bounded, on the clock, and a
+    /// running capture or a fault names a registered device.
+    pub(super) fn check_datapath(&self) -> Result<(), String> {
+        use crate::datapath::{capture::CAPTURE_BUFFER_FRAMES, segment::DELAYED_FRAMES_MAX};
+        if self.delayed_frames.len() > DELAYED_FRAMES_MAX
+            || self.delayed_frames.iter().any(|f| f.due_ns > MAX_CLOCK_NS)
+        {
+            return Err("frames in flight are out of range".into());
+        }
+        for (&dev, c) in &self.captures {
+            if c.frames.len() > CAPTURE_BUFFER_FRAMES
+                || (!c.ended && self.registered(dev).is_none())
+            {
+                return Err("a capture is too long or on a missing device".into());
+            }
+        }
+        for &dev in self.veth_faults.keys() {
+            if self.registered(dev).is_none() {
+                return Err("faults are set on a missing device".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Observation buffers (rings, kernel log) and the notifier chain.
+    pub(super) fn check_observation(&self) -> Result<(), String> {
+        use crate::kernel::{LOG_CAPACITY, MCAST_RING_CAPACITY, UEVENT_RING_CAPACITY};
+        self.uevents.check(UEVENT_RING_CAPACITY, |u| u.seqnum)?;
+        self.mcast.check(MCAST_RING_CAPACITY, |m| m.seq)?;
+        if self.log.len() > LOG_CAPACITY {
+            return Err("the kernel log is longer than its capacity".into());
+        }
+        use crate::notifier::Notifier;
+        let core = [
+            Notifier::Rtnetlink,
+            Notifier::Bridge,
+            Notifier::Inet,
+            Notifier::Failover,
+        ];
+        let rest_ok = self
+            .notifiers
+            .iter()
+            .skip(core.len())
+            .all(|n| matches!(n, Notifier::Veto { .. }));
+        if self.notifiers.len() < core.len() || self.notifiers[..core.len()] != core || !rest_ok {
+            return Err("the notifier chain is not the model's".into());
+        }
+        if self.rtnl_link_initializing.len() > 2 || !all_unique(&self.rtnl_link_initializing) {
+            return Err("too many half-created devices".into());
+        }
+        if !all_unique(&self.todo_list) {
+            return Err("a device is on the todo list twice".into());
+        }
+        Ok(())
+    }
+}
+
+/// A work item's identity (kind and target) as an orderable key.
+fn work_key(w: Work) -> (u8, Option<DevId>) {
+    match w {
+        Work::Linkwatch => (0, None),
+        Work::WireDelivery => (1, None),
+        Work::BridgeFdbGc(b) => (2, Some(b)),
+        Work::BridgeFwdDelay(b) => (3, Some(b)),
+    }
+}
