@@ -256,6 +256,12 @@ fn netns_attr(s: &mut Session, v: &str) -> Result<LinkAttribute, Abort> {
     if let Some(id) = s.k.netns_by_name(v) {
         return Ok(LinkAttribute::NetNsFd(s.k.netns_fd(id) as i32));
     }
+    // netns_get_fd() opens NETNS_RUN_DIR "/" NAME: "", "." and ".." open a
+    // directory, whose fd the kernel refuses (EINVAL). Fd 0 is no
+    // namespace in the model either.
+    if matches!(v, "" | "." | "..") {
+        return Ok(LinkAttribute::NetNsFd(0));
+    }
     match get_integer(v) {
         Some(pid) => Ok(LinkAttribute::NetNsPid(pid as u32)),
         None => Err(invarg(&mut s.err, "Invalid \"netns\" value\n", v)),

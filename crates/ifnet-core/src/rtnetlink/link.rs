@@ -40,6 +40,9 @@ pub struct LinkRequest {
     pub operstate: Option<u8>,
     pub linkmode: Option<u8>,
     pub carrier: Option<u8>,
+    /// IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES (checked on creation only).
+    pub num_tx_queues: Option<u32>,
+    pub num_rx_queues: Option<u32>,
     /// IFLA_EXT_MASK asked for RTEXT_FILTER_SKIP_STATS.
     pub skip_stats: bool,
     pub kind: Option<String>,
@@ -185,6 +188,8 @@ impl LinkRequest {
                 LinkAttribute::OperState(s) => r.operstate = Some(u8::from(*s)),
                 LinkAttribute::Mode(mode) => r.linkmode = Some(u8::from(*mode)),
                 LinkAttribute::Carrier(c) => r.carrier = Some(*c),
+                LinkAttribute::NumTxQueues(n) => r.num_tx_queues = Some(*n),
+                LinkAttribute::NumRxQueues(n) => r.num_rx_queues = Some(*n),
                 LinkAttribute::ExtMask(masks) => {
                     r.skip_stats = masks.iter().any(|m| {
                         matches!(m, netlink_packet_route::link::LinkExtentMask::SkipStats)
@@ -244,6 +249,9 @@ impl LinkRequest {
             + usize::from(self.target_netnsid.is_some())
     }
 }
+
+/// rtnl_create_link()'s bound on IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES.
+const MAX_QUEUES: u32 = 4096;
 
 /// `nla_total_size(ALTIFNAMSIZ)`.
 const NLA_TOTAL_ALTIFNAMSIZ: usize = 4 + ALTIFNAMSIZ;
@@ -382,6 +390,20 @@ impl Kernel {
         driver: Driver,
         r: &LinkRequest,
     ) -> KResult<DevId> {
+        // The queue counts (1 unless given: veth and bridge have no
+        // get_num_tx_queues) must be 1..=4096, before anything is allocated.
+        if !(1..=MAX_QUEUES).contains(&r.num_tx_queues.unwrap_or(1)) {
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "Invalid number of transmit queues",
+            ));
+        }
+        if !(1..=MAX_QUEUES).contains(&r.num_rx_queues.unwrap_or(1)) {
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "Invalid number of receive queues",
+            ));
+        }
         let is_bridge = driver.is_bridge();
         let dev = self.alloc_netdev(net, name, assign, driver);
         if is_bridge {
