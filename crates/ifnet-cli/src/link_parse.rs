@@ -323,10 +323,12 @@ fn parse_two(
             return Err(invarg(&mut s.err, "alias too long\n", v));
         }
         // ip sends the alias without a NUL terminator.
-        addattr(s, m, l, LinkAttribute::Other(DefaultNla::new(
-            20,
-            v.as_bytes().to_vec(),
-        )));
+        addattr(
+            s,
+            m,
+            l,
+            LinkAttribute::Other(DefaultNla::new(20, v.as_bytes().to_vec())),
+        );
     } else {
         return parse_three(s, a, m, l);
     }
@@ -374,11 +376,16 @@ fn parse_three(
         *seen = true;
         let msg = format!("Invalid \"{key}\" value\n");
         let n = get_integer(v).ok_or_else(|| invarg(&mut s.err, &msg, v))? as u32;
-        addattr(s, m, l, if tx {
-            LinkAttribute::NumTxQueues(n)
-        } else {
-            LinkAttribute::NumRxQueues(n)
-        });
+        addattr(
+            s,
+            m,
+            l,
+            if tx {
+                LinkAttribute::NumTxQueues(n)
+            } else {
+                LinkAttribute::NumRxQueues(n)
+            },
+        );
     } else if matches(w, "addrgenmode") || matches(w, "link-netns") {
         return Err(unsupported(s, w));
     } else if matches(w, "link-netnsid") {
@@ -402,11 +409,16 @@ fn parse_three(
         let n = get_unsigned(v)
             .filter(|n| w != "gso_max_segs" || *n <= GSO_MAX_SEGS)
             .ok_or_else(|| invarg(&mut s.err, &msg, v))?;
-        addattr(s, m, l, match w {
-            "gso_max_size" => LinkAttribute::GsoMaxSize(n),
-            "gso_max_segs" => LinkAttribute::GsoMaxSegs(n),
-            _ => LinkAttribute::GroMaxSize(n),
-        });
+        addattr(
+            s,
+            m,
+            l,
+            match w {
+                "gso_max_size" => LinkAttribute::GsoMaxSize(n),
+                "gso_max_segs" => LinkAttribute::GsoMaxSegs(n),
+                _ => LinkAttribute::GroMaxSize(n),
+            },
+        );
     } else {
         parse_dev(s, a, l)?;
     }

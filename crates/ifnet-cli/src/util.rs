@@ -87,7 +87,7 @@ fn strto_scan(arg: &str, base: u32) -> Option<Strto> {
     }
     let digits = b[i..]
         .iter()
-        .take_while(|c| (**c as char).to_digit(base).is_some())
+        .take_while(|c| (**c as char).is_digit(base))
         .count();
     if digits == 0 {
         return None;
@@ -404,8 +404,132 @@ mod tests {
     }
 
     #[test]
+    fn get_integer_refuses_erange_and_never_wraps() {
+        // get_integer(): strtol's LONG_MIN/LONG_MAX with ERANGE are refused;
+        // nothing past the magnitude of a long wraps into range.
+        assert_eq!(
+            get_integer("-340282366920938463463374607431768210056"),
+            None
+        );
+        assert_eq!(get_integer("340282366920938463463374607431768210056"), None);
+        assert_eq!(get_integer("18446744073709551616"), None);
+        assert_eq!(get_integer("18446744073709551615"), None);
+        assert_eq!(get_integer("-18446744073709551615"), None);
+        assert_eq!(get_integer("4294968696"), None);
+        assert_eq!(get_integer("2147483647"), Some(i32::MAX));
+        assert_eq!(get_integer("2147483648"), None);
+        assert_eq!(get_integer("-2147483648"), Some(i32::MIN));
+        assert_eq!(get_integer("-2147483649"), None);
+        assert_eq!(get_integer(" \t+0x578"), Some(1400));
+        assert_eq!(get_integer("-0x578"), Some(-1400));
+        assert_eq!(get_integer("02570"), Some(1400));
+        assert_eq!(get_integer("0x"), None);
+        assert_eq!(get_integer(" "), None);
+        assert_eq!(get_integer("1400 "), None);
+    }
+
+    #[test]
+    fn strtol_strtoul_match_glibc() {
+        // glibc strtol/strtoul: saturation with ERANGE, "-N" wraps for
+        // strtoul only while N fits an unsigned long.
+        assert_eq!(
+            strtol("9223372036854775807", 0),
+            Some((i64::MAX, false, true))
+        );
+        assert_eq!(
+            strtol("9223372036854775808", 0),
+            Some((i64::MAX, true, true))
+        );
+        assert_eq!(
+            strtol("-9223372036854775808", 0),
+            Some((i64::MIN, false, true))
+        );
+        assert_eq!(
+            strtol("-9223372036854775809", 0),
+            Some((i64::MIN, true, true))
+        );
+        assert_eq!(strtol("12abc", 10), Some((12, false, false)));
+        assert_eq!(strtol("0x10", 10), Some((0, false, false)));
+        assert_eq!(strtol("abc", 0), None);
+        assert_eq!(strtoul("-1", 0), Some((u64::MAX, false, true)));
+        assert_eq!(strtoul("-18446744073709551615", 0), Some((1, false, true)));
+        assert_eq!(
+            strtoul("-18446744073709551616", 0),
+            Some((u64::MAX, true, true))
+        );
+        assert_eq!(
+            strtoul("18446744073709551616", 0),
+            Some((u64::MAX, true, true))
+        );
+        assert_eq!(strtoul("0X1f", 16), Some((31, false, true)));
+    }
+
+    #[test]
+    fn atoi_is_int_cast_of_saturating_strtol() {
+        // glibc atoi(): (int)strtol(s, NULL, 10).
+        assert_eq!(atoi("4294967297"), 1);
+        assert_eq!(atoi("4294967308"), 12);
+        assert_eq!(atoi("2147483648"), i32::MIN);
+        assert_eq!(atoi("99999999999999999999"), -1);
+        assert_eq!(atoi("-99999999999999999999"), 0);
+        assert_eq!(atoi(" 13xyz"), 13);
+        assert_eq!(atoi("0x10"), 0);
+        assert_eq!(atoi("+14"), 14);
+        assert_eq!(atoi(""), 0);
+    }
+
+    #[test]
+    fn group_a2n_keeps_the_low_32_bits_of_a_long() {
+        // rtnl_group_a2n(): `int i = strtol(arg, &end, 0)`, i < 0 refused.
+        assert_eq!(group_a2n("default"), Some(0));
+        assert_eq!(group_a2n("4294967296"), Some(0));
+        assert_eq!(group_a2n("4294968696"), Some(1400));
+        assert_eq!(group_a2n("4294967295"), None);
+        assert_eq!(group_a2n("-4294967295"), Some(1));
+        assert_eq!(group_a2n("-18446744073709551615"), Some(0));
+        assert_eq!(group_a2n("9223372036854775808"), None);
+        assert_eq!(
+            group_a2n("-340282366920938463463374607431768210056"),
+            Some(0)
+        );
+        assert_eq!(group_a2n("2147483648"), None);
+        assert_eq!(group_a2n("-1"), None);
+        assert_eq!(group_a2n("1x"), None);
+    }
+
+    #[test]
+    fn addattr_l_bound() {
+        // addattr_l(): NLMSG_ALIGN(len) + RTA_ALIGN(RTA_LENGTH(alen)) > maxlen
+        // prints the error and leaves the attribute out.
+        let mut err = Vec::new();
+        let mut len = REQ_HDR_LEN + 4;
+        assert!(addattr_l(&mut err, &mut len, IPLINK_REQ_SIZE, 1016));
+        assert_eq!(len, IPLINK_REQ_SIZE);
+        let mut len = REQ_HDR_LEN + 4;
+        assert!(!addattr_l(&mut err, &mut len, IPLINK_REQ_SIZE, 1017));
+        assert_eq!(len, REQ_HDR_LEN + 4);
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "addattr_l ERROR: message exceeded bound of 1056\n"
+        );
+    }
+
+    #[test]
+    fn get_unsigned_nowrap_refuses_negatives() {
+        assert_eq!(get_unsigned_nowrap("-18446744073709551615"), None);
+        assert_eq!(get_unsigned("-18446744073709551615"), Some(1));
+        assert_eq!(get_unsigned_nowrap(" 0x40"), Some(64));
+    }
+
+    #[test]
     fn get_unsigned_wraps_like_strtoul() {
+        // get_unsigned(): strtoul, ERANGE refused, at most UINT_MAX.
         assert_eq!(get_unsigned("7"), Some(7));
+        assert_eq!(get_unsigned("-0"), Some(0));
+        assert_eq!(get_unsigned("-18446744069414584321"), Some(u32::MAX));
+        assert_eq!(get_unsigned("18446744073709551616"), None);
+        assert_eq!(get_unsigned("-18446744073709551616"), None);
+        assert_eq!(get_unsigned(""), None);
         assert_eq!(get_unsigned("-1"), None);
         assert_eq!(get_unsigned("4294967295"), Some(u32::MAX));
         assert_eq!(get_unsigned("4294967296"), None);
