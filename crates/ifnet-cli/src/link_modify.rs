@@ -12,9 +12,12 @@ use netlink_packet_route::link::{
 };
 use netlink_packet_route::RouteNetlinkMessage;
 
-use crate::link_parse::{iplink_parse, unsupported, usage, Locals};
+use crate::link_parse::{addattr, iplink_parse, iplink_parse_at, unsupported, usage, Locals};
 use crate::session::Session;
-use crate::util::matches;
+use crate::util::{addattr_l, matches, IPLINK_REQ_SIZE};
+
+/// veth_parse_opt()'s `addattr_nest(n, 1024, VETH_INFO_PEER)`.
+const VETH_PEER_NEST_BOUND: usize = 1024;
 use crate::{duparg, Abort, IpResult};
 
 /// The link kinds iproute2 6.1 ships a `link_util` for.
@@ -77,7 +80,7 @@ pub(crate) fn finish(
     create: bool,
     garbage: bool,
     next: &str,
-) -> Result<(), Abort> {
+) -> Result<usize, Abort> {
     // "Allow ip link add dev and ip link add name".
     if l.name.is_none() {
         l.name = l.dev.clone();
@@ -106,17 +109,17 @@ pub(crate) fn finish(
             s.eprint("group cannot be used when creating devices.\n");
             return Err(Abort::Exit(255));
         }
-        return Ok(());
+        return Ok(l.len);
     }
     if !create {
         finish_existing(s, m, &mut l)?;
     } else {
-        finish_create(s, m, &l)?;
+        finish_create(s, m, &mut l)?;
     }
-    if let (Some(name), false) = (&l.name, l.name_is_dev && !create) {
-        m.attributes.push(LinkAttribute::IfName(name.clone()));
+    if let (Some(name), false) = (l.name.clone(), l.name_is_dev && !create) {
+        addattr(s, m, &mut l, LinkAttribute::IfName(name));
     }
-    Ok(())
+    Ok(l.len)
 }
 
 fn finish_existing(s: &mut Session, m: &mut LinkMessage, l: &mut Locals) -> Result<(), Abort> {
@@ -130,23 +133,24 @@ fn finish_existing(s: &mut Session, m: &mut LinkMessage, l: &mut Locals) -> Resu
         return Err(Abort::Ret(-1));
     }
     if l.index != 0 {
-        m.attributes.push(LinkAttribute::NewIfIndex(l.index));
+        let index = l.index;
+        addattr(s, m, l, LinkAttribute::NewIfIndex(index));
     }
     Ok(())
 }
 
-fn finish_create(s: &mut Session, m: &mut LinkMessage, l: &Locals) -> Result<(), Abort> {
+fn finish_create(s: &mut Session, m: &mut LinkMessage, l: &mut Locals) -> Result<(), Abort> {
     if !l.name_is_dev {
         s.eprint("both \"name\" and \"dev\" cannot be used when creating devices.\n");
         return Err(Abort::Exit(255));
     }
-    if let Some(link) = &l.link {
-        let idx = s.ll_name_to_index(link);
+    if let Some(link) = l.link.clone() {
+        let idx = s.ll_name_to_index(&link);
         if idx == 0 {
             s.eprint(&format!("Cannot find device \"{link}\"\n"));
             return Err(Abort::Ret(-1));
         }
-        m.attributes.push(LinkAttribute::Link(idx));
+        addattr(s, m, l, LinkAttribute::Link(idx));
     }
     m.header.index = l.index as u32;
     Ok(())
@@ -187,8 +191,14 @@ pub fn iplink_modify(s: &mut Session, cmd: Cmd, words: &[String]) -> IpResult {
     let parsed = iplink_parse(s, words, &mut m, create)?;
     if let Some(kind) = parsed.kind {
         let rest = &words[parsed.consumed..];
-        m.attributes
-            .push(LinkAttribute::LinkInfo(linkinfo(s, &kind, rest, create)?));
+        let mut len = parsed.len;
+        // addattr_nest(IFLA_LINKINFO): a nest that does not fit is left
+        // out with what would have gone in it.
+        let nest = addattr_l(&mut s.err, &mut len, IPLINK_REQ_SIZE, 0);
+        let info = linkinfo(s, &kind, rest, create, len)?;
+        if nest {
+            m.attributes.push(LinkAttribute::LinkInfo(info));
+        }
     } else if create {
         s.eprint("Not enough information: \"type\" argument is required\n");
         return Ok(-1);
@@ -206,14 +216,19 @@ pub fn iplink_modify(s: &mut Session, cmd: Cmd, words: &[String]) -> IpResult {
     Ok(0)
 }
 
-/// IFLA_LINKINFO for `type KIND [options]`.
+/// IFLA_LINKINFO for `type KIND [options]`; the request is `len` bytes
+/// long after the nest's header. IFLA_INFO_KIND goes in without a NUL.
 fn linkinfo(
     s: &mut Session,
     kind: &str,
     rest: &[String],
     create: bool,
+    mut len: usize,
 ) -> Result<Vec<LinkInfo>, Abort> {
-    let mut info = vec![LinkInfo::Kind(InfoKind::from(kind))];
+    let mut info = Vec::new();
+    if addattr_l(&mut s.err, &mut len, IPLINK_REQ_SIZE, kind.len()) {
+        info.push(LinkInfo::Kind(InfoKind::from(kind)));
+    }
     if rest.is_empty() {
         return Ok(info);
     }
@@ -230,22 +245,35 @@ fn linkinfo(
     if kind != "veth" {
         return Err(unsupported(s, &format!("type {kind} {}", rest[0])));
     }
-    info.push(LinkInfo::Data(InfoData::Veth(veth_parse_opt(
-        s, rest, create,
-    )?)));
+    // addattr_nest(IFLA_INFO_DATA).
+    let data = addattr_l(&mut s.err, &mut len, IPLINK_REQ_SIZE, 0);
+    let peer = veth_parse_opt(s, rest, create, len)?;
+    if data {
+        info.push(LinkInfo::Data(InfoData::Veth(peer)));
+    }
     Ok(info)
 }
 
 /// `veth_parse_opt()`: `peer [options]` parsed by iplink_parse() into a
 /// nested ifinfomsg. Its usage text goes to stdout (printf), as in ip.
-fn veth_parse_opt(s: &mut Session, rest: &[String], create: bool) -> Result<InfoVeth, Abort> {
+fn veth_parse_opt(
+    s: &mut Session,
+    rest: &[String],
+    create: bool,
+    mut len: usize,
+) -> Result<InfoVeth, Abort> {
     if rest[0] != "peer" {
         s.p.text("Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'\n");
         return Err(Abort::Ret(-1));
     }
     let mut peer = LinkMessage::default();
     let words = &rest[1..];
-    let parsed = iplink_parse(s, words, &mut peer, create).map_err(|e| match e {
+    // addattr_nest(n, 1024, VETH_INFO_PEER) (a bound of 1024, not the
+    // request's size), then the peer's ifinfomsg (unchecked). ifnet keeps
+    // the peer when the nest header did not fit (ip would overlay it).
+    addattr_l(&mut s.err, &mut len, VETH_PEER_NEST_BOUND, 0);
+    let len = len + 16;
+    let parsed = iplink_parse_at(s, words, &mut peer, create, len).map_err(|e| match e {
         Abort::Ret(_) => Abort::Ret(-1),
         x => x,
     })?;

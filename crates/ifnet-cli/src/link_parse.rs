@@ -11,8 +11,8 @@ use crate::link_modify::finish;
 pub use crate::link_modify::{iplink_modify, Cmd};
 use crate::session::Session;
 use crate::util::{
-    atoi, check_altifname, check_ifname, get_integer, get_unsigned, group_a2n, ll_addr_a2n,
-    matches, IFALIASZ,
+    addattr_l, atoi, check_altifname, check_ifname, get_integer, get_unsigned, group_a2n,
+    ll_addr_a2n, matches, IFALIASZ, IPLINK_REQ_SIZE, REQ_HDR_LEN,
 };
 use crate::{duparg, duparg2, invarg, Abort, Argv};
 
@@ -30,6 +30,8 @@ pub struct Parsed {
     pub consumed: usize,
     /// The `type` argument, if any.
     pub kind: Option<String>,
+    /// The request's `nlmsg_len` after the attributes (ip's count).
+    pub len: usize,
 }
 
 /// Local state of one iplink_parse() call (its C locals).
@@ -49,6 +51,19 @@ pub(crate) struct Locals {
     pub(crate) index: i32,
     pub(crate) group: Option<u32>,
     pub(crate) addr_len: usize,
+    /// The request's `nlmsg_len` as ip counts it (one buffer for the
+    /// whole request, a veth peer's attributes included).
+    pub(crate) len: usize,
+}
+
+/// `addattr_l(&req->n, sizeof(*req), …)` / `addattr32` / `addattr8`: the
+/// attribute goes into the request if ip's 1,056-byte buffer has room;
+/// otherwise ip's "addattr_l ERROR" line and the attribute is left out.
+pub(crate) fn addattr(s: &mut Session, m: &mut LinkMessage, l: &mut Locals, attr: LinkAttribute) {
+    use netlink_packet_core::Nla;
+    if addattr_l(&mut s.err, &mut l.len, IPLINK_REQ_SIZE, attr.value_len()) {
+        m.attributes.push(attr);
+    }
 }
 
 pub(crate) fn usage(s: &mut Session) -> Abort {
@@ -115,8 +130,23 @@ pub fn iplink_parse(
     m: &mut LinkMessage,
     create: bool,
 ) -> Result<Parsed, Abort> {
+    iplink_parse_at(s, words, m, create, REQ_HDR_LEN)
+}
+
+/// `iplink_parse()` into a request already `len` bytes long (a veth peer's
+/// attributes follow the outer request's in ip's one buffer).
+pub(crate) fn iplink_parse_at(
+    s: &mut Session,
+    words: &[String],
+    m: &mut LinkMessage,
+    create: bool,
+    len: usize,
+) -> Result<Parsed, Abort> {
     let mut a = Argv::new(words);
-    let mut l = Locals::default();
+    let mut l = Locals {
+        len,
+        ..Locals::default()
+    };
     let mut kind = None;
     while a.left() > 0 {
         if parse_one(s, &mut a, m, &mut l, &mut kind)? {
@@ -125,8 +155,12 @@ pub fn iplink_parse(
         a.advance();
     }
     let consumed = a.pos;
-    finish(s, m, l, create, a.left() > 0, a.cur())?;
-    Ok(Parsed { consumed, kind })
+    let len = finish(s, m, l, create, a.left() > 0, a.cur())?;
+    Ok(Parsed {
+        consumed,
+        kind,
+        len,
+    })
 }
 
 /// One keyword of iplink_parse()'s loop; true when `type` ended the loop.
@@ -180,9 +214,9 @@ fn parse_one(
         })?;
         if is_addr {
             l.addr_len = bytes.len();
-            m.attributes.push(LinkAttribute::Address(bytes));
+            addattr(s, m, l, LinkAttribute::Address(bytes));
         } else {
-            m.attributes.push(LinkAttribute::Broadcast(bytes));
+            addattr(s, m, l, LinkAttribute::Broadcast(bytes));
         }
     } else if matches(w, "txqueuelen") || w == "qlen" || matches(w, "txqlen") {
         let v = a.next_arg(&mut s.err)?;
@@ -192,7 +226,7 @@ fn parse_one(
         l.qlen = true;
         let q = get_integer(v)
             .ok_or_else(|| invarg(&mut s.err, "Invalid \"txqueuelen\" value\n", v))?;
-        m.attributes.push(LinkAttribute::TxQueueLen(q as u32));
+        addattr(s, m, l, LinkAttribute::TxQueueLen(q as u32));
     } else if w == "mtu" {
         let v = a.next_arg(&mut s.err)?;
         if l.mtu {
@@ -200,7 +234,7 @@ fn parse_one(
         }
         l.mtu = true;
         let q = get_integer(v).ok_or_else(|| invarg(&mut s.err, "Invalid \"mtu\" value\n", v))?;
-        m.attributes.push(LinkAttribute::Mtu(q as u32));
+        addattr(s, m, l, LinkAttribute::Mtu(q as u32));
     } else if ["xdpgeneric", "xdpdrv", "xdpoffload", "xdp"].contains(&w) {
         return Err(unsupported(s, w));
     } else if w == "netns" {
@@ -209,7 +243,8 @@ fn parse_one(
             return Err(duparg(&mut s.err, "netns", v));
         }
         l.netns = true;
-        m.attributes.push(netns_attr(s, v)?);
+        let attr = netns_attr(s, v)?;
+        addattr(s, m, l, attr);
     } else {
         return parse_two(s, a, m, l, kind);
     }
@@ -220,6 +255,12 @@ fn parse_one(
 fn netns_attr(s: &mut Session, v: &str) -> Result<LinkAttribute, Abort> {
     if let Some(id) = s.k.netns_by_name(v) {
         return Ok(LinkAttribute::NetNsFd(s.k.netns_fd(id) as i32));
+    }
+    // netns_get_fd() opens NETNS_RUN_DIR "/" NAME: "", "." and ".." open a
+    // directory, whose fd the kernel refuses (EINVAL). Fd 0 is no
+    // namespace in the model either.
+    if matches!(v, "" | "." | "..") {
+        return Ok(LinkAttribute::NetNsFd(0));
     }
     match get_integer(v) {
         Some(pid) => Ok(LinkAttribute::NetNsPid(pid as u32)),
@@ -255,7 +296,7 @@ fn parse_two(
     } else if w == "carrier" {
         let v = a.next_arg(&mut s.err)?;
         let c = parse_on_off(s, "carrier", v)?;
-        m.attributes.push(LinkAttribute::Carrier(c));
+        addattr(s, m, l, LinkAttribute::Carrier(c));
     } else if w == "vf" {
         return Err(unsupported(s, w));
     } else if matches(w, "master") {
@@ -264,11 +305,11 @@ fn parse_two(
         if idx == 0 {
             return Err(invarg(&mut s.err, "Device does not exist\n", v));
         }
-        m.attributes.push(LinkAttribute::Controller(idx));
+        addattr(s, m, l, LinkAttribute::Controller(idx));
     } else if w == "vrf" {
         return Err(unsupported(s, w));
     } else if matches(w, "nomaster") {
-        m.attributes.push(LinkAttribute::Controller(0));
+        addattr(s, m, l, LinkAttribute::Controller(0));
     } else if matches(w, "dynamic") {
         let v = a.next_arg(&mut s.err)?;
         flag_word(s, m, "dynamic", v, IFF_DYNAMIC, true)?;
@@ -282,10 +323,12 @@ fn parse_two(
             return Err(invarg(&mut s.err, "alias too long\n", v));
         }
         // ip sends the alias without a NUL terminator.
-        m.attributes.push(LinkAttribute::Other(DefaultNla::new(
-            20,
-            v.as_bytes().to_vec(),
-        )));
+        addattr(
+            s,
+            m,
+            l,
+            LinkAttribute::Other(DefaultNla::new(20, v.as_bytes().to_vec())),
+        );
     } else {
         return parse_three(s, a, m, l);
     }
@@ -307,7 +350,7 @@ fn parse_three(
         }
         let g = group_a2n(v).ok_or_else(|| invarg(&mut s.err, "Invalid \"group\" value\n", v))?;
         l.group = Some(g);
-        m.attributes.push(LinkAttribute::Group(g));
+        addattr(s, m, l, LinkAttribute::Group(g));
     } else if w == "mode" {
         let v = a.next_arg(&mut s.err)?;
         let mode = if v.eq_ignore_ascii_case("default") {
@@ -317,11 +360,11 @@ fn parse_three(
         } else {
             return Err(invarg(&mut s.err, "Invalid link mode\n", v));
         };
-        m.attributes.push(LinkAttribute::Mode(mode));
+        addattr(s, m, l, LinkAttribute::Mode(mode));
     } else if w == "state" {
         let v = a.next_arg(&mut s.err)?;
         let st = get_operstate(v).ok_or_else(|| invarg(&mut s.err, "Invalid operstate\n", v))?;
-        m.attributes.push(LinkAttribute::OperState(st));
+        addattr(s, m, l, LinkAttribute::OperState(st));
     } else if matches(w, "numtxqueues") || matches(w, "numrxqueues") {
         let tx = matches(w, "numtxqueues");
         let key = if tx { "numtxqueues" } else { "numrxqueues" };
@@ -333,11 +376,16 @@ fn parse_three(
         *seen = true;
         let msg = format!("Invalid \"{key}\" value\n");
         let n = get_integer(v).ok_or_else(|| invarg(&mut s.err, &msg, v))? as u32;
-        m.attributes.push(if tx {
-            LinkAttribute::NumTxQueues(n)
-        } else {
-            LinkAttribute::NumRxQueues(n)
-        });
+        addattr(
+            s,
+            m,
+            l,
+            if tx {
+                LinkAttribute::NumTxQueues(n)
+            } else {
+                LinkAttribute::NumRxQueues(n)
+            },
+        );
     } else if matches(w, "addrgenmode") || matches(w, "link-netns") {
         return Err(unsupported(s, w));
     } else if matches(w, "link-netnsid") {
@@ -348,11 +396,11 @@ fn parse_three(
         l.link_netnsid = true;
         let id = get_integer(v)
             .ok_or_else(|| invarg(&mut s.err, "Invalid \"link-netnsid\" value\n", v))?;
-        m.attributes.push(LinkAttribute::LinkNetNsId(id));
+        addattr(s, m, l, LinkAttribute::LinkNetNsId(id));
     } else if w == "protodown" {
         let v = a.next_arg(&mut s.err)?;
         let p = parse_on_off(s, "protodown", v)?;
-        m.attributes.push(LinkAttribute::ProtoDown(p));
+        addattr(s, m, l, LinkAttribute::ProtoDown(p));
     } else if w == "protodown_reason" || w == "parentdev" {
         return Err(unsupported(s, w));
     } else if ["gso_max_size", "gso_max_segs", "gro_max_size"].contains(&w) {
@@ -361,11 +409,16 @@ fn parse_three(
         let n = get_unsigned(v)
             .filter(|n| w != "gso_max_segs" || *n <= GSO_MAX_SEGS)
             .ok_or_else(|| invarg(&mut s.err, &msg, v))?;
-        m.attributes.push(match w {
-            "gso_max_size" => LinkAttribute::GsoMaxSize(n),
-            "gso_max_segs" => LinkAttribute::GsoMaxSegs(n),
-            _ => LinkAttribute::GroMaxSize(n),
-        });
+        addattr(
+            s,
+            m,
+            l,
+            match w {
+                "gso_max_size" => LinkAttribute::GsoMaxSize(n),
+                "gso_max_segs" => LinkAttribute::GsoMaxSegs(n),
+                _ => LinkAttribute::GroMaxSize(n),
+            },
+        );
     } else {
         parse_dev(s, a, l)?;
     }

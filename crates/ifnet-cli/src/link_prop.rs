@@ -8,7 +8,7 @@ use netlink_packet_route::link::{LinkAttribute, LinkMessage, Prop};
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::session::Session;
-use crate::util::{check_altifname, matches};
+use crate::util::{addattr_l, check_altifname, matches, IPLINK_REQ_SIZE, REQ_HDR_LEN};
 use crate::{invarg, Abort, IpResult};
 
 /// `iplink_prop()`.
@@ -30,6 +30,9 @@ pub fn iplink_prop(s: &mut Session, words: &[String]) -> IpResult {
     };
     let mut dev: Option<String> = None;
     let mut alts: Vec<Prop> = Vec::new();
+    // The request after addattr_nest(IFLA_PROP_LIST | NLA_F_NESTED).
+    let mut len = REQ_HDR_LEN;
+    addattr_l(&mut s.err, &mut len, IPLINK_REQ_SIZE, 0);
     let mut i = 1;
     while i < words.len() {
         let w = words[i].as_str();
@@ -42,7 +45,11 @@ pub fn iplink_prop(s: &mut Session, words: &[String]) -> IpResult {
             if !check_altifname(v) {
                 return Err(invarg(&mut s.err, "not a valid altname", v));
             }
-            alts.push(Prop::AltIfName(v.clone()));
+            // addattr_l(IFLA_ALT_IFNAME, strlen + 1) into the 1,056-byte
+            // request: one that does not fit is left out.
+            if addattr_l(&mut s.err, &mut len, IPLINK_REQ_SIZE, v.len() + 1) {
+                alts.push(Prop::AltIfName(v.clone()));
+            }
         } else if matches(w, "help") {
             s.eprint(crate::link_parse::IPLINK_USAGE);
             return Err(Abort::Exit(255));

@@ -33,7 +33,7 @@ use ifnet_core::wire::{EthernetAddress, EthernetFrame, EthernetProtocol, Etherne
 use ifnet_core::DevId;
 
 use crate::session::Session;
-use crate::util::{get_unsigned, ll_addr_a2n, matches};
+use crate::util::{get_unsigned_nowrap, ll_addr_a2n, matches};
 use crate::{duparg, invarg, Abort, Argv, IpResult};
 
 const USAGE: &str = "Usage: ifnet pktgen dev DEVICE [ dst LLADDR ] [ count NUMBER ] [ size BYTES ]
@@ -235,7 +235,8 @@ pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
                 if size.is_some() {
                     return Err(duparg(&mut s.err, "size", v));
                 }
-                match get_unsigned(v) {
+                // ifnet's own command: "-N" is refused, not wrapped.
+                match get_unsigned_nowrap(v) {
                     Some(n) if (n as usize) <= MAX_SIZE => size = Some(n as usize),
                     _ => return Err(invarg(&mut s.err, "Invalid \"size\" value", v)),
                 }

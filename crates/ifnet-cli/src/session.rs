@@ -19,6 +19,8 @@ use crate::util::{check_ifname, strerror};
 const RTM_NEWLINK: u16 = 16;
 /// EIO, what a truncated error message leaves rtnl_talk() with.
 const EIO: i32 = 5;
+/// EMSGSIZE: a request netlink cannot carry.
+const EMSGSIZE: i32 = 90;
 
 /// IFLA_ALT_IFNAME, which netlink-packet-route has no variant for.
 const IFLA_ALT_IFNAME: u16 = 53;
@@ -71,12 +73,20 @@ impl Session {
 
     /// The request's bytes, with the next sequence number. Anything but a
     /// GETLINK may change the kernel: the state will be saved.
-    fn encode(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Vec<u8> {
+    /// A request netlink cannot carry (an attribute past `nla_len`) is
+    /// refused here with a message, never sent: `None`.
+    fn encode(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Option<Vec<u8>> {
         if !matches!(msg, RouteNetlinkMessage::GetLink(_)) {
             self.dirty = true;
         }
         self.seq = self.seq.wrapping_add(1);
-        ifnet_core::client::encode(msg, flags, self.seq)
+        match ifnet_core::client::try_encode(msg, flags, self.seq) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                self.eprint(&format!("ifnet: request not sent: {e}\n"));
+                None
+            }
+        }
     }
 
     fn send(
@@ -84,7 +94,9 @@ impl Session {
         msg: RouteNetlinkMessage,
         flags: u16,
     ) -> Vec<NetlinkMessage<RouteNetlinkMessage>> {
-        let bytes = self.encode(msg, flags);
+        let Some(bytes) = self.encode(msg, flags) else {
+            return Vec::new();
+        };
         let replies = self.k.rtnl_request(self.net, &bytes);
         let mut out = Vec::with_capacity(replies.len());
         for r in replies {
@@ -109,7 +121,9 @@ impl Session {
         if !want_answer {
             flags |= NLM_F_ACK;
         }
-        let bytes = self.encode(msg, flags);
+        let Some(bytes) = self.encode(msg, flags) else {
+            return Err(EMSGSIZE);
+        };
         // rtnl_talk(): an NLMSG_ERROR is read in place (struct nlmsgerr,
         // through netlink-packet-core's zero-copy buffers); only an answer
         // the caller wants is decoded whole.
@@ -197,11 +211,18 @@ impl Session {
             LinkExtentMask::SkipStats,
         ]));
         if let Some(n) = name {
-            lm.attributes.push(ifname_or_alt(n));
+            // addattr_l() into its 1,056-byte request after IFLA_EXT_MASK:
+            // a longer name is left out (the GETLINK then names nothing).
+            let mut len = crate::util::REQ_HDR_LEN + 8;
+            if crate::util::addattr_l(&mut self.err, &mut len, LL_LINK_GET_REQ, n.len() + 1) {
+                lm.attributes.push(ifname_or_alt(n));
+            }
         }
         // ll_link_get() only feeds the cache (index, flags, names): scan the
         // reply's attributes instead of decoding all of them.
-        let bytes = self.encode(RouteNetlinkMessage::GetLink(lm), NLM_F_REQUEST);
+        let Some(bytes) = self.encode(RouteNetlinkMessage::GetLink(lm), NLM_F_REQUEST) else {
+            return 0;
+        };
         let replies = self.k.rtnl_request(self.net, &bytes);
         match replies.first().and_then(|r| link_seen_raw(r)) {
             Some(seen) => {
@@ -245,6 +266,9 @@ impl Session {
         self.ll.remember(&link_seen(lm));
     }
 }
+
+/// sizeof the request ll_link_get() builds (nlmsghdr, ifinfomsg, 1024).
+const LL_LINK_GET_REQ: usize = 1056;
 
 /// `IFLA_IFNAME` if the name passes check_ifname(), else `IFLA_ALT_IFNAME`
 /// (iplink_get / ll_link_get).

@@ -14,6 +14,34 @@ pub const IFNAMSIZ: usize = 16;
 /// IFALIASZ from `include/uapi/linux/if.h`.
 pub const IFALIASZ: usize = 256;
 
+/// `NLMSG_LENGTH(sizeof(struct ifinfomsg))`: where a link request's
+/// attributes start.
+pub const REQ_HDR_LEN: usize = 32;
+/// `sizeof(struct iplink_req)` (nlmsghdr, ifinfomsg, `char buf[1024]`): the
+/// bound every addattr in iplink_parse()/iplink_modify() passes, and that
+/// of iplink_prop_mod()'s and ll_link_get()'s requests.
+pub const IPLINK_REQ_SIZE: usize = 1056;
+
+const fn align4(len: usize) -> usize {
+    (len + 3) & !3
+}
+
+/// iproute2 `addattr_l(n, maxlen, type, data, alen)` on a request whose
+/// `nlmsg_len` is `*len`: if the attribute fits, `*len` grows by it and
+/// true; otherwise ip's message goes to `err`, the attribute is left out
+/// and the caller carries on (ip ignores the -1 nearly everywhere).
+pub fn addattr_l(err: &mut Vec<u8>, len: &mut usize, maxlen: usize, alen: usize) -> bool {
+    let next = align4(*len) + align4(4 + alen);
+    if next > maxlen {
+        err.extend_from_slice(
+            format!("addattr_l ERROR: message exceeded bound of {maxlen}\n").as_bytes(),
+        );
+        return false;
+    }
+    *len = next;
+    true
+}
+
 fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
@@ -29,22 +57,79 @@ pub fn check_altifname(name: &str) -> bool {
     !name.is_empty() && !name.bytes().any(|b| b == b'/' || is_c_space(b))
 }
 
-/// The digits and sign that C `strtol`/`strtoul` with base 0 accept, as
-/// (negative, magnitude) — `None` when no digit was consumed or trailing
-/// characters remain (iproute2 rejects both). Saturates at u128 overflow.
-fn strto_base0(arg: &str) -> Option<(bool, u128)> {
+/// What glibc's `strtol`/`strtoul` read from a string: the sign, the
+/// magnitude (`None` once it passed u64, which both report as ERANGE) and
+/// whether the digits ended the string. `None` when no digit was read
+/// (`*endptr == nptr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Strto {
+    neg: bool,
+    mag: Option<u64>,
+    /// The whole string was consumed (`**endptr == '\0'`).
+    all: bool,
+}
+
+/// `____strtol_l_internal`'s scan: C white space, one sign, the base's
+/// prefix ("0x"/"0X" followed by a hex digit for bases 0 and 16; a leading
+/// 0 selects octal for base 0), then digits of the base.
+fn strto_scan(arg: &str, base: u32) -> Option<Strto> {
     let b = arg.as_bytes();
     let (neg, mut i) = skip_space_and_sign(b);
-    let mut base = 10;
-    if i < b.len() && b[i] == b'0' {
-        base = 8;
-        let hex_follows = b.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit());
-        if b.get(i + 1).is_some_and(|c| c | 0x20 == b'x') && hex_follows {
-            base = 16;
-            i += 2;
-        }
+    let mut base = base;
+    let hex_prefix = b.get(i) == Some(&b'0')
+        && b.get(i + 1).is_some_and(|c| c | 0x20 == b'x')
+        && b.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit());
+    if (base == 0 || base == 16) && hex_prefix {
+        base = 16;
+        i += 2;
+    } else if base == 0 {
+        base = if b.get(i) == Some(&b'0') { 8 } else { 10 };
     }
-    parse_digits(&b[i..], base).map(|v| (neg, v))
+    let digits = b[i..]
+        .iter()
+        .take_while(|c| (**c as char).is_digit(base))
+        .count();
+    if digits == 0 {
+        return None;
+    }
+    let mut mag = Some(0u64);
+    for &c in &b[i..i + digits] {
+        let d = u64::from((c as char).to_digit(base).unwrap_or(0));
+        mag = mag
+            .and_then(|m| m.checked_mul(u64::from(base)))
+            .and_then(|m| m.checked_add(d));
+    }
+    Some(Strto {
+        neg,
+        mag,
+        all: i + digits == b.len(),
+    })
+}
+
+/// glibc `strtol(arg, &end, base)`: the value and ERANGE (the value is then
+/// LONG_MIN or LONG_MAX); `None` when no digit was read. The second field
+/// is whether digits ended the string.
+pub fn strtol(arg: &str, base: u32) -> Option<(i64, bool, bool)> {
+    let r = strto_scan(arg, base)?;
+    let (v, erange) = match (r.neg, r.mag) {
+        (false, Some(m)) if m <= i64::MAX as u64 => (m as i64, false),
+        (true, Some(m)) if m <= 1u64 << 63 => ((m as i64).wrapping_neg(), false),
+        (false, _) => (i64::MAX, true),
+        (true, _) => (i64::MIN, true),
+    };
+    Some((v, erange, r.all))
+}
+
+/// glibc `strtoul(arg, &end, base)`: "-N" is N negated modulo 2^64 when N
+/// fits an unsigned long; past it, ULONG_MAX with ERANGE (either sign).
+/// Fields as for [`strtol`].
+pub fn strtoul(arg: &str, base: u32) -> Option<(u64, bool, bool)> {
+    let r = strto_scan(arg, base)?;
+    Some(match r.mag {
+        Some(m) if r.neg => (m.wrapping_neg(), false, r.all),
+        Some(m) => (m, false, r.all),
+        None => (u64::MAX, true, r.all),
+    })
 }
 
 /// What `strtol` and `scanf("%x")` skip first: C white space, then one
@@ -73,39 +158,46 @@ fn parse_digits(b: &[u8], base: u32) -> Option<u128> {
     Some(v)
 }
 
-/// iproute2 `get_integer(val, arg, 0)`.
-pub fn get_integer(arg: &str) -> Option<i32> {
-    let (neg, mag) = strto_base0(arg)?;
-    let v: i128 = if neg { -(mag as i128) } else { mag as i128 };
-    i32::try_from(v).ok()
+/// iproute2 `get_long(val, arg, base)`: strtol, the whole string, no
+/// ERANGE (LONG_MIN/LONG_MAX from an overflow are refused).
+pub fn get_long(arg: &str, base: u32) -> Option<i64> {
+    match strtol(arg, base)? {
+        (v, false, true) => Some(v),
+        _ => None,
+    }
 }
 
-/// iproute2 `get_unsigned(val, arg, 0)`; like strtoul, "-N" wraps.
+/// iproute2 `get_integer(val, arg, 0)`: [`get_long`] within INT_MIN..=INT_MAX.
+pub fn get_integer(arg: &str) -> Option<i32> {
+    get_long(arg, 0).and_then(|v| i32::try_from(v).ok())
+}
+
+/// iproute2 `get_unsigned(val, arg, 0)`: strtoul, the whole string, no
+/// ERANGE, at most UINT_MAX. Like strtoul, "-N" wraps modulo 2^64 first,
+/// so only "-0" and "-N" with N within 2^64-UINT_MAX..2^64 pass.
 pub fn get_unsigned(arg: &str) -> Option<u32> {
-    let (neg, mag) = strto_base0(arg)?;
-    if mag > u64::MAX as u128 {
+    match strtoul(arg, 0)? {
+        (v, false, true) => u32::try_from(v).ok(),
+        _ => None,
+    }
+}
+
+/// [`get_unsigned`] without strtoul's wrap of "-N": for ifnet's own
+/// commands, where a negative number is refused rather than wrapped.
+pub fn get_unsigned_nowrap(arg: &str) -> Option<u32> {
+    let (neg, _) = skip_space_and_sign(arg.as_bytes());
+    if neg {
         return None;
     }
-    let v = if neg {
-        (mag as u64).wrapping_neg()
-    } else {
-        mag as u64
-    };
-    u32::try_from(v).ok()
+    get_unsigned(arg)
 }
 
-/// C `atoi`: leading digits, 0 when none.
+/// glibc `atoi`: `(int) strtol(arg, NULL, 10)` — the digits there are,
+/// 0 when none; an overflow saturates at LONG_MIN/LONG_MAX and the cast
+/// to int keeps the low 32 bits (so atoi("4294967297") is 1 and
+/// atoi("99999999999999999999") is -1).
 pub fn atoi(arg: &str) -> i32 {
-    let t = arg.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let (neg, rest) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let v: i64 = digits.parse().unwrap_or(0);
-    let v = if neg { -v } else { v };
-    v as i32
+    strtol(arg, 10).map_or(0, |(v, _, _)| v as i32)
 }
 
 /// glibc `sscanf(arg, "%x", &temp) == 1` followed by iproute2's 0..=255 check.
@@ -254,13 +346,14 @@ pub fn group_a2n(arg: &str) -> Option<u32> {
     if arg == "default" {
         return Some(0);
     }
-    let (neg, mag) = strto_base0(arg)?;
-    if neg && mag != 0 {
+    // `i = strtol(arg, &end, 0)` into an int: the long (saturated at
+    // LONG_MIN/LONG_MAX on overflow, errno unchecked) keeps its low 32
+    // bits, and only a non-negative int is a group.
+    let (v, _, true) = strtol(arg, 0)? else {
         return None;
-    }
-    // strtol result is stored in an int; values past INT_MAX go negative.
-    let v = (mag as u64) as i32;
-    (v >= 0).then_some(v as u32)
+    };
+    let v = v as i32;
+    u32::try_from(v).ok()
 }
 
 /// glibc `strerror()` for an errno number.
@@ -311,8 +404,132 @@ mod tests {
     }
 
     #[test]
+    fn get_integer_refuses_erange_and_never_wraps() {
+        // get_integer(): strtol's LONG_MIN/LONG_MAX with ERANGE are refused;
+        // nothing past the magnitude of a long wraps into range.
+        assert_eq!(
+            get_integer("-340282366920938463463374607431768210056"),
+            None
+        );
+        assert_eq!(get_integer("340282366920938463463374607431768210056"), None);
+        assert_eq!(get_integer("18446744073709551616"), None);
+        assert_eq!(get_integer("18446744073709551615"), None);
+        assert_eq!(get_integer("-18446744073709551615"), None);
+        assert_eq!(get_integer("4294968696"), None);
+        assert_eq!(get_integer("2147483647"), Some(i32::MAX));
+        assert_eq!(get_integer("2147483648"), None);
+        assert_eq!(get_integer("-2147483648"), Some(i32::MIN));
+        assert_eq!(get_integer("-2147483649"), None);
+        assert_eq!(get_integer(" \t+0x578"), Some(1400));
+        assert_eq!(get_integer("-0x578"), Some(-1400));
+        assert_eq!(get_integer("02570"), Some(1400));
+        assert_eq!(get_integer("0x"), None);
+        assert_eq!(get_integer(" "), None);
+        assert_eq!(get_integer("1400 "), None);
+    }
+
+    #[test]
+    fn strtol_strtoul_match_glibc() {
+        // glibc strtol/strtoul: saturation with ERANGE, "-N" wraps for
+        // strtoul only while N fits an unsigned long.
+        assert_eq!(
+            strtol("9223372036854775807", 0),
+            Some((i64::MAX, false, true))
+        );
+        assert_eq!(
+            strtol("9223372036854775808", 0),
+            Some((i64::MAX, true, true))
+        );
+        assert_eq!(
+            strtol("-9223372036854775808", 0),
+            Some((i64::MIN, false, true))
+        );
+        assert_eq!(
+            strtol("-9223372036854775809", 0),
+            Some((i64::MIN, true, true))
+        );
+        assert_eq!(strtol("12abc", 10), Some((12, false, false)));
+        assert_eq!(strtol("0x10", 10), Some((0, false, false)));
+        assert_eq!(strtol("abc", 0), None);
+        assert_eq!(strtoul("-1", 0), Some((u64::MAX, false, true)));
+        assert_eq!(strtoul("-18446744073709551615", 0), Some((1, false, true)));
+        assert_eq!(
+            strtoul("-18446744073709551616", 0),
+            Some((u64::MAX, true, true))
+        );
+        assert_eq!(
+            strtoul("18446744073709551616", 0),
+            Some((u64::MAX, true, true))
+        );
+        assert_eq!(strtoul("0X1f", 16), Some((31, false, true)));
+    }
+
+    #[test]
+    fn atoi_is_int_cast_of_saturating_strtol() {
+        // glibc atoi(): (int)strtol(s, NULL, 10).
+        assert_eq!(atoi("4294967297"), 1);
+        assert_eq!(atoi("4294967308"), 12);
+        assert_eq!(atoi("2147483648"), i32::MIN);
+        assert_eq!(atoi("99999999999999999999"), -1);
+        assert_eq!(atoi("-99999999999999999999"), 0);
+        assert_eq!(atoi(" 13xyz"), 13);
+        assert_eq!(atoi("0x10"), 0);
+        assert_eq!(atoi("+14"), 14);
+        assert_eq!(atoi(""), 0);
+    }
+
+    #[test]
+    fn group_a2n_keeps_the_low_32_bits_of_a_long() {
+        // rtnl_group_a2n(): `int i = strtol(arg, &end, 0)`, i < 0 refused.
+        assert_eq!(group_a2n("default"), Some(0));
+        assert_eq!(group_a2n("4294967296"), Some(0));
+        assert_eq!(group_a2n("4294968696"), Some(1400));
+        assert_eq!(group_a2n("4294967295"), None);
+        assert_eq!(group_a2n("-4294967295"), Some(1));
+        assert_eq!(group_a2n("-18446744073709551615"), Some(0));
+        assert_eq!(group_a2n("9223372036854775808"), None);
+        assert_eq!(
+            group_a2n("-340282366920938463463374607431768210056"),
+            Some(0)
+        );
+        assert_eq!(group_a2n("2147483648"), None);
+        assert_eq!(group_a2n("-1"), None);
+        assert_eq!(group_a2n("1x"), None);
+    }
+
+    #[test]
+    fn addattr_l_bound() {
+        // addattr_l(): NLMSG_ALIGN(len) + RTA_ALIGN(RTA_LENGTH(alen)) > maxlen
+        // prints the error and leaves the attribute out.
+        let mut err = Vec::new();
+        let mut len = REQ_HDR_LEN + 4;
+        assert!(addattr_l(&mut err, &mut len, IPLINK_REQ_SIZE, 1016));
+        assert_eq!(len, IPLINK_REQ_SIZE);
+        let mut len = REQ_HDR_LEN + 4;
+        assert!(!addattr_l(&mut err, &mut len, IPLINK_REQ_SIZE, 1017));
+        assert_eq!(len, REQ_HDR_LEN + 4);
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "addattr_l ERROR: message exceeded bound of 1056\n"
+        );
+    }
+
+    #[test]
+    fn get_unsigned_nowrap_refuses_negatives() {
+        assert_eq!(get_unsigned_nowrap("-18446744073709551615"), None);
+        assert_eq!(get_unsigned("-18446744073709551615"), Some(1));
+        assert_eq!(get_unsigned_nowrap(" 0x40"), Some(64));
+    }
+
+    #[test]
     fn get_unsigned_wraps_like_strtoul() {
+        // get_unsigned(): strtoul, ERANGE refused, at most UINT_MAX.
         assert_eq!(get_unsigned("7"), Some(7));
+        assert_eq!(get_unsigned("-0"), Some(0));
+        assert_eq!(get_unsigned("-18446744069414584321"), Some(u32::MAX));
+        assert_eq!(get_unsigned("18446744073709551616"), None);
+        assert_eq!(get_unsigned("-18446744073709551616"), None);
+        assert_eq!(get_unsigned(""), None);
         assert_eq!(get_unsigned("-1"), None);
         assert_eq!(get_unsigned("4294967295"), Some(u32::MAX));
         assert_eq!(get_unsigned("4294967296"), None);

@@ -5,6 +5,7 @@
 use crate::errno::{Errno, KError};
 use crate::ids::NetId;
 use crate::kernel::Kernel;
+pub use crate::rtnetlink::EncodeError;
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
     NLM_F_REQUEST,
@@ -30,15 +31,28 @@ impl From<NlError> for KError {
     }
 }
 
-/// Encodes a request with the given flags.
-pub fn encode(inner: RouteNetlinkMessage, flags: u16, seq: u32) -> Vec<u8> {
+/// Encodes a request with the given flags, or refuses one netlink cannot
+/// carry (an attribute longer than `nla_len` allows, a message past
+/// [`crate::rtnetlink::emit::MAX_MESSAGE_BYTES`]). Never panics.
+pub fn try_encode(
+    inner: RouteNetlinkMessage,
+    flags: u16,
+    seq: u32,
+) -> Result<Vec<u8>, EncodeError> {
     let mut header = NetlinkHeader::default();
     header.flags = flags;
     header.sequence_number = seq;
-    crate::rtnetlink::to_bytes(NetlinkMessage::new(
+    crate::rtnetlink::try_to_bytes(NetlinkMessage::new(
         header,
         NetlinkPayload::InnerMessage(inner),
     ))
+}
+
+/// [`try_encode`] for requests known to fit (tests, benchmarks): a request
+/// netlink cannot carry becomes an empty buffer, which the kernel model
+/// answers with nothing. Callers with user data use [`try_encode`].
+pub fn encode(inner: RouteNetlinkMessage, flags: u16, seq: u32) -> Vec<u8> {
+    try_encode(inner, flags, seq).unwrap_or_default()
 }
 
 /// Splits replies into link messages and a final error (if any).
@@ -131,8 +145,13 @@ impl<'k> Client<'k> {
         inner: RouteNetlinkMessage,
         flags: u16,
     ) -> Result<Vec<LinkMessage>, NlError> {
-        self.seq += 1;
-        let bytes = encode(inner, flags | NLM_F_REQUEST, self.seq);
+        self.seq = self.seq.wrapping_add(1);
+        // A request netlink cannot carry never leaves: sendmsg() would have
+        // nothing valid to send (libnl's nla_put() fails with EMSGSIZE).
+        let bytes = try_encode(inner, flags | NLM_F_REQUEST, self.seq).map_err(|_| NlError {
+            errno: Errno::EMSGSIZE,
+            extack: None,
+        })?;
         let replies = self.kernel.rtnl_request(self.net, &bytes);
         let (links, res) = decode(&replies);
         res.map(|_| links)

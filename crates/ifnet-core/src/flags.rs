@@ -277,11 +277,10 @@ impl Kernel {
         Ok(())
     }
 
-    /// `netif_change_tx_queue_len()`.
+    /// `netif_change_tx_queue_len()`. Its ERANGE is for an unsigned long
+    /// past unsigned int; IFLA_TXQLEN is a u32, so every value fits (ip's
+    /// `txqueuelen -1` sets 4294967295, printed "qlen -1").
     pub fn dev_change_tx_queue_len(&mut self, dev: DevId, len: u32) -> KResult<()> {
-        if len > i32::MAX as u32 {
-            return Err(KError::new(Errno::ERANGE));
-        }
         let orig = self.dev(dev).tx_queue_len;
         if orig == len {
             return Ok(());

@@ -36,8 +36,115 @@ pub(crate) fn nl_header(message_type: u16, flags: u16, seq: u32) -> NetlinkHeade
     h
 }
 
+/// Why a message cannot be put on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodeError {
+    /// An attribute whose header plus value would not fit `nla_len` (u16):
+    /// its type and value length.
+    AttributeTooLong { kind: u16, value_len: usize },
+    /// A message longer than [`MAX_MESSAGE_BYTES`].
+    MessageTooLong(usize),
+}
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncodeError::AttributeTooLong { kind, value_len } => write!(
+                f,
+                "attribute type {kind} with {value_len} value bytes exceeds the \
+                 netlink attribute limit of {MAX_NLA_VALUE} bytes"
+            ),
+            EncodeError::MessageTooLong(len) => write!(
+                f,
+                "message of {len} bytes exceeds the limit of {MAX_MESSAGE_BYTES} bytes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// The longest attribute value `nla_len` (u16, header included) can say.
+pub const MAX_NLA_VALUE: usize = u16::MAX as usize - NLA_HDRLEN;
+/// The longest message the encoder writes: what the kernel model accepts in
+/// one request ([`super::MAX_REQUEST_BYTES`]).
+pub const MAX_MESSAGE_BYTES: usize = super::MAX_REQUEST_BYTES;
+
+/// Every attribute of `nlas` fits `nla_len`. A nested attribute's value
+/// holds its children whole, so checking the top level covers every level.
+fn nlas_fit<T: Nla>(nlas: &[T]) -> Result<(), EncodeError> {
+    for nla in nlas {
+        let value_len = nla.value_len();
+        if value_len > MAX_NLA_VALUE {
+            return Err(EncodeError::AttributeTooLong {
+                kind: nla.kind(),
+                value_len,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The attribute lists of a message, checked against `nla_len`.
+fn message_fits(msg: &RouteNetlinkMessage) -> Result<(), EncodeError> {
+    use RouteNetlinkMessage as R;
+    match msg {
+        R::NewLink(m)
+        | R::DelLink(m)
+        | R::GetLink(m)
+        | R::SetLink(m)
+        | R::NewLinkProp(m)
+        | R::DelLinkProp(m) => nlas_fit(&m.attributes),
+        R::NewAddress(m) | R::DelAddress(m) | R::GetAddress(m) => nlas_fit(&m.attributes),
+        R::NewAddrLabel(m) | R::DelAddrLabel(m) | R::GetAddrLabel(m) => nlas_fit(&m.attributes),
+        R::NewNeighbour(m) | R::GetNeighbour(m) | R::DelNeighbour(m) => nlas_fit(&m.attributes),
+        R::NewNeighbourTable(m) | R::GetNeighbourTable(m) | R::SetNeighbourTable(m) => {
+            nlas_fit(&m.attributes)
+        }
+        R::NewRoute(m) | R::DelRoute(m) | R::GetRoute(m) => nlas_fit(&m.attributes),
+        R::NewPrefix(m) => nlas_fit(&m.attributes),
+        R::NewQueueDiscipline(m)
+        | R::DelQueueDiscipline(m)
+        | R::GetQueueDiscipline(m)
+        | R::NewTrafficClass(m)
+        | R::DelTrafficClass(m)
+        | R::GetTrafficClass(m)
+        | R::NewTrafficFilter(m)
+        | R::DelTrafficFilter(m)
+        | R::GetTrafficFilter(m)
+        | R::NewTrafficChain(m)
+        | R::DelTrafficChain(m)
+        | R::GetTrafficChain(m) => nlas_fit(&m.attributes),
+        R::NewTrafficAction(m) | R::DelTrafficAction(m) | R::GetTrafficAction(m) => {
+            nlas_fit(&m.attributes)
+        }
+        R::NewStats(m) | R::GetStats(m) => nlas_fit(&m.attributes),
+        R::NewNsId(m) | R::DelNsId(m) | R::GetNsId(m) => nlas_fit(&m.attributes),
+        R::NewRule(m) | R::DelRule(m) | R::GetRule(m) => nlas_fit(&m.attributes),
+        #[allow(unreachable_patterns)]
+        _ => Ok(()),
+    }
+}
+
+/// The bytes of `msg` like [`to_bytes`], or why netlink cannot carry it:
+/// an attribute longer than `nla_len` can say (netlink-packet-core would
+/// panic writing it), or a message longer than [`MAX_MESSAGE_BYTES`].
+/// Never panics.
+pub fn try_to_bytes(msg: NetlinkMessage<RouteNetlinkMessage>) -> Result<Vec<u8>, EncodeError> {
+    if let NetlinkPayload::InnerMessage(inner) = &msg.payload {
+        message_fits(inner)?;
+    }
+    let len = msg.buffer_len();
+    if len > MAX_MESSAGE_BYTES {
+        return Err(EncodeError::MessageTooLong(len));
+    }
+    Ok(to_bytes(msg))
+}
+
 /// The bytes of `msg`, with `length` and `message_type` filled in (what
-/// `NetlinkMessage::finalize()` + `serialize()` produce).
+/// `NetlinkMessage::finalize()` + `serialize()` produce). For messages the
+/// kernel model builds itself, whose sizes its own limits bound; anything
+/// carrying a caller's data goes through [`try_to_bytes`].
 pub fn to_bytes(mut msg: NetlinkMessage<RouteNetlinkMessage>) -> Vec<u8> {
     msg.header.message_type = msg.payload.message_type();
     if let NetlinkPayload::InnerMessage(

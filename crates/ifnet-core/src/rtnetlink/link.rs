@@ -40,11 +40,101 @@ pub struct LinkRequest {
     pub operstate: Option<u8>,
     pub linkmode: Option<u8>,
     pub carrier: Option<u8>,
+    /// IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES (checked on creation only).
+    pub num_tx_queues: Option<u32>,
+    pub num_rx_queues: Option<u32>,
     /// IFLA_EXT_MASK asked for RTEXT_FILTER_SKIP_STATS.
     pub skip_stats: bool,
     pub kind: Option<String>,
     pub has_info_data: bool,
     pub veth_peer: Option<Box<LinkRequest>>,
+}
+
+/// `ifla_policy`'s string attributes checked on the raw attribute bytes of
+/// an ifinfomsg request (`__nla_validate_parse()` → `validate_nla()`), in
+/// attribute order, before anything is decoded: the decoder strips a
+/// trailing NUL and cannot tell an empty attribute from "\0".
+/// IFLA_IFNAME and IFLA_ALT_IFNAME are NLA_STRING (at least one byte, at
+/// most IFNAMSIZ-1 / ALTIFNAMSIZ-1 once a trailing NUL is dropped);
+/// IFLA_IFALIAS is NLA_BINARY (at most IFALIASZ-1 bytes, NUL included).
+/// A malformed tail ends the walk, as `nla_for_each_attr` does.
+pub(crate) fn validate_ifla_strings(attrs: &[u8]) -> KResult<()> {
+    const IFLA_IFNAME: u16 = 3;
+    const IFLA_IFALIAS: u16 = 20;
+    const NLA_TYPE_MASK: u16 = 0x3fff;
+    let mut rest = attrs;
+    while rest.len() >= 4 {
+        let len = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
+        if len < 4 || len > rest.len() {
+            break;
+        }
+        let value = &rest[4..len];
+        match u16::from_ne_bytes([rest[2], rest[3]]) & NLA_TYPE_MASK {
+            IFLA_IFNAME => nla_string(value, IFNAMSIZ - 1)?,
+            IFLA_ALT_IFNAME => nla_string(value, ALTIFNAMSIZ - 1)?,
+            IFLA_IFALIAS if value.len() > crate::flags::IFALIASZ - 1 => return Err(policy_err()),
+            _ => {}
+        }
+        rest = &rest[((len + 3) & !3).min(rest.len())..];
+    }
+    Ok(())
+}
+
+/// An ifinfomsg request without its empty IFLA_LINKINFO nests (a header
+/// and nothing in it, as ip sends when IFLA_INFO_KIND did not fit its
+/// buffer), or `None` when it has none. The kernel reads such a nest as
+/// "no kind" (creating: "Unknown device type"; changing: nothing to do);
+/// netlink-packet-route cannot decode an empty nest, so the model drops it
+/// before decoding, which means the same.
+pub(crate) fn without_empty_linkinfo(msg: &[u8]) -> Option<Vec<u8>> {
+    const IFLA_LINKINFO: u16 = 18;
+    const NLA_TYPE_MASK: u16 = 0x3fff;
+    const START: usize = 32;
+    let attr_at = |b: &[u8], at: usize| -> Option<(usize, u16)> {
+        let h = b.get(at..at + 4)?;
+        let len = usize::from(u16::from_ne_bytes([h[0], h[1]]));
+        (len >= 4 && at + len <= b.len())
+            .then_some((len, u16::from_ne_bytes([h[2], h[3]]) & NLA_TYPE_MASK))
+    };
+    let mut at = START;
+    let mut found = false;
+    while let Some((len, kind)) = attr_at(msg, at) {
+        found |= kind == IFLA_LINKINFO && len == 4;
+        at += (len + 3) & !3;
+    }
+    if !found {
+        return None;
+    }
+    let mut out = msg[..START.min(msg.len())].to_vec();
+    let mut at = START;
+    while let Some((len, kind)) = attr_at(msg, at) {
+        let end = (at + ((len + 3) & !3)).min(msg.len());
+        if !(kind == IFLA_LINKINFO && len == 4) {
+            out.extend_from_slice(&msg[at..end]);
+        }
+        at = end;
+    }
+    out.extend_from_slice(msg.get(at..).unwrap_or(&[]));
+    let total = out.len() as u32;
+    out[..4].copy_from_slice(&total.to_ne_bytes());
+    Some(out)
+}
+
+/// `validate_nla()` for NLA_STRING with a length.
+fn nla_string(value: &[u8], max: usize) -> KResult<()> {
+    let Some(&last) = value.last() else {
+        return Err(policy_err());
+    };
+    let len = value.len() - usize::from(last == 0);
+    if len > max {
+        return Err(policy_err());
+    }
+    Ok(())
+}
+
+/// `validate_nla()`'s `out_err`: -ERANGE with the policy extack.
+fn policy_err() -> KError {
+    KError::msg(Errno::ERANGE, "Attribute failed policy validation")
 }
 
 /// `ifla_policy` string limits.
@@ -98,6 +188,8 @@ impl LinkRequest {
                 LinkAttribute::OperState(s) => r.operstate = Some(u8::from(*s)),
                 LinkAttribute::Mode(mode) => r.linkmode = Some(u8::from(*mode)),
                 LinkAttribute::Carrier(c) => r.carrier = Some(*c),
+                LinkAttribute::NumTxQueues(n) => r.num_tx_queues = Some(*n),
+                LinkAttribute::NumRxQueues(n) => r.num_rx_queues = Some(*n),
                 LinkAttribute::ExtMask(masks) => {
                     r.skip_stats = masks.iter().any(|m| {
                         matches!(m, netlink_packet_route::link::LinkExtentMask::SkipStats)
@@ -106,8 +198,9 @@ impl LinkRequest {
                 LinkAttribute::PropList(props) => {
                     r.has_prop_list = true;
                     for p in props {
+                        // Validated one by one in rtnl_alt_ifname(), after
+                        // the device lookup: ifla_policy leaves the nest alone.
                         if let netlink_packet_route::link::Prop::AltIfName(n) = p {
-                            check_str(n, ALTIFNAMSIZ - 1)?;
                             r.prop_altnames.push(n.clone());
                         }
                     }
@@ -156,6 +249,12 @@ impl LinkRequest {
             + usize::from(self.target_netnsid.is_some())
     }
 }
+
+/// rtnl_create_link()'s bound on IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES.
+const MAX_QUEUES: u32 = 4096;
+
+/// `nla_total_size(ALTIFNAMSIZ)`.
+const NLA_TOTAL_ALTIFNAMSIZ: usize = 4 + ALTIFNAMSIZ;
 
 /// IFLA_ALT_IFNAME at the top level (a lookup key), which
 /// netlink-packet-route leaves as an unknown attribute.
@@ -291,6 +390,20 @@ impl Kernel {
         driver: Driver,
         r: &LinkRequest,
     ) -> KResult<DevId> {
+        // The queue counts (1 unless given: veth and bridge have no
+        // get_num_tx_queues) must be 1..=4096, before anything is allocated.
+        if !(1..=MAX_QUEUES).contains(&r.num_tx_queues.unwrap_or(1)) {
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "Invalid number of transmit queues",
+            ));
+        }
+        if !(1..=MAX_QUEUES).contains(&r.num_rx_queues.unwrap_or(1)) {
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "Invalid number of receive queues",
+            ));
+        }
         let is_bridge = driver.is_bridge();
         let dev = self.alloc_netdev(net, name, assign, driver);
         if is_bridge {
@@ -585,23 +698,38 @@ impl Kernel {
             (true, Some(d)) => d,
         };
         let mut changed = false;
-        let mut result = Ok(());
         for alt in &r.prop_altnames {
-            let step = if add {
-                self.netdev_name_node_alt_create(dev, alt)
+            // rtnl_alt_ifname(): nla_validate() against ifla_policy, then
+            // (adding) the size the fill's IFLA_PROP_LIST could reach.
+            check_str(alt, ALTIFNAMSIZ - 1)?;
+            if add && self.rtnl_prop_list_size(dev) + NLA_TOTAL_ALTIFNAMSIZ >= u16::MAX as usize {
+                return Err(KError::msg(
+                    Errno::EINVAL,
+                    "effective property list too long",
+                ));
+            }
+            // An error returns at once: names added before it stay, with
+            // no netdev_state_change().
+            if add {
+                self.netdev_name_node_alt_create(dev, alt)?;
             } else {
-                self.netdev_name_node_alt_destroy(dev, alt)
-            };
-            if let Err(e) = step {
-                result = Err(e);
-                break;
+                self.netdev_name_node_alt_destroy(dev, alt)?;
             }
             changed = true;
         }
         if changed {
             self.netif_state_change(dev);
         }
-        result
+        Ok(())
+    }
+
+    /// `rtnl_prop_list_size()`: the nest header and a full ALTIFNAMSIZ
+    /// attribute per altname (0 without altnames).
+    fn rtnl_prop_list_size(&self, dev: DevId) -> usize {
+        match self.dev(dev).altnames.len() {
+            0 => 0,
+            n => 4 + n * NLA_TOTAL_ALTIFNAMSIZ,
+        }
     }
 
     /// `rtnl_getlink()`.

@@ -34,6 +34,8 @@ const RTM_NEWLINKPROP: u16 = 108;
 const RTM_DELLINKPROP: u16 = 109;
 /// NLMSG_HDRLEN.
 const NLMSG_HDRLEN: usize = 16;
+/// sizeof(struct ifinfomsg).
+const IFINFOMSG_LEN: usize = 16;
 /// NLMSG_MIN_TYPE: types below are control messages.
 const NLMSG_MIN_TYPE: u16 = 0x10;
 /// NLM_F_DUMP_FILTERED on filtered dump replies.
@@ -45,7 +47,7 @@ const NLM_F_ACK_TLVS: u16 = 0x200;
 /// but no modelled request comes close).
 pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 
-pub use emit::to_bytes;
+pub use emit::{to_bytes, try_to_bytes, EncodeError};
 
 impl Kernel {
     /// `netlink_rcv_skb()` for a buffer sent from a socket in namespace
@@ -84,11 +86,39 @@ impl Kernel {
             }
             return;
         }
+        // nlmsg_parse(…, ifla_policy) of the string attributes, on the
+        // raw bytes (every RTM_*LINK* request but a dump).
+        let is_link = matches!(msg_type, 16..=19 | RTM_NEWLINKPROP | RTM_DELLINKPROP);
+        let is_dump = msg_type == 18 && flags & NLM_F_DUMP == NLM_F_DUMP;
+        if is_link && !is_dump && msg.len() >= NLMSG_HDRLEN + IFINFOMSG_LEN {
+            if let Err(e) = link::validate_ifla_strings(&msg[NLMSG_HDRLEN + IFINFOMSG_LEN..]) {
+                out.push(error_reply(msg, seq, &e));
+                return;
+            }
+            if let Some(copy) = link::without_empty_linkinfo(msg) {
+                return self.rtnetlink_rcv_decoded(net, msg, &copy, out);
+            }
+        }
+        self.rtnetlink_rcv_decoded(net, msg, msg, out);
+    }
+
+    /// The rest of `rtnetlink_rcv_msg()`: `decode` is `msg` or the copy
+    /// the model decodes in its place; replies echo `msg`.
+    fn rtnetlink_rcv_decoded(
+        &mut self,
+        net: NetId,
+        msg: &[u8],
+        decode: &[u8],
+        out: &mut Vec<Vec<u8>>,
+    ) {
+        let msg_type = u16::from_ne_bytes([msg[4], msg[5]]);
+        let flags = u16::from_ne_bytes([msg[6], msg[7]]);
+        let seq = u32::from_ne_bytes([msg[8], msg[9], msg[10], msg[11]]);
         // RTM_NEWLINKPROP / RTM_DELLINKPROP carry an ifinfomsg like
         // RTM_NEWLINK, but netlink-packet-route 0.34 cannot decode those
         // types: decode a copy under RTM_NEWLINK's type instead.
         if msg_type == RTM_NEWLINKPROP || msg_type == RTM_DELLINKPROP {
-            let mut copy = msg.to_vec();
+            let mut copy = decode.to_vec();
             copy[4..6].copy_from_slice(&16u16.to_ne_bytes());
             let result = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&copy) {
                 Ok(NetlinkMessage {
@@ -104,7 +134,7 @@ impl Kernel {
             }
             return;
         }
-        let inner = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(msg) {
+        let inner = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(decode) {
             Ok(NetlinkMessage {
                 payload: NetlinkPayload::InnerMessage(m),
                 ..
