@@ -28,7 +28,7 @@ const PROGRESS_EVERY: usize = 1000;
 /// The longest logical line (continuations joined) ifnet reads. ip's
 /// getline() has no bound; no command ip accepts comes near it (makeargs
 /// takes 511 words, a name 15 bytes, an alias 255).
-pub const MAX_LINE_BYTES: usize = 64 * 1024;
+pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// Lines the reader thread may read ahead of the commands (a bounded queue).
 const READ_AHEAD_LINES: usize = 256;
 /// How long a batch waits for the next line before it releases the state.

@@ -154,37 +154,10 @@ impl Kernel {
         });
     }
 
-    /// `dev->addr_len` is the link type's: rtnl_create_link memcpy()s an
-    /// IFLA_ADDRESS / IFLA_BROADCAST of any length over the setup's
-    /// address, and user space only ever sees addr_len bytes of it. The
-    /// model stores what it was given, so the lengths are fitted here: a
-    /// longer one is cut, a shorter one keeps the setup's remaining bytes
-    /// (zero for an address, 0xff for an Ethernet broadcast).
-    fn fit_addr_len(&mut self, dev: DevId) {
-        let d = self.dev_mut(dev);
-        let Some(len) = crate::invariants::link_addr_len(d.dev_type) else {
-            return;
-        };
-        let fill = if d.dev_type == ARPHRD_ETHER { 0xff } else { 0 };
-        let fit = |a: HwAddr, fill: u8| {
-            let mut b = vec![fill; len];
-            let n = a.len().min(len);
-            b[..n].copy_from_slice(&a.as_bytes()[..n]);
-            HwAddr::new(&b).unwrap_or(a)
-        };
-        if d.dev_addr.len() != len {
-            d.dev_addr = fit(d.dev_addr, 0);
-        }
-        if d.broadcast.len() != len {
-            d.broadcast = fit(d.broadcast, fill);
-        }
-    }
-
     /// `register_netdevice()` (dev.c), in the kernel's order. On error the
     /// device is left allocated but unregistered; the caller frees it.
     pub(crate) fn register_netdevice(&mut self, dev: DevId) -> KResult<()> {
         assert_eq!(self.dev(dev).reg_state, RegState::Uninitialized);
-        self.fit_addr_len(dev);
         let net = self.dev(dev).net;
         // 2. dev_get_valid_name(): expands %d, checks the name.
         let want = self.dev(dev).name.to_string();

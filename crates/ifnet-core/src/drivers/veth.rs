@@ -22,7 +22,8 @@ impl Kernel {
     }
 
     /// `veth_newlink()`: `dev` is allocated (not registered) by
-    /// `rtnl_newlink_create`; the peer comes from VETH_INFO_PEER.
+    /// `rtnl_newlink_create`; the peer comes from VETH_INFO_PEER, else from
+    /// the device's own request.
     pub(crate) fn veth_newlink(
         &mut self,
         dev: DevId,
@@ -34,8 +35,10 @@ impl Kernel {
             Some(n) => (n, NameAssign::User),
             None => ("veth%d".to_string(), NameAssign::Enum),
         };
-        let default_req = LinkRequest::default();
-        let tbp = peer_req.unwrap_or(&default_req);
+        // Without VETH_INFO_PEER the peer is made from the device's own
+        // attributes (`tbp = tb`): its mtu, txqueuelen, group, broadcast
+        // and queue counts, though never its name, flags or address.
+        let tbp = peer_req.unwrap_or(req);
         let peer = self.rtnl_create_link(
             peer_net,
             &peer_name,

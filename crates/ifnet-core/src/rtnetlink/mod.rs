@@ -8,6 +8,7 @@
 pub mod emit;
 pub mod fill;
 pub mod link;
+mod policy;
 
 use crate::errno::{Errno, KError};
 use crate::ids::{DevId, NetId};
@@ -91,11 +92,11 @@ impl Kernel {
         let is_link = matches!(msg_type, 16..=19 | RTM_NEWLINKPROP | RTM_DELLINKPROP);
         let is_dump = msg_type == 18 && flags & NLM_F_DUMP == NLM_F_DUMP;
         if is_link && !is_dump && msg.len() >= NLMSG_HDRLEN + IFINFOMSG_LEN {
-            if let Err(e) = link::validate_ifla_strings(&msg[NLMSG_HDRLEN + IFINFOMSG_LEN..]) {
+            if let Err(e) = policy::validate_ifla_strings(&msg[NLMSG_HDRLEN + IFINFOMSG_LEN..]) {
                 out.push(error_reply(msg, seq, &e));
                 return;
             }
-            if let Some(copy) = link::without_empty_linkinfo(msg) {
+            if let Some(copy) = policy::without_empty_linkinfo(msg) {
                 return self.rtnetlink_rcv_decoded(net, msg, &copy, out);
             }
         }
