@@ -1,6 +1,7 @@
 //! libFuzzer target for the state-file loader: `serde_json::from_str::<Kernel>`
 //! then `Kernel::rebuild_after_load`; an accepted state is then dumped and
-//! its namespaces deleted (`cleanup_net`). Must never panic.
+//! its namespaces deleted (`cleanup_net`). Must never panic; the accepted
+//! state keeps `check_invariants()` and what it saves loads again.
 #![no_main]
 
 use ifnet_core::client::Client;
@@ -21,4 +22,12 @@ fuzz_target!(|data: &[u8]| {
         let _ = k.netns_del(&name);
     }
     k.run_until_idle();
+    if let Err(e) = k.check_invariants() {
+        panic!("an accepted state broke an invariant: {e}");
+    }
+    let saved = serde_json::to_string(&k).expect("a kernel serialises");
+    let mut back: Kernel = serde_json::from_str(&saved).expect("what it saves parses");
+    if let Err(e) = back.rebuild_after_load() {
+        panic!("what it saves does not load: {e}");
+    }
 });

@@ -141,12 +141,12 @@ fn endless_line_stops_with_a_message() {
         zero
     } else {
         let big = d.join("big");
-        std::fs::write(&big, vec![b'a'; 200_000]).unwrap();
+        std::fs::write(&big, vec![b'a'; 2 << 20]).unwrap();
         big
     };
     let o = finishes(cmd(&st, &["-batch", src.to_str().unwrap()]));
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
-    let want = format!("{}:1: line longer than 65536 bytes", src.display());
+    let want = format!("{}:1: line longer than 1048576 bytes", src.display());
     assert!(err(&o).contains(&want), "{}", err(&o));
     let _ = std::fs::remove_dir_all(&d);
 }
