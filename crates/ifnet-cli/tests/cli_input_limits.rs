@@ -1,28 +1,29 @@
 //! The `ifnet` binary on over-long and out-of-range arguments: no panic
 //! (exit 101), iproute2 6.1's own messages and exit codes.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ifnet-input-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
+use std::process::Output;
+
+fn tmpdir(tag: &str) -> std::path::PathBuf {
+    common::scratch(&format!("input-{tag}"))
 }
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ifnet"))
-        .arg("--state")
-        .arg(dir.join("state.json"))
-        .args(args)
-        .env_remove("IFNET_STATE")
-        .output()
-        .expect("run ifnet")
+    common::ifnet(&dir.join("state.json"), args)
 }
 
 fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::err(o)
+}
+
+/// A veth pair v0/v1 in a fresh state under `dir`.
+fn with_veth(dir: &std::path::Path) {
+    let o = run(
+        dir,
+        &["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 /// iplink_prop_mod() + addattr_l(): a 65,531-byte altname does not fit
@@ -31,12 +32,7 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn iplink_prop_mod_overlong_altname_does_not_panic() {
     let d = tmpdir("altname");
-    assert!(run(
-        &d,
-        &["link", "add", "v0", "type", "veth", "peer", "name", "v1"]
-    )
-    .status
-    .success());
+    with_veth(&d);
     let long = "a".repeat(65_531);
     let o = run(
         &d,
@@ -72,12 +68,7 @@ fn iplink_prop_mod_overlong_altname_does_not_panic() {
 #[test]
 fn get_integer_huge_negative_mtu_is_invarg() {
     let d = tmpdir("mtu");
-    assert!(run(
-        &d,
-        &["link", "add", "v0", "type", "veth", "peer", "name", "v1"]
-    )
-    .status
-    .success());
+    with_veth(&d);
     let v = "-340282366920938463463374607431768210056";
     for opt in ["mtu", "txqueuelen"] {
         let o = run(&d, &["link", "set", "v0", opt, v]);
@@ -100,12 +91,7 @@ fn get_integer_huge_negative_mtu_is_invarg() {
 #[test]
 fn addattr_l_overlong_names_and_aliases() {
     let d = tmpdir("names");
-    assert!(run(
-        &d,
-        &["link", "add", "v0", "type", "veth", "peer", "name", "v1"]
-    )
-    .status
-    .success());
+    with_veth(&d);
     let long = "n".repeat(65_531);
     let o = run(&d, &["link", "set", "dev", &long, "up"]);
     assert_eq!(o.status.code(), Some(1));

@@ -6,65 +6,13 @@
 //! A watchdog turns a hang into a failure; no test asserts on how long
 //! anything takes.
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_ifnet")
-}
-
-fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ifnet-live-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn cmd(state: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.arg("--state")
-        .arg(state)
-        .args(args)
-        .env_remove("IFNET_STATE");
-    c
-}
-
-fn ifnet(state: &Path, args: &[&str]) -> Output {
-    cmd(state, args).stdin(Stdio::null()).output().unwrap()
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Runs `c` to completion, failing the test if it has not ended in 60 s
-/// (a stuck lock would block it forever).
-fn finishes(mut c: Command) -> Output {
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    watchdog(&mut child, 60);
-    child.wait_with_output().unwrap()
-}
-
-fn watchdog(child: &mut Child, secs: u64) {
-    for _ in 0..secs * 20 {
-        if child.try_wait().unwrap().is_some() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    panic!("blocked for {secs} s: the state lock is held by a waiting invocation");
-}
+use common::{cmd, err, finishes, ifnet, out, scratch, spawn, watchdog};
 
 /// Acceptance 3: `(sleep …; echo "link show") | ifnet -batch -` does not
 /// delay another `ifnet link add`. The batch's stdin stays open and empty
@@ -73,12 +21,7 @@ fn watchdog(child: &mut Child, secs: u64) {
 fn batch_waiting_on_stdin_does_not_hold_the_lock() {
     let d = scratch("stdin");
     let st = d.join("state.json");
-    let mut batch = cmd(&st, &["-batch", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut batch = spawn(cmd(&st, &["-batch", "-"]), Stdio::piped());
     let mut input = batch.stdin.take().unwrap();
     writeln!(input, "link add early type veth peer name early-p").unwrap();
     let other = finishes(cmd(&st, &["link", "add", "other", "type", "veth"]));
@@ -109,12 +52,7 @@ fn batch_from_a_fifo_does_not_hold_the_lock() {
         .status()
         .unwrap()
         .success());
-    let mut batch = cmd(&st, &["-batch", fifo.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut batch = spawn(cmd(&st, &["-batch", fifo.to_str().unwrap()]), Stdio::null());
     let other = finishes(cmd(&st, &["link", "add", "other", "type", "veth"]));
     assert!(other.status.success(), "{}", err(&other));
     std::fs::write(&fifo, b"link show other\n").unwrap();
@@ -247,12 +185,10 @@ fn pktgen_is_bounded_and_stops_on_sigint_with_state_saved() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("at most 1000000000"), "{}", err(&o));
-    let mut run = cmd(&st, &["pktgen", "dev", "v0", "count", "1000000000"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut run = spawn(
+        cmd(&st, &["pktgen", "dev", "v0", "count", "1000000000"]),
+        Stdio::null(),
+    );
     wait_for_lock(run.id());
     sigint(run.id());
     watchdog(&mut run, 60);
@@ -276,12 +212,7 @@ fn sigint_while_batch_waits_ends_it_with_state_saved() {
     use std::os::unix::process::ExitStatusExt;
     let d = scratch("sigint-wait");
     let st = d.join("state.json");
-    let mut batch = cmd(&st, &["-batch", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut batch = spawn(cmd(&st, &["-batch", "-"]), Stdio::piped());
     let mut input = batch.stdin.take().unwrap();
     writeln!(input, "link add saved type veth").unwrap();
     let mut seen = false;

@@ -7,42 +7,20 @@
 //! Each test names what it pins: ifnet's `statefs` (O_NOFOLLOW, O_EXCL,
 //! fstat checks) and the rules ssh-agent/tmux apply to their directories.
 
+mod common;
+
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const NOBODY: u32 = 65534;
+use common::{bin, err, ifnet, scratch, spawn};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_ifnet")
-}
+const NOBODY: u32 = 65534;
 
 fn euid() -> u32 {
     std::fs::metadata("/proc/self")
         .map(|m| m.uid())
         .unwrap_or(0)
-}
-
-fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ifnet-sec-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn ifnet(state: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("--state")
-        .arg(state)
-        .args(args)
-        .env_remove("IFNET_STATE")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Runs `cmd` as the attacker (nobody when we are root and setpriv exists).
@@ -309,17 +287,14 @@ fn special_state_paths_fail_at_once() {
     std::os::unix::fs::symlink(&real, &link).unwrap();
     cases.push((link.clone(), "is a symbolic link"));
     for (path, want) in &cases {
-        let mut child = Command::new(bin())
-            .arg("--state")
+        let mut c = Command::new(bin());
+        c.arg("--state")
             .arg(path)
-            .args(["link", "add", "x0", "type", "veth"])
-            .stdin(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let status = wait_or_kill(&mut child, 30);
+            .args(["link", "add", "x0", "type", "veth"]);
+        let mut child = spawn(c, Stdio::null());
+        common::watchdog(&mut child, 30);
         let o = child.wait_with_output().unwrap();
-        assert_eq!(status, Some(1), "{path:?}: {}", err(&o));
+        assert_eq!(o.status.code(), Some(1), "{path:?}: {}", err(&o));
         assert!(err(&o).contains(want), "{path:?}: {}", err(&o));
         let mut lock = path.as_os_str().to_owned();
         lock.push(".lock");
@@ -331,18 +306,6 @@ fn special_state_paths_fail_at_once() {
         .file_type()
         .is_symlink());
     let _ = std::fs::remove_dir_all(&d);
-}
-
-/// Waits up to `secs` for the child; kills it and returns None on a hang.
-fn wait_or_kill(child: &mut std::process::Child, secs: u64) -> Option<i32> {
-    for _ in 0..secs * 20 {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.code();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    panic!("ifnet hung for {secs} s");
 }
 
 /// A state file owned by someone else decides which files ifnet appends

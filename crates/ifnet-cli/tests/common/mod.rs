@@ -1,0 +1,74 @@
+//! What the binary's tests share: the built `ifnet`, a scratch directory
+//! per test, one invocation against a state file, a watchdog that turns a
+//! hang into a failure (no test asserts on how long anything takes).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ifnet")
+}
+
+/// A fresh, empty directory for one test (removed first if a killed run
+/// left it behind).
+pub fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ifnet-t-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+/// `ifnet --state STATE ARGS…`, environment cleaned of `$IFNET_STATE`.
+pub fn cmd(state: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("--state")
+        .arg(state)
+        .args(args)
+        .env_remove("IFNET_STATE");
+    c
+}
+
+/// Runs one invocation with no input.
+pub fn ifnet(state: &Path, args: &[&str]) -> Output {
+    cmd(state, args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ifnet")
+}
+
+/// Spawns with stdout and stderr piped (and stdin as given).
+pub fn spawn(mut c: Command, stdin: Stdio) -> Child {
+    c.stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ifnet")
+}
+
+pub fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Waits up to `secs` for the child; kills it and fails the test on a hang.
+pub fn watchdog(child: &mut Child, secs: u64) {
+    for _ in 0..secs * 20 {
+        if child.try_wait().expect("wait").is_some() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("ifnet blocked for {secs} s");
+}
+
+/// Runs `c` to completion under the watchdog (60 s).
+pub fn finishes(c: Command) -> Output {
+    let mut child = spawn(c, Stdio::null());
+    watchdog(&mut child, 60);
+    child.wait_with_output().expect("output")
+}
