@@ -68,15 +68,7 @@ impl Kernel {
             return out;
         }
         while let Some(d) = self.netlink_recvmsg(&mut sock, socket::MAX_RECVMSG_LEN) {
-            let mut rest = &d.bytes[..];
-            while rest.len() >= NLMSG_HDRLEN {
-                let len = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-                if len < NLMSG_HDRLEN || rest.len() < len {
-                    break;
-                }
-                out.push(rest[..len].to_vec());
-                rest = &rest[((len + 3) & !3).min(rest.len())..];
-            }
+            out.extend(crate::client::split_messages(&d.bytes).map(<[u8]>::to_vec));
         }
         out
     }
