@@ -5,8 +5,8 @@
 use crate::errno::{Errno, KError};
 use crate::ids::NetId;
 use crate::kernel::Kernel;
-use crate::rtnetlink::NetlinkSocket;
 pub use crate::rtnetlink::EncodeError;
+use crate::rtnetlink::NetlinkSocket;
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
     NLM_F_REQUEST,

@@ -5,7 +5,7 @@
 //! refuses a second dump with EBUSY.
 
 use ifnet_core::client::{encode, nlmsg_pid, nlmsg_seq, split_messages, Client};
-use ifnet_core::rtnetlink::socket::{NLMSG_GOODSIZE, MAX_RECVMSG_LEN};
+use ifnet_core::rtnetlink::socket::{MAX_RECVMSG_LEN, NLMSG_GOODSIZE};
 use ifnet_core::rtnetlink::NetlinkSocket;
 use ifnet_core::{Kernel, KernelProfile};
 use netlink_packet_core::{NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
@@ -158,7 +158,10 @@ fn netlink_dump_spans_reads() {
         }
     }
     assert!(reads.len() > 2, "the dump spans several reads");
-    assert!(reads[0].len() <= NLMSG_GOODSIZE, "first skb: NLMSG_GOODSIZE");
+    assert!(
+        reads[0].len() <= NLMSG_GOODSIZE,
+        "first skb: NLMSG_GOODSIZE"
+    );
     assert!(reads[1..].iter().all(|r| r.len() <= 8192));
     assert!(reads[1].len() > NLMSG_GOODSIZE, "later skbs: the read size");
     let mut links = 0;
@@ -221,7 +224,10 @@ fn netlink_dump_start_busy() {
     let busy = k.netlink_recvmsg(&mut sock, 1 << 16).unwrap();
     assert_eq!(u16_at(&busy.bytes, 4), NLMSG_ERROR);
     assert_eq!((nlmsg_seq(&busy.bytes), nlmsg_pid(&busy.bytes)), (2, 2));
-    assert_eq!(i32::from_ne_bytes(busy.bytes[16..20].try_into().unwrap()), -16);
+    assert_eq!(
+        i32::from_ne_bytes(busy.bytes[16..20].try_into().unwrap()),
+        -16
+    );
     let mut done = false;
     while let Some(d) = k.netlink_recvmsg(&mut sock, 1 << 16) {
         done |= split_messages(&d.bytes).any(|m| u16_at(m, 4) == NLMSG_DONE && nlmsg_seq(m) == 1);

@@ -16,8 +16,8 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::notifier::NetdevEvent;
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP,
-    NLM_F_MULTIPART, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTIPART,
+    NLM_F_REQUEST,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkEvent};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -171,7 +171,9 @@ impl Kernel {
     ) -> Result<Doit, KError> {
         let net = sock.net;
         match inner {
-            RouteNetlinkMessage::NewLink(m) => self.rtnl_newlink(net, flags, &m).map(|_| Doit::Done),
+            RouteNetlinkMessage::NewLink(m) => {
+                self.rtnl_newlink(net, flags, &m).map(|_| Doit::Done)
+            }
             RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| Doit::Done),
             RouteNetlinkMessage::DelLink(m) => self.rtnl_dellink(net, &m).map(|_| Doit::Done),
             RouteNetlinkMessage::GetLink(m) if flags & NLM_F_DUMP == NLM_F_DUMP => {

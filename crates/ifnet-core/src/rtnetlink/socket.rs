@@ -15,7 +15,7 @@
 //! connection), not by the kernel's saved state: a state file never holds
 //! an open socket, as no running kernel survives its sockets' processes.
 
-use super::{NLMSG_HDRLEN, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLMSGERR_ATTR_MSG};
+use super::{NLMSGERR_ATTR_MSG, NLMSG_HDRLEN, NLM_F_ACK_TLVS, NLM_F_CAPPED};
 use crate::errno::{Errno, KError};
 use crate::ids::NetId;
 use crate::kernel::Kernel;
