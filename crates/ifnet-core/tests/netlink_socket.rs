@@ -234,3 +234,17 @@ fn netlink_dump_start_busy() {
     }
     assert!(done, "the first dump completes");
 }
+
+/// rtnl_getlink(): the answer is rtnl_unicast() to the sender, filled with
+/// NETLINK_CB(skb).portid and the request's sequence.
+#[test]
+fn rtnl_getlink_reply_carries_sender_portid() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName("lo".into()));
+    let req = encode(RouteNetlinkMessage::GetLink(m), NLM_F_REQUEST, 44);
+    let mut sock = NetlinkSocket::iproute2(k.init_net(), 7007);
+    let r = send_one(&mut k, &mut sock, &req);
+    assert_eq!(u16_at(&r, 4), 16, "RTM_NEWLINK");
+    assert_eq!((nlmsg_seq(&r), nlmsg_pid(&r)), (44, 7007));
+}
