@@ -2,6 +2,7 @@
 //! (`lib/libnetlink.c` rtnl_talk / rtnl_dump), its error printing, and the
 //! link cache lookups (`ll_name_to_index`, `ll_index_to_name`).
 
+use ifnet_core::rtnetlink::NetlinkSocket;
 use ifnet_core::{Kernel, NetId};
 use netlink_packet_core::{
     DefaultNla, ErrorBuffer, NetlinkBuffer, NetlinkMessage, NetlinkPayload, NLMSG_ERROR, NLM_F_ACK,
@@ -39,6 +40,10 @@ pub struct Session {
     /// Set once a request that can change state was sent.
     pub dirty: bool,
     seq: u32,
+    /// The rtnetlink socket `rtnl_open()` opened: NETLINK_EXT_ACK, no
+    /// NETLINK_CAP_ACK, bound to the process id (autobind's first choice).
+    /// It follows `net` (ip switches namespace before opening it).
+    sock: NetlinkSocket,
 }
 
 /// A dump ended with an error (ip prints "Dump terminated").
@@ -64,6 +69,7 @@ impl Session {
             batch_mode: false,
             dirty: false,
             seq: 0,
+            sock: NetlinkSocket::iproute2(net, std::process::id()),
         }
     }
 
@@ -97,12 +103,51 @@ impl Session {
         let Some(bytes) = self.encode(msg, flags) else {
             return Vec::new();
         };
-        let replies = self.k.rtnl_request(self.net, &bytes);
+        let replies = self.rtnl_exchange(&bytes);
         let mut out = Vec::with_capacity(replies.len());
         for r in replies {
             match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&r) {
                 Ok(m) => out.push(m),
                 Err(e) => self.eprint(&format!("!!!malformed message: {e}\n")),
+            }
+        }
+        out
+    }
+
+    /// `sendmsg()` of one request, then `rtnl_recvmsg()` until the socket
+    /// is drained (each read sized by a MSG_PEEK | MSG_TRUNC peek, at least
+    /// 32 KiB, so nothing is truncated). As `__rtnl_talk_iov()` and
+    /// `rtnl_dump_filter_l()` do, a message is kept only if it comes from
+    /// the kernel, is addressed to this socket's portid and answers this
+    /// request's sequence number; the others are skipped.
+    fn rtnl_exchange(&mut self, request: &[u8]) -> Vec<Vec<u8>> {
+        self.sock.net = self.net;
+        let mut out = Vec::new();
+        if let Err(e) = self.k.netlink_sendmsg(&mut self.sock, request) {
+            self.eprint(&format!(
+                "Cannot talk to rtnetlink: {}\n",
+                strerror(e.number())
+            ));
+            return out;
+        }
+        let (portid, seq) = (self.sock.portid, self.seq);
+        while let Some(len) = self.sock.peek_len() {
+            let Some(d) = self.k.netlink_recvmsg(&mut self.sock, len.max(32768)) else {
+                break;
+            };
+            let mut rest = &d.bytes[..];
+            while rest.len() >= 16 {
+                let len = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+                if len < 16 || len > rest.len() {
+                    self.eprint(&format!("!!!malformed message: len={len}\n"));
+                    break;
+                }
+                let pid = u32::from_ne_bytes([rest[12], rest[13], rest[14], rest[15]]);
+                let mseq = u32::from_ne_bytes([rest[8], rest[9], rest[10], rest[11]]);
+                if d.sender == 0 && pid == portid && mseq == seq {
+                    out.push(rest[..len].to_vec());
+                }
+                rest = &rest[((len + 3) & !3).min(rest.len())..];
             }
         }
         out
@@ -127,7 +172,7 @@ impl Session {
         // rtnl_talk(): an NLMSG_ERROR is read in place (struct nlmsgerr,
         // through netlink-packet-core's zero-copy buffers); only an answer
         // the caller wants is decoded whole.
-        for r in self.k.rtnl_request(self.net, &bytes) {
+        for r in self.rtnl_exchange(&bytes) {
             let Ok(nl) = NetlinkBuffer::new_checked(&r[..]) else {
                 self.eprint("!!!malformed message: truncated netlink header\n");
                 continue;
@@ -223,7 +268,7 @@ impl Session {
         let Some(bytes) = self.encode(RouteNetlinkMessage::GetLink(lm), NLM_F_REQUEST) else {
             return 0;
         };
-        let replies = self.k.rtnl_request(self.net, &bytes);
+        let replies = self.rtnl_exchange(&bytes);
         match replies.first().and_then(|r| link_seen_raw(r)) {
             Some(seen) => {
                 let index = seen.index;

@@ -5,6 +5,14 @@
 //! addresses masked) and `-j link show` objects of every namespace involved.
 //!
 //! Each batch file names the kernel function it pins on its `# pins:` line.
+//! The rule `batch_files_are_well_formed` checks: the names are the first
+//! word of each `/`- or `,`-separated part of the text before ` — `; each
+//! must be a function the model has — `fn NAME` somewhere under
+//! `crates/ifnet-core/src` or `crates/ifnet-cli/src` (which use the kernel's
+//! and iproute2's function names), or `NAME` / `NAME(…)` in backticks in a
+//! doc comment there (where a model function says which kernel function it
+//! stands for, e.g. "/// `rtnl_link_ops->get_link_net`" does not count but
+//! "/// `eth_mac_addr()`" does). Whatever follows ` — ` is free text.
 //!
 //! Environment:
 //! - `IFNET_NO_KERNEL_ORACLE=1` skips the suite (no root / netns here);
@@ -31,15 +39,84 @@ fn batch_files_are_well_formed() {
         "tests/batches holds {} batch files, acceptance 2 wants at least 40",
         all.len()
     );
+    let model = model_function_names();
     for sc in &all {
         let steps = sc.steps().unwrap_or_else(|e| panic!("{e}"));
         assert!(!steps.is_empty(), "{}: no commands", sc.file_name());
+        let names = pinned_names(&sc.pins);
         assert!(
-            sc.pins.contains('_'),
-            "{}: `# pins:` should name a kernel function, got {:?}",
+            !names.is_empty(),
+            "{}: `# pins:` names no function: {:?}",
             sc.file_name(),
             sc.pins
         );
+        for n in names {
+            assert!(
+                model.contains(n),
+                "{}: `# pins:` names {n}, which the model neither defines (`fn {n}`) \
+                 nor names in a doc comment",
+                sc.file_name()
+            );
+        }
+    }
+}
+
+/// The function names of a `# pins:` line (see the module comment).
+fn pinned_names(pins: &str) -> Vec<&str> {
+    let head = pins.split(" — ").next().unwrap_or("");
+    head.split(['/', ','])
+        .filter_map(|part| part.split_whitespace().next())
+        .collect()
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Every `fn NAME` and every backticked `NAME` / `NAME(…)` of a doc comment
+/// in the model's sources.
+fn model_function_names() -> std::collections::BTreeSet<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut names = std::collections::BTreeSet::new();
+    let mut dirs = vec![
+        root.join("crates/ifnet-core/src"),
+        root.join("crates/ifnet-cli/src"),
+    ];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for line in text.lines() {
+                    collect_names(line, &mut names);
+                }
+            }
+        }
+    }
+    names
+}
+
+fn collect_names(line: &str, names: &mut std::collections::BTreeSet<String>) {
+    for (i, _) in line.match_indices("fn ") {
+        let before = line[..i].chars().next_back();
+        if before.is_none_or(|c| !is_ident(c)) {
+            let name: String = line[i + 3..].chars().take_while(|&c| is_ident(c)).collect();
+            if !name.is_empty() {
+                names.insert(name);
+            }
+        }
+    }
+    let t = line.trim_start();
+    if t.starts_with("///") || t.starts_with("//!") {
+        for span in t.split('`').skip(1).step_by(2) {
+            let name: String = span.chars().take_while(|&c| is_ident(c)).collect();
+            let rest = &span[name.len()..];
+            if !name.is_empty() && (rest.is_empty() || rest.starts_with('(')) {
+                names.insert(name);
+            }
+        }
     }
 }
 

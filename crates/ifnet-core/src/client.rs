@@ -6,6 +6,7 @@ use crate::errno::{Errno, KError};
 use crate::ids::NetId;
 use crate::kernel::Kernel;
 pub use crate::rtnetlink::EncodeError;
+use crate::rtnetlink::NetlinkSocket;
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
     NLM_F_REQUEST,
@@ -53,6 +54,32 @@ pub fn try_encode(
 /// answers with nothing. Callers with user data use [`try_encode`].
 pub fn encode(inner: RouteNetlinkMessage, flags: u16, seq: u32) -> Vec<u8> {
     try_encode(inner, flags, seq).unwrap_or_default()
+}
+
+/// The whole messages of a datagram, in order (`NLMSG_OK` / `NLMSG_NEXT`).
+pub fn split_messages(mut buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        if buf.len() < 16 {
+            return None;
+        }
+        let len = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+        if len < 16 || len > buf.len() {
+            return None;
+        }
+        let msg = &buf[..len];
+        buf = &buf[((len + 3) & !3).min(buf.len())..];
+        Some(msg)
+    })
+}
+
+/// `nlmsg_pid` of a message (at least a header long).
+pub fn nlmsg_pid(msg: &[u8]) -> u32 {
+    u32::from_ne_bytes([msg[12], msg[13], msg[14], msg[15]])
+}
+
+/// `nlmsg_seq` of a message (at least a header long).
+pub fn nlmsg_seq(msg: &[u8]) -> u32 {
+    u32::from_ne_bytes([msg[8], msg[9], msg[10], msg[11]])
 }
 
 /// Splits replies into link messages and a final error (if any).
@@ -123,20 +150,53 @@ pub fn extack_msg(flags: u16, payload: &[u8]) -> Option<String> {
     None
 }
 
-/// One netlink socket in one namespace.
+/// One netlink socket in one namespace, opened as iproute2 opens it
+/// ([`NetlinkSocket::iproute2`]: NETLINK_EXT_ACK, no NETLINK_CAP_ACK).
 pub struct Client<'k> {
     pub kernel: &'k mut Kernel,
+    /// The socket's namespace (the socket follows it at each request).
     pub net: NetId,
     seq: u32,
+    sock: NetlinkSocket,
 }
 
 impl<'k> Client<'k> {
+    /// The portid [`Client::new`] binds: a stand-in for autobind's
+    /// process id, fixed so that runs are reproducible.
+    pub const PORTID: u32 = 1;
+
     pub fn new(kernel: &'k mut Kernel, net: NetId) -> Client<'k> {
+        Client::with_socket(kernel, NetlinkSocket::iproute2(net, Client::PORTID))
+    }
+
+    /// A client over a socket the caller configured.
+    pub fn with_socket(kernel: &'k mut Kernel, sock: NetlinkSocket) -> Client<'k> {
         Client {
             kernel,
-            net,
+            net: sock.net,
             seq: 0,
+            sock,
         }
+    }
+
+    /// Sends `bytes` (a request with sequence `seq`) and reads the socket
+    /// dry: the messages addressed to this socket's portid that answer
+    /// `seq`, as `rtnl_talk()` keeps them.
+    pub fn exchange(&mut self, bytes: &[u8], seq: u32) -> Result<Vec<Vec<u8>>, Errno> {
+        self.sock.net = self.net;
+        self.kernel.netlink_sendmsg(&mut self.sock, bytes)?;
+        let mut out = Vec::new();
+        while let Some(len) = self.sock.peek_len() {
+            let Some(d) = self.kernel.netlink_recvmsg(&mut self.sock, len.max(32768)) else {
+                break;
+            };
+            out.extend(
+                split_messages(&d.bytes)
+                    .filter(|m| nlmsg_pid(m) == self.sock.portid && nlmsg_seq(m) == seq)
+                    .map(<[u8]>::to_vec),
+            );
+        }
+        Ok(out)
     }
 
     /// Sends one request; returns the links in the reply or the error.
@@ -152,7 +212,10 @@ impl<'k> Client<'k> {
             errno: Errno::EMSGSIZE,
             extack: None,
         })?;
-        let replies = self.kernel.rtnl_request(self.net, &bytes);
+        let replies = self.exchange(&bytes, self.seq).map_err(|errno| NlError {
+            errno,
+            extack: None,
+        })?;
         let (links, res) = decode(&replies);
         res.map(|_| links)
     }

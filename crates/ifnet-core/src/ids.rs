@@ -115,7 +115,9 @@ impl<T> Slab<T> {
             }
         };
         let slot = &mut self.slots[index as usize];
-        debug_assert!(slot.value.is_none());
+        // A free-list slot holding a value would be overwritten: checked
+        // in release too (never reached: remove() empties the slot first).
+        assert!(slot.value.is_none(), "free slab slot in use");
         let id = I::from_parts(index, slot.generation);
         slot.value = Some(make(id));
         self.len += 1;

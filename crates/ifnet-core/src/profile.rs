@@ -19,37 +19,23 @@ pub enum LiveRename {
     Allowed,
 }
 
-/// How a new ifindex is chosen when the caller does not ask for one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum IfindexAlloc {
-    /// `dev_new_index()`: `++net->ifindex`, skipping used values (3.7 to 6.5).
-    Increment,
-    /// `xa_alloc_cyclic` from the per-netns cursor (759ab1edb56c, v6.6).
-    /// Same observable sequence as `Increment` except at wrap-around.
-    XarrayCyclic,
-}
-
-/// Versioned kernel behaviour.
+/// Versioned kernel behaviour: only what some code path reads (each field
+/// has a test in `tests/profile_fields.rs` naming its commit). Changes the
+/// model does not distinguish between versions have no field: ifindex
+/// allocation (`dev_index_reserve`, 759ab1edb56c, v6.6: the same sequence
+/// but at wrap-around), netvsc's IFF_SLAVE at POST_INIT (c807d6cd089d, v6.7:
+/// no netvsc driver yet), the netns-local bit's name (0c493da86374, v6.15)
+/// and the RTM_DELLINK name on a netns move (311cca40661f, v6.6: the model
+/// sends the 6.6+ message in every profile).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelProfile {
-    /// Preset name, e.g. "6.18".
+    /// Preset name, e.g. "6.18" (the state file records it).
     pub name: String,
-    /// (major, minor) of the modelled kernel.
-    pub version: (u32, u32),
+    /// `dev_change_name()`'s IFF_UP rule.
     pub live_rename: LiveRename,
-    pub ifindex_alloc: IfindexAlloc,
-    /// netvsc sets IFF_SLAVE at NETDEV_POST_INIT (c807d6cd089d, v6.7).
-    pub netvsc_slave_at_post_init: bool,
     /// failover sets IFF_NO_ADDRCONF instead of IFF_LIVE_RENAME_OK on slaves
     /// (cb54d392279d, v6.2).
     pub failover_no_addrconf: bool,
-    /// Name of the "never move me" device bit as this version calls it:
-    /// NETIF_F_NETNS_LOCAL (<6.12), netns_local (6.12–6.14),
-    /// netns_immutable (6.15+, 0c493da86374).
-    pub netns_local_name: String,
-    /// The ifname in the RTM_DELLINK sent on a netns move is the old name
-    /// (311cca40661f, v6.6).
-    pub dellink_old_name_on_move: bool,
     /// Altnames move with the device (8e15aee62161, v6.6) and an altname
     /// clash in the target fails the move (7663d522099e, v6.6).
     pub altnames_move_with_dev: bool,
@@ -74,7 +60,6 @@ impl KernelProfile {
         let at_least = |v: (u32, u32)| version >= v;
         KernelProfile {
             name: name.to_string(),
-            version,
             live_rename: if at_least((6, 2)) {
                 LiveRename::Allowed
             } else if at_least((5, 1)) {
@@ -82,21 +67,7 @@ impl KernelProfile {
             } else {
                 LiveRename::Refused
             },
-            ifindex_alloc: if at_least((6, 6)) {
-                IfindexAlloc::XarrayCyclic
-            } else {
-                IfindexAlloc::Increment
-            },
-            netvsc_slave_at_post_init: at_least((6, 7)),
             failover_no_addrconf: at_least((6, 2)),
-            netns_local_name: if at_least((6, 15)) {
-                "netns_immutable".into()
-            } else if at_least((6, 12)) {
-                "netns_local".into()
-            } else {
-                "NETIF_F_NETNS_LOCAL".into()
-            },
-            dellink_old_name_on_move: at_least((6, 6)),
             altnames_move_with_dev: at_least((6, 6)),
         }
     }

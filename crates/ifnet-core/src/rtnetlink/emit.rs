@@ -188,7 +188,8 @@ fn emit_link_attr(buf: &mut [u8], at: usize, nla: &LinkAttribute, value_len: usi
     for info in infos {
         inner = emit_nla(buf, inner, info, info.value_len());
     }
-    debug_assert_eq!(inner, at + NLA_HDRLEN + value_len);
+    // The nest was sized by value_len: a mismatch would emit garbage.
+    assert_eq!(inner, at + NLA_HDRLEN + value_len, "IFLA_LINKINFO size");
     at + NLA_HDRLEN + nla_align(value_len)
 }
 
@@ -245,7 +246,11 @@ impl LinkBytes {
     pub(crate) fn finish(mut self, mut header: NetlinkHeader, ifinfo: &LinkHeader) -> Vec<u8> {
         header.length = self.buf.len() as u32;
         header.emit(&mut self.buf[..NLMSG_HDRLEN]);
-        debug_assert_eq!(ifinfo.buffer_len(), IFINFOMSG_LEN);
+        assert_eq!(
+            ifinfo.buffer_len(),
+            IFINFOMSG_LEN,
+            "sizeof(struct ifinfomsg)"
+        );
         ifinfo.emit(&mut self.buf[NLMSG_HDRLEN..NLMSG_HDRLEN + IFINFOMSG_LEN]);
         self.buf
     }

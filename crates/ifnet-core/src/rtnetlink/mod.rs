@@ -9,14 +9,15 @@ pub mod emit;
 pub mod fill;
 pub mod link;
 mod policy;
+pub mod socket;
 
 use crate::errno::{Errno, KError};
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::notifier::NetdevEvent;
 use netlink_packet_core::{
-    DoneMessage, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP,
-    NLM_F_MULTIPART, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTIPART,
+    NLM_F_REQUEST,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkEvent};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -49,17 +50,34 @@ const NLM_F_ACK_TLVS: u16 = 0x200;
 pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 
 pub use emit::{to_bytes, try_to_bytes, EncodeError};
+pub use socket::{Datagram, NetlinkSocket};
 
 impl Kernel {
-    /// `netlink_rcv_skb()` for a buffer sent from a socket in namespace
-    /// `net`: every message in it, in order. Messages without NLM_F_REQUEST
-    /// and control messages are not executed (only acknowledged if asked);
-    /// a truncated message ends the buffer silently. Never panics.
+    /// A one-shot request from a socket with portid 0 (the kernel's own
+    /// address), NETLINK_CAP_ACK and NETLINK_EXT_ACK in namespace `net`:
+    /// every answer, message by message, the whole dump read through. What
+    /// tests, benchmarks and fuzzers use; real clients go through
+    /// [`Kernel::netlink_sendmsg`] / [`Kernel::netlink_recvmsg`] with their
+    /// own [`NetlinkSocket`]. Never panics.
     pub fn rtnl_request(&mut self, net: NetId, request: &[u8]) -> Vec<Vec<u8>> {
+        let mut sock = NetlinkSocket::new(net, 0);
+        sock.cap_ack = true;
+        sock.ext_ack = true;
         let mut out = Vec::new();
-        if !self.net_exists(net) || request.len() > MAX_REQUEST_BYTES {
+        if self.netlink_sendmsg(&mut sock, request).is_err() {
             return out;
         }
+        while let Some(d) = self.netlink_recvmsg(&mut sock, socket::MAX_RECVMSG_LEN) {
+            out.extend(crate::client::split_messages(&d.bytes).map(<[u8]>::to_vec));
+        }
+        out
+    }
+
+    /// `netlink_rcv_skb()` for a buffer sent from `sock`: every message in
+    /// it, in order. Messages without NLM_F_REQUEST and control messages
+    /// are not executed (only acknowledged if asked); a truncated message
+    /// ends the buffer silently.
+    fn netlink_rcv_skb(&mut self, sock: &mut NetlinkSocket, request: &[u8]) {
         let mut rest = request;
         // Each pass consumes at least NLMSG_HDRLEN bytes: bounded by the size.
         while rest.len() >= NLMSG_HDRLEN {
@@ -68,22 +86,20 @@ impl Kernel {
                 break;
             }
             let msg = &rest[..len];
-            self.rtnetlink_rcv_msg(net, msg, &mut out);
+            self.rtnetlink_rcv_msg(sock, msg);
             let aligned = (len + 3) & !3;
             rest = &rest[aligned.min(rest.len())..];
         }
-        out
     }
 
     /// One message of a buffer (`rtnetlink_rcv_msg` + the ack logic of
     /// `netlink_rcv_skb`).
-    fn rtnetlink_rcv_msg(&mut self, net: NetId, msg: &[u8], out: &mut Vec<Vec<u8>>) {
+    fn rtnetlink_rcv_msg(&mut self, sock: &mut NetlinkSocket, msg: &[u8]) {
         let msg_type = u16::from_ne_bytes([msg[4], msg[5]]);
         let flags = u16::from_ne_bytes([msg[6], msg[7]]);
-        let seq = u32::from_ne_bytes([msg[8], msg[9], msg[10], msg[11]]);
         if flags & NLM_F_REQUEST == 0 || msg_type < NLMSG_MIN_TYPE {
             if flags & NLM_F_ACK != 0 {
-                out.push(ack_reply(msg, seq));
+                sock.netlink_ack(msg, None);
             }
             return;
         }
@@ -93,94 +109,97 @@ impl Kernel {
         let is_dump = msg_type == 18 && flags & NLM_F_DUMP == NLM_F_DUMP;
         if is_link && !is_dump && msg.len() >= NLMSG_HDRLEN + IFINFOMSG_LEN {
             if let Err(e) = policy::validate_ifla_strings(&msg[NLMSG_HDRLEN + IFINFOMSG_LEN..]) {
-                out.push(error_reply(msg, seq, &e));
+                sock.netlink_ack(msg, Some(&e));
                 return;
             }
             if let Some(copy) = policy::without_empty_linkinfo(msg) {
-                return self.rtnetlink_rcv_decoded(net, msg, &copy, out);
+                return self.rtnetlink_rcv_decoded(sock, msg, &copy);
             }
         }
-        self.rtnetlink_rcv_decoded(net, msg, msg, out);
+        self.rtnetlink_rcv_decoded(sock, msg, msg);
     }
 
     /// The rest of `rtnetlink_rcv_msg()`: `decode` is `msg` or the copy
     /// the model decodes in its place; replies echo `msg`.
-    fn rtnetlink_rcv_decoded(
-        &mut self,
-        net: NetId,
-        msg: &[u8],
-        decode: &[u8],
-        out: &mut Vec<Vec<u8>>,
-    ) {
+    fn rtnetlink_rcv_decoded(&mut self, sock: &mut NetlinkSocket, msg: &[u8], decode: &[u8]) {
+        let net = sock.net;
         let msg_type = u16::from_ne_bytes([msg[4], msg[5]]);
         let flags = u16::from_ne_bytes([msg[6], msg[7]]);
         let seq = u32::from_ne_bytes([msg[8], msg[9], msg[10], msg[11]]);
         // RTM_NEWLINKPROP / RTM_DELLINKPROP carry an ifinfomsg like
         // RTM_NEWLINK, but netlink-packet-route 0.34 cannot decode those
         // types: decode a copy under RTM_NEWLINK's type instead.
-        if msg_type == RTM_NEWLINKPROP || msg_type == RTM_DELLINKPROP {
+        let result = if msg_type == RTM_NEWLINKPROP || msg_type == RTM_DELLINKPROP {
             let mut copy = decode.to_vec();
             copy[4..6].copy_from_slice(&16u16.to_ne_bytes());
-            let result = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&copy) {
+            match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&copy) {
                 Ok(NetlinkMessage {
                     payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)),
                     ..
                 }) => self.rtnl_linkprop(net, &m, msg_type == RTM_NEWLINKPROP),
                 _ => Err(KError::new(Errno::EINVAL)),
-            };
-            match result {
-                Ok(()) if flags & NLM_F_ACK != 0 => out.push(ack_reply(msg, seq)),
-                Ok(()) => {}
-                Err(e) => out.push(error_reply(msg, seq, &e)),
             }
-            return;
-        }
-        let inner = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(decode) {
-            Ok(NetlinkMessage {
-                payload: NetlinkPayload::InnerMessage(m),
-                ..
-            }) => m,
-            _ => {
-                out.push(error_reply(msg, seq, &KError::new(Errno::EINVAL)));
-                return;
+        } else {
+            match NetlinkMessage::<RouteNetlinkMessage>::deserialize(decode) {
+                Ok(NetlinkMessage {
+                    payload: NetlinkPayload::InnerMessage(m),
+                    ..
+                }) => match self.rtnetlink_doit(sock, m, flags, seq) {
+                    // netlink_dump_start() answered: no ack follows (-EINTR).
+                    Ok(Doit::DumpStarted) => return,
+                    Ok(Doit::Done) => Ok(()),
+                    Err(e) => Err(e),
+                },
+                _ => Err(KError::new(Errno::EINVAL)),
             }
-        };
-        let result = match inner {
-            RouteNetlinkMessage::NewLink(m) => self.rtnl_newlink(net, flags, &m).map(|_| None),
-            RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| None),
-            RouteNetlinkMessage::DelLink(m) => self.rtnl_dellink(net, &m).map(|_| None),
-            RouteNetlinkMessage::GetLink(m) if flags & NLM_F_DUMP == NLM_F_DUMP => {
-                // netlink_dump_start(): the dump answers; no ack follows.
-                out.extend(self.rtnl_dump_ifinfo(net, &m, seq));
-                return;
-            }
-            RouteNetlinkMessage::GetLink(m) => self.rtnl_getlink(net, &m, seq).map(Some),
-            _ => Err(KError::new(Errno::EOPNOTSUPP)),
         };
         match result {
-            Ok(reply) => {
-                if let Some(bytes) = reply {
-                    out.push(bytes);
-                }
-                if flags & NLM_F_ACK != 0 {
-                    out.push(ack_reply(msg, seq));
-                }
-            }
-            Err(e) => out.push(error_reply(msg, seq, &e)),
+            Ok(()) if flags & NLM_F_ACK != 0 => sock.netlink_ack(msg, None),
+            Ok(()) => {}
+            Err(e) => sock.netlink_ack(msg, Some(&e)),
         }
     }
 
-    /// `rtnl_dump_ifinfo()`: every device of the namespace in ifindex order,
-    /// then NLMSG_DONE.
-    fn rtnl_dump_ifinfo(
+    /// The handler `rtnl_msg_handlers[]` names for a decoded message: its
+    /// unicast answer (RTM_GETLINK) goes to the sender's portid.
+    fn rtnetlink_doit(
+        &mut self,
+        sock: &mut NetlinkSocket,
+        inner: RouteNetlinkMessage,
+        flags: u16,
+        seq: u32,
+    ) -> Result<Doit, KError> {
+        let net = sock.net;
+        match inner {
+            RouteNetlinkMessage::NewLink(m) => {
+                self.rtnl_newlink(net, flags, &m).map(|_| Doit::Done)
+            }
+            RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| Doit::Done),
+            RouteNetlinkMessage::DelLink(m) => self.rtnl_dellink(net, &m).map(|_| Doit::Done),
+            RouteNetlinkMessage::GetLink(m) if flags & NLM_F_DUMP == NLM_F_DUMP => {
+                let cb = self.rtnl_dump_ifinfo_start(net, &m, seq);
+                self.netlink_dump_start(sock, cb).map(|_| Doit::DumpStarted)
+            }
+            RouteNetlinkMessage::GetLink(m) => {
+                let mut reply = self.rtnl_getlink(net, &m, seq)?;
+                socket::nlmsg_set_pid(&mut reply, sock.portid);
+                sock.unicast(reply);
+                Ok(Doit::Done)
+            }
+            _ => Err(KError::new(Errno::EOPNOTSUPP)),
+        }
+    }
+
+    /// `rtnl_valid_dump_ifinfo_req()` and the filters `rtnl_dump_ifinfo()`
+    /// reads: IFLA_MASTER and IFLA_LINKINFO/IFLA_INFO_KIND filter the dump
+    /// (link_master_filtered, link_kind_filtered); an unknown kind does
+    /// not filter.
+    fn rtnl_dump_ifinfo_start(
         &mut self,
         net: NetId,
         req: &netlink_packet_route::link::LinkMessage,
         seq: u32,
-    ) -> Vec<Vec<u8>> {
-        // IFLA_MASTER and IFLA_LINKINFO/IFLA_INFO_KIND filter the dump
-        // (link_master_filtered, link_kind_filtered); an unknown kind does
-        // not filter.
+    ) -> socket::DumpCursor {
         let filter = link::LinkRequest::parse(req).unwrap_or_default();
         let master_idx = filter.master.unwrap_or(0) as i32;
         let kind = filter.kind.filter(|k| k == "veth" || k == "bridge");
@@ -188,30 +207,15 @@ impl Kernel {
         if master_idx != 0 || kind.is_some() {
             flags |= NLM_F_DUMP_FILTERED;
         }
-        let devs = self.devices_in(net);
-        let mut out = Vec::with_capacity(devs.len() + 1);
-        for d in devs {
-            if self.link_dump_filtered(d, master_idx, kind.as_deref()) {
-                continue;
-            }
-            out.push(self.rtnl_fill_ifinfo_msg(
-                RtmType::NewLink,
-                d,
-                0,
-                net,
-                filter.skip_stats,
-                seq,
-                flags,
-            ));
+        socket::DumpCursor {
+            net,
+            seq,
+            flags,
+            master_idx,
+            kind,
+            skip_stats: filter.skip_stats,
+            next_ifindex: 0,
         }
-        let mut done = NetlinkMessage::new(
-            NetlinkHeader::default(),
-            NetlinkPayload::<RouteNetlinkMessage>::Done(DoneMessage::default()),
-        );
-        done.header.flags = NLM_F_MULTIPART;
-        done.header.sequence_number = seq;
-        out.push(to_bytes(done));
-        out
     }
 
     /// `link_dump_filtered()`: master index (-1 = "has no master") and kind.
@@ -315,42 +319,8 @@ impl Kernel {
     }
 }
 
-/// NLMSG_ERROR with error 0 (`netlink_ack`): every acknowledged request
-/// ends with one.
-fn ack_reply(request: &[u8], seq: u32) -> Vec<u8> {
-    nlmsgerr(request, seq, 0, None)
-}
-
-/// NLMSG_ERROR with -errno and, if set, the extack text as
-/// NLMSGERR_ATTR_MSG (what iproute2 prints as "Error: <text>.").
-pub(crate) fn error_reply(request: &[u8], seq: u32, e: &KError) -> Vec<u8> {
-    nlmsgerr(request, seq, -e.errno.number(), e.extack.as_deref())
-}
-
-/// `struct nlmsgerr` as `netlink_ack()` writes it: the error, the request's
-/// nlmsghdr (NLM_F_CAPPED: its payload is not echoed), then the extack
-/// message as an NLMSGERR_ATTR_MSG attribute (NLM_F_ACK_TLVS).
-fn nlmsgerr(request: &[u8], seq: u32, error: i32, extack: Option<&str>) -> Vec<u8> {
-    let tlv_len = extack.map_or(0, |t| 4 + t.len() + 1);
-    let len = NLMSG_HDRLEN + 4 + NLMSG_HDRLEN + ((tlv_len + 3) & !3);
-    let mut out = vec![0u8; len];
-    let mut flags = NLM_F_CAPPED;
-    if extack.is_some() {
-        flags |= NLM_F_ACK_TLVS;
-    }
-    let mut h = emit::nl_header(netlink_packet_core::NLMSG_ERROR, flags, seq);
-    h.length = len as u32;
-    netlink_packet_core::Emitable::emit(&h, &mut out[..NLMSG_HDRLEN]);
-    out[NLMSG_HDRLEN..NLMSG_HDRLEN + 4].copy_from_slice(&error.to_ne_bytes());
-    let echoed = request.len().min(NLMSG_HDRLEN);
-    let at = NLMSG_HDRLEN + 4;
-    out[at..at + echoed].copy_from_slice(&request[..echoed]);
-    if let Some(text) = extack {
-        let at = at + NLMSG_HDRLEN;
-        out[at..at + 2].copy_from_slice(&(tlv_len as u16).to_ne_bytes());
-        out[at + 2..at + 4].copy_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
-        // The text, its NUL and the padding (already zero).
-        out[at + 4..at + 4 + text.len()].copy_from_slice(text.as_bytes());
-    }
-    out
+/// What a doit handler did: answered (ack if asked) or started a dump.
+enum Doit {
+    Done,
+    DumpStarted,
 }

@@ -1,0 +1,138 @@
+//! One test per `KernelProfile` field: each pins the behaviour the field
+//! selects on both sides of the kernel commit that changed it, so that a
+//! profile whose field is ignored (or read the wrong way round) fails here.
+
+use ifnet_core::client::Client;
+use ifnet_core::consts::*;
+use ifnet_core::hw::HwSpec;
+use ifnet_core::profile::{LiveRename, PRESETS};
+use ifnet_core::{DevId, Errno, HwAddr, Kernel, KernelProfile, NetId};
+
+fn kernel(profile: &str) -> Kernel {
+    Kernel::new(KernelProfile::preset(profile).unwrap())
+}
+
+fn dev(k: &Kernel, net: NetId, name: &str) -> DevId {
+    k.dev_get_by_name(net, name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+/// `name`: the preset's name, which the CLI's state file records and
+/// compares against `--kernel` (no kernel commit: it is the profile's
+/// identity). `latest` is 6.18.
+#[test]
+fn profile_name_is_the_preset() {
+    for p in PRESETS {
+        assert_eq!(KernelProfile::preset(p).unwrap().name, p);
+        assert_eq!(kernel(p).profile().name, p);
+    }
+    assert_eq!(KernelProfile::preset("latest").unwrap().name, "6.18");
+    assert!(KernelProfile::preset("4.19").is_none());
+}
+
+/// `live_rename`, read by `dev_change_name()`: renaming an UP device that
+/// has no IFF_LIVE_RENAME_OK is EBUSY before 6.2 ("since forever" to 5.0,
+/// and in 5.1–6.1 after 8065a779f17e "failover: allow name change on IFF_UP
+/// slave interfaces" added the flag), allowed from 6.2 (bd039b5ea2a9
+/// "net/core: Allow live renaming when an interface is up"). With the flag
+/// set, 5.1 allows it and 5.0 still refuses.
+#[test]
+fn live_rename_per_profile_dev_change_name() {
+    let cases = [
+        ("5.0", Some(Errno::EBUSY), Some(Errno::EBUSY)),
+        ("5.1", Some(Errno::EBUSY), None),
+        ("6.1", Some(Errno::EBUSY), None),
+        ("6.2", None, None),
+        ("6.18", None, None),
+    ];
+    for (profile, plain, with_flag) in cases {
+        let mut k = kernel(profile);
+        let init = k.init_net();
+        let mut c = Client::new(&mut k, init);
+        c.add_veth("a", "b").unwrap();
+        c.set_up("a", true).unwrap();
+        c.set_up("b", true).unwrap();
+        let got = c.rename("a", "a2").err().map(|e| e.errno);
+        assert_eq!(got, plain, "{profile}: UP, no IFF_LIVE_RENAME_OK");
+        let b = dev(&k, init, "b");
+        k.set_priv_flags(b, IFF_LIVE_RENAME_OK, true);
+        let got = Client::new(&mut k, init)
+            .rename("b", "b2")
+            .err()
+            .map(|e| e.errno);
+        assert_eq!(got, with_flag, "{profile}: UP with IFF_LIVE_RENAME_OK");
+    }
+    let rule = |p| KernelProfile::preset(p).unwrap().live_rename;
+    assert_eq!(rule("6.1"), LiveRename::UnlessLiveRenameOk);
+}
+
+fn failover_slave(profile: &str) -> (Kernel, DevId) {
+    let mac = HwAddr::parse("52:54:00:aa:bb:01").unwrap();
+    let mut k = kernel(profile);
+    let init = k.init_net();
+    let standby = HwSpec::VirtioNet {
+        mac,
+        standby: true,
+        segment: None,
+    };
+    k.hw_add("0000:00:03.0", standby).unwrap();
+    let s = dev(&k, init, "eth1");
+    (k, s)
+}
+
+/// `failover_no_addrconf`, read by `failover_slave_register()`: from 6.2
+/// (cb54d392279d "net: failover: use IFF_NO_ADDRCONF flag to prevent ipv6
+/// addrconf") a slave gets IFF_FAILOVER_SLAVE | IFF_NO_ADDRCONF; in 5.1–6.1
+/// IFF_FAILOVER_SLAVE | IFF_LIVE_RENAME_OK (8065a779f17e); in 5.0 only
+/// IFF_FAILOVER_SLAVE. (IFF_NO_ADDRCONF reuses bit 30, so the bit alone
+/// cannot tell them apart: the profile field is what names it.)
+#[test]
+fn failover_no_addrconf_per_profile_failover_slave_register() {
+    for (profile, bit30) in [("5.0", false), ("5.1", true), ("6.1", true), ("6.2", true)] {
+        let (k, s) = failover_slave(profile);
+        let f = k.dev(s).priv_flags;
+        assert_ne!(f & IFF_FAILOVER_SLAVE, 0, "{profile}");
+        assert_eq!(f & (1 << 30) != 0, bit30, "{profile}: bit 30");
+    }
+    // 6.1's slave can be renamed while UP only thanks to the bit being
+    // IFF_LIVE_RENAME_OK; 6.2's bit is IFF_NO_ADDRCONF and renames of
+    // every device are allowed anyway.
+    let (mut k, s) = failover_slave("6.1");
+    let init = k.init_net();
+    k.set_priv_flags(s, IFF_NO_ADDRCONF, false);
+    let mut c = Client::new(&mut k, init);
+    c.set_up("eth1", true).unwrap();
+    assert_eq!(c.rename("eth1", "x").unwrap_err().errno, Errno::EBUSY);
+}
+
+/// `altnames_move_with_dev`, read by `__dev_change_net_namespace()`: from
+/// 6.6 altnames move with the device (8e15aee62161 "net: move altnames
+/// together with the netdevice") and an altname taken in the target fails
+/// the move with EEXIST (7663d522099e); before, they were dropped and
+/// nothing was checked.
+#[test]
+fn altnames_move_with_dev_per_profile_dev_change_net_namespace() {
+    for (profile, moves) in [("6.2", false), ("6.6", true), ("6.18", true)] {
+        let mut k = kernel(profile);
+        let init = k.init_net();
+        let ns = k.netns_add("t").unwrap();
+        Client::new(&mut k, init).add_veth("a", "b").unwrap();
+        Client::new(&mut k, ns).add_veth("c", "d").unwrap();
+        let (a, b, c) = (dev(&k, init, "a"), dev(&k, init, "b"), dev(&k, ns, "c"));
+        k.dev_altname_add(a, "alt-a").unwrap();
+        k.dev_altname_add(b, "taken").unwrap();
+        k.dev_altname_add(c, "taken").unwrap();
+        Client::new(&mut k, init).set_netns("a", ns, None).unwrap();
+        assert_eq!(
+            k.dev_get_by_name(ns, "alt-a") == Some(a),
+            moves,
+            "{profile}: altname moved"
+        );
+        let got = Client::new(&mut k, init)
+            .set_netns("b", ns, None)
+            .err()
+            .map(|e| e.errno);
+        let want = moves.then_some(Errno::EEXIST);
+        assert_eq!(got, want, "{profile}: altname clash in the target");
+    }
+}
