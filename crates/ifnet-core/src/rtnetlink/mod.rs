@@ -60,6 +60,10 @@ impl Kernel {
         if !self.net_exists(net) || request.len() > MAX_REQUEST_BYTES {
             return out;
         }
+        // An operation parked in a declared window holds RTNL (window.rs).
+        if let Some(refused) = self.rtnl_held_reply(request) {
+            return refused;
+        }
         let mut rest = request;
         // Each pass consumes at least NLMSG_HDRLEN bytes: bounded by the size.
         while rest.len() >= NLMSG_HDRLEN {
@@ -261,6 +265,7 @@ impl Kernel {
 
     /// `rtnl_notify()` to RTNLGRP_LINK of `net`.
     pub(crate) fn rtnl_notify(&mut self, net: NetId, bytes: Vec<u8>) {
+        self.log_mcast(self.mcast.next_seq(), net, &bytes);
         self.mcast
             .push(|seq| crate::events::McastMessage { seq, net, bytes });
     }
