@@ -269,4 +269,57 @@ impl Kernel {
             }
         }
     }
+
+    /// The device a parked namespace move works on.
+    pub(crate) fn parked_move_dev(&self) -> Option<DevId> {
+        match &self.parked.as_ref()?.op {
+            ParkedOp::NetnsMove { dev, .. } => Some(*dev),
+            ParkedOp::HwAdd { .. } => None,
+        }
+    }
+
+    /// What a parked operation must satisfy (part of `check_invariants`):
+    /// its device is registered and in none of the name tables (it is
+    /// between unlist/relist or before list_netdevice), its name is free
+    /// where it will be listed, a move is `moving_ns` and a register is
+    /// not, and the window belongs to the operation.
+    pub(crate) fn check_parked(&self) -> Result<(), String> {
+        let Some(p) = &self.parked else {
+            return Ok(());
+        };
+        let dev = p.op.dev();
+        let Some(d) = self.try_dev(dev) else {
+            return Err("the parked operation's device does not exist".into());
+        };
+        let is_move = matches!(p.op, ParkedOp::NetnsMove { .. });
+        let window_ok = match p.window {
+            Window::RegisterAfterAddUevent => !is_move,
+            Window::NetnsMoveAfterRemoveUevent | Window::NetnsMoveAfterAddUevent => is_move,
+        };
+        let net = match &p.op {
+            ParkedOp::NetnsMove { net, .. } => *net,
+            ParkedOp::HwAdd { .. } => d.net,
+        };
+        if !window_ok
+            || d.reg_state != crate::consts::RegState::Registered
+            || d.moving_ns != is_move
+            || !self.net_exists(net)
+        {
+            return Err(format!("the operation parked on {} is torn", d.name));
+        }
+        let listed = self
+            .nets
+            .iter::<NetId>()
+            .any(|(_, n)| n.names.values().any(|&x| x == dev));
+        let name = match &p.op {
+            ParkedOp::NetnsMove {
+                new_name: Some(n), ..
+            } => n.as_str().to_string(),
+            _ => d.name.to_string(),
+        };
+        if listed || self.net(net).name_in_use(&name) {
+            return Err(format!("the parked device {} is listed", d.name));
+        }
+        Ok(())
+    }
 }
