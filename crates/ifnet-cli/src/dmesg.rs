@@ -18,7 +18,7 @@ pub fn do_dmesg(s: &mut Session, words: &[String]) -> IpResult {
                     Some(_) => format!("dmesg: unrecognized option '{other}'\n"),
                     None => match other.strip_prefix('-').and_then(|o| o.chars().next()) {
                         Some(c) => format!("dmesg: invalid option -- '{c}'\n"),
-                        None => format!("dmesg: bad usage\n"),
+                        None => "dmesg: bad usage\n".to_string(),
                     },
                 };
                 s.eprint(&what);

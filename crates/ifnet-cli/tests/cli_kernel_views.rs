@@ -68,7 +68,10 @@ fn dmesg_prints_failover_lines_with_timestamps() {
     );
     assert_eq!(&lines[0][..15], "[    0.000000] ");
     let notime = stdout(&run(&st, &["dmesg", "-t"]));
-    assert!(notime.starts_with("eth0: failover master:eth0 registered\n"), "{notime}");
+    assert!(
+        notime.starts_with("eth0: failover master:eth0 registered\n"),
+        "{notime}"
+    );
     let o = run(&st, &["dmesg", "-Q"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
@@ -119,7 +122,9 @@ fn monitor_uevent_follows_hot_plug() {
     assert!(text.contains(add_block), "{text}");
     assert!(text.contains("KERNEL[0.000000] add "), "{text}");
     assert!(
-        text.contains("] remove   /devices/pci0000:00/0000:00:04.0/net/eth0 (net)\nACTION=remove\n"),
+        text.contains(
+            "] remove   /devices/pci0000:00/0000:00:04.0/net/eth0 (net)\nACTION=remove\n"
+        ),
         "{text}"
     );
     // Each event ends with an empty line.

@@ -144,7 +144,10 @@ impl Kernel {
     /// Logged events with seq >= `from`, oldest first (`Overrun` if the
     /// ring dropped some of them).
     pub fn events_since(&self, from: u64) -> Result<Vec<LoggedEvent>, Overrun> {
-        self.event_log.ring.since(from).map(|it| it.cloned().collect())
+        self.event_log
+            .ring
+            .since(from)
+            .map(|it| it.cloned().collect())
     }
 
     /// The sequence number the next logged event will get.

@@ -61,7 +61,10 @@ fn register_netdevice_window_after_add_uevent() {
     assert!(k.sysfs_list(init).contains(&"eth0".to_string()));
     let ue = k.uevents_since(useq).unwrap();
     assert_eq!(ue.len(), 1);
-    assert_eq!((ue[0].action, ue[0].interface.as_str()), (UeventAction::Add, "eth0"));
+    assert_eq!(
+        (ue[0].action, ue[0].interface.as_str()),
+        (UeventAction::Add, "eth0")
+    );
     assert_eq!(k.dev_get_by_name(init, "eth0"), None, "not listed yet");
     let trace = k.take_trace();
     assert!(trace
@@ -89,14 +92,19 @@ fn register_window_standby_has_no_master_yet() {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
     let step = k
-        .hw_add_stepped("0000:00:03.0", virtio_standby(), Window::RegisterAfterAddUevent)
+        .hw_add_stepped(
+            "0000:00:03.0",
+            virtio_standby(),
+            Window::RegisterAfterAddUevent,
+        )
         .unwrap();
     // The master (eth0) registered straight through; the standby parked.
     assert_eq!(step, Step::Parked(Window::RegisterAfterAddUevent));
     assert!(k.dev_get_by_name(init, "eth0").is_some());
     assert_eq!(k.sysfs_read_by_name(init, "eth1", "master"), None);
     assert_eq!(
-        k.sysfs_read_by_name(init, "eth1", "device/driver").as_deref(),
+        k.sysfs_read_by_name(init, "eth1", "device/driver")
+            .as_deref(),
         Some("virtio_net")
     );
     k.check_invariants().unwrap();
@@ -171,15 +179,17 @@ fn rtnl_requests_refused_while_parked() {
         7,
     );
     assert_eq!(k.rtnl_try_request(init, &req), Err(held));
-    assert_eq!(k.hw_add("0000:00:05.0", nic()).unwrap_err().errno, Errno::EBUSY);
-    assert_eq!(k.hw_del("0000:00:04.0", true).unwrap_err().errno, Errno::EBUSY);
+    assert_eq!(
+        k.hw_add("0000:00:05.0", nic()).unwrap_err().errno,
+        Errno::EBUSY
+    );
+    assert_eq!(
+        k.hw_del("0000:00:04.0", true).unwrap_err().errno,
+        Errno::EBUSY
+    );
     assert_eq!(k.netns_add("x").unwrap_err().errno, Errno::EBUSY);
     assert!(!k.run_until_idle());
-    if let Some(lw) = k
-        .pending_work()
-        .into_iter()
-        .find(|i| i.work.takes_rtnl())
-    {
+    if let Some(lw) = k.pending_work().into_iter().find(|i| i.work.takes_rtnl()) {
         assert_eq!(k.run_work_item(lw.seq), Err(WorkRefused::RtnlHeld(held)));
     }
     assert_eq!(before, format!("{k:?}"), "a refused request changed state");
@@ -208,7 +218,10 @@ fn dev_change_net_namespace_windows() {
     assert_eq!(k.sysfs_lookup(init, "eth0"), Some(dev));
     assert_eq!(k.sysfs_lookup(ns, "eth0"), None);
     let ue = k.uevents_since(useq).unwrap();
-    assert_eq!((ue.len(), ue[0].action, ue[0].net), (1, UeventAction::Remove, init));
+    assert_eq!(
+        (ue.len(), ue[0].action, ue[0].net),
+        (1, UeventAction::Remove, init)
+    );
     k.check_invariants().unwrap();
     // GETLINK by name from either namespace waits for RTNL.
     for net in [init, ns] {
@@ -223,7 +236,10 @@ fn dev_change_net_namespace_windows() {
     assert_eq!(k.sysfs_lookup(init, "eth0"), None);
     assert_eq!(k.sysfs_lookup(ns, "eth0"), Some(dev));
     let ue = k.uevents_since(useq).unwrap();
-    assert_eq!((ue.len(), ue[1].action, ue[1].net), (2, UeventAction::Add, ns));
+    assert_eq!(
+        (ue.len(), ue[1].action, ue[1].net),
+        (2, UeventAction::Add, ns)
+    );
     k.check_invariants().unwrap();
     assert_eq!(k.resume(None).unwrap(), Step::Done(dev));
     assert_eq!(k.dev_get_by_name(ns, "eth0"), Some(dev));
@@ -262,7 +278,9 @@ fn work_queue_runs_chosen_item() {
     Client::new(&mut k, init).add_bridge("br0").unwrap();
     Client::new(&mut k, init).add_veth("a", "b").unwrap();
     Client::new(&mut k, init).set_up("br0", true).unwrap();
-    Client::new(&mut k, init).set_master("a", Some("br0")).unwrap();
+    Client::new(&mut k, init)
+        .set_master("a", Some("br0"))
+        .unwrap();
     Client::new(&mut k, init).set_up("a", true).unwrap();
     Client::new(&mut k, init).set_up("b", true).unwrap();
     let pending = k.pending_work();
