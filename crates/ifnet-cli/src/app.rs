@@ -1,6 +1,6 @@
 //! The `ifnet` process: global options (ip.c main), the state cycle
 //! (lock → load → run → settle → save), the object table (`do_cmd()`), and
-//! ifnet's own commands (`reset`, `hw`).
+//! ifnet's own commands (`reset`, `hw`, `pktgen`, `capture`, `dmesg`).
 
 use std::io::Write;
 use std::path::Path;
@@ -201,6 +201,9 @@ pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
     }
     if obj.len() >= 2 && matches(obj, "pktgen") {
         return negate(crate::pktgen::do_pktgen(s, rest));
+    }
+    if obj.len() >= 2 && matches(obj, "dmesg") {
+        return negate(crate::dmesg::do_dmesg(s, rest));
     }
     if obj.len() >= 2 && matches(obj, "capture") {
         return negate(crate::capture::do_capture(s, rest));

@@ -16,6 +16,7 @@ pub mod args;
 pub mod batch;
 pub mod capture;
 pub mod demo;
+pub mod dmesg;
 pub mod faults;
 pub mod hold;
 pub mod hw;

@@ -2,7 +2,9 @@
 //! RTM_NEWLINK/DELLINK multicast that other ifnet invocations cause, by
 //! polling the state file and reading the kernel's multicast ring from the
 //! last sequence number seen. Lines are printed by print_linkinfo() with
-//! `do_link` off, as ip's accept_msg() does.
+//! `do_link` off, as ip's accept_msg() does. `ifnet monitor uevent`
+//! follows the kernel's uevent ring the same way and prints it as
+//! `udevadm monitor --kernel --property` does.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +13,8 @@ use std::time::{Duration, SystemTime};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::RouteNetlinkMessage;
+
+use ifnet_core::Kernel;
 
 use crate::print_link::{print_linkinfo, Filter};
 use crate::session::Session;
@@ -24,13 +28,20 @@ const POLL: Duration = Duration::from_millis(100);
 struct MonArgs {
     label: bool,
     ifindex_name: Option<String>,
+    /// `ifnet monitor uevent`: the kernel's uevents, not rtnetlink.
+    uevent: bool,
 }
 
 fn parse_args(s: &mut Session, words: &[String]) -> Result<MonArgs, Abort> {
     let mut m = MonArgs {
         label: false,
         ifindex_name: None,
+        uevent: false,
     };
+    if words.len() == 1 && words[0] == "uevent" {
+        m.uevent = true;
+        return Ok(m);
+    }
     let mut a = Argv::new(words);
     while a.left() > 0 {
         let w = a.cur();
@@ -82,6 +93,11 @@ fn reload(path: &Path) -> Result<Option<ifnet_core::Kernel>, state::StateError> 
 pub fn run(s: &mut Session, path: &Path, words: &[String]) -> Result<i32, Abort> {
     let m = parse_args(s, words)?;
     let netns = s.opts.netns.clone();
+    if m.uevent {
+        // udevadm-monitor.c's banner, for --kernel.
+        s.p.text("monitor will print the received events for:\nKERNEL - the kernel uevent\n\n");
+        return follow(s, path, netns, Kernel::uevent_next_seq, &mut print_uevents);
+    }
     // ll_init_map(): prime the cache with the links that exist now.
     if let Ok(links) = s.dump_links(LinkMessage::default()) {
         links.iter().for_each(|lm| s.remember(lm));
@@ -107,7 +123,8 @@ pub fn run(s: &mut Session, path: &Path, words: &[String]) -> Result<i32, Abort>
             return Ok(1);
         }
     };
-    follow(s, path, netns, &f, m.label)
+    let mut print = |s: &mut Session, from: u64| print_events(s, from, &f, m.label);
+    follow(s, path, netns, Kernel::mcast_next_seq, &mut print)
 }
 
 /// `netns_map_init()`: the named namespaces that have an nsid in ours now;
@@ -119,18 +136,21 @@ pub fn netns_map_init(s: &Session) -> Vec<(i32, String)> {
         .collect()
 }
 
+/// Polls the state file and prints what a ring gained since the last
+/// poll: `next_seq` reads the ring's next sequence number, `print` prints
+/// from a sequence number and returns the next one to read.
 fn follow(
     s: &mut Session,
     path: &Path,
     netns: Option<String>,
-    f: &Filter,
-    label: bool,
+    next_seq: fn(&Kernel) -> u64,
+    print: &mut dyn FnMut(&mut Session, u64) -> u64,
 ) -> Result<i32, Abort> {
-    let mut next = match reload(path) {
-        Ok(Some(k)) => k.mcast_next_seq(),
-        _ => s.k.mcast_next_seq(),
-    };
-    let mut last_stamp = stamp(path);
+    // From the state loaded before the subscription: an event built after
+    // it has a later sequence number, so none is missed (and the first poll
+    // always reloads).
+    let mut next = next_seq(&s.k);
+    let mut last_stamp = None;
     flush_out(s)?;
     loop {
         std::thread::sleep(POLL);
@@ -155,11 +175,11 @@ fn follow(
                 None => continue,
             }
         }
-        if s.k.mcast_next_seq() < next {
+        if next_seq(&s.k) < next {
             // The state was reset: a new kernel, a new sequence.
             next = 0;
         }
-        next = print_events(s, next, f, label);
+        next = print(s, next);
         flush_out(s)?;
     }
 }
@@ -202,6 +222,34 @@ pub fn print_events(s: &mut Session, from: u64, f: &Filter, label: bool) -> u64 
         print_linkinfo(s, &lm, deleted, f);
     }
     next
+}
+
+/// Prints every uevent of our namespace from `from` on as
+/// `udevadm monitor --kernel --property` does (udevadm-monitor.c
+/// device_monitor_handler(): `KERNEL[sec.usec] action devpath (subsystem)`,
+/// the properties, an empty line); the timestamp is the virtual time the
+/// uevent was sent. Returns the next sequence number to read.
+pub fn print_uevents(s: &mut Session, from: u64) -> u64 {
+    let evs = match s.k.uevents_since(from) {
+        Ok(v) => v,
+        // The uevent socket's buffer overflowed: udevadm logs and goes on.
+        Err(o) => s.k.uevents_since(o.resume_at).unwrap_or_default(),
+    };
+    let net = s.net;
+    for u in evs.iter().filter(|u| u.net == net) {
+        let (sec, usec) = (u.time_ns / 1_000_000_000, u.time_ns % 1_000_000_000 / 1000);
+        let mut text = format!(
+            "KERNEL[{sec}.{usec:06}] {:<8} {} (net)\n",
+            u.action.name(),
+            u.devpath
+        );
+        for (key, value) in u.properties() {
+            text.push_str(&format!("{key}={value}\n"));
+        }
+        text.push('\n');
+        s.p.text(&text);
+    }
+    s.k.uevent_next_seq()
 }
 
 /// Writes out what was printed; a closed stdout ends the monitor.

@@ -37,6 +37,34 @@ pub struct Uevent {
     pub devpath: String,
     pub interface: String,
     pub ifindex: u32,
+    /// Virtual time it was sent (what a monitor's timestamp shows).
+    #[serde(default)]
+    pub time_ns: u64,
+    /// DEVTYPE, from `dev->dev.type->name` (`bridge` for a bridge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devtype: Option<String>,
+}
+
+impl Uevent {
+    /// The environment `kobject_uevent_env()` builds for a net device, in
+    /// its order: ACTION, DEVPATH, SUBSYSTEM, then `netdev_uevent()`'s
+    /// INTERFACE and IFINDEX, then SEQNUM (`dev_uevent()` puts DEVTYPE
+    /// before INTERFACE).
+    pub fn properties(&self) -> Vec<(&'static str, String)> {
+        let mut v = vec![
+            ("ACTION", self.action.name().to_string()),
+            ("DEVPATH", self.devpath.clone()),
+            ("SUBSYSTEM", "net".to_string()),
+        ];
+        if let Some(t) = &self.devtype {
+            // dev_uevent(): DEVTYPE before the class's own variables.
+            v.push(("DEVTYPE", t.clone()));
+        }
+        v.push(("INTERFACE", self.interface.clone()));
+        v.push(("IFINDEX", self.ifindex.to_string()));
+        v.push(("SEQNUM", self.seqnum.to_string()));
+        v
+    }
 }
 
 /// One multicast message: the namespace it was sent in and its bytes.
@@ -72,6 +100,14 @@ impl<T: Clone> Ring<T> {
             first_seq: 1,
             capacity,
         }
+    }
+
+    /// An empty ring whose next entry gets `next_seq` (a cleared ring
+    /// keeps its sequence monotonic).
+    pub fn restart_at(capacity: usize, next_seq: u64) -> Ring<T> {
+        let mut r = Ring::new(capacity);
+        r.first_seq = next_seq.max(1);
+        r
     }
 
     /// Appends, dropping the oldest entry when full. Returns the new seq.

@@ -46,6 +46,11 @@ impl HwSpec {
         }
     }
 
+    /// The name of the driver that binds (`device/driver`).
+    pub(crate) fn driver_name(&self) -> String {
+        self.kind().driver_name
+    }
+
     /// The driver that binds and how it registers its netdev.
     fn kind(&self) -> crate::drivers::nic::NicKind {
         let seg = |s: &Option<String>| {
@@ -112,7 +117,10 @@ pub(crate) fn valid_bus_id(id: &str) -> bool {
 
 impl Kernel {
     /// Hot-plugs a device and runs its driver's probe.
+    /// The probe takes RTNL (`register_netdev`): refused while an operation
+    /// is parked in a window. [`Kernel::hw_add_stepped`] stops inside it.
     pub fn hw_add(&mut self, bus_id: &str, spec: HwSpec) -> KResult<DevId> {
+        self.rtnl_check()?;
         if !valid_bus_id(bus_id) {
             return Err(KError::msg(Errno::EINVAL, "Invalid bus id"));
         }
@@ -144,6 +152,7 @@ impl Kernel {
     /// Unplugs a device. `planned` lets the driver close the device first
     /// (a hot-unplug request); otherwise it is a surprise removal.
     pub fn hw_del(&mut self, bus_id: &str, planned: bool) -> KResult<()> {
+        self.rtnl_check()?;
         let hw = self
             .hw
             .devices
@@ -166,6 +175,35 @@ impl Kernel {
             self.net_failover_destroy(m);
         }
         Ok(())
+    }
+
+    /// Completes the probe of `bus_id` parked in `register_netdevice(dev)`
+    /// after KOBJ_ADD; on a NETDEV_REGISTER veto it unwinds as `hw_add`
+    /// would have (the probe's cleanup, then no bus device and no cable).
+    pub(crate) fn hw_add_resume(
+        &mut self,
+        bus_id: &str,
+        dev: DevId,
+        master: Option<DevId>,
+        new_segment: bool,
+    ) -> KResult<DevId> {
+        let Err(e) = self.register_netdevice_finish(dev) else {
+            return Ok(dev);
+        };
+        // nic_probe()'s error path.
+        self.free_netdev(dev);
+        if let Some(m) = master {
+            self.net_failover_destroy(m);
+        }
+        self.hw.devices.remove(bus_id);
+        for seg in &mut self.segments {
+            seg.members.retain(|&d| d != dev);
+        }
+        if new_segment && self.segments.last().is_some_and(|s| s.members.is_empty()) {
+            // hw_add cabled it to a segment it created: never there.
+            self.segments.pop();
+        }
+        Err(e)
     }
 
     /// Bus ids with their netdev, sorted.

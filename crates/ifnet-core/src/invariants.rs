@@ -59,6 +59,7 @@ impl Kernel {
         self.check_linkwatch()?;
         self.check_datapath()?;
         self.check_observation()?;
+        self.check_parked()?;
         Ok(())
     }
 
@@ -158,7 +159,8 @@ impl Kernel {
                 d.name
             ));
         }
-        if d.list_seq > self.next_list_seq || d.moving_ns {
+        let moving = d.moving_ns && self.parked_move_dev() != Some(d.id);
+        if d.list_seq > self.next_list_seq || moving {
             return Err(format!("device {} has a torn list position", d.name));
         }
         for a in &d.altnames {
@@ -276,7 +278,8 @@ impl Kernel {
     fn check_name_tables(&self) -> Result<(), String> {
         let mut counts: BTreeMap<NetId, (usize, usize)> = BTreeMap::new();
         for (id, d) in self.devs.iter::<DevId>() {
-            if d.reg_state != RegState::Registered {
+            // A device parked in a window is unlisted (`check_parked`).
+            if d.reg_state != RegState::Registered || self.parked_dev() == Some(id) {
                 continue;
             }
             let n = self.net(d.net);

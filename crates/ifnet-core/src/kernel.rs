@@ -11,7 +11,7 @@ use crate::hw::HwBus;
 use crate::ids::{DevId, NetId, Slab};
 use crate::net::Net;
 use crate::netdev::NetDevice;
-use crate::notifier::{EventRecord, Notifier};
+use crate::notifier::Notifier;
 use crate::profile::KernelProfile;
 use crate::workqueue::WorkQueue;
 use serde::{Deserialize, Serialize};
@@ -64,8 +64,9 @@ pub struct Kernel {
     pub(crate) hw: HwBus,
     /// Devices unregistered but still referenced (`netdev_run_todo` waits).
     pub(crate) todo_list: Vec<DevId>,
-    /// Kernel log lines (`pr_emerg`, `netdev_info`, …), bounded.
-    pub(crate) log: Vec<String>,
+    /// Kernel log lines (`pr_emerg`, `netdev_info`, …) with their time,
+    /// bounded: what `dmesg` reads.
+    pub(crate) log: Vec<crate::eventlog::LogLine>,
     /// State of the deterministic generator behind `eth_hw_addr_random`.
     pub(crate) rng_state: u64,
     /// Devices `rtnl_newlink` is still configuring
@@ -98,10 +99,22 @@ pub struct Kernel {
     /// true for the carrier events the driver raises while opening.
     #[serde(skip)]
     pub(crate) dev_opening: Option<DevId>,
+    /// Where `take_trace` resumes in the event log (the notifier trace
+    /// is the log's notifier entries).
     #[serde(skip)]
-    pub(crate) trace_enabled: bool,
+    pub(crate) trace_from: u64,
+    /// The ordered event log (observation; never saved).
     #[serde(skip)]
-    pub(crate) trace: Vec<EventRecord>,
+    pub(crate) event_log: crate::eventlog::EventLog,
+    /// The operation parked in a declared window, if any (`window.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) parked: Option<crate::window::Parked>,
+    /// Set by `hw_add_stepped` for the `register_netdevice` it stops.
+    #[serde(skip)]
+    pub(crate) register_stop: Option<crate::window::RegisterStop>,
+    /// Set by `dev_change_net_namespace_stepped` for the move it stops.
+    #[serde(skip)]
+    pub(crate) move_stop: Option<crate::window::Window>,
 }
 
 /// Bound on kept kernel log lines.
@@ -147,8 +160,11 @@ impl Kernel {
             delayed_frames: Vec::new(),
             xmit_depth: 0,
             dev_opening: None,
-            trace_enabled: false,
-            trace: Vec::new(),
+            trace_from: 0,
+            event_log: Default::default(),
+            parked: None,
+            register_stop: None,
+            move_stop: None,
         };
         k.init_net = k.setup_net();
         k
@@ -233,15 +249,26 @@ impl Kernel {
 
     // ---- kernel log ----------------------------------------------------
 
+    /// `printk()`: into the log ring, stamped with the virtual clock.
     pub(crate) fn printk(&mut self, line: String) {
         if self.log.len() >= LOG_CAPACITY {
             self.log.remove(0);
         }
-        self.log.push(line);
+        let text = line.clone();
+        self.log_event(|| crate::eventlog::KernelEvent::Printk { text });
+        self.log.push(crate::eventlog::LogLine {
+            time_ns: self.now_ns,
+            text: line,
+        });
     }
 
     /// Kernel log lines, oldest first.
-    pub fn dmesg(&self) -> &[String] {
+    pub fn dmesg(&self) -> Vec<String> {
+        self.log.iter().map(|l| l.text.clone()).collect()
+    }
+
+    /// Kernel log lines with the virtual time each was logged at.
+    pub fn dmesg_lines(&self) -> &[crate::eventlog::LogLine] {
         &self.log
     }
 
@@ -249,6 +276,7 @@ impl Kernel {
 
     /// `ip netns add NAME`: creates a namespace and names it.
     pub fn netns_add(&mut self, name: &str) -> KResult<NetId> {
+        self.rtnl_check()?;
         if !valid_netns_name(name) {
             return Err(KError::new(Errno::EINVAL));
         }
@@ -266,6 +294,7 @@ impl Kernel {
     /// `ip netns del NAME`: drops the name; with no other user the namespace
     /// dies (`cleanup_net` → `default_device_exit_batch`).
     pub fn netns_del(&mut self, name: &str) -> KResult<()> {
+        self.rtnl_check()?;
         let net = self
             .netns_names
             .remove(name)

@@ -9,6 +9,27 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::notifier::NetdevEvent;
 use crate::rtnetlink::RtmType;
+use crate::window::{ParkedOp, Step, Window};
+
+/// What the procedure half of a move needs (checked, reserved).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MoveArgs {
+    pub dev: DevId,
+    pub net: NetId,
+    pub new_name: Option<IfName>,
+    pub new_ifindex: u32,
+}
+
+impl From<MoveArgs> for ParkedOp {
+    fn from(m: MoveArgs) -> ParkedOp {
+        ParkedOp::NetnsMove {
+            dev: m.dev,
+            net: m.net,
+            new_name: m.new_name,
+            new_ifindex: m.new_ifindex,
+        }
+    }
+}
 
 impl Kernel {
     /// `__dev_change_net_namespace(dev, net, pat, new_ifindex)`: every check
@@ -100,7 +121,49 @@ impl Kernel {
     }
 
     /// The procedure half of `__dev_change_net_namespace`; cannot fail.
+    /// A stepped move (`dev_change_net_namespace_stepped`) parks in the
+    /// window it asked for.
     fn move_device(&mut self, dev: DevId, net: NetId, new_name: Option<IfName>, new_ifindex: u32) {
+        let m = MoveArgs {
+            dev,
+            net,
+            new_name,
+            new_ifindex,
+        };
+        let stop = self.move_stop.take();
+        self.move_device_from(None, m, stop);
+    }
+
+    /// Runs the move from the start (`from` = None) or from the window it
+    /// is parked in, to the window `stop` or to its end.
+    pub(crate) fn move_device_from(
+        &mut self,
+        from: Option<Window>,
+        m: MoveArgs,
+        stop: Option<Window>,
+    ) -> Step {
+        if from.is_none() {
+            self.move_device_unlist(&m);
+            if stop == Some(Window::NetnsMoveAfterRemoveUevent) {
+                self.park(Window::NetnsMoveAfterRemoveUevent, ParkedOp::from(m));
+                return Step::Parked(Window::NetnsMoveAfterRemoveUevent);
+            }
+        }
+        if from != Some(Window::NetnsMoveAfterAddUevent) {
+            self.move_device_switch(&m);
+            if stop == Some(Window::NetnsMoveAfterAddUevent) {
+                self.park(Window::NetnsMoveAfterAddUevent, ParkedOp::from(m));
+                return Step::Parked(Window::NetnsMoveAfterAddUevent);
+            }
+        }
+        self.move_device_relist(m.dev);
+        Step::Done(m.dev)
+    }
+
+    /// Close, unlist, NETDEV_UNREGISTER, RTM_DELLINK and KOBJ_REMOVE in the
+    /// old namespace.
+    fn move_device_unlist(&mut self, m: &MoveArgs) {
+        let (dev, net) = (m.dev, m.net);
         let net_old = self.dev(dev).net;
         // 1. netif_close(): the device arrives DOWN.
         self.dev_close(dev);
@@ -114,7 +177,7 @@ impl Kernel {
         // 4. RTM_DELLINK in the old namespace, under the old name.
         let new_nsid = self.peernet2id_alloc(net_old, net);
         if self.has_mcast_listeners() {
-            let bytes = self.rtnl_fill_dellink_newnet(dev, new_nsid, new_ifindex);
+            let bytes = self.rtnl_fill_dellink_newnet(dev, new_nsid, m.new_ifindex);
             self.rtnl_notify(net_old, bytes);
         } else {
             self.rtnl_fill_side_effects(dev);
@@ -127,13 +190,19 @@ impl Kernel {
             l.mc.clear();
         }
         self.kobject_uevent(dev, UeventAction::Remove);
+    }
+
+    /// `dev_net_set()`, the new ifindex and name (no NETDEV_CHANGENAME),
+    /// KOBJ_ADD in the new namespace.
+    fn move_device_switch(&mut self, m: &MoveArgs) {
+        let dev = m.dev;
         // 6. switch namespace, ifindex, name (no NETDEV_CHANGENAME).
         {
             let keep_altnames = self.profile.altnames_move_with_dev;
             let d = self.dev_mut(dev);
-            d.net = net;
-            d.ifindex = new_ifindex;
-            if let Some(n) = new_name {
+            d.net = m.net;
+            d.ifindex = m.new_ifindex;
+            if let Some(n) = m.new_name {
                 d.name = n;
             }
             if !keep_altnames {
@@ -142,6 +211,10 @@ impl Kernel {
         }
         // 7. KOBJ_ADD in the new namespace.
         self.kobject_uevent(dev, UeventAction::Add);
+    }
+
+    /// `moving_ns` off, `list_netdevice()`, NETDEV_REGISTER, RTM_NEWLINK.
+    fn move_device_relist(&mut self, dev: DevId) {
         self.dev_mut(dev).moving_ns = false;
         // 8. list, NETDEV_REGISTER, RTM_NEWLINK.
         self.list_netdevice(dev);

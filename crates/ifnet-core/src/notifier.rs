@@ -4,8 +4,8 @@
 //! registration order, as `register_netdevice_notifier` orders them. A
 //! subscriber may veto the events Linux lets it veto (POST_INIT, REGISTER,
 //! PRE_UP, CHANGENAME, PRECHANGEUPPER, PRE_CHANGEADDR, …) by returning an
-//! error. Every call is recorded in a bounded trace so tests can assert the
-//! order the kernel guarantees.
+//! error. Every call is recorded in the ordered event log (`eventlog.rs`)
+//! so tests can assert the order the kernel guarantees.
 
 use crate::errno::{Errno, KError, KResult};
 use crate::ids::DevId;
@@ -120,8 +120,8 @@ pub struct EventRecord {
     pub ifindex: u32,
 }
 
-/// Bound on the in-memory trace; older entries are dropped.
-pub const TRACE_CAPACITY: usize = 4096;
+/// Bound on the in-memory trace (the event log's); older entries are dropped.
+pub const TRACE_CAPACITY: usize = crate::eventlog::EVENT_LOG_CAPACITY;
 
 impl Kernel {
     /// `call_netdevice_notifiers(event, dev)`: runs the chain; the first
@@ -172,19 +172,13 @@ impl Kernel {
     }
 
     fn trace_event(&mut self, event: NetdevEvent, dev: DevId) {
-        if !self.trace_enabled {
-            return;
-        }
-        if self.trace.len() >= TRACE_CAPACITY {
-            self.trace.remove(0);
-        }
         let d = self.dev(dev);
-        let record = EventRecord {
+        let (ifname, ifindex) = (d.name, d.ifindex);
+        self.log_event(|| crate::eventlog::KernelEvent::Notifier {
             event,
-            ifname: d.name.to_string(),
-            ifindex: d.ifindex,
-        };
-        self.trace.push(record);
+            ifname,
+            ifindex,
+        });
     }
 
     /// Adds a test subscriber that vetoes `event` for device `ifname`.
@@ -196,14 +190,36 @@ impl Kernel {
         });
     }
 
-    /// Turns the notifier trace on (it is off by default: it costs memory).
+    /// Turns the notifier trace on (it is off by default: it costs
+    /// memory). The trace is the notifier calls of the ordered event log,
+    /// which this turns on or off with it.
     pub fn set_trace(&mut self, on: bool) {
-        self.trace_enabled = on;
-        self.trace.clear();
+        self.set_event_log(on);
+        self.trace_from = self.event_next_seq();
     }
 
-    /// Takes the recorded notifier calls.
+    /// Takes the notifier calls recorded since the last take.
     pub fn take_trace(&mut self) -> Vec<EventRecord> {
-        std::mem::take(&mut self.trace)
+        let from = self.trace_from;
+        self.trace_from = self.event_next_seq();
+        let events = match self.events_since(from) {
+            Ok(v) => v,
+            Err(o) => self.events_since(o.resume_at).unwrap_or_default(),
+        };
+        events
+            .into_iter()
+            .filter_map(|e| match e.event {
+                crate::eventlog::KernelEvent::Notifier {
+                    event,
+                    ifname,
+                    ifindex,
+                } => Some(EventRecord {
+                    event,
+                    ifname: ifname.to_string(),
+                    ifindex,
+                }),
+                _ => None,
+            })
+            .collect()
     }
 }

@@ -41,8 +41,10 @@ impl Kernel {
         self.rtnl_link_initializing.retain(|&d| d != dev);
         let d = self.devs.remove(dev);
         // A registered device freed here would stay in the name and index
-        // tables: unreachable from any request, checked in release too.
-        assert!(d.is_some_and(|d| d.reg_state != RegState::Registered));
+        // tables: unreachable from any request, checked in release too. A
+        // device a vetoed NETDEV_REGISTER already unregistered (and
+        // netdev_run_todo freed) is gone: nothing left to free.
+        assert!(d.is_none_or(|d| d.reg_state != RegState::Registered));
     }
 
     /// `eth_hw_addr_random()`: a locally administered unicast address from
@@ -149,13 +151,24 @@ impl Kernel {
         let devpath = self.devpath(dev);
         let d = self.dev(dev);
         let (net, interface, ifindex) = (d.net, d.name.to_string(), d.ifindex);
-        self.uevents.push(|seqnum| crate::events::Uevent {
+        let devtype = d.driver.is_bridge().then(|| "bridge".to_string());
+        let time_ns = self.now_ns;
+        let ev_name = interface.clone();
+        let seqnum = self.uevents.push(|seqnum| crate::events::Uevent {
             seqnum,
             action,
             net,
             devpath,
             interface,
             ifindex,
+            time_ns,
+            devtype,
+        });
+        self.log_event(|| crate::eventlog::KernelEvent::Uevent {
+            seqnum,
+            action,
+            net,
+            interface: ev_name,
         });
     }
 
@@ -180,9 +193,28 @@ impl Kernel {
             return Err(e);
         }
         // 10. netdev_register_kobject(): sysfs + KOBJ_ADD. udev can read the
-        // device from here on, before NETDEV_REGISTER (DESIGN.md rule 5).
+        // device from here on, before NETDEV_REGISTER (DESIGN.md rule 5):
+        // the declared window `Window::RegisterAfterAddUevent`.
         self.dev_mut(dev).reg_state = RegState::Registered;
         self.kobject_uevent(dev, UeventAction::Add);
+        if self.register_should_park(dev) {
+            // The probe's caller (`hw_add_stepped`) completes the op.
+            let op = crate::window::ParkedOp::HwAdd {
+                bus_id: String::new(),
+                dev,
+                master: None,
+                new_segment: false,
+            };
+            self.park(crate::window::Window::RegisterAfterAddUevent, op);
+            return Ok(());
+        }
+        self.register_netdevice_finish(dev)
+    }
+
+    /// The rest of `register_netdevice()` after the KOBJ_ADD window:
+    /// link state, the registered reference, `list_netdevice()`,
+    /// NETDEV_REGISTER and RTM_NEWLINK.
+    pub(crate) fn register_netdevice_finish(&mut self, dev: DevId) -> KResult<()> {
         // 11. linkwatch_init_dev(): pre-registration link state.
         if !self.dev(dev).carrier || self.dev(dev).dormant {
             self.rfc2863_policy(dev);

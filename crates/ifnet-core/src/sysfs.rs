@@ -1,10 +1,42 @@
 //! A read-only sysfs view of a device (`/sys/class/net/<name>/…`), the way
 //! udev and cloud-init read it (userspace-clients.md §4).
 
-use crate::ids::DevId;
+use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 
 impl Kernel {
+    /// The device behind `/sys/class/net/<name>` as a process in `net`
+    /// sees it: the kobjects sysfs holds (a registered device tagged with
+    /// that namespace), not the name hash — inside a declared window a
+    /// device can be in sysfs and not yet (or no longer) listed.
+    pub fn sysfs_lookup(&self, net: NetId, name: &str) -> Option<DevId> {
+        self.devs
+            .iter::<DevId>()
+            .find(|(_, d)| {
+                d.reg_state == crate::consts::RegState::Registered
+                    && d.net == net
+                    && d.name.as_str() == name
+            })
+            .map(|(id, _)| id)
+    }
+
+    /// Reads `/sys/class/net/<name>/<attr>` from namespace `net`.
+    pub fn sysfs_read_by_name(&self, net: NetId, name: &str, attr: &str) -> Option<String> {
+        self.sysfs_read(self.sysfs_lookup(net, name)?, attr)
+    }
+
+    /// `ls /sys/class/net` in namespace `net`, sorted as `ls` sorts.
+    pub fn sysfs_list(&self, net: NetId) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .devs
+            .iter::<DevId>()
+            .filter(|(_, d)| d.reg_state == crate::consts::RegState::Registered && d.net == net)
+            .map(|(_, d)| d.name.to_string())
+            .collect();
+        v.sort();
+        v
+    }
+
     /// Reads `/sys/class/net/<dev>/<attr>`; `None` if the file does not exist.
     pub fn sysfs_read(&self, dev: DevId, attr: &str) -> Option<String> {
         let d = self.try_dev(dev)?;

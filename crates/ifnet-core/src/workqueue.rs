@@ -2,7 +2,8 @@
 //!
 //! Every item has a due time; `run_until_idle` runs due items in (due, seq)
 //! order and advances the clock to the next due time. Nothing runs "later"
-//! by any other means.
+//! by any other means. A scheduler (the explorer) can list the pending
+//! items and run a chosen due one (`pending_work`, `run_work_item`).
 
 use crate::kernel::Kernel;
 use serde::{Deserialize, Serialize};
@@ -114,18 +115,69 @@ pub const RUN_UNTIL_IDLE_MAX_STEPS: usize = 100_000;
 /// The kernel log line of a `run_until_idle` that hit its bound.
 pub const WORK_CUT_OFF: &str = "workqueue: work keeps rescheduling itself; stopped";
 
+impl Work {
+    /// Whether the work takes RTNL (`linkwatch_event` does `rtnl_lock()`);
+    /// the bridge timers take `br->lock`, wire delivery nothing.
+    pub fn takes_rtnl(self) -> bool {
+        matches!(self, Work::Linkwatch)
+    }
+}
+
+/// Why a chosen work item did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkRefused {
+    /// No queued item has this sequence number.
+    NoSuchItem,
+    /// Its due time has not come (advance the clock first).
+    NotDue { due_ns: u64 },
+    /// It takes RTNL, which an operation parked in a window holds.
+    RtnlHeld(crate::window::RtnlHeld),
+}
+
 impl Kernel {
-    /// Runs the next due work item if its time has come; returns whether one ran.
+    /// Runs the next due work item if its time has come; returns whether one
+    /// ran. Work that takes RTNL waits while an operation is parked.
     pub fn run_due_work(&mut self) -> bool {
         let Some(item) = self.workqueue.next_due() else {
             return false;
         };
-        if item.due_ns > self.now_ns {
+        if item.due_ns > self.now_ns || (item.work.takes_rtnl() && self.parked.is_some()) {
             return false;
         }
         self.workqueue.take(item);
         self.run_work(item.work);
         true
+    }
+
+    /// The pending work items, in the order `run_due_work` takes them
+    /// (due time, then queueing order): what a scheduler chooses from.
+    pub fn pending_work(&self) -> Vec<WorkItem> {
+        let mut v = self.workqueue.items().to_vec();
+        v.sort_by_key(|i| (i.due_ns, i.seq));
+        v
+    }
+
+    /// Runs the queued item `seq` (one of [`Kernel::pending_work`]) now,
+    /// whichever other items are due: worker threads run concurrently, so
+    /// any due item may go first.
+    pub fn run_work_item(&mut self, seq: u64) -> Result<Work, WorkRefused> {
+        let item = *self
+            .workqueue
+            .items()
+            .iter()
+            .find(|i| i.seq == seq)
+            .ok_or(WorkRefused::NoSuchItem)?;
+        if item.due_ns > self.now_ns {
+            return Err(WorkRefused::NotDue {
+                due_ns: item.due_ns,
+            });
+        }
+        if item.work.takes_rtnl() {
+            self.rtnl_trylock().map_err(WorkRefused::RtnlHeld)?;
+        }
+        self.workqueue.take(item);
+        self.run_work(item.work);
+        Ok(item.work)
     }
 
     fn run_work(&mut self, work: Work) {
@@ -150,6 +202,10 @@ impl Kernel {
     /// after [`RUN_UNTIL_IDLE_MAX_STEPS`] items with a kernel log line;
     /// the rest stays queued. Returns whether the queue ran dry.
     pub fn run_until_idle(&mut self) -> bool {
+        if self.parked.is_some() {
+            // Settling needs RTNL (linkwatch): resume the parked op first.
+            return false;
+        }
         for _ in 0..RUN_UNTIL_IDLE_MAX_STEPS {
             let Some(item) = self.workqueue.next_due() else {
                 return true;
@@ -166,6 +222,9 @@ impl Kernel {
     /// Bounded like [`Kernel::run_until_idle`]; returns whether nothing due
     /// is left.
     pub fn run_due_now(&mut self) -> bool {
+        if self.parked.is_some() {
+            return false;
+        }
         for _ in 0..RUN_UNTIL_IDLE_MAX_STEPS {
             if !self.run_due_work() {
                 return true;

@@ -296,7 +296,12 @@ impl Kernel {
         }
         self.netdev_put(slave, SLAVE_HOLD);
         let (m, s) = (self.dev(master).name, self.dev(slave).name);
-        self.printk(format!("{m}: failover slave:{s} unregistered"));
+        let role = if self.dev(slave).parent == self.dev(master).parent {
+            "standby"
+        } else {
+            "primary"
+        };
+        self.printk(format!("{m}: failover {role} slave:{s} unregistered"));
     }
 
     /// `net_failover_slave_link_change()`: only while the master runs.

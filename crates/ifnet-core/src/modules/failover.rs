@@ -120,9 +120,10 @@ impl Kernel {
             return;
         }
         if let Err(e) = self.netdev_rx_handler_register(slave, RxHandler::Failover) {
-            let (s, m) = (self.dev(slave).name, self.dev(master).name);
+            // netdev_err(slave_dev, …): the slave's name leads.
+            let s = self.dev(slave).name;
             self.printk(format!(
-                "{m}: can not register failover rx handler ({}) for {s}",
+                "{s}: can not register failover rx handler (err = {})",
                 -e.errno.number()
             ));
             return;
@@ -130,7 +131,7 @@ impl Kernel {
         if let Err(e) = self.netdev_master_upper_dev_link(slave, master) {
             let (s, m) = (self.dev(slave).name, self.dev(master).name);
             self.printk(format!(
-                "{m}: can not set failover device {s} ({})",
+                "{s}: can not set failover device {m} (err = {})",
                 -e.errno.number()
             ));
             self.netdev_rx_handler_unregister(slave);

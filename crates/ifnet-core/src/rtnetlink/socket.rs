@@ -204,6 +204,17 @@ impl Kernel {
         if buf.len() > super::MAX_REQUEST_BYTES {
             return Err(Errno::EMSGSIZE);
         }
+        // An operation parked in a declared window holds RTNL (window.rs):
+        // the request is answered EBUSY and not run.
+        if self.rtnl_trylock().is_err() {
+            if buf.len() >= NLMSG_HDRLEN {
+                let len = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+                let msg = &buf[..len.clamp(NLMSG_HDRLEN, buf.len())];
+                let e = KError::msg(Errno::EBUSY, crate::window::RTNL_HELD_MSG);
+                sock.netlink_ack(msg, Some(&e));
+            }
+            return Ok(());
+        }
         self.netlink_rcv_skb(sock, buf);
         Ok(())
     }
