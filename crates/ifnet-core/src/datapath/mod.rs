@@ -1,5 +1,7 @@
-//! Frames through the devices: `dev_queue_xmit` → driver `ndo_start_xmit`
-//! → wire → `netif_receive_skb` with the rx_handler chain → local delivery.
+//! Frames through the devices, the generic part: `dev_queue_xmit` → the
+//! driver's `ndo_start_xmit` (in its own file under drivers/) → …
+//! → `netif_receive_skb` with the rx_handler chain (each handler in its
+//! owner's file) → local delivery, with the taps on the way.
 //!
 //! Frames are borrowed byte slices all the way through, so the steady-state
 //! veth path does not allocate. Delivery is synchronous and depth-bounded
@@ -7,15 +9,13 @@
 //! a wire delays (fault injection) are copied and queued on the clock.
 
 pub mod addrlist;
-pub mod bridge_fdb;
 pub mod capture;
 pub mod segment;
 
 use crate::consts::*;
-use crate::driver::Driver;
+use crate::drivers::rx_handler_func;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
-use crate::netdev::RxHandler;
 
 /// `XMIT_RECURSION_LIMIT`.
 pub const XMIT_RECURSION_LIMIT: u8 = 8;
@@ -84,48 +84,6 @@ impl Kernel {
         r
     }
 
-    /// `ndo_start_xmit`.
-    fn ndo_start_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
-        match self.dev(dev).driver {
-            Driver::Loopback => self.loopback_xmit(dev, frame),
-            Driver::Veth { peer } => self.veth_xmit(dev, peer, frame),
-            Driver::Bridge(_) => self.br_dev_xmit(dev, frame),
-            Driver::Nic { .. } => self.nic_xmit(dev, frame),
-            Driver::NetFailover(_) => self.net_failover_xmit(dev, frame),
-        }
-    }
-
-    /// `loopback_xmit()`: counted once, seen as received by lo itself.
-    fn loopback_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
-        let s = &mut self.dev_mut(dev).stats;
-        s.count_tx(frame.len());
-        s.count_rx(frame.len());
-        self.netif_receive(dev, frame);
-        Xmit::Sent
-    }
-
-    /// `veth_xmit()`: the peer must be UP (`is_skb_forwardable`); a drop
-    /// counts tx_dropped here and rx_dropped on the peer.
-    fn veth_xmit(&mut self, dev: DevId, peer: Option<DevId>, frame: &[u8]) -> Xmit {
-        let Some(peer) = peer else {
-            self.dev_mut(dev).stats.tx_dropped += 1;
-            return Xmit::Dropped(DropReason::Driver);
-        };
-        if frame.len() < ETH_HLEN || !self.dev(peer).is_up() {
-            self.dev_mut(dev).stats.tx_dropped += 1;
-            if frame.len() >= ETH_HLEN {
-                self.dev_mut(peer).stats.rx_dropped += 1;
-            }
-            return Xmit::Dropped(DropReason::Driver);
-        }
-        self.dev_mut(dev).stats.count_tx(frame.len());
-        if self.veth_faults.is_empty() || self.veth_wire(dev, peer, frame) {
-            self.dev_mut(peer).stats.count_rx(frame.len());
-            self.netif_receive(peer, frame);
-        }
-        Xmit::Sent
-    }
-
     /// `__netif_receive_skb_core()`: taps, then the rx_handler chain, then
     /// local delivery. `dev` has already counted the frame as received.
     pub(crate) fn netif_receive(&mut self, dev: DevId, frame: &[u8]) {
@@ -146,14 +104,11 @@ impl Kernel {
     }
 
     /// Calls the device's rx_handler, if any.
+    #[inline]
     fn rx_handler(&mut self, dev: DevId, frame: &[u8]) -> RxHandlerResult {
-        match self.dev(dev).rx_handler {
+        match self.dev(dev).rx_handler.and_then(rx_handler_func) {
             None => RxHandlerResult::Pass,
-            Some(RxHandler::BridgePort) => self.br_handle_frame(dev, frame),
-            Some(RxHandler::Failover) => self.net_failover_handle_frame(dev),
-            // The failover, netvsc and bonding handlers come with their
-            // modules; until then a claimed port passes frames up.
-            Some(_) => RxHandlerResult::Pass,
+            Some(handler) => handler(self, dev, frame),
         }
     }
 

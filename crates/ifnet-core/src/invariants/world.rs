@@ -106,7 +106,7 @@ impl Kernel {
         if !timers_ok {
             return Err(format!("bridge {} has a timer out of range", d.name));
         }
-        let fdb_max = crate::datapath::bridge_fdb::FDB_MAX_LEARNED + b.ports.len() + 1;
+        let fdb_max = crate::drivers::bridge_fdb::FDB_MAX_LEARNED + b.ports.len() + 1;
         if b.fdb.len() > fdb_max {
             return Err(format!("bridge {} has too many fdb entries", d.name));
         }
