@@ -289,12 +289,6 @@ impl Kernel {
         }
     }
 
-    /// `ndo_start_xmit`.
-    #[inline]
-    pub(crate) fn ndo_start_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
-        (self.netdev_ops(dev).ndo_start_xmit)(self, dev, frame)
-    }
-
     /// `ndo_validate_addr`.
     pub(crate) fn ndo_validate_addr(&self, dev: DevId) -> KResult<()> {
         self.netdev_ops(dev)

@@ -75,11 +75,13 @@ impl Kernel {
             self.dev_mut(dev).qdisc_drops += 1;
             return Xmit::Dropped(DropReason::NoCarrier);
         }
+        // dev->netdev_ops->ndo_start_xmit, read while `d` is at hand.
+        let ndo_start_xmit = d.driver.ops().netdev_ops.ndo_start_xmit;
         if self.captures_active() {
             self.capture_frame(dev, frame, true);
         }
         self.xmit_depth += 1;
-        let r = self.ndo_start_xmit(dev, frame);
+        let r = ndo_start_xmit(self, dev, frame);
         self.xmit_depth -= 1;
         r
     }
