@@ -159,7 +159,8 @@ pub struct HeaderOps {
 /// `dev->rtnl_link_ops` (only kinds `ip link add` makes). `dev->header_ops`
 /// follows the link type ([`header_ops`]).
 pub struct DriverOps {
-    pub netdev_ops: &'static NetDeviceOps,
+    /// Held by value: the xmit path reads it one load closer.
+    pub netdev_ops: NetDeviceOps,
     pub rtnl_link_ops: Option<&'static RtnlLinkOps>,
 }
 
@@ -257,7 +258,7 @@ impl Driver {
 
 impl Kernel {
     fn netdev_ops(&self, dev: DevId) -> &'static NetDeviceOps {
-        self.dev(dev).driver.ops().netdev_ops
+        &self.dev(dev).driver.ops().netdev_ops
     }
 
     /// `dev->rtnl_link_ops`.

@@ -88,6 +88,7 @@ impl Kernel {
 
     /// `__netif_receive_skb_core()`: taps, then the rx_handler chain, then
     /// local delivery. `dev` has already counted the frame as received.
+    #[inline]
     pub(crate) fn netif_receive(&mut self, dev: DevId, frame: &[u8]) {
         let mut cur = dev;
         for _ in 0..=XMIT_RECURSION_LIMIT {
@@ -116,6 +117,7 @@ impl Kernel {
 
     /// Protocol delivery on the device that ends up with the frame: the
     /// model's "stack" only counts what reached it.
+    #[inline]
     fn deliver_local(&mut self, dev: DevId, _frame: &[u8]) {
         self.dev_mut(dev).delivered_packets += 1;
     }

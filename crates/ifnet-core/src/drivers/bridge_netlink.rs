@@ -44,7 +44,7 @@ use netlink_packet_route::link::{
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 /// `br_netdev_ops` (br_device.c).
-static BR_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
+const BR_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
     ndo_open: Some(|k, br| {
         k.br_dev_open(br);
         Ok(())
@@ -74,7 +74,7 @@ pub static BR_LINK_OPS: RtnlLinkOps = RtnlLinkOps {
 };
 
 pub(crate) static BR_OPS: DriverOps = DriverOps {
-    netdev_ops: &BR_NETDEV_OPS,
+    netdev_ops: BR_NETDEV_OPS,
     rtnl_link_ops: Some(&BR_LINK_OPS),
 };
 

@@ -21,7 +21,7 @@ use crate::rtnetlink::link::LinkRequest;
 
 /// `dummy_netdev_ops`. `ndo_get_stats64` reads the lstats `dummy_xmit`
 /// adds to, which are the tx counters the core keeps.
-static DUMMY_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
+const DUMMY_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
     ndo_validate_addr: Some(eth_validate_addr),
     ndo_set_mac_address: Some(eth_mac_addr),
     ndo_change_carrier: Some(dummy_change_carrier),
@@ -35,7 +35,7 @@ pub static DUMMY_LINK_OPS: RtnlLinkOps = RtnlLinkOps {
 };
 
 pub(crate) static DUMMY_OPS: DriverOps = DriverOps {
-    netdev_ops: &DUMMY_NETDEV_OPS,
+    netdev_ops: DUMMY_NETDEV_OPS,
     rtnl_link_ops: Some(&DUMMY_LINK_OPS),
 };
 

@@ -9,7 +9,7 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 
 /// `loopback_ops`.
-static LOOPBACK_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
+const LOOPBACK_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
     ndo_set_mac_address: Some(eth_mac_addr),
     tso_max_size: Some(|_, _| GSO_MAX_SIZE),
     ..NetDeviceOps::new("loopback", loopback_xmit)
@@ -18,7 +18,7 @@ static LOOPBACK_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
 /// lo has no `rtnl_link_ops`: `ip link add type loopback` is unknown and
 /// `ip link del lo` refused.
 pub(crate) static LOOPBACK_OPS: DriverOps = DriverOps {
-    netdev_ops: &LOOPBACK_NETDEV_OPS,
+    netdev_ops: LOOPBACK_NETDEV_OPS,
     rtnl_link_ops: None,
 };
 

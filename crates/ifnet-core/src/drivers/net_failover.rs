@@ -18,7 +18,7 @@ use crate::stats::DevStats;
 use serde::{Deserialize, Serialize};
 
 /// `failover_dev_ops`: no `ndo_set_mac_address` (-EOPNOTSUPP).
-static NET_FAILOVER_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
+const NET_FAILOVER_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
     ndo_open: Some(Kernel::net_failover_open),
     ndo_stop: Some(Kernel::net_failover_close),
     ndo_validate_addr: Some(eth_validate_addr),
@@ -33,7 +33,7 @@ static NET_FAILOVER_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
 
 /// The master has no `rtnl_link_ops`: it comes and goes with its standby.
 pub(crate) static NET_FAILOVER_OPS: DriverOps = DriverOps {
-    netdev_ops: &NET_FAILOVER_NETDEV_OPS,
+    netdev_ops: NET_FAILOVER_NETDEV_OPS,
     rtnl_link_ops: None,
 };
 
@@ -103,12 +103,22 @@ pub struct NetFailoverPriv {
     pub failover_stats: DevStats,
 }
 
+impl Driver {
+    /// `netdev_priv()` of a net_failover master.
+    pub fn net_failover(&self) -> Option<&NetFailoverPriv> {
+        match self {
+            Driver::NetFailover(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
 impl Kernel {
     fn nfo(&self, master: DevId) -> &NetFailoverPriv {
-        match &self.dev(master).driver {
-            Driver::NetFailover(p) => p,
-            _ => unreachable!("not a net_failover master"),
-        }
+        self.dev(master)
+            .driver
+            .net_failover()
+            .expect("a net_failover master")
     }
 
     fn nfo_mut(&mut self, master: DevId) -> &mut NetFailoverPriv {

@@ -19,7 +19,7 @@ use crate::wire::EthernetAddress;
 
 /// The PCI NIC's / virtio-net's `net_device_ops` (one table: the modelled
 /// drivers differ only in what their private state says).
-static NIC_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
+const NIC_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
     ndo_open: Some(nic_open),
     ndo_stop: Some(nic_stop),
     ndo_validate_addr: Some(eth_validate_addr),
@@ -30,7 +30,7 @@ static NIC_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
 
 /// Bus devices have no `rtnl_link_ops`.
 pub(crate) static NIC_OPS: DriverOps = DriverOps {
-    netdev_ops: &NIC_NETDEV_OPS,
+    netdev_ops: NIC_NETDEV_OPS,
     rtnl_link_ops: None,
 };
 
@@ -81,13 +81,30 @@ pub struct NicKind {
     pub standby: bool,
 }
 
-impl Kernel {
+impl Driver {
     /// The segment a NIC is cabled to.
-    pub fn nic_segment(&self, dev: DevId) -> Option<&str> {
-        match &self.dev(dev).driver {
+    pub fn nic_segment(&self) -> Option<&str> {
+        match self {
             Driver::Nic { segment, .. } => Some(segment),
             _ => None,
         }
+    }
+
+    /// (virtio, VIRTIO_NET_F_STANDBY) of a NIC.
+    pub fn nic_virtio_standby(&self) -> Option<(bool, bool)> {
+        match self {
+            Driver::Nic {
+                virtio, standby, ..
+            } => Some((*virtio, *standby)),
+            _ => None,
+        }
+    }
+}
+
+impl Kernel {
+    /// The segment a NIC is cabled to.
+    pub fn nic_segment(&self, dev: DevId) -> Option<&str> {
+        self.dev(dev).driver.nic_segment()
     }
 
     /// `dev_is_pci(dev->dev.parent)`.

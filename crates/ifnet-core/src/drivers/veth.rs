@@ -18,7 +18,7 @@ use crate::wire::EthernetFrame;
 use netlink_packet_route::link::{InfoData, InfoVeth};
 
 /// `veth_netdev_ops`.
-static VETH_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
+const VETH_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
     ndo_open: Some(veth_open),
     ndo_stop: Some(veth_close),
     ndo_set_mac_address: Some(eth_mac_addr),
@@ -41,7 +41,7 @@ pub static VETH_LINK_OPS: RtnlLinkOps = RtnlLinkOps {
 };
 
 pub(crate) static VETH_OPS: DriverOps = DriverOps {
-    netdev_ops: &VETH_NETDEV_OPS,
+    netdev_ops: VETH_NETDEV_OPS,
     rtnl_link_ops: Some(&VETH_LINK_OPS),
 };
 
