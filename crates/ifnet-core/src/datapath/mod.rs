@@ -13,9 +13,10 @@ pub mod capture;
 pub mod segment;
 
 use crate::consts::*;
-use crate::drivers::rx_handler_func;
+use crate::drivers::call_rx_handler;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
+use crate::netdev::NetDevice;
 
 /// `XMIT_RECURSION_LIMIT`.
 pub const XMIT_RECURSION_LIMIT: u8 = 8;
@@ -62,28 +63,35 @@ impl Kernel {
     pub fn dev_queue_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
         let d = self.dev(dev);
         if !d.is_up() {
-            self.dev_mut(dev).stats.tx_dropped += 1;
-            return Xmit::Dropped(DropReason::DeviceDown);
+            return self.dev_xmit_drop(dev, DropReason::DeviceDown);
         }
         if self.xmit_depth >= XMIT_RECURSION_LIMIT {
-            self.dev_mut(dev).stats.tx_dropped += 1;
-            return Xmit::Dropped(DropReason::Recursion);
+            return self.dev_xmit_drop(dev, DropReason::Recursion);
         }
         // A device with a real qdisc and no carrier has its tx queue on
         // the noop qdisc after dev_deactivate().
         if !d.carrier && d.priv_flags & IFF_NO_QUEUE == 0 && d.tx_queue_len != 0 {
-            self.dev_mut(dev).qdisc_drops += 1;
-            return Xmit::Dropped(DropReason::NoCarrier);
+            return self.dev_xmit_drop(dev, DropReason::NoCarrier);
         }
-        // dev->netdev_ops->ndo_start_xmit, read while `d` is at hand.
-        let ndo_start_xmit = d.driver.ops().netdev_ops.ndo_start_xmit;
         if self.captures_active() {
             self.capture_frame(dev, frame, true);
         }
         self.xmit_depth += 1;
-        let r = ndo_start_xmit(self, dev, frame);
+        let r = self.ndo_start_xmit(dev, frame);
         self.xmit_depth -= 1;
         r
+    }
+
+    /// Where `dev_queue_xmit` counts a frame it drops before the driver:
+    /// `dev_core_stats_tx_dropped_inc`, or the noop qdisc's drops.
+    #[cold]
+    fn dev_xmit_drop(&mut self, dev: DevId, reason: DropReason) -> Xmit {
+        let d = self.dev_mut(dev);
+        match reason {
+            DropReason::NoCarrier => d.qdisc_drops += 1,
+            _ => d.stats.tx_dropped += 1,
+        }
+        Xmit::Dropped(reason)
     }
 
     /// `__netif_receive_skb_core()`: taps, then the rx_handler chain, then
@@ -95,30 +103,28 @@ impl Kernel {
             if self.captures_active() {
                 self.capture_frame(cur, frame, false);
             }
-            match self.rx_handler(cur, frame) {
+            // rcu_dereference(skb->dev->rx_handler), from the one lookup
+            // that also delivers when there is none (the common case).
+            let d = self.dev_mut(cur);
+            let Some(rx_handler) = d.rx_handler else {
+                deliver_local(d, frame);
+                return;
+            };
+            match call_rx_handler(self, rx_handler, cur, frame) {
                 RxHandlerResult::Consumed => return,
                 RxHandlerResult::Another(upper) => cur = upper,
                 RxHandlerResult::Exact | RxHandlerResult::Pass => {
-                    self.deliver_local(cur, frame);
+                    deliver_local(self.dev_mut(cur), frame);
                     return;
                 }
             }
         }
     }
+}
 
-    /// Calls the device's rx_handler, if any.
-    #[inline]
-    fn rx_handler(&mut self, dev: DevId, frame: &[u8]) -> RxHandlerResult {
-        match self.dev(dev).rx_handler.and_then(rx_handler_func) {
-            None => RxHandlerResult::Pass,
-            Some(handler) => handler(self, dev, frame),
-        }
-    }
-
-    /// Protocol delivery on the device that ends up with the frame: the
-    /// model's "stack" only counts what reached it.
-    #[inline]
-    fn deliver_local(&mut self, dev: DevId, _frame: &[u8]) {
-        self.dev_mut(dev).delivered_packets += 1;
-    }
+/// Protocol delivery on the device that ends up with the frame: the
+/// model's "stack" only counts what reached it.
+#[inline]
+fn deliver_local(dev: &mut NetDevice, _frame: &[u8]) {
+    dev.delivered_packets += 1;
 }

@@ -73,7 +73,7 @@ pub static BR_LINK_OPS: RtnlLinkOps = RtnlLinkOps {
     )
 };
 
-pub(crate) static BR_OPS: DriverOps = DriverOps {
+pub(crate) const BR_OPS: DriverOps = DriverOps {
     netdev_ops: BR_NETDEV_OPS,
     rtnl_link_ops: Some(&BR_LINK_OPS),
 };

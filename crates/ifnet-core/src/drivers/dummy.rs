@@ -34,7 +34,7 @@ pub static DUMMY_LINK_OPS: RtnlLinkOps = RtnlLinkOps {
     ..RtnlLinkOps::new("dummy", || Driver::Dummy, dummy_setup)
 };
 
-pub(crate) static DUMMY_OPS: DriverOps = DriverOps {
+pub(crate) const DUMMY_OPS: DriverOps = DriverOps {
     netdev_ops: DUMMY_NETDEV_OPS,
     rtnl_link_ops: Some(&DUMMY_LINK_OPS),
 };

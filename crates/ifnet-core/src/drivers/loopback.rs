@@ -17,7 +17,7 @@ const LOOPBACK_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
 
 /// lo has no `rtnl_link_ops`: `ip link add type loopback` is unknown and
 /// `ip link del lo` refused.
-pub(crate) static LOOPBACK_OPS: DriverOps = DriverOps {
+pub(crate) const LOOPBACK_OPS: DriverOps = DriverOps {
     netdev_ops: LOOPBACK_NETDEV_OPS,
     rtnl_link_ops: None,
 };

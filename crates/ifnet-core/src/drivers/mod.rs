@@ -2,8 +2,8 @@
 //! rx_handler included), and the one registry that finds their tables.
 //!
 //! Adding a driver is its file plus its lines here: the `mod`, its
-//! private-state variant of [`Driver`], its arm in [`Driver::ops`] and, for
-//! a kind `ip link add` makes, its entry in [`LINK_KINDS`].
+//! private-state variant of [`Driver`], its line in `driver_registry!` and,
+//! for a kind `ip link add` makes, its entry in [`LINK_KINDS`].
 
 pub mod bridge;
 pub mod bridge_fdb;
@@ -14,7 +14,10 @@ pub mod net_failover;
 pub mod nic;
 pub mod veth;
 
-use crate::driver::{DriverOps, RtnlLinkOps, RxHandlerFunc};
+use crate::datapath::{RxHandlerResult, Xmit};
+use crate::driver::{DriverOps, RtnlLinkOps};
+use crate::ids::DevId;
+use crate::kernel::Kernel;
 use crate::netdev::RxHandler;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +29,7 @@ pub enum Driver {
     /// drivers/net/loopback.c
     Loopback,
     /// drivers/net/veth.c; `peer` is `priv->peer`.
-    Veth { peer: Option<crate::ids::DevId> },
+    Veth { peer: Option<DevId> },
     /// net/bridge
     Bridge(Box<bridge::BridgePriv>),
     /// An Ethernet NIC found on the hardware bus, cabled to a named
@@ -47,19 +50,41 @@ pub enum Driver {
     Dummy,
 }
 
-impl Driver {
-    /// The driver's tables (`dev->netdev_ops`, `dev->rtnl_link_ops`).
-    #[inline]
-    pub fn ops(&self) -> &'static DriverOps {
-        match self {
-            Driver::Loopback => &loopback::LOOPBACK_OPS,
-            Driver::Veth { .. } => &veth::VETH_OPS,
-            Driver::Bridge(_) => &bridge_netlink::BR_OPS,
-            Driver::Nic { .. } => &nic::NIC_OPS,
-            Driver::NetFailover(_) => &net_failover::NET_FAILOVER_OPS,
-            Driver::Dummy => &dummy::DUMMY_OPS,
+/// The registry proper: each driver's private-state pattern and its tables,
+/// one line per driver. It generates [`Driver::ops`] and the hot-path
+/// `ndo_start_xmit` call, whose arms read the op from a static table so
+/// that the compiler calls the driver's xmit directly.
+macro_rules! driver_registry {
+    ($($pat:pat => $ops:path),* $(,)?) => {
+        impl Driver {
+            /// The driver's tables (`dev->netdev_ops`, `dev->rtnl_link_ops`).
+            #[inline]
+            pub fn ops(&self) -> &'static DriverOps {
+                match self {
+                    $($pat => &$ops,)*
+                }
+            }
         }
-    }
+
+        impl Kernel {
+            /// `dev->netdev_ops->ndo_start_xmit(skb, dev)`.
+            #[inline]
+            pub(crate) fn ndo_start_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
+                match self.dev(dev).driver {
+                    $($pat => ($ops.netdev_ops.ndo_start_xmit)(self, dev, frame),)*
+                }
+            }
+        }
+    };
+}
+
+driver_registry! {
+    Driver::Loopback => loopback::LOOPBACK_OPS,
+    Driver::Veth { .. } => veth::VETH_OPS,
+    Driver::Bridge(_) => bridge_netlink::BR_OPS,
+    Driver::Nic { .. } => nic::NIC_OPS,
+    Driver::NetFailover(_) => net_failover::NET_FAILOVER_OPS,
+    Driver::Dummy => dummy::DUMMY_OPS,
 }
 
 /// Every `rtnl_link_register()`ed kind (`link_ops` list).
@@ -74,13 +99,19 @@ pub fn rtnl_link_ops_get(kind: &str) -> Option<&'static RtnlLinkOps> {
     LINK_KINDS.iter().copied().find(|o| o.kind == kind)
 }
 
-/// `dev->rx_handler`: the function behind who installed it. Netvsc and
-/// bonding have no handler in the model yet: their ports pass frames up.
+/// `dev->rx_handler(skb)`: the function behind who installed it, called
+/// directly. Netvsc and bonding have no handler in the model yet: their
+/// ports pass frames up.
 #[inline]
-pub(crate) fn rx_handler_func(h: RxHandler) -> Option<RxHandlerFunc> {
+pub(crate) fn call_rx_handler(
+    k: &mut Kernel,
+    h: RxHandler,
+    dev: DevId,
+    frame: &[u8],
+) -> RxHandlerResult {
     match h {
-        RxHandler::BridgePort => Some(bridge_fdb::br_handle_frame),
-        RxHandler::Failover => Some(crate::modules::failover::failover_handle_frame),
-        RxHandler::Netvsc | RxHandler::Bond => None,
+        RxHandler::BridgePort => bridge_fdb::br_handle_frame(k, dev, frame),
+        RxHandler::Failover => crate::modules::failover::failover_handle_frame(k, dev, frame),
+        RxHandler::Netvsc | RxHandler::Bond => RxHandlerResult::Pass,
     }
 }

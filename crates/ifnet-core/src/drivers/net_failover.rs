@@ -32,7 +32,7 @@ const NET_FAILOVER_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
 };
 
 /// The master has no `rtnl_link_ops`: it comes and goes with its standby.
-pub(crate) static NET_FAILOVER_OPS: DriverOps = DriverOps {
+pub(crate) const NET_FAILOVER_OPS: DriverOps = DriverOps {
     netdev_ops: NET_FAILOVER_NETDEV_OPS,
     rtnl_link_ops: None,
 };

@@ -29,7 +29,7 @@ const NIC_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
 };
 
 /// Bus devices have no `rtnl_link_ops`.
-pub(crate) static NIC_OPS: DriverOps = DriverOps {
+pub(crate) const NIC_OPS: DriverOps = DriverOps {
     netdev_ops: NIC_NETDEV_OPS,
     rtnl_link_ops: None,
 };

@@ -40,7 +40,7 @@ pub static VETH_LINK_OPS: RtnlLinkOps = RtnlLinkOps {
     ..RtnlLinkOps::new("veth", || Driver::Veth { peer: None }, veth_setup)
 };
 
-pub(crate) static VETH_OPS: DriverOps = DriverOps {
+pub(crate) const VETH_OPS: DriverOps = DriverOps {
     netdev_ops: VETH_NETDEV_OPS,
     rtnl_link_ops: Some(&VETH_LINK_OPS),
 };
@@ -130,6 +130,7 @@ fn veth_dellink(k: &mut Kernel, dev: DevId, kill: &mut Vec<DevId>) {
 
 /// `veth_xmit()`: the peer must be UP (`is_skb_forwardable`); a drop
 /// counts tx_dropped here and rx_dropped on the peer.
+#[inline(always)]
 fn veth_xmit(k: &mut Kernel, dev: DevId, frame: &[u8]) -> Xmit {
     let Some(peer) = k.dev(dev).driver.veth_peer() else {
         k.dev_mut(dev).stats.tx_dropped += 1;
