@@ -32,6 +32,13 @@ pub const TSO_LEGACY_MAX_SIZE: u32 = 65536;
 /// raise `tso_max_size` to.
 pub const GSO_MAX_SIZE: u32 = 8 * 65535;
 
+/// An op on the device taking one argument, returning 0 or -errno.
+pub type NdoSet<A> = fn(&mut Kernel, DevId, A) -> KResult<()>;
+/// `rtnl_link_ops->newlink`.
+pub type NewlinkFn = fn(&mut Kernel, DevId, &LinkRequest, NetId) -> KResult<()>;
+/// `rtnl_link_ops->changelink`.
+pub type ChangelinkFn = fn(&mut Kernel, DevId, &LinkRequest) -> KResult<()>;
+
 /// `struct net_device_ops` (plus the few `ethtool_ops` answers the model
 /// needs). Every op takes the kernel and the device, like `dev` in C.
 pub struct NetDeviceOps {
@@ -42,12 +49,12 @@ pub struct NetDeviceOps {
     pub ndo_start_xmit: fn(&mut Kernel, DevId, &[u8]) -> Xmit,
     /// `eth_validate_addr` for hardware-like drivers; none = any address.
     pub ndo_validate_addr: Option<fn(&Kernel, DevId) -> KResult<()>>,
-    pub ndo_set_mac_address: Option<fn(&mut Kernel, DevId, HwAddr) -> KResult<()>>,
-    pub ndo_change_mtu: Option<fn(&mut Kernel, DevId, u32) -> KResult<()>>,
+    pub ndo_set_mac_address: Option<NdoSet<HwAddr>>,
+    pub ndo_change_mtu: Option<NdoSet<u32>>,
     /// `ndo_change_carrier` (IFLA_CARRIER); none = -EOPNOTSUPP.
-    pub ndo_change_carrier: Option<fn(&mut Kernel, DevId, bool) -> KResult<()>>,
-    pub ndo_add_slave: Option<fn(&mut Kernel, DevId, DevId) -> KResult<()>>,
-    pub ndo_del_slave: Option<fn(&mut Kernel, DevId, DevId) -> KResult<()>>,
+    pub ndo_change_carrier: Option<NdoSet<bool>>,
+    pub ndo_add_slave: Option<NdoSet<DevId>>,
+    pub ndo_del_slave: Option<NdoSet<DevId>>,
     /// `ndo_get_stats64`; none = the counters the core keeps.
     pub ndo_get_stats64: Option<fn(&mut Kernel, DevId) -> DevStats>,
     /// `ndo_get_iflink`; none = the device's own ifindex.
@@ -98,10 +105,10 @@ pub struct RtnlLinkOps {
     pub validate: Option<fn(&LinkRequest) -> KResult<()>>,
     /// `newlink()`; `NetId` is the namespace a peer goes to
     /// (`rtnl_newlink_peer_net`). None = `register_netdevice`.
-    pub newlink: Option<fn(&mut Kernel, DevId, &LinkRequest, NetId) -> KResult<()>>,
+    pub newlink: Option<NewlinkFn>,
     /// `changelink()`; none = IFLA_INFO_DATA on an existing device is
     /// -EOPNOTSUPP.
-    pub changelink: Option<fn(&mut Kernel, DevId, &LinkRequest) -> KResult<()>>,
+    pub changelink: Option<ChangelinkFn>,
     /// `dellink()`: puts the device (and what dies with it) on the kill
     /// list. None = `unregister_netdevice_queue`.
     pub dellink: Option<fn(&mut Kernel, DevId, &mut Vec<DevId>)>,
