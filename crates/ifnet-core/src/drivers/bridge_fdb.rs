@@ -182,6 +182,7 @@ pub(crate) fn br_dev_xmit(k: &mut Kernel, br: DevId, frame: &[u8]) -> Xmit {
 /// `br_handle_frame()` + `br_handle_frame_finish()`: the port's
 /// rx_handler. Everything it sees is consumed: forwarded, flooded,
 /// passed up as the bridge, or dropped.
+#[inline]
 pub(crate) fn br_handle_frame(k: &mut Kernel, port: DevId, frame: &[u8]) -> RxHandlerResult {
     let Some(br) = k.dev(port).master else {
         return RxHandlerResult::Pass;

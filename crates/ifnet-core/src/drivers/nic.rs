@@ -15,7 +15,7 @@ use crate::hwaddr::HwAddr;
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::netdev::RxHandler;
-use crate::wire::EthernetAddress;
+use crate::wire::EthernetFrame;
 
 /// The PCI NIC's / virtio-net's `net_device_ops` (one table: the modelled
 /// drivers differ only in what their private state says).
@@ -130,8 +130,9 @@ impl Kernel {
             return;
         }
         // The MAC filter: unicast for someone else is dropped in hardware
-        // (ports of a bridge are promiscuous).
-        let dst = frame.get(..6).and_then(EthernetAddress::from_bytes);
+        // (ports of a bridge are promiscuous); a runt shorter than ETH_HLEN
+        // has no destination to match.
+        let dst = EthernetFrame::new_checked(frame).ok().map(|e| e.dst_addr());
         let multicast = dst.is_some_and(|a| a.is_multicast());
         let for_us = multicast
             || d.rx_handler == Some(RxHandler::BridgePort)
