@@ -247,8 +247,8 @@ fn rtnl_link_slave_info_fill_dummy_port() {
     assert!(matches!(info[2], LinkInfo::PortData(_)));
 }
 
-/// `rtnl_link_ops_get()`: the registered kinds, each once; lo and the bus
-/// drivers are no kind.
+/// `rtnl_link_ops_get()`: the registered kinds, each once, each private
+/// state leading back to its table; lo and the bus drivers are no kind.
 #[test]
 fn rtnl_link_ops_get_registry() {
     let kinds: Vec<_> = LINK_KINDS.iter().map(|o| o.kind).collect();
@@ -256,6 +256,11 @@ fn rtnl_link_ops_get_registry() {
     assert!(rtnl_link_ops_get("dummy").is_some());
     assert!(rtnl_link_ops_get("loopback").is_none());
     assert!(rtnl_link_ops_get("bond").is_none());
+    // Each kind's private state leads back to its own tables.
+    for ops in LINK_KINDS {
+        let back = (ops.alloc_priv)().ops().rtnl_link_ops.map(|o| o.kind);
+        assert_eq!(back, Some(ops.kind));
+    }
     let e = {
         let mut k = Kernel::new(KernelProfile::latest());
         let init = k.init_net();

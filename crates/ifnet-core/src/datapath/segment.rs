@@ -1,6 +1,7 @@
 //! The "physical" network: every NIC on the hardware bus is cabled to a
 //! named segment (default `lan`) that connects all NICs on it, so two hosts
-//! (namespaces) can talk. Faults (`drop`, `delay`, `corrupt` percentages,
+//! (namespaces) can talk. This is the cable (`segment_xmit`), not a driver:
+//! the NIC's xmit and receive are in drivers/nic.rs. Faults (`drop`, `delay`, `corrupt` percentages,
 //! from a seed) stack on a segment or on a veth, like smoltcp's
 //! FaultInjector stacks on any device.
 

@@ -1,7 +1,9 @@
-//! The bridge's forwarding database and frame handling: `br_dev_xmit`,
-//! `br_handle_frame` (the port rx_handler), learning (`br_fdb_update`),
-//! flooding (`br_flood`), forwarding (`br_forward`), local delivery
-//! (`br_pass_frame_up`) and ageing (`br_fdb_cleanup` on the virtual clock).
+//! The bridge's frames and forwarding database (br_device.c's xmit,
+//! br_input.c, br_forward.c, br_fdb.c): `br_dev_xmit` (its
+//! `ndo_start_xmit`), `br_handle_frame` (the port rx_handler), learning
+//! (`br_fdb_update`), flooding (`br_flood`), forwarding (`br_forward`),
+//! local delivery (`br_pass_frame_up`) and ageing (`br_fdb_cleanup` on the
+//! virtual clock). Frames are read through `wire::EthernetFrame`.
 
 use crate::datapath::{RxHandlerResult, Xmit, ETH_HLEN};
 use crate::drivers::bridge::PortState;
