@@ -25,7 +25,6 @@
 //! transmits.
 
 use ifnet_core::datapath::segment::Faults;
-use ifnet_core::driver::Driver;
 
 use crate::pktgen::find_dev;
 use crate::session::Session;
@@ -119,7 +118,7 @@ pub fn hw_faults(s: &mut Session, words: &[String]) -> IpResult {
     a.advance();
     let f = parse_faults(s, a.rest(), "dev")?;
     let id = find_dev(s, &name)?;
-    if !matches!(s.k.dev(id).driver, Driver::Veth { .. }) {
+    if s.k.link_kind(id) != Some("veth") {
         s.eprint(&format!(
             "Error: faults are set on a veth or a segment; \"{name}\" is not a veth.\n"
         ));

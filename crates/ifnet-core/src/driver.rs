@@ -1,217 +1,405 @@
-//! Driver ops tables (`net_device_ops` + `rtnl_link_ops`).
+//! Driver ops tables: `struct net_device_ops`, `struct rtnl_link_ops` and
+//! `struct header_ops` (include/linux/netdevice.h, include/net/rtnetlink.h),
+//! and the `Kernel` entry points that call through them the way the core
+//! calls through `dev->netdev_ops` / `dev->rtnl_link_ops`.
 //!
-//! A device's [`Driver`] is its private state; the `ndo_*` methods on
-//! `Kernel` dispatch on it, the way the kernel calls through
-//! `dev->netdev_ops`. Drivers live in `drivers/`.
+//! A table is a `static` in its driver's file (drivers/*.rs); the registry
+//! in `drivers/mod.rs` finds it by the device's private state or by kind.
+//! Tables are code, not state: the state file keeps only the private state
+//! ([`Driver`]), and the table comes back from it. Nothing outside the
+//! driver files and the registry matches on the driver.
+//!
+//! Where a table leaves an op empty the core does what Linux's does: no
+//! `ndo_set_mac_address` is -EOPNOTSUPP, no `ndo_change_mtu` writes
+//! `dev->mtu`, no `newlink` is `register_netdevice`, no `dellink` is
+//! `unregister_netdevice_queue`.
 
-use crate::drivers::bridge::BridgePriv;
+pub use crate::drivers::Driver;
+
+use crate::datapath::{RxHandlerResult, Xmit};
 use crate::errno::{Errno, KError, KResult};
 use crate::hwaddr::HwAddr;
-use crate::ids::DevId;
+use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
-use serde::{Deserialize, Serialize};
+use crate::rtnetlink::link::LinkRequest;
+use crate::stats::DevStats;
+use crate::wire::LinkType;
+use netlink_packet_route::link::{InfoData, LinkInfo};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Driver {
-    /// drivers/net/loopback.c
-    Loopback,
-    /// drivers/net/veth.c; `peer` is `priv->peer`.
-    Veth { peer: Option<DevId> },
-    /// net/bridge
-    Bridge(Box<BridgePriv>),
-    /// An Ethernet NIC found on the hardware bus, cabled to a named
-    /// segment: a PCI NIC or VF (`virtio == false`), or a virtio-net device
-    /// (its parent is the virtio device, not PCI) that may be a failover
-    /// standby (VIRTIO_NET_F_STANDBY).
-    Nic {
-        driver_name: String,
-        segment: String,
-        #[serde(default)]
-        virtio: bool,
-        #[serde(default)]
-        standby: bool,
-    },
-    /// drivers/net/net_failover.c: the failover master.
-    NetFailover(Box<crate::drivers::net_failover::NetFailoverPriv>),
+/// `dev->tso_max_size` as `alloc_netdev` leaves it (TSO_LEGACY_MAX_SIZE).
+pub const TSO_LEGACY_MAX_SIZE: u32 = 65536;
+/// GSO_MAX_SIZE = 8 * GSO_MAX_SEGS (BIG TCP): what veth and loopback
+/// raise `tso_max_size` to.
+pub const GSO_MAX_SIZE: u32 = 8 * 65535;
+
+/// An op on the device taking one argument, returning 0 or -errno.
+pub type NdoSet<A> = fn(&mut Kernel, DevId, A) -> KResult<()>;
+/// `rtnl_link_ops->newlink`.
+pub type NewlinkFn = fn(&mut Kernel, DevId, &LinkRequest, NetId) -> KResult<()>;
+/// `rtnl_link_ops->changelink`.
+pub type ChangelinkFn = fn(&mut Kernel, DevId, &LinkRequest) -> KResult<()>;
+
+/// `struct net_device_ops` (plus the few `ethtool_ops` answers the model
+/// needs). Every op takes the kernel and the device, like `dev` in C.
+pub struct NetDeviceOps {
+    /// What `ethtool -i` calls the driver (`drvinfo.driver`).
+    pub name: &'static str,
+    pub ndo_open: Option<fn(&mut Kernel, DevId) -> KResult<()>>,
+    pub ndo_stop: Option<fn(&mut Kernel, DevId)>,
+    pub ndo_start_xmit: fn(&mut Kernel, DevId, &[u8]) -> Xmit,
+    /// `eth_validate_addr` for hardware-like drivers; none = any address.
+    pub ndo_validate_addr: Option<fn(&Kernel, DevId) -> KResult<()>>,
+    pub ndo_set_mac_address: Option<NdoSet<HwAddr>>,
+    pub ndo_change_mtu: Option<NdoSet<u32>>,
+    /// `ndo_change_carrier` (IFLA_CARRIER); none = -EOPNOTSUPP.
+    pub ndo_change_carrier: Option<NdoSet<bool>>,
+    pub ndo_add_slave: Option<NdoSet<DevId>>,
+    pub ndo_del_slave: Option<NdoSet<DevId>>,
+    /// `ndo_get_stats64`; none = the counters the core keeps.
+    pub ndo_get_stats64: Option<fn(&mut Kernel, DevId) -> DevStats>,
+    /// `ndo_get_iflink`; none = the device's own ifindex.
+    pub ndo_get_iflink: Option<fn(&Kernel, DevId) -> u32>,
+    pub ndo_uninit: Option<fn(&mut Kernel, DevId)>,
+    /// What setup left in `dev->tso_max_size` (derived from the driver, so
+    /// not in the state file); none = [`TSO_LEGACY_MAX_SIZE`].
+    pub tso_max_size: Option<fn(&Kernel, DevId) -> u32>,
+    /// `ethtool_ops->get_link_ksettings` speed in Mb/s, if it reports one.
+    pub ethtool_speed: Option<u32>,
+    /// What sysfs `device/driver` names: the bus driver of the parent.
+    pub device_driver: Option<fn(&Driver) -> Option<&str>>,
+}
+
+impl NetDeviceOps {
+    /// A table with only `ndo_start_xmit` (the one op Linux requires).
+    pub const fn new(name: &'static str, xmit: fn(&mut Kernel, DevId, &[u8]) -> Xmit) -> Self {
+        NetDeviceOps {
+            name,
+            ndo_open: None,
+            ndo_stop: None,
+            ndo_start_xmit: xmit,
+            ndo_validate_addr: None,
+            ndo_set_mac_address: None,
+            ndo_change_mtu: None,
+            ndo_change_carrier: None,
+            ndo_add_slave: None,
+            ndo_del_slave: None,
+            ndo_get_stats64: None,
+            ndo_get_iflink: None,
+            ndo_uninit: None,
+            tso_max_size: None,
+            ethtool_speed: None,
+            device_driver: None,
+        }
+    }
+}
+
+/// `struct rtnl_link_ops`: a link kind `ip link add … type KIND` makes.
+pub struct RtnlLinkOps {
+    /// IFLA_INFO_KIND.
+    pub kind: &'static str,
+    /// `priv_size`: the private state a new device of this kind starts with.
+    pub alloc_priv: fn() -> Driver,
+    /// `setup()`, run by `alloc_netdev` on the unregistered device.
+    pub setup: fn(&mut Kernel, DevId),
+    /// `validate(tb, data)`, before anything is allocated.
+    pub validate: Option<fn(&LinkRequest) -> KResult<()>>,
+    /// `newlink()`; `NetId` is the namespace a peer goes to
+    /// (`rtnl_newlink_peer_net`). None = `register_netdevice`.
+    pub newlink: Option<NewlinkFn>,
+    /// `changelink()`; none = IFLA_INFO_DATA on an existing device is
+    /// -EOPNOTSUPP.
+    pub changelink: Option<ChangelinkFn>,
+    /// `dellink()`: puts the device (and what dies with it) on the kill
+    /// list. None = `unregister_netdevice_queue`.
+    pub dellink: Option<fn(&mut Kernel, DevId, &mut Vec<DevId>)>,
+    /// `fill_info()`: the IFLA_INFO_DATA of a device of this kind.
+    pub fill_info: Option<fn(&Kernel, DevId, &mut Vec<LinkInfo>)>,
+    /// `fill_slave_info()`: IFLA_INFO_SLAVE_KIND/DATA of a lower device
+    /// whose master is of this kind.
+    pub fill_slave_info: Option<fn(&Kernel, DevId, &mut Vec<LinkInfo>)>,
+    /// The IFLA_INFO_DATA parser (`policy` + what newlink reads from it).
+    pub parse_info_data: Option<fn(&InfoData, &mut LinkRequest) -> KResult<()>>,
+    /// `get_link_net()`: the namespace of the device's link peer.
+    pub get_link_net: Option<fn(&Kernel, DevId) -> Option<NetId>>,
+    /// `peer_type`: IFLA_INFO_DATA carries a peer ifinfomsg.
+    pub peer_type: bool,
+    /// `netns_refund`: a dying namespace hands the device back to init_net.
+    pub netns_refund: bool,
+}
+
+impl RtnlLinkOps {
+    /// A kind with only `setup` (dummy's shape).
+    pub const fn new(
+        kind: &'static str,
+        alloc_priv: fn() -> Driver,
+        setup: fn(&mut Kernel, DevId),
+    ) -> Self {
+        RtnlLinkOps {
+            kind,
+            alloc_priv,
+            setup,
+            validate: None,
+            newlink: None,
+            changelink: None,
+            dellink: None,
+            fill_info: None,
+            fill_slave_info: None,
+            parse_info_data: None,
+            get_link_net: None,
+            peer_type: false,
+            netns_refund: false,
+        }
+    }
+}
+
+/// `struct header_ops` of a link type: how the hard header is built and
+/// read (`eth_header_ops`, `ipoib_header_ops`; raw devices have none).
+pub struct HeaderOps {
+    pub link_type: LinkType,
+    /// `dev->hard_header_len`.
+    pub hard_header_len: usize,
+    /// `parse()`: the source hardware address of a received frame.
+    pub parse: fn(&[u8]) -> Option<HwAddr>,
+}
+
+/// The ops a driver's device is built with: `dev->netdev_ops` and
+/// `dev->rtnl_link_ops` (only kinds `ip link add` makes). `dev->header_ops`
+/// follows the link type ([`header_ops`]).
+pub struct DriverOps {
+    /// Held by value: the xmit path reads it one load closer.
+    pub netdev_ops: NetDeviceOps,
+    pub rtnl_link_ops: Option<&'static RtnlLinkOps>,
+}
+
+/// An rx_handler (`rx_handler_func_t`), installed on a lower device.
+pub type RxHandlerFunc = fn(&mut Kernel, DevId, &[u8]) -> RxHandlerResult;
+
+/// `eth_header_parse()`.
+fn eth_header_parse(frame: &[u8]) -> Option<HwAddr> {
+    let eth = crate::wire::EthernetFrame::new_checked(frame).ok()?;
+    HwAddr::new(eth.src_addr().as_bytes())
+}
+
+/// `ipoib_hard_header` has no parse: the pseudo header carries only the
+/// destination.
+fn no_header_parse(_frame: &[u8]) -> Option<HwAddr> {
+    None
+}
+
+/// `eth_header_ops` (ARPHRD_ETHER; loopback uses it too).
+pub static ETH_HEADER_OPS: HeaderOps = HeaderOps {
+    link_type: LinkType::Ether,
+    hard_header_len: crate::datapath::ETH_HLEN,
+    parse: eth_header_parse,
+};
+
+/// `ipoib_header_ops` (ARPHRD_INFINIBAND).
+pub static IPOIB_HEADER_OPS: HeaderOps = HeaderOps {
+    link_type: LinkType::Infiniband,
+    hard_header_len: crate::wire::ipoib::HARD_HEADER_LEN,
+    parse: no_header_parse,
+};
+
+/// `dev->header_ops` of a link type: `ether_setup` and `loopback_setup`
+/// install `eth_header_ops`, `ipoib_setup_common` `ipoib_header_ops`, tun
+/// (ARPHRD_NONE) none.
+pub fn header_ops(link_type: LinkType) -> Option<&'static HeaderOps> {
+    match link_type {
+        LinkType::Ether | LinkType::Loopback => Some(&ETH_HEADER_OPS),
+        LinkType::Infiniband => Some(&IPOIB_HEADER_OPS),
+        LinkType::None => None,
+    }
+}
+
+/// `eth_validate_addr()`.
+pub(crate) fn eth_validate_addr(k: &Kernel, dev: DevId) -> KResult<()> {
+    if !k.dev(dev).dev_addr.is_valid_ether() {
+        return Err(KError::new(Errno::EADDRNOTAVAIL));
+    }
+    Ok(())
+}
+
+/// `eth_mac_addr()`: `eth_prepare_mac_addr_change` + commit.
+pub(crate) fn eth_mac_addr(k: &mut Kernel, dev: DevId, addr: HwAddr) -> KResult<()> {
+    let d = k.dev(dev);
+    if d.running() && d.priv_flags & crate::consts::IFF_LIVE_ADDR_CHANGE == 0 {
+        return Err(KError::new(Errno::EBUSY));
+    }
+    if !addr.is_valid_ether() {
+        return Err(KError::new(Errno::EADDRNOTAVAIL));
+    }
+    k.dev_mut(dev).dev_addr = addr;
+    Ok(())
+}
+
+/// The `validate` of Ethernet kinds on an IFLA_ADDRESS (veth_validate,
+/// dummy_validate): 6 bytes, a valid unicast address.
+pub(crate) fn eth_validate_attr(a: &Option<Vec<u8>>) -> KResult<()> {
+    if let Some(a) = a {
+        if a.len() != crate::consts::ETH_ALEN {
+            return Err(KError::new(Errno::EINVAL));
+        }
+        if !HwAddr::new(a).expect("6 bytes").is_valid_ether() {
+            return Err(KError::new(Errno::EADDRNOTAVAIL));
+        }
+    }
+    Ok(())
 }
 
 impl Driver {
-    /// `rtnl_link_ops->kind`, if the device was made through rtnetlink.
+    /// `dev->rtnl_link_ops->kind`, if the device was made through rtnetlink.
     pub fn rtnl_kind(&self) -> Option<&'static str> {
-        match self {
-            Driver::Veth { .. } => Some("veth"),
-            Driver::Bridge(_) => Some("bridge"),
-            Driver::Loopback | Driver::Nic { .. } | Driver::NetFailover(_) => None,
-        }
+        self.ops().rtnl_link_ops.map(|o| o.kind)
     }
 
-    /// `rtnl_link_ops->netns_refund`: none of the modelled kinds set it.
+    /// `rtnl_link_ops->netns_refund`.
     pub fn netns_refund(&self) -> bool {
-        false
+        self.ops().rtnl_link_ops.is_some_and(|o| o.netns_refund)
     }
 
     /// What sysfs `device/driver` names (physical devices only).
     pub fn driver_name(&self) -> Option<&str> {
-        match self {
-            Driver::Nic { driver_name, .. } => Some(driver_name),
-            Driver::NetFailover(_) => Some("net_failover"),
-            _ => None,
-        }
-    }
-
-    pub fn is_bridge(&self) -> bool {
-        matches!(self, Driver::Bridge(_))
-    }
-
-    pub fn bridge(&self) -> Option<&BridgePriv> {
-        match self {
-            Driver::Bridge(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    pub fn bridge_mut(&mut self) -> Option<&mut BridgePriv> {
-        match self {
-            Driver::Bridge(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    pub fn veth_peer(&self) -> Option<DevId> {
-        match self {
-            Driver::Veth { peer } => *peer,
-            _ => None,
-        }
+        self.ops().netdev_ops.device_driver.and_then(|f| f(self))
     }
 }
 
 impl Kernel {
+    fn netdev_ops(&self, dev: DevId) -> &'static NetDeviceOps {
+        &self.dev(dev).driver.ops().netdev_ops
+    }
+
+    /// `dev->rtnl_link_ops`.
+    pub(crate) fn rtnl_link_ops(&self, dev: DevId) -> Option<&'static RtnlLinkOps> {
+        self.dev(dev).driver.ops().rtnl_link_ops
+    }
+
+    /// The device's link kind (IFLA_INFO_KIND), as `ip -d link` shows it.
+    pub fn link_kind(&self, dev: DevId) -> Option<&'static str> {
+        self.rtnl_link_ops(dev).map(|o| o.kind)
+    }
+
+    /// `dev->header_ops`.
+    pub fn dev_header_ops(&self, dev: DevId) -> Option<&'static HeaderOps> {
+        LinkType::from_arphrd(self.dev(dev).dev_type).and_then(header_ops)
+    }
+
     /// `ndo_open`.
     pub(crate) fn ndo_open(&mut self, dev: DevId) -> KResult<()> {
-        match self.dev(dev).driver {
-            Driver::Veth { peer } => self.veth_open(dev, peer),
-            Driver::Bridge(_) => {
-                self.br_dev_open(dev);
-                Ok(())
-            }
-            Driver::Nic { .. } => {
-                // The PHY negotiates link once the device is open.
-                self.netif_carrier_on(dev);
-                Ok(())
-            }
-            Driver::NetFailover(_) => self.net_failover_open(dev),
-            Driver::Loopback => Ok(()),
-        }
+        self.netdev_ops(dev)
+            .ndo_open
+            .map_or(Ok(()), |f| f(self, dev))
     }
 
     /// `ndo_stop`.
     pub(crate) fn ndo_stop(&mut self, dev: DevId) {
-        match self.dev(dev).driver {
-            Driver::Veth { peer } => self.veth_close(dev, peer),
-            Driver::Bridge(_) => self.br_dev_stop(dev),
-            Driver::Nic { .. } => self.netif_carrier_off(dev),
-            Driver::NetFailover(_) => self.net_failover_close(dev),
-            Driver::Loopback => {}
+        if let Some(f) = self.netdev_ops(dev).ndo_stop {
+            f(self, dev);
         }
     }
 
-    /// `ndo_validate_addr`: only hardware drivers set it
-    /// (`eth_validate_addr`); veth, bridge and loopback open with any
-    /// address, even all-zero.
+    /// `ndo_validate_addr`.
     pub(crate) fn ndo_validate_addr(&self, dev: DevId) -> KResult<()> {
-        let d = self.dev(dev);
-        match d.driver {
-            Driver::Nic { .. } | Driver::NetFailover(_) if !d.dev_addr.is_valid_ether() => {
-                Err(KError::new(Errno::EADDRNOTAVAIL))
-            }
-            _ => Ok(()),
-        }
+        self.netdev_ops(dev)
+            .ndo_validate_addr
+            .map_or(Ok(()), |f| f(self, dev))
     }
 
     /// `ndo_set_mac_address`.
     pub(crate) fn ndo_set_mac_address(&mut self, dev: DevId, addr: HwAddr) -> KResult<()> {
-        let d = self.dev(dev);
-        match d.driver {
-            Driver::Bridge(_) => self.br_set_mac_address(dev, addr),
-            // virtnet_set_mac_address(): a STANDBY device refuses; the
-            // failover master has no ndo_set_mac_address.
-            Driver::Nic { standby: true, .. } | Driver::NetFailover(_) => {
-                Err(KError::new(Errno::EOPNOTSUPP))
-            }
-            Driver::Loopback | Driver::Veth { .. } | Driver::Nic { .. } => {
-                // eth_mac_addr(): eth_prepare_mac_addr_change + commit.
-                if d.running() && d.priv_flags & crate::consts::IFF_LIVE_ADDR_CHANGE == 0 {
-                    return Err(KError::new(Errno::EBUSY));
-                }
-                if !addr.is_valid_ether() {
-                    return Err(KError::new(Errno::EADDRNOTAVAIL));
-                }
-                self.dev_mut(dev).dev_addr = addr;
+        match self.netdev_ops(dev).ndo_set_mac_address {
+            Some(f) => f(self, dev, addr),
+            None => Err(KError::new(Errno::EOPNOTSUPP)),
+        }
+    }
+
+    /// `ndo_change_mtu`, else `WRITE_ONCE(dev->mtu, new_mtu)`.
+    pub(crate) fn ndo_change_mtu(&mut self, dev: DevId, mtu: u32) -> KResult<()> {
+        match self.netdev_ops(dev).ndo_change_mtu {
+            Some(f) => f(self, dev, mtu),
+            None => {
+                self.dev_mut(dev).mtu = mtu;
                 Ok(())
             }
         }
     }
 
-    /// `ndo_change_mtu`.
-    pub(crate) fn ndo_change_mtu(&mut self, dev: DevId, mtu: u32) -> KResult<()> {
-        if matches!(self.dev(dev).driver, Driver::NetFailover(_)) {
-            return self.net_failover_change_mtu(dev, mtu);
+    /// `dev_change_carrier()`: only drivers with `ndo_change_carrier`.
+    pub(crate) fn dev_change_carrier(&mut self, dev: DevId, on: bool) -> KResult<()> {
+        match self.netdev_ops(dev).ndo_change_carrier {
+            Some(f) => f(self, dev, on),
+            None => Err(KError::new(Errno::EOPNOTSUPP)),
         }
-        self.dev_mut(dev).mtu = mtu;
-        if let Some(br) = self.dev_mut(dev).driver.bridge_mut() {
-            br.mtu_set_by_user = true;
-        }
-        Ok(())
     }
 
     /// `ndo_get_iflink`: the ifindex `IFLA_LINK` reports.
     pub fn dev_get_iflink(&self, dev: DevId) -> u32 {
-        let d = self.dev(dev);
-        match d.driver {
-            // veth_get_iflink(): the peer's index, 0 once unpaired.
-            Driver::Veth { peer } => peer.and_then(|p| self.try_dev(p)).map_or(0, |p| p.ifindex),
-            _ => d.ifindex,
+        match self.netdev_ops(dev).ndo_get_iflink {
+            Some(f) => f(self, dev),
+            None => self.dev(dev).ifindex,
         }
     }
 
     /// `rtnl_link_ops->get_link_net`: the namespace of the link peer.
-    pub fn dev_link_net(&self, dev: DevId) -> Option<crate::ids::NetId> {
-        let d = self.dev(dev);
-        let peer = d.driver.veth_peer()?;
-        self.try_dev(peer).map(|p| p.net)
+    pub fn dev_link_net(&self, dev: DevId) -> Option<NetId> {
+        self.rtnl_link_ops(dev)?.get_link_net?(self, dev)
+    }
+
+    /// `dev_get_stats()`: the driver's counters (`ndo_get_stats64`), else
+    /// those the core keeps.
+    pub fn dev_get_stats(&mut self, dev: DevId) -> DevStats {
+        match self.netdev_ops(dev).ndo_get_stats64 {
+            Some(f) => f(self, dev),
+            None => self.dev(dev).stats,
+        }
+    }
+
+    /// `dev->tso_max_size`.
+    pub(crate) fn dev_tso_max_size(&self, dev: DevId) -> u32 {
+        self.netdev_ops(dev)
+            .tso_max_size
+            .map_or(TSO_LEGACY_MAX_SIZE, |f| f(self, dev))
+    }
+
+    /// The port cost `ethtool` speed gives (`port_cost()`).
+    pub(crate) fn dev_ethtool_speed(&self, dev: DevId) -> Option<u32> {
+        self.netdev_ops(dev).ethtool_speed
     }
 
     /// `ndo_add_slave`.
     pub(crate) fn ndo_add_slave(&mut self, master: DevId, slave: DevId) -> KResult<()> {
-        match self.dev(master).driver {
-            Driver::Bridge(_) => self.br_add_if(master, slave),
-            _ => Err(KError::new(Errno::EOPNOTSUPP)),
+        match self.netdev_ops(master).ndo_add_slave {
+            Some(f) => f(self, master, slave),
+            None => Err(KError::new(Errno::EOPNOTSUPP)),
         }
     }
 
     /// `ndo_del_slave`.
     pub(crate) fn ndo_del_slave(&mut self, master: DevId, slave: DevId) -> KResult<()> {
-        match self.dev(master).driver {
-            Driver::Bridge(_) => self.br_del_if(master, slave),
-            _ => Err(KError::new(Errno::EOPNOTSUPP)),
+        match self.netdev_ops(master).ndo_del_slave {
+            Some(f) => f(self, master, slave),
+            None => Err(KError::new(Errno::EOPNOTSUPP)),
         }
     }
 
     /// `ndo_uninit`.
-    pub(crate) fn ndo_uninit(&mut self, _dev: DevId) {}
+    pub(crate) fn ndo_uninit(&mut self, dev: DevId) {
+        if let Some(f) = self.netdev_ops(dev).ndo_uninit {
+            f(self, dev);
+        }
+    }
 
     /// `rtnl_link_ops->dellink`, or the default `unregister_netdevice_queue`.
     pub(crate) fn rtnl_link_dellink(&mut self, dev: DevId, kill_list: &mut Vec<DevId>) {
-        match self.dev(dev).driver {
-            Driver::Veth { peer } => {
-                self.veth_dellink(dev, peer, kill_list);
-                return;
-            }
-            Driver::Bridge(_) => self.br_dev_delete(dev),
-            _ => {}
+        match self.rtnl_link_ops(dev).and_then(|o| o.dellink) {
+            Some(f) => f(self, dev, kill_list),
+            None => unregister_netdevice_queue(dev, kill_list),
         }
-        if !kill_list.contains(&dev) {
-            kill_list.push(dev);
-        }
+    }
+}
+
+/// `unregister_netdevice_queue(dev, head)`: once on the kill list.
+pub(crate) fn unregister_netdevice_queue(dev: DevId, kill_list: &mut Vec<DevId>) {
+    if !kill_list.contains(&dev) {
+        kill_list.push(dev);
     }
 }

@@ -12,7 +12,6 @@
 mod world;
 
 use crate::consts::*;
-use crate::driver::Driver;
 use crate::hwaddr::IfName;
 use crate::ids::{DevId, NetId};
 use crate::kernel::{Kernel, FIRST_NS_INUM, NS_INUM_LIMIT};
@@ -202,7 +201,7 @@ impl Kernel {
 
     /// Flags that mirror driver state must agree with it.
     fn check_dev_flags(&self, id: DevId, d: &NetDevice) -> Result<(), String> {
-        let is_lo = matches!(d.driver, Driver::Loopback);
+        let is_lo = d.driver.is_loopback();
         if (d.flags & IFF_LOOPBACK != 0) != is_lo {
             return Err(format!(
                 "device {} has IFF_LOOPBACK without being lo",
@@ -211,7 +210,7 @@ impl Kernel {
         }
         // loopback, bridge and net_failover are netns-local (their setup
         // sets it; a moved lo would leave its namespace without ifindex 1).
-        let local = is_lo || matches!(d.driver, Driver::Bridge(_) | Driver::NetFailover(_));
+        let local = is_lo || d.driver.is_bridge() || d.driver.net_failover().is_some();
         if local && !d.netns_immutable {
             return Err(format!("device {} must be netns-local", d.name));
         }

@@ -193,10 +193,12 @@ impl Kernel {
 
     /// The device behind a live id. Panics on a stale id: that is a broken
     /// internal invariant, never something a caller can cause.
+    #[inline]
     pub fn dev(&self, id: DevId) -> &NetDevice {
         self.devs.get(id).expect("live device id")
     }
 
+    #[inline]
     pub(crate) fn dev_mut(&mut self, id: DevId) -> &mut NetDevice {
         self.devs.get_mut(id).expect("live device id")
     }

@@ -139,7 +139,7 @@ impl Kernel {
                     return Err(format!("{} lists a lower that has another master", d.name));
                 }
             }
-            if let crate::driver::Driver::Veth { peer: Some(p) } = d.driver {
+            if let Some(p) = d.driver.veth_peer() {
                 if self.try_dev(p).and_then(|p| p.driver.veth_peer()) != Some(id) {
                     return Err(format!("veth {} and its peer disagree", d.name));
                 }
@@ -185,9 +185,8 @@ impl Kernel {
                 return Err("a segment lists a NIC twice".into());
             }
             for &m in &seg.members {
-                let on_it = |d: &crate::netdev::NetDevice| match &d.driver {
-                    crate::driver::Driver::Nic { segment, .. } => *segment == seg.name,
-                    _ => false,
+                let on_it = |d: &crate::netdev::NetDevice| {
+                    d.driver.nic_segment() == Some(seg.name.as_str())
                 };
                 if self.try_dev(m).is_none_or(|d| !on_it(d)) {
                     return Err("a segment lists a device that is not a NIC".into());

@@ -1,5 +1,7 @@
-//! Frames through the devices: `dev_queue_xmit` → driver `ndo_start_xmit`
-//! → wire → `netif_receive_skb` with the rx_handler chain → local delivery.
+//! Frames through the devices, the generic part: `dev_queue_xmit` → the
+//! driver's `ndo_start_xmit` (in its own file under drivers/) → …
+//! → `netif_receive_skb` with the rx_handler chain (each handler in its
+//! owner's file) → local delivery, with the taps on the way.
 //!
 //! Frames are borrowed byte slices all the way through, so the steady-state
 //! veth path does not allocate. Delivery is synchronous and depth-bounded
@@ -7,15 +9,14 @@
 //! a wire delays (fault injection) are copied and queued on the clock.
 
 pub mod addrlist;
-pub mod bridge_fdb;
 pub mod capture;
 pub mod segment;
 
 use crate::consts::*;
-use crate::driver::Driver;
+use crate::drivers::call_rx_handler;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
-use crate::netdev::RxHandler;
+use crate::netdev::NetDevice;
 
 /// `XMIT_RECURSION_LIMIT`.
 pub const XMIT_RECURSION_LIMIT: u8 = 8;
@@ -62,18 +63,15 @@ impl Kernel {
     pub fn dev_queue_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
         let d = self.dev(dev);
         if !d.is_up() {
-            self.dev_mut(dev).stats.tx_dropped += 1;
-            return Xmit::Dropped(DropReason::DeviceDown);
+            return self.dev_xmit_drop(dev, DropReason::DeviceDown);
         }
         if self.xmit_depth >= XMIT_RECURSION_LIMIT {
-            self.dev_mut(dev).stats.tx_dropped += 1;
-            return Xmit::Dropped(DropReason::Recursion);
+            return self.dev_xmit_drop(dev, DropReason::Recursion);
         }
         // A device with a real qdisc and no carrier has its tx queue on
         // the noop qdisc after dev_deactivate().
         if !d.carrier && d.priv_flags & IFF_NO_QUEUE == 0 && d.tx_queue_len != 0 {
-            self.dev_mut(dev).qdisc_drops += 1;
-            return Xmit::Dropped(DropReason::NoCarrier);
+            return self.dev_xmit_drop(dev, DropReason::NoCarrier);
         }
         if self.captures_active() {
             self.capture_frame(dev, frame, true);
@@ -84,82 +82,49 @@ impl Kernel {
         r
     }
 
-    /// `ndo_start_xmit`.
-    fn ndo_start_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
-        match self.dev(dev).driver {
-            Driver::Loopback => self.loopback_xmit(dev, frame),
-            Driver::Veth { peer } => self.veth_xmit(dev, peer, frame),
-            Driver::Bridge(_) => self.br_dev_xmit(dev, frame),
-            Driver::Nic { .. } => self.nic_xmit(dev, frame),
-            Driver::NetFailover(_) => self.net_failover_xmit(dev, frame),
+    /// Where `dev_queue_xmit` counts a frame it drops before the driver:
+    /// `dev_core_stats_tx_dropped_inc`, or the noop qdisc's drops.
+    #[cold]
+    fn dev_xmit_drop(&mut self, dev: DevId, reason: DropReason) -> Xmit {
+        let d = self.dev_mut(dev);
+        match reason {
+            DropReason::NoCarrier => d.qdisc_drops += 1,
+            _ => d.stats.tx_dropped += 1,
         }
-    }
-
-    /// `loopback_xmit()`: counted once, seen as received by lo itself.
-    fn loopback_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
-        let s = &mut self.dev_mut(dev).stats;
-        s.count_tx(frame.len());
-        s.count_rx(frame.len());
-        self.netif_receive(dev, frame);
-        Xmit::Sent
-    }
-
-    /// `veth_xmit()`: the peer must be UP (`is_skb_forwardable`); a drop
-    /// counts tx_dropped here and rx_dropped on the peer.
-    fn veth_xmit(&mut self, dev: DevId, peer: Option<DevId>, frame: &[u8]) -> Xmit {
-        let Some(peer) = peer else {
-            self.dev_mut(dev).stats.tx_dropped += 1;
-            return Xmit::Dropped(DropReason::Driver);
-        };
-        if frame.len() < ETH_HLEN || !self.dev(peer).is_up() {
-            self.dev_mut(dev).stats.tx_dropped += 1;
-            if frame.len() >= ETH_HLEN {
-                self.dev_mut(peer).stats.rx_dropped += 1;
-            }
-            return Xmit::Dropped(DropReason::Driver);
-        }
-        self.dev_mut(dev).stats.count_tx(frame.len());
-        if self.veth_faults.is_empty() || self.veth_wire(dev, peer, frame) {
-            self.dev_mut(peer).stats.count_rx(frame.len());
-            self.netif_receive(peer, frame);
-        }
-        Xmit::Sent
+        Xmit::Dropped(reason)
     }
 
     /// `__netif_receive_skb_core()`: taps, then the rx_handler chain, then
     /// local delivery. `dev` has already counted the frame as received.
+    #[inline]
     pub(crate) fn netif_receive(&mut self, dev: DevId, frame: &[u8]) {
         let mut cur = dev;
         for _ in 0..=XMIT_RECURSION_LIMIT {
             if self.captures_active() {
                 self.capture_frame(cur, frame, false);
             }
-            match self.rx_handler(cur, frame) {
+            // rcu_dereference(skb->dev->rx_handler), from the one lookup
+            // that also delivers when there is none (the common case).
+            let d = self.dev_mut(cur);
+            let Some(rx_handler) = d.rx_handler else {
+                deliver_local(d, frame);
+                return;
+            };
+            match call_rx_handler(self, rx_handler, cur, frame) {
                 RxHandlerResult::Consumed => return,
                 RxHandlerResult::Another(upper) => cur = upper,
                 RxHandlerResult::Exact | RxHandlerResult::Pass => {
-                    self.deliver_local(cur, frame);
+                    deliver_local(self.dev_mut(cur), frame);
                     return;
                 }
             }
         }
     }
+}
 
-    /// Calls the device's rx_handler, if any.
-    fn rx_handler(&mut self, dev: DevId, frame: &[u8]) -> RxHandlerResult {
-        match self.dev(dev).rx_handler {
-            None => RxHandlerResult::Pass,
-            Some(RxHandler::BridgePort) => self.br_handle_frame(dev, frame),
-            Some(RxHandler::Failover) => self.net_failover_handle_frame(dev),
-            // The failover, netvsc and bonding handlers come with their
-            // modules; until then a claimed port passes frames up.
-            Some(_) => RxHandlerResult::Pass,
-        }
-    }
-
-    /// Protocol delivery on the device that ends up with the frame: the
-    /// model's "stack" only counts what reached it.
-    fn deliver_local(&mut self, dev: DevId, _frame: &[u8]) {
-        self.dev_mut(dev).delivered_packets += 1;
-    }
+/// Protocol delivery on the device that ends up with the frame: the
+/// model's "stack" only counts what reached it.
+#[inline]
+fn deliver_local(dev: &mut NetDevice, _frame: &[u8]) {
+    dev.delivered_packets += 1;
 }

@@ -1,11 +1,10 @@
 //! The "physical" network: every NIC on the hardware bus is cabled to a
 //! named segment (default `lan`) that connects all NICs on it, so two hosts
-//! (namespaces) can talk. Faults (`drop`, `delay`, `corrupt` percentages,
+//! (namespaces) can talk. This is the cable (`segment_xmit`), not a driver:
+//! the NIC's xmit and receive are in drivers/nic.rs. Faults (`drop`, `delay`, `corrupt` percentages,
 //! from a seed) stack on a segment or on a veth, like smoltcp's
 //! FaultInjector stacks on any device.
 
-use super::{DropReason, Xmit};
-use crate::driver::Driver;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
 use crate::workqueue::Work;
@@ -155,25 +154,16 @@ impl Kernel {
         self.veth_faults.get(&dev).map(|f| f.faults)
     }
 
-    /// The segment a NIC is cabled to.
-    pub fn nic_segment(&self, dev: DevId) -> Option<&str> {
-        match &self.dev(dev).driver {
-            Driver::Nic { segment, .. } => Some(segment),
-            _ => None,
-        }
-    }
-
-    /// A NIC's `ndo_start_xmit`: onto the segment, to every other NIC that
-    /// is UP (its PHY has link). No allocation unless a frame is delayed.
-    pub(crate) fn nic_xmit(&mut self, dev: DevId, frame: &[u8]) -> Xmit {
-        self.dev_mut(dev).stats.count_tx(frame.len());
+    /// The cable: `dev`'s frame to every other NIC on its segment, through
+    /// the segment's faults. False if `dev` is on no segment.
+    pub(crate) fn segment_xmit(&mut self, dev: DevId, frame: &[u8]) -> bool {
         let seg = self.nic_segment(dev);
         let Some(si) = self
             .segments
             .iter()
             .position(|s| Some(s.name.as_str()) == seg)
         else {
-            return Xmit::Dropped(DropReason::Driver);
+            return false;
         };
         let mut i = 0;
         while let Some(&to) = self.segments[si].members.get(i) {
@@ -189,39 +179,7 @@ impl Kernel {
                 Fate::Delay(due) => self.delay_frame(due, to, WireKind::Segment, frame),
             }
         }
-        Xmit::Sent
-    }
-
-    /// The receiving NIC's driver: no link → nothing; a damaged frame is an
-    /// FCS error; otherwise counted and handed to the stack.
-    fn nic_receive(&mut self, dev: DevId, frame: &[u8], corrupt: bool) {
-        let Some(d) = self.try_dev(dev) else {
-            return;
-        };
-        if !d.running() || !d.carrier {
-            return;
-        }
-        // The MAC filter: unicast for someone else is dropped in hardware
-        // (ports of a bridge are promiscuous).
-        let dst = frame.get(..6).unwrap_or(&[]);
-        let for_us = dst.first().is_some_and(|b| b & 1 != 0)
-            || dst == d.dev_addr.as_bytes()
-            || d.rx_handler == Some(crate::netdev::RxHandler::BridgePort)
-            || d.addr_lists.uc.iter().any(|e| e.addr.as_bytes() == dst);
-        if !for_us {
-            return;
-        }
-        let s = &mut self.dev_mut(dev).stats;
-        if corrupt {
-            s.rx_errors += 1;
-            s.rx_crc_errors += 1;
-            return;
-        }
-        s.count_rx(frame.len());
-        if frame.first().is_some_and(|b| b & 1 != 0) {
-            s.multicast += 1;
-        }
-        self.netif_receive(dev, frame);
+        true
     }
 
     /// Applies a veth's faults; returns whether to deliver now.

@@ -54,7 +54,7 @@ pub struct BridgePriv {
     pub mtu_set_by_user: bool,
     /// The forwarding database, by MAC address.
     #[serde(with = "crate::ids::serde_pairs")]
-    pub fdb: std::collections::BTreeMap<[u8; 6], crate::datapath::bridge_fdb::FdbEntry>,
+    pub fdb: std::collections::BTreeMap<[u8; 6], crate::drivers::bridge_fdb::FdbEntry>,
     /// `br->ageing_time`.
     pub ageing_time_ns: u64,
     /// When `br_stp_enable_bridge` first armed `br->gc_work`: HZ/10 after
@@ -79,7 +79,7 @@ impl Default for BridgePriv {
             bridge_id_addr: [0; 6],
             mtu_set_by_user: false,
             fdb: std::collections::BTreeMap::new(),
-            ageing_time_ns: crate::datapath::bridge_fdb::BR_DEFAULT_AGEING_TIME_NS,
+            ageing_time_ns: crate::drivers::bridge_fdb::BR_DEFAULT_AGEING_TIME_NS,
             gc_armed_ns: None,
             features_computed: false,
             timer_seq: 0,
@@ -93,6 +93,27 @@ pub(crate) const BR_MAX_PORTS: u16 = 1 << 10;
 const BR_GC_FIRST_DELAY_NS: u64 = 100_000_000;
 /// `br->forward_delay`: 15 s.
 const BR_FORWARD_DELAY_NS: u64 = 15_000_000_000;
+
+impl Driver {
+    pub fn is_bridge(&self) -> bool {
+        matches!(self, Driver::Bridge(_))
+    }
+
+    /// `netdev_priv(br)` of a bridge.
+    pub fn bridge(&self) -> Option<&BridgePriv> {
+        match self {
+            Driver::Bridge(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn bridge_mut(&mut self) -> Option<&mut BridgePriv> {
+        match self {
+            Driver::Bridge(b) => Some(b),
+            _ => None,
+        }
+    }
+}
 
 impl Kernel {
     /// `br_dev_setup()`.
@@ -561,10 +582,5 @@ impl Kernel {
         } else {
             false
         }
-    }
-
-    /// Ensures a bridge device has its private state (used at creation).
-    pub(crate) fn new_bridge_driver() -> Driver {
-        Driver::Bridge(Box::default())
     }
 }

@@ -23,9 +23,15 @@
 //! it even without STP).
 
 use super::bridge::PortState;
-use crate::driver::Driver;
-use crate::ids::DevId;
+use super::bridge_fdb::br_dev_xmit;
+use crate::driver::{
+    unregister_netdevice_queue, Driver, DriverOps, NetDeviceOps, RtnlLinkOps, GSO_MAX_SIZE,
+    TSO_LEGACY_MAX_SIZE,
+};
+use crate::errno::KResult;
+use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
+use crate::rtnetlink::link::LinkRequest;
 use crate::rtnetlink::RtmType;
 use crate::workqueue::Work;
 use netlink_packet_core::{DefaultNla, NetlinkHeader, NetlinkMessage, NetlinkPayload, Nla};
@@ -36,6 +42,93 @@ use netlink_packet_route::link::{
     LinkProtoInfoBridge, State,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+/// `br_netdev_ops` (br_device.c).
+const BR_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
+    ndo_open: Some(|k, br| {
+        k.br_dev_open(br);
+        Ok(())
+    }),
+    ndo_stop: Some(Kernel::br_dev_stop),
+    ndo_set_mac_address: Some(Kernel::br_set_mac_address),
+    ndo_change_mtu: Some(br_change_mtu),
+    ndo_add_slave: Some(Kernel::br_add_if),
+    ndo_del_slave: Some(Kernel::br_del_if),
+    tso_max_size: Some(br_tso_max_size),
+    ..NetDeviceOps::new("bridge", br_dev_xmit)
+};
+
+/// `br_link_ops`.
+pub static BR_LINK_OPS: RtnlLinkOps = RtnlLinkOps {
+    newlink: Some(br_dev_newlink),
+    // br_changelink(): the (unmodelled) options are accepted.
+    changelink: Some(|_, _, _| Ok(())),
+    dellink: Some(br_dev_dellink),
+    fill_info: Some(br_fill_info_data),
+    fill_slave_info: Some(br_port_fill_slave_info),
+    ..RtnlLinkOps::new(
+        "bridge",
+        || Driver::Bridge(Box::default()),
+        Kernel::br_dev_setup,
+    )
+};
+
+pub(crate) const BR_OPS: DriverOps = DriverOps {
+    netdev_ops: BR_NETDEV_OPS,
+    rtnl_link_ops: Some(&BR_LINK_OPS),
+};
+
+fn br_dev_newlink(k: &mut Kernel, br: DevId, _r: &LinkRequest, _peer: NetId) -> KResult<()> {
+    k.br_dev_newlink(br)
+}
+
+/// `br_dev_delete()`, then the bridge itself on the kill list.
+fn br_dev_dellink(k: &mut Kernel, br: DevId, kill: &mut Vec<DevId>) {
+    k.br_dev_delete(br);
+    unregister_netdevice_queue(br, kill);
+}
+
+/// `br_change_mtu()`: a user-set MTU stops the automatic adjustment.
+fn br_change_mtu(k: &mut Kernel, br: DevId, mtu: u32) -> KResult<()> {
+    k.dev_mut(br).mtu = mtu;
+    if let Some(b) = k.dev_mut(br).driver.bridge_mut() {
+        b.mtu_set_by_user = true;
+    }
+    Ok(())
+}
+
+/// Once a bridge has had ports its `tso_max_size` is their minimum, or
+/// TSO_MAX_SIZE clamped to GSO_MAX_SIZE without any
+/// (`netdev_compute_master_upper_features`); before, the legacy size.
+fn br_tso_max_size(k: &Kernel, br: DevId) -> u32 {
+    let d = k.dev(br);
+    match d.driver.bridge() {
+        Some(b) if b.features_computed => d
+            .lowers
+            .iter()
+            .map(|&l| k.dev_tso_max_size(l))
+            .min()
+            .unwrap_or(GSO_MAX_SIZE),
+        _ => TSO_LEGACY_MAX_SIZE,
+    }
+}
+
+/// `br_fill_info()` as the bridge's IFLA_INFO_DATA.
+fn br_fill_info_data(k: &Kernel, br: DevId, info: &mut Vec<LinkInfo>) {
+    info.push(LinkInfo::Data(InfoData::Bridge(k.br_fill_info(br))));
+}
+
+/// `br_port_fill_slave_info()`: IFLA_INFO_SLAVE_KIND "bridge" and the
+/// port's attributes.
+fn br_port_fill_slave_info(k: &Kernel, port: DevId, info: &mut Vec<LinkInfo>) {
+    if k.br_port_get(port).is_none() {
+        return;
+    }
+    info.push(LinkInfo::PortKind(InfoPortKind::Bridge));
+    if let Some(attrs) = k.br_port_fill_attrs(port) {
+        info.push(LinkInfo::PortData(InfoPortData::BridgePort(attrs)));
+    }
+}
 
 /// One clock_t (USER_HZ = 100) in nanoseconds.
 const CLOCK_T_NS: u64 = 10_000_000;
@@ -77,21 +170,6 @@ pub fn br_make_port_id(priority: u16, port_no: u16) -> u16 {
 
 impl Kernel {
     /// IFLA_LINKINFO's bridge parts, called from `rtnl_fill_ifinfo` after
-    /// IFLA_INFO_KIND: IFLA_INFO_DATA for a bridge (`rtnl_link_info_fill`),
-    /// IFLA_INFO_SLAVE_KIND + IFLA_INFO_SLAVE_DATA for a port
-    /// (`rtnl_link_slave_info_fill`). Nothing is built for other devices.
-    #[inline]
-    pub(crate) fn br_fill_linkinfo(&self, dev: DevId, info: &mut Vec<LinkInfo>) {
-        if matches!(self.dev(dev).driver, Driver::Bridge(_)) {
-            info.push(LinkInfo::Data(InfoData::Bridge(self.br_fill_info(dev))));
-        } else if self.br_port_get(dev).is_some() {
-            info.push(LinkInfo::PortKind(InfoPortKind::Bridge));
-            if let Some(attrs) = self.br_port_fill_attrs(dev) {
-                info.push(LinkInfo::PortData(InfoPortData::BridgePort(attrs)));
-            }
-        }
-    }
-
     /// The bridge id `{prio, addr}` (`br->bridge_id`), also its root id.
     pub fn br_bridge_id(&self, br: DevId) -> BridgeId {
         BridgeId {
@@ -188,8 +266,10 @@ impl Kernel {
     /// (cost 2). The model's other drivers report no speed (SPEED_UNKNOWN,
     /// cost 100).
     fn br_port_cost(&self, port: DevId) -> u32 {
-        match self.dev(port).driver {
-            Driver::Veth { .. } => 2,
+        match self.dev_ethtool_speed(port) {
+            Some(s) if s >= 10_000 => 2,
+            Some(s) if s >= 1000 => 4,
+            Some(s) if s >= 100 => 19,
             _ => 100,
         }
     }

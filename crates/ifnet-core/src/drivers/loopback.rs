@@ -2,10 +2,40 @@
 //! gets ifindex 1, never movable (`netns_immutable`), deleted last.
 
 use crate::consts::*;
-use crate::driver::Driver;
+use crate::datapath::Xmit;
+use crate::driver::{eth_mac_addr, Driver, DriverOps, NetDeviceOps, GSO_MAX_SIZE};
 use crate::hwaddr::HwAddr;
-use crate::ids::NetId;
+use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
+
+/// `loopback_ops`.
+const LOOPBACK_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
+    ndo_set_mac_address: Some(eth_mac_addr),
+    tso_max_size: Some(|_, _| GSO_MAX_SIZE),
+    ..NetDeviceOps::new("loopback", loopback_xmit)
+};
+
+/// lo has no `rtnl_link_ops`: `ip link add type loopback` is unknown and
+/// `ip link del lo` refused.
+pub(crate) const LOOPBACK_OPS: DriverOps = DriverOps {
+    netdev_ops: LOOPBACK_NETDEV_OPS,
+    rtnl_link_ops: None,
+};
+
+impl Driver {
+    pub fn is_loopback(&self) -> bool {
+        matches!(self, Driver::Loopback)
+    }
+}
+
+/// `loopback_xmit()`: counted once, seen as received by lo itself.
+fn loopback_xmit(k: &mut Kernel, dev: DevId, frame: &[u8]) -> Xmit {
+    let s = &mut k.dev_mut(dev).stats;
+    s.count_tx(frame.len());
+    s.count_rx(frame.len());
+    k.netif_receive(dev, frame);
+    Xmit::Sent
+}
 
 /// `LOOPBACK_IFINDEX`.
 pub const LOOPBACK_IFINDEX: u32 = 1;

@@ -7,15 +7,87 @@
 
 use crate::consts::*;
 use crate::datapath::{DropReason, RxHandlerResult, Xmit};
-use crate::driver::Driver;
+use crate::driver::{eth_validate_addr, Driver, DriverOps, NetDeviceOps};
 use crate::errno::{Errno, KError, KResult};
 use crate::ids::DevId;
 use crate::kernel::Kernel;
-use crate::modules::failover::FailoverOps;
+use crate::modules::failover::{FailoverOps, FailoverOpsName};
 use crate::netdev::DevRef;
 use crate::notifier::NetdevEvent;
 use crate::stats::DevStats;
 use serde::{Deserialize, Serialize};
+
+/// `failover_dev_ops`: no `ndo_set_mac_address` (-EOPNOTSUPP).
+const NET_FAILOVER_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
+    ndo_open: Some(Kernel::net_failover_open),
+    ndo_stop: Some(Kernel::net_failover_close),
+    ndo_validate_addr: Some(eth_validate_addr),
+    ndo_change_mtu: Some(Kernel::net_failover_change_mtu),
+    ndo_get_stats64: Some(|k, master| {
+        let own = k.dev(master).stats;
+        k.net_failover_get_stats(master).plus(&own)
+    }),
+    device_driver: Some(|_| Some("net_failover")),
+    ..NetDeviceOps::new("net_failover", net_failover_start_xmit)
+};
+
+/// The master has no `rtnl_link_ops`: it comes and goes with its standby.
+pub(crate) const NET_FAILOVER_OPS: DriverOps = DriverOps {
+    netdev_ops: NET_FAILOVER_NETDEV_OPS,
+    rtnl_link_ops: None,
+};
+
+/// `net_failover_ops`: what the generic failover module calls.
+pub static NET_FAILOVER_FAILOVER_OPS: FailoverOps = FailoverOps {
+    slave_pre_register: Some(Kernel::net_failover_slave_pre_register),
+    slave_register: Some(Kernel::net_failover_slave_register),
+    slave_pre_unregister: Some(Kernel::net_failover_slave_pre_unregister),
+    slave_unregister: Some(|k, slave, master| {
+        k.net_failover_slave_unregister(slave, master);
+        Ok(())
+    }),
+    slave_link_change: Some(|k, slave, master| {
+        k.net_failover_slave_link_change(slave, master);
+        Ok(())
+    }),
+    slave_name_change: Some(|k, slave, master| {
+        k.net_failover_slave_name_change(slave, master);
+        Ok(())
+    }),
+    slave_handle_frame: net_failover_handle_frame,
+};
+
+/// `net_failover_start_xmit()`: through the primary when it runs with
+/// carrier, else the standby, else dropped.
+fn net_failover_start_xmit(k: &mut Kernel, master: DevId, frame: &[u8]) -> Xmit {
+    let (p, s) = (k.nfo(master).primary, k.nfo(master).standby);
+    let via = if k.nfo_xmit_ready(p) {
+        p
+    } else if k.nfo_xmit_ready(s) {
+        s
+    } else {
+        None
+    };
+    match via {
+        Some(slave) => k.dev_queue_xmit(slave, frame),
+        None => {
+            k.dev_mut(master).stats.tx_dropped += 1;
+            Xmit::Dropped(DropReason::Driver)
+        }
+    }
+}
+
+/// `net_failover_handle_frame()`: the slaves' rx_handler.
+fn net_failover_handle_frame(k: &mut Kernel, slave: DevId, _frame: &[u8]) -> RxHandlerResult {
+    let Some(master) = k.dev(slave).master else {
+        return RxHandlerResult::Pass;
+    };
+    let primary = k.nfo(master).primary;
+    if primary.is_some() && k.nfo(master).standby == Some(slave) {
+        return RxHandlerResult::Exact;
+    }
+    RxHandlerResult::Another(master)
+}
 
 /// Holder name of net_failover's untracked `dev_hold` on each slave.
 pub const SLAVE_HOLD: &str = "net_failover slave (dev_hold)";
@@ -31,12 +103,22 @@ pub struct NetFailoverPriv {
     pub failover_stats: DevStats,
 }
 
+impl Driver {
+    /// `netdev_priv()` of a net_failover master.
+    pub fn net_failover(&self) -> Option<&NetFailoverPriv> {
+        match self {
+            Driver::NetFailover(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
 impl Kernel {
     fn nfo(&self, master: DevId) -> &NetFailoverPriv {
-        match &self.dev(master).driver {
-            Driver::NetFailover(p) => p,
-            _ => unreachable!("not a net_failover master"),
-        }
+        self.dev(master)
+            .driver
+            .net_failover()
+            .expect("a net_failover master")
     }
 
     fn nfo_mut(&mut self, master: DevId) -> &mut NetFailoverPriv {
@@ -82,7 +164,7 @@ impl Kernel {
             return Err(e);
         }
         self.netif_carrier_off(master);
-        self.failover_register(master, FailoverOps::NetFailover)?;
+        self.failover_register(master, FailoverOpsName::NetFailover)?;
         Ok(master)
     }
 
@@ -125,25 +207,6 @@ impl Kernel {
         }
     }
 
-    /// `net_failover_start_xmit()`.
-    pub(crate) fn net_failover_xmit(&mut self, master: DevId, frame: &[u8]) -> Xmit {
-        let (p, s) = (self.nfo(master).primary, self.nfo(master).standby);
-        let via = if self.nfo_xmit_ready(p) {
-            p
-        } else if self.nfo_xmit_ready(s) {
-            s
-        } else {
-            None
-        };
-        match via {
-            Some(slave) => self.dev_queue_xmit(slave, frame),
-            None => {
-                self.dev_mut(master).stats.tx_dropped += 1;
-                Xmit::Dropped(DropReason::Driver)
-            }
-        }
-    }
-
     /// `net_failover_change_mtu()`: primary first, then standby; a standby
     /// failure rolls the primary back.
     pub(crate) fn net_failover_change_mtu(&mut self, master: DevId, mtu: u32) -> KResult<()> {
@@ -162,18 +225,6 @@ impl Kernel {
         }
         self.dev_mut(master).mtu = mtu;
         Ok(())
-    }
-
-    /// `net_failover_handle_frame()`: the slaves' rx_handler.
-    pub(crate) fn net_failover_handle_frame(&mut self, slave: DevId) -> RxHandlerResult {
-        let Some(master) = self.dev(slave).master else {
-            return RxHandlerResult::Pass;
-        };
-        let primary = self.nfo(master).primary;
-        if primary.is_some() && self.nfo(master).standby == Some(slave) {
-            return RxHandlerResult::Exact;
-        }
-        RxHandlerResult::Another(master)
     }
 
     /// `net_failover_slave_pre_register()`.
@@ -354,10 +405,5 @@ impl Kernel {
         }
         info.failover_stats = total;
         total
-    }
-
-    /// `dev_is_pci(dev->dev.parent)`.
-    pub fn dev_parent_is_pci(&self, dev: DevId) -> bool {
-        matches!(self.dev(dev).driver, Driver::Nic { virtio: false, .. })
     }
 }

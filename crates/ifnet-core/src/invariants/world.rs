@@ -5,7 +5,6 @@
 use super::all_unique;
 use crate::adjacency::MAX_NEST_DEV;
 use crate::consts::*;
-use crate::driver::Driver;
 use crate::drivers::bridge::BridgePriv;
 use crate::hw::HwSpec;
 use crate::ids::DevId;
@@ -43,7 +42,7 @@ impl Kernel {
             let Some(md) = self.try_dev(m) else {
                 return Err(format!("device {} links to a missing device", d.name));
             };
-            if !matches!(md.driver, Driver::Bridge(_) | Driver::NetFailover(_)) {
+            if !md.driver.is_bridge() && md.driver.net_failover().is_none() {
                 return Err(format!(
                     "{} has master {}, a device that cannot be an upper",
                     d.name, md.name
@@ -52,9 +51,10 @@ impl Kernel {
             if md.net != d.net || md.reg_state != d.reg_state || m == id {
                 return Err(format!("{} and its master {} disagree", d.name, md.name));
             }
-            let want = match md.driver {
-                Driver::Bridge(_) => RxHandler::BridgePort,
-                _ => RxHandler::Failover,
+            let want = if md.driver.is_bridge() {
+                RxHandler::BridgePort
+            } else {
+                RxHandler::Failover
             };
             if d.rx_handler != Some(want) {
                 return Err(format!(
@@ -106,7 +106,7 @@ impl Kernel {
         if !timers_ok {
             return Err(format!("bridge {} has a timer out of range", d.name));
         }
-        let fdb_max = crate::datapath::bridge_fdb::FDB_MAX_LEARNED + b.ports.len() + 1;
+        let fdb_max = crate::drivers::bridge_fdb::FDB_MAX_LEARNED + b.ports.len() + 1;
         if b.fdb.len() > fdb_max {
             return Err(format!("bridge {} has too many fdb entries", d.name));
         }
@@ -141,7 +141,7 @@ impl Kernel {
         for f in &self.failovers {
             let ok = self
                 .registered(f.master)
-                .is_some_and(|m| matches!(m.driver, Driver::NetFailover(_)));
+                .is_some_and(|m| m.driver.net_failover().is_some());
             if !ok {
                 return Err(
                     "a failover instance names a device that is not a live net_failover master"
@@ -150,7 +150,7 @@ impl Kernel {
             }
         }
         for (id, d) in self.devs.iter::<DevId>() {
-            let Driver::NetFailover(p) = &d.driver else {
+            let Some(p) = d.driver.net_failover() else {
                 continue;
             };
             let slaves: Vec<DevId> = [p.primary, p.standby].into_iter().flatten().collect();
@@ -199,12 +199,8 @@ impl Kernel {
                 let Some(d) = self.try_dev(dev) else {
                     return Err("a bus device names a missing netdev".into());
                 };
-                let kind_ok = match &d.driver {
-                    Driver::Nic {
-                        virtio, standby: s, ..
-                    } => *virtio == matches!(hw.spec, HwSpec::VirtioNet { .. }) && *s == standby,
-                    _ => false,
-                };
+                let virtio = matches!(hw.spec, HwSpec::VirtioNet { .. });
+                let kind_ok = d.driver.nic_virtio_standby() == Some((virtio, standby));
                 let parent_ok = d.parent.as_deref() == Some(bus.as_str());
                 if !kind_ok || !parent_ok || d.reg_state != RegState::Registered {
                     return Err(format!(
@@ -222,7 +218,7 @@ impl Kernel {
             }
         }
         for (id, d) in self.devs.iter::<DevId>() {
-            if matches!(d.driver, Driver::Nic { .. }) && d.reg_state == RegState::Registered {
+            if d.driver.nic_segment().is_some() && d.reg_state == RegState::Registered {
                 let bus = d.parent.as_ref().and_then(|p| self.hw.devices.get(p));
                 if bus.and_then(|h| h.netdev) != Some(id) {
                     return Err(format!("NIC {} is on no bus device", d.name));

@@ -4,8 +4,14 @@
 //! and enslaves them (rx_handler, upper link, IFF_FAILOVER_SLAVE plus
 //! IFF_NO_ADDRCONF — or IFF_LIVE_RENAME_OK before v6.2). The instance holds
 //! a tracked reference on its master until `failover_unregister`.
+//!
+//! Like failover.c it knows no implementation: every step goes through the
+//! instance's [`FailoverOps`] (net_failover's are in drivers/net_failover.rs),
+//! and the slave's rx_handler is the ops' `slave_handle_frame`.
 
 use crate::consts::*;
+use crate::datapath::RxHandlerResult;
+use crate::driver::RxHandlerFunc;
 use crate::errno::{Errno, KError, KResult};
 use crate::hwaddr::HwAddr;
 use crate::ids::DevId;
@@ -17,17 +23,58 @@ use serde::{Deserialize, Serialize};
 /// The ref_tracker holder name of `failover->dev_tracker`.
 pub const FAILOVER_TRACKER: &str = "failover dev_tracker (failover_register)";
 
-/// `struct failover_ops`: which implementation an instance uses.
+/// A `failover_ops` callback on (slave, master).
+pub type FailoverSlaveOp = fn(&mut Kernel, DevId, DevId) -> KResult<()>;
+
+/// `struct failover_ops`.
+pub struct FailoverOps {
+    pub slave_pre_register: Option<FailoverSlaveOp>,
+    pub slave_register: Option<FailoverSlaveOp>,
+    pub slave_pre_unregister: Option<FailoverSlaveOp>,
+    pub slave_unregister: Option<FailoverSlaveOp>,
+    pub slave_link_change: Option<FailoverSlaveOp>,
+    pub slave_name_change: Option<FailoverSlaveOp>,
+    pub slave_handle_frame: RxHandlerFunc,
+}
+
+/// Which `failover_ops` an instance registered with: the state file keeps
+/// the name, the table comes back from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FailoverOps {
+pub enum FailoverOpsName {
     NetFailover,
+}
+
+impl FailoverOpsName {
+    pub fn ops(self) -> &'static FailoverOps {
+        match self {
+            FailoverOpsName::NetFailover => {
+                &crate::drivers::net_failover::NET_FAILOVER_FAILOVER_OPS
+            }
+        }
+    }
 }
 
 /// `struct failover`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failover {
     pub master: DevId,
-    pub ops: FailoverOps,
+    pub ops: FailoverOpsName,
+}
+
+/// The rx_handler failover installs on a slave: its instance's
+/// `slave_handle_frame` (`rx_handler_data` is the master).
+pub(crate) fn failover_handle_frame(k: &mut Kernel, slave: DevId, frame: &[u8]) -> RxHandlerResult {
+    let master = k.dev(slave).master;
+    let ops = k.failovers.iter().find(|f| Some(f.master) == master);
+    match ops.map(|f| f.ops.ops().slave_handle_frame) {
+        Some(handle) => handle(k, slave, frame),
+        None => RxHandlerResult::Pass,
+    }
+}
+
+/// Calls one optional op; an absent op succeeds.
+fn call(op: Option<FailoverSlaveOp>, k: &mut Kernel, slave: DevId, master: DevId) -> KResult<()> {
+    op.map_or(Ok(()), |f| f(k, slave, master))
 }
 
 impl Kernel {
@@ -46,7 +93,7 @@ impl Kernel {
     }
 
     /// `failover_register()`.
-    pub(crate) fn failover_register(&mut self, master: DevId, ops: FailoverOps) -> KResult<()> {
+    pub(crate) fn failover_register(&mut self, master: DevId, ops: FailoverOpsName) -> KResult<()> {
         if self.dev(master).dev_type != ARPHRD_ETHER {
             return Err(KError::new(Errno::EINVAL));
         }
@@ -115,8 +162,8 @@ impl Kernel {
         let Some(fo) = self.failover_get_bymac(d.perm_addr) else {
             return;
         };
-        let master = fo.master;
-        if self.net_failover_slave_pre_register(slave, master).is_err() {
+        let (master, fops) = (fo.master, fo.ops.ops());
+        if call(fops.slave_pre_register, self, slave, master).is_err() {
             return;
         }
         if let Err(e) = self.netdev_rx_handler_register(slave, RxHandler::Failover) {
@@ -139,7 +186,7 @@ impl Kernel {
         }
         let flags = self.failover_slave_flags();
         self.dev_mut(slave).priv_flags |= flags;
-        if self.net_failover_slave_register(slave, master).is_err() {
+        if call(fops.slave_register, self, slave, master).is_err() {
             self.netdev_upper_dev_unlink(slave, master);
             self.dev_mut(slave).priv_flags &= !flags;
             self.netdev_rx_handler_unregister(slave);
@@ -155,39 +202,37 @@ impl Kernel {
         let Some(fo) = self.failover_get_bymac(d.perm_addr) else {
             return;
         };
-        let master = fo.master;
-        if self
-            .net_failover_slave_pre_unregister(slave, master)
-            .is_err()
-        {
+        let (master, fops) = (fo.master, fo.ops.ops());
+        if call(fops.slave_pre_unregister, self, slave, master).is_err() {
             return;
         }
         self.netdev_rx_handler_unregister(slave);
         self.netdev_upper_dev_unlink(slave, master);
         let flags = self.failover_slave_flags();
         self.dev_mut(slave).priv_flags &= !flags;
-        self.net_failover_slave_unregister(slave, master);
+        let _ = call(fops.slave_unregister, self, slave, master);
     }
 
-    fn failover_slave_master(&self, slave: DevId) -> Option<DevId> {
+    fn failover_slave_instance(&self, slave: DevId) -> Option<(DevId, &'static FailoverOps)> {
         let d = self.dev(slave);
         if d.priv_flags & IFF_FAILOVER_SLAVE == 0 {
             return None;
         }
-        self.failover_get_bymac(d.perm_addr).map(|f| f.master)
+        self.failover_get_bymac(d.perm_addr)
+            .map(|f| (f.master, f.ops.ops()))
     }
 
     /// `failover_slave_link_change()`.
     fn failover_slave_link_change(&mut self, slave: DevId) {
-        if let Some(master) = self.failover_slave_master(slave) {
-            self.net_failover_slave_link_change(slave, master);
+        if let Some((master, fops)) = self.failover_slave_instance(slave) {
+            let _ = call(fops.slave_link_change, self, slave, master);
         }
     }
 
     /// `failover_slave_name_change()`.
     fn failover_slave_name_change(&mut self, slave: DevId) {
-        if let Some(master) = self.failover_slave_master(slave) {
-            self.net_failover_slave_name_change(slave, master);
+        if let Some((master, fops)) = self.failover_slave_instance(slave) {
+            let _ = call(fops.slave_name_change, self, slave, master);
         }
     }
 }

@@ -13,8 +13,6 @@ use netlink_packet_route::AddressFamily;
 /// Constant device properties every modelled device reports.
 const GSO_MAX_SIZE: u32 = 65536;
 const GSO_MAX_SEGS: u32 = 65535;
-/// GSO_MAX_SIZE = 8 * GSO_MAX_SEGS (BIG TCP), what veth advertises.
-const VETH_TSO_MAX_SIZE: u32 = 8 * 65535;
 /// Upper bound on the attributes `rtnl_fill_ifinfo` emits (25 fixed, at most
 /// 13 optional).
 const FILL_MAX_ATTRS: usize = 40;
@@ -78,7 +76,7 @@ impl Kernel {
             Some(ln) if ln != self.dev(dev).net => Some(self.peernet2id_alloc(src_net, ln)),
             _ => None,
         };
-        let tso_max_size = self.tso_max_size(dev);
+        let tso_max_size = self.dev_tso_max_size(dev);
         let stats = (!skip_stats).then(|| self.dev_get_stats(dev));
         let d = self.dev(dev);
         let header = LinkHeader {
@@ -138,14 +136,7 @@ impl Kernel {
             a.put(LinkAttribute::Stats64(stats.to_stats64()));
         }
         let mut info = Vec::new();
-        if let Some(kind) = d.driver.rtnl_kind() {
-            info.push(LinkInfo::Kind(match kind {
-                "veth" => InfoKind::Veth,
-                "bridge" => InfoKind::Bridge,
-                other => InfoKind::Other(other.to_string()),
-            }));
-        }
-        self.br_fill_linkinfo(dev, &mut info);
+        self.rtnl_link_fill(dev, &mut info);
         if !info.is_empty() {
             a.put(LinkAttribute::LinkInfo(info));
         }
@@ -165,10 +156,7 @@ impl Kernel {
         }
         if let Some(parent) = &d.parent {
             a.put(LinkAttribute::ParentDevName(parent.clone()));
-            let bus = match d.driver {
-                crate::driver::Driver::Nic { virtio: true, .. } => "virtio",
-                _ => "pci",
-            };
+            let bus = self.dev_parent_bus_name(dev);
             a.put(LinkAttribute::ParentDevBusName(bus.to_string()));
         }
         header
@@ -183,33 +171,19 @@ impl Kernel {
         }
     }
 
-    /// `dev_get_stats()`: the driver's counters (`ndo_get_stats64`) plus the
-    /// core's drops. net_failover folds its slaves' counters in.
-    pub fn dev_get_stats(&mut self, dev: DevId) -> crate::stats::DevStats {
-        if matches!(self.dev(dev).driver, crate::driver::Driver::NetFailover(_)) {
-            let own = self.dev(dev).stats;
-            return self.net_failover_get_stats(dev).plus(&own);
-        }
-        self.dev(dev).stats
-    }
-
-    /// `dev->tso_max_size`: veth and loopback raise it to GSO_MAX_SIZE
-    /// (veth_setup, loopback_setup); once a bridge has had ports it takes
-    /// their minimum, TSO_MAX_SIZE clamped to GSO_MAX_SIZE without any
-    /// (`netdev_compute_master_upper_features`); others keep the legacy size.
-    fn tso_max_size(&self, dev: DevId) -> u32 {
-        let d = self.dev(dev);
-        match &d.driver {
-            crate::driver::Driver::Veth { .. } | crate::driver::Driver::Loopback => {
-                VETH_TSO_MAX_SIZE
+    /// `rtnl_link_fill()` + `rtnl_link_slave_info_fill()`: IFLA_INFO_KIND
+    /// and the kind's IFLA_INFO_DATA, then the master kind's
+    /// IFLA_INFO_SLAVE_KIND/DATA. Nothing for devices without either.
+    fn rtnl_link_fill(&self, dev: DevId, info: &mut Vec<LinkInfo>) {
+        if let Some(ops) = self.rtnl_link_ops(dev) {
+            info.push(LinkInfo::Kind(InfoKind::from(ops.kind)));
+            if let Some(fill) = ops.fill_info {
+                fill(self, dev, info);
             }
-            crate::driver::Driver::Bridge(b) if b.features_computed => d
-                .lowers
-                .iter()
-                .map(|&l| self.tso_max_size(l))
-                .min()
-                .unwrap_or(VETH_TSO_MAX_SIZE),
-            _ => GSO_MAX_SIZE,
+        }
+        let master_ops = self.dev(dev).master.and_then(|m| self.rtnl_link_ops(m));
+        if let Some(fill) = master_ops.and_then(|o| o.fill_slave_info) {
+            fill(self, dev, info);
         }
     }
 

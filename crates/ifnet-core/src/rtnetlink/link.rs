@@ -3,16 +3,15 @@
 //! `rtnl_setlink`, `rtnl_dellink`, `rtnl_getlink`.
 
 use crate::consts::*;
-use crate::driver::Driver;
+use crate::driver::RtnlLinkOps;
+use crate::drivers::rtnl_link_ops_get;
 use crate::errno::{Errno, KError, KResult};
 use crate::hwaddr::HwAddr;
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::rtnetlink::RtmType;
 use netlink_packet_core::{Nla, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
-};
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
 
 /// The attributes of one ifinfomsg request the model acts on
 /// (the kernel's `tb[]` after `nlmsg_parse`).
@@ -133,25 +132,29 @@ impl LinkRequest {
         Ok(r)
     }
 
+    /// IFLA_LINKINFO: the kind, and IFLA_INFO_DATA through the kind's
+    /// parser (`rtnl_link_ops->policy`); data of an unknown kind is only
+    /// noted.
     fn parse_linkinfo(&mut self, infos: &[LinkInfo]) -> KResult<()> {
+        let mut data = None;
         for info in infos {
             match info {
                 LinkInfo::Kind(k) => {
                     self.kind = Some(match k {
-                        InfoKind::Veth => "veth".to_string(),
-                        InfoKind::Bridge => "bridge".to_string(),
                         InfoKind::Other(s) => s.clone(),
                         other => format!("{other:?}").to_lowercase(),
                     })
                 }
-                LinkInfo::Data(data) => {
+                LinkInfo::Data(d) => {
                     self.has_info_data = true;
-                    if let InfoData::Veth(InfoVeth::Peer(peer)) = data {
-                        self.veth_peer = Some(Box::new(LinkRequest::parse(peer)?));
-                    }
+                    data = Some(d);
                 }
                 _ => {}
             }
+        }
+        let ops = self.kind.as_deref().and_then(rtnl_link_ops_get);
+        if let (Some(parse), Some(d)) = (ops.and_then(|o| o.parse_info_data), data) {
+            parse(d, self)?;
         }
         Ok(())
     }
@@ -239,11 +242,10 @@ impl Kernel {
                 "multiple netns identifying attributes specified",
             ));
         }
-        let known_kind = matches!(r.kind.as_deref(), Some("veth" | "bridge"));
-        let peer_net = match (&r.kind.as_deref(), &r.veth_peer) {
-            (Some("veth"), Some(p)) if p.netns_attr_count() > 0 => {
-                Some(self.rtnl_link_get_net(net, p)?)
-            }
+        let ops = r.kind.as_deref().and_then(rtnl_link_ops_get);
+        // rtnl_newlink_peer_net(): only kinds with a peer_type.
+        let peer_net = match (ops.is_some_and(|o| o.peer_type), &r.veth_peer) {
+            (true, Some(p)) if p.netns_attr_count() > 0 => Some(self.rtnl_link_get_net(net, p)?),
             _ => None,
         };
         let tgt_net = self.rtnl_link_get_net(net, &r)?;
@@ -251,7 +253,7 @@ impl Kernel {
         let device_net = if create_excl { tgt_net } else { net };
         let (specified, dev) = self.lookup_link(device_net, &r)?;
         if let Some(dev) = dev {
-            return self.rtnl_changelink(nlflags, dev, tgt_net, &r, known_kind);
+            return self.rtnl_changelink(nlflags, dev, tgt_net, &r, ops);
         }
         if nlflags & NLM_F_CREATE == 0 {
             if specified || r.group.is_none() {
@@ -259,12 +261,12 @@ impl Kernel {
             }
             return Err(KError::new(Errno::EOPNOTSUPP));
         }
-        if !known_kind {
+        let Some(ops) = ops else {
             return Err(KError::msg(Errno::EOPNOTSUPP, "Unknown device type"));
-        }
+        };
         // rtnl_newlink_peer_net(): without its own netns attribute the peer
         // goes to the caller's namespace, not the target one.
-        self.rtnl_newlink_create(&r, tgt_net, peer_net.unwrap_or(net))
+        self.rtnl_newlink_create(ops, &r, tgt_net, peer_net.unwrap_or(net))
     }
 
     /// `rtnl_changelink()`.
@@ -274,7 +276,7 @@ impl Kernel {
         dev: DevId,
         tgt: NetId,
         r: &LinkRequest,
-        known: bool,
+        ops: Option<&'static RtnlLinkOps>,
     ) -> KResult<()> {
         if nlflags & NLM_F_EXCL != 0 {
             return Err(KError::new(Errno::EEXIST));
@@ -284,11 +286,12 @@ impl Kernel {
         }
         let mut status = 0;
         if r.has_info_data {
-            let same = known && r.kind.as_deref() == self.dev(dev).driver.rtnl_kind();
-            // veth has no changelink; bridge's accepts the (unmodelled) options.
-            if !same || r.kind.as_deref() == Some("veth") {
+            // `if (!ops || ops != dev->rtnl_link_ops || !ops->changelink)`.
+            let same = ops.is_some_and(|o| Some(o.kind) == self.link_kind(dev));
+            let Some(changelink) = ops.and_then(|o| o.changelink).filter(|_| same) else {
                 return Err(KError::new(Errno::EOPNOTSUPP));
-            }
+            };
+            changelink(self, dev, r)?;
             status |= DO_SETLINK_NOTIFY;
         }
         self.do_setlink(dev, tgt, r, status)
@@ -300,7 +303,7 @@ impl Kernel {
         net: NetId,
         name: &str,
         assign: NameAssign,
-        driver: Driver,
+        ops: &'static RtnlLinkOps,
         r: &LinkRequest,
     ) -> KResult<DevId> {
         // The queue counts (1 unless given: veth and bridge have no
@@ -317,13 +320,8 @@ impl Kernel {
                 "Invalid number of receive queues",
             ));
         }
-        let is_bridge = driver.is_bridge();
-        let dev = self.alloc_netdev(net, name, assign, driver);
-        if is_bridge {
-            self.br_dev_setup(dev);
-        } else {
-            self.veth_setup(dev);
-        }
+        let dev = self.alloc_netdev(net, name, assign, (ops.alloc_priv)());
+        (ops.setup)(self, dev);
         // validate_linkmsg(dev, tb): an address or broadcast shorter than
         // the new device's addr_len is refused.
         let addr_len = self.dev(dev).dev_addr.len();
@@ -365,44 +363,26 @@ impl Kernel {
         Ok(dev)
     }
 
-    /// `veth_validate()` / `eth_validate_addr` on an IFLA_ADDRESS.
-    fn validate_ether_attr(a: &Option<Vec<u8>>) -> KResult<()> {
-        if let Some(a) = a {
-            if a.len() != ETH_ALEN {
-                return Err(KError::new(Errno::EINVAL));
-            }
-            if !HwAddr::new(a).expect("6 bytes").is_valid_ether() {
-                return Err(KError::new(Errno::EADDRNOTAVAIL));
-            }
-        }
-        Ok(())
-    }
-
     /// `rtnl_newlink_create()`.
-    fn rtnl_newlink_create(&mut self, r: &LinkRequest, tgt: NetId, peer_net: NetId) -> KResult<()> {
-        let kind = r.kind.clone().unwrap_or_default();
-        let is_veth = kind == "veth";
-        if is_veth {
-            Self::validate_ether_attr(&r.address)?;
-            if let Some(p) = &r.veth_peer {
-                Self::validate_ether_attr(&p.address)?;
-            }
+    fn rtnl_newlink_create(
+        &mut self,
+        ops: &'static RtnlLinkOps,
+        r: &LinkRequest,
+        tgt: NetId,
+        peer_net: NetId,
+    ) -> KResult<()> {
+        if let Some(validate) = ops.validate {
+            validate(r)?;
         }
         let (name, assign) = match &r.ifname {
             Some(n) => (n.clone(), NameAssign::User),
-            None => (format!("{kind}%d"), NameAssign::Enum),
+            None => (format!("{}%d", ops.kind), NameAssign::Enum),
         };
-        let driver = if is_veth {
-            Driver::Veth { peer: None }
-        } else {
-            Kernel::new_bridge_driver()
-        };
-        let dev = self.rtnl_create_link(tgt, &name, assign, driver, r)?;
+        let dev = self.rtnl_create_link(tgt, &name, assign, ops, r)?;
         self.dev_mut(dev).ifindex = r.ifi_index.max(0) as u32;
-        let registered = if is_veth {
-            self.veth_newlink(dev, r, peer_net)
-        } else {
-            self.br_dev_newlink(dev)
+        let registered = match ops.newlink {
+            Some(newlink) => newlink(self, dev, r, peer_net),
+            None => self.register_netdevice(dev),
         };
         if let Err(e) = registered {
             self.rtnl_link_initializing.retain(|&d| d != dev);
@@ -533,9 +513,9 @@ impl Kernel {
             self.do_set_master(dev, m)?;
             *status |= DO_SETLINK_MODIFIED;
         }
-        if r.carrier.is_some() {
-            // netif_change_carrier(): no modelled driver has ndo_change_carrier.
-            return Err(KError::new(Errno::EOPNOTSUPP));
+        if let Some(c) = r.carrier {
+            self.dev_change_carrier(dev, c != 0)?;
+            *status |= DO_SETLINK_MODIFIED;
         }
         if let Some(q) = r.txqlen {
             self.dev_change_tx_queue_len(dev, q)?;
@@ -597,7 +577,7 @@ impl Kernel {
             (true, None) => return Err(KError::new(Errno::ENODEV)),
             (true, Some(d)) => d,
         };
-        if self.dev(dev).driver.rtnl_kind().is_none() {
+        if self.rtnl_link_ops(dev).is_none() {
             return Err(KError::new(Errno::EOPNOTSUPP));
         }
         let mut kill = Vec::new();

@@ -202,7 +202,9 @@ impl Kernel {
     ) -> socket::DumpCursor {
         let filter = link::LinkRequest::parse(req).unwrap_or_default();
         let master_idx = filter.master.unwrap_or(0) as i32;
-        let kind = filter.kind.filter(|k| k == "veth" || k == "bridge");
+        let kind = filter
+            .kind
+            .filter(|k| crate::drivers::rtnl_link_ops_get(k).is_some());
         let mut flags = NLM_F_MULTIPART;
         if master_idx != 0 || kind.is_some() {
             flags |= NLM_F_DUMP_FILTERED;

@@ -1,12 +1,15 @@
-//! The bridge's forwarding database and frame handling: `br_dev_xmit`,
-//! `br_handle_frame` (the port rx_handler), learning (`br_fdb_update`),
-//! flooding (`br_flood`), forwarding (`br_forward`), local delivery
-//! (`br_pass_frame_up`) and ageing (`br_fdb_cleanup` on the virtual clock).
+//! The bridge's frames and forwarding database (br_device.c's xmit,
+//! br_input.c, br_forward.c, br_fdb.c): `br_dev_xmit` (its
+//! `ndo_start_xmit`), `br_handle_frame` (the port rx_handler), learning
+//! (`br_fdb_update`), flooding (`br_flood`), forwarding (`br_forward`),
+//! local delivery (`br_pass_frame_up`) and ageing (`br_fdb_cleanup` on the
+//! virtual clock). Frames are read through `wire::EthernetFrame`.
 
-use super::{RxHandlerResult, Xmit, ETH_HLEN};
+use crate::datapath::{RxHandlerResult, Xmit, ETH_HLEN};
 use crate::drivers::bridge::PortState;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
+use crate::wire::EthernetFrame;
 use crate::workqueue::Work;
 use serde::{Deserialize, Serialize};
 
@@ -23,12 +26,6 @@ pub struct FdbEntry {
     pub port: Option<DevId>,
     pub is_local: bool,
     pub updated_ns: u64,
-}
-
-fn mac(frame: &[u8], at: usize) -> [u8; 6] {
-    let mut m = [0u8; 6];
-    m.copy_from_slice(&frame[at..at + 6]);
-    m
 }
 
 impl Kernel {
@@ -108,67 +105,6 @@ impl Kernel {
         }
     }
 
-    /// `br_dev_xmit()`: frames the bridge device itself sends.
-    pub(crate) fn br_dev_xmit(&mut self, br: DevId, frame: &[u8]) -> Xmit {
-        self.dev_mut(br).stats.count_tx(frame.len());
-        if frame.len() < ETH_HLEN {
-            return Xmit::Sent;
-        }
-        let dst = mac(frame, 0);
-        if dst[0] & 1 != 0 {
-            self.br_flood(br, None, frame);
-        } else {
-            match self.br_fdb_find(br, dst) {
-                Some(FdbEntry { port: Some(p), .. }) => {
-                    self.dev_queue_xmit(p, frame);
-                }
-                Some(_) => {}
-                None => self.br_flood(br, None, frame),
-            }
-        }
-        Xmit::Sent
-    }
-
-    /// `br_handle_frame()` + `br_handle_frame_finish()`: the port's
-    /// rx_handler. Everything it sees is consumed: forwarded, flooded,
-    /// passed up as the bridge, or dropped.
-    pub(crate) fn br_handle_frame(&mut self, port: DevId, frame: &[u8]) -> RxHandlerResult {
-        let Some(br) = self.dev(port).master else {
-            return RxHandlerResult::Pass;
-        };
-        if frame.len() < ETH_HLEN {
-            return RxHandlerResult::Consumed;
-        }
-        let (dst, src) = (mac(frame, 0), mac(frame, 6));
-        if src[0] & 1 != 0 || src == [0; 6] {
-            return RxHandlerResult::Consumed; // !is_valid_ether_addr(h_source)
-        }
-        let state = self
-            .dev(br)
-            .driver
-            .bridge()
-            .and_then(|b| b.ports.iter().find(|p| p.dev == port))
-            .map(|p| p.state);
-        if state != Some(PortState::Forwarding) {
-            return RxHandlerResult::Consumed;
-        }
-        self.br_fdb_update(br, port, src);
-        if dst[0] & 1 != 0 {
-            self.br_flood(br, Some(port), frame);
-            self.br_pass_frame_up(br, frame);
-            return RxHandlerResult::Consumed;
-        }
-        match self.br_fdb_find(br, dst) {
-            Some(FdbEntry { is_local: true, .. }) => self.br_pass_frame_up(br, frame),
-            Some(FdbEntry { port: Some(to), .. }) if to != port => {
-                self.dev_queue_xmit(to, frame);
-            }
-            Some(_) => {}
-            None => self.br_flood(br, Some(port), frame),
-        }
-        RxHandlerResult::Consumed
-    }
-
     /// `br_pass_frame_up()`: the bridge device receives the frame (counted
     /// after `eth_type_trans`, i.e. without the Ethernet header).
     fn br_pass_frame_up(&mut self, br: DevId, frame: &[u8]) {
@@ -222,4 +158,66 @@ impl Kernel {
             self.workqueue.schedule(Work::BridgeFdbGc(br), due);
         }
     }
+}
+
+/// `br_dev_xmit()`: frames the bridge device itself sends.
+pub(crate) fn br_dev_xmit(k: &mut Kernel, br: DevId, frame: &[u8]) -> Xmit {
+    k.dev_mut(br).stats.count_tx(frame.len());
+    let Ok(eth) = EthernetFrame::new_checked(frame) else {
+        return Xmit::Sent;
+    };
+    let dst = eth.dst_addr();
+    if dst.is_multicast() {
+        k.br_flood(br, None, frame);
+    } else {
+        match k.br_fdb_find(br, dst.0) {
+            Some(FdbEntry { port: Some(p), .. }) => {
+                k.dev_queue_xmit(p, frame);
+            }
+            Some(_) => {}
+            None => k.br_flood(br, None, frame),
+        }
+    }
+    Xmit::Sent
+}
+
+/// `br_handle_frame()` + `br_handle_frame_finish()`: the port's
+/// rx_handler. Everything it sees is consumed: forwarded, flooded,
+/// passed up as the bridge, or dropped.
+#[inline]
+pub(crate) fn br_handle_frame(k: &mut Kernel, port: DevId, frame: &[u8]) -> RxHandlerResult {
+    let Some(br) = k.dev(port).master else {
+        return RxHandlerResult::Pass;
+    };
+    let Ok(eth) = EthernetFrame::new_checked(frame) else {
+        return RxHandlerResult::Consumed;
+    };
+    let (dst, src) = (eth.dst_addr(), eth.src_addr());
+    if src.is_multicast() || src.is_zero() {
+        return RxHandlerResult::Consumed; // !is_valid_ether_addr(h_source)
+    }
+    let state = k
+        .dev(br)
+        .driver
+        .bridge()
+        .and_then(|b| b.ports.iter().find(|p| p.dev == port))
+        .map(|p| p.state);
+    if state != Some(PortState::Forwarding) {
+        return RxHandlerResult::Consumed;
+    }
+    k.br_fdb_update(br, port, src.0);
+    if dst.is_multicast() {
+        k.br_flood(br, Some(port), frame);
+        k.br_pass_frame_up(br, frame);
+        return RxHandlerResult::Consumed;
+    }
+    match k.br_fdb_find(br, dst.0) {
+        Some(FdbEntry { is_local: true, .. }) => k.br_pass_frame_up(br, frame),
+        Some(FdbEntry { port: Some(to), .. }) if to != port => {
+            k.dev_queue_xmit(to, frame);
+        }
+        Some(_) => {}
+        None => k.br_flood(br, Some(port), frame),
+    }
+    RxHandlerResult::Consumed
 }
