@@ -9,6 +9,7 @@ pub mod emit;
 pub mod fill;
 pub mod link;
 mod policy;
+pub mod request;
 pub mod socket;
 
 use crate::errno::{Errno, KError};
