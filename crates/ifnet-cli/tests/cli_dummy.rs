@@ -5,8 +5,10 @@
 //! once UP, and a carrier the driver never touches leaves operstate
 //! UNKNOWN (as for lo). Every test names the kernel function it pins.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -17,22 +19,13 @@ struct Env {
 
 impl Env {
     fn new(tag: &str) -> Env {
-        let dir =
-            std::env::temp_dir().join(format!("ifnet-cli-dummy-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = common::scratch(&format!("dummy-{tag}"));
         let state = dir.join("state.json");
         Env { dir, state }
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_ifnet"))
-            .arg("--state")
-            .arg(&self.state)
-            .args(args)
-            .env_remove("IFNET_STATE")
-            .output()
-            .unwrap()
+        common::ifnet(&self.state, args)
     }
 
     fn ok(&self, args: &[&str]) -> String {

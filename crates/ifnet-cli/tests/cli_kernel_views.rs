@@ -3,32 +3,23 @@
 //! `ifnet monitor uevent` (udevadm-monitor.c device_monitor_handler() with
 //! --kernel --property, following kobject_uevent() of other invocations).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_ifnet")
-}
+use common::bin;
 
 fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ifnet-views-test-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::scratch(&format!("views-{tag}"))
 }
 
 fn run(state: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("--state")
-        .arg(state)
-        .args(args)
-        .env_remove("IFNET_STATE")
-        .output()
-        .unwrap()
+    common::ifnet(state, args)
 }
 
 fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    common::out(o)
 }
 
 /// failover_register() and net_failover_slave_register() log through
