@@ -5,12 +5,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::args::{parse_global, Opts, USAGE};
-use crate::batch::{do_batch, flush};
-use crate::hold::Hold;
+use crate::ip::args::{parse_global, Opts, USAGE};
+use crate::ip::util::matches;
+use crate::session::batch::{do_batch, flush};
+use crate::session::hold::Hold;
+use crate::session::state::{self, StateError};
 use crate::session::Session;
-use crate::state::{self, StateError};
-use crate::util::matches;
 use crate::Abort;
 
 /// ip.c's object table, in its order (first prefix match wins).
@@ -69,9 +69,9 @@ pub fn run(args: &[String]) -> i32 {
     }
     let words = &args[first..];
     if words.first().map(String::as_str) == Some("demo") && opts.batch.is_none() {
-        return crate::demo::run();
+        return crate::ext::demo::run();
     }
-    crate::interrupt::install();
+    crate::session::interrupt::install();
     let sp = state::state_path(opts.state.as_deref());
     let r = state::prepare(&sp).and_then(|_| run_with_state(&sp.path, opts, words));
     match r {
@@ -112,8 +112,8 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
     // freeing thousands of devices one allocation at a time would cost more
     // than a small command itself.
     std::mem::forget(s);
-    if crate::interrupt::pending() && code == 0 {
-        return Ok(crate::interrupt::EXIT_INTERRUPTED);
+    if crate::session::interrupt::pending() && code == 0 {
+        return Ok(crate::session::interrupt::EXIT_INTERRUPTED);
     }
     Ok(code)
 }
@@ -130,7 +130,7 @@ fn run_monitor(path: &Path, opts: Opts, words: &[String]) -> Result<i32, StateEr
         flush(&mut s);
         return Ok(code);
     }
-    let code = crate::monitor::run(&mut s, path, &words[1..]);
+    let code = crate::ip::monitor::run(&mut s, path, &words[1..]);
     flush(&mut s);
     Ok(exit_code(code))
 }
@@ -197,25 +197,25 @@ pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
     let obj = words[0].as_str();
     let rest = &words[1..];
     if obj.len() >= 2 && matches(obj, "hw") {
-        return negate(crate::hw::do_hw(s, rest));
+        return negate(crate::ext::hw::do_hw(s, rest));
     }
     if obj.len() >= 2 && matches(obj, "pktgen") {
-        return negate(crate::pktgen::do_pktgen(s, rest));
+        return negate(crate::ext::pktgen::do_pktgen(s, rest));
     }
     if obj.len() >= 2 && matches(obj, "dmesg") {
-        return negate(crate::dmesg::do_dmesg(s, rest));
+        return negate(crate::ext::dmesg::do_dmesg(s, rest));
     }
     if obj.len() >= 2 && matches(obj, "capture") {
-        return negate(crate::capture::do_capture(s, rest));
+        return negate(crate::ext::capture::do_capture(s, rest));
     }
     let Some(found) = OBJECTS.iter().find(|o| matches(obj, o)) else {
         s.eprint(&format!("Object \"{obj}\" is unknown, try \"ip help\".\n"));
         return Ok(1);
     };
     let r = match *found {
-        "link" => crate::link_show::do_iplink(s, rest),
-        "maddress" => crate::maddr::do_maddr(s, rest),
-        "netns" => crate::netns::do_netns(s, rest),
+        "link" => crate::ip::link_show::do_iplink(s, rest),
+        "maddress" => crate::ip::maddr::do_maddr(s, rest),
+        "netns" => crate::ip::netns::do_netns(s, rest),
         "help" => {
             s.eprint(USAGE);
             Err(Abort::Exit(255))

@@ -1,43 +1,17 @@
 //! ifnet-cli: the `ifnet` command, an iproute2-6.1-compatible front end to
 //! the ifnet kernel model.
 //!
-//! The modules mirror iproute2's source files so that each behaviour can be
-//! traced to the C function it copies: `args` (ip.c main), `link_parse`
-//! (iplink.c iplink_parse), `link_modify` (iplink.c iplink_modify,
-//! link_veth.c veth_parse_opt), `link_show` (ipaddress.c
-//! ipaddr_list_flush_or_save), `print_link` (print_linkinfo), `jsonw`
-//! (json_writer.c/json_print.c), `session` (libnetlink.c, ll_map.c), `batch`
-//! (utils.c do_batch), `netns` (ipnetns.c), `monitor` (ipmonitor.c); plus
-//! ifnet's own `state`, `hw` and `app`.
+//! Three parts, each a folder: `ip` (iproute2's objects, parsed and
+//! printed as its C sources do, and the lib/ pieces they share), `ext`
+//! (ifnet's own commands: hw, pktgen, capture, faults, dmesg, demo) and
+//! `session` (one invocation: the rtnetlink socket, the state file and its
+//! lock, batch, Ctrl-C). `app` is the process: ip.c's object table.
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod args;
-pub mod batch;
-pub mod capture;
-pub mod demo;
-pub mod dmesg;
-pub mod faults;
-pub mod hold;
-pub mod hw;
-pub mod interrupt;
-pub mod jsonw;
-pub mod link_modify;
-pub mod link_parse;
-pub mod link_prop;
-pub mod link_show;
-pub mod llmap;
-pub mod maddr;
-pub mod monitor;
-pub mod netns;
-pub mod pktgen;
-pub mod print_bridge;
-pub mod print_link;
-pub mod print_stats;
+pub mod ext;
+pub mod ip;
 pub mod session;
-pub mod state;
-pub mod statefs;
-pub mod util;
 
 /// How a C function of iproute2 stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,9 +22,9 @@
 //! each as an invocation does, and prints what a monitor started before the
 //! first command reads from the multicast ring (monitor.rs print_events).
 
-use ifnet_cli::args::Opts;
-use ifnet_cli::monitor::{netns_map_init, print_events};
-use ifnet_cli::print_link::Filter;
+use ifnet_cli::ip::args::Opts;
+use ifnet_cli::ip::monitor::{netns_map_init, print_events};
+use ifnet_cli::ip::print_link::Filter;
 use ifnet_cli::session::Session;
 use ifnet_core::{Kernel, KernelProfile};
 use netlink_packet_route::link::LinkMessage;

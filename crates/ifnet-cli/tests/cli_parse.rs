@@ -1,8 +1,8 @@
 //! Parser tests: each pins the iproute2 6.1 function whose behaviour it
 //! copies (iplink_parse, iplink_modify, veth_parse_opt, do_iplink, main).
 
-use ifnet_cli::args::Opts;
-use ifnet_cli::link_parse::{iplink_modify, iplink_parse, Cmd};
+use ifnet_cli::ip::args::Opts;
+use ifnet_cli::ip::link_parse::{iplink_modify, iplink_parse, Cmd};
 use ifnet_cli::session::Session;
 use ifnet_cli::Abort;
 use ifnet_core::{Kernel, KernelProfile};

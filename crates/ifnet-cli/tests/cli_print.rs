@@ -2,8 +2,8 @@
 //! printing function (print_linkinfo, print_link_flags, print_name_and_link,
 //! print_linktype, print_stats64) against text captured from real `ip`.
 
-use ifnet_cli::args::Opts;
-use ifnet_cli::print_link::{print_linkinfo, Filter};
+use ifnet_cli::ip::args::Opts;
+use ifnet_cli::ip::print_link::{print_linkinfo, Filter};
 use ifnet_cli::session::Session;
 use ifnet_core::{Kernel, KernelProfile};
 use netlink_packet_route::link::{
@@ -104,13 +104,13 @@ fn print_link_flags_order_and_no_carrier() {
     // print_link_flags(): NO-CARRIER first when UP without RUNNING; ip's
     // fixed order; unknown bits in hex.
     let mut s = session(Opts::default());
-    ifnet_cli::print_link::print_link_flags(&mut s, 0x1 | 0x2 | 0x1000 | 0x800, true);
+    ifnet_cli::ip::print_link::print_link_flags(&mut s, 0x1 | 0x2 | 0x1000 | 0x800, true);
     assert_eq!(
         text(&s),
         "<NO-CARRIER,BROADCAST,MULTICAST,SLAVE,UP,M-DOWN> "
     );
     let mut s = session(Opts::default());
-    ifnet_cli::print_link::print_link_flags(&mut s, 0x1 | 0x40 | 0x10000 | 0x8, false);
+    ifnet_cli::ip::print_link::print_link_flags(&mut s, 0x1 | 0x40 | 0x10000 | 0x8, false);
     assert_eq!(text(&s), "<LOOPBACK,UP,LOWER_UP> ");
 }
 

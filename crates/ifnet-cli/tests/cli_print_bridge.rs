@@ -13,9 +13,9 @@
 //!
 //! (bridge and port down, so every timer is 0.00.)
 
-use ifnet_cli::args::Opts;
-use ifnet_cli::print_bridge::br_dump_bridge_id;
-use ifnet_cli::print_link::{print_linkinfo, Filter};
+use ifnet_cli::ip::args::Opts;
+use ifnet_cli::ip::print_bridge::br_dump_bridge_id;
+use ifnet_cli::ip::print_link::{print_linkinfo, Filter};
 use ifnet_cli::session::Session;
 use ifnet_core::client::Client;
 use ifnet_core::{Kernel, KernelProfile};

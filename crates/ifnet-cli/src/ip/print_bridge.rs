@@ -9,9 +9,9 @@ use netlink_packet_route::link::{
     InfoBridgePort, VlanProtocol,
 };
 
-use crate::jsonw::Ctx;
+use crate::ip::jsonw::Ctx;
+use crate::ip::util::ll_addr_n2a;
 use crate::session::Session;
-use crate::util::ll_addr_n2a;
 
 /// The last attribute of a variant in `$list`.
 macro_rules! last {

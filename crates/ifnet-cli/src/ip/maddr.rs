@@ -7,9 +7,9 @@ use std::net::IpAddr;
 
 use ifnet_core::HwAddr;
 
-use crate::jsonw::Ctx;
+use crate::ip::jsonw::Ctx;
+use crate::ip::util::{ll_addr_a2n, ll_addr_n2a, matches};
 use crate::session::Session;
-use crate::util::{ll_addr_a2n, ll_addr_n2a, matches};
 use crate::{Abort, IpResult};
 
 /// One printed entry (`struct ma_info`).

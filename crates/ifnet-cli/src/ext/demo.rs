@@ -7,8 +7,8 @@ use std::io::Write;
 
 use ifnet_core::{Kernel, KernelProfile};
 
-use crate::args::Opts;
-use crate::batch::flush;
+use crate::ip::args::Opts;
+use crate::session::batch::flush;
 use crate::session::Session;
 
 /// One step: what it shows, then commands as `(netns, words)`.

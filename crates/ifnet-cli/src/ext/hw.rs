@@ -5,8 +5,8 @@
 
 use ifnet_core::{HwAddr, HwSpec, KError};
 
+use crate::ip::util::matches;
 use crate::session::Session;
-use crate::util::matches;
 use crate::{Abort, Argv, IpResult};
 
 const USAGE: &str = "Usage: ifnet hw add BUSID type { nic | vf } mac LLADDR [ driver NAME ] [ segment NAME ]
@@ -49,10 +49,10 @@ pub fn do_hw(s: &mut Session, words: &[String]) -> IpResult {
         return hw_list(s);
     }
     if matches(verb, "segment") {
-        return crate::faults::hw_segment(s, &words[1..]);
+        return crate::ext::faults::hw_segment(s, &words[1..]);
     }
     if matches(verb, "faults") {
-        return crate::faults::hw_faults(s, &words[1..]);
+        return crate::ext::faults::hw_faults(s, &words[1..]);
     }
     Err(usage(s))
 }
@@ -177,7 +177,7 @@ fn hw_list(s: &mut Session) -> IpResult {
         };
         let drv = driver.unwrap_or_else(|| default.to_string());
         let seg = segment.unwrap_or_else(|| "lan".to_string());
-        let mac = crate::util::ll_addr_n2a(mac.as_bytes());
+        let mac = crate::ip::util::ll_addr_n2a(mac.as_bytes());
         let sby = if standby { " standby" } else { "" };
         out += &format!("{bus}: {kind} mac {mac} driver {drv} segment {seg}{sby}\n");
     }

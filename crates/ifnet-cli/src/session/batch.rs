@@ -19,7 +19,7 @@
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::mpsc;
 
-use crate::args::makeargs;
+use crate::ip::args::makeargs;
 use crate::session::Session;
 use crate::Abort;
 
@@ -290,7 +290,7 @@ pub fn do_batch(
             CmdLine::Line(l, used) => (l, used),
             CmdLine::Eof => break,
             CmdLine::CannotOpen(e) => {
-                let msg = crate::util::strerror(e);
+                let msg = crate::ip::util::strerror(e);
                 s.eprint(&format!("Cannot open file \"{name}\" for reading: {msg}\n"));
                 return Ok(1);
             }
@@ -322,11 +322,11 @@ pub fn do_batch(
             let _ = write!(std::io::stderr(), "\rifnet: {done} commands done");
         }
         flush(s);
-        if crate::interrupt::pending() {
+        if crate::session::interrupt::pending() {
             s.eprint(&format!(
                 "ifnet: interrupted after {name}:{lineno}; state saved\n"
             ));
-            return Err(Abort::Exit(crate::interrupt::EXIT_INTERRUPTED));
+            return Err(Abort::Exit(crate::session::interrupt::EXIT_INTERRUPTED));
         }
     }
     if tty && done >= PROGRESS_EVERY {

@@ -7,11 +7,11 @@ use netlink_packet_route::link::{
     InfoData, InfoKind, InfoPortData, LinkAttribute, LinkEvent, LinkInfo, LinkMessage, Prop,
 };
 
-use crate::jsonw::Ctx;
-use crate::print_bridge::{bridge_print_opt, bridge_slave_print_opt};
-use crate::print_stats::print_link_stats;
+use crate::ip::jsonw::Ctx;
+use crate::ip::print_bridge::{bridge_print_opt, bridge_slave_print_opt};
+use crate::ip::print_stats::print_link_stats;
+use crate::ip::util::{check_ifname, group_n2a, ll_addr_n2a, ll_type_n2a};
 use crate::session::Session;
-use crate::util::{check_ifname, group_n2a, ll_addr_n2a, ll_type_n2a};
 
 /// ipaddress.c `struct filter` (the parts `ip link show` uses).
 #[derive(Debug, Clone, Default)]

@@ -33,9 +33,9 @@ use ifnet_core::wire::{
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
 
-use crate::pktgen::find_dev;
+use crate::ext::pktgen::find_dev;
+use crate::ip::util::matches;
 use crate::session::Session;
-use crate::util::matches;
 use crate::{duparg, Abort, Argv, IpResult};
 
 const USAGE: &str = "Usage: ifnet capture dev DEVICE -w FILE
@@ -179,7 +179,7 @@ fn check_own_regular(f: &std::fs::File) -> std::io::Result<std::fs::Metadata> {
     if !md.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    if md.uid() != crate::statefs::euid() {
+    if md.uid() != crate::session::statefs::euid() {
         return Err(std::io::Error::other(format!(
             "owned by uid {}, not by you",
             md.uid()

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use ifnet_core::{Kernel, KernelProfile};
 use serde::{Deserialize, Serialize};
 
-use crate::statefs;
+use crate::session::statefs;
 
 /// Bumped when the file layout (not the kernel's) changes.
 /// 2: ids and slab slots stored as arrays (1: as objects).

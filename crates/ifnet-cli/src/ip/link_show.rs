@@ -4,10 +4,10 @@
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use crate::link_parse::{iplink_modify, Cmd, IPLINK_USAGE};
-use crate::print_link::{print_linkinfo, Filter};
+use crate::ip::link_parse::{iplink_modify, Cmd, IPLINK_USAGE};
+use crate::ip::print_link::{print_linkinfo, Filter};
+use crate::ip::util::{group_a2n, matches, strerror};
 use crate::session::{ifname_or_alt, Reply, Session};
-use crate::util::{group_a2n, matches, strerror};
 use crate::{duparg2, invarg, Abort, Argv, IpResult};
 
 /// `do_iplink()`.
@@ -37,7 +37,7 @@ pub fn do_iplink(s: &mut Session, words: &[String]) -> IpResult {
         return Err(Abort::Exit(255));
     }
     if matches(verb, "property") {
-        return crate::link_prop::iplink_prop(s, rest);
+        return crate::ip::link_prop::iplink_prop(s, rest);
     }
     if matches(verb, "xstats") || matches(verb, "afstats") {
         s.eprint(&format!("ifnet: \"ip link {verb}\" is not supported yet\n"));
@@ -92,7 +92,7 @@ fn parse_filter(
                 if w == "dev" {
                     a.next_arg(&mut s.err)?;
                 } else if matches(w, "help") {
-                    s.eprint(crate::link_show::IPADDR_USAGE_HINT);
+                    s.eprint(crate::ip::link_show::IPADDR_USAGE_HINT);
                     return Err(Abort::Exit(255));
                 }
                 if filter_dev.is_some() {

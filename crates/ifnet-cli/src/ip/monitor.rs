@@ -16,10 +16,10 @@ use netlink_packet_route::RouteNetlinkMessage;
 
 use ifnet_core::Kernel;
 
-use crate::print_link::{print_linkinfo, Filter};
+use crate::ip::print_link::{print_linkinfo, Filter};
+use crate::ip::util::matches;
+use crate::session::state;
 use crate::session::Session;
-use crate::state;
-use crate::util::matches;
 use crate::{invarg, Abort, Argv};
 
 const POLL: Duration = Duration::from_millis(100);
@@ -82,7 +82,7 @@ fn stamp(path: &Path) -> Option<(u64, SystemTime, u64)> {
 /// state yet or it is unreadable right now).
 fn reload(path: &Path) -> Result<Option<ifnet_core::Kernel>, state::StateError> {
     let _l = state::lock(path, false)?;
-    match crate::statefs::read_state(path)? {
+    match crate::session::statefs::read_state(path)? {
         Some(bytes) => state::decode(path, &bytes).map(Some),
         None => Ok(None),
     }

@@ -26,9 +26,9 @@
 
 use ifnet_core::datapath::segment::Faults;
 
-use crate::pktgen::find_dev;
+use crate::ext::pktgen::find_dev;
+use crate::ip::util::matches;
 use crate::session::Session;
-use crate::util::matches;
 use crate::{duparg, duparg2, invarg, Abort, Argv, IpResult};
 
 const USAGE: &str = "Usage: ifnet hw segment NAME [ FAULTS ]

@@ -3,7 +3,7 @@
 
 use netlink_packet_route::link::{LinkAttribute, LinkMessage, Stats64};
 
-use crate::jsonw::Ctx;
+use crate::ip::jsonw::Ctx;
 use crate::session::Session;
 
 /// `get_rtnl_link_stats_rta()`: IFLA_STATS64, else IFLA_STATS widened.
@@ -67,8 +67,9 @@ pub fn print_link_stats(s: &mut Session, lm: &LinkMessage) {
 fn json_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
     let more = s.opts.stats > 1;
     let p = &mut s.p;
-    let put =
-        |p: &mut crate::jsonw::Printer, k: &str, v: u64| p.num(Ctx::Json, Some(k), "", v as i128);
+    let put = |p: &mut crate::ip::jsonw::Printer, k: &str, v: u64| {
+        p.num(Ctx::Json, Some(k), "", v as i128)
+    };
     p.open_object(Some("stats64"));
     p.open_object(Some("rx"));
     for (k, v) in [

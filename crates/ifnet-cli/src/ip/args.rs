@@ -1,7 +1,7 @@
 //! Global options, parsed the way iproute2 6.1 `ip/ip.c:main()` does, plus
 //! ifnet's own long options (`--state`, `--kernel`) which ip would reject.
 
-use crate::util::{get_unsigned, matches};
+use crate::ip::util::{get_unsigned, matches};
 use crate::Abort;
 
 /// ip.c `usage()` text, printed to stderr before exit(-1).

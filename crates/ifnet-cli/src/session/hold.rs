@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use ifnet_core::Kernel;
 
+use crate::session::state::{self, StateError};
 use crate::session::Session;
-use crate::state::{self, StateError};
 
 /// The listener id standing for "some `ifnet monitor` is subscribed".
 const ANY_MONITOR: u32 = 0;
@@ -25,7 +25,7 @@ impl Hold {
     /// Locks and loads; `kernel` is `--kernel` (checked against the file).
     pub fn acquire(path: &Path, kernel: Option<&str>) -> Result<(Hold, Kernel), StateError> {
         let lock = state::lock(path, true)?;
-        crate::interrupt::set_idle(false);
+        crate::session::interrupt::set_idle(false);
         let (k, created) = load_with_listeners(path, kernel)?;
         let hold = Hold {
             path: path.to_path_buf(),
@@ -43,15 +43,15 @@ impl Hold {
             return Ok(());
         }
         s.k.run_until_idle();
-        crate::capture::drain_all(s);
-        crate::batch::flush(s);
+        crate::ext::capture::drain_all(s);
+        crate::session::batch::flush(s);
         if s.dirty || self.created {
             state::save(&self.path, &s.k)?;
         }
         s.dirty = false;
         self.created = false;
         self.lock = None;
-        crate::interrupt::set_idle(true);
+        crate::session::interrupt::set_idle(true);
         Ok(())
     }
 
@@ -59,7 +59,7 @@ impl Hold {
     /// current state (other invocations may have changed it meanwhile).
     pub fn retake(&mut self, s: &mut Session) -> Result<(), StateError> {
         let lock = state::lock(&self.path, true)?;
-        crate::interrupt::set_idle(false);
+        crate::session::interrupt::set_idle(false);
         let (k, created) = load_with_listeners(&self.path, None)?;
         s.k = k;
         s.dirty = false;
@@ -90,7 +90,7 @@ fn load_with_listeners(path: &Path, kernel: Option<&str>) -> Result<(Kernel, boo
 }
 
 /// The batch's waits for input release the state and retake it.
-impl crate::batch::Waiter for Hold {
+impl crate::session::batch::Waiter for Hold {
     fn release(&mut self, s: &mut Session) -> Result<(), String> {
         self.finish(s).map_err(|e| e.0)
     }

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::state::StateError;
+use crate::session::state::StateError;
 
 /// The largest state file ifnet reads (a 4,000-device kernel is ~3 MB):
 /// a planted multi-gigabyte file is refused instead of eating memory.

@@ -32,8 +32,8 @@ use std::time::Instant;
 use ifnet_core::wire::{EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr};
 use ifnet_core::DevId;
 
+use crate::ip::util::{get_unsigned_nowrap, ll_addr_a2n, matches};
 use crate::session::Session;
-use crate::util::{get_unsigned_nowrap, ll_addr_a2n, matches};
 use crate::{duparg, invarg, Abort, Argv, IpResult};
 
 const USAGE: &str = "Usage: ifnet pktgen dev DEVICE [ dst LLADDR ] [ count NUMBER ] [ size BYTES ]
@@ -164,7 +164,7 @@ pub fn xmit_loop(
     ]);
     for i in 0..count.min(MAX_COUNT) {
         // Ctrl-C stops the run between two bursts; what was sent counts.
-        if i % INTERRUPT_POLL_FRAMES == 0 && i > 0 && crate::interrupt::pending() {
+        if i % INTERRUPT_POLL_FRAMES == 0 && i > 0 && crate::session::interrupt::pending() {
             r.interrupted = true;
             break;
         }

@@ -1,6 +1,17 @@
 //! One ip process talking to the kernel model: the rtnetlink socket
 //! (`lib/libnetlink.c` rtnl_talk / rtnl_dump), its error printing, and the
 //! link cache lookups (`ll_name_to_index`, `ll_index_to_name`).
+//!
+//! Around it, the machinery of one invocation: `state` (the state file's
+//! format and lock), `statefs` (its file-system defences), `hold` (lock →
+//! load → run → save, repeated by a batch around waits for input),
+//! `batch` (lib/utils.c do_batch), `interrupt` (Ctrl-C).
+
+pub mod batch;
+pub mod hold;
+pub mod interrupt;
+pub mod state;
+pub mod statefs;
 
 use ifnet_core::rtnetlink::NetlinkSocket;
 use ifnet_core::{Kernel, NetId};
@@ -11,10 +22,10 @@ use netlink_packet_core::{
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage, Prop};
 use netlink_packet_route::RouteNetlinkMessage;
 
-use crate::args::Opts;
-use crate::jsonw::Printer;
-use crate::llmap::{idx_a2n, LinkSeen, LlCache};
-use crate::util::{check_ifname, strerror};
+use crate::ip::args::Opts;
+use crate::ip::jsonw::Printer;
+use crate::ip::llmap::{idx_a2n, LinkSeen, LlCache};
+use crate::ip::util::{check_ifname, strerror};
 
 /// RTM_NEWLINK.
 const RTM_NEWLINK: u16 = 16;
@@ -258,8 +269,8 @@ impl Session {
         if let Some(n) = name {
             // addattr_l() into its 1,056-byte request after IFLA_EXT_MASK:
             // a longer name is left out (the GETLINK then names nothing).
-            let mut len = crate::util::REQ_HDR_LEN + 8;
-            if crate::util::addattr_l(&mut self.err, &mut len, LL_LINK_GET_REQ, n.len() + 1) {
+            let mut len = crate::ip::util::REQ_HDR_LEN + 8;
+            if crate::ip::util::addattr_l(&mut self.err, &mut len, LL_LINK_GET_REQ, n.len() + 1) {
                 lm.attributes.push(ifname_or_alt(n));
             }
         }

@@ -7,14 +7,14 @@ use netlink_packet_core::{NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::link::{LinkAttribute, LinkMessage, Prop};
 use netlink_packet_route::RouteNetlinkMessage;
 
+use crate::ip::util::{addattr_l, check_altifname, matches, IPLINK_REQ_SIZE, REQ_HDR_LEN};
 use crate::session::Session;
-use crate::util::{addattr_l, check_altifname, matches, IPLINK_REQ_SIZE, REQ_HDR_LEN};
 use crate::{invarg, Abort, IpResult};
 
 /// `iplink_prop()`.
 pub fn iplink_prop(s: &mut Session, words: &[String]) -> IpResult {
     let Some(op) = words.first() else {
-        s.eprint(crate::link_parse::IPLINK_USAGE);
+        s.eprint(crate::ip::link_parse::IPLINK_USAGE);
         return Err(Abort::Exit(255));
     };
     let (add, flags) = if matches(op, "add") {
@@ -22,7 +22,7 @@ pub fn iplink_prop(s: &mut Session, words: &[String]) -> IpResult {
     } else if matches(op, "del") {
         (false, 0)
     } else if op == "help" {
-        s.eprint(crate::link_parse::IPLINK_USAGE);
+        s.eprint(crate::ip::link_parse::IPLINK_USAGE);
         return Err(Abort::Exit(255));
     } else {
         s.eprint("Operator required\n");
@@ -51,7 +51,7 @@ pub fn iplink_prop(s: &mut Session, words: &[String]) -> IpResult {
                 alts.push(Prop::AltIfName(v.clone()));
             }
         } else if matches(w, "help") {
-            s.eprint(crate::link_parse::IPLINK_USAGE);
+            s.eprint(crate::ip::link_parse::IPLINK_USAGE);
             return Err(Abort::Exit(255));
         } else {
             let mut name = w;

@@ -2,9 +2,9 @@
 //! namespaces live in the model instead of /run/netns, but the messages
 //! name the path ip would have used.
 
-use crate::jsonw::Ctx;
+use crate::ip::jsonw::Ctx;
+use crate::ip::util::matches;
 use crate::session::Session;
-use crate::util::matches;
 use crate::{Abort, IpResult};
 
 const NETNS_RUN_DIR: &str = "/run/netns";

@@ -12,9 +12,9 @@ use netlink_packet_route::link::{
 };
 use netlink_packet_route::RouteNetlinkMessage;
 
-use crate::link_parse::{addattr, iplink_parse, iplink_parse_at, unsupported, usage, Locals};
+use crate::ip::link_parse::{addattr, iplink_parse, iplink_parse_at, unsupported, usage, Locals};
+use crate::ip::util::{addattr_l, matches, IPLINK_REQ_SIZE};
 use crate::session::Session;
-use crate::util::{addattr_l, matches, IPLINK_REQ_SIZE};
 
 /// veth_parse_opt()'s `addattr_nest(n, 1024, VETH_INFO_PEER)`.
 const VETH_PEER_NEST_BOUND: usize = 1024;

@@ -7,13 +7,13 @@
 use netlink_packet_core::DefaultNla;
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage, LinkMode, State};
 
-use crate::link_modify::finish;
-pub use crate::link_modify::{iplink_modify, Cmd};
-use crate::session::Session;
-use crate::util::{
+use crate::ip::link_modify::finish;
+pub use crate::ip::link_modify::{iplink_modify, Cmd};
+use crate::ip::util::{
     addattr_l, atoi, check_altifname, check_ifname, get_integer, get_unsigned, group_a2n,
     ll_addr_a2n, matches, IFALIASZ, IPLINK_REQ_SIZE, REQ_HDR_LEN,
 };
+use crate::session::Session;
 use crate::{duparg, duparg2, invarg, Abort, Argv};
 
 use ifnet_core::consts::{
@@ -117,7 +117,7 @@ fn flag_word(
 
 /// iproute2 `get_operstate()`: the names `ip link show` prints, any case.
 fn get_operstate(name: &str) -> Option<State> {
-    let i = crate::print_link::OPER_STATES
+    let i = crate::ip::print_link::OPER_STATES
         .iter()
         .position(|s| s.eq_ignore_ascii_case(name))?;
     Some(State::from(i as u8))

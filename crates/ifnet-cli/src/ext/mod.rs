@@ -1,0 +1,12 @@
+//! ifnet's own commands, for what `ip` cannot express: the hardware bus
+//! (`hw`: hot-plug, segments), faults on wires (`faults`), traffic
+//! (`pktgen`, after net/core/pktgen.c) and captures (`capture`, as
+//! tcpdump -w writes them), the kernel log (`dmesg`), and the seed-004
+//! walk-through (`demo`).
+
+pub mod capture;
+pub mod demo;
+pub mod dmesg;
+pub mod faults;
+pub mod hw;
+pub mod pktgen;
