@@ -18,7 +18,7 @@
 mod common;
 
 use common::ops::{live_nets, op, run_op, Op};
-use common::{cases, check_invariants, populated};
+use common::{cases, check_invariants, dev_json, populated};
 use ifnet_core::client::{link_name, Client};
 use ifnet_core::{Kernel, KernelProfile};
 use proptest::prelude::*;
@@ -505,18 +505,6 @@ fn bridge_with_port() -> Kernel {
     c.add_bridge("br0").unwrap();
     c.set_master("v0", Some("br0")).unwrap();
     k
-}
-
-/// The device object of `name` inside a serialised kernel (slots are
-/// `[generation, device]`).
-fn dev_json<'v>(v: &'v mut Value, name: &str) -> &'v mut serde_json::Map<String, Value> {
-    v["devs"]["slots"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .filter_map(|s| s[1].as_object_mut())
-        .find(|d| d["name"] == name)
-        .unwrap()
 }
 
 /// `Kernel::rebuild_after_load` accepts a state whose adjacency is not

@@ -4,6 +4,9 @@
 //! and asserts the loader refuses it with the specific reason — or, for
 //! states that used to panic, that the command now works. Issue 8.
 
+mod common;
+
+use common::dev_json;
 use ifnet_core::client::Client;
 use ifnet_core::{HwAddr, HwSpec, Kernel, KernelProfile};
 use serde_json::Value;
@@ -68,16 +71,6 @@ fn assert_refused(v: Value, reason: &str) {
             "refused with {e:?}, expected {reason:?}"
         ),
     }
-}
-
-fn dev_json<'v>(v: &'v mut Value, name: &str) -> &'v mut serde_json::Map<String, Value> {
-    v["devs"]["slots"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .filter_map(|s| s[1].as_object_mut())
-        .find(|d| d["name"] == name)
-        .unwrap()
 }
 
 fn id_json(k: &Kernel, name: &str) -> Value {

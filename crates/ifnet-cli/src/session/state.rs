@@ -61,14 +61,11 @@ pub fn state_path(opt: Option<&str>) -> StatePath {
 
 /// Makes the state's directory ready: the default one is created 0700 and
 /// must be private; a named file's parents are created 0700 if missing.
-/// Refuses a state path that is not a regular file of the caller.
+/// (The path itself is checked by [`lock`], before the lock file is made.)
 pub fn prepare(sp: &StatePath) -> Result<(), StateError> {
-    statefs::check_state_path(&sp.path)?;
     match (sp.is_default, sp.path.parent()) {
         (true, Some(dir)) => {
-            if let Some(up) = dir.parent() {
-                statefs::create_parents(&up.join("x"))?;
-            }
+            statefs::create_parents(dir)?;
             statefs::ensure_private_dir(dir)
         }
         _ => statefs::create_parents(&sp.path),

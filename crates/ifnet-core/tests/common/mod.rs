@@ -122,3 +122,18 @@ pub fn check_invariants(k: &mut Kernel) -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+
+/// The device object of `name` inside a serialised kernel (slots are
+/// `[generation, device]`).
+pub fn dev_json<'v>(
+    v: &'v mut serde_json::Value,
+    name: &str,
+) -> &'v mut serde_json::Map<String, serde_json::Value> {
+    v["devs"]["slots"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .filter_map(|s| s[1].as_object_mut())
+        .find(|d| d["name"] == name)
+        .unwrap()
+}
