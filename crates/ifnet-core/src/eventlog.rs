@@ -102,12 +102,12 @@ impl Default for EventLog {
 impl Kernel {
     /// Appends to the ordered log if it is on.
     pub(crate) fn log_event(&mut self, make: impl FnOnce() -> KernelEvent) {
-        if !self.event_log.enabled {
+        if !self.obs.event_log.enabled {
             return;
         }
         let time_ns = self.now_ns;
         let event = make();
-        self.event_log.ring.push(|seq| LoggedEvent {
+        self.obs.event_log.ring.push(|seq| LoggedEvent {
             seq,
             time_ns,
             event,
@@ -131,20 +131,21 @@ impl Kernel {
     /// Turns the ordered event log on or off; either way it starts empty
     /// (sequence numbers keep counting).
     pub fn set_event_log(&mut self, on: bool) {
-        self.event_log.enabled = on;
-        let next = self.event_log.ring.next_seq();
-        self.event_log.ring = Ring::restart_at(EVENT_LOG_CAPACITY, next);
+        self.obs.event_log.enabled = on;
+        let next = self.obs.event_log.ring.next_seq();
+        self.obs.event_log.ring = Ring::restart_at(EVENT_LOG_CAPACITY, next);
     }
 
     /// Whether the ordered event log is on.
     pub fn event_log_enabled(&self) -> bool {
-        self.event_log.enabled
+        self.obs.event_log.enabled
     }
 
     /// Logged events with seq >= `from`, oldest first (`Overrun` if the
     /// ring dropped some of them).
     pub fn events_since(&self, from: u64) -> Result<Vec<LoggedEvent>, Overrun> {
-        self.event_log
+        self.obs
+            .event_log
             .ring
             .since(from)
             .map(|it| it.cloned().collect())
@@ -152,6 +153,6 @@ impl Kernel {
 
     /// The sequence number the next logged event will get.
     pub fn event_next_seq(&self) -> u64 {
-        self.event_log.ring.next_seq()
+        self.obs.event_log.ring.next_seq()
     }
 }

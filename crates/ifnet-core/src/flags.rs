@@ -22,9 +22,9 @@ impl Kernel {
         }
         self.call_netdevice_notifiers(NetdevEvent::PreUp, dev)?;
         // set_bit(__LINK_STATE_START): running from here, while opening.
-        self.dev_opening = Some(dev);
+        self.inflight.dev_opening = Some(dev);
         let opened = self.ndo_validate_addr(dev).and_then(|_| self.ndo_open(dev));
-        self.dev_opening = None;
+        self.inflight.dev_opening = None;
         opened?;
         self.dev_mut(dev).flags |= IFF_UP;
         self.dev_activate(dev);
@@ -144,7 +144,7 @@ impl Kernel {
     /// `netif_running()` as the kernel sees it: IFF_UP, or inside
     /// `__dev_open` between setting __LINK_STATE_START and IFF_UP.
     pub(crate) fn netif_running(&self, dev: DevId) -> bool {
-        self.dev(dev).running() || self.dev_opening == Some(dev)
+        self.dev(dev).running() || self.inflight.dev_opening == Some(dev)
     }
 
     /// `dev_set_promiscuity()` → `__dev_set_promiscuity(dev, inc, true)`:

@@ -124,7 +124,7 @@ impl Kernel {
         if !valid_bus_id(bus_id) {
             return Err(KError::msg(Errno::EINVAL, "Invalid bus id"));
         }
-        if self.hw.devices.contains_key(bus_id) {
+        if self.world.hw.devices.contains_key(bus_id) {
             return Err(KError::msg(
                 Errno::EEXIST,
                 "A device with this bus id exists",
@@ -134,11 +134,11 @@ impl Kernel {
             return Err(KError::msg(Errno::EADDRNOTAVAIL, "Invalid MAC address"));
         }
         let kind = spec.kind();
-        let init = self.init_net;
+        let init = self.tables.init_net;
         let (dev, master) = self.nic_probe(init, bus_id, spec.mac(), &kind)?;
         let seg = self.segment_mut(&kind.segment);
         seg.members.push(dev);
-        self.hw.devices.insert(
+        self.world.hw.devices.insert(
             bus_id.to_string(),
             HwDevice {
                 spec,
@@ -154,11 +154,12 @@ impl Kernel {
     pub fn hw_del(&mut self, bus_id: &str, planned: bool) -> KResult<()> {
         self.rtnl_check()?;
         let hw = self
+            .world
             .hw
             .devices
             .remove(bus_id)
             .ok_or(KError::msg(Errno::ENODEV, "No device with this bus id"))?;
-        for seg in &mut self.segments {
+        for seg in &mut self.world.segments {
             seg.members.retain(|&d| Some(d) != hw.netdev);
         }
         if let Some(dev) = hw.netdev.filter(|&d| self.try_dev(d).is_some()) {
@@ -195,20 +196,27 @@ impl Kernel {
         if let Some(m) = master {
             self.net_failover_destroy(m);
         }
-        self.hw.devices.remove(bus_id);
-        for seg in &mut self.segments {
+        self.world.hw.devices.remove(bus_id);
+        for seg in &mut self.world.segments {
             seg.members.retain(|&d| d != dev);
         }
-        if new_segment && self.segments.last().is_some_and(|s| s.members.is_empty()) {
+        if new_segment
+            && self
+                .world
+                .segments
+                .last()
+                .is_some_and(|s| s.members.is_empty())
+        {
             // hw_add cabled it to a segment it created: never there.
-            self.segments.pop();
+            self.world.segments.pop();
         }
         Err(e)
     }
 
     /// Bus ids with their netdev, sorted.
     pub fn hw_list(&self) -> Vec<(String, HwSpec, Option<DevId>)> {
-        self.hw
+        self.world
+            .hw
             .devices
             .iter()
             .map(|(id, h)| (id.clone(), h.spec.clone(), h.netdev))

@@ -65,16 +65,16 @@ impl Kernel {
     /// Counters that only grow must be far from wrapping, and the clock
     /// within its bound (so `now + delay` never overflows).
     fn check_counters(&self) -> Result<(), String> {
-        if !(FIRST_NS_INUM..=NS_INUM_LIMIT).contains(&self.next_ns_inum) {
+        if !(FIRST_NS_INUM..=NS_INUM_LIMIT).contains(&self.tables.next_ns_inum) {
             return Err("the namespace inode counter is out of range".into());
         }
-        if self.next_list_seq >= MAX_SEQ {
+        if self.tables.next_list_seq >= MAX_SEQ {
             return Err("the device list counter is about to wrap".into());
         }
-        if self.workqueue.last_seq() >= MAX_SEQ {
+        if self.deferred.workqueue.last_seq() >= MAX_SEQ {
             return Err("the work queue counter is about to wrap".into());
         }
-        if self.now_ns > MAX_CLOCK_NS || self.linkwatch_nextevent_ns > MAX_CLOCK_NS {
+        if self.now_ns > MAX_CLOCK_NS || self.deferred.linkwatch_nextevent_ns > MAX_CLOCK_NS {
             return Err("the virtual clock is out of range".into());
         }
         Ok(())
@@ -83,18 +83,20 @@ impl Kernel {
     /// Namespaces: slab and ids, nsfs inodes, ifindex cursors, peer ids,
     /// and the names user space gave them.
     fn check_nets(&self) -> Result<(), String> {
-        if !self.devs.is_consistent() || !self.nets.is_consistent() {
+        if !self.tables.devs.is_consistent() || !self.tables.nets.is_consistent() {
             return Err("slab free lists are inconsistent".into());
         }
-        if !self.net_exists(self.init_net) {
+        if !self.net_exists(self.tables.init_net) {
             return Err("init_net is missing".into());
         }
         let mut inums = BTreeSet::new();
-        for (id, net) in self.nets.iter::<NetId>() {
+        for (id, net) in self.tables.nets.iter::<NetId>() {
             if net.id != id {
                 return Err("a namespace has a mismatched id".into());
             }
-            if net.inum < FIRST_NS_INUM || net.inum >= self.next_ns_inum || !inums.insert(net.inum)
+            if net.inum < FIRST_NS_INUM
+                || net.inum >= self.tables.next_ns_inum
+                || !inums.insert(net.inum)
             {
                 return Err("a namespace has an invalid or duplicate inode number".into());
             }
@@ -127,7 +129,7 @@ impl Kernel {
     /// Per device: identity, names, addresses, MTU, flags, handlers and
     /// address lists.
     fn check_devices(&self) -> Result<(), String> {
-        for (id, d) in self.devs.iter::<DevId>() {
+        for (id, d) in self.tables.devs.iter::<DevId>() {
             if d.id != id {
                 return Err(format!("device {} has a mismatched id", d.name));
             }
@@ -159,7 +161,7 @@ impl Kernel {
             ));
         }
         let moving = d.moving_ns && self.parked_move_dev() != Some(d.id);
-        if d.list_seq > self.next_list_seq || moving {
+        if d.list_seq > self.tables.next_list_seq || moving {
             return Err(format!("device {} has a torn list position", d.name));
         }
         for a in &d.altnames {
@@ -228,7 +230,7 @@ impl Kernel {
         if flag(IFF_FAILOVER_SLAVE) != (d.rx_handler == Some(RxHandler::Failover)) {
             return Err(format!("device {} has IFF_FAILOVER_SLAVE wrong", d.name));
         }
-        if flag(IFF_FAILOVER) != self.failovers.iter().any(|f| f.master == id) {
+        if flag(IFF_FAILOVER) != self.modules.failovers.iter().any(|f| f.master == id) {
             return Err(format!("device {} has IFF_FAILOVER wrong", d.name));
         }
         if matches!(d.rx_handler, Some(RxHandler::Netvsc | RxHandler::Bond)) {
@@ -276,7 +278,7 @@ impl Kernel {
     /// namespace (`netdev_name_in_use`), so no altname equals a name.
     fn check_name_tables(&self) -> Result<(), String> {
         let mut counts: BTreeMap<NetId, (usize, usize)> = BTreeMap::new();
-        for (id, d) in self.devs.iter::<DevId>() {
+        for (id, d) in self.tables.devs.iter::<DevId>() {
             // A device parked in a window is unlisted (`check_parked`).
             if d.reg_state != RegState::Registered || self.parked_dev() == Some(id) {
                 continue;
@@ -301,7 +303,7 @@ impl Kernel {
                 }
             }
         }
-        for (id, n) in self.nets.iter::<NetId>() {
+        for (id, n) in self.tables.nets.iter::<NetId>() {
             let (devs, alts) = counts.get(&id).copied().unwrap_or_default();
             if n.names.len() != devs || n.by_index.len() != devs || n.altnames.len() != alts {
                 return Err("a namespace's name tables hold stale entries".into());

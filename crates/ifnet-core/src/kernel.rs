@@ -7,14 +7,15 @@
 
 use crate::errno::{Errno, KError, KResult};
 use crate::events::{McastMessage, Ring, Uevent};
-use crate::hw::HwBus;
 use crate::ids::{DevId, NetId, Slab};
 use crate::net::Net;
 use crate::netdev::NetDevice;
 use crate::notifier::Notifier;
 use crate::profile::KernelProfile;
-use crate::workqueue::WorkQueue;
+use parts::{Deferred, DevTables, HwWorld, InFlight, Modules, Observation};
 use serde::{Deserialize, Serialize};
+
+pub(crate) mod parts;
 use std::collections::BTreeMap;
 
 /// Capacity of the rtnetlink multicast ring kept for listeners.
@@ -44,77 +45,20 @@ pub struct Kernel {
     pub(crate) profile: KernelProfile,
     /// Virtual time in nanoseconds since boot.
     pub(crate) now_ns: u64,
-    pub(crate) nets: Slab<Net>,
-    pub(crate) init_net: NetId,
     /// Named namespaces, as `ip netns add` bind-mounts them.
     pub(crate) netns_names: BTreeMap<String, NetId>,
-    pub(crate) next_ns_inum: u32,
-    pub(crate) devs: Slab<NetDevice>,
-    pub(crate) next_list_seq: u64,
-    pub(crate) notifiers: Vec<Notifier>,
-    pub(crate) workqueue: WorkQueue,
-    /// `lweventlist`: devices with a pending linkwatch event, in order.
-    pub(crate) linkwatch_list: Vec<DevId>,
-    /// Devices whose event was urgent when fired (an urgent-only run walks
-    /// just these).
-    #[serde(default)]
-    pub(crate) linkwatch_urgent: Vec<DevId>,
-    pub(crate) uevents: Ring<Uevent>,
-    pub(crate) mcast: Ring<McastMessage>,
-    pub(crate) hw: HwBus,
-    /// Devices unregistered but still referenced (`netdev_run_todo` waits).
-    pub(crate) todo_list: Vec<DevId>,
-    /// Kernel log lines (`pr_emerg`, `netdev_info`, …) with their time,
-    /// bounded: what `dmesg` reads.
-    pub(crate) log: Vec<crate::eventlog::LogLine>,
-    /// State of the deterministic generator behind `eth_hw_addr_random`.
-    pub(crate) rng_state: u64,
-    /// Devices `rtnl_newlink` is still configuring
-    /// (`dev->rtnl_link_initializing`); at most a veth pair at a time.
-    pub(crate) rtnl_link_initializing: Vec<DevId>,
-    /// `linkwatch_nextevent`: non-urgent events wait until then.
-    pub(crate) linkwatch_nextevent_ns: u64,
-    /// Processes subscribed to RTNLGRP_LINK (`ip monitor`), by pid. With
-    /// none, notifications are not built at all (netlink_has_listeners).
-    #[serde(skip)]
-    pub(crate) mcast_listeners: std::collections::BTreeSet<u32>,
-    /// `failover_list`: registered failover instances (global, not per netns).
-    #[serde(default)]
-    pub(crate) failovers: Vec<crate::modules::failover::Failover>,
-    /// Packet taps by device.
-    #[serde(with = "crate::ids::serde_pairs")]
-    pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::Capture>,
-    /// The segments NICs are cabled to, in creation order.
-    pub(crate) segments: Vec<crate::datapath::segment::Segment>,
-    /// Faults per veth (what it transmits), with their generator state.
-    #[serde(with = "crate::ids::serde_pairs")]
-    pub(crate) veth_faults: BTreeMap<DevId, crate::datapath::segment::FaultState>,
-    /// Frames held back by delaying wires.
-    pub(crate) delayed_frames: Vec<crate::datapath::segment::DelayedFrame>,
-    /// `dev_xmit_recursion()` depth of the frame being transmitted.
-    #[serde(skip)]
-    pub(crate) xmit_depth: u8,
-    /// The device `__dev_open` is opening: __LINK_STATE_START is set before
-    /// `ndo_open` runs, IFF_UP only after, so `netif_running()` is already
-    /// true for the carrier events the driver raises while opening.
-    #[serde(skip)]
-    pub(crate) dev_opening: Option<DevId>,
-    /// Where `take_trace` resumes in the event log (the notifier trace
-    /// is the log's notifier entries).
-    #[serde(skip)]
-    pub(crate) trace_from: u64,
-    /// The ordered event log (observation; never saved).
-    #[serde(skip)]
-    pub(crate) event_log: crate::eventlog::EventLog,
-    /// The operation parked in a declared window, if any (`window.rs`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) parked: Option<crate::window::Parked>,
-    /// Set by `hw_add_stepped` for the `register_netdevice` it stops.
-    #[serde(skip)]
-    pub(crate) register_stop: Option<crate::window::RegisterStop>,
-    /// Set by `dev_change_net_namespace_stepped` for the move it stops.
-    #[serde(skip)]
-    pub(crate) move_stop: Option<crate::window::Window>,
+    #[serde(flatten)]
+    pub(crate) tables: DevTables,
+    #[serde(flatten)]
+    pub(crate) deferred: Deferred,
+    #[serde(flatten)]
+    pub(crate) modules: Modules,
+    #[serde(flatten)]
+    pub(crate) world: HwWorld,
+    #[serde(flatten)]
+    pub(crate) obs: Observation,
+    #[serde(flatten)]
+    pub(crate) inflight: InFlight,
 }
 
 /// Bound on kept kernel log lines.
@@ -126,47 +70,41 @@ impl Kernel {
         let mut k = Kernel {
             profile,
             now_ns: 0,
-            nets: Slab::default(),
-            init_net: NetId {
-                index: 0,
-                generation: 0,
-            },
             netns_names: BTreeMap::new(),
-            next_ns_inum: FIRST_NS_INUM,
-            devs: Slab::default(),
-            next_list_seq: 0,
-            notifiers: vec![
-                Notifier::Rtnetlink,
-                Notifier::Bridge,
-                Notifier::Inet,
-                Notifier::Failover,
-            ],
-            workqueue: WorkQueue::default(),
-            linkwatch_list: Vec::new(),
-            linkwatch_urgent: Vec::new(),
-            uevents: Ring::new(UEVENT_RING_CAPACITY),
-            mcast: Ring::new(MCAST_RING_CAPACITY),
-            hw: HwBus::default(),
-            todo_list: Vec::new(),
-            log: Vec::new(),
-            rng_state: 0x1f2e_3d4c_5b6a_7988,
-            rtnl_link_initializing: Vec::new(),
-            linkwatch_nextevent_ns: 0,
-            mcast_listeners: Default::default(),
-            failovers: Vec::new(),
-            captures: BTreeMap::new(),
-            segments: Vec::new(),
-            veth_faults: BTreeMap::new(),
-            delayed_frames: Vec::new(),
-            xmit_depth: 0,
-            dev_opening: None,
-            trace_from: 0,
-            event_log: Default::default(),
-            parked: None,
-            register_stop: None,
-            move_stop: None,
+            tables: DevTables {
+                nets: Slab::default(),
+                init_net: NetId {
+                    index: 0,
+                    generation: 0,
+                },
+                next_ns_inum: FIRST_NS_INUM,
+                devs: Slab::default(),
+                next_list_seq: 0,
+                notifiers: vec![
+                    Notifier::Rtnetlink,
+                    Notifier::Bridge,
+                    Notifier::Inet,
+                    Notifier::Failover,
+                ],
+                todo_list: Vec::new(),
+                rng_state: 0x1f2e_3d4c_5b6a_7988,
+                rtnl_link_initializing: Vec::new(),
+            },
+            deferred: Deferred::default(),
+            modules: Modules::default(),
+            world: HwWorld::default(),
+            obs: Observation {
+                uevents: Ring::new(UEVENT_RING_CAPACITY),
+                mcast: Ring::new(MCAST_RING_CAPACITY),
+                log: Vec::new(),
+                event_log: Default::default(),
+                trace_from: 0,
+                captures: BTreeMap::new(),
+                mcast_listeners: Default::default(),
+            },
+            inflight: InFlight::default(),
         };
-        k.init_net = k.setup_net();
+        k.tables.init_net = k.setup_net();
         k
     }
 
@@ -175,16 +113,16 @@ impl Kernel {
     }
 
     pub fn init_net(&self) -> NetId {
-        self.init_net
+        self.tables.init_net
     }
 
     /// `setup_net()`: a new namespace, with its loopback registered first.
     pub(crate) fn setup_net(&mut self) -> NetId {
         // netns_add refuses once the counter is exhausted; Kernel::new
         // starts far below it.
-        let inum = self.next_ns_inum;
-        self.next_ns_inum = inum.saturating_add(1).min(NS_INUM_LIMIT);
-        let net: NetId = self.nets.insert_with(|id| Net::new(id, inum));
+        let inum = self.tables.next_ns_inum;
+        self.tables.next_ns_inum = inum.saturating_add(1).min(NS_INUM_LIMIT);
+        let net: NetId = self.tables.nets.insert_with(|id| Net::new(id, inum));
         crate::drivers::loopback::loopback_net_init(self, net);
         net
     }
@@ -195,28 +133,28 @@ impl Kernel {
     /// internal invariant, never something a caller can cause.
     #[inline]
     pub fn dev(&self, id: DevId) -> &NetDevice {
-        self.devs.get(id).expect("live device id")
+        self.tables.devs.get(id).expect("live device id")
     }
 
     #[inline]
     pub(crate) fn dev_mut(&mut self, id: DevId) -> &mut NetDevice {
-        self.devs.get_mut(id).expect("live device id")
+        self.tables.devs.get_mut(id).expect("live device id")
     }
 
     pub fn try_dev(&self, id: DevId) -> Option<&NetDevice> {
-        self.devs.get(id)
+        self.tables.devs.get(id)
     }
 
     pub fn net(&self, id: NetId) -> &Net {
-        self.nets.get(id).expect("live namespace id")
+        self.tables.nets.get(id).expect("live namespace id")
     }
 
     pub(crate) fn net_mut(&mut self, id: NetId) -> &mut Net {
-        self.nets.get_mut(id).expect("live namespace id")
+        self.tables.nets.get_mut(id).expect("live namespace id")
     }
 
     pub fn net_exists(&self, id: NetId) -> bool {
-        self.nets.get(id).is_some()
+        self.tables.nets.get(id).is_some()
     }
 
     /// `__dev_get_by_name(net, name)` (primary names and altnames).
@@ -236,11 +174,11 @@ impl Kernel {
 
     /// All live namespaces (slot order).
     pub fn nets(&self) -> Vec<NetId> {
-        self.nets.iter::<NetId>().map(|(id, _)| id).collect()
+        self.tables.nets.iter::<NetId>().map(|(id, _)| id).collect()
     }
 
     pub fn device_count(&self) -> usize {
-        self.devs.len()
+        self.tables.devs.len()
     }
 
     // ---- clock ---------------------------------------------------------
@@ -253,12 +191,12 @@ impl Kernel {
 
     /// `printk()`: into the log ring, stamped with the virtual clock.
     pub(crate) fn printk(&mut self, line: String) {
-        if self.log.len() >= LOG_CAPACITY {
-            self.log.remove(0);
+        if self.obs.log.len() >= LOG_CAPACITY {
+            self.obs.log.remove(0);
         }
         let text = line.clone();
         self.log_event(|| crate::eventlog::KernelEvent::Printk { text });
-        self.log.push(crate::eventlog::LogLine {
+        self.obs.log.push(crate::eventlog::LogLine {
             time_ns: self.now_ns,
             text: line,
         });
@@ -266,12 +204,12 @@ impl Kernel {
 
     /// Kernel log lines, oldest first.
     pub fn dmesg(&self) -> Vec<String> {
-        self.log.iter().map(|l| l.text.clone()).collect()
+        self.obs.log.iter().map(|l| l.text.clone()).collect()
     }
 
     /// Kernel log lines with the virtual time each was logged at.
     pub fn dmesg_lines(&self) -> &[crate::eventlog::LogLine] {
-        &self.log
+        &self.obs.log
     }
 
     // ---- named namespaces (ip netns) -----------------------------------
@@ -285,7 +223,7 @@ impl Kernel {
         if self.netns_names.contains_key(name) {
             return Err(KError::new(Errno::EEXIST));
         }
-        if self.next_ns_inum >= NS_INUM_LIMIT {
+        if self.tables.next_ns_inum >= NS_INUM_LIMIT {
             return Err(KError::new(Errno::ENOSPC));
         }
         let net = self.setup_net();
@@ -304,7 +242,7 @@ impl Kernel {
         // Dropping the name is an unmount; the namespace dies only with its
         // last reference (never init_net, never one still named elsewhere).
         let still_named = self.netns_names.values().any(|&n| n == net);
-        if net != self.init_net && !still_named {
+        if net != self.tables.init_net && !still_named {
             self.cleanup_net(net);
         }
         Ok(())
@@ -334,12 +272,13 @@ impl Kernel {
     /// inode stands in for an open file descriptor).
     /// A namespace that no longer exists has no inode: 0.
     pub fn netns_fd(&self, net: NetId) -> u32 {
-        self.nets.get(net).map_or(0, |n| n.inum)
+        self.tables.nets.get(net).map_or(0, |n| n.inum)
     }
 
     /// `get_net_ns_by_fd()`.
     pub(crate) fn net_by_fd(&self, fd: u32) -> Option<NetId> {
-        self.nets
+        self.tables
+            .nets
             .iter::<NetId>()
             .find(|(_, n)| n.inum == fd && !n.dying)
             .map(|(id, _)| id)
@@ -347,7 +286,7 @@ impl Kernel {
 
     /// `peernet2id(net, peer)`: the id `net` uses for `peer`, if assigned.
     pub fn peernet2id(&self, net: NetId, peer: NetId) -> Option<i32> {
-        self.nets.get(net)?.peer_ids.get(&peer).copied()
+        self.tables.nets.get(net)?.peer_ids.get(&peer).copied()
     }
 
     /// `peernet2id_alloc()`: lowest free id (idr_alloc from 0).
@@ -377,39 +316,39 @@ impl Kernel {
 
     /// Multicast messages with seq >= `from` (ENOBUFS-style overrun if lost).
     pub fn mcast_since(&self, from: u64) -> Result<Vec<McastMessage>, crate::events::Overrun> {
-        self.mcast.since(from).map(|it| it.cloned().collect())
+        self.obs.mcast.since(from).map(|it| it.cloned().collect())
     }
 
     pub fn mcast_next_seq(&self) -> u64 {
-        self.mcast.next_seq()
+        self.obs.mcast.next_seq()
     }
 
     /// Subscribes listener `id` (a pid) to link notifications.
     pub fn mcast_listen(&mut self, id: u32) {
-        self.mcast_listeners.insert(id);
+        self.obs.mcast_listeners.insert(id);
     }
 
     /// Drops listener `id`.
     pub fn mcast_unlisten(&mut self, id: u32) -> bool {
-        self.mcast_listeners.remove(&id)
+        self.obs.mcast_listeners.remove(&id)
     }
 
     /// The subscribed listener ids.
     pub fn mcast_listener_ids(&self) -> Vec<u32> {
-        self.mcast_listeners.iter().copied().collect()
+        self.obs.mcast_listeners.iter().copied().collect()
     }
 
     /// `netlink_has_listeners(rtnl, RTNLGRP_LINK)`.
     pub fn has_mcast_listeners(&self) -> bool {
-        !self.mcast_listeners.is_empty()
+        !self.obs.mcast_listeners.is_empty()
     }
 
     /// Uevents with seqnum >= `from`.
     pub fn uevents_since(&self, from: u64) -> Result<Vec<Uevent>, crate::events::Overrun> {
-        self.uevents.since(from).map(|it| it.cloned().collect())
+        self.obs.uevents.since(from).map(|it| it.cloned().collect())
     }
 
     pub fn uevent_next_seq(&self) -> u64 {
-        self.uevents.next_seq()
+        self.obs.uevents.next_seq()
     }
 }

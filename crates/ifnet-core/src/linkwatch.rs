@@ -78,17 +78,17 @@ impl Kernel {
         let urgent = self.linkwatch_urgent_event(dev);
         if !self.dev(dev).linkwatch_pending {
             self.dev_mut(dev).linkwatch_pending = true;
-            self.linkwatch_list.push(dev);
+            self.deferred.linkwatch_list.push(dev);
         }
         if urgent {
-            self.linkwatch_urgent.push(dev);
+            self.deferred.linkwatch_urgent.push(dev);
         }
         let due = if urgent {
             self.now_ns
         } else {
-            self.linkwatch_nextevent_ns.max(self.now_ns)
+            self.deferred.linkwatch_nextevent_ns.max(self.now_ns)
         };
-        self.workqueue.schedule(Work::Linkwatch, due);
+        self.deferred.workqueue.schedule(Work::Linkwatch, due);
     }
 
     /// `linkwatch_forget_dev()`: drop a pending event for a dying device.
@@ -113,28 +113,28 @@ impl Kernel {
     /// the one-second window after the last full run only urgent events are
     /// handled; the others wait for `linkwatch_nextevent`.
     pub(crate) fn linkwatch_run_queue(&mut self) {
-        let urgent_only = self.linkwatch_nextevent_ns > self.now_ns;
+        let urgent_only = self.deferred.linkwatch_nextevent_ns > self.now_ns;
         if urgent_only {
-            for dev in std::mem::take(&mut self.linkwatch_urgent) {
+            for dev in std::mem::take(&mut self.deferred.linkwatch_urgent) {
                 let still_urgent = self.try_dev(dev).is_some() && self.linkwatch_urgent_event(dev);
                 if still_urgent && self.linkwatch_claim(dev) {
                     self.linkwatch_do_registered(dev);
                 }
             }
         } else {
-            self.linkwatch_nextevent_ns =
+            self.deferred.linkwatch_nextevent_ns =
                 crate::workqueue::time_after(self.now_ns, LINKWATCH_INTERVAL_NS);
-            self.linkwatch_urgent.clear();
-            for dev in std::mem::take(&mut self.linkwatch_list) {
+            self.deferred.linkwatch_urgent.clear();
+            for dev in std::mem::take(&mut self.deferred.linkwatch_list) {
                 if self.linkwatch_claim(dev) {
                     self.linkwatch_do_registered(dev);
                 }
             }
         }
         // Stale entries left by urgent runs are dropped at the next full run.
-        if !self.linkwatch_list.is_empty() {
-            let due = self.linkwatch_nextevent_ns.max(self.now_ns);
-            self.workqueue.schedule(Work::Linkwatch, due);
+        if !self.deferred.linkwatch_list.is_empty() {
+            let due = self.deferred.linkwatch_nextevent_ns.max(self.now_ns);
+            self.deferred.workqueue.schedule(Work::Linkwatch, due);
         }
     }
 
@@ -150,8 +150,9 @@ impl Kernel {
     /// under a test harness or a busy host), non-urgent events of a fast
     /// batch wait for its end, and only urgent ones run in between.
     pub fn linkwatch_assume_recent_run(&mut self) {
-        self.linkwatch_nextevent_ns =
-            self.linkwatch_nextevent_ns
+        self.deferred.linkwatch_nextevent_ns =
+            self.deferred
+                .linkwatch_nextevent_ns
                 .max(crate::workqueue::time_after(
                     self.now_ns,
                     LINKWATCH_INTERVAL_NS,

@@ -10,10 +10,10 @@ impl Kernel {
     /// Rebuilds indexes after deserialising; `Err` names the first broken
     /// invariant (the state is then unusable and must not be saved).
     pub fn rebuild_after_load(&mut self) -> Result<(), String> {
-        if !self.devs.is_consistent() || !self.nets.is_consistent() {
+        if !self.tables.devs.is_consistent() || !self.tables.nets.is_consistent() {
             return Err("slab free lists are inconsistent".into());
         }
-        if !self.net_exists(self.init_net) {
+        if !self.net_exists(self.tables.init_net) {
             return Err("init_net is missing".into());
         }
         for (_, net) in self.netns_names.iter() {
@@ -29,6 +29,7 @@ impl Kernel {
             net.by_index.clear();
         }
         let devs: Vec<(DevId, NetId, RegState)> = self
+            .tables
             .devs
             .iter::<DevId>()
             .map(|(id, d)| (id, d.net, d.reg_state))
@@ -76,10 +77,10 @@ impl Kernel {
         }
         // The linkwatch lists may hold stale entries by design; keep only
         // devices that are alive and pending.
-        let devs = &self.devs;
+        let devs = &self.tables.devs;
         let live = |d: &DevId| devs.get(*d).is_some_and(|x| x.linkwatch_pending);
-        self.linkwatch_list.retain(live);
-        self.linkwatch_urgent.retain(live);
+        self.deferred.linkwatch_list.retain(live);
+        self.deferred.linkwatch_urgent.retain(live);
         // Everything else the model relies on (the checks below included).
         self.check_invariants()
     }
@@ -87,17 +88,17 @@ impl Kernel {
     /// Only REGISTERED devices are live; UNREGISTERED ones may wait for
     /// references on the todo list. Anything else is a torn state.
     pub(crate) fn check_reg_states(&self) -> Result<(), String> {
-        for (id, d) in self.devs.iter::<DevId>() {
+        for (id, d) in self.tables.devs.iter::<DevId>() {
             let ok = match d.reg_state {
                 RegState::Registered => true,
-                RegState::Unregistered => self.todo_list.contains(&id),
+                RegState::Unregistered => self.tables.todo_list.contains(&id),
                 _ => false,
             };
             if !ok {
                 return Err(format!("device {} is in state {:?}", d.name, d.reg_state));
             }
         }
-        for &d in &self.todo_list {
+        for &d in &self.tables.todo_list {
             if self
                 .try_dev(d)
                 .is_none_or(|x| x.reg_state != RegState::Unregistered)
@@ -127,7 +128,7 @@ impl Kernel {
 
     /// Adjacency, veth pairs and bridge ports must agree from both ends.
     pub(crate) fn check_links(&self) -> Result<(), String> {
-        for (id, d) in self.devs.iter::<DevId>() {
+        for (id, d) in self.tables.devs.iter::<DevId>() {
             if let Some(m) = d.master {
                 let back = self.try_dev(m).is_some_and(|m| m.lowers.contains(&id));
                 if !back {
@@ -177,10 +178,10 @@ impl Kernel {
 
     /// Queues and tables that name devices must name live ones.
     pub(crate) fn check_queues(&self) -> Result<(), String> {
-        if !crate::invariants::all_unique(self.segments.iter().map(|s| &s.name)) {
+        if !crate::invariants::all_unique(self.world.segments.iter().map(|s| &s.name)) {
             return Err("two segments have the same name".into());
         }
-        for seg in &self.segments {
+        for seg in &self.world.segments {
             if !crate::invariants::all_unique(&seg.members) {
                 return Err("a segment lists a NIC twice".into());
             }
@@ -193,7 +194,7 @@ impl Kernel {
                 }
             }
         }
-        for hw in self.hw.devices.values() {
+        for hw in self.world.hw.devices.values() {
             if let Some(d) = hw.netdev {
                 if self.try_dev(d).is_none() {
                     return Err("a bus device names a missing netdev".into());
@@ -201,6 +202,7 @@ impl Kernel {
             }
         }
         if self
+            .tables
             .rtnl_link_initializing
             .iter()
             .any(|&d| self.try_dev(d).is_none())

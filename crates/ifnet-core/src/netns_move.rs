@@ -130,7 +130,7 @@ impl Kernel {
             new_name,
             new_ifindex,
         };
-        let stop = self.move_stop.take();
+        let stop = self.inflight.move_stop.take();
         self.move_device_from(None, m, stop);
     }
 
@@ -225,7 +225,7 @@ impl Kernel {
     /// `cleanup_net()` for one namespace: drop the ids others hold for it,
     /// then `default_device_exit_batch`, then free it.
     pub(crate) fn cleanup_net(&mut self, net: NetId) {
-        assert_ne!(net, self.init_net, "init_net never dies");
+        assert_ne!(net, self.tables.init_net, "init_net never dies");
         self.net_mut(net).dying = true;
         for other in self.nets() {
             self.net_mut(other).peer_ids.remove(&net);
@@ -234,7 +234,7 @@ impl Kernel {
         self.default_device_exit_phase2(net);
         let left = self.net(net).device_count();
         assert_eq!(left, 0, "devices left in a dead namespace");
-        self.nets.remove(net);
+        self.tables.nets.remove(net);
     }
 
     /// Phase 1 (`default_device_exit_net`): physical devices go home to
@@ -242,7 +242,7 @@ impl Kernel {
     fn default_device_exit_net(&mut self, net: NetId) {
         let mut devs = self.devices_in(net);
         devs.sort_by_key(|&d| self.dev(d).list_seq);
-        let init = self.init_net;
+        let init = self.tables.init_net;
         for dev in devs {
             let d = self.dev(dev);
             if d.netns_immutable {

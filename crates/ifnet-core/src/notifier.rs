@@ -137,9 +137,9 @@ impl Kernel {
         info: EventInfo,
     ) -> KResult<()> {
         self.trace_event(event, dev);
-        let chain_len = self.notifiers.len();
+        let chain_len = self.tables.notifiers.len();
         for i in 0..chain_len {
-            let notifier = self.notifiers[i].clone();
+            let notifier = self.tables.notifiers[i].clone();
             let result = match notifier {
                 Notifier::Rtnetlink => {
                     self.rtnetlink_event(event, dev);
@@ -183,7 +183,7 @@ impl Kernel {
 
     /// Adds a test subscriber that vetoes `event` for device `ifname`.
     pub fn add_veto_notifier(&mut self, event: NetdevEvent, ifname: &str, errno: Errno) {
-        self.notifiers.push(Notifier::Veto {
+        self.tables.notifiers.push(Notifier::Veto {
             event,
             ifname: ifname.to_string(),
             errno: errno.number(),
@@ -195,13 +195,13 @@ impl Kernel {
     /// which this turns on or off with it.
     pub fn set_trace(&mut self, on: bool) {
         self.set_event_log(on);
-        self.trace_from = self.event_next_seq();
+        self.obs.trace_from = self.event_next_seq();
     }
 
     /// Takes the notifier calls recorded since the last take.
     pub fn take_trace(&mut self) -> Vec<EventRecord> {
-        let from = self.trace_from;
-        self.trace_from = self.event_next_seq();
+        let from = self.obs.trace_from;
+        self.obs.trace_from = self.event_next_seq();
         let events = match self.events_since(from) {
             Ok(v) => v,
             Err(o) => self.events_since(o.resume_at).unwrap_or_default(),

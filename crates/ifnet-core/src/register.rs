@@ -30,6 +30,7 @@ impl Kernel {
     ) -> DevId {
         let name = IfName::truncated(name);
         let id: DevId = self
+            .tables
             .devs
             .insert_with(|id| NetDevice::alloc(id, net, name, driver));
         self.dev_mut(id).name_assign_type = assign;
@@ -38,8 +39,8 @@ impl Kernel {
 
     /// `free_netdev()` for a device that never finished registering.
     pub(crate) fn free_netdev(&mut self, dev: DevId) {
-        self.rtnl_link_initializing.retain(|&d| d != dev);
-        let d = self.devs.remove(dev);
+        self.tables.rtnl_link_initializing.retain(|&d| d != dev);
+        let d = self.tables.devs.remove(dev);
         // A registered device freed here would stay in the name and index
         // tables: unreachable from any request, checked in release too. A
         // device a vetoed NETDEV_REGISTER already unregistered (and
@@ -62,8 +63,8 @@ impl Kernel {
 
     /// splitmix64 over the kernel's seed: deterministic "random" bytes.
     pub(crate) fn next_random(&mut self) -> u64 {
-        self.rng_state = self.rng_state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng_state;
+        self.tables.rng_state = self.tables.rng_state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.tables.rng_state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -107,8 +108,8 @@ impl Kernel {
             let d = self.dev(dev);
             (d.net, d.name, d.ifindex, d.altnames.clone())
         };
-        self.next_list_seq = self.next_list_seq.saturating_add(1);
-        let seq = self.next_list_seq;
+        self.tables.next_list_seq = self.tables.next_list_seq.saturating_add(1);
+        let seq = self.tables.next_list_seq;
         self.dev_mut(dev).list_seq = seq;
         let n = self.net_mut(net);
         let prev = n.names.insert(name, dev);
@@ -154,7 +155,7 @@ impl Kernel {
         let devtype = d.driver.is_bridge().then(|| "bridge".to_string());
         let time_ns = self.now_ns;
         let ev_name = interface.clone();
-        let seqnum = self.uevents.push(|seqnum| crate::events::Uevent {
+        let seqnum = self.obs.uevents.push(|seqnum| crate::events::Uevent {
             seqnum,
             action,
             net,
@@ -238,7 +239,7 @@ impl Kernel {
             return Err(e);
         }
         // 15. RTM_NEWLINK unless rtnl_newlink is still configuring it.
-        if !self.rtnl_link_initializing.contains(&dev) {
+        if !self.tables.rtnl_link_initializing.contains(&dev) {
             self.rtmsg_ifinfo(RtmType::NewLink, dev, !0);
         }
         Ok(())
@@ -277,7 +278,7 @@ impl Kernel {
             // dev_shutdown(): the root qdisc goes; RTM_DELLINK says "noop".
             self.dev_mut(d).qdisc = crate::netdev::Qdisc::Noop;
             let _ = self.call_netdevice_notifiers(NetdevEvent::Unregister, d);
-            let dellink = if self.rtnl_link_initializing.contains(&d) {
+            let dellink = if self.tables.rtnl_link_initializing.contains(&d) {
                 None
             } else if !self.has_mcast_listeners() {
                 self.rtnl_fill_side_effects(d);
@@ -299,7 +300,7 @@ impl Kernel {
             self.kobject_uevent(d, UeventAction::Remove);
             self.capture_dev_gone(d);
             self.dev_addr_flush(d);
-            self.veth_faults.remove(&d);
+            self.world.veth_faults.remove(&d);
         }
         // 7. drop the registered reference; queue for netdev_run_todo.
         for &d in &devs {
@@ -308,7 +309,7 @@ impl Kernel {
                 refs.remove(i);
             }
             self.linkwatch_forget_dev(d);
-            self.todo_list.push(d);
+            self.tables.todo_list.push(d);
         }
         self.netdev_run_todo();
     }
@@ -317,15 +318,15 @@ impl Kernel {
     /// Devices still referenced stay UNREGISTERED and are reported, by
     /// holder, the way `netdev_wait_allrefs_any` + ref_tracker print them.
     pub(crate) fn netdev_run_todo(&mut self) {
-        let todo = std::mem::take(&mut self.todo_list);
+        let todo = std::mem::take(&mut self.tables.todo_list);
         for d in todo {
             self.dev_mut(d).reg_state = RegState::Unregistered;
             if self.dev(d).refs.is_empty() {
-                self.rtnl_link_initializing.retain(|&x| x != d);
-                self.devs.remove(d);
+                self.tables.rtnl_link_initializing.retain(|&x| x != d);
+                self.tables.devs.remove(d);
                 continue;
             }
-            if !self.todo_list.contains(&d) {
+            if !self.tables.todo_list.contains(&d) {
                 // netdev_wait_allrefs_any(): pr_emerg + ref_tracker_dir_print.
                 let x = self.dev(d);
                 let mut lines = vec![format!(
@@ -342,7 +343,7 @@ impl Kernel {
                 for l in lines {
                     self.printk(l);
                 }
-                self.todo_list.push(d);
+                self.tables.todo_list.push(d);
             }
         }
     }
@@ -350,7 +351,8 @@ impl Kernel {
     /// Devices waiting in `netdev_wait_allrefs_any`, with their holders, as
     /// "unregister_netdevice: waiting for NAME to become free. Usage count = N".
     pub fn unregister_waits(&self) -> Vec<(String, Vec<DevRef>)> {
-        self.todo_list
+        self.tables
+            .todo_list
             .iter()
             .map(|&d| {
                 let x = self.dev(d);
@@ -361,7 +363,7 @@ impl Kernel {
 
     /// `netdev_put()` from a holder; lets a waiting unregister finish.
     pub fn netdev_put(&mut self, dev: DevId, holder: &str) -> bool {
-        let Some(d) = self.devs.get_mut(dev) else {
+        let Some(d) = self.tables.devs.get_mut(dev) else {
             return false;
         };
         let Some(i) = d.refs.iter().position(|r| r.holder == holder) else {

@@ -10,7 +10,8 @@ impl Kernel {
     /// that namespace), not the name hash — inside a declared window a
     /// device can be in sysfs and not yet (or no longer) listed.
     pub fn sysfs_lookup(&self, net: NetId, name: &str) -> Option<DevId> {
-        self.devs
+        self.tables
+            .devs
             .iter::<DevId>()
             .find(|(_, d)| {
                 d.reg_state == crate::consts::RegState::Registered
@@ -28,6 +29,7 @@ impl Kernel {
     /// `ls /sys/class/net` in namespace `net`, sorted as `ls` sorts.
     pub fn sysfs_list(&self, net: NetId) -> Vec<String> {
         let mut v: Vec<String> = self
+            .tables
             .devs
             .iter::<DevId>()
             .filter(|(_, d)| d.reg_state == crate::consts::RegState::Registered && d.net == net)

@@ -122,12 +122,12 @@ pub(crate) struct RegisterStop {
 impl Kernel {
     /// The window an operation is parked in, if any.
     pub fn parked(&self) -> Option<Window> {
-        self.parked.as_ref().map(|p| p.window)
+        self.inflight.parked.as_ref().map(|p| p.window)
     }
 
     /// The device the parked operation works on.
     pub fn parked_dev(&self) -> Option<DevId> {
-        self.parked.as_ref().map(|p| p.op.dev())
+        self.inflight.parked.as_ref().map(|p| p.op.dev())
     }
 
     /// `rtnl_trylock()`: refused while an operation holds RTNL in a window.
@@ -159,13 +159,13 @@ impl Kernel {
     /// Parks the running operation in `window`.
     pub(crate) fn park(&mut self, window: Window, op: ParkedOp) {
         let dev = op.dev();
-        self.parked = Some(Parked { window, op });
+        self.inflight.parked = Some(Parked { window, op });
         self.log_event(|| KernelEvent::WindowEntered { window, dev });
     }
 
     /// Whether `register_netdevice(dev)` should park after KOBJ_ADD.
     pub(crate) fn register_should_park(&self, dev: DevId) -> bool {
-        let Some(stop) = &self.register_stop else {
+        let Some(stop) = &self.inflight.register_stop else {
             return false;
         };
         let d = self.dev(dev);
@@ -178,18 +178,23 @@ impl Kernel {
     pub fn hw_add_stepped(&mut self, bus_id: &str, spec: HwSpec, stop: Window) -> KResult<Step> {
         self.rtnl_check()?;
         if stop == Window::RegisterAfterAddUevent {
-            self.register_stop = Some(RegisterStop {
+            self.inflight.register_stop = Some(RegisterStop {
                 bus_id: bus_id.to_string(),
                 driver: spec.driver_name(),
             });
         }
-        let segments_before = self.segments.len();
+        let segments_before = self.world.segments.len();
         let r = self.hw_add(bus_id, spec);
-        self.register_stop = None;
+        self.inflight.register_stop = None;
         let dev = r?;
-        let master = self.hw.devices.get(bus_id).and_then(|h| h.failover_master);
-        let new_segment = self.segments.len() > segments_before;
-        let Some(p) = self.parked.as_mut() else {
+        let master = self
+            .world
+            .hw
+            .devices
+            .get(bus_id)
+            .and_then(|h| h.failover_master);
+        let new_segment = self.world.segments.len() > segments_before;
+        let Some(p) = self.inflight.parked.as_mut() else {
             return Ok(Step::Done(dev));
         };
         p.op = ParkedOp::HwAdd {
@@ -212,9 +217,9 @@ impl Kernel {
         stop: Window,
     ) -> KResult<Step> {
         self.rtnl_check()?;
-        self.move_stop = Some(stop);
+        self.inflight.move_stop = Some(stop);
         let r = self.dev_change_net_namespace(dev, net, pat, new_ifindex);
-        self.move_stop = None;
+        self.inflight.move_stop = None;
         r?;
         Ok(match self.parked() {
             Some(w) => Step::Parked(w),
@@ -225,7 +230,7 @@ impl Kernel {
     /// Resumes the parked operation, up to the later window `stop` of the
     /// same operation or to its end. EINVAL when nothing is parked.
     pub fn resume(&mut self, stop: Option<Window>) -> KResult<Step> {
-        let Some(p) = self.parked.take() else {
+        let Some(p) = self.inflight.parked.take() else {
             return Err(KError::msg(
                 Errno::EINVAL,
                 "No operation is parked in a window",
@@ -261,7 +266,7 @@ impl Kernel {
 
     /// The device a parked namespace move works on.
     pub(crate) fn parked_move_dev(&self) -> Option<DevId> {
-        match &self.parked.as_ref()?.op {
+        match &self.inflight.parked.as_ref()?.op {
             ParkedOp::NetnsMove { dev, .. } => Some(*dev),
             ParkedOp::HwAdd { .. } => None,
         }
@@ -273,7 +278,7 @@ impl Kernel {
     /// where it will be listed, a move is `moving_ns` and a register is
     /// not, and the window belongs to the operation.
     pub(crate) fn check_parked(&self) -> Result<(), String> {
-        let Some(p) = &self.parked else {
+        let Some(p) = &self.inflight.parked else {
             return Ok(());
         };
         let dev = p.op.dev();
@@ -297,6 +302,7 @@ impl Kernel {
             return Err(format!("the operation parked on {} is torn", d.name));
         }
         let listed = self
+            .tables
             .nets
             .iter::<NetId>()
             .any(|(_, n)| n.names.values().any(|&x| x == dev));

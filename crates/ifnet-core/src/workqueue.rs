@@ -138,13 +138,13 @@ impl Kernel {
     /// Runs the next due work item if its time has come; returns whether one
     /// ran. Work that takes RTNL waits while an operation is parked.
     pub fn run_due_work(&mut self) -> bool {
-        let Some(item) = self.workqueue.next_due() else {
+        let Some(item) = self.deferred.workqueue.next_due() else {
             return false;
         };
-        if item.due_ns > self.now_ns || (item.work.takes_rtnl() && self.parked.is_some()) {
+        if item.due_ns > self.now_ns || (item.work.takes_rtnl() && self.inflight.parked.is_some()) {
             return false;
         }
-        self.workqueue.take(item);
+        self.deferred.workqueue.take(item);
         self.run_work(item.work);
         true
     }
@@ -152,7 +152,7 @@ impl Kernel {
     /// The pending work items, in the order `run_due_work` takes them
     /// (due time, then queueing order): what a scheduler chooses from.
     pub fn pending_work(&self) -> Vec<WorkItem> {
-        let mut v = self.workqueue.items().to_vec();
+        let mut v = self.deferred.workqueue.items().to_vec();
         v.sort_by_key(|i| (i.due_ns, i.seq));
         v
     }
@@ -162,6 +162,7 @@ impl Kernel {
     /// any due item may go first.
     pub fn run_work_item(&mut self, seq: u64) -> Result<Work, WorkRefused> {
         let item = *self
+            .deferred
             .workqueue
             .items()
             .iter()
@@ -175,7 +176,7 @@ impl Kernel {
         if item.work.takes_rtnl() {
             self.rtnl_trylock().map_err(WorkRefused::RtnlHeld)?;
         }
-        self.workqueue.take(item);
+        self.deferred.workqueue.take(item);
         self.run_work(item.work);
         Ok(item.work)
     }
@@ -202,12 +203,12 @@ impl Kernel {
     /// after [`RUN_UNTIL_IDLE_MAX_STEPS`] items with a kernel log line;
     /// the rest stays queued. Returns whether the queue ran dry.
     pub fn run_until_idle(&mut self) -> bool {
-        if self.parked.is_some() {
+        if self.inflight.parked.is_some() {
             // Settling needs RTNL (linkwatch): resume the parked op first.
             return false;
         }
         for _ in 0..RUN_UNTIL_IDLE_MAX_STEPS {
-            let Some(item) = self.workqueue.next_due() else {
+            let Some(item) = self.deferred.workqueue.next_due() else {
                 return true;
             };
             self.advance_to(item.due_ns);
@@ -222,7 +223,7 @@ impl Kernel {
     /// Bounded like [`Kernel::run_until_idle`]; returns whether nothing due
     /// is left.
     pub fn run_due_now(&mut self) -> bool {
-        if self.parked.is_some() {
+        if self.inflight.parked.is_some() {
             return false;
         }
         for _ in 0..RUN_UNTIL_IDLE_MAX_STEPS {
@@ -236,11 +237,11 @@ impl Kernel {
 
     /// The due time of the next pending work item.
     pub fn next_work_due_ns(&self) -> Option<u64> {
-        self.workqueue.next_due().map(|i| i.due_ns)
+        self.deferred.workqueue.next_due().map(|i| i.due_ns)
     }
 
     /// How many work items are queued.
     pub fn work_queue_len(&self) -> usize {
-        self.workqueue.len()
+        self.deferred.workqueue.len()
     }
 }

@@ -34,12 +34,12 @@ pub struct Capture {
 
 impl Kernel {
     pub(crate) fn captures_active(&self) -> bool {
-        !self.captures.is_empty()
+        !self.obs.captures.is_empty()
     }
 
     pub(crate) fn capture_frame(&mut self, dev: DevId, frame: &[u8], outgoing: bool) {
         let now = self.now_ns;
-        if let Some(c) = self.captures.get_mut(&dev) {
+        if let Some(c) = self.obs.captures.get_mut(&dev) {
             if c.ended {
                 return;
             }
@@ -57,11 +57,11 @@ impl Kernel {
 
     /// Attaches a capture labelled `tag`; false if one is already attached.
     pub fn capture_start(&mut self, dev: DevId, tag: &str) -> bool {
-        if self.captures.contains_key(&dev) || self.try_dev(dev).is_none() {
+        if self.obs.captures.contains_key(&dev) || self.try_dev(dev).is_none() {
             return false;
         }
         let dev_type = self.dev(dev).dev_type;
-        self.captures.insert(
+        self.obs.captures.insert(
             dev,
             Capture {
                 tag: tag.to_string(),
@@ -74,12 +74,12 @@ impl Kernel {
 
     /// The tag of the capture on `dev`, if any.
     pub fn capture_tag(&self, dev: DevId) -> Option<&str> {
-        self.captures.get(&dev).map(|c| c.tag.as_str())
+        self.obs.captures.get(&dev).map(|c| c.tag.as_str())
     }
 
     /// Takes the frames captured so far.
     pub fn capture_drain(&mut self, dev: DevId) -> Option<Capture> {
-        let c = self.captures.get_mut(&dev)?;
+        let c = self.obs.captures.get_mut(&dev)?;
         let out = Capture {
             tag: c.tag.clone(),
             dev_type: c.dev_type,
@@ -88,24 +88,24 @@ impl Kernel {
             ended: c.ended,
         };
         if c.ended {
-            self.captures.remove(&dev);
+            self.obs.captures.remove(&dev);
         }
         Some(out)
     }
 
     /// Detaches a capture, returning what it had not yet handed out.
     pub fn capture_stop(&mut self, dev: DevId) -> Option<Capture> {
-        self.captures.remove(&dev)
+        self.obs.captures.remove(&dev)
     }
 
     /// Every device with a capture attached (or ended and not yet drained).
     pub fn capture_devices(&self) -> Vec<DevId> {
-        self.captures.keys().copied().collect()
+        self.obs.captures.keys().copied().collect()
     }
 
     /// Called at unregister: the capture ends with the device.
     pub(crate) fn capture_dev_gone(&mut self, dev: DevId) {
-        if let Some(c) = self.captures.get_mut(&dev) {
+        if let Some(c) = self.obs.captures.get_mut(&dev) {
             c.ended = true;
         }
     }

@@ -65,7 +65,7 @@ impl Kernel {
         if !d.is_up() {
             return self.dev_xmit_drop(dev, DropReason::DeviceDown);
         }
-        if self.xmit_depth >= XMIT_RECURSION_LIMIT {
+        if self.inflight.xmit_depth >= XMIT_RECURSION_LIMIT {
             return self.dev_xmit_drop(dev, DropReason::Recursion);
         }
         // A device with a real qdisc and no carrier has its tx queue on
@@ -76,9 +76,9 @@ impl Kernel {
         if self.captures_active() {
             self.capture_frame(dev, frame, true);
         }
-        self.xmit_depth += 1;
+        self.inflight.xmit_depth += 1;
         let r = self.ndo_start_xmit(dev, frame);
-        self.xmit_depth -= 1;
+        self.inflight.xmit_depth -= 1;
         r
     }
 

@@ -112,17 +112,17 @@ enum Fate {
 impl Kernel {
     /// The segment called `name`, created on first use.
     pub(crate) fn segment_mut(&mut self, name: &str) -> &mut Segment {
-        let i = match self.segments.iter().position(|s| s.name == name) {
+        let i = match self.world.segments.iter().position(|s| s.name == name) {
             Some(i) => i,
             None => {
-                self.segments.push(Segment {
+                self.world.segments.push(Segment {
                     name: name.to_string(),
                     ..Segment::default()
                 });
-                self.segments.len() - 1
+                self.world.segments.len() - 1
             }
         };
-        &mut self.segments[i]
+        &mut self.world.segments[i]
     }
 
     /// Sets the faults of a segment; setting them restarts the generator
@@ -133,7 +133,8 @@ impl Kernel {
 
     /// The faults of a segment, if it exists.
     pub fn segment_faults(&self, segment: &str) -> Option<Faults> {
-        self.segments
+        self.world
+            .segments
             .iter()
             .find(|s| s.name == segment)
             .map(|s| s.faults.faults)
@@ -143,15 +144,15 @@ impl Kernel {
     /// no faults removes the entry, so the fast path is taken again.
     pub fn veth_set_faults(&mut self, dev: DevId, faults: Faults) {
         if faults.is_none() {
-            self.veth_faults.remove(&dev);
+            self.world.veth_faults.remove(&dev);
         } else {
-            self.veth_faults.insert(dev, FaultState::new(faults));
+            self.world.veth_faults.insert(dev, FaultState::new(faults));
         }
     }
 
     /// The faults of a veth device, if any.
     pub fn veth_faults(&self, dev: DevId) -> Option<Faults> {
-        self.veth_faults.get(&dev).map(|f| f.faults)
+        self.world.veth_faults.get(&dev).map(|f| f.faults)
     }
 
     /// The cable: `dev`'s frame to every other NIC on its segment, through
@@ -159,6 +160,7 @@ impl Kernel {
     pub(crate) fn segment_xmit(&mut self, dev: DevId, frame: &[u8]) -> bool {
         let seg = self.nic_segment(dev);
         let Some(si) = self
+            .world
             .segments
             .iter()
             .position(|s| Some(s.name.as_str()) == seg)
@@ -166,13 +168,13 @@ impl Kernel {
             return false;
         };
         let mut i = 0;
-        while let Some(&to) = self.segments[si].members.get(i) {
+        while let Some(&to) = self.world.segments[si].members.get(i) {
             i += 1;
             if to == dev {
                 continue;
             }
             let now = self.now_ns;
-            match self.segments[si].faults.fate(now) {
+            match self.world.segments[si].faults.fate(now) {
                 Fate::Lost => {}
                 Fate::Deliver => self.nic_receive(to, frame, false),
                 Fate::Corrupt => self.nic_receive(to, frame, true),
@@ -185,7 +187,7 @@ impl Kernel {
     /// Applies a veth's faults; returns whether to deliver now.
     pub(crate) fn veth_wire(&mut self, dev: DevId, peer: DevId, frame: &[u8]) -> bool {
         let now = self.now_ns;
-        let Some(state) = self.veth_faults.get_mut(&dev) else {
+        let Some(state) = self.world.veth_faults.get_mut(&dev) else {
             return true;
         };
         match state.fate(now) {
@@ -209,26 +211,26 @@ impl Kernel {
     }
 
     fn delay_frame(&mut self, due_ns: u64, to: DevId, from_wire: WireKind, frame: &[u8]) {
-        if self.delayed_frames.len() >= DELAYED_FRAMES_MAX {
+        if self.world.delayed_frames.len() >= DELAYED_FRAMES_MAX {
             return; // the wire's buffer is full: the frame is lost
         }
-        self.delayed_frames.push(DelayedFrame {
+        self.world.delayed_frames.push(DelayedFrame {
             due_ns,
             to,
             from_wire,
             data: frame.to_vec(),
         });
-        self.workqueue.schedule(Work::WireDelivery, due_ns);
+        self.deferred.workqueue.schedule(Work::WireDelivery, due_ns);
     }
 
     /// Delivers every delayed frame whose time has come, in order.
     pub(crate) fn wire_delivery(&mut self) {
         let now = self.now_ns;
         let (due, later): (Vec<DelayedFrame>, Vec<DelayedFrame>) =
-            std::mem::take(&mut self.delayed_frames)
+            std::mem::take(&mut self.world.delayed_frames)
                 .into_iter()
                 .partition(|f| f.due_ns <= now);
-        self.delayed_frames = later;
+        self.world.delayed_frames = later;
         for f in due {
             match f.from_wire {
                 WireKind::Segment => self.nic_receive(f.to, &f.data, false),
@@ -240,8 +242,8 @@ impl Kernel {
                 }
             }
         }
-        if let Some(next) = self.delayed_frames.iter().map(|f| f.due_ns).min() {
-            self.workqueue.schedule(Work::WireDelivery, next);
+        if let Some(next) = self.world.delayed_frames.iter().map(|f| f.due_ns).min() {
+            self.deferred.workqueue.schedule(Work::WireDelivery, next);
         }
     }
 }

@@ -243,9 +243,11 @@ impl Kernel {
             .iter()
             .filter_map(|p| p.fwd_delay_due_ns)
             .min();
-        self.workqueue.cancel(Work::BridgeFwdDelay(br));
+        self.deferred.workqueue.cancel(Work::BridgeFwdDelay(br));
         if let Some(next) = next {
-            self.workqueue.schedule(Work::BridgeFwdDelay(br), next);
+            self.deferred
+                .workqueue
+                .schedule(Work::BridgeFwdDelay(br), next);
         }
     }
 
@@ -517,8 +519,8 @@ impl Kernel {
                 self.del_nbp(br, p);
             }
         }
-        self.workqueue.cancel(Work::BridgeFdbGc(br));
-        self.workqueue.cancel(Work::BridgeFwdDelay(br));
+        self.deferred.workqueue.cancel(Work::BridgeFdbGc(br));
+        self.deferred.workqueue.cancel(Work::BridgeFwdDelay(br));
     }
 
     /// `br_device_event()`: the bridge's netdevice notifier.

@@ -139,7 +139,7 @@ impl Kernel {
             },
         );
         let due = crate::workqueue::time_after(now, b.ageing_time_ns);
-        self.workqueue.schedule(Work::BridgeFdbGc(br), due);
+        self.deferred.workqueue.schedule(Work::BridgeFdbGc(br), due);
     }
 
     /// `br_fdb_cleanup()`: drop entries idle longer than the ageing time and
@@ -155,7 +155,7 @@ impl Kernel {
         b.fdb.retain(|_, e| e.is_local || expiry(e) > now);
         let next = b.fdb.values().filter(|e| !e.is_local).map(expiry).min();
         if let Some(due) = next {
-            self.workqueue.schedule(Work::BridgeFdbGc(br), due);
+            self.deferred.workqueue.schedule(Work::BridgeFdbGc(br), due);
         }
     }
 }

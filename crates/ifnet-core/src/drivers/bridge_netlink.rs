@@ -195,7 +195,7 @@ impl Kernel {
             let periods = ((now - first) / period).saturating_add(1);
             first.saturating_add(periods.saturating_mul(period))
         };
-        if let Some(work) = self.workqueue.due_of(Work::BridgeFdbGc(br)) {
+        if let Some(work) = self.deferred.workqueue.due_of(Work::BridgeFdbGc(br)) {
             due = due.min(work.max(now));
         }
         due.saturating_sub(now) / CLOCK_T_NS

@@ -145,7 +145,7 @@ fn veth_xmit(k: &mut Kernel, dev: DevId, frame: &[u8]) -> Xmit {
         return Xmit::Dropped(DropReason::Driver);
     }
     k.dev_mut(dev).stats.count_tx(frame.len());
-    if k.veth_faults.is_empty() || k.veth_wire(dev, peer, frame) {
+    if k.world.veth_faults.is_empty() || k.veth_wire(dev, peer, frame) {
         k.dev_mut(peer).stats.count_rx(frame.len());
         k.netif_receive(peer, frame);
     }

@@ -26,7 +26,7 @@ impl Kernel {
     /// an upper (bridge, net_failover) in the same namespace; lowers are
     /// unique; master chains are acyclic and at most MAX_NEST_DEV deep.
     pub(super) fn check_adjacency(&self) -> Result<(), String> {
-        for (id, d) in self.devs.iter::<DevId>() {
+        for (id, d) in self.tables.devs.iter::<DevId>() {
             if !all_unique(&d.lowers) {
                 return Err(format!("{} lists a lower twice", d.name));
             }
@@ -79,7 +79,7 @@ impl Kernel {
     /// Bridges: ports and port numbers unique, timers on the clock, fdb
     /// entries local (no port) or learned on one of this bridge's ports.
     pub(super) fn check_bridges(&self) -> Result<(), String> {
-        for (id, d) in self.devs.iter::<DevId>() {
+        for (id, d) in self.tables.devs.iter::<DevId>() {
             if let Some(b) = d.driver.bridge() {
                 self.check_bridge(id, d, b)?;
             }
@@ -135,10 +135,10 @@ impl Kernel {
     /// once; a master's slaves are its lowers, distinct, and the instance
     /// `failover_get_bymac` finds for them is theirs.
     pub(super) fn check_failover(&self) -> Result<(), String> {
-        if !all_unique(self.failovers.iter().map(|f| f.master)) {
+        if !all_unique(self.modules.failovers.iter().map(|f| f.master)) {
             return Err("a failover master is registered twice".into());
         }
-        for f in &self.failovers {
+        for f in &self.modules.failovers {
             let ok = self
                 .registered(f.master)
                 .is_some_and(|m| m.driver.net_failover().is_some());
@@ -149,7 +149,7 @@ impl Kernel {
                 );
             }
         }
-        for (id, d) in self.devs.iter::<DevId>() {
+        for (id, d) in self.tables.devs.iter::<DevId>() {
             let Some(p) = d.driver.net_failover() else {
                 continue;
             };
@@ -166,7 +166,7 @@ impl Kernel {
             }
             for s in slaves {
                 let by_mac = self.try_dev(s).and_then(|s| {
-                    self.failovers.iter().find(|f| {
+                    self.modules.failovers.iter().find(|f| {
                         self.try_dev(f.master)
                             .is_some_and(|m| m.perm_addr == s.perm_addr)
                     })
@@ -186,11 +186,11 @@ impl Kernel {
     /// the kind the spec names, parented on that bus id, named by one bus
     /// device only; a standby's failover master is a live instance.
     pub(super) fn check_hw(&self) -> Result<(), String> {
-        let netdevs = self.hw.devices.values().filter_map(|h| h.netdev);
+        let netdevs = self.world.hw.devices.values().filter_map(|h| h.netdev);
         if !all_unique(netdevs) {
             return Err("two bus devices name the same netdev".into());
         }
-        for (bus, hw) in &self.hw.devices {
+        for (bus, hw) in &self.world.hw.devices {
             if !crate::hw::valid_bus_id(bus) || !hw.spec.mac().is_valid_ether() {
                 return Err(format!("bus device {bus:?} has an invalid id or MAC"));
             }
@@ -211,15 +211,15 @@ impl Kernel {
             }
             let master_ok = match hw.failover_master {
                 None => !standby,
-                Some(m) => standby && self.failovers.iter().any(|f| f.master == m),
+                Some(m) => standby && self.modules.failovers.iter().any(|f| f.master == m),
             };
             if !master_ok {
                 return Err(format!("bus device {bus} has a wrong failover master"));
             }
         }
-        for (id, d) in self.devs.iter::<DevId>() {
+        for (id, d) in self.tables.devs.iter::<DevId>() {
             if d.driver.nic_segment().is_some() && d.reg_state == RegState::Registered {
-                let bus = d.parent.as_ref().and_then(|p| self.hw.devices.get(p));
+                let bus = d.parent.as_ref().and_then(|p| self.world.hw.devices.get(p));
                 if bus.and_then(|h| h.netdev) != Some(id) {
                     return Err(format!("NIC {} is on no bus device", d.name));
                 }
@@ -233,7 +233,7 @@ impl Kernel {
     /// times on the clock, sequence numbers unique; frames in flight and
     /// pending linkwatch events have their work queued.
     pub(super) fn check_work(&self) -> Result<(), String> {
-        let items = self.workqueue.items();
+        let items = self.deferred.workqueue.items();
         if !all_unique(items.iter().map(|i| i.seq))
             || !all_unique(items.iter().map(|i| work_key(i.work)))
         {
@@ -241,7 +241,7 @@ impl Kernel {
         }
         let mut bridges = 0;
         for i in items {
-            if i.due_ns > MAX_CLOCK_NS || i.seq > self.workqueue.last_seq() {
+            if i.due_ns > MAX_CLOCK_NS || i.seq > self.deferred.workqueue.last_seq() {
                 return Err("a work item is due out of range".into());
             }
             if let Work::BridgeFdbGc(br) | Work::BridgeFwdDelay(br) = i.work {
@@ -254,7 +254,9 @@ impl Kernel {
         if items.len() - bridges > 2 {
             return Err("the work queue is longer than its targets allow".into());
         }
-        if !self.delayed_frames.is_empty() && self.workqueue.due_of(Work::WireDelivery).is_none() {
+        if !self.world.delayed_frames.is_empty()
+            && self.deferred.workqueue.due_of(Work::WireDelivery).is_none()
+        {
             return Err("frames are in flight with no delivery queued".into());
         }
         Ok(())
@@ -264,9 +266,9 @@ impl Kernel {
     /// linkwatch work is queued while any is.
     pub(super) fn check_linkwatch(&self) -> Result<(), String> {
         let listed: std::collections::BTreeSet<DevId> =
-            self.linkwatch_list.iter().copied().collect();
+            self.deferred.linkwatch_list.iter().copied().collect();
         let mut pending = false;
-        for (id, d) in self.devs.iter::<DevId>() {
+        for (id, d) in self.tables.devs.iter::<DevId>() {
             if !d.linkwatch_pending {
                 continue;
             }
@@ -275,7 +277,7 @@ impl Kernel {
                 return Err(format!("{} has a linkwatch event on no list", d.name));
             }
         }
-        if pending && self.workqueue.due_of(Work::Linkwatch).is_none() {
+        if pending && self.deferred.workqueue.due_of(Work::Linkwatch).is_none() {
             return Err("linkwatch events are pending with no work queued".into());
         }
         Ok(())
@@ -285,19 +287,23 @@ impl Kernel {
     /// running capture or a fault names a registered device.
     pub(super) fn check_datapath(&self) -> Result<(), String> {
         use crate::datapath::{capture::CAPTURE_BUFFER_FRAMES, segment::DELAYED_FRAMES_MAX};
-        if self.delayed_frames.len() > DELAYED_FRAMES_MAX
-            || self.delayed_frames.iter().any(|f| f.due_ns > MAX_CLOCK_NS)
+        if self.world.delayed_frames.len() > DELAYED_FRAMES_MAX
+            || self
+                .world
+                .delayed_frames
+                .iter()
+                .any(|f| f.due_ns > MAX_CLOCK_NS)
         {
             return Err("frames in flight are out of range".into());
         }
-        for (&dev, c) in &self.captures {
+        for (&dev, c) in &self.obs.captures {
             if c.frames.len() > CAPTURE_BUFFER_FRAMES
                 || (!c.ended && self.registered(dev).is_none())
             {
                 return Err("a capture is too long or on a missing device".into());
             }
         }
-        for &dev in self.veth_faults.keys() {
+        for &dev in self.world.veth_faults.keys() {
             if self.registered(dev).is_none() {
                 return Err("faults are set on a missing device".into());
             }
@@ -308,9 +314,9 @@ impl Kernel {
     /// Observation buffers (rings, kernel log) and the notifier chain.
     pub(super) fn check_observation(&self) -> Result<(), String> {
         use crate::kernel::{LOG_CAPACITY, MCAST_RING_CAPACITY, UEVENT_RING_CAPACITY};
-        self.uevents.check(UEVENT_RING_CAPACITY, |u| u.seqnum)?;
-        self.mcast.check(MCAST_RING_CAPACITY, |m| m.seq)?;
-        if self.log.len() > LOG_CAPACITY {
+        self.obs.uevents.check(UEVENT_RING_CAPACITY, |u| u.seqnum)?;
+        self.obs.mcast.check(MCAST_RING_CAPACITY, |m| m.seq)?;
+        if self.obs.log.len() > LOG_CAPACITY {
             return Err("the kernel log is longer than its capacity".into());
         }
         use crate::notifier::Notifier;
@@ -321,17 +327,23 @@ impl Kernel {
             Notifier::Failover,
         ];
         let rest_ok = self
+            .tables
             .notifiers
             .iter()
             .skip(core.len())
             .all(|n| matches!(n, Notifier::Veto { .. }));
-        if self.notifiers.len() < core.len() || self.notifiers[..core.len()] != core || !rest_ok {
+        if self.tables.notifiers.len() < core.len()
+            || self.tables.notifiers[..core.len()] != core
+            || !rest_ok
+        {
             return Err("the notifier chain is not the model's".into());
         }
-        if self.rtnl_link_initializing.len() > 2 || !all_unique(&self.rtnl_link_initializing) {
+        if self.tables.rtnl_link_initializing.len() > 2
+            || !all_unique(&self.tables.rtnl_link_initializing)
+        {
             return Err("too many half-created devices".into());
         }
-        if !all_unique(&self.todo_list) {
+        if !all_unique(&self.tables.todo_list) {
             return Err("a device is on the todo list twice".into());
         }
         Ok(())

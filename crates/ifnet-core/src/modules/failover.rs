@@ -65,7 +65,11 @@ pub struct Failover {
 /// `slave_handle_frame` (`rx_handler_data` is the master).
 pub(crate) fn failover_handle_frame(k: &mut Kernel, slave: DevId, frame: &[u8]) -> RxHandlerResult {
     let master = k.dev(slave).master;
-    let ops = k.failovers.iter().find(|f| Some(f.master) == master);
+    let ops = k
+        .modules
+        .failovers
+        .iter()
+        .find(|f| Some(f.master) == master);
     match ops.map(|f| f.ops.ops().slave_handle_frame) {
         Some(handle) => handle(k, slave, frame),
         None => RxHandlerResult::Pass,
@@ -99,7 +103,7 @@ impl Kernel {
         }
         self.netdev_hold(master, FAILOVER_TRACKER, true);
         self.dev_mut(master).priv_flags |= IFF_FAILOVER;
-        self.failovers.push(Failover { master, ops });
+        self.modules.failovers.push(Failover { master, ops });
         let name = self.dev(master).name;
         self.printk(format!("{name}: failover master:{name} registered"));
         self.failover_existing_slave_register(master);
@@ -122,7 +126,7 @@ impl Kernel {
     /// `failover_unregister()`: flag off, reference put, instance gone.
     pub(crate) fn failover_unregister(&mut self, master: DevId) {
         self.dev_mut(master).priv_flags &= !IFF_FAILOVER;
-        self.failovers.retain(|f| f.master != master);
+        self.modules.failovers.retain(|f| f.master != master);
         self.netdev_put(master, FAILOVER_TRACKER);
         let name = self.dev(master).name;
         self.printk(format!("{name}: failover master:{name} unregistered"));
@@ -130,7 +134,8 @@ impl Kernel {
 
     /// `failover_get_bymac()`: only `perm_addr` is compared.
     fn failover_get_bymac(&self, perm: HwAddr) -> Option<Failover> {
-        self.failovers
+        self.modules
+            .failovers
             .iter()
             .find(|f| self.try_dev(f.master).is_some_and(|m| m.perm_addr == perm))
             .cloned()

@@ -38,7 +38,7 @@ impl Kernel {
         if let Some(pid) = r.net_ns_pid {
             // Processes are not modelled: pid 1 lives in init_net.
             return if pid == 1 {
-                Ok(self.init_net)
+                Ok(self.tables.init_net)
             } else {
                 Err(KError::new(Errno::ESRCH))
             };
@@ -177,10 +177,10 @@ impl Kernel {
             self.free_netdev(dev);
             return Err(KError::new(Errno::EINVAL));
         }
-        self.rtnl_link_initializing.push(dev);
+        self.tables.rtnl_link_initializing.push(dev);
         if let Some(mtu) = r.mtu {
             if let Err(e) = self.dev_validate_mtu(dev, mtu) {
-                self.rtnl_link_initializing.retain(|&d| d != dev);
+                self.tables.rtnl_link_initializing.retain(|&d| d != dev);
                 self.free_netdev(dev);
                 return Err(e);
             }
@@ -231,7 +231,7 @@ impl Kernel {
             None => self.register_netdevice(dev),
         };
         if let Err(e) = registered {
-            self.rtnl_link_initializing.retain(|&d| d != dev);
+            self.tables.rtnl_link_initializing.retain(|&d| d != dev);
             if self
                 .try_dev(dev)
                 .is_some_and(|d| d.reg_state == RegState::Uninitialized)
@@ -270,8 +270,8 @@ impl Kernel {
             }
         }
         let mut changed = old_flags ^ self.dev(dev).flags;
-        if self.rtnl_link_initializing.contains(&dev) {
-            self.rtnl_link_initializing.retain(|&d| d != dev);
+        if self.tables.rtnl_link_initializing.contains(&dev) {
+            self.tables.rtnl_link_initializing.retain(|&d| d != dev);
             changed = !0;
         }
         self.__dev_notify_flags(dev, old_flags, changed);

@@ -263,7 +263,7 @@ impl Kernel {
         let alloc = NLMSG_GOODSIZE.max(sock.max_recvmsg_len);
         let mut skb = Vec::new();
         let mut complete = true;
-        let devs: Vec<(u32, crate::ids::DevId)> = match self.nets.get(cb.net) {
+        let devs: Vec<(u32, crate::ids::DevId)> = match self.tables.nets.get(cb.net) {
             Some(n) => n
                 .by_index
                 .range(cb.next_ifindex..)
