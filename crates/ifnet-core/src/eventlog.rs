@@ -14,6 +14,7 @@ use crate::hwaddr::IfName;
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::notifier::NetdevEvent;
+use crate::time::Instant;
 use crate::window::Window;
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +25,8 @@ pub const EVENT_LOG_CAPACITY: usize = 4096;
 /// its text (what `dmesg` prints as `[%5lu.%06lu] text`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogLine {
-    pub time_ns: u64,
+    #[serde(rename = "time_ns")]
+    pub time: Instant,
     pub text: String,
 }
 
@@ -34,12 +36,18 @@ impl<'de> Deserialize<'de> for LogLine {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Either {
-            Line { time_ns: u64, text: String },
+            Line { time_ns: Instant, text: String },
             Text(String),
         }
         Ok(match Either::deserialize(d)? {
-            Either::Line { time_ns, text } => LogLine { time_ns, text },
-            Either::Text(text) => LogLine { time_ns: 0, text },
+            Either::Line { time_ns, text } => LogLine {
+                time: time_ns,
+                text,
+            },
+            Either::Text(text) => LogLine {
+                time: Instant::BOOT,
+                text,
+            },
         })
     }
 }
@@ -79,7 +87,7 @@ pub enum KernelEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedEvent {
     pub seq: u64,
-    pub time_ns: u64,
+    pub time: Instant,
     pub event: KernelEvent,
 }
 
@@ -105,13 +113,12 @@ impl Kernel {
         if !self.obs.event_log.enabled {
             return;
         }
-        let time_ns = self.now_ns;
+        let time = self.now;
         let event = make();
-        self.obs.event_log.ring.push(|seq| LoggedEvent {
-            seq,
-            time_ns,
-            event,
-        });
+        self.obs
+            .event_log
+            .ring
+            .push(|seq| LoggedEvent { seq, time, event });
     }
 
     /// Logs a multicast message by its header: `nlmsg_type` (bytes 4..6)

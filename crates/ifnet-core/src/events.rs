@@ -4,6 +4,7 @@
 //! netlink socket whose receive buffer overflowed does.
 
 use crate::ids::NetId;
+use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -38,8 +39,8 @@ pub struct Uevent {
     pub interface: String,
     pub ifindex: u32,
     /// Virtual time it was sent (what a monitor's timestamp shows).
-    #[serde(default)]
-    pub time_ns: u64,
+    #[serde(default, rename = "time_ns")]
+    pub time: Instant,
     /// DEVTYPE, from `dev->dev.type->name` (`bridge` for a bridge).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devtype: Option<String>,

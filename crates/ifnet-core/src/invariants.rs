@@ -17,7 +17,7 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::{Kernel, FIRST_NS_INUM, NS_INUM_LIMIT};
 use crate::netdev::{NetDevice, RxHandler};
 use crate::register::IFINDEX_MAX;
-use crate::workqueue::{MAX_CLOCK_NS, MAX_SEQ};
+use crate::workqueue::MAX_SEQ;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The address length (`dev->addr_len`) of a link type the model knows;
@@ -74,7 +74,7 @@ impl Kernel {
         if self.deferred.workqueue.last_seq() >= MAX_SEQ {
             return Err("the work queue counter is about to wrap".into());
         }
-        if self.now_ns > MAX_CLOCK_NS || self.deferred.linkwatch_nextevent_ns > MAX_CLOCK_NS {
+        if !self.now.is_valid() || !self.deferred.linkwatch_nextevent.is_valid() {
             return Err("the virtual clock is out of range".into());
         }
         Ok(())

@@ -12,6 +12,7 @@ use crate::net::Net;
 use crate::netdev::NetDevice;
 use crate::notifier::Notifier;
 use crate::profile::KernelProfile;
+use crate::time::Instant;
 use parts::{Deferred, DevTables, HwWorld, InFlight, Modules, Observation};
 use serde::{Deserialize, Serialize};
 
@@ -43,8 +44,9 @@ pub fn valid_netns_name(name: &str) -> bool {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kernel {
     pub(crate) profile: KernelProfile,
-    /// Virtual time in nanoseconds since boot.
-    pub(crate) now_ns: u64,
+    /// The virtual clock.
+    #[serde(rename = "now_ns")]
+    pub(crate) now: Instant,
     /// Named namespaces, as `ip netns add` bind-mounts them.
     pub(crate) netns_names: BTreeMap<String, NetId>,
     #[serde(flatten)]
@@ -69,7 +71,7 @@ impl Kernel {
     pub fn new(profile: KernelProfile) -> Kernel {
         let mut k = Kernel {
             profile,
-            now_ns: 0,
+            now: Instant::BOOT,
             netns_names: BTreeMap::new(),
             tables: DevTables {
                 nets: Slab::default(),
@@ -183,8 +185,9 @@ impl Kernel {
 
     // ---- clock ---------------------------------------------------------
 
-    pub fn now_ns(&self) -> u64 {
-        self.now_ns
+    /// The virtual clock's reading.
+    pub fn now(&self) -> Instant {
+        self.now
     }
 
     // ---- kernel log ----------------------------------------------------
@@ -197,7 +200,7 @@ impl Kernel {
         let text = line.clone();
         self.log_event(|| crate::eventlog::KernelEvent::Printk { text });
         self.obs.log.push(crate::eventlog::LogLine {
-            time_ns: self.now_ns,
+            time: self.now,
             text: line,
         });
     }

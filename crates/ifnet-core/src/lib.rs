@@ -35,6 +35,7 @@ pub mod register;
 pub mod rtnetlink;
 pub mod stats;
 pub mod sysfs;
+pub mod time;
 pub mod window;
 pub mod wire;
 pub mod workqueue;

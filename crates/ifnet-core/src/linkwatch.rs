@@ -10,10 +10,11 @@
 use crate::consts::OperState;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
+use crate::time::Duration;
 use crate::workqueue::Work;
 
 /// Linkwatch rate limit (HZ).
-pub const LINKWATCH_INTERVAL_NS: u64 = 1_000_000_000;
+pub const LINKWATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Kernel {
     /// `default_operstate()`.
@@ -84,9 +85,9 @@ impl Kernel {
             self.deferred.linkwatch_urgent.push(dev);
         }
         let due = if urgent {
-            self.now_ns
+            self.now
         } else {
-            self.deferred.linkwatch_nextevent_ns.max(self.now_ns)
+            self.deferred.linkwatch_nextevent.max(self.now)
         };
         self.deferred.workqueue.schedule(Work::Linkwatch, due);
     }
@@ -113,7 +114,7 @@ impl Kernel {
     /// the one-second window after the last full run only urgent events are
     /// handled; the others wait for `linkwatch_nextevent`.
     pub(crate) fn linkwatch_run_queue(&mut self) {
-        let urgent_only = self.deferred.linkwatch_nextevent_ns > self.now_ns;
+        let urgent_only = self.deferred.linkwatch_nextevent > self.now;
         if urgent_only {
             for dev in std::mem::take(&mut self.deferred.linkwatch_urgent) {
                 let still_urgent = self.try_dev(dev).is_some() && self.linkwatch_urgent_event(dev);
@@ -122,8 +123,7 @@ impl Kernel {
                 }
             }
         } else {
-            self.deferred.linkwatch_nextevent_ns =
-                crate::workqueue::time_after(self.now_ns, LINKWATCH_INTERVAL_NS);
+            self.deferred.linkwatch_nextevent = self.now + LINKWATCH_INTERVAL;
             self.deferred.linkwatch_urgent.clear();
             for dev in std::mem::take(&mut self.deferred.linkwatch_list) {
                 if self.linkwatch_claim(dev) {
@@ -133,7 +133,7 @@ impl Kernel {
         }
         // Stale entries left by urgent runs are dropped at the next full run.
         if !self.deferred.linkwatch_list.is_empty() {
-            let due = self.deferred.linkwatch_nextevent_ns.max(self.now_ns);
+            let due = self.deferred.linkwatch_nextevent.max(self.now);
             self.deferred.workqueue.schedule(Work::Linkwatch, due);
         }
     }
@@ -150,13 +150,10 @@ impl Kernel {
     /// under a test harness or a busy host), non-urgent events of a fast
     /// batch wait for its end, and only urgent ones run in between.
     pub fn linkwatch_assume_recent_run(&mut self) {
-        self.deferred.linkwatch_nextevent_ns =
-            self.deferred
-                .linkwatch_nextevent_ns
-                .max(crate::workqueue::time_after(
-                    self.now_ns,
-                    LINKWATCH_INTERVAL_NS,
-                ));
+        self.deferred.linkwatch_nextevent = self
+            .deferred
+            .linkwatch_nextevent
+            .max(self.now + LINKWATCH_INTERVAL);
     }
 
     /// `linkwatch_sync_dev()`: handle one device's pending event now, as

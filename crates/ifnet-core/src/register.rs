@@ -153,7 +153,7 @@ impl Kernel {
         let d = self.dev(dev);
         let (net, interface, ifindex) = (d.net, d.name.to_string(), d.ifindex);
         let devtype = d.driver.is_bridge().then(|| "bridge".to_string());
-        let time_ns = self.now_ns;
+        let time = self.now;
         let ev_name = interface.clone();
         let seqnum = self.obs.uevents.push(|seqnum| crate::events::Uevent {
             seqnum,
@@ -162,7 +162,7 @@ impl Kernel {
             devpath,
             interface,
             ifindex,
-            time_ns,
+            time,
             devtype,
         });
         self.log_event(|| crate::eventlog::KernelEvent::Uevent {

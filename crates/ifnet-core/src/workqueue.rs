@@ -6,6 +6,7 @@
 //! items and run a chosen due one (`pending_work`, `run_work_item`).
 
 use crate::kernel::Kernel;
+use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 
 /// Kinds of deferred work.
@@ -24,7 +25,8 @@ pub enum Work {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkItem {
-    pub due_ns: u64,
+    #[serde(rename = "due_ns")]
+    pub due: Instant,
     pub seq: u64,
     pub work: Work,
 }
@@ -38,34 +40,25 @@ pub struct WorkQueue {
     next_seq: u64,
 }
 
-/// The virtual clock never passes this (about 146 years): every delay the
-/// model adds to it is far smaller, so `now + delay` cannot overflow, and
-/// `Kernel::check_invariants` refuses a clock or due time beyond it.
-pub const MAX_CLOCK_NS: u64 = 1 << 62;
+pub use crate::time::MAX_CLOCK_NS;
 
 /// Bound on sequence counters (work items, ring entries, list order):
 /// far from wrapping, which `Kernel::check_invariants` enforces.
 pub const MAX_SEQ: u64 = 1 << 62;
-
-/// `now + delay` on the virtual clock, saturating at [`MAX_CLOCK_NS`].
-pub fn time_after(now_ns: u64, delay_ns: u64) -> u64 {
-    now_ns.saturating_add(delay_ns).min(MAX_CLOCK_NS)
-}
 
 impl WorkQueue {
     /// Queues `work` (or moves a queued one earlier). The queue holds each
     /// kind at most once per target, so its length is bounded by the state
     /// (2 + 2 per bridge, see `Kernel::check_invariants`), never by a
     /// fixed capacity.
-    pub fn schedule(&mut self, work: Work, due_ns: u64) {
-        let due_ns = due_ns.min(MAX_CLOCK_NS);
+    pub fn schedule(&mut self, work: Work, due: Instant) {
         if let Some(item) = self.items.iter_mut().find(|i| i.work == work) {
-            item.due_ns = item.due_ns.min(due_ns);
+            item.due = item.due.min(due);
             return;
         }
         self.next_seq = self.next_seq.saturating_add(1);
         self.items.push(WorkItem {
-            due_ns,
+            due,
             seq: self.next_seq,
             work,
         });
@@ -87,13 +80,13 @@ impl WorkQueue {
     }
 
     /// The due time of a queued item of this kind, if any.
-    pub fn due_of(&self, work: Work) -> Option<u64> {
-        self.items.iter().find(|i| i.work == work).map(|i| i.due_ns)
+    pub fn due_of(&self, work: Work) -> Option<Instant> {
+        self.items.iter().find(|i| i.work == work).map(|i| i.due)
     }
 
     /// The earliest due item, if any.
     pub fn next_due(&self) -> Option<WorkItem> {
-        self.items.iter().copied().min_by_key(|i| (i.due_ns, i.seq))
+        self.items.iter().copied().min_by_key(|i| (i.due, i.seq))
     }
 
     fn take(&mut self, item: WorkItem) {
@@ -129,7 +122,7 @@ pub enum WorkRefused {
     /// No queued item has this sequence number.
     NoSuchItem,
     /// Its due time has not come (advance the clock first).
-    NotDue { due_ns: u64 },
+    NotDue { due: Instant },
     /// It takes RTNL, which an operation parked in a window holds.
     RtnlHeld(crate::window::RtnlHeld),
 }
@@ -141,7 +134,7 @@ impl Kernel {
         let Some(item) = self.deferred.workqueue.next_due() else {
             return false;
         };
-        if item.due_ns > self.now_ns || (item.work.takes_rtnl() && self.inflight.parked.is_some()) {
+        if item.due > self.now || (item.work.takes_rtnl() && self.inflight.parked.is_some()) {
             return false;
         }
         self.deferred.workqueue.take(item);
@@ -153,7 +146,7 @@ impl Kernel {
     /// (due time, then queueing order): what a scheduler chooses from.
     pub fn pending_work(&self) -> Vec<WorkItem> {
         let mut v = self.deferred.workqueue.items().to_vec();
-        v.sort_by_key(|i| (i.due_ns, i.seq));
+        v.sort_by_key(|i| (i.due, i.seq));
         v
     }
 
@@ -168,10 +161,8 @@ impl Kernel {
             .iter()
             .find(|i| i.seq == seq)
             .ok_or(WorkRefused::NoSuchItem)?;
-        if item.due_ns > self.now_ns {
-            return Err(WorkRefused::NotDue {
-                due_ns: item.due_ns,
-            });
+        if item.due > self.now {
+            return Err(WorkRefused::NotDue { due: item.due });
         }
         if item.work.takes_rtnl() {
             self.rtnl_trylock().map_err(WorkRefused::RtnlHeld)?;
@@ -192,8 +183,8 @@ impl Kernel {
 
     /// Advances the virtual clock to `t_ns` (never backwards, never past
     /// [`MAX_CLOCK_NS`]).
-    pub fn advance_to(&mut self, t_ns: u64) {
-        self.now_ns = self.now_ns.max(t_ns.min(MAX_CLOCK_NS));
+    pub fn advance_to(&mut self, t: Instant) {
+        self.now = self.now.max(t);
     }
 
     /// Runs deferred work until none is left, advancing the clock to each
@@ -211,7 +202,7 @@ impl Kernel {
             let Some(item) = self.deferred.workqueue.next_due() else {
                 return true;
             };
-            self.advance_to(item.due_ns);
+            self.advance_to(item.due);
             self.run_due_work();
         }
         self.printk(WORK_CUT_OFF.to_string());
@@ -236,8 +227,8 @@ impl Kernel {
     }
 
     /// The due time of the next pending work item.
-    pub fn next_work_due_ns(&self) -> Option<u64> {
-        self.deferred.workqueue.next_due().map(|i| i.due_ns)
+    pub fn next_work_due(&self) -> Option<Instant> {
+        self.deferred.workqueue.next_due().map(|i| i.due)
     }
 
     /// How many work items are queued.

@@ -7,6 +7,7 @@ use ifnet_core::client::Client;
 use ifnet_core::datapath::segment::Faults;
 use ifnet_core::datapath::{DropReason, Xmit};
 use ifnet_core::hw::HwSpec;
+use ifnet_core::time::Duration;
 use ifnet_core::{DevId, HwAddr, Kernel, KernelProfile, NetId};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -142,7 +143,7 @@ fn bridge_learns_forwards_floods_and_ages() {
             .count()
     };
     assert_eq!(learned(&k), 3);
-    let later = k.now_ns() + 301 * 1_000_000_000;
+    let later = k.now() + Duration::from_secs(301);
     k.advance_to(later);
     k.run_until_idle();
     assert_eq!(learned(&k), 0);

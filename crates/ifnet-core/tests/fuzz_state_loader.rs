@@ -20,6 +20,7 @@ mod common;
 use common::ops::{live_nets, op, run_op, Op};
 use common::{cases, check_invariants, dev_json, populated};
 use ifnet_core::client::{link_name, Client};
+use ifnet_core::time::Duration;
 use ifnet_core::{Kernel, KernelProfile};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -387,7 +388,7 @@ fn run_state_op(k: &mut Kernel, op: &StateOp, seq: u32) {
                 let _ = k.capture_drain(d);
             }
         }
-        StateOp::Advance(dt) => k.advance_to(k.now_ns().saturating_add(*dt)),
+        StateOp::Advance(dt) => k.advance_to(k.now() + Duration::from_nanos(*dt)),
         StateOp::Settle => {
             k.run_until_idle();
         }

@@ -6,6 +6,7 @@
 
 use ifnet_core::client::Client;
 use ifnet_core::hw::HwSpec;
+use ifnet_core::time::Instant;
 use ifnet_core::workqueue::WorkRefused;
 use ifnet_core::{
     Errno, HwAddr, Kernel, KernelEvent, KernelProfile, NetdevEvent, RtnlHeld, Step, UeventAction,
@@ -287,14 +288,12 @@ fn work_queue_runs_chosen_item() {
     assert!(pending.len() >= 2, "{pending:?}");
     assert_eq!(k.run_work_item(u64::MAX), Err(WorkRefused::NoSuchItem));
     let later = pending.last().copied().unwrap();
-    if later.due_ns > k.now_ns() {
+    if later.due > k.now() {
         assert_eq!(
             k.run_work_item(later.seq),
-            Err(WorkRefused::NotDue {
-                due_ns: later.due_ns
-            })
+            Err(WorkRefused::NotDue { due: later.due })
         );
-        k.advance_to(later.due_ns);
+        k.advance_to(later.due);
     }
     assert_eq!(k.run_work_item(later.seq), Ok(later.work));
     assert!(!k.pending_work().iter().any(|i| i.seq == later.seq));
@@ -307,11 +306,13 @@ fn printk_lines_are_timestamped() {
     let mut k = Kernel::new(KernelProfile::latest());
     k.set_event_log(true);
     let from = k.event_next_seq();
-    k.advance_to(1_500_000_000);
+    k.advance_to(Instant::from_nanos(1_500_000_000));
     k.hw_add("0000:00:03.0", virtio_standby()).unwrap();
     let lines = k.dmesg_lines().to_vec();
     assert!(!lines.is_empty());
-    assert!(lines.iter().all(|l| l.time_ns == 1_500_000_000));
+    assert!(lines
+        .iter()
+        .all(|l| l.time == Instant::from_nanos(1_500_000_000)));
     let logged: Vec<String> = k
         .events_since(from)
         .unwrap()

@@ -258,7 +258,7 @@ pub fn pcap_append(
         let rec = pcap_record(dev_type, f, &mut scratch);
         let incl = rec.len().min(header.snaplen as usize);
         let pkt = PcapPacket::new(
-            Duration::from_nanos(f.ts_ns),
+            Duration::from_nanos(f.ts.as_nanos()),
             rec.len() as u32,
             &rec[..incl],
         );
@@ -432,7 +432,7 @@ mod tests {
         .emit(&mut IpoibHardFrame::new_unchecked(&mut frame[..]));
         frame[24..].copy_from_slice(&[0x45, 0, 0, 4]);
         let f = CapturedFrame {
-            ts_ns: 0,
+            ts: ifnet_core::time::Instant::BOOT,
             outgoing: true,
             data: frame.clone(),
         };
@@ -444,7 +444,7 @@ mod tests {
         );
         // Received: the pseudo header is zero → PACKET_HOST.
         let f = CapturedFrame {
-            ts_ns: 0,
+            ts: ifnet_core::time::Instant::BOOT,
             outgoing: false,
             data: {
                 let mut d = frame;

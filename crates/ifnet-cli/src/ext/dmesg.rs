@@ -30,7 +30,10 @@ pub fn do_dmesg(s: &mut Session, words: &[String]) -> IpResult {
     let mut text = String::new();
     for l in s.k.dmesg_lines() {
         if !notime {
-            let (sec, usec) = (l.time_ns / 1_000_000_000, l.time_ns % 1_000_000_000 / 1000);
+            let (sec, usec) = (
+                l.time.as_nanos() / 1_000_000_000,
+                l.time.as_nanos() % 1_000_000_000 / 1000,
+            );
             text.push_str(&format!("[{sec:5}.{usec:06}] "));
         }
         text.push_str(&l.text);

@@ -268,7 +268,7 @@ pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
         ));
         return Ok(-2);
     }
-    let mut buf = build_frame(src, dst.unwrap_or([0xff; 6]), size, 0, s.k.now_ns());
+    let mut buf = build_frame(src, dst.unwrap_or([0xff; 6]), size, 0, s.k.now().as_nanos());
     s.dirty = true;
     let t0 = Instant::now();
     let r = xmit_loop(&mut s.k, id, &mut buf, count);

@@ -237,7 +237,10 @@ pub fn print_uevents(s: &mut Session, from: u64) -> u64 {
     };
     let net = s.net;
     for u in evs.iter().filter(|u| u.net == net) {
-        let (sec, usec) = (u.time_ns / 1_000_000_000, u.time_ns % 1_000_000_000 / 1000);
+        let (sec, usec) = (
+            u.time.as_nanos() / 1_000_000_000,
+            u.time.as_nanos() % 1_000_000_000 / 1000,
+        );
         let mut text = format!(
             "KERNEL[{sec}.{usec:06}] {:<8} {} (net)\n",
             u.action.name(),

@@ -5,6 +5,7 @@
 
 use crate::ids::DevId;
 use crate::kernel::Kernel;
+use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 
 /// Bound on frames buffered per capture between two drains; beyond it
@@ -13,7 +14,8 @@ pub const CAPTURE_BUFFER_FRAMES: usize = 1 << 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapturedFrame {
-    pub ts_ns: u64,
+    #[serde(rename = "ts_ns")]
+    pub ts: Instant,
     /// Sent by the device (PACKET_OUTGOING) rather than received.
     pub outgoing: bool,
     pub data: Vec<u8>,
@@ -38,7 +40,7 @@ impl Kernel {
     }
 
     pub(crate) fn capture_frame(&mut self, dev: DevId, frame: &[u8], outgoing: bool) {
-        let now = self.now_ns;
+        let now = self.now;
         if let Some(c) = self.obs.captures.get_mut(&dev) {
             if c.ended {
                 return;
@@ -48,7 +50,7 @@ impl Kernel {
                 return;
             }
             c.frames.push(CapturedFrame {
-                ts_ns: now,
+                ts: now,
                 outgoing,
                 data: frame.to_vec(),
             });

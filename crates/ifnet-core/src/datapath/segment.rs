@@ -7,6 +7,7 @@
 
 use crate::ids::DevId;
 use crate::kernel::Kernel;
+use crate::time::{Duration, Instant};
 use crate::workqueue::Work;
 use serde::{Deserialize, Serialize};
 
@@ -59,7 +60,7 @@ impl FaultState {
         z ^ (z >> 31)
     }
 
-    fn fate(&mut self, now_ns: u64) -> Fate {
+    fn fate(&mut self, now: Instant) -> Fate {
         let f = self.faults;
         if f.is_none() {
             return Fate::Deliver;
@@ -71,8 +72,8 @@ impl FaultState {
             return Fate::Corrupt;
         }
         if f.delay_ms > 0 {
-            let delay = u64::from(f.delay_ms) * 1_000_000;
-            return Fate::Delay(crate::workqueue::time_after(now_ns, delay));
+            let delay = Duration::from_millis(u64::from(f.delay_ms));
+            return Fate::Delay(now + delay);
         }
         Fate::Deliver
     }
@@ -89,7 +90,8 @@ pub struct Segment {
 /// A frame in flight on a delaying wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DelayedFrame {
-    pub due_ns: u64,
+    #[serde(rename = "due_ns")]
+    pub due: Instant,
     pub to: DevId,
     pub from_wire: WireKind,
     pub data: Vec<u8>,
@@ -106,7 +108,7 @@ enum Fate {
     Deliver,
     Lost,
     Corrupt,
-    Delay(u64),
+    Delay(Instant),
 }
 
 impl Kernel {
@@ -173,7 +175,7 @@ impl Kernel {
             if to == dev {
                 continue;
             }
-            let now = self.now_ns;
+            let now = self.now;
             match self.world.segments[si].faults.fate(now) {
                 Fate::Lost => {}
                 Fate::Deliver => self.nic_receive(to, frame, false),
@@ -186,7 +188,7 @@ impl Kernel {
 
     /// Applies a veth's faults; returns whether to deliver now.
     pub(crate) fn veth_wire(&mut self, dev: DevId, peer: DevId, frame: &[u8]) -> bool {
-        let now = self.now_ns;
+        let now = self.now;
         let Some(state) = self.world.veth_faults.get_mut(&dev) else {
             return true;
         };
@@ -210,26 +212,26 @@ impl Kernel {
         }
     }
 
-    fn delay_frame(&mut self, due_ns: u64, to: DevId, from_wire: WireKind, frame: &[u8]) {
+    fn delay_frame(&mut self, due: Instant, to: DevId, from_wire: WireKind, frame: &[u8]) {
         if self.world.delayed_frames.len() >= DELAYED_FRAMES_MAX {
             return; // the wire's buffer is full: the frame is lost
         }
         self.world.delayed_frames.push(DelayedFrame {
-            due_ns,
+            due,
             to,
             from_wire,
             data: frame.to_vec(),
         });
-        self.deferred.workqueue.schedule(Work::WireDelivery, due_ns);
+        self.deferred.workqueue.schedule(Work::WireDelivery, due);
     }
 
     /// Delivers every delayed frame whose time has come, in order.
     pub(crate) fn wire_delivery(&mut self) {
-        let now = self.now_ns;
+        let now = self.now;
         let (due, later): (Vec<DelayedFrame>, Vec<DelayedFrame>) =
             std::mem::take(&mut self.world.delayed_frames)
                 .into_iter()
-                .partition(|f| f.due_ns <= now);
+                .partition(|f| f.due <= now);
         self.world.delayed_frames = later;
         for f in due {
             match f.from_wire {
@@ -242,7 +244,7 @@ impl Kernel {
                 }
             }
         }
-        if let Some(next) = self.world.delayed_frames.iter().map(|f| f.due_ns).min() {
+        if let Some(next) = self.world.delayed_frames.iter().map(|f| f.due).min() {
             self.deferred.workqueue.schedule(Work::WireDelivery, next);
         }
     }

@@ -14,6 +14,7 @@ use crate::kernel::Kernel;
 use crate::netdev::{DevRef, RxHandler};
 use crate::notifier::{EventInfo, NetdevEvent};
 use crate::rtnetlink::RtmType;
+use crate::time::{Duration, Instant};
 use crate::workqueue::Work;
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +34,8 @@ pub struct BridgePort {
     pub state: PortState,
     /// When `p->forward_delay_timer` expires, if it is armed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fwd_delay_due_ns: Option<u64>,
+    #[serde(rename = "fwd_delay_due_ns")]
+    pub fwd_delay_due: Option<Instant>,
     /// The order timers were armed in (the bridge's `timer_seq` then).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub fwd_delay_seq: u64,
@@ -56,12 +58,14 @@ pub struct BridgePriv {
     #[serde(with = "crate::ids::serde_pairs")]
     pub fdb: std::collections::BTreeMap<[u8; 6], crate::drivers::bridge_fdb::FdbEntry>,
     /// `br->ageing_time`.
-    pub ageing_time_ns: u64,
+    #[serde(rename = "ageing_time_ns")]
+    pub ageing_time: Duration,
     /// When `br_stp_enable_bridge` first armed `br->gc_work`: HZ/10 after
     /// open. None while the bridge is down (`br_stp_disable_bridge` cancels
     /// it). With nothing to age it rearms every ageing time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gc_armed_ns: Option<u64>,
+    #[serde(rename = "gc_armed_ns")]
+    pub gc_armed: Option<Instant>,
     /// `netdev_compute_master_upper_features` has run (a port came or
     /// went): from then on tso_max_size is the ports' minimum, or
     /// TSO_MAX_SIZE clamped to GSO_MAX_SIZE without ports.
@@ -79,8 +83,8 @@ impl Default for BridgePriv {
             bridge_id_addr: [0; 6],
             mtu_set_by_user: false,
             fdb: std::collections::BTreeMap::new(),
-            ageing_time_ns: crate::drivers::bridge_fdb::BR_DEFAULT_AGEING_TIME_NS,
-            gc_armed_ns: None,
+            ageing_time: crate::drivers::bridge_fdb::BR_DEFAULT_AGEING_TIME,
+            gc_armed: None,
             features_computed: false,
             timer_seq: 0,
         }
@@ -90,9 +94,9 @@ impl Default for BridgePriv {
 /// `BR_MAX_PORTS`.
 pub(crate) const BR_MAX_PORTS: u16 = 1 << 10;
 /// `br_stp_enable_bridge()` arms the fdb gc HZ/10 after open.
-const BR_GC_FIRST_DELAY_NS: u64 = 100_000_000;
+const BR_GC_FIRST_DELAY: Duration = Duration::from_millis(100);
 /// `br->forward_delay`: 15 s.
-const BR_FORWARD_DELAY_NS: u64 = 15_000_000_000;
+const BR_FORWARD_DELAY: Duration = Duration::from_secs(15);
 
 impl Driver {
     pub fn is_bridge(&self) -> bool {
@@ -162,8 +166,8 @@ impl Kernel {
     /// `br_dev_open()` → `br_stp_enable_bridge()`: arm the fdb gc, enable
     /// every running, oper-up port.
     pub(crate) fn br_dev_open(&mut self, br: DevId) {
-        let first_gc = crate::workqueue::time_after(self.now_ns, BR_GC_FIRST_DELAY_NS);
-        self.br_mut(br).gc_armed_ns = Some(first_gc);
+        let first_gc = self.now + BR_GC_FIRST_DELAY;
+        self.br_mut(br).gc_armed = Some(first_gc);
         let ports: Vec<DevId> = self.br(br).ports.iter().map(|p| p.dev).collect();
         for p in ports {
             let pd = self.dev(p);
@@ -182,7 +186,7 @@ impl Kernel {
                 self.br_stp_disable_port(br, p);
             }
         }
-        self.br_mut(br).gc_armed_ns = None;
+        self.br_mut(br).gc_armed = None;
     }
 
     fn port_state(&self, br: DevId, port: DevId) -> PortState {
@@ -223,12 +227,12 @@ impl Kernel {
 
     /// `mod_timer` / `timer_delete` on a port's forward-delay timer. The
     /// bridge's timers share one work item, due at the earliest of them.
-    fn br_set_fwd_delay_timer(&mut self, br: DevId, port: DevId, due: Option<u64>) {
+    fn br_set_fwd_delay_timer(&mut self, br: DevId, port: DevId, due: Option<Instant>) {
         let b = self.br_mut(br);
         b.timer_seq = b.timer_seq.saturating_add(1);
         let seq = b.timer_seq;
         if let Some(p) = self.port_mut(br, port) {
-            p.fwd_delay_due_ns = due;
+            p.fwd_delay_due = due;
             p.fwd_delay_seq = seq;
         }
         self.br_fwd_delay_reschedule(br);
@@ -241,7 +245,7 @@ impl Kernel {
             .br(br)
             .ports
             .iter()
-            .filter_map(|p| p.fwd_delay_due_ns)
+            .filter_map(|p| p.fwd_delay_due)
             .min();
         self.deferred.workqueue.cancel(Work::BridgeFwdDelay(br));
         if let Some(next) = next {
@@ -260,19 +264,19 @@ impl Kernel {
         let Some(b) = self.try_dev(br).and_then(|d| d.driver.bridge()) else {
             return;
         };
-        let now = self.now_ns;
-        let mut due: Vec<(u64, std::cmp::Reverse<u64>, DevId)> = b
+        let now = self.now;
+        let mut due: Vec<(Instant, std::cmp::Reverse<u64>, DevId)> = b
             .ports
             .iter()
             .filter_map(|p| {
-                let d = p.fwd_delay_due_ns.filter(|&d| d <= now)?;
+                let d = p.fwd_delay_due.filter(|&d| d <= now)?;
                 Some((d, std::cmp::Reverse(p.fwd_delay_seq), p.dev))
             })
             .collect();
         due.sort();
         for (_, _, port) in due {
             if let Some(p) = self.port_mut(br, port) {
-                p.fwd_delay_due_ns = None;
+                p.fwd_delay_due = None;
             }
             self.br_ifinfo_notify(RtmType::NewLink, port);
         }
@@ -295,7 +299,7 @@ impl Kernel {
             // forward-delay timer is (re)armed after the notification.
             self.set_port_state(br, p, PortState::Forwarding);
             self.br_ifinfo_notify(RtmType::NewLink, p);
-            let due = crate::workqueue::time_after(self.now_ns, BR_FORWARD_DELAY_NS);
+            let due = self.now + BR_FORWARD_DELAY;
             self.br_set_fwd_delay_timer(br, p, Some(due));
         }
         let live = self
@@ -421,7 +425,7 @@ impl Kernel {
                 dev,
                 port_no,
                 state: PortState::Disabled,
-                fwd_delay_due_ns: None,
+                fwd_delay_due: None,
                 fwd_delay_seq: 0,
             },
         );

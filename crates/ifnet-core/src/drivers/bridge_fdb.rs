@@ -9,12 +9,13 @@ use crate::datapath::{RxHandlerResult, Xmit, ETH_HLEN};
 use crate::drivers::bridge::PortState;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
+use crate::time::{Duration, Instant};
 use crate::wire::EthernetFrame;
 use crate::workqueue::Work;
 use serde::{Deserialize, Serialize};
 
 /// `BR_DEFAULT_AGEING_TIME`: 300 s.
-pub const BR_DEFAULT_AGEING_TIME_NS: u64 = 300 * 1_000_000_000;
+pub const BR_DEFAULT_AGEING_TIME: Duration = Duration::from_secs(300);
 /// Bound on learned entries per bridge (the kernel's default
 /// `fdb_max_learned` is unlimited; the model bounds it to stay finite).
 pub const FDB_MAX_LEARNED: usize = 1 << 16;
@@ -25,7 +26,8 @@ pub struct FdbEntry {
     /// `None` for local entries (the bridge's or a port's own address).
     pub port: Option<DevId>,
     pub is_local: bool,
-    pub updated_ns: u64,
+    #[serde(rename = "updated_ns")]
+    pub updated: Instant,
 }
 
 impl Kernel {
@@ -57,7 +59,7 @@ impl Kernel {
                 locals.push(a);
             }
         }
-        let now = self.now_ns;
+        let now = self.now;
         let b = self.dev_mut(br).driver.bridge_mut().expect("bridge");
         b.fdb.retain(|_, e| !e.is_local);
         for a in locals {
@@ -66,7 +68,7 @@ impl Kernel {
                 FdbEntry {
                     port: None,
                     is_local: true,
-                    updated_ns: now,
+                    updated: now,
                 },
             );
         }
@@ -117,14 +119,14 @@ impl Kernel {
 
     /// `br_fdb_update()`: learn or refresh `src` on `port`.
     fn br_fdb_update(&mut self, br: DevId, port: DevId, src: [u8; 6]) {
-        let now = self.now_ns;
+        let now = self.now;
         let b = self.dev_mut(br).driver.bridge_mut().expect("bridge");
         let full = b.fdb.len() >= FDB_MAX_LEARNED;
         match b.fdb.get_mut(&src) {
             Some(e) if e.is_local => return, // own address as source
             Some(e) => {
                 e.port = Some(port);
-                e.updated_ns = now;
+                e.updated = now;
                 return;
             }
             None if full => return,
@@ -135,23 +137,23 @@ impl Kernel {
             FdbEntry {
                 port: Some(port),
                 is_local: false,
-                updated_ns: now,
+                updated: now,
             },
         );
-        let due = crate::workqueue::time_after(now, b.ageing_time_ns);
+        let due = now + b.ageing_time;
         self.deferred.workqueue.schedule(Work::BridgeFdbGc(br), due);
     }
 
     /// `br_fdb_cleanup()`: drop entries idle longer than the ageing time and
     /// rearm for the next expiry.
     pub(crate) fn br_fdb_cleanup(&mut self, br: DevId) {
-        let now = self.now_ns;
+        let now = self.now;
         let Some(b) = self.try_dev(br).and_then(|d| d.driver.bridge()) else {
             return;
         };
-        let ageing = b.ageing_time_ns;
+        let ageing = b.ageing_time;
         let b = self.dev_mut(br).driver.bridge_mut().expect("bridge");
-        let expiry = |e: &FdbEntry| crate::workqueue::time_after(e.updated_ns, ageing);
+        let expiry = |e: &FdbEntry| e.updated + ageing;
         b.fdb.retain(|_, e| e.is_local || expiry(e) > now);
         let next = b.fdb.values().filter(|e| !e.is_local).map(expiry).min();
         if let Some(due) = next {

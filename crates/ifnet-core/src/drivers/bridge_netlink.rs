@@ -33,6 +33,7 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::rtnetlink::link::LinkRequest;
 use crate::rtnetlink::RtmType;
+use crate::time::{Duration, Instant};
 use crate::workqueue::Work;
 use netlink_packet_core::{DefaultNla, NetlinkHeader, NetlinkMessage, NetlinkPayload, Nla};
 use netlink_packet_route::link::{
@@ -184,26 +185,26 @@ impl Kernel {
     /// (the model's queued gc work) comes earlier. 0 while the bridge is down.
     pub fn br_gc_timer(&self, br: DevId) -> u64 {
         let b = self.br(br);
-        let Some(first) = b.gc_armed_ns else {
+        let Some(first) = b.gc_armed else {
             return 0;
         };
-        let now = self.now_ns;
-        let period = b.ageing_time_ns;
-        let mut due = if now < first || period == 0 {
+        let now = self.now;
+        let period = b.ageing_time;
+        let mut due = if now < first || period == Duration::ZERO {
             first
         } else {
-            let periods = ((now - first) / period).saturating_add(1);
-            first.saturating_add(periods.saturating_mul(period))
+            let periods = ((now - first).as_nanos() / period.as_nanos()).saturating_add(1);
+            first + Duration::from_nanos(periods.saturating_mul(period.as_nanos()))
         };
         if let Some(work) = self.deferred.workqueue.due_of(Work::BridgeFdbGc(br)) {
             due = due.min(work.max(now));
         }
-        due.saturating_sub(now) / CLOCK_T_NS
+        (due - now).as_nanos() / CLOCK_T_NS
     }
 
     /// `br_timer_value()`: clock_t to a pending timer's expiry, else 0.
-    fn br_timer_value(&self, due: Option<u64>) -> u64 {
-        due.map_or(0, |due| due.saturating_sub(self.now_ns) / CLOCK_T_NS)
+    fn br_timer_value(&self, due: Option<Instant>) -> u64 {
+        due.map_or(0, |due| (due - self.now).as_nanos() / CLOCK_T_NS)
     }
 
     /// `br_fill_info()`: the bridge's IFLA_INFO_DATA, in the kernel's order.
@@ -219,7 +220,7 @@ impl Kernel {
             InfoBridge::ForwardDelay(BR_FORWARD_DELAY),
             InfoBridge::HelloTime(BR_HELLO_TIME),
             InfoBridge::MaxAge(BR_MAX_AGE),
-            InfoBridge::AgeingTime((b.ageing_time_ns / CLOCK_T_NS) as u32),
+            InfoBridge::AgeingTime((b.ageing_time.as_nanos() / CLOCK_T_NS) as u32),
             InfoBridge::StpState(BridgeStpState::Disabled),
             InfoBridge::Priority(id.priority),
             InfoBridge::VlanFiltering(false),
@@ -320,7 +321,7 @@ impl Kernel {
             InfoBridgePort::Mab(false),
             InfoBridgePort::NeighVlanSuppress(false),
             InfoBridgePort::MessageAgeTimer(0),
-            InfoBridgePort::ForwardDelayTimer(self.br_timer_value(p.fwd_delay_due_ns)),
+            InfoBridgePort::ForwardDelayTimer(self.br_timer_value(p.fwd_delay_due)),
             InfoBridgePort::HoldTimer(0),
             InfoBridgePort::MulticastRouter(BridgeMulticastRouterType::TempQuery),
             InfoBridgePort::MulticastEhtHostsLimit(BR_MCAST_DEFAULT_EHT_HOSTS_LIMIT),

@@ -10,11 +10,12 @@ use crate::hw::HwSpec;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
 use crate::netdev::{NetDevice, RxHandler};
-use crate::workqueue::{Work, MAX_CLOCK_NS, MAX_SEQ};
+use crate::time::Duration;
+use crate::workqueue::{Work, MAX_SEQ};
 
 /// The longest `br->ageing_time` IFLA_BR_AGEING_TIME can carry (a u32 of
 /// clock_t ticks).
-pub const MAX_AGEING_TIME_NS: u64 = u32::MAX as u64 * 10_000_000;
+pub const MAX_AGEING_TIME: Duration = Duration::from_nanos(u32::MAX as u64 * 10_000_000);
 
 impl Kernel {
     fn registered(&self, id: DevId) -> Option<&NetDevice> {
@@ -97,11 +98,10 @@ impl Kernel {
             return Err(format!("bridge {} has duplicate or invalid ports", d.name));
         }
         let timers_ok = b.timer_seq < MAX_SEQ
-            && b.gc_armed_ns.is_none_or(|t| t <= MAX_CLOCK_NS)
-            && b.ageing_time_ns <= MAX_AGEING_TIME_NS
+            && b.gc_armed.is_none_or(|t| t.is_valid())
+            && b.ageing_time <= MAX_AGEING_TIME
             && b.ports.iter().all(|p| {
-                p.fwd_delay_seq <= b.timer_seq
-                    && p.fwd_delay_due_ns.is_none_or(|t| t <= MAX_CLOCK_NS)
+                p.fwd_delay_seq <= b.timer_seq && p.fwd_delay_due.is_none_or(|t| t.is_valid())
             });
         if !timers_ok {
             return Err(format!("bridge {} has a timer out of range", d.name));
@@ -121,7 +121,7 @@ impl Kernel {
                     d.name
                 ));
             }
-            if e.updated_ns > self.now_ns {
+            if e.updated > self.now {
                 return Err(format!(
                     "bridge {} has an fdb entry from the future",
                     d.name
@@ -241,7 +241,7 @@ impl Kernel {
         }
         let mut bridges = 0;
         for i in items {
-            if i.due_ns > MAX_CLOCK_NS || i.seq > self.deferred.workqueue.last_seq() {
+            if !i.due.is_valid() || i.seq > self.deferred.workqueue.last_seq() {
                 return Err("a work item is due out of range".into());
             }
             if let Work::BridgeFdbGc(br) | Work::BridgeFwdDelay(br) = i.work {
@@ -288,11 +288,7 @@ impl Kernel {
     pub(super) fn check_datapath(&self) -> Result<(), String> {
         use crate::datapath::{capture::CAPTURE_BUFFER_FRAMES, segment::DELAYED_FRAMES_MAX};
         if self.world.delayed_frames.len() > DELAYED_FRAMES_MAX
-            || self
-                .world
-                .delayed_frames
-                .iter()
-                .any(|f| f.due_ns > MAX_CLOCK_NS)
+            || self.world.delayed_frames.iter().any(|f| !f.due.is_valid())
         {
             return Err("frames in flight are out of range".into());
         }

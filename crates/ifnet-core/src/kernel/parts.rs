@@ -13,6 +13,7 @@ use crate::ids::{DevId, NetId, Slab};
 use crate::net::Net;
 use crate::netdev::NetDevice;
 use crate::notifier::Notifier;
+use crate::time::Instant;
 use crate::workqueue::WorkQueue;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,7 +48,8 @@ pub(crate) struct Deferred {
     #[serde(default)]
     pub(crate) linkwatch_urgent: Vec<DevId>,
     /// `linkwatch_nextevent`: non-urgent events wait until then.
-    pub(crate) linkwatch_nextevent_ns: u64,
+    #[serde(rename = "linkwatch_nextevent_ns")]
+    pub(crate) linkwatch_nextevent: Instant,
 }
 
 /// Loaded modules' own state.
