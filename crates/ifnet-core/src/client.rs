@@ -14,7 +14,10 @@ use netlink_packet_core::{
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 /// A reply error: errno and the extack text, decoded from NLMSG_ERROR.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,6 +344,174 @@ impl<'k> Client<'k> {
     pub fn names(&mut self) -> Vec<String> {
         self.dump().iter().filter_map(link_name).collect()
     }
+}
+
+/// What `ip addr add|change|replace` puts in a request besides the
+/// address (see [`Client::addr_modify`]).
+#[derive(Debug, Clone, Default)]
+pub struct AddrOpts {
+    pub peer: Option<std::net::IpAddr>,
+    pub broadcast: Option<std::net::Ipv4Addr>,
+    pub label: Option<String>,
+    pub scope: u8,
+    pub flags: u32,
+    /// (valid, preferred) lifetimes in seconds.
+    pub lifetimes: Option<(u32, u32)>,
+}
+
+impl Client<'_> {
+    /// Sends an address request; returns the address messages of the
+    /// reply (a dump's) or the error.
+    pub fn addr_request(
+        &mut self,
+        inner: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Vec<AddressMessage>, NlError> {
+        self.seq = self.seq.wrapping_add(1);
+        let bytes = try_encode(inner, flags | NLM_F_REQUEST, self.seq).map_err(|_| NlError {
+            errno: Errno::EMSGSIZE,
+            extack: None,
+        })?;
+        let replies = self.exchange(&bytes, self.seq).map_err(|errno| NlError {
+            errno,
+            extack: None,
+        })?;
+        let mut out = Vec::new();
+        for r in &replies {
+            let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(r) else {
+                return Err(NlError {
+                    errno: Errno::EIO,
+                    extack: None,
+                });
+            };
+            match msg.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)) => out.push(m),
+                NetlinkPayload::Error(e) => {
+                    if let Some(code) = e.code {
+                        return Err(NlError {
+                            errno: Errno::from_number(-code.get()),
+                            extack: extack_msg(msg.header.flags, &e.header),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// `ip addr add|change|replace ADDR/LEN dev NAME …` (`nl_flags`:
+    /// NLM_F_CREATE|NLM_F_EXCL for add), as ipaddr_modify() builds it.
+    pub fn addr_modify(
+        &mut self,
+        name: &str,
+        cidr: &str,
+        opts: &AddrOpts,
+        nl_flags: u16,
+    ) -> Result<(), NlError> {
+        let (addr, len) = parse_cidr(cidr)?;
+        let mut m = AddressMessage::default();
+        m.header.family = if addr.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
+        m.header.prefix_len = len;
+        m.header.scope = AddressScope::from(opts.scope);
+        m.header.index = self.get(name)?.header.index;
+        if opts.flags <= 0xff {
+            m.header.flags = AddressHeaderFlags::from_bits_retain(opts.flags as u8);
+        }
+        m.attributes.push(AddressAttribute::Local(addr));
+        m.attributes
+            .push(AddressAttribute::Address(opts.peer.unwrap_or(addr)));
+        if let Some(b) = opts.broadcast {
+            m.attributes.push(AddressAttribute::Broadcast(b));
+        }
+        if let Some(l) = &opts.label {
+            m.attributes.push(AddressAttribute::Label(l.clone()));
+        }
+        if opts.flags > 0xff {
+            m.attributes
+                .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(opts.flags)));
+        }
+        if let Some((valid, preferred)) = opts.lifetimes {
+            let mut ci = CacheInfo::default();
+            ci.ifa_valid = valid;
+            ci.ifa_preferred = preferred;
+            m.attributes.push(AddressAttribute::CacheInfo(ci));
+        }
+        self.addr_request(RouteNetlinkMessage::NewAddress(m), NLM_F_ACK | nl_flags)
+            .map(|_| ())
+    }
+
+    /// `ip addr add ADDR/LEN dev NAME`.
+    pub fn add_addr(&mut self, name: &str, cidr: &str) -> Result<(), NlError> {
+        self.addr_modify(name, cidr, &AddrOpts::default(), NLM_F_CREATE | NLM_F_EXCL)
+    }
+
+    /// `ip addr del ADDR/LEN dev NAME`.
+    pub fn del_addr(&mut self, name: &str, cidr: &str) -> Result<(), NlError> {
+        let (addr, len) = parse_cidr(cidr)?;
+        let mut m = AddressMessage::default();
+        m.header.family = if addr.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
+        m.header.prefix_len = len;
+        m.header.index = self.get(name)?.header.index;
+        m.attributes.push(AddressAttribute::Local(addr));
+        m.attributes.push(AddressAttribute::Address(addr));
+        self.addr_request(RouteNetlinkMessage::DelAddress(m), NLM_F_ACK)
+            .map(|_| ())
+    }
+
+    /// `ip addr show`: every address of the namespace (AF_UNSPEC dump).
+    pub fn addrs(&mut self) -> Vec<AddressMessage> {
+        self.addr_request(
+            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+            NLM_F_DUMP,
+        )
+        .unwrap_or_default()
+    }
+
+    /// The addresses of one device as "ADDR/LEN" strings, in dump order.
+    pub fn addr_strings(&mut self, name: &str) -> Vec<String> {
+        let Ok(index) = self.get(name).map(|l| l.header.index) else {
+            return Vec::new();
+        };
+        self.addrs()
+            .iter()
+            .filter(|m| m.header.index == index)
+            .filter_map(|m| {
+                let a = m.attributes.iter().find_map(|a| match a {
+                    AddressAttribute::Local(a) => Some(*a),
+                    _ => None,
+                });
+                let a = a.or_else(|| {
+                    m.attributes.iter().find_map(|a| match a {
+                        AddressAttribute::Address(a) => Some(*a),
+                        _ => None,
+                    })
+                })?;
+                Some(format!("{a}/{}", m.header.prefix_len))
+            })
+            .collect()
+    }
+}
+
+/// "ADDR/LEN" (or a bare address: /32, /128); EINVAL if malformed.
+fn parse_cidr(cidr: &str) -> Result<(std::net::IpAddr, u8), NlError> {
+    let (a, l) = cidr.split_once('/').unwrap_or((cidr, ""));
+    let addr: std::net::IpAddr = a.parse().map_err(|_| NlError {
+        errno: Errno::EINVAL,
+        extack: None,
+    })?;
+    let len = l
+        .parse()
+        .unwrap_or(if addr.is_ipv4() { 32 } else { 128 });
+    Ok((addr, len))
 }
 
 /// IFLA_IFNAME of a link message.

@@ -37,6 +37,8 @@ pub enum Errno {
     EXFULL,
     EBADF,
     ESRCH,
+    ENXIO,
+    EACCES,
     /// Any other value, kept as received.
     Unknown(i32),
 }
@@ -70,13 +72,15 @@ impl Errno {
             Errno::EXFULL => 54,
             Errno::EBADF => 9,
             Errno::ESRCH => 3,
+            Errno::ENXIO => 6,
+            Errno::EACCES => 13,
             Errno::Unknown(n) => n,
         }
     }
 
     /// Inverse of [`Errno::number`]; unknown values are kept.
     pub fn from_number(n: i32) -> Errno {
-        const ALL: [Errno; 25] = [
+        const ALL: [Errno; 27] = [
             Errno::EPERM,
             Errno::ENOENT,
             Errno::EINTR,
@@ -102,6 +106,8 @@ impl Errno {
             Errno::EXFULL,
             Errno::EBADF,
             Errno::ESRCH,
+            Errno::ENXIO,
+            Errno::EACCES,
         ];
         ALL.into_iter()
             .find(|e| e.number() == n)
@@ -137,6 +143,8 @@ impl Errno {
             Errno::EXFULL => "Exchange full".into(),
             Errno::EBADF => "Bad file descriptor".into(),
             Errno::ESRCH => "No such process".into(),
+            Errno::ENXIO => "No such device or address".into(),
+            Errno::EACCES => "Permission denied".into(),
             Errno::Unknown(n) => format!("Unknown error {n}"),
         }
     }

@@ -9,6 +9,7 @@
 //! checks what links devices (adjacency, bridges, failover, the hardware
 //! bus) and the queues (work, linkwatch, datapath, observation).
 
+mod inet;
 mod world;
 
 use crate::consts::*;
@@ -59,6 +60,7 @@ impl Kernel {
         self.check_datapath()?;
         self.check_observation()?;
         self.check_parked()?;
+        self.check_inet()?;
         Ok(())
     }
 

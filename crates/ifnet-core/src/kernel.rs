@@ -90,6 +90,7 @@ impl Kernel {
                 ],
                 todo_list: Vec::new(),
                 rng_state: 0x1f2e_3d4c_5b6a_7988,
+                inet_rng_state: 0x5eed_0f1e_7d6c_0001,
                 rtnl_link_initializing: Vec::new(),
             },
             deferred: Deferred::default(),

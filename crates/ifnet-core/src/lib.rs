@@ -20,6 +20,7 @@ pub mod flags;
 pub mod hw;
 pub mod hwaddr;
 pub mod ids;
+pub mod inet;
 pub mod invariants;
 pub mod kernel;
 pub mod linkwatch;

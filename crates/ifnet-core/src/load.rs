@@ -77,6 +77,15 @@ impl Kernel {
         }
         // The linkwatch lists may hold stale entries by design; keep only
         // devices that are alive and pending.
+        // Earlier state files kept the inet6_dev's existence with the
+        // address lists.
+        let ids: Vec<DevId> = self.tables.devs.iter::<DevId>().map(|(id, _)| id).collect();
+        for id in ids {
+            let d = self.dev_mut(id);
+            if std::mem::take(&mut d.addr_lists.legacy_ipv6) {
+                d.inet.v6 = true;
+            }
+        }
         let devs = &self.tables.devs;
         let live = |d: &DevId| devs.get(*d).is_some_and(|x| x.linkwatch_pending);
         self.deferred.linkwatch_list.retain(live);

@@ -123,6 +123,9 @@ pub struct NetDevice {
         skip_serializing_if = "crate::datapath::addrlist::DevAddrLists::is_empty"
     )]
     pub(crate) addr_lists: crate::datapath::addrlist::DevAddrLists,
+    /// The device's `in_device` and `inet6_dev` (IPv4 and IPv6 addresses).
+    #[serde(default, skip_serializing_if = "crate::inet::ifaddr::InetDev::is_default")]
+    pub(crate) inet: crate::inet::ifaddr::InetDev,
     /// rtnl_link_stats64 as the driver and core count them.
     #[serde(default, skip_serializing_if = "crate::stats::DevStats::is_zero")]
     pub stats: crate::stats::DevStats,
@@ -171,6 +174,7 @@ impl NetDevice {
             lowers: Vec::new(),
             rx_handler: None,
             addr_lists: Default::default(),
+            inet: Default::default(),
             refs: Vec::new(),
             carrier_up_count: 0,
             carrier_down_count: 0,

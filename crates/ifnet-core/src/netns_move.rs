@@ -234,6 +234,12 @@ impl Kernel {
         self.default_device_exit_phase2(net);
         let left = self.net(net).device_count();
         assert_eq!(left, 0, "devices left in a dead namespace");
+        self.deferred
+            .workqueue
+            .cancel(crate::workqueue::Work::InetCheckLifetime(net));
+        self.deferred
+            .workqueue
+            .cancel(crate::workqueue::Work::AddrconfVerify(net));
         self.tables.nets.remove(net);
     }
 

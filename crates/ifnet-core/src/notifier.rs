@@ -100,7 +100,7 @@ pub enum Notifier {
     Rtnetlink,
     /// `br_device_event`: ports follow their device.
     Bridge,
-    /// `inetdev_event` + `addrconf_notify`: the default multicast groups.
+    /// `inetdev_event` + `addrconf_notify` (inet/).
     Inet,
     /// `failover_event` (net/core/failover.c).
     Failover,

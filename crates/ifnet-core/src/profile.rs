@@ -39,6 +39,14 @@ pub struct KernelProfile {
     /// Altnames move with the device (8e15aee62161, v6.6) and an altname
     /// clash in the target fails the move (7663d522099e, v6.6).
     pub altnames_move_with_dev: bool,
+    /// addrconf skips devices with IFF_NO_ADDRCONF (priv_flags) rather
+    /// than IFF_SLAVE (flags): 8a321cf7becc, v6.2.
+    #[serde(default = "default_true")]
+    pub addrconf_no_addrconf_flag: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// The preset names, oldest first; `latest` is an alias for the newest.
@@ -69,6 +77,7 @@ impl KernelProfile {
             },
             failover_no_addrconf: at_least((6, 2)),
             altnames_move_with_dev: at_least((6, 6)),
+            addrconf_no_addrconf_flag: at_least((6, 2)),
         }
     }
 

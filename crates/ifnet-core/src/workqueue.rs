@@ -21,6 +21,13 @@ pub enum Work {
     BridgeFwdDelay(crate::ids::DevId),
     /// Frames a delaying wire holds back.
     WireDelivery,
+    /// The `dad_work`s of one device's IPv6 addresses, due at the earliest
+    /// (inet/addrconf_dad.rs).
+    AddrconfDad(crate::ids::DevId),
+    /// `net->ipv4.addr_chk_work` (`check_lifetime`) of one namespace.
+    InetCheckLifetime(crate::ids::NetId),
+    /// `net->ipv6.addr_chk_work` (`addrconf_verify_work`) of one namespace.
+    AddrconfVerify(crate::ids::NetId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +81,15 @@ impl WorkQueue {
         self.next_seq
     }
 
+    /// `mod_delayed_work()`: queued (or moved, earlier or later) at `due`.
+    pub fn reschedule(&mut self, work: Work, due: Instant) {
+        if let Some(item) = self.items.iter_mut().find(|i| i.work == work) {
+            item.due = due;
+            return;
+        }
+        self.schedule(work, due);
+    }
+
     /// Drops a queued item of this kind.
     pub fn cancel(&mut self, work: Work) {
         self.items.retain(|i| i.work != work);
@@ -112,7 +128,20 @@ impl Work {
     /// Whether the work takes RTNL (`linkwatch_event` does `rtnl_lock()`);
     /// the bridge timers take `br->lock`, wire delivery nothing.
     pub fn takes_rtnl(self) -> bool {
-        matches!(self, Work::Linkwatch)
+        matches!(
+            self,
+            Work::Linkwatch
+                | Work::AddrconfDad(_)
+                | Work::InetCheckLifetime(_)
+                | Work::AddrconfVerify(_)
+        )
+    }
+
+    /// A timer that stands for time passing rather than for work in
+    /// progress (address lifetimes): settling runs it when the clock
+    /// passes it, but never moves the clock to it.
+    pub fn is_background(self) -> bool {
+        matches!(self, Work::InetCheckLifetime(_) | Work::AddrconfVerify(_))
     }
 }
 
@@ -178,6 +207,9 @@ impl Kernel {
             Work::BridgeFdbGc(br) => self.br_fdb_cleanup(br),
             Work::BridgeFwdDelay(br) => self.br_forward_delay_timers_run(br),
             Work::WireDelivery => self.wire_delivery(),
+            Work::AddrconfDad(dev) => self.addrconf_dad_work_run(dev),
+            Work::InetCheckLifetime(net) => self.inet_check_lifetime(net),
+            Work::AddrconfVerify(net) => self.addrconf_verify_run(net),
         }
     }
 
@@ -189,6 +221,8 @@ impl Kernel {
 
     /// Runs deferred work until none is left, advancing the clock to each
     /// item's due time: the settled state `ip` shows once linkwatch has run.
+    /// Background timers (address lifetimes, [`Work::is_background`]) run
+    /// when the clock passes them but do not count as work left.
     /// Work that keeps rescheduling itself (frames circling a bridge loop
     /// through a delaying wire, as a broadcast storm would) is cut off
     /// after [`RUN_UNTIL_IDLE_MAX_STEPS`] items with a kernel log line;
@@ -199,14 +233,51 @@ impl Kernel {
             return false;
         }
         for _ in 0..RUN_UNTIL_IDLE_MAX_STEPS {
-            let Some(item) = self.deferred.workqueue.next_due() else {
+            if self.run_due_work() {
+                continue;
+            }
+            let Some(due) = self.next_foreground_due() else {
                 return true;
             };
-            self.advance_to(item.due);
-            self.run_due_work();
+            self.advance_to(due);
         }
         self.printk(WORK_CUT_OFF.to_string());
         false
+    }
+
+    /// The earliest due time of work that is not a background timer.
+    fn next_foreground_due(&self) -> Option<Instant> {
+        self.deferred
+            .workqueue
+            .items()
+            .iter()
+            .filter(|i| !i.work.is_background())
+            .map(|i| i.due)
+            .min()
+    }
+
+    /// Moves the virtual clock `d` forward (never past
+    /// [`MAX_CLOCK_NS`]), running every item that falls due on the way in
+    /// order, as time passing on an idle system would (`ifnet sleep`).
+    /// Bounded like [`Kernel::run_until_idle`].
+    pub fn sleep(&mut self, d: crate::time::Duration) {
+        if self.inflight.parked.is_some() {
+            return;
+        }
+        let end = self.now + d;
+        for _ in 0..RUN_UNTIL_IDLE_MAX_STEPS {
+            match self.deferred.workqueue.next_due() {
+                Some(item) if item.due <= end => {
+                    self.advance_to(item.due);
+                    self.run_due_work();
+                }
+                _ => {
+                    self.advance_to(end);
+                    return;
+                }
+            }
+        }
+        self.printk(WORK_CUT_OFF.to_string());
     }
 
     /// Runs every work item already due, without advancing the clock: what

@@ -52,9 +52,10 @@ pub struct DevAddrLists {
     /// IP multicast groups joined on the device, with their user counts,
     /// in join order.
     pub groups: Vec<(IpAddr, u32)>,
-    /// The IPv6 device exists (`ipv6_add_dev` ran; MTU >= IPV6_MIN_MTU).
-    #[serde(default)]
-    pub ipv6: bool,
+    /// Where state files of earlier versions said whether the IPv6 device
+    /// exists; read once at load into `NetDevice::inet` and never written.
+    #[serde(default, rename = "ipv6", skip_serializing)]
+    pub(crate) legacy_ipv6: bool,
 }
 
 /// Bound on entries per list (the kernel has none; the model stays finite).
@@ -69,7 +70,7 @@ impl DevAddrLists {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.uc.is_empty() && self.mc.is_empty() && self.groups.is_empty() && !self.ipv6
+        self.uc.is_empty() && self.mc.is_empty() && self.groups.is_empty()
     }
 }
 
@@ -386,64 +387,3 @@ pub const IPV6_ALL_NODES: [IpAddr; 2] = [
     IpAddr::V6(std::net::Ipv6Addr::new(0xff01, 0, 0, 0, 0, 0, 0, 1)),
     IpAddr::V6(std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)),
 ];
-
-impl Kernel {
-    /// The multicast side of `inetdev_event` and `addrconf_notify`: IPv6
-    /// joins all-nodes at registration when the MTU allows IPv6, IPv4 joins
-    /// all-hosts while the device is up; an MTU below 1280 removes the IPv6
-    /// device and raising it again brings it back; (re)registration after a
-    /// namespace move starts from scratch.
-    pub(crate) fn inet_netdev_event(&mut self, event: crate::notifier::NetdevEvent, dev: DevId) {
-        use crate::notifier::NetdevEvent as E;
-        match event {
-            E::Register => self.ipv6_add_dev(dev),
-            E::Unregister => self.dev_addr_flush(dev),
-            E::Up => {
-                let _ = self.ip_mc_join(dev, IGMP_ALL_HOSTS);
-            }
-            E::Down => {
-                let _ = self.ip_mc_leave(dev, IGMP_ALL_HOSTS);
-            }
-            E::ChangeMtu => {
-                let has_v6 = self.dev(dev).addr_lists.ipv6;
-                let mtu = self.dev(dev).mtu;
-                if has_v6 && mtu < IPV6_MIN_MTU {
-                    self.ipv6_del_dev(dev);
-                } else if !has_v6 && mtu >= IPV6_MIN_MTU {
-                    self.ipv6_add_dev(dev);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// `ipv6_add_dev()` (multicast part).
-    fn ipv6_add_dev(&mut self, dev: DevId) {
-        if self.dev(dev).mtu < IPV6_MIN_MTU || self.dev(dev).addr_lists.ipv6 {
-            return;
-        }
-        self.lists_mut(dev).ipv6 = true;
-        for g in IPV6_ALL_NODES {
-            let _ = self.ip_mc_join(dev, g);
-        }
-    }
-
-    /// `addrconf_ifdown(dev, unregister)`: the IPv6 device and its groups go.
-    fn ipv6_del_dev(&mut self, dev: DevId) {
-        let groups: Vec<IpAddr> = self
-            .dev_addr_lists(dev)
-            .groups
-            .iter()
-            .map(|g| g.0)
-            .filter(IpAddr::is_ipv6)
-            .collect();
-        for g in groups {
-            while self.ip_mc_leave(dev, g).is_ok() {
-                if !self.dev_addr_lists(dev).groups.iter().any(|x| x.0 == g) {
-                    break;
-                }
-            }
-        }
-        self.dev_mut(dev).addr_lists.ipv6 = false;
-    }
-}

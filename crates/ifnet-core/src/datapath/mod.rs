@@ -108,6 +108,9 @@ impl Kernel {
             let d = self.dev_mut(cur);
             let Some(rx_handler) = d.rx_handler else {
                 deliver_local(d, frame);
+                if crate::inet::ndisc::maybe_ndisc(frame) {
+                    self.ndisc_rcv(cur, frame);
+                }
                 return;
             };
             match call_rx_handler(self, rx_handler, cur, frame) {
@@ -115,6 +118,9 @@ impl Kernel {
                 RxHandlerResult::Another(upper) => cur = upper,
                 RxHandlerResult::Exact | RxHandlerResult::Pass => {
                     deliver_local(self.dev_mut(cur), frame);
+                    if crate::inet::ndisc::maybe_ndisc(frame) {
+                        self.ndisc_rcv(cur, frame);
+                    }
                     return;
                 }
             }

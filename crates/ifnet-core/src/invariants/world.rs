@@ -239,19 +239,34 @@ impl Kernel {
         {
             return Err("the work queue holds an item twice".into());
         }
-        let mut bridges = 0;
+        let mut targeted = 0;
         for i in items {
             if !i.due.is_valid() || i.seq > self.deferred.workqueue.last_seq() {
                 return Err("a work item is due out of range".into());
             }
-            if let Work::BridgeFdbGc(br) | Work::BridgeFwdDelay(br) = i.work {
-                bridges += 1;
-                if self.registered(br).is_none_or(|d| !d.driver.is_bridge()) {
-                    return Err("a work item names a device that is not a live bridge".into());
+            match i.work {
+                Work::BridgeFdbGc(br) | Work::BridgeFwdDelay(br) => {
+                    targeted += 1;
+                    if self.registered(br).is_none_or(|d| !d.driver.is_bridge()) {
+                        return Err("a work item names a device that is not a live bridge".into());
+                    }
                 }
+                Work::AddrconfDad(d) => {
+                    targeted += 1;
+                    if self.registered(d).is_none() {
+                        return Err("DAD work is queued for a missing device".into());
+                    }
+                }
+                Work::InetCheckLifetime(n) | Work::AddrconfVerify(n) => {
+                    targeted += 1;
+                    if !self.net_exists(n) {
+                        return Err("address lifetime work names a missing namespace".into());
+                    }
+                }
+                Work::Linkwatch | Work::WireDelivery => {}
             }
         }
-        if items.len() - bridges > 2 {
+        if items.len() - targeted > 2 {
             return Err("the work queue is longer than its targets allow".into());
         }
         if !self.world.delayed_frames.is_empty()
@@ -347,11 +362,14 @@ impl Kernel {
 }
 
 /// A work item's identity (kind and target) as an orderable key.
-fn work_key(w: Work) -> (u8, Option<DevId>) {
+fn work_key(w: Work) -> (u8, Option<DevId>, Option<crate::ids::NetId>) {
     match w {
-        Work::Linkwatch => (0, None),
-        Work::WireDelivery => (1, None),
-        Work::BridgeFdbGc(b) => (2, Some(b)),
-        Work::BridgeFwdDelay(b) => (3, Some(b)),
+        Work::Linkwatch => (0, None, None),
+        Work::WireDelivery => (1, None, None),
+        Work::BridgeFdbGc(b) => (2, Some(b), None),
+        Work::BridgeFwdDelay(b) => (3, Some(b), None),
+        Work::AddrconfDad(d) => (4, Some(d), None),
+        Work::InetCheckLifetime(n) => (5, None, Some(n)),
+        Work::AddrconfVerify(n) => (6, None, Some(n)),
     }
 }

@@ -32,6 +32,10 @@ pub(crate) struct DevTables {
     pub(crate) todo_list: Vec<DevId>,
     /// State of the deterministic generator behind `eth_hw_addr_random`.
     pub(crate) rng_state: u64,
+    /// State of addrconf's generator (DAD delays and nonces, random
+    /// secrets): a stream apart from the MACs'.
+    #[serde(default)]
+    pub(crate) inet_rng_state: u64,
     /// Devices `rtnl_newlink` is still configuring
     /// (`dev->rtnl_link_initializing`); at most a veth pair at a time.
     pub(crate) rtnl_link_initializing: Vec<DevId>,

@@ -143,6 +143,7 @@ impl Kernel {
         if let Some(id) = link_netnsid {
             a.put(LinkAttribute::LinkNetNsId(id));
         }
+        a.put(self.rtnl_fill_link_af(dev));
         if !d.altnames.is_empty() {
             a.put(LinkAttribute::PropList(
                 d.altnames

@@ -177,6 +177,13 @@ impl Kernel {
             self.free_netdev(dev);
             return Err(KError::new(Errno::EINVAL));
         }
+        // … and its IFLA_AF_SPEC: the new device has no inet6_dev yet.
+        if let Some(af) = &r.af_spec {
+            if let Err(e) = self.validate_link_af(None, af) {
+                self.free_netdev(dev);
+                return Err(e);
+            }
+        }
         self.tables.rtnl_link_initializing.push(dev);
         if let Some(mtu) = r.mtu {
             if let Err(e) = self.dev_validate_mtu(dev, mtu) {
@@ -303,6 +310,9 @@ impl Kernel {
         {
             return Err(KError::new(Errno::EINVAL));
         }
+        if let Some(af) = &r.af_spec {
+            self.validate_link_af(Some(dev), af)?;
+        }
         if tgt != d.net {
             let pat = r.ifname.as_deref();
             let new_ifindex = r.new_ifindex.unwrap_or(0).max(0) as u32;
@@ -375,6 +385,10 @@ impl Kernel {
                 *status |= DO_SETLINK_NOTIFY;
             }
             self.dev_mut(dev).link_mode = lm;
+        }
+        if let Some(af) = &r.af_spec {
+            self.set_link_af(dev, af)?;
+            *status |= DO_SETLINK_NOTIFY;
         }
         Ok(())
     }

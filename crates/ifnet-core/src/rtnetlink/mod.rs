@@ -187,6 +187,25 @@ impl Kernel {
                 sock.unicast(reply);
                 Ok(Doit::Done)
             }
+            RouteNetlinkMessage::NewAddress(m) => {
+                let origin = crate::inet::rtnl_addr::Origin {
+                    portid: sock.portid,
+                    seq,
+                };
+                self.rtnl_newaddr(net, &m, flags, origin)
+                    .map(|_| Doit::Done)
+            }
+            RouteNetlinkMessage::DelAddress(m) => {
+                let origin = crate::inet::rtnl_addr::Origin {
+                    portid: sock.portid,
+                    seq,
+                };
+                self.rtnl_deladdr(net, &m, origin).map(|_| Doit::Done)
+            }
+            RouteNetlinkMessage::GetAddress(m) if flags & NLM_F_DUMP == NLM_F_DUMP => {
+                let cb = self.rtnl_dump_addr_start(net, &m, seq, sock.strict_chk);
+                self.netlink_dump_start(sock, cb).map(|_| Doit::DumpStarted)
+            }
             _ => Err(KError::new(Errno::EOPNOTSUPP)),
         }
     }
@@ -210,15 +229,7 @@ impl Kernel {
         if master_idx != 0 || kind.is_some() {
             flags |= NLM_F_DUMP_FILTERED;
         }
-        socket::DumpCursor {
-            net,
-            seq,
-            flags,
-            master_idx,
-            kind,
-            skip_stats: filter.skip_stats,
-            next_ifindex: 0,
-        }
+        socket::DumpCursor::link(net, seq, flags, master_idx, kind, filter.skip_stats)
     }
 
     /// `link_dump_filtered()`: master index (-1 = "has no master") and kind.

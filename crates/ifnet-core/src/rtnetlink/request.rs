@@ -47,6 +47,8 @@ pub struct LinkRequest {
     pub kind: Option<String>,
     pub has_info_data: bool,
     pub veth_peer: Option<Box<LinkRequest>>,
+    /// IFLA_AF_SPEC (inet/link_af.rs).
+    pub af_spec: Option<crate::inet::link_af::AfSpecReq>,
 }
 
 /// `ifla_policy` string limits.
@@ -126,6 +128,9 @@ impl LinkRequest {
                     r.alt_ifname = Some(n);
                 }
                 LinkAttribute::LinkInfo(infos) => r.parse_linkinfo(infos)?,
+                LinkAttribute::AfSpecUnspec(specs) => {
+                    r.af_spec = Some(crate::inet::link_af::AfSpecReq::parse(specs));
+                }
                 _ => {}
             }
         }

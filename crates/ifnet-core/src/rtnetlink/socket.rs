@@ -30,19 +30,56 @@ pub const MAX_RECVMSG_LEN: usize = 32768 - 320;
 /// `nlmsg_total_size(sizeof(int))`: the room NLMSG_DONE needs.
 const DONE_LEN: usize = NLMSG_HDRLEN + 4;
 
-/// A dump in progress (`struct netlink_callback` of `rtnl_dump_ifinfo`):
-/// what it filters and where it resumes (`ctx->ifindex`).
+/// A dump in progress (`struct netlink_callback`): what it dumps, what it
+/// filters and where it resumes (`ctx->ifindex`, `ctx->ip_idx`).
 #[derive(Debug, Clone)]
 pub(crate) struct DumpCursor {
     pub(crate) net: NetId,
     pub(crate) seq: u32,
     /// NLM_F_MULTI plus `cb->answer_flags` (NLM_F_DUMP_FILTERED).
     pub(crate) flags: u16,
-    pub(crate) master_idx: i32,
-    pub(crate) kind: Option<String>,
-    pub(crate) skip_stats: bool,
+    pub(crate) what: DumpWhat,
     /// `for_each_netdev_dump()` resumes at this ifindex.
     pub(crate) next_ifindex: u32,
+    /// The address index within that device (`ctx->ip_idx`).
+    pub(crate) ip_idx: usize,
+    /// A dump that failed at its start (strict-check validation): its
+    /// NLMSG_DONE carries the error.
+    pub(crate) error: Option<KError>,
+}
+
+/// The table a dump walks.
+#[derive(Debug, Clone)]
+pub(crate) enum DumpWhat {
+    /// `rtnl_dump_ifinfo()`.
+    Link {
+        master_idx: i32,
+        kind: Option<String>,
+        skip_stats: bool,
+    },
+    /// `inet_dump_ifaddr()` / `inet6_dump_ifaddr()`, one family after
+    /// the other (`rtnl_dump_all()` for AF_UNSPEC): the families still to
+    /// walk, the current first; `ifindex` is the strict-check filter.
+    Addr {
+        families: Vec<u8>,
+        ifindex: u32,
+        /// IFA_TARGET_NETNSID of the request, echoed in every message.
+        netnsid: Option<i32>,
+    },
+}
+
+impl DumpCursor {
+    pub(crate) fn link(net: NetId, seq: u32, flags: u16, master_idx: i32, kind: Option<String>, skip_stats: bool) -> DumpCursor {
+        DumpCursor {
+            net,
+            seq,
+            flags,
+            what: DumpWhat::Link { master_idx, kind, skip_stats },
+            next_ifindex: 0,
+            ip_idx: 0,
+            error: None,
+        }
+    }
 }
 
 /// One datagram as `netlink_recvmsg()` returns it.
@@ -67,6 +104,9 @@ pub struct NetlinkSocket {
     pub cap_ack: bool,
     /// NETLINK_EXT_ACK: errors and acks carry the extack TLVs.
     pub ext_ack: bool,
+    /// NETLINK_GET_STRICT_CHK: dump requests are validated and their
+    /// filters applied by the kernel (`cb->strict_check`).
+    pub strict_chk: bool,
     /// SO_RCVBUF: a dump is continued only while at most half of it is
     /// queued (`netlink_recvmsg()`).
     pub rcvbuf: usize,
@@ -85,6 +125,7 @@ impl NetlinkSocket {
             portid,
             cap_ack: false,
             ext_ack: false,
+            strict_chk: false,
             rcvbuf: 212_992,
             max_recvmsg_len: 0,
             queue: VecDeque::new(),
@@ -93,10 +134,12 @@ impl NetlinkSocket {
     }
 
     /// iproute2's `rtnl_open_byproto()`: SO_RCVBUF 1 MiB and
-    /// NETLINK_EXT_ACK; it does not set NETLINK_CAP_ACK.
+    /// NETLINK_EXT_ACK; it does not set NETLINK_CAP_ACK. ip.c's main then
+    /// calls `rtnl_set_strict_dump()`: NETLINK_GET_STRICT_CHK.
     pub fn iproute2(net: NetId, portid: u32) -> NetlinkSocket {
         let mut s = NetlinkSocket::new(net, portid);
         s.ext_ack = true;
+        s.strict_chk = true;
         s.rcvbuf = 1 << 20;
         s
     }
@@ -252,10 +295,10 @@ impl Kernel {
         Ok(())
     }
 
-    /// `netlink_dump()`: one skb of `rtnl_dump_ifinfo()` messages; NLMSG_DONE
-    /// joins it when the dump is complete and 20 bytes are left, otherwise
-    /// it comes in the next skb. Every skb holds at least one message
-    /// (`min_dump_alloc` is the largest device's message size).
+    /// `netlink_dump()`: one skb of the dump's messages; NLMSG_DONE joins
+    /// it when the dump is complete and 20 bytes are left, otherwise it
+    /// comes in the next skb. Every skb holds at least one message
+    /// (`min_dump_alloc` is the largest message's size).
     fn netlink_dump(&mut self, sock: &mut NetlinkSocket) {
         let Some(mut cb) = sock.dump.take() else {
             return;
@@ -263,39 +306,28 @@ impl Kernel {
         let alloc = NLMSG_GOODSIZE.max(sock.max_recvmsg_len);
         let mut skb = Vec::new();
         let mut complete = true;
-        let devs: Vec<(u32, crate::ids::DevId)> = match self.tables.nets.get(cb.net) {
-            Some(n) => n
-                .by_index
-                .range(cb.next_ifindex..)
-                .map(|(&i, &d)| (i, d))
-                .collect(),
-            None => Vec::new(),
-        };
-        for (ifindex, d) in devs {
-            if self.link_dump_filtered(d, cb.master_idx, cb.kind.as_deref()) {
-                continue;
-            }
-            let mut msg = self.rtnl_fill_ifinfo_msg(
-                super::RtmType::NewLink,
-                d,
-                0,
-                cb.net,
-                cb.skip_stats,
-                cb.seq,
-                cb.flags,
-            );
+        while cb.error.is_none() {
+            let Some((mut msg, next)) = self.dump_next_msg(&cb) else {
+                break;
+            };
             if !skb.is_empty() && skb.len() + msg.len() > alloc {
-                cb.next_ifindex = ifindex;
                 complete = false;
                 break;
             }
             nlmsg_set_pid(&mut msg, sock.portid);
             skb.extend_from_slice(&msg);
             skb.resize((skb.len() + 3) & !3, 0);
-            cb.next_ifindex = ifindex.saturating_add(1);
+            cb.next_ifindex = next.ifindex;
+            cb.ip_idx = next.ip_idx;
+            if let DumpWhat::Addr { families, .. } = &mut cb.what {
+                while families.len() > next.families_left {
+                    families.remove(0);
+                }
+            }
         }
-        if complete && alloc - skb.len().min(alloc) >= DONE_LEN {
-            skb.extend_from_slice(&netlink_dump_done(cb.seq, sock.portid));
+        let done_len = DONE_LEN + cb.error.as_ref().map_or(0, done_tlv_len);
+        if complete && alloc - skb.len().min(alloc) >= done_len {
+            skb.extend_from_slice(&netlink_dump_done(&cb, sock.portid, sock.ext_ack));
             sock.unicast(skb);
             return;
         }
@@ -304,18 +336,74 @@ impl Kernel {
         }
         sock.dump = Some(cb);
     }
+
+    /// The dump's next message after the cursor, and the cursor after it.
+    fn dump_next_msg(&mut self, cb: &DumpCursor) -> Option<(Vec<u8>, DumpPos)> {
+        match &cb.what {
+            DumpWhat::Link { master_idx, kind, skip_stats } => {
+                let (ifindex, d) = self
+                    .tables
+                    .nets
+                    .get(cb.net)?
+                    .by_index
+                    .range(cb.next_ifindex..)
+                    .map(|(&i, &d)| (i, d))
+                    .find(|&(_, d)| !self.link_dump_filtered(d, *master_idx, kind.as_deref()))?;
+                let msg = self.rtnl_fill_ifinfo_msg(
+                    super::RtmType::NewLink,
+                    d,
+                    0,
+                    cb.net,
+                    *skip_stats,
+                    cb.seq,
+                    cb.flags,
+                );
+                let next = DumpPos { ifindex: ifindex.saturating_add(1), ip_idx: 0, families_left: 0 };
+                Some((msg, next))
+            }
+            DumpWhat::Addr {
+                families,
+                ifindex,
+                netnsid,
+            } => self.inet_dump_addr_next(cb, families, *ifindex, *netnsid),
+        }
+    }
 }
 
-/// `netlink_dump_done()`: NLMSG_DONE with `dump_done_errno` 0.
-fn netlink_dump_done(seq: u32, portid: u32) -> Vec<u8> {
-    let mut h = super::emit::nl_header(
-        netlink_packet_core::NLMSG_DONE,
-        netlink_packet_core::NLM_F_MULTIPART,
-        seq,
-    );
-    h.length = DONE_LEN as u32;
+/// Where a dump stands after a message.
+pub(crate) struct DumpPos {
+    pub(crate) ifindex: u32,
+    pub(crate) ip_idx: usize,
+    /// Families still to walk (address dumps), the current one included.
+    pub(crate) families_left: usize,
+}
+
+fn done_tlv_len(e: &KError) -> usize {
+    e.extack.as_ref().map_or(0, |t| (4 + t.len() + 1 + 3) & !3)
+}
+
+/// `netlink_dump_done()`: NLMSG_DONE with `cb->answer_flags` and
+/// `dump_done_errno` (0, or the error a dump start failed with, then with
+/// its extack message as NLMSGERR_ATTR_MSG when the socket has EXT_ACK).
+fn netlink_dump_done(cb: &DumpCursor, portid: u32, ext_ack: bool) -> Vec<u8> {
+    let errno = cb.error.as_ref().map_or(0, |e| -e.errno.number());
+    let text = cb.error.as_ref().and_then(|e| e.extack.as_deref()).filter(|_| ext_ack);
+    let mut flags = cb.flags | netlink_packet_core::NLM_F_MULTIPART;
+    if text.is_some() {
+        flags |= super::NLM_F_ACK_TLVS;
+    }
+    let tlv = text.map_or(0, |t| (4 + t.len() + 1 + 3) & !3);
+    let mut h = super::emit::nl_header(netlink_packet_core::NLMSG_DONE, flags, cb.seq);
+    h.length = (DONE_LEN + tlv) as u32;
     h.port_number = portid;
-    let mut out = vec![0u8; DONE_LEN];
+    let mut out = vec![0u8; DONE_LEN + tlv];
     netlink_packet_core::Emitable::emit(&h, &mut out[..NLMSG_HDRLEN]);
+    out[NLMSG_HDRLEN..DONE_LEN].copy_from_slice(&errno.to_ne_bytes());
+    if let Some(t) = text {
+        let at = DONE_LEN;
+        out[at..at + 2].copy_from_slice(&((4 + t.len() + 1) as u16).to_ne_bytes());
+        out[at + 2..at + 4].copy_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
+        out[at + 4..at + 4 + t.len()].copy_from_slice(t.as_bytes());
+    }
     out
 }
