@@ -266,6 +266,19 @@ impl<'k> Client<'k> {
             .map(|_| ())
     }
 
+    /// `ip link set NAME addrgenmode MODE` (IN6_ADDR_GEN_MODE_*: 0 eui64,
+    /// 1 none, 2 stable_secret, 3 random): IFLA_AF_SPEC / AF_INET6 /
+    /// IFLA_INET6_ADDR_GEN_MODE.
+    pub fn set_addrgenmode(&mut self, name: &str, mode: u8) -> Result<(), NlError> {
+        use netlink_packet_route::link::{AfSpecInet6, AfSpecUnspec, In6AddrGenMode};
+        self.set(
+            name,
+            vec![LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![
+                AfSpecInet6::AddrGenMode(In6AddrGenMode::from(mode)),
+            ])])],
+        )
+    }
+
     /// `ip link set NAME up|down`.
     pub fn set_up(&mut self, name: &str, up: bool) -> Result<(), NlError> {
         let mut m = Self::by_name(name);

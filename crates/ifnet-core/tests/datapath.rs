@@ -19,6 +19,13 @@ fn frame(dst: [u8; 6], src: HwAddr, len: usize) -> Vec<u8> {
     f
 }
 
+/// `ip link set NAME addrgenmode none up`: no link-local, so no DAD
+/// probes on the wire among the frames these tests count.
+fn quiet_up(c: &mut Client, name: &str) {
+    c.set_addrgenmode(name, 1).unwrap();
+    c.set_up(name, true).unwrap();
+}
+
 fn dev(k: &Kernel, net: NetId, name: &str) -> DevId {
     k.dev_get_by_name(net, name).unwrap()
 }
@@ -31,8 +38,8 @@ fn veth_between_namespaces() -> (Kernel, DevId, DevId) {
     let mut c = Client::new(&mut k, init);
     c.add_veth("a0", "b0").unwrap();
     c.set_netns("b0", ns, None).unwrap();
-    c.set_up("a0", true).unwrap();
-    Client::new(&mut k, ns).set_up("b0", true).unwrap();
+    quiet_up(&mut c, "a0");
+    quiet_up(&mut Client::new(&mut k, ns), "b0");
     k.run_until_idle();
     let (a, b) = (dev(&k, init, "a0"), dev(&k, ns, "b0"));
     (k, a, b)
@@ -106,10 +113,10 @@ fn bridge_learns_forwards_floods_and_ages() {
     for i in 0..3 {
         c.add_veth(&format!("p{i}"), &format!("h{i}")).unwrap();
         c.set_master(&format!("p{i}"), Some("br0")).unwrap();
-        c.set_up(&format!("p{i}"), true).unwrap();
-        c.set_up(&format!("h{i}"), true).unwrap();
+        quiet_up(&mut c, &format!("p{i}"));
+        quiet_up(&mut c, &format!("h{i}"));
     }
-    c.set_up("br0", true).unwrap();
+    quiet_up(&mut c, "br0");
     k.run_until_idle();
     let h: Vec<DevId> = (0..3).map(|i| dev(&k, init, &format!("h{i}"))).collect();
     let mac = |k: &Kernel, d: DevId| k.dev(d).dev_addr;
@@ -165,7 +172,7 @@ fn nics_on_a_segment_talk_and_faults_apply() {
     let ns = k.netns_add("host2").unwrap();
     let mut c = Client::new(&mut k, init);
     c.set_netns("eth1", ns, None).unwrap();
-    c.set_up("eth0", true).unwrap();
+    quiet_up(&mut c, "eth0");
     let a = dev(&k, init, "eth0");
     let b = dev(&k, ns, "eth1");
     let f = frame([0x52, 0x54, 0, 0, 0, 2], k.dev(a).dev_addr, 100);
@@ -175,7 +182,7 @@ fn nics_on_a_segment_talk_and_faults_apply() {
         0,
         "the receiver is down: no link"
     );
-    Client::new(&mut k, ns).set_up("eth1", true).unwrap();
+    quiet_up(&mut Client::new(&mut k, ns), "eth1");
     k.dev_queue_xmit(a, &f);
     assert_eq!(k.dev(b).stats.rx_packets, 1);
     k.segment_set_faults(

@@ -168,17 +168,21 @@ fn notified(k: &Kernel, from: u64) -> Vec<(bool, String, String)> {
     k.mcast_since(from)
         .unwrap()
         .iter()
-        .map(|m| {
+        .filter_map(|m| {
             let nl = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&m.bytes).unwrap();
             let (lm, del) = match nl.payload {
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) => (lm, false),
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(lm)) => (lm, true),
+                // RTNLGRP_IPV*_IFADDR share the ring.
+                NetlinkPayload::InnerMessage(
+                    RouteNetlinkMessage::NewAddress(_) | RouteNetlinkMessage::DelAddress(_),
+                ) => return None,
                 other => panic!("unexpected {other:?}"),
             };
             let text = |f: fn(&LinkAttribute) -> Option<String>| {
                 lm.attributes.iter().find_map(f).unwrap_or_default()
             };
-            (
+            Some((
                 del,
                 text(|a| match a {
                     LinkAttribute::IfName(n) => Some(n.clone()),
@@ -188,7 +192,7 @@ fn notified(k: &Kernel, from: u64) -> Vec<(bool, String, String)> {
                     LinkAttribute::Qdisc(q) => Some(q.clone()),
                     _ => None,
                 }),
-            )
+            ))
         })
         .collect()
 }

@@ -420,7 +420,7 @@ mod tests {
         assert_eq!(changename_label("vx", "va:web", 3).as_str(), "vx:web");
         assert_eq!(
             changename_label("abcdefghijklmn", "va:12", 2).as_str(),
-            "abcdefghijk:12"
+            "abcdefghijkl:12"
         );
     }
 }
