@@ -99,9 +99,10 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
     if is_monitor {
         return run_monitor(path, opts, words);
     }
-    let (mut hold, k) = Hold::acquire(path, opts.kernel.as_deref())?;
+    let (mut hold, k, names) = Hold::acquire(path, opts.kernel.as_deref())?;
     let init = k.init_net();
     let mut s = Session::new(k, init, opts);
+    s.names = names;
     if let Some(code) = enter_netns(&mut s) {
         flush(&mut s);
         return Ok(code);
@@ -122,10 +123,11 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
 /// follows what other invocations do.
 fn run_monitor(path: &Path, opts: Opts, words: &[String]) -> Result<i32, StateError> {
     let lock = state::lock(path, false)?;
-    let (k, _) = state::load(path, opts.kernel.as_deref())?;
+    let (k, names, _) = state::load(path, opts.kernel.as_deref())?;
     drop(lock);
     let init = k.init_net();
     let mut s = Session::new(k, init, opts);
+    s.names = names;
     if let Some(code) = enter_netns(&mut s) {
         flush(&mut s);
         return Ok(code);
@@ -145,14 +147,14 @@ fn reset(path: &Path, opts: &Opts, rest: &[String]) -> Result<i32, StateError> {
     let _lock = state::lock(path, true)?;
     let mut k = ifnet_core::Kernel::new(profile);
     k.run_until_idle();
-    state::save(path, &k)?;
+    state::save(path, &k, &ifnet_core::user_space::NetnsNames::default())?;
     Ok(0)
 }
 
 /// `-n NS` (netns_switch()): the session acts from that namespace.
 fn enter_netns(s: &mut Session) -> Option<i32> {
     let name = s.opts.netns.clone()?;
-    match s.k.netns_by_name(&name) {
+    match s.names.get(&name) {
         Some(net) => {
             s.net = net;
             None

@@ -275,11 +275,14 @@ fn mask_random(text: &str) -> String {
 #[test]
 fn monitor_link_bridge_matches_kernel() {
     let mut k = Kernel::new(KernelProfile::latest());
-    let ns = k.netns_add("mon").unwrap();
-    k.netns_add("x").unwrap();
+    let mut names = ifnet_core::user_space::NetnsNames::default();
+    let ns = names.add(&mut k, "mon").unwrap();
+    names.add(&mut k, "x").unwrap();
     k.mcast_listen(1);
     let mut cmd = Session::new(k.clone(), ns, Opts::default());
+    cmd.names = names.clone();
     let mut mon = Session::new(k, ns, Opts::default());
+    mon.names = names;
     // ll_init_map() and netns_map_init() when the monitor starts.
     for lm in mon.dump_links(LinkMessage::default()).unwrap() {
         mon.remember(&lm);

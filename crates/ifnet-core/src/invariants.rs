@@ -105,6 +105,11 @@ impl Kernel {
             if net.dying {
                 return Err("a live namespace is marked dying".into());
             }
+            // Only mounts hold a namespace in the model: one without any
+            // would have died at its last umount.
+            if id != self.tables.init_net && net.mounts == 0 {
+                return Err("a namespace is held by no mount".into());
+            }
             if net.ifindex_cursor > IFINDEX_MAX {
                 return Err("a namespace's ifindex cursor is out of range".into());
             }
@@ -115,14 +120,6 @@ impl Kernel {
             }
             if !all_unique(net.peer_ids.values()) {
                 return Err("a namespace gives two peers the same id".into());
-            }
-        }
-        for (name, net) in &self.netns_names {
-            if !crate::kernel::valid_netns_name(name) {
-                return Err(format!("invalid netns name {name:?}"));
-            }
-            if !self.net_exists(*net) {
-                return Err("a named namespace does not exist".into());
             }
         }
         Ok(())

@@ -1,9 +1,9 @@
 //! `Kernel`: the single owner of all model state (DESIGN.md rule 1).
 //!
 //! Every method that holds RTNL in Linux takes `&mut self`. This file holds
-//! the struct, its constructor, lookups, the virtual clock and the named
-//! namespace registry (`/var/run/netns`, which is user space's, not the
-//! kernel's, but every CLI invocation needs it).
+//! the struct, its constructor, lookups, the virtual clock and the
+//! namespaces user space holds by bind mounts (their names, under
+//! /var/run/netns, are user space's: the CLI keeps them).
 
 use crate::errno::{Errno, KError, KResult};
 use crate::events::{McastMessage, Ring, Uevent};
@@ -28,27 +28,12 @@ pub const UEVENT_RING_CAPACITY: usize = 1024;
 pub(crate) const FIRST_NS_INUM: u32 = 0x4000_0000;
 /// nsfs inodes stay below this, so every one fits IFLA_NET_NS_FD (an s32).
 pub(crate) const NS_INUM_LIMIT: u32 = i32::MAX as u32;
-/// `NAME_MAX`: a netns name is a file name under /var/run/netns.
-pub const NETNS_NAME_MAX: usize = 255;
-
-/// iproute2's netns name rules (ipnetns.c `invalid_name()`): non-empty, at
-/// most NAME_MAX bytes, no '/', not "." or "..".
-pub fn valid_netns_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= NETNS_NAME_MAX
-        && !name.contains('/')
-        && name != "."
-        && name != ".."
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kernel {
     pub(crate) profile: KernelProfile,
     /// The virtual clock.
     #[serde(rename = "now_ns")]
     pub(crate) now: Instant,
-    /// Named namespaces, as `ip netns add` bind-mounts them.
-    pub(crate) netns_names: BTreeMap<String, NetId>,
     #[serde(flatten)]
     pub(crate) tables: DevTables,
     #[serde(flatten)]
@@ -72,7 +57,6 @@ impl Kernel {
         let mut k = Kernel {
             profile,
             now: Instant::BOOT,
-            netns_names: BTreeMap::new(),
             tables: DevTables {
                 nets: Slab::default(),
                 init_net: NetId {
@@ -216,60 +200,40 @@ impl Kernel {
         &self.obs.log
     }
 
-    // ---- named namespaces (ip netns) -----------------------------------
+    // ---- namespaces user space holds (ip netns) ---------------------------
 
-    /// `ip netns add NAME`: creates a namespace and names it.
-    pub fn netns_add(&mut self, name: &str) -> KResult<NetId> {
+    /// `unshare(CLONE_NEWNET)` and a bind mount of the new nsfs inode, as
+    /// `ip netns add` does: a namespace held by one mount. Its name lives
+    /// in user space (`/var/run/netns`), not here.
+    pub fn netns_new(&mut self) -> KResult<NetId> {
         self.rtnl_check()?;
-        if !valid_netns_name(name) {
-            return Err(KError::new(Errno::EINVAL));
-        }
-        if self.netns_names.contains_key(name) {
-            return Err(KError::new(Errno::EEXIST));
-        }
         if self.tables.next_ns_inum >= NS_INUM_LIMIT {
             return Err(KError::new(Errno::ENOSPC));
         }
         let net = self.setup_net();
-        self.netns_names.insert(name.to_string(), net);
+        self.net_mut(net).mounts = 1;
         Ok(net)
     }
 
-    /// `ip netns del NAME`: drops the name; with no other user the namespace
-    /// dies (`cleanup_net` → `default_device_exit_batch`).
-    pub fn netns_del(&mut self, name: &str) -> KResult<()> {
+    /// `umount2()` of one bind mount: with the last one gone the namespace
+    /// dies (`cleanup_net` → `default_device_exit_batch`). init_net never
+    /// dies; ENOENT for a namespace that is not mounted.
+    pub fn netns_put(&mut self, net: NetId) -> KResult<()> {
         self.rtnl_check()?;
-        let net = self
-            .netns_names
-            .remove(name)
-            .ok_or(KError::new(Errno::ENOENT))?;
-        // Dropping the name is an unmount; the namespace dies only with its
-        // last reference (never init_net, never one still named elsewhere).
-        let still_named = self.netns_names.values().any(|&n| n == net);
-        if net != self.tables.init_net && !still_named {
+        let mounts = match self.tables.nets.get(net) {
+            Some(n) if n.mounts > 0 && !n.dying => n.mounts,
+            _ => return Err(KError::new(Errno::ENOENT)),
+        };
+        self.net_mut(net).mounts = mounts - 1;
+        if mounts == 1 && net != self.tables.init_net {
             self.cleanup_net(net);
         }
         Ok(())
     }
 
-    pub fn netns_by_name(&self, name: &str) -> Option<NetId> {
-        self.netns_names.get(name).copied()
-    }
-
-    /// Named namespaces, sorted by name.
-    pub fn netns_list(&self) -> Vec<(String, NetId)> {
-        self.netns_names
-            .iter()
-            .map(|(n, id)| (n.clone(), *id))
-            .collect()
-    }
-
-    /// The name user space gave a namespace, if any.
-    pub fn netns_name_of(&self, net: NetId) -> Option<&str> {
-        self.netns_names
-            .iter()
-            .find(|(_, &id)| id == net)
-            .map(|(n, _)| n.as_str())
+    /// How many bind mounts hold `net` (0 for one that is gone).
+    pub fn netns_mounts(&self, net: NetId) -> u32 {
+        self.tables.nets.get(net).map_or(0, |n| n.mounts)
     }
 
     /// The value a client puts in IFLA_NET_NS_FD to name `net` (the nsfs

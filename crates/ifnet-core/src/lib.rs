@@ -37,6 +37,7 @@ pub mod rtnetlink;
 pub mod stats;
 pub mod sysfs;
 pub mod time;
+pub mod user_space;
 pub mod window;
 pub mod wire;
 pub mod workqueue;

@@ -16,11 +16,6 @@ impl Kernel {
         if !self.net_exists(self.tables.init_net) {
             return Err("init_net is missing".into());
         }
-        for (_, net) in self.netns_names.iter() {
-            if !self.net_exists(*net) {
-                return Err("a named namespace does not exist".into());
-            }
-        }
         let nets: Vec<NetId> = self.nets();
         for &n in &nets {
             let net = self.net_mut(n);

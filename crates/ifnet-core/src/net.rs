@@ -55,6 +55,11 @@ pub struct Net {
     pub peer_ids: BTreeMap<NetId, i32>,
     /// Being dismantled (`cleanup_net` has started).
     pub dying: bool,
+    /// Bind mounts of its nsfs inode (what `ip netns add` leaves under
+    /// /var/run/netns): the references that keep the namespace alive in
+    /// the model. The names themselves are user space's.
+    #[serde(default)]
+    pub mounts: u32,
 }
 
 impl Net {
@@ -68,6 +73,7 @@ impl Net {
             ifindex_cursor: 0,
             peer_ids: BTreeMap::new(),
             dying: false,
+            mounts: 0,
         }
     }
 

@@ -45,7 +45,7 @@ fn veth_operstate_follows_peer() {
 fn operstate_is_stale_after_peer_moves() {
     let mut k = setup();
     let init = k.init_net();
-    let ns = k.netns_add("t2").unwrap();
+    let ns = k.netns_new().unwrap();
     Client::new(&mut k, init).add_veth("v0", "v1").unwrap();
     k.run_until_idle(); // linkwatch: v0 is LOWERLAYERDOWN internally
     let mut c = Client::new(&mut k, init);
@@ -132,7 +132,7 @@ fn bridge_enslave_rules() {
 fn port_leaves_bridge_on_netns_move() {
     let mut k = setup();
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     c.add_bridge("br0").unwrap();
     c.add_veth("v0", "v1").unwrap();
@@ -195,7 +195,7 @@ fn mtu_limits_and_bridge_auto_adjust() {
 fn rate_limited_linkwatch_sees_the_moved_peer() {
     let mut k = setup();
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     k.linkwatch_assume_recent_run();
     let mut c = Client::new(&mut k, init);
     c.add_veth("v0", "veth0").unwrap();

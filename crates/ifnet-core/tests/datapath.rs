@@ -34,7 +34,7 @@ fn dev(k: &Kernel, net: NetId, name: &str) -> DevId {
 fn veth_between_namespaces() -> (Kernel, DevId, DevId) {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
-    let ns = k.netns_add("b").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     c.add_veth("a0", "b0").unwrap();
     c.set_netns("b0", ns, None).unwrap();
@@ -71,7 +71,7 @@ fn veth_delivers_across_namespaces() {
 fn drops_are_counted_where_linux_counts_them() {
     let (mut k, a, b) = veth_between_namespaces();
     let f = frame([0xff; 6], k.dev(a).dev_addr, 64);
-    let ns = k.netns_by_name("b").unwrap();
+    let ns = k.dev(b).net;
     Client::new(&mut k, ns).set_up("b0", false).unwrap();
     assert_eq!(k.dev_queue_xmit(a, &f), Xmit::Dropped(DropReason::Driver));
     assert_eq!(
@@ -169,7 +169,7 @@ fn nics_on_a_segment_talk_and_faults_apply() {
     };
     k.hw_add("0000:00:03.0", nic("52:54:00:00:00:01")).unwrap();
     k.hw_add("0000:00:04.0", nic("52:54:00:00:00:02")).unwrap();
-    let ns = k.netns_add("host2").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     c.set_netns("eth1", ns, None).unwrap();
     quiet_up(&mut c, "eth0");

@@ -123,7 +123,7 @@ fn assert_no_allocs(what: &str, k: &mut Kernel, from: DevId, f: &[u8]) {
 fn veth_xmit_steady_state_does_not_allocate() {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
-    let ns = k.netns_add("b").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     c.add_veth("a0", "b0").unwrap();
     c.set_netns("b0", ns, None).unwrap();

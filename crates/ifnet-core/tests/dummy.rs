@@ -220,13 +220,13 @@ fn rtnl_link_fill_dummy_kind_and_kind_filter() {
 #[test]
 fn default_device_exit_batch_deletes_moved_dummy() {
     let (mut k, init, d) = setup();
-    let ns = k.netns_add("b").unwrap();
+    let ns = k.netns_new().unwrap();
     Client::new(&mut k, init).set_netns("d0", ns, None).unwrap();
     assert_eq!(k.dev(d).net, ns);
     add_dummy(&mut k, init, Some("d1"), None).unwrap();
     Client::new(&mut k, init).del("d1").unwrap();
     assert!(k.dev_get_by_name(init, "d1").is_none());
-    k.netns_del("b").unwrap();
+    k.netns_put(ns).unwrap();
     k.run_until_idle();
     assert!(k.try_dev(d).is_none());
     assert!(k.dev_get_by_name(init, "d0").is_none());

@@ -63,7 +63,7 @@ fn standby_creates_master_and_enslaves_itself() {
     assert_eq!(k.sysfs_read(s, "master").as_deref(), Some("eth0"));
     assert_eq!(k.dev(m).dev_addr, k.dev(s).dev_addr);
     // The master can never change namespace.
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let err = Client::new(&mut k, init)
         .set_netns("eth0", ns, None)
         .unwrap_err();
@@ -134,7 +134,7 @@ fn two_hosts() -> (Kernel, DevId, DevId) {
         },
     )
     .unwrap();
-    let b = k.netns_add("hostb").unwrap();
+    let b = k.netns_new().unwrap();
     Client::new(&mut k, init)
         .set_netns("eth2", b, None)
         .unwrap();

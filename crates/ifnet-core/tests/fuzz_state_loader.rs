@@ -21,6 +21,7 @@ use common::ops::{live_nets, op, run_op, Op};
 use common::{cases, check_invariants, dev_json, populated};
 use ifnet_core::client::{link_name, Client};
 use ifnet_core::time::Duration;
+use ifnet_core::user_space::NetnsNames;
 use ifnet_core::{Kernel, KernelProfile};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -276,8 +277,9 @@ fn exercise(k: &mut Kernel) {
         let _ = Client::new(k, net).add_veth("fresh0", "fresh1");
         let _ = Client::new(k, net).add_bridge("fresh2");
     }
-    for (name, _) in k.netns_list() {
-        let _ = k.netns_del(&name);
+    let init = k.init_net();
+    for net in k.nets().into_iter().filter(|&n| n != init) {
+        let _ = k.netns_put(net);
     }
     k.run_until_idle();
 }
@@ -613,27 +615,25 @@ fn loader_rejects_inconsistent_bridge_ports() {
     );
 }
 
-/// `Kernel::rebuild_after_load` accepts a state whose `netns_names` maps a
-/// name to init_net (found by swapping two numbers in the file). `ip netns
-/// del a` then calls `cleanup_net(init_net)` and hits the assertion "init_net
-/// never dies" (netns_move.rs). In Linux a name bound to init_net (`ip netns
-/// attach a 1`) is only unmounted and the namespace lives on; either the
-/// loader rejects it or netns_del drops just the name.
+/// A saved name bound to init_net (found by swapping two numbers in the
+/// file) once made `ip netns del a` call `cleanup_net(init_net)` and hit
+/// "init_net never dies". The names are user space's now: a name without
+/// its mount is refused by `NetnsNames::check`, and `Kernel::netns_put` of
+/// an unmounted init_net is ENOENT, never a cleanup.
 #[test]
-fn loader_handles_name_bound_to_init_net() {
-    let k = bridge_with_port();
-    let mut v = serde_json::to_value(&k).unwrap();
+fn name_bound_to_init_net_is_refused() {
+    let mut k = bridge_with_port();
     let init = serde_json::to_value(k.init_net()).unwrap();
-    v["netns_names"]
-        .as_object_mut()
-        .unwrap()
-        .insert("a".into(), init);
-    let mut k2: Kernel = serde_json::from_value(v).unwrap();
-    // Accepted (Linux allows it); Kernel::netns_del only unmounts the name.
-    k2.rebuild_after_load().unwrap();
-    k2.netns_del("a").unwrap();
-    assert_eq!(k2.netns_by_name("a"), None);
-    let init = k2.init_net();
-    assert!(k2.dev_get_by_index(init, 1).is_some());
-    k2.check_invariants().unwrap();
+    let names: NetnsNames = serde_json::from_value(serde_json::json!({ "a": init })).unwrap();
+    assert_eq!(
+        names.check(&k).unwrap_err(),
+        "a namespace is mounted 0 times but has 1 names"
+    );
+    let init = k.init_net();
+    assert_eq!(
+        k.netns_put(init).unwrap_err().errno,
+        ifnet_core::Errno::ENOENT
+    );
+    assert!(k.dev_get_by_index(init, 1).is_some());
+    k.check_invariants().unwrap();
 }

@@ -20,7 +20,7 @@ fn events(k: &mut Kernel) -> Vec<(NetdevEvent, String)> {
 #[test]
 fn loopback_is_ifindex_one_everywhere() {
     let mut k = kernel();
-    let ns = k.netns_add("a").unwrap();
+    let ns = k.netns_new().unwrap();
     for net in [k.init_net(), ns] {
         let lo = k.dev_get_by_name(net, "lo").unwrap();
         let d = k.dev(lo);
@@ -119,7 +119,7 @@ fn unregister_order_and_veth_pair_deletion() {
 fn ifindex_is_cyclic_per_namespace() {
     let mut k = kernel();
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     c.add_veth("a", "b").unwrap(); // 2, 3
     c.del("a").unwrap();

@@ -8,7 +8,7 @@ use ifnet_core::{Kernel, KernelProfile};
 fn populated() -> Kernel {
     let mut k = Kernel::new(KernelProfile::preset("5.10").unwrap());
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     c.add_veth("v0", "v1").unwrap();
     c.add_bridge("br0").unwrap();
@@ -27,7 +27,7 @@ fn json_round_trip_restores_everything() {
     back.rebuild_after_load().unwrap();
     assert_eq!(back.profile().name, "5.10");
     let init = back.init_net();
-    let ns = back.netns_by_name("x").unwrap();
+    let ns = back.nets().into_iter().find(|&n| n != init).unwrap();
     assert_eq!(back.peernet2id(init, ns), Some(0));
     let (a, b) = (
         Client::new(&mut k, init).dump(),

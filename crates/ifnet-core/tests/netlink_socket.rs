@@ -27,7 +27,7 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 /// A request moving lo to another namespace: EINVAL with the extack text
 /// "The interface netns is immutable".
 fn move_lo(k: &mut Kernel, seq: u32) -> Vec<u8> {
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut m = LinkMessage::default();
     m.header.index = 1;
     m.attributes

@@ -14,7 +14,7 @@ fn kernel() -> Kernel {
 fn immutable_devices_never_move() {
     let mut k = kernel();
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     let err = c.set_netns("lo", ns, None).unwrap_err();
     assert_eq!(err.errno, Errno::EINVAL);
@@ -36,7 +36,7 @@ fn immutable_devices_never_move() {
 fn name_clash_in_target() {
     let mut k = kernel();
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     Client::new(&mut k, ns).add_veth("a", "zz").unwrap();
     let mut c = Client::new(&mut k, init);
     c.add_veth("a", "b").unwrap();
@@ -66,7 +66,7 @@ fn netns_move_survives_failed_rename() {
     use netlink_packet_route::RouteNetlinkMessage;
     let mut k = kernel();
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     Client::new(&mut k, ns).add_veth("taken", "other").unwrap();
     let mut c = Client::new(&mut k, init);
     c.add_veth("a", "b").unwrap();
@@ -99,7 +99,7 @@ fn netns_move_survives_failed_rename() {
 fn move_is_mini_unregister_register() {
     let mut k = kernel();
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     c.add_veth("a", "b").unwrap();
     c.set_up("a", true).unwrap();
@@ -144,7 +144,7 @@ fn move_is_mini_unregister_register() {
 fn ifindex_clash_allocates_new_index() {
     let mut k = kernel();
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     Client::new(&mut k, ns).add_veth("p", "q").unwrap(); // 2, 3 in x
     Client::new(&mut k, init).add_veth("a", "b").unwrap(); // b=2, a=3
     Client::new(&mut k, init).set_netns("a", ns, None).unwrap();
@@ -178,7 +178,7 @@ fn namespace_teardown() {
         },
     )
     .unwrap();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     assert_eq!(c.names(), vec!["lo", "eth0", "eth1"]);
     c.add_veth("v0", "v1").unwrap();
@@ -187,7 +187,7 @@ fn namespace_teardown() {
     // A new eth0 appears in init_net while the old one is away.
     c.rename("eth1", "eth0").unwrap();
     k.set_trace(true);
-    k.netns_del("x").unwrap();
+    k.netns_put(ns).unwrap();
     let ev = k.take_trace();
     let lo_unreg = ev
         .iter()
@@ -216,11 +216,11 @@ fn teardown_falls_back_to_dev_percent_d() {
         },
     )
     .unwrap();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     c.set_netns("eth0", ns, None).unwrap();
     c.add_veth("eth0", "dev2").unwrap();
-    k.netns_del("x").unwrap();
+    k.netns_put(ns).unwrap();
     let names = Client::new(&mut k, init).names();
     assert!(names.contains(&"dev0".to_string()), "{names:?}");
 }

@@ -115,7 +115,7 @@ fn altnames_move_with_dev_per_profile_dev_change_net_namespace() {
     for (profile, moves) in [("6.2", false), ("6.6", true), ("6.18", true)] {
         let mut k = kernel(profile);
         let init = k.init_net();
-        let ns = k.netns_add("t").unwrap();
+        let ns = k.netns_new().unwrap();
         Client::new(&mut k, init).add_veth("a", "b").unwrap();
         Client::new(&mut k, ns).add_veth("c", "d").unwrap();
         let (a, b, c) = (dev(&k, init, "a"), dev(&k, init, "b"), dev(&k, ns, "c"));

@@ -16,7 +16,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 fn error_reply_golden_bytes() {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
-    let ns = k.netns_add("x").unwrap();
+    let ns = k.netns_new().unwrap();
     let mut m = LinkMessage::default();
     m.header.index = 1;
     m.attributes

@@ -9,6 +9,7 @@ mod common;
 use common::dev_json;
 use ifnet_core::client::Client;
 use ifnet_core::time::Instant;
+use ifnet_core::user_space::NetnsNames;
 use ifnet_core::{HwAddr, HwSpec, Kernel, KernelProfile};
 use serde_json::Value;
 
@@ -18,7 +19,7 @@ use serde_json::Value;
 fn base() -> Kernel {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
-    let a = k.netns_add("a").unwrap();
+    let a = k.netns_new().unwrap();
     {
         let mut c = Client::new(&mut k, init);
         c.add_veth("v0", "p0").unwrap();
@@ -299,23 +300,54 @@ fn loader_refuses_altname_equal_to_another_name() {
     assert_refused(v, "altname \"p0\" of v0 is another name in its namespace");
 }
 
-/// check_nets / valid_netns_name: iproute2's netns name rules, in the
-/// loader and in Kernel::netns_add.
+/// check_nets: only bind mounts hold a namespace in the model, so one
+/// held by none (it would have died at its last umount) is refused.
+#[test]
+fn loader_refuses_unmounted_namespace() {
+    let k = base();
+    let mut v = to_json(&k);
+    // Slab slots are [generation, value].
+    let slots = v["nets"]["slots"].as_array_mut().unwrap();
+    let slot = slots
+        .iter_mut()
+        .find(|s| s[1]["mounts"] == 1)
+        .expect("the namespace base() made");
+    slot[1]["mounts"] = Value::from(0);
+    assert_refused(v, "a namespace is held by no mount");
+}
+
+/// NetnsNames (ipnetns.c invalid_name()): iproute2's netns name rules,
+/// when adding and when a saved name is checked.
 #[test]
 fn netns_names_follow_iproute2_rules() {
-    let mut k = base();
-    let mut v = to_json(&k);
-    let a = v["netns_names"]["a"].clone();
-    v["netns_names"]["../../etc"] = a;
-    assert_refused(v, "invalid netns name \"../../etc\"");
+    let mut k = Kernel::new(KernelProfile::latest());
+    let mut names = NetnsNames::default();
     for bad in ["../../etc", "", ".", "..", &"x".repeat(256)] {
         assert_eq!(
-            k.netns_add(bad).unwrap_err().errno,
+            names.add(&mut k, bad).unwrap_err().errno,
             ifnet_core::Errno::EINVAL
         );
     }
-    k.netns_add(&"x".repeat(255)).unwrap();
-    load(to_json(&k)).unwrap();
+    let long = "x".repeat(255);
+    let net = names.add(&mut k, &long).unwrap();
+    assert_eq!(
+        names.add(&mut k, &long).unwrap_err().errno,
+        ifnet_core::Errno::EEXIST
+    );
+    names.check(&k).unwrap();
+    let mut v = serde_json::to_value(&names).unwrap();
+    v["../../etc"] = serde_json::to_value(net).unwrap();
+    let planted: NetnsNames = serde_json::from_value(v).unwrap();
+    assert_eq!(
+        planted.check(&k).unwrap_err(),
+        "invalid netns name \"../../etc\""
+    );
+    names.del(&mut k, &long).unwrap();
+    assert!(!k.net_exists(net));
+    assert_eq!(
+        names.del(&mut k, &long).unwrap_err().errno,
+        ifnet_core::Errno::ENOENT
+    );
 }
 
 /// check_counters / check_nets / Ring::check / Slab::is_consistent: a

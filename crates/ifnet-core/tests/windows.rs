@@ -188,7 +188,7 @@ fn rtnl_requests_refused_while_parked() {
         k.hw_del("0000:00:04.0", true).unwrap_err().errno,
         Errno::EBUSY
     );
-    assert_eq!(k.netns_add("x").unwrap_err().errno, Errno::EBUSY);
+    assert_eq!(k.netns_new().unwrap_err().errno, Errno::EBUSY);
     assert!(!k.run_until_idle());
     if let Some(lw) = k.pending_work().into_iter().find(|i| i.work.takes_rtnl()) {
         assert_eq!(k.run_work_item(lw.seq), Err(WorkRefused::RtnlHeld(held)));
@@ -206,7 +206,7 @@ fn rtnl_requests_refused_while_parked() {
 fn dev_change_net_namespace_windows() {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
-    let ns = k.netns_add("b").unwrap();
+    let ns = k.netns_new().unwrap();
     let dev = k.hw_add("0000:00:04.0", nic()).unwrap();
     let useq = k.uevent_next_seq();
     let step = k

@@ -5,6 +5,7 @@
 
 use std::io::Write;
 
+use ifnet_core::user_space::NetnsNames;
 use ifnet_core::{Kernel, KernelProfile};
 
 use crate::ip::args::Opts;
@@ -67,7 +68,7 @@ const STEPS: &[Step] = &[
 
 /// Runs the demo and returns the exit status (0 unless a step misbehaves).
 pub fn run() -> i32 {
-    let mut kernel = Some(Kernel::new(KernelProfile::latest()));
+    let mut kernel = Some((Kernel::new(KernelProfile::latest()), NetnsNames::default()));
     let mut out = std::io::stdout().lock();
     for (i, step) in STEPS.iter().enumerate() {
         let _ = writeln!(out, "\n== {}. {} ==\n   {}\n", i + 1, step.title, step.why);
@@ -76,25 +77,27 @@ pub fn run() -> i32 {
             let prefix = ns.map(|n| format!("-n {n} ")).unwrap_or_default();
             let _ = writeln!(out, "$ ifnet {prefix}{cmd}");
             let _ = out.flush();
-            let k = kernel
+            let (k, names) = kernel
                 .take()
                 .expect("kernel is returned after each command");
-            kernel = Some(run_one(k, *ns, cmd));
+            kernel = Some(run_one(k, names, *ns, cmd));
         }
     }
     0
 }
 
-/// One command as a fresh `ip` process would run it on the shared kernel.
-fn run_one(k: Kernel, ns: Option<&str>, cmd: &str) -> Kernel {
+/// One command as a fresh `ip` process would run it on the shared kernel
+/// (and the shared /var/run/netns).
+fn run_one(k: Kernel, names: NetnsNames, ns: Option<&str>, cmd: &str) -> (Kernel, NetnsNames) {
     let opts = Opts {
         netns: ns.map(str::to_string),
         ..Opts::default()
     };
     let init = k.init_net();
     let mut s = Session::new(k, init, opts);
+    s.names = names;
     if let Some(name) = ns {
-        if let Some(net) = s.k.netns_by_name(name) {
+        if let Some(net) = s.names.get(name) {
             s.net = net;
         }
     }
@@ -105,5 +108,5 @@ fn run_one(k: Kernel, ns: Option<&str>, cmd: &str) -> Kernel {
     let err = std::mem::take(&mut s.err);
     s.p.out.extend_from_slice(&err);
     flush(&mut s);
-    s.k
+    (s.k, s.names)
 }

@@ -253,7 +253,7 @@ fn parse_one(
 
 /// `netns NAME|PID`: netns_get_fd() by name, else a pid.
 fn netns_attr(s: &mut Session, v: &str) -> Result<LinkAttribute, Abort> {
-    if let Some(id) = s.k.netns_by_name(v) {
+    if let Some(id) = s.names.get(v) {
         return Ok(LinkAttribute::NetNsFd(s.k.netns_fd(id) as i32));
     }
     // netns_get_fd() opens NETNS_RUN_DIR "/" NAME: "", "." and ".." open a

@@ -80,7 +80,9 @@ fn stamp(path: &Path) -> Option<(u64, SystemTime, u64)> {
 
 /// Loads the current kernel under a shared lock (None if there is no
 /// state yet or it is unreadable right now).
-fn reload(path: &Path) -> Result<Option<ifnet_core::Kernel>, state::StateError> {
+fn reload(
+    path: &Path,
+) -> Result<Option<(ifnet_core::Kernel, ifnet_core::user_space::NetnsNames)>, state::StateError> {
     let _l = state::lock(path, false)?;
     match crate::session::statefs::read_state(path)? {
         Some(bytes) => state::decode(path, &bytes).map(Some),
@@ -130,7 +132,8 @@ pub fn run(s: &mut Session, path: &Path, words: &[String]) -> Result<i32, Abort>
 /// `netns_map_init()`: the named namespaces that have an nsid in ours now;
 /// ip monitor builds this once, at start, and never refreshes it.
 pub fn netns_map_init(s: &Session) -> Vec<(i32, String)> {
-    s.k.netns_list()
+    s.names
+        .list()
         .into_iter()
         .filter_map(|(name, net)| s.k.peernet2id(s.net, net).map(|id| (id, name)))
         .collect()
@@ -159,8 +162,8 @@ fn follow(
             continue;
         }
         last_stamp = st;
-        let k = match reload(path) {
-            Ok(Some(k)) => k,
+        let (k, names) = match reload(path) {
+            Ok(Some(loaded)) => loaded,
             Ok(None) => continue,
             Err(e) => {
                 s.eprint(&format!("{}\n", e.0));
@@ -169,8 +172,9 @@ fn follow(
             }
         };
         s.k = k;
+        s.names = names;
         if let Some(ns) = &netns {
-            match s.k.netns_by_name(ns) {
+            match s.names.get(ns) {
                 Some(n) => s.net = n,
                 None => continue,
             }

@@ -78,7 +78,7 @@ fn unsupported(s: &mut Session, verb: &str) -> IpResult {
 /// an nsid for it.
 fn netns_list(s: &mut Session) -> IpResult {
     s.p.new_json_obj();
-    for (name, net) in s.k.netns_list() {
+    for (name, net) in s.names.list() {
         s.p.open_object(None);
         s.p.string(Ctx::Any, Some("name"), &name, &name);
         if let Some(id) = s.k.peernet2id(s.net, net) {
@@ -98,7 +98,7 @@ fn netns_add(s: &mut Session, args: &[String]) -> IpResult {
         return Ok(-1);
     };
     s.dirty = true;
-    match s.k.netns_add(name) {
+    match s.names.add(&mut s.k, name) {
         Ok(_) => Ok(0),
         Err(e) => {
             s.eprint(&format!(
@@ -118,12 +118,12 @@ fn netns_delete(s: &mut Session, args: &[String]) -> IpResult {
     }
     s.dirty = true;
     let names: Vec<String> = if s.opts.all {
-        s.k.netns_list().into_iter().map(|(n, _)| n).collect()
+        s.names.list().into_iter().map(|(n, _)| n).collect()
     } else {
         vec![args[0].clone()]
     };
     for name in names {
-        if let Err(e) = s.k.netns_del(&name) {
+        if let Err(e) = s.names.del(&mut s.k, &name) {
             s.eprint(&format!(
                 "Cannot remove namespace file \"{NETNS_RUN_DIR}/{name}\": {}\n",
                 e.errno.strerror()

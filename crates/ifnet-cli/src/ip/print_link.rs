@@ -375,7 +375,8 @@ fn print_netns_fields(s: &mut Session, lm: &LinkMessage, f: &Filter) {
 
 /// `get_name_from_nsid()`: the named namespace this namespace knows by `id`.
 pub fn name_from_nsid(s: &Session, id: i32) -> Option<String> {
-    s.k.netns_list()
+    s.names
+        .list()
         .into_iter()
         .find(|(_, net)| s.k.peernet2id(s.net, *net) == Some(id))
         .map(|(n, _)| n)

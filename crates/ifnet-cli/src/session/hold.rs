@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ifnet_core::user_space::NetnsNames;
 use ifnet_core::Kernel;
 
 use crate::session::state::{self, StateError};
@@ -23,16 +24,19 @@ pub struct Hold {
 
 impl Hold {
     /// Locks and loads; `kernel` is `--kernel` (checked against the file).
-    pub fn acquire(path: &Path, kernel: Option<&str>) -> Result<(Hold, Kernel), StateError> {
+    pub fn acquire(
+        path: &Path,
+        kernel: Option<&str>,
+    ) -> Result<(Hold, Kernel, NetnsNames), StateError> {
         let lock = state::lock(path, true)?;
         crate::session::interrupt::set_idle(false);
-        let (k, created) = load_with_listeners(path, kernel)?;
+        let (k, names, created) = load_with_listeners(path, kernel)?;
         let hold = Hold {
             path: path.to_path_buf(),
             lock: Some(lock),
             created,
         };
-        Ok((hold, k))
+        Ok((hold, k, names))
     }
 
     /// The end of the invocation's work (or of a burst of batch input): run
@@ -46,7 +50,7 @@ impl Hold {
         crate::ext::capture::drain_all(s);
         crate::session::batch::flush(s);
         if s.dirty || self.created {
-            state::save(&self.path, &s.k)?;
+            state::save(&self.path, &s.k, &s.names)?;
         }
         s.dirty = false;
         self.created = false;
@@ -60,15 +64,16 @@ impl Hold {
     pub fn retake(&mut self, s: &mut Session) -> Result<(), StateError> {
         let lock = state::lock(&self.path, true)?;
         crate::session::interrupt::set_idle(false);
-        let (k, created) = load_with_listeners(&self.path, None)?;
+        let (k, names, created) = load_with_listeners(&self.path, None)?;
         s.k = k;
+        s.names = names;
         s.dirty = false;
         self.created = created;
         self.lock = Some(lock);
         s.k.linkwatch_assume_recent_run();
         s.net = match &s.opts.netns {
             None => s.k.init_net(),
-            Some(name) => s.k.netns_by_name(name).ok_or_else(|| {
+            Some(name) => s.names.get(name).ok_or_else(|| {
                 StateError(format!(
                     "ifnet: network namespace \"{name}\" was deleted while this batch waited \
                      for input"
@@ -81,12 +86,15 @@ impl Hold {
 
 /// Loads the kernel and tells it whether a monitor listens
 /// (`netlink_has_listeners`): subscriptions live outside the state.
-fn load_with_listeners(path: &Path, kernel: Option<&str>) -> Result<(Kernel, bool), StateError> {
-    let (mut k, created) = state::load(path, kernel)?;
+fn load_with_listeners(
+    path: &Path,
+    kernel: Option<&str>,
+) -> Result<(Kernel, NetnsNames, bool), StateError> {
+    let (mut k, names, created) = state::load(path, kernel)?;
     if state::has_listeners(path) {
         k.mcast_listen(ANY_MONITOR);
     }
-    Ok((k, created))
+    Ok((k, names, created))
 }
 
 /// The batch's waits for input release the state and retake it.

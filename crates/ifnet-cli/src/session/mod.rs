@@ -40,6 +40,8 @@ const IFLA_ALT_IFNAME: u16 = 53;
 /// The state of one `ip` process (or one `-batch` run).
 pub struct Session {
     pub k: Kernel,
+    /// /var/run/netns: the names user space gave namespaces.
+    pub names: ifnet_core::user_space::NetnsNames,
     pub net: NetId,
     pub opts: Opts,
     /// stdout (text or JSON).
@@ -72,6 +74,7 @@ impl Session {
         let p = Printer::new(opts.json, opts.pretty);
         Session {
             k,
+            names: Default::default(),
             net,
             opts,
             p,

@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use ifnet_core::user_space::NetnsNames;
 use ifnet_core::{Kernel, KernelProfile};
 use serde::{Deserialize, Serialize};
 
@@ -14,17 +15,20 @@ use crate::session::statefs;
 
 /// Bumped when the file layout (not the kernel's) changes.
 /// 2: ids and slab slots stored as arrays (1: as objects).
-const FORMAT: u32 = 2;
+/// 3: netns names beside the kernel (user space's), mounts in it.
+const FORMAT: u32 = 3;
 
 #[derive(Serialize)]
 struct OnDiskRef<'a> {
     format: u32,
+    netns_names: &'a NetnsNames,
     kernel: &'a Kernel,
 }
 
 #[derive(Deserialize)]
 struct OnDisk {
     format: u32,
+    netns_names: NetnsNames,
     kernel: Kernel,
 }
 
@@ -126,22 +130,23 @@ pub fn profile_for(name: &str) -> Result<KernelProfile, StateError> {
     })
 }
 
-/// Loads the kernel, or boots a new one when there is no file yet.
-/// Returns the kernel and whether it was freshly created.
-pub fn load(path: &Path, kernel: Option<&str>) -> Result<(Kernel, bool), StateError> {
+/// Loads the kernel and the netns names, or boots a new kernel when there
+/// is no file yet. Returns them and whether the kernel was freshly created.
+pub fn load(path: &Path, kernel: Option<&str>) -> Result<(Kernel, NetnsNames, bool), StateError> {
     let Some(bytes) = statefs::read_state(path)? else {
         let profile = profile_for(kernel.unwrap_or("latest"))?;
-        return Ok((Kernel::new(profile), true));
+        return Ok((Kernel::new(profile), NetnsNames::default(), true));
     };
-    let k = decode(path, &bytes)?;
+    let (k, names) = decode(path, &bytes)?;
     if let Some(want) = kernel {
         check_profile(path, &k, want)?;
     }
-    Ok((k, false))
+    Ok((k, names, false))
 }
 
-/// Parses and rebuilds a state file's bytes.
-pub fn decode(path: &Path, bytes: &[u8]) -> Result<Kernel, StateError> {
+/// Parses and rebuilds a state file's bytes: the kernel and the names
+/// user space gave its namespaces (which must agree with its mounts).
+pub fn decode(path: &Path, bytes: &[u8]) -> Result<(Kernel, NetnsNames), StateError> {
     let corrupt = |why: String| {
         StateError(format!(
             "ifnet: state file {} is corrupt ({why}); it was left untouched — \
@@ -168,7 +173,8 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Kernel, StateError> {
     }
     let mut k = disk.kernel;
     k.rebuild_after_load().map_err(corrupt)?;
-    Ok(k)
+    disk.netns_names.check(&k).map_err(corrupt)?;
+    Ok((k, disk.netns_names))
 }
 
 /// Just the version of a state file (the rest is skipped).
@@ -215,7 +221,7 @@ const SAVE_SLACK_BYTES: usize = 256 * 1024;
 /// half of a 4,000-device save. If the machine does crash before the page
 /// cache is written back, the file may be short or empty; the loader then
 /// refuses it as corrupt and leaves it for `ifnet reset`, like a reboot.
-pub fn save(path: &Path, k: &Kernel) -> Result<(), StateError> {
+pub fn save(path: &Path, k: &Kernel, names: &NetnsNames) -> Result<(), StateError> {
     // Encoded in memory first: serde_json writes many tiny fragments, which
     // a Vec takes far faster than an io::BufWriter does. Sized from the
     // device count so it does not regrow (each regrowth copies and faults).
@@ -225,6 +231,7 @@ pub fn save(path: &Path, k: &Kernel) -> Result<(), StateError> {
         &mut data,
         &OnDiskRef {
             format: FORMAT,
+            netns_names: names,
             kernel: k,
         },
     )
@@ -307,10 +314,17 @@ mod tests {
         for i in 0..300 {
             c.add_veth(&format!("a{i}"), &format!("b{i}")).unwrap();
         }
+        let mut names = NetnsNames::default();
+        let ns = names.add(&mut k, "x").unwrap();
+        ifnet_core::client::Client::new(&mut k, init)
+            .set_netns("a0", ns, None)
+            .unwrap();
         k.run_until_idle();
-        save(&path, &k).unwrap();
-        let (mut back, created) = load(&path, None).unwrap();
+        save(&path, &k, &names).unwrap();
+        let (mut back, back_names, created) = load(&path, None).unwrap();
         assert!(!created);
+        assert_eq!(back_names, names);
+        assert_eq!(back.netns_mounts(ns), 1);
         let before = ifnet_core::client::Client::new(&mut k, init).dump();
         let init2 = back.init_net();
         let after = ifnet_core::client::Client::new(&mut back, init2).dump();

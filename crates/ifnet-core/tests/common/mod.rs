@@ -36,8 +36,8 @@ pub fn cases(default: u32) -> Config {
 pub fn populated() -> (Kernel, Vec<NetId>) {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
-    let a = k.netns_add("a").unwrap();
-    let b = k.netns_add("b").unwrap();
+    let a = k.netns_new().unwrap();
+    let b = k.netns_new().unwrap();
     {
         let mut c = Client::new(&mut k, init);
         c.add_veth("v0", "p0").unwrap();

@@ -366,10 +366,14 @@ pub fn build_link(m: &Msg, k: &Kernel, nets: &[NetId]) -> LinkMessage {
     lm
 }
 
-/// The live namespaces in a stable order: init_net first, then by name.
+/// The live namespaces in a stable order: init_net first, then by nsfs
+/// inode (creation order).
 pub fn live_nets(k: &Kernel) -> Vec<NetId> {
-    let mut v = vec![k.init_net()];
-    v.extend(k.netns_list().into_iter().map(|(_, n)| n));
+    let init = k.init_net();
+    let mut others: Vec<NetId> = k.nets().into_iter().filter(|&n| n != init).collect();
+    others.sort_by_key(|&n| k.netns_fd(n));
+    let mut v = vec![init];
+    v.extend(others);
     v
 }
 
@@ -394,13 +398,19 @@ pub fn run_op(k: &mut Kernel, op: &Op, seq: u32) -> Vec<Vec<u8>> {
             let sock = nets[net % nets.len()];
             k.rtnl_request(sock, &bytes)
         }
-        Op::NetnsAdd(i) => {
-            let _ = k.netns_add(&format!("ns{i}"));
+        Op::NetnsAdd(_) => {
+            // At most four besides init_net (the names ns0..ns2 and `a`
+            // bounded it before the names moved to user space).
+            if live_nets(k).len() < 5 {
+                let _ = k.netns_new();
+            }
             Vec::new()
         }
         Op::NetnsDel(i) => {
-            let _ = k.netns_del(&format!("ns{i}"));
-            let _ = if *i == 0 { k.netns_del("a") } else { Ok(()) };
+            // The i-th namespace after init_net, if there is one.
+            if let Some(&net) = live_nets(k).get(1 + *i as usize) {
+                let _ = k.netns_put(net);
+            }
             Vec::new()
         }
         Op::Settle => {
@@ -415,7 +425,7 @@ pub fn snapshot(k: &mut Kernel) -> Vec<(String, Vec<LinkMessage>)> {
     let nets = live_nets(k);
     nets.into_iter()
         .map(|n| {
-            let name = k.netns_name_of(n).unwrap_or("").to_string();
+            let name = format!("inum {}", k.netns_fd(n));
             (name, Client::new(k, n).dump())
         })
         .collect()
