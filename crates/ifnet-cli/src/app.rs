@@ -216,6 +216,7 @@ pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
     };
     let r = match *found {
         "link" => crate::ip::link_show::do_iplink(s, rest),
+        "address" => crate::ip::ipaddress::do_ipaddr(s, rest),
         "maddress" => crate::ip::maddr::do_maddr(s, rest),
         "netns" => crate::ip::netns::do_netns(s, rest),
         "help" => {

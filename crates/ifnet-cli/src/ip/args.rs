@@ -35,6 +35,8 @@ pub struct Opts {
     pub numeric: bool,
     pub all: bool,
     pub echo: bool,
+    /// `preferred_family` from -4/-6/-0/-M/-B/-f (AF_UNSPEC = 0).
+    pub family: u8,
     pub batch: Option<String>,
     pub netns: Option<String>,
     /// ifnet: `--state PATH`.
@@ -109,15 +111,17 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
             if v == "help" {
                 return Err(usage(err));
             }
-            if !["inet", "inet6", "link", "bridge", "mpls"].contains(&v.as_str()) {
+            o.family = read_family(&v);
+            if o.family == AF_UNSPEC {
                 err.extend_from_slice(
                     format!("Error: argument \"{v}\" is wrong: invalid protocol family\n")
                         .as_bytes(),
                 );
                 return Err(Abort::Exit(255));
             }
-        } else if ["-4", "-6", "-0", "-M", "-B"].contains(&opt)
-            || matches(opt, "-human")
+        } else if let Some(f) = short_family(opt) {
+            o.family = f;
+        } else if matches(opt, "-human")
             || matches(opt, "-human-readable")
             || matches(opt, "-iec")
         {
@@ -176,6 +180,38 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
         i += 1;
     }
     Ok((o, i))
+}
+
+/// AF_* values `preferred_family` takes.
+pub const AF_UNSPEC: u8 = 0;
+pub const AF_INET: u8 = 2;
+pub const AF_BRIDGE: u8 = 7;
+pub const AF_INET6: u8 = 10;
+pub const AF_PACKET: u8 = 17;
+pub const AF_MPLS: u8 = 28;
+
+/// lib/utils.c `read_family()`.
+pub fn read_family(name: &str) -> u8 {
+    match name {
+        "inet" => AF_INET,
+        "inet6" => AF_INET6,
+        "link" => AF_PACKET,
+        "mpls" => AF_MPLS,
+        "bridge" => AF_BRIDGE,
+        _ => AF_UNSPEC,
+    }
+}
+
+/// `-4`, `-6`, `-0`, `-M`, `-B` (exact words, as ip.c compares them).
+fn short_family(opt: &str) -> Option<u8> {
+    Some(match opt {
+        "-4" => AF_INET,
+        "-6" => AF_INET6,
+        "-0" => AF_PACKET,
+        "-M" => AF_MPLS,
+        "-B" => AF_BRIDGE,
+        _ => return None,
+    })
 }
 
 /// `MAX_ARGS` (include/utils.h): the argv array do_batch() hands to makeargs().

@@ -6,9 +6,14 @@
 //! `netns` = ipnetns.c, `monitor` = ipmonitor.c), and the pieces of
 //! iproute2's lib/ they share (`args` = ip.c main's options, `util` =
 //! lib/utils.c, `jsonw` = json_writer.c/json_print.c, `llmap` = ll_map.c).
-//! `ip addr` goes here next to `link_*`.
+//! `ip address` is `ipaddress` (ipaddr_list_flush_or_save), `addr_modify`
+//! (ipaddr_modify, ipaddr_flush), `print_addr` (print_addrinfo) and
+//! `addr_parse` (lib/utils.c's get_prefix/get_addr, rt_names.c's scopes).
 
+pub mod addr_modify;
+pub mod addr_parse;
 pub mod args;
+pub mod ipaddress;
 pub mod jsonw;
 pub mod link_modify;
 pub mod link_parse;
@@ -18,6 +23,7 @@ pub mod llmap;
 pub mod maddr;
 pub mod monitor;
 pub mod netns;
+pub mod print_addr;
 pub mod print_bridge;
 pub mod print_link;
 pub mod print_stats;

@@ -16,6 +16,11 @@ use crate::session::Session;
 /// ipaddress.c `struct filter` (the parts `ip link show` uses).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// `filter.family`: AF_PACKET for `ip link show`; the address family
+    /// `ip address` filters by (no `link/…` line then, unless `-d`).
+    pub family: u8,
+    /// `filter.label` is set: `print_linkinfo()` prints no link line.
+    pub label: bool,
     pub ifindex: u32,
     pub up: bool,
     pub group: Option<u32>,
@@ -211,6 +216,9 @@ pub fn print_linkinfo(s: &mut Session, lm: &LinkMessage, deleted: bool, f: &Filt
     let Some(name) = attr!(lm, IfName).filter(|n| check_ifname(n)).cloned() else {
         return -1;
     };
+    if f.label {
+        return 0;
+    }
     if deleted {
         s.p.bool(Ctx::Any, Some("deleted"), "Deleted ", true);
     }
@@ -219,7 +227,9 @@ pub fn print_linkinfo(s: &mut Session, lm: &LinkMessage, deleted: bool, f: &Filt
     let mdown = print_name_and_link(s, &name, lm);
     print_link_flags(s, lm.header.flags.bits(), mdown);
     print_head_fields(s, lm, f);
-    print_addresses(s, lm);
+    if f.family == 0 || f.family == crate::ip::args::AF_PACKET || s.opts.details > 0 {
+        print_addresses(s, lm);
+    }
     print_netns_fields(s, lm, f);
     if s.opts.details > 0 {
         print_details(s, lm, f);
@@ -271,7 +281,14 @@ fn print_head_fields(s: &mut Session, lm: &LinkMessage, f: &Filter) {
         s.p.string(Ctx::Any, Some("group"), &format!("group {gs} "), &gs);
     }
     if f.showqueue {
-        if let Some(&q) = attr!(lm, TxQueueLen).filter(|q| **q != 0) {
+        // print_queuelen(): without IFLA_TXQLEN (an AF_INET6 link dump)
+        // ip asks SIOCGIFTXQLEN, which reads dev->tx_queue_len.
+        let ioctl = attr!(lm, IfName).and_then(|n| {
+            s.k.sysfs_read_by_name(s.net, n, "tx_queue_len")
+                .and_then(|v| v.trim().parse::<u32>().ok())
+        });
+        let qlen = attr!(lm, TxQueueLen).copied().or(ioctl);
+        if let Some(q) = qlen.filter(|q| *q != 0) {
             s.p.num(
                 Ctx::Any,
                 Some("txqlen"),

@@ -96,7 +96,10 @@ impl Session {
     /// A request netlink cannot carry (an attribute past `nla_len`) is
     /// refused here with a message, never sent: `None`.
     fn encode(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Option<Vec<u8>> {
-        if !matches!(msg, RouteNetlinkMessage::GetLink(_)) {
+        if !matches!(
+            msg,
+            RouteNetlinkMessage::GetLink(_) | RouteNetlinkMessage::GetAddress(_)
+        ) {
             self.dirty = true;
         }
         self.seq = self.seq.wrapping_add(1);
@@ -259,6 +262,78 @@ impl Session {
             }
         }
         Ok(out)
+    }
+
+    /// `rtnl_addrdump_req(family, filter)` + `rtnl_dump_filter()`: the
+    /// addresses the kernel dumps (NLMSG_DONE may carry a dump error).
+    pub fn dump_addrs(
+        &mut self,
+        req: netlink_packet_route::address::AddressMessage,
+    ) -> Result<Vec<netlink_packet_route::address::AddressMessage>, DumpTerminated> {
+        let msgs = self.send(
+            RouteNetlinkMessage::GetAddress(req),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        );
+        let mut out = Vec::new();
+        for m in msgs {
+            match m.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)) => out.push(a),
+                NetlinkPayload::Done(d) if d.code != 0 => {
+                    self.eprint(&format!("RTNETLINK answers: {}\n", strerror(-d.code)));
+                    return Err(DumpTerminated);
+                }
+                NetlinkPayload::Done(_) => break,
+                NetlinkPayload::Error(e) if e.raw_code() != 0 => {
+                    self.eprint(&format!("RTNETLINK answers: {}\n", strerror(-e.raw_code())));
+                    return Err(DumpTerminated);
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// `ipaddr_flush()`'s batch: every dumped address as an RTM_DELADDR
+    /// (NLM_F_REQUEST only, a sequence number each) in one send, then
+    /// `rtnl_send_check()`: the first NLMSG_ERROR's errno, if any.
+    pub fn send_deladdrs(
+        &mut self,
+        msgs: Vec<netlink_packet_route::address::AddressMessage>,
+    ) -> Result<(), i32> {
+        self.dirty = true;
+        let mut buf = Vec::new();
+        for m in msgs {
+            self.seq = self.seq.wrapping_add(1);
+            match ifnet_core::client::try_encode(RouteNetlinkMessage::DelAddress(m), NLM_F_REQUEST, self.seq) {
+                Ok(b) => buf.extend_from_slice(&b),
+                Err(e) => {
+                    self.eprint(&format!("ifnet: request not sent: {e}\n"));
+                    return Err(EMSGSIZE);
+                }
+            }
+        }
+        self.sock.net = self.net;
+        if let Err(e) = self.k.netlink_sendmsg(&mut self.sock, &buf) {
+            return Err(e.number());
+        }
+        let mut first_err = None;
+        while let Some(len) = self.sock.peek_len() {
+            let Some(d) = self.k.netlink_recvmsg(&mut self.sock, len.max(32768)) else {
+                break;
+            };
+            for r in ifnet_core::client::split_messages(&d.bytes) {
+                if first_err.is_none() && r.len() >= 20 && u16::from_ne_bytes([r[4], r[5]]) == NLMSG_ERROR {
+                    let code = i32::from_ne_bytes([r[16], r[17], r[18], r[19]]);
+                    if code != 0 {
+                        first_err = Some(-code);
+                    }
+                }
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// `ll_link_get(name, index)`: a quiet GETLINK that feeds the cache.

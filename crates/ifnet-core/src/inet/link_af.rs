@@ -96,6 +96,77 @@ impl Kernel {
         Ok(())
     }
 
+    /// `inet6_fill_ifinfo()`: the AF_INET6 RTM_NEWLINK of a dump — name,
+    /// address, MTU, link, operstate, and IFLA_PROTINFO with the inet6
+    /// attributes the model keeps.
+    pub(crate) fn inet6_fill_ifinfo(&mut self, dev: DevId, seq: u32, flags: u16) -> Vec<u8> {
+        use netlink_packet_core::{DefaultNla, NetlinkMessage, NetlinkPayload};
+        use netlink_packet_route::link::{LinkFlags, LinkLayerType, LinkMessage, LinkProtoInfoInet6, State};
+        let iflink = self.dev_get_iflink(dev);
+        let d = self.dev(dev);
+        let mut m = LinkMessage::default();
+        m.header.interface_family = netlink_packet_route::AddressFamily::Inet6;
+        m.header.link_layer_type = LinkLayerType::from(d.dev_type);
+        m.header.index = d.ifindex;
+        m.header.flags = LinkFlags::from_bits_retain(d.user_flags());
+        let at = &mut m.attributes;
+        at.push(LinkAttribute::IfName(d.name.to_string()));
+        if !d.dev_addr.is_empty() {
+            at.push(LinkAttribute::Address(d.dev_addr.as_bytes().to_vec()));
+        }
+        at.push(LinkAttribute::Mtu(d.mtu));
+        if iflink != d.ifindex {
+            at.push(LinkAttribute::Link(iflink));
+        }
+        at.push(LinkAttribute::OperState(State::from(d.reported_operstate() as u8)));
+        at.push(LinkAttribute::ProtoInfoInet6(vec![
+            LinkProtoInfoInet6::Other(DefaultNla::new(1, d.inet.if6_flags.to_ne_bytes().to_vec())),
+            LinkProtoInfoInet6::Other(DefaultNla::new(8, vec![d.inet.addr_gen_mode])),
+        ]));
+        let h = crate::rtnetlink::emit::nl_header(16, flags, seq);
+        crate::rtnetlink::emit::to_bytes(NetlinkMessage::new(
+            h,
+            NetlinkPayload::InnerMessage(netlink_packet_route::RouteNetlinkMessage::NewLink(m)),
+        ))
+    }
+
+    /// The start of `inet6_dump_ifinfo()`: with strict checking the request
+    /// must be a bare, zero ifinfomsg (`inet6_valid_dump_ifinfo`).
+    pub(crate) fn inet6_dump_ifinfo_start(
+        &self,
+        net: crate::ids::NetId,
+        m: &netlink_packet_route::link::LinkMessage,
+        seq: u32,
+        strict: bool,
+    ) -> crate::rtnetlink::socket::DumpCursor {
+        use crate::rtnetlink::socket::{DumpCursor, DumpWhat};
+        let mut cb = DumpCursor {
+            net,
+            seq,
+            flags: netlink_packet_core::NLM_F_MULTIPART,
+            what: DumpWhat::Inet6Link,
+            next_ifindex: 0,
+            ip_idx: 0,
+            error: None,
+        };
+        if strict {
+            let h = &m.header;
+            if !m.attributes.is_empty() {
+                cb.error = Some(KError::msg(Errno::EINVAL, "ipv6: Invalid data after header"));
+            } else if u16::from(h.link_layer_type) != 0
+                || h.flags.bits() != 0
+                || h.change_mask.bits() != 0
+                || h.index != 0
+            {
+                cb.error = Some(KError::msg(
+                    Errno::EINVAL,
+                    "ipv6: Invalid values in header for dump request",
+                ));
+            }
+        }
+        cb
+    }
+
     /// `rtnl_fill_link_af()`: the IFLA_AF_SPEC nest (an empty one when the
     /// device has no inet6_dev).
     pub(crate) fn rtnl_fill_link_af(&self, dev: DevId) -> LinkAttribute {

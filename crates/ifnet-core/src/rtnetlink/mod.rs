@@ -177,6 +177,13 @@ impl Kernel {
             }
             RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| Doit::Done),
             RouteNetlinkMessage::DelLink(m) => self.rtnl_dellink(net, &m).map(|_| Doit::Done),
+            RouteNetlinkMessage::GetLink(m)
+                if flags & NLM_F_DUMP == NLM_F_DUMP
+                    && m.header.interface_family == netlink_packet_route::AddressFamily::Inet6 =>
+            {
+                let cb = self.inet6_dump_ifinfo_start(net, &m, seq, sock.strict_chk);
+                self.netlink_dump_start(sock, cb).map(|_| Doit::DumpStarted)
+            }
             RouteNetlinkMessage::GetLink(m) if flags & NLM_F_DUMP == NLM_F_DUMP => {
                 let cb = self.rtnl_dump_ifinfo_start(net, &m, seq);
                 self.netlink_dump_start(sock, cb).map(|_| Doit::DumpStarted)

@@ -60,6 +60,8 @@ pub(crate) enum DumpWhat {
     /// `inet_dump_ifaddr()` / `inet6_dump_ifaddr()`, one family after
     /// the other (`rtnl_dump_all()` for AF_UNSPEC): the families still to
     /// walk, the current first; `ifindex` is the strict-check filter.
+    /// `inet6_dump_ifinfo()`: RTM_GETLINK for AF_INET6.
+    Inet6Link,
     Addr {
         families: Vec<u8>,
         ifindex: u32,
@@ -358,6 +360,19 @@ impl Kernel {
                     cb.seq,
                     cb.flags,
                 );
+                let next = DumpPos { ifindex: ifindex.saturating_add(1), ip_idx: 0, families_left: 0 };
+                Some((msg, next))
+            }
+            DumpWhat::Inet6Link => {
+                let (ifindex, d) = self
+                    .tables
+                    .nets
+                    .get(cb.net)?
+                    .by_index
+                    .range(cb.next_ifindex..)
+                    .map(|(&i, &d)| (i, d))
+                    .find(|&(_, d)| self.dev(d).inet.v6)?;
+                let msg = self.inet6_fill_ifinfo(d, cb.seq, cb.flags);
                 let next = DumpPos { ifindex: ifindex.saturating_add(1), ip_idx: 0, families_left: 0 };
                 Some((msg, next))
             }
