@@ -1,31 +1,23 @@
 use ifnet_core::client::Client;
 use ifnet_core::{Kernel, KernelProfile};
-use netlink_packet_route::link::LinkAttribute;
 
 #[test]
 fn smoke() {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
-    {
-        let mut c = Client::new(&mut k, init);
-        c.add_veth("va", "vb").unwrap();
-        c.set("va", vec![LinkAttribute::Address(vec![2,0,0,0,0,0xa])]).unwrap();
-        c.set("vb", vec![LinkAttribute::Address(vec![2,0,0,0,0,0xb])]).unwrap();
-        c.add_addr("va", "10.0.0.1/24").unwrap();
-        c.add_addr("va", "10.0.0.2/24").unwrap();
-        c.add_addr("va", "2001:db8::1/64").unwrap();
-        c.set_up("va", true).unwrap();
-        c.set_up("vb", true).unwrap();
-        c.set_up("lo", true).unwrap();
-    }
-    k.run_until_idle();
-    k.check_invariants().unwrap();
+    k.linkwatch_assume_recent_run();
     let mut c = Client::new(&mut k, init);
-    eprintln!("{:?}", c.addr_strings("va"));
-    eprintln!("{:?}", c.addr_strings("vb"));
-    eprintln!("{:?}", c.addr_strings("lo"));
-    for m in c.addrs() { eprintln!("{:?}", m); }
+    c.add_veth("v0", "v1").unwrap();
+    c.add_veth("v2", "v3").unwrap();
+    c.add_bridge("br0").unwrap();
     drop(c);
-    eprintln!("now {:?}", k.now());
-    eprintln!("{:?}", k.dev_addr_lists(k.dev_get_by_name(init, "va").unwrap()));
+    let br = k.dev_get_by_name(init, "br0").unwrap();
+    eprintln!("0 br carrier {} op {:?}", k.dev(br).carrier, k.dev(br).operstate);
+    let mut c = Client::new(&mut k, init);
+    let _ = c.get("v0");
+    c.set_master("v0", Some("br0")).unwrap();
+    drop(c);
+    eprintln!("1 br carrier {} op {:?}", k.dev(br).carrier, k.dev(br).operstate);
+    k.run_due_now();
+    eprintln!("2 br carrier {} op {:?}", k.dev(br).carrier, k.dev(br).operstate);
 }

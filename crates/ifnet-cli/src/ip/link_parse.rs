@@ -386,7 +386,27 @@ fn parse_three(
                 LinkAttribute::NumRxQueues(n)
             },
         );
-    } else if matches(w, "addrgenmode") || matches(w, "link-netns") {
+    } else if matches(w, "addrgenmode") {
+        use netlink_packet_route::link::{AfSpecInet6, AfSpecUnspec, In6AddrGenMode};
+        let v = a.next_arg(&mut s.err)?;
+        // get_addr_gen_mode(): exact names.
+        let mode = match v {
+            "eui64" => 0,
+            "none" => 1,
+            "stable_secret" => 2,
+            "random" => 3,
+            _ => return Err(invarg(&mut s.err, "Invalid address generation mode\n", v)),
+        };
+        // IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE u8 } }.
+        addattr(
+            s,
+            m,
+            l,
+            LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![
+                AfSpecInet6::AddrGenMode(In6AddrGenMode::from(mode)),
+            ])]),
+        );
+    } else if matches(w, "link-netns") {
         return Err(unsupported(s, w));
     } else if matches(w, "link-netnsid") {
         let v = a.next_arg(&mut s.err)?;

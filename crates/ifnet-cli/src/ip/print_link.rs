@@ -436,6 +436,11 @@ fn print_details(s: &mut Session, lm: &LinkMessage, f: &Filter) {
     if let Some(infos) = attr!(lm, LinkInfo) {
         print_linktype(s, infos);
     }
+    if f.do_link {
+        if let Some(spec) = attr!(lm, AfSpecUnspec) {
+            print_af_spec(s, spec);
+        }
+    }
     let _ = f;
     let nums: [(Option<&u32>, &str, &str); 7] = [
         (attr!(lm, NumTxQueues), "num_tx_queues", "numtxqueues"),
@@ -477,6 +482,34 @@ fn print_details(s: &mut Session, lm: &LinkMessage, f: &Filter) {
     if let Some(v) = attr!(lm, ParentDevName) {
         s.p.string(Ctx::Any, Some("parentdev"), &format!("parentdev {v} "), v);
     }
+}
+
+/// `print_af_spec()`: the AF_INET6 address generation mode.
+fn print_af_spec(s: &mut Session, spec: &[netlink_packet_route::link::AfSpecUnspec]) {
+    use netlink_packet_route::link::{AfSpecInet6, AfSpecUnspec};
+    let mode = spec.iter().find_map(|a| match a {
+        AfSpecUnspec::Inet6(v) => v.iter().rev().find_map(|x| match x {
+            AfSpecInet6::AddrGenMode(m) => Some(u8::from(m)),
+            _ => None,
+        }),
+        _ => None,
+    });
+    let Some(mode) = mode else {
+        return;
+    };
+    let name = match mode {
+        0 => "eui64".to_string(),
+        1 => "none".to_string(),
+        2 => "stable_secret".to_string(),
+        3 => "random".to_string(),
+        m => format!("{m:#04x}"),
+    };
+    s.p.string(
+        Ctx::Any,
+        Some("inet6_addr_gen_mode"),
+        &format!("addrgenmode {name} "),
+        &name,
+    );
 }
 
 /// `print_linktype()`: the "    KIND " and "    KIND_slave " lines, each

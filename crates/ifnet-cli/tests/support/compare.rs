@@ -178,6 +178,32 @@ pub fn compare(kernel: &Outcome, ifnet: &Outcome) -> Vec<Mismatch> {
             &kv.text.stdout,
             &fv.text.stdout,
         ));
+        v.extend(text_mismatch(
+            format!("{ns}: `address show` text"),
+            &kv.addr_text.stdout,
+            &fv.addr_text.stdout,
+        ));
+        v.extend(text_mismatch(
+            format!("{ns}: `address show` stderr"),
+            &kv.addr_text.stderr,
+            &fv.addr_text.stderr,
+        ));
+        match (&kv.addr_json, &fv.addr_json) {
+            (Ok(kj), Ok(fj)) => {
+                v.extend(json_mismatch(format!("{ns}: `-j address show`"), kj, fj))
+            }
+            (Ok(_), Err(e)) => v.push(Mismatch {
+                what: format!("{ns}: `-j address show`"),
+                detail: format!(
+                    "  ifnet output is not comparable: {e}\n  stderr: {}\n",
+                    fv.addr_json_raw.stderr.trim()
+                ),
+            }),
+            (Err(e), _) => v.push(Mismatch {
+                what: format!("{ns}: `-j address show`"),
+                detail: format!("  kernel output is not comparable (harness bug?): {e}\n"),
+            }),
+        }
         match (&kv.json, &fv.json) {
             (Ok(kj), Ok(fj)) => v.extend(json_mismatch(format!("{ns}: `-j link show`"), kj, fj)),
             (Ok(_), Err(e)) => v.push(Mismatch {
@@ -272,6 +298,13 @@ pub fn render_outcome(o: &Outcome) -> String {
         for l in v.text.stderr.lines() {
             let _ = writeln!(s, "    err| {l}");
         }
+        let _ = writeln!(
+            s,
+            "  $ -n {} address show  → exit {}",
+            v.role.placeholder(),
+            v.addr_text.rc
+        );
+        s.push_str(&textdiff::indented(&v.addr_text.stdout, "    | "));
     }
     s
 }

@@ -1,8 +1,9 @@
 //! What `ip -d` shows that the kernel and ifnet cannot agree on, made equal
 //! on both sides before comparing:
 //!
-//! - `addrgenmode` / `inet6_addr_gen_mode` (IFLA_AF_SPEC's IPv6 part) is
-//!   dropped: ifnet does not model IPv6 address configuration;
+//! - finite address lifetimes (`valid_lft 99sec`, `"valid_life_time":99`)
+//!   are masked: they count down in wall-clock time on the kernel side and
+//!   in virtual time on ifnet's (whose settling moves the clock);
 //! - `numtxqueues` / `numrxqueues` are masked: a veth gets as many queues as
 //!   the host has possible CPUs (`veth_get_num_queues`);
 //! - the bridge's `gc_timer` and a port's `forward_delay_timer` are masked:
@@ -23,7 +24,11 @@ const TEXT_MASKED: [&str; 4] = [
     "gc_timer ",
     "forward_delay_timer ",
 ];
-const TEXT_DROPPED: [&str; 1] = ["addrgenmode "];
+const TEXT_DROPPED: [&str; 0] = [];
+/// Text keys masked unless their value is `forever`.
+const TEXT_FINITE: [&str; 2] = ["valid_lft ", "preferred_lft "];
+/// JSON keys masked unless their value is INFINITY_LIFE_TIME.
+const JSON_FINITE: [&str; 2] = ["valid_life_time", "preferred_life_time"];
 /// JSON keys whose value is masked, and keys dropped.
 const JSON_MASKED: [&str; 4] = [
     "num_tx_queues",
@@ -31,7 +36,7 @@ const JSON_MASKED: [&str; 4] = [
     "gc_timer",
     "forward_delay_timer",
 ];
-const JSON_DROPPED: [&str; 1] = ["inet6_addr_gen_mode"];
+const JSON_DROPPED: [&str; 0] = [];
 
 /// One line of `ip -d` output (text or compact JSON) with the host- and
 /// time-dependent values masked and the unmodelled ones dropped.
@@ -49,7 +54,54 @@ pub fn mask_line(line: &str) -> String {
     for key in JSON_DROPPED {
         s = rewrite_json(&s, key, true);
     }
+    for key in TEXT_FINITE {
+        s = rewrite_finite_text(&s, key);
+    }
+    for key in JSON_FINITE {
+        s = rewrite_finite_json(&s, key);
+    }
     s
+}
+
+/// `KEY Nsec` → `KEY <masked>` (a lifetime that is not `forever`).
+fn rewrite_finite_text(line: &str, key: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(p) = rest.find(key) {
+        out.push_str(&rest[..p + key.len()]);
+        rest = &rest[p + key.len()..];
+        if rest.starts_with("forever") {
+            continue;
+        }
+        let end = rest.find(' ').unwrap_or(rest.len());
+        if rest[..end].ends_with("sec") {
+            out.push_str(DETAIL_MASK);
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `"KEY":N` → `"KEY":"<masked>"` unless N is 4294967295.
+fn rewrite_finite_json(line: &str, key: &str) -> String {
+    let pat = format!("\"{key}\":");
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(p) = rest.find(&pat) {
+        out.push_str(&rest[..p + pat.len()]);
+        rest = rest[p + pat.len()..].trim_start_matches(' ');
+        let end = rest.find([',', '}', ']']).unwrap_or(rest.len());
+        if rest[..end].trim() == "4294967295" {
+            continue;
+        }
+        out.push('"');
+        out.push_str(DETAIL_MASK);
+        out.push('"');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `KEY<spaces>VALUE ` → `KEY<masked> `, or removed with its value.
@@ -118,6 +170,9 @@ pub fn mask_members(m: &mut Members) {
         if JSON_MASKED.contains(&k.as_str()) {
             *v = Json::Str(DETAIL_MASK.to_string());
         }
+        if JSON_FINITE.contains(&k.as_str()) && v.compact() != "4294967295" {
+            *v = Json::Str(DETAIL_MASK.to_string());
+        }
     }
 }
 
@@ -129,7 +184,15 @@ mod tests {
     fn masks_text_and_json() {
         assert_eq!(
             mask_line("    veth addrgenmode eui64 numtxqueues 2 numrxqueues 2 gso_max_size 65536 "),
-            "    veth numtxqueues <masked> numrxqueues <masked> gso_max_size 65536 "
+            "    veth addrgenmode eui64 numtxqueues <masked> numrxqueues <masked> gso_max_size 65536 "
+        );
+        assert_eq!(
+            mask_line("       valid_lft 99sec preferred_lft forever"),
+            "       valid_lft <masked> preferred_lft forever"
+        );
+        assert_eq!(
+            mask_line(r#"{"valid_life_time":99,"preferred_life_time":4294967295}"#),
+            r#"{"valid_life_time":"<masked>","preferred_life_time":4294967295}"#
         );
         assert_eq!(
             mask_line("hello_timer    0.00 gc_timer  298.01 group_fwd_mask 0 "),
@@ -139,8 +202,7 @@ mod tests {
             mask_line(
                 r#"{"a":1,"inet6_addr_gen_mode":"eui64","num_tx_queues":2,"gc_timer":298.01}"#
             ),
-            r#"{"a":1,"num_tx_queues":"<masked>","gc_timer":"<masked>"}"#
+            r#"{"a":1,"inet6_addr_gen_mode":"eui64","num_tx_queues":"<masked>","gc_timer":"<masked>"}"#
         );
-        assert_eq!(mask_line(r#"{"inet6_addr_gen_mode":"eui64"}"#), r#"{}"#);
     }
 }

@@ -31,6 +31,8 @@ pub(super) trait Backend {
     fn settle(&mut self, live: &[String]) -> Result<(), String>;
     /// `-n NS [-d] [-j] link show`.
     fn show(&mut self, ns: &str, json: bool, details: bool) -> Result<CmdOut, String>;
+    /// `-n NS [-j] address show`.
+    fn show_addr(&mut self, ns: &str, json: bool) -> Result<CmdOut, String>;
     /// How a batch step is shown in reports.
     fn batch_label(&self, ns: Role, force: bool, file: &str) -> String {
         format!(
@@ -59,6 +61,10 @@ pub struct NsView {
     pub text: CmdOut,
     pub json_raw: CmdOut,
     pub json: Result<Json, String>,
+    /// `address show`, text and `-j`.
+    pub addr_text: CmdOut,
+    pub addr_json_raw: CmdOut,
+    pub addr_json: Result<Json, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -75,6 +81,8 @@ struct Normalizer<'a> {
 }
 
 pub const MASK: &str = "<hwaddr>";
+/// A link-local address derived from a masked MAC.
+pub const LL_MASK: &str = "fe80::<eui64>";
 
 impl Normalizer<'_> {
     fn text(&self, s: &str) -> String {
@@ -84,9 +92,57 @@ impl Normalizer<'_> {
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&super::details::mask_line(&self.mask_line(line)));
+            let line = self.mask_eui64(&self.mask_line(line));
+            out.push_str(&super::details::mask_line(&line));
         }
         out
+    }
+
+    /// Link-local addresses whose interface identifier is the EUI-64 of
+    /// a random (masked) MAC, or that are random themselves
+    /// (`stable-privacy`), cannot agree: `fe80::<eui64>`.
+    fn mask_eui64(&self, line: &str) -> String {
+        let mut out = String::with_capacity(line.len());
+        let mut rest = line;
+        while let Some(p) = rest.find("fe80::") {
+            out.push_str(&rest[..p]);
+            let tail = &rest[p..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_hexdigit() || c == ':'))
+                .unwrap_or(tail.len());
+            let word = &tail[..end];
+            if self.random_link_local(word, line) {
+                out.push_str(LL_MASK);
+            } else {
+                out.push_str(word);
+            }
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn random_link_local(&self, word: &str, line: &str) -> bool {
+        let Ok(a) = word.parse::<std::net::Ipv6Addr>() else {
+            return false;
+        };
+        if line.contains("stable-privacy") {
+            return true;
+        }
+        let o = a.octets();
+        if o[11] != 0xff || o[12] != 0xfe {
+            return false;
+        }
+        let mac = format!(
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            o[8] ^ 2,
+            o[9],
+            o[10],
+            o[13],
+            o[14],
+            o[15]
+        );
+        !self.keep.contains(&mac)
     }
 
     /// `link/ether XX:..` and `permaddr XX:..` → placeholder; `brd` is kept.
@@ -137,12 +193,21 @@ impl Normalizer<'_> {
         let names = self.names;
         j.for_each_object_mut(&mut |m| {
             super::details::mask_members(m);
+            let stable = m
+                .iter()
+                .any(|(k, v)| k == "stable-privacy" && v.compact() == "true");
             for (k, v) in m.iter_mut() {
                 if let Json::Str(s) = v {
                     if (k == "address" || k == "perm_address")
                         && !keep.contains(&s.to_ascii_lowercase())
+                        && is_mac(s)
                     {
                         *s = MASK.to_string();
+                    } else if (k == "local" || k == "address") && s.starts_with("fe80::") {
+                        let line = if stable { "stable-privacy" } else { "" };
+                        if self.random_link_local(s, line) {
+                            *s = LL_MASK.to_string();
+                        }
                     } else {
                         *s = names.unsubstitute(s);
                     }
@@ -151,6 +216,15 @@ impl Normalizer<'_> {
         });
         Ok(j)
     }
+}
+
+/// `xx:xx:xx:xx:xx:xx` (an Ethernet address, not an IPv6 one).
+fn is_mac(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(':').collect();
+    parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 pub(super) fn execute(
@@ -243,11 +317,21 @@ pub(super) fn execute(
         } else {
             Err(format!("exit code {}", json_raw.rc))
         };
+        let addr_text = be.show_addr(&names.name(r), false)?;
+        let addr_json_raw = be.show_addr(&names.name(r), true)?;
+        let addr_json = if addr_json_raw.rc == 0 {
+            norm.json(&addr_json_raw.stdout)
+        } else {
+            Err(format!("exit code {}", addr_json_raw.rc))
+        };
         views.push(NsView {
             role: r,
             text: norm.out(text),
             json_raw: norm.out(json_raw),
             json,
+            addr_text: norm.out(addr_text),
+            addr_json_raw: norm.out(addr_json_raw),
+            addr_json,
         });
     }
     Ok(Outcome {

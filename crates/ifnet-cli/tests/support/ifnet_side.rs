@@ -72,6 +72,14 @@ impl Backend for Ifnet {
         args.extend(strs(&["link", "show"]));
         self.run(&args)
     }
+    fn show_addr(&mut self, ns: &str, json: bool) -> Result<CmdOut, String> {
+        let mut args = strs(&["-n", ns]);
+        if json {
+            args.push("-j".into());
+        }
+        args.extend(strs(&["address", "show"]));
+        self.run(&args)
+    }
 }
 
 /// Run `sc` through `ifnet` with a fresh state file in `dir`.

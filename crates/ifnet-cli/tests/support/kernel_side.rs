@@ -103,6 +103,64 @@ impl Kernel {
     }
 }
 
+/// How long DAD may take here: the random delay (< 1 s) plus one
+/// retransmission (1 s), with slack for a loaded machine; and how long a
+/// tentative address on a device without carrier may still be in DAD
+/// (it is when the link was ready once, IF_READY, which ip cannot show).
+const DAD_TIMEOUT: Duration = Duration::from_secs(8);
+const DAD_NO_CARRIER: Duration = Duration::from_millis(4000);
+
+impl Kernel {
+    /// Waits until no address is still in DAD: tentative and not failed
+    /// on a device that is up with carrier; on one without carrier, for
+    /// as long as DAD could still run (elsewhere an address waits for the
+    /// link, and ifnet's settled state shows the same tentative address).
+    fn wait_dad(&self, live: &[String]) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            let (mut busy, mut maybe) = (false, false);
+            for ns in live {
+                let out = self.ip_ok(&strs(&["-n", ns, "-j", "address", "show"]))?;
+                let j = json::parse(&out).map_err(|e| format!("ip -j addr output: {e}"))?;
+                for l in j.as_array().unwrap_or(&[]) {
+                    match dad_running(l) {
+                        Some(true) => busy = true,
+                        Some(false) => maybe = true,
+                        None => {}
+                    }
+                }
+            }
+            let waited = start.elapsed();
+            if !busy && (!maybe || waited > DAD_NO_CARRIER) {
+                return Ok(());
+            }
+            if waited > DAD_TIMEOUT {
+                return Err("DAD did not finish within 8 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Whether a link of `ip -j addr show` has an address in DAD: Some(true)
+/// when it is up with carrier, Some(false) up without, None otherwise.
+fn dad_running(link: &Json) -> Option<bool> {
+    let flags = link
+        .get("flags")
+        .and_then(Json::as_array)
+        .map(|f| f.iter().filter_map(Json::as_str).collect::<Vec<_>>())
+        .unwrap_or_default();
+    if !flags.contains(&"UP") {
+        return None;
+    }
+    let addrs = link.get("addr_info").and_then(Json::as_array).unwrap_or(&[]);
+    let tentative = addrs.iter().any(|a| {
+        let set = |k: &str| a.get(k).is_some_and(|v| v.compact() == "true");
+        set("tentative") && !set("dadfailed")
+    });
+    tentative.then(|| flags.contains(&"LOWER_UP"))
+}
+
 impl Drop for Kernel {
     fn drop(&mut self) {
         for ns in std::mem::take(&mut self.created) {
@@ -169,7 +227,7 @@ impl Backend for Kernel {
                 .map(|ns| self.dump(ns))
                 .collect::<Result<_, _>>()?;
             if before == after {
-                return Ok(());
+                return self.wait_dad(live);
             }
         }
         Err("the kernel's link state did not settle after 20 linkwatch rounds".into())
@@ -184,6 +242,15 @@ impl Backend for Kernel {
             args.push("-j".into());
         }
         args.extend(strs(&["link", "show"]));
+        self.ip(&args, None)
+    }
+
+    fn show_addr(&mut self, ns: &str, json: bool) -> Result<CmdOut, String> {
+        let mut args = strs(&["-n", ns]);
+        if json {
+            args.push("-j".into());
+        }
+        args.extend(strs(&["address", "show"]));
         self.ip(&args, None)
     }
 }

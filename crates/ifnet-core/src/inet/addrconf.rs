@@ -39,10 +39,16 @@ impl Kernel {
         self.dev(dev).inet.v6
     }
 
-    /// `addrconf_link_ready()`: operstate up (or unknown) and a real qdisc.
+    /// `addrconf_link_ready()`: `netif_oper_up()` (the operstate linkwatch
+    /// last set) and `!qdisc_tx_is_noop()`. The tx queues leave the noop
+    /// qdisc only when `dev_activate()` finds carrier (at open, or when
+    /// linkwatch handles a carrier-on), so a device opened without carrier
+    /// is not ready although its stale operstate may say UNKNOWN (a bridge
+    /// whose ports do not forward yet); the model takes the carrier as the
+    /// tx queues' state.
     fn addrconf_link_ready(&self, dev: DevId) -> bool {
         let d = self.dev(dev);
-        d.oper_up() && d.qdisc != crate::netdev::Qdisc::Noop
+        d.oper_up() && d.qdisc != crate::netdev::Qdisc::Noop && d.carrier
     }
 
     /// The flag addrconf skips devices by (see the module comment).
