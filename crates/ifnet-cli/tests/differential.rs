@@ -150,8 +150,24 @@ fn batches_match_the_kernel() {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(sc) = all.get(i) else { break };
-                let r = std::panic::catch_unwind(|| {
-                    support::run_scenario(std::path::Path::new(IFNET), sc)
+                let run = || support::run_scenario(std::path::Path::new(IFNET), sc);
+                let r = std::panic::catch_unwind(|| match run() {
+                    // The kernel's asynchronous work (linkwatch, DAD) can
+                    // lose a race with a batch's next command on a loaded
+                    // machine and leave a different trace (a link-local
+                    // made or not); ifnet runs it between commands, as
+                    // the kernel does on an idle one. One more run decides.
+                    Ok(rep) if !rep.ok() => {
+                        let again = run();
+                        if again.as_ref().is_ok_and(|r| r.ok()) {
+                            eprintln!(
+                                "NOTE: {} matched on its second run (kernel timing)",
+                                sc.file_name()
+                            );
+                        }
+                        again
+                    }
+                    other => other,
                 })
                 .unwrap_or_else(|p| {
                     Err(format!(

@@ -24,6 +24,14 @@ pub struct Scenario {
     /// `# flags: -j`: the batch runs with `-j`, so its `link show` lines
     /// print JSON, compared as text (key order included).
     pub json: bool,
+    /// `# flags: -4` / `-6`: the batch and the final views run with that
+    /// preferred family.
+    pub family: Option<String>,
+    /// `# racy: WHY`: the kernel leaves different addresses from run to
+    /// run (a link-local made while a link was briefly ready, or not:
+    /// linkwatch races the batch's next command); the address views are
+    /// not compared.
+    pub racy_addrs: bool,
     /// Lines of the file, placeholders unsubstituted.
     pub lines: Vec<String>,
 }
@@ -66,16 +74,23 @@ impl Scenario {
         let mut force = false;
         let mut details = false;
         let mut json = false;
+        let mut family = None;
+        let mut racy_addrs = false;
         for l in &lines {
             let t = l.trim();
             if let Some(p) = t.strip_prefix("# pins:") {
                 if pins.is_empty() {
                     pins = p.trim().to_string();
                 }
+            } else if t.starts_with("# racy:") {
+                racy_addrs = true;
             } else if let Some(f) = t.strip_prefix("# flags:") {
                 force |= f.split_whitespace().any(|w| w == "-force");
                 details |= f.split_whitespace().any(|w| w == "-d");
                 json |= f.split_whitespace().any(|w| w == "-j");
+                if let Some(w) = f.split_whitespace().find(|w| *w == "-4" || *w == "-6") {
+                    family = Some(w.to_string());
+                }
             }
         }
         Scenario {
@@ -84,6 +99,8 @@ impl Scenario {
             force,
             details,
             json,
+            family,
+            racy_addrs,
             lines,
         }
     }
@@ -156,6 +173,9 @@ impl Scenario {
         }
         if self.json {
             v.push("-j".to_string());
+        }
+        if let Some(f) = &self.family {
+            v.push(f.clone());
         }
         v
     }

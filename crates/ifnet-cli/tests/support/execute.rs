@@ -32,7 +32,7 @@ pub(super) trait Backend {
     /// `-n NS [-d] [-j] link show`.
     fn show(&mut self, ns: &str, json: bool, details: bool) -> Result<CmdOut, String>;
     /// `-n NS [-j] address show`.
-    fn show_addr(&mut self, ns: &str, json: bool) -> Result<CmdOut, String>;
+    fn show_addr(&mut self, ns: &str, json: bool, family: Option<&str>) -> Result<CmdOut, String>;
     /// How a batch step is shown in reports.
     fn batch_label(&self, ns: Role, force: bool, file: &str) -> String {
         format!(
@@ -317,8 +317,8 @@ pub(super) fn execute(
         } else {
             Err(format!("exit code {}", json_raw.rc))
         };
-        let addr_text = be.show_addr(&names.name(r), false)?;
-        let addr_json_raw = be.show_addr(&names.name(r), true)?;
+        let addr_text = be.show_addr(&names.name(r), false, sc.family.as_deref())?;
+        let addr_json_raw = be.show_addr(&names.name(r), true, sc.family.as_deref())?;
         let addr_json = if addr_json_raw.rc == 0 {
             norm.json(&addr_json_raw.stdout)
         } else {

@@ -72,10 +72,13 @@ impl Backend for Ifnet {
         args.extend(strs(&["link", "show"]));
         self.run(&args)
     }
-    fn show_addr(&mut self, ns: &str, json: bool) -> Result<CmdOut, String> {
+    fn show_addr(&mut self, ns: &str, json: bool, family: Option<&str>) -> Result<CmdOut, String> {
         let mut args = strs(&["-n", ns]);
         if json {
             args.push("-j".into());
+        }
+        if let Some(f) = family {
+            args.push(f.into());
         }
         args.extend(strs(&["address", "show"]));
         self.run(&args)

@@ -69,7 +69,7 @@ pub fn run_scenario(ifnet_bin: &Path, sc: &Scenario) -> Result<Report, String> {
     let dir = TempDir::new(&names)?;
     let kernel = run_kernel(sc, &names, &dir.path)?;
     let ifnet = run_ifnet(ifnet_bin, sc, &names, &dir.path)?;
-    let mismatches = compare(&kernel, &ifnet);
+    let mismatches = compare(&kernel, &ifnet, sc.racy_addrs);
     Ok(Report {
         scenario: sc.clone(),
         kernel,
