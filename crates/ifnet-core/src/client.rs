@@ -11,11 +11,11 @@ use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
     NLM_F_REQUEST,
 };
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
-};
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
+};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
@@ -273,9 +273,9 @@ impl<'k> Client<'k> {
         use netlink_packet_route::link::{AfSpecInet6, AfSpecUnspec, In6AddrGenMode};
         self.set(
             name,
-            vec![LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![
-                AfSpecInet6::AddrGenMode(In6AddrGenMode::from(mode)),
-            ])])],
+            vec![LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::from(mode))],
+            )])],
         )
     }
 
@@ -446,7 +446,9 @@ impl Client<'_> {
         }
         if opts.flags > 0xff {
             m.attributes
-                .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(opts.flags)));
+                .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(
+                    opts.flags,
+                )));
         }
         if let Some((valid, preferred)) = opts.lifetimes {
             let mut ci = CacheInfo::default();
@@ -521,9 +523,7 @@ fn parse_cidr(cidr: &str) -> Result<(std::net::IpAddr, u8), NlError> {
         errno: Errno::EINVAL,
         extack: None,
     })?;
-    let len = l
-        .parse()
-        .unwrap_or(if addr.is_ipv4() { 32 } else { 128 });
+    let len = l.parse().unwrap_or(if addr.is_ipv4() { 32 } else { 128 });
     Ok((addr, len))
 }
 

@@ -124,7 +124,10 @@ pub struct NetDevice {
     )]
     pub(crate) addr_lists: crate::datapath::addrlist::DevAddrLists,
     /// The device's `in_device` and `inet6_dev` (IPv4 and IPv6 addresses).
-    #[serde(default, skip_serializing_if = "crate::inet::ifaddr::InetDev::is_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::inet::ifaddr::InetDev::is_default"
+    )]
     pub(crate) inet: crate::inet::ifaddr::InetDev,
     /// rtnl_link_stats64 as the driver and core count them.
     #[serde(default, skip_serializing_if = "crate::stats::DevStats::is_zero")]

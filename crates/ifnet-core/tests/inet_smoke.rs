@@ -12,12 +12,24 @@ fn smoke() {
     c.add_bridge("br0").unwrap();
     drop(c);
     let br = k.dev_get_by_name(init, "br0").unwrap();
-    eprintln!("0 br carrier {} op {:?}", k.dev(br).carrier, k.dev(br).operstate);
+    eprintln!(
+        "0 br carrier {} op {:?}",
+        k.dev(br).carrier,
+        k.dev(br).operstate
+    );
     let mut c = Client::new(&mut k, init);
     let _ = c.get("v0");
     c.set_master("v0", Some("br0")).unwrap();
     drop(c);
-    eprintln!("1 br carrier {} op {:?}", k.dev(br).carrier, k.dev(br).operstate);
+    eprintln!(
+        "1 br carrier {} op {:?}",
+        k.dev(br).carrier,
+        k.dev(br).operstate
+    );
     k.run_due_now();
-    eprintln!("2 br carrier {} op {:?}", k.dev(br).carrier, k.dev(br).operstate);
+    eprintln!(
+        "2 br carrier {} op {:?}",
+        k.dev(br).carrier,
+        k.dev(br).operstate
+    );
 }

@@ -99,7 +99,11 @@ fn parse_modify(s: &mut Session, words: &[String], r: &mut Modify) -> Result<(),
             }
             let p = get_prefix(s, v, r.family())?;
             r.set_family(p.family);
-            r.put(&mut s.err, AddressAttribute::Address(ip_of(&p)), p.bytelen.into());
+            r.put(
+                &mut s.err,
+                AddressAttribute::Address(ip_of(&p)),
+                p.bytelen.into(),
+            );
             r.m.header.prefix_len = p.bitlen.max(0) as u8;
             r.peer = Some(p);
         } else if matches(w, "broadcast") || w == "brd" {
@@ -144,7 +148,11 @@ fn parse_modify(s: &mut Session, words: &[String], r: &mut Modify) -> Result<(),
             r.dev = Some(a.next_arg(&mut s.err)?.to_string());
         } else if w == "label" {
             let v = a.next_arg(&mut s.err)?;
-            r.put(&mut s.err, AddressAttribute::Label(v.to_string()), v.len() + 1);
+            r.put(
+                &mut s.err,
+                AddressAttribute::Label(v.to_string()),
+                v.len() + 1,
+            );
         } else if matches(w, "metric") || matches(w, "priority") || matches(w, "preference") {
             let v = a.next_arg(&mut s.err)?;
             let m = get_unsigned(v)
@@ -155,7 +163,8 @@ fn parse_modify(s: &mut Session, words: &[String], r: &mut Modify) -> Result<(),
                 return Err(duparg(&mut s.err, "valid_lft", w));
             }
             let v = a.next_arg(&mut s.err)?;
-            r.valid = Some(set_lifetime(v).ok_or_else(|| invarg(&mut s.err, "valid_lft value", v))?);
+            r.valid =
+                Some(set_lifetime(v).ok_or_else(|| invarg(&mut s.err, "valid_lft value", v))?);
         } else if matches(w, "preferred_lft") {
             if r.preferred.is_some() {
                 return Err(duparg(&mut s.err, "preferred_lft", w));
@@ -189,7 +198,11 @@ fn parse_modify(s: &mut Session, words: &[String], r: &mut Modify) -> Result<(),
             }
             let p = get_prefix(s, w, r.family())?;
             r.set_family(p.family);
-            r.put(&mut s.err, AddressAttribute::Local(ip_of(&p)), p.bytelen.into());
+            r.put(
+                &mut s.err,
+                AddressAttribute::Local(ip_of(&p)),
+                p.bytelen.into(),
+            );
             r.local_len = p.bytelen;
             r.lcl = p;
             r.lcl_arg = Some(w.to_string());
@@ -274,8 +287,7 @@ pub fn ipaddr_modify(s: &mut Session, cmd: u16, nl_flags: u16, words: &[String])
 /// IFA_ADDRESS from the local address (or the wildcard-deletion warning).
 fn finish_request(s: &mut Session, cmd: u16, r: &mut Modify) -> Result<(), Abort> {
     if r.peer.is_none() && r.local_len != 0 {
-        if cmd == RTM_DELADDR && r.lcl.family == AF_INET && r.lcl.flags & PREFIXLEN_SPECIFIED == 0
-        {
+        if cmd == RTM_DELADDR && r.lcl.family == AF_INET && r.lcl.flags & PREFIXLEN_SPECIFIED == 0 {
             let arg = r.lcl_arg.clone().unwrap_or_default();
             s.eprint(&format!(
                 "Warning: Executing wildcard deletion to stay compatible with old scripts.\n         Explicitly specify the prefix length ({arg}/{}) to avoid this warning.\n         This special behaviour is likely to disappear in further releases,\n         fix your scripts!\n",
@@ -308,7 +320,11 @@ fn brd_from_peer(s: &mut Session, r: &mut Modify) {
     } else {
         v &= !host;
     }
-    r.put(&mut s.err, AddressAttribute::Broadcast(Ipv4Addr::from(v)), 4);
+    r.put(
+        &mut s.err,
+        AddressAttribute::Broadcast(Ipv4Addr::from(v)),
+        4,
+    );
     r.brd_len = 4;
 }
 

@@ -121,9 +121,7 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
             }
         } else if let Some(f) = short_family(opt) {
             o.family = f;
-        } else if matches(opt, "-human")
-            || matches(opt, "-human-readable")
-            || matches(opt, "-iec")
+        } else if matches(opt, "-human") || matches(opt, "-human-readable") || matches(opt, "-iec")
         {
             // Accepted and ignored: no effect on what ifnet prints.
         } else if matches(opt, "-stats") || matches(opt, "-statistics") {

@@ -130,7 +130,8 @@ fn parse_list_args(s: &mut Session, words: &[String], a: &mut ListArgs) -> Resul
             a.addr.label = Some(argv.next_arg(&mut s.err)?.to_string());
         } else if w == "group" {
             let v = argv.next_arg(&mut s.err)?;
-            let g = group_a2n(v).ok_or_else(|| invarg(&mut s.err, "Invalid \"group\" value\n", v))?;
+            let g =
+                group_a2n(v).ok_or_else(|| invarg(&mut s.err, "Invalid \"group\" value\n", v))?;
             a.link.group = Some(g);
         } else if w == "master" || w == "vrf" {
             let v = argv.next_arg(&mut s.err)?;
@@ -289,13 +290,12 @@ fn ip_link_list(s: &mut Session, f: &Filter) -> Option<Vec<LinkMessage>> {
         }
         if let Some(k) = &f.kind {
             req.attributes
-                .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::from(k.as_str()))]));
+                .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                    InfoKind::from(k.as_str()),
+                )]));
         }
     }
-    match s.dump_links(req) {
-        Ok(l) => Some(l),
-        Err(_) => None,
-    }
+    s.dump_links(req).ok()
 }
 
 /// `ip_addr_list()`: the address dump (`ipaddr_dump_filter`: the

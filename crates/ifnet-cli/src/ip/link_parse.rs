@@ -402,9 +402,9 @@ fn parse_three(
             s,
             m,
             l,
-            LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![
-                AfSpecInet6::AddrGenMode(In6AddrGenMode::from(mode)),
-            ])]),
+            LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![AfSpecInet6::AddrGenMode(
+                In6AddrGenMode::from(mode),
+            )])]),
         );
     } else if matches(w, "link-netns") {
         return Err(unsupported(s, w));

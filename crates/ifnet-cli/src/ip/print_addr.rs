@@ -92,7 +92,9 @@ impl AddrAttrs {
                 AddressAttribute::Label(l) => t.label = Some(l.clone()),
                 AddressAttribute::Flags(f) => t.flags = Some(f.bits()),
                 AddressAttribute::RoutePriority(p) => t.rt_priority = Some(*p),
-                AddressAttribute::CacheInfo(c) => t.cacheinfo = Some((c.ifa_preferred, c.ifa_valid)),
+                AddressAttribute::CacheInfo(c) => {
+                    t.cacheinfo = Some((c.ifa_preferred, c.ifa_valid))
+                }
                 _ => {}
             }
         }
@@ -274,9 +276,19 @@ fn print_local_peer(s: &mut Session, m: &AddressMessage, t: &AddrAttrs) {
         }
     }
     let plen = m.header.prefix_len;
-    s.p.num(Ctx::Any, Some("prefixlen"), &format!("/{plen} "), i128::from(plen));
+    s.p.num(
+        Ctx::Any,
+        Some("prefixlen"),
+        &format!("/{plen} "),
+        i128::from(plen),
+    );
     if let Some(p) = t.rt_priority {
-        s.p.num(Ctx::Any, Some("metric"), &format!("metric {p} "), i128::from(p));
+        s.p.num(
+            Ctx::Any,
+            Some("metric"),
+            &format!("metric {p} "),
+            i128::from(p),
+        );
     }
 }
 
@@ -314,11 +326,21 @@ fn print_tail(s: &mut Session, m: &AddressMessage, t: &AddrAttrs, ifa_flags: u32
         }
         s.p.string(Ctx::Fp, None, " preferred_lft ", "");
         if preferred == INFINITY {
-            s.p.num(Ctx::Json, Some("preferred_life_time"), "", i128::from(INFINITY));
+            s.p.num(
+                Ctx::Json,
+                Some("preferred_life_time"),
+                "",
+                i128::from(INFINITY),
+            );
             s.p.string(Ctx::Fp, None, "forever", "");
         } else if ifa_flags & IFA_F_DEPRECATED != 0 {
             let v = preferred as i32;
-            s.p.num(Ctx::Any, Some("preferred_life_time"), &format!("{v}sec"), i128::from(v));
+            s.p.num(
+                Ctx::Any,
+                Some("preferred_life_time"),
+                &format!("{v}sec"),
+                i128::from(v),
+            );
         } else {
             s.p.num(
                 Ctx::Any,

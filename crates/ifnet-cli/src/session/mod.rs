@@ -304,7 +304,11 @@ impl Session {
         let mut buf = Vec::new();
         for m in msgs {
             self.seq = self.seq.wrapping_add(1);
-            match ifnet_core::client::try_encode(RouteNetlinkMessage::DelAddress(m), NLM_F_REQUEST, self.seq) {
+            match ifnet_core::client::try_encode(
+                RouteNetlinkMessage::DelAddress(m),
+                NLM_F_REQUEST,
+                self.seq,
+            ) {
                 Ok(b) => buf.extend_from_slice(&b),
                 Err(e) => {
                     self.eprint(&format!("ifnet: request not sent: {e}\n"));
@@ -322,7 +326,10 @@ impl Session {
                 break;
             };
             for r in ifnet_core::client::split_messages(&d.bytes) {
-                if first_err.is_none() && r.len() >= 20 && u16::from_ne_bytes([r[4], r[5]]) == NLMSG_ERROR {
+                if first_err.is_none()
+                    && r.len() >= 20
+                    && u16::from_ne_bytes([r[4], r[5]]) == NLMSG_ERROR
+                {
                     let code = i32::from_ne_bytes([r[16], r[17], r[18], r[19]]);
                     if code != 0 {
                         first_err = Some(-code);

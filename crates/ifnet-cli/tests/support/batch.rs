@@ -27,10 +27,10 @@ pub struct Scenario {
     /// `# flags: -4` / `-6`: the batch and the final views run with that
     /// preferred family.
     pub family: Option<String>,
-    /// `# racy: WHY`: the kernel leaves different addresses from run to
-    /// run (a link-local made while a link was briefly ready, or not:
-    /// linkwatch races the batch's next command); the address views are
-    /// not compared.
+    /// `# racy: WHY`: the kernel leaves different link-locals from run to
+    /// run (one made while a link was briefly ready, or not: linkwatch
+    /// races the batch's next command); the automatic link-locals of
+    /// random MACs are left out of the address views on both sides.
     pub racy_addrs: bool,
     /// Lines of the file, placeholders unsubstituted.
     pub lines: Vec<String>,

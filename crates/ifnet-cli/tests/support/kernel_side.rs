@@ -153,7 +153,10 @@ fn dad_running(link: &Json) -> Option<bool> {
     if !flags.contains(&"UP") {
         return None;
     }
-    let addrs = link.get("addr_info").and_then(Json::as_array).unwrap_or(&[]);
+    let addrs = link
+        .get("addr_info")
+        .and_then(Json::as_array)
+        .unwrap_or(&[]);
     let tentative = addrs.iter().any(|a| {
         let set = |k: &str| a.get(k).is_some_and(|v| v.compact() == "true");
         set("tentative") && !set("dadfailed")

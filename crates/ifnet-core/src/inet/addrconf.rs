@@ -65,10 +65,8 @@ impl Kernel {
     pub(crate) fn addrconf_notify(&mut self, event: NetdevEvent, dev: DevId) {
         use NetdevEvent as E;
         match event {
-            E::Register => {
-                if !self.dev(dev).inet.v6 && self.dev(dev).mtu >= IPV6_MIN_MTU {
-                    let _ = self.ipv6_add_dev(dev);
-                }
+            E::Register if !self.dev(dev).inet.v6 && self.dev(dev).mtu >= IPV6_MIN_MTU => {
+                let _ = self.ipv6_add_dev(dev);
             }
             E::ChangeMtu => {
                 if self.dev(dev).mtu < IPV6_MIN_MTU {
@@ -231,16 +229,16 @@ impl Kernel {
     fn addrconf_dev_config(&mut self, dev: DevId) {
         const AUTOCONF_TYPES: [u16; 11] = [
             ARPHRD_ETHER,
-            8,     // ARPHRD_FDDI
-            7,     // ARPHRD_ARCNET
+            8, // ARPHRD_FDDI
+            7, // ARPHRD_ARCNET
             ARPHRD_INFINIBAND,
-            24,    // ARPHRD_IEEE1394
-            769,   // ARPHRD_TUNNEL6
-            825,   // ARPHRD_6LOWPAN
-            823,   // ARPHRD_IP6GRE
-            768,   // ARPHRD_TUNNEL
+            24,     // ARPHRD_IEEE1394
+            769,    // ARPHRD_TUNNEL6
+            825,    // ARPHRD_6LOWPAN
+            823,    // ARPHRD_IP6GRE
+            768,    // ARPHRD_TUNNEL
             0xfffe, // ARPHRD_NONE
-            519,   // ARPHRD_RAWIP
+            519,    // ARPHRD_RAWIP
         ];
         if !AUTOCONF_TYPES.contains(&self.dev(dev).dev_type) {
             return;
@@ -370,8 +368,16 @@ impl Kernel {
         self.dev(dev).inet.addr6.iter().find(|a| a.addr == *addr)
     }
 
-    pub(crate) fn inet6_ifa_mut(&mut self, dev: DevId, addr: &Ipv6Addr) -> Option<&mut Inet6Ifaddr> {
-        self.dev_mut(dev).inet.addr6.iter_mut().find(|a| a.addr == *addr)
+    pub(crate) fn inet6_ifa_mut(
+        &mut self,
+        dev: DevId,
+        addr: &Ipv6Addr,
+    ) -> Option<&mut Inet6Ifaddr> {
+        self.dev_mut(dev)
+            .inet
+            .addr6
+            .iter_mut()
+            .find(|a| a.addr == *addr)
     }
 }
 

@@ -65,9 +65,18 @@ impl Kernel {
 
     /// The device's work item, due at its earliest timer.
     fn addrconf_dad_reschedule(&mut self, dev: DevId) {
-        let due = self.dev(dev).inet.addr6.iter().filter_map(|a| a.dad_due).min();
+        let due = self
+            .dev(dev)
+            .inet
+            .addr6
+            .iter()
+            .filter_map(|a| a.dad_due)
+            .min();
         match due {
-            Some(t) => self.deferred.workqueue.reschedule(Work::AddrconfDad(dev), t),
+            Some(t) => self
+                .deferred
+                .workqueue
+                .reschedule(Work::AddrconfDad(dev), t),
             None => self.deferred.workqueue.cancel(Work::AddrconfDad(dev)),
         }
     }
@@ -263,7 +272,12 @@ impl Kernel {
 
     /// When the device's next DAD timer is due, if any.
     pub fn dad_next_due(&self, dev: DevId) -> Option<Instant> {
-        self.dev(dev).inet.addr6.iter().filter_map(|a| a.dad_due).min()
+        self.dev(dev)
+            .inet
+            .addr6
+            .iter()
+            .filter_map(|a| a.dad_due)
+            .min()
     }
 }
 

@@ -114,7 +114,13 @@ impl Kernel {
 }
 
 /// `sha1_init_raw()`.
-const SHA1_IV: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+const SHA1_IV: [u32; 5] = [
+    0x6745_2301,
+    0xEFCD_AB89,
+    0x98BA_DCFE,
+    0x1032_5476,
+    0xC3D2_E1F0,
+];
 
 /// `sha1_transform()`: one SHA-1 compression of a 64-byte block (no
 /// padding, no length: the kernel uses the raw transform).
@@ -165,14 +171,22 @@ mod tests {
         block[63] = 24;
         assert_eq!(
             sha1_transform(SHA1_IV, &block),
-            [0xa999_3e36, 0x4706_816a, 0xba3e_2571, 0x7850_c26c, 0x9cd0_d89d]
+            [
+                0xa999_3e36,
+                0x4706_816a,
+                0xba3e_2571,
+                0x7850_c26c,
+                0x9cd0_d89d
+            ]
         );
     }
 
     #[test]
     fn reserved_identifiers() {
         assert!(ipv6_reserved_interfaceid(&"fe80::".parse().unwrap()));
-        assert!(ipv6_reserved_interfaceid(&"fe80::200:5eff:fe00:1".parse().unwrap()));
+        assert!(ipv6_reserved_interfaceid(
+            &"fe80::200:5eff:fe00:1".parse().unwrap()
+        ));
         assert!(!ipv6_reserved_interfaceid(&"fe80::1".parse().unwrap()));
     }
 }

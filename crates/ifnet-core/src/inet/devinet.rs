@@ -270,12 +270,9 @@ impl Kernel {
         }
         let ifa = self.inet_rtm_to_ifa(net, r, local)?;
         let dev = self.dev_get_by_index(net, r.ifindex).expect("checked");
-        let existing = self
-            .dev(dev)
-            .inet
-            .ifa_list
-            .iter()
-            .position(|i| i.mask() == ifa.mask() && inet_ifa_match(i.address, &ifa) && i.local == local);
+        let existing = self.dev(dev).inet.ifa_list.iter().position(|i| {
+            i.mask() == ifa.mask() && inet_ifa_match(i.address, &ifa) && i.local == local
+        });
         let now = self.now;
         let Some(at) = existing else {
             let mut ifa = ifa;
@@ -367,7 +364,12 @@ impl Kernel {
 /// `set_ifa_lifetime()`: an infinite valid lifetime makes the address
 /// IFA_F_PERMANENT (and its preferred lifetime is then not stored); a
 /// preferred lifetime of 0 makes it IFA_F_DEPRECATED at once.
-pub(crate) fn set_ifa_lifetime(ifa: &mut InIfaddr, valid: u32, preferred: u32, now: crate::time::Instant) {
+pub(crate) fn set_ifa_lifetime(
+    ifa: &mut InIfaddr,
+    valid: u32,
+    preferred: u32,
+    now: crate::time::Instant,
+) {
     let mut flags = ifa.flags & !(IFA_F_PERMANENT | IFA_F_DEPRECATED);
     if valid != INFINITY_LIFE_TIME {
         ifa.valid_lft = valid;

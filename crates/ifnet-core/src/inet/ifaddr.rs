@@ -71,7 +71,10 @@ pub struct InIfaddr {
     /// The peer, or `local` itself.
     pub address: Ipv4Addr,
     /// 0.0.0.0: none.
-    #[serde(default = "unspecified4", skip_serializing_if = "Ipv4Addr::is_unspecified")]
+    #[serde(
+        default = "unspecified4",
+        skip_serializing_if = "Ipv4Addr::is_unspecified"
+    )]
     pub broadcast: Ipv4Addr,
     pub prefixlen: u8,
     pub scope: u8,
@@ -129,7 +132,10 @@ pub enum Ifa6State {
 pub struct Inet6Ifaddr {
     pub addr: Ipv6Addr,
     /// `::`: none.
-    #[serde(default = "unspecified6", skip_serializing_if = "Ipv6Addr::is_unspecified")]
+    #[serde(
+        default = "unspecified6",
+        skip_serializing_if = "Ipv6Addr::is_unspecified"
+    )]
     pub peer: Ipv6Addr,
     pub prefix_len: u8,
     /// `IFA_*` scope bits.
@@ -153,7 +159,11 @@ pub struct Inet6Ifaddr {
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub dad_nonce: u64,
     /// When the address's `dad_work` is due, if queued.
-    #[serde(default, rename = "dad_due_ns", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "dad_due_ns",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub dad_due: Option<Instant>,
 }
 
@@ -234,15 +244,30 @@ pub fn ipv6_addr_scope(a: &Ipv6Addr) -> u8 {
     IFA_GLOBAL
 }
 
-/// `ipv6_addr_src_scope()`: the ordering key `ipv6_link_dev_addr` sorts by
-/// (global 0x0e, site 0x05, link 0x02, loopback/host 0x01).
+/// `ipv6_addr_src_scope()`: the scope `__ipv6_addr_type()` puts in bits
+/// 16.. (global 0x0e, site 0x05, link 0x02, node 0x01), the key
+/// `ipv6_link_dev_addr` sorts by. ::1 counts as link-local there
+/// ("addr-select 3.4"), a multicast address by its own scope field.
 pub fn ipv6_addr_src_scope(a: &Ipv6Addr) -> u8 {
-    match ipv6_addr_scope(a) {
-        IFA_HOST => 0x01,
-        IFA_LINK => 0x02,
-        IFA_SITE => 0x05,
-        _ => 0x0e,
+    let o = a.octets();
+    let s = a.segments();
+    let first3 = o[0] & 0xe0;
+    if first3 != 0 && first3 != 0xe0 {
+        return 0x0e;
     }
+    if o[0] == 0xff {
+        return o[1] & 0x0f;
+    }
+    if s[0] & 0xffc0 == 0xfe80 {
+        return 0x02;
+    }
+    if s[0] & 0xffc0 == 0xfec0 {
+        return 0x05;
+    }
+    if a.is_loopback() {
+        return 0x02;
+    }
+    0x0e
 }
 
 /// `rt_scope()`: the netlink scope of an IPv6 address.

@@ -88,7 +88,10 @@ impl Kernel {
             return Err(KError::new(Errno::EAFNOSUPPORT));
         }
         if token {
-            return Err(KError::msg(Errno::EOPNOTSUPP, "ifnet: IFLA_INET6_TOKEN is not supported yet"));
+            return Err(KError::msg(
+                Errno::EOPNOTSUPP,
+                "ifnet: IFLA_INET6_TOKEN is not supported yet",
+            ));
         }
         if let Some(m) = mode {
             self.dev_mut(dev).inet.addr_gen_mode = m;
@@ -101,7 +104,9 @@ impl Kernel {
     /// attributes the model keeps.
     pub(crate) fn inet6_fill_ifinfo(&mut self, dev: DevId, seq: u32, flags: u16) -> Vec<u8> {
         use netlink_packet_core::{DefaultNla, NetlinkMessage, NetlinkPayload};
-        use netlink_packet_route::link::{LinkFlags, LinkLayerType, LinkMessage, LinkProtoInfoInet6, State};
+        use netlink_packet_route::link::{
+            LinkFlags, LinkLayerType, LinkMessage, LinkProtoInfoInet6, State,
+        };
         let iflink = self.dev_get_iflink(dev);
         let d = self.dev(dev);
         let mut m = LinkMessage::default();
@@ -118,7 +123,9 @@ impl Kernel {
         if iflink != d.ifindex {
             at.push(LinkAttribute::Link(iflink));
         }
-        at.push(LinkAttribute::OperState(State::from(d.reported_operstate() as u8)));
+        at.push(LinkAttribute::OperState(State::from(
+            d.reported_operstate() as u8,
+        )));
         at.push(LinkAttribute::ProtoInfoInet6(vec![
             LinkProtoInfoInet6::Other(DefaultNla::new(1, d.inet.if6_flags.to_ne_bytes().to_vec())),
             LinkProtoInfoInet6::Other(DefaultNla::new(8, vec![d.inet.addr_gen_mode])),
@@ -152,7 +159,10 @@ impl Kernel {
         if strict {
             let h = &m.header;
             if !m.attributes.is_empty() {
-                cb.error = Some(KError::msg(Errno::EINVAL, "ipv6: Invalid data after header"));
+                cb.error = Some(KError::msg(
+                    Errno::EINVAL,
+                    "ipv6: Invalid data after header",
+                ));
             } else if u16::from(h.link_layer_type) != 0
                 || h.flags.bits() != 0
                 || h.change_mask.bits() != 0

@@ -71,7 +71,13 @@ fn icmp6_checksum(src: &Ipv6Addr, dst: &Ipv6Addr, msg: &[u8]) -> u16 {
 }
 
 /// An Ethernet frame carrying one ICMPv6 message, hop limit 255.
-fn icmp6_frame(dst_mac: [u8; 6], src_mac: &[u8], src: Ipv6Addr, dst: Ipv6Addr, msg: &mut [u8]) -> Vec<u8> {
+fn icmp6_frame(
+    dst_mac: [u8; 6],
+    src_mac: &[u8],
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    msg: &mut [u8],
+) -> Vec<u8> {
     msg[2..4].copy_from_slice(&[0, 0]);
     let csum = icmp6_checksum(&src, &dst, msg);
     msg[2..4].copy_from_slice(&csum.to_be_bytes());
@@ -127,7 +133,13 @@ impl Kernel {
             msg.extend_from_slice(&[ND_OPT_NONCE, 1]);
             msg.extend_from_slice(&nonce.to_be_bytes()[2..]);
         }
-        let frame = icmp6_frame(eth_mc_map(&dst), src_mac.as_bytes(), Ipv6Addr::UNSPECIFIED, dst, &mut msg);
+        let frame = icmp6_frame(
+            eth_mc_map(&dst),
+            src_mac.as_bytes(),
+            Ipv6Addr::UNSPECIFIED,
+            dst,
+            &mut msg,
+        );
         self.dev_queue_xmit(dev, &frame);
     }
 
@@ -257,10 +269,19 @@ mod tests {
         msg[0] = NDISC_NEIGHBOUR_SOLICITATION;
         msg[8..24].copy_from_slice(&target.octets());
         msg.extend_from_slice(&[ND_OPT_NONCE, 1, 1, 2, 3, 4, 5, 6]);
-        let f = icmp6_frame(eth_mc_map(&dst), &[2, 0, 0, 0, 0, 0xa], Ipv6Addr::UNSPECIFIED, dst, &mut msg);
+        let f = icmp6_frame(
+            eth_mc_map(&dst),
+            &[2, 0, 0, 0, 0, 0xa],
+            Ipv6Addr::UNSPECIFIED,
+            dst,
+            &mut msg,
+        );
         assert_eq!(f.len(), 86);
         assert!(maybe_ndisc(&f));
         assert_eq!(&f[..6], &[0x33, 0x33, 0xff, 0x00, 0x00, 0x0a]);
-        assert_eq!(icmp6_checksum(&Ipv6Addr::UNSPECIFIED, &dst, &f[ICMP6_AT..]), 0);
+        assert_eq!(
+            icmp6_checksum(&Ipv6Addr::UNSPECIFIED, &dst, &f[ICMP6_AT..]),
+            0
+        );
     }
 }

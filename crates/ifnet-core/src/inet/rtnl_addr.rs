@@ -259,7 +259,13 @@ impl Kernel {
     }
 }
 
-fn header(family: AddressFamily, prefix_len: u8, flags: u32, scope: u8, index: u32) -> AddressMessage {
+fn header(
+    family: AddressFamily,
+    prefix_len: u8,
+    flags: u32,
+    scope: u8,
+    index: u32,
+) -> AddressMessage {
     let mut m = AddressMessage::default();
     m.header.family = family;
     m.header.prefix_len = prefix_len;
@@ -270,7 +276,12 @@ fn header(family: AddressFamily, prefix_len: u8, flags: u32, scope: u8, index: u
     m
 }
 
-fn cacheinfo(a_cstamp: crate::time::Instant, a_tstamp: crate::time::Instant, p: u32, v: u32) -> AddressAttribute {
+fn cacheinfo(
+    a_cstamp: crate::time::Instant,
+    a_tstamp: crate::time::Instant,
+    p: u32,
+    v: u32,
+) -> AddressAttribute {
     let mut ci = CacheInfo::default();
     ci.cstamp = cstamp_delta(a_cstamp);
     ci.tstamp = cstamp_delta(a_tstamp);
@@ -303,7 +314,9 @@ fn inet_fill_ifaddr(now: crate::time::Instant, ifindex: u32, a: &InIfaddr) -> Ad
     if a.proto != 0 {
         at.push(AddressAttribute::Protocol(AddressProtocol::from(a.proto)));
     }
-    at.push(AddressAttribute::Flags(AddressFlags::from_bits_retain(a.flags)));
+    at.push(AddressAttribute::Flags(AddressFlags::from_bits_retain(
+        a.flags,
+    )));
     if a.rt_priority != 0 {
         at.push(AddressAttribute::RoutePriority(a.rt_priority));
     }
@@ -313,7 +326,13 @@ fn inet_fill_ifaddr(now: crate::time::Instant, ifindex: u32, a: &InIfaddr) -> Ad
 
 /// `inet6_fill_ifaddr()`'s message.
 fn inet6_fill_ifaddr(now: crate::time::Instant, ifindex: u32, a: &Inet6Ifaddr) -> AddressMessage {
-    let mut m = header(AddressFamily::Inet6, a.prefix_len, a.flags, rt_scope(a.scope), ifindex);
+    let mut m = header(
+        AddressFamily::Inet6,
+        a.prefix_len,
+        a.flags,
+        rt_scope(a.scope),
+        ifindex,
+    );
     let (p, v) = if a.flags & IFA_F_PERMANENT != 0 && a.prefered_lft == INFINITY_LIFE_TIME {
         (INFINITY_LIFE_TIME, INFINITY_LIFE_TIME)
     } else {
@@ -330,7 +349,9 @@ fn inet6_fill_ifaddr(now: crate::time::Instant, ifindex: u32, a: &Inet6Ifaddr) -
         at.push(AddressAttribute::RoutePriority(a.rt_priority));
     }
     at.push(cacheinfo(a.cstamp, a.tstamp, p, v));
-    at.push(AddressAttribute::Flags(AddressFlags::from_bits_retain(a.flags)));
+    at.push(AddressAttribute::Flags(AddressFlags::from_bits_retain(
+        a.flags,
+    )));
     if a.proto != 0 {
         at.push(AddressAttribute::Protocol(AddressProtocol::from(a.proto)));
     }

@@ -49,7 +49,11 @@ impl Kernel {
         if !strict {
             return cb;
         }
-        let pfx = if families[0] == AF_INET { "ipv4" } else { "ipv6" };
+        let pfx = if families[0] == AF_INET {
+            "ipv4"
+        } else {
+            "ipv6"
+        };
         let fail = |cb: &mut DumpCursor, e: KError| cb.error = Some(e);
         let h = &m.header;
         if h.prefix_len != 0 || h.flags.bits() != 0 || u8::from(h.scope) != 0 {
@@ -132,7 +136,10 @@ impl Kernel {
                     .into_iter()
                     .collect()
             } else {
-                net.by_index.range(from_idx..).map(|(&i, &d)| (i, d)).collect()
+                net.by_index
+                    .range(from_idx..)
+                    .map(|(&i, &d)| (i, d))
+                    .collect()
             };
             for (idx, dev) in devs {
                 let start = if idx == from_idx { from_ip } else { 0 };
@@ -168,8 +175,13 @@ impl Kernel {
         }
     }
 
-    fn addr_fill_dump(&self, dev: DevId, ifa: &Ifa, cb: &DumpCursor, netnsid: Option<i32>) -> Vec<u8> {
+    fn addr_fill_dump(
+        &self,
+        dev: DevId,
+        ifa: &Ifa,
+        cb: &DumpCursor,
+        netnsid: Option<i32>,
+    ) -> Vec<u8> {
         self.addr_fill_full(RTM_NEWADDR, dev, ifa, cb.seq, 0, cb.flags, netnsid)
     }
 }
-

@@ -36,7 +36,10 @@ fn check_v4(d: &NetDevice) -> Result<(), String> {
             return Err(format!("{}: an IPv4 address is malformed", d.name));
         }
         let same_subnet = |b: &InIfaddr| b.mask() == a.mask() && inet_ifa_match(b.address, a);
-        if list[..i].iter().any(|b| same_subnet(b) && b.local == a.local) {
+        if list[..i]
+            .iter()
+            .any(|b| same_subnet(b) && b.local == a.local)
+        {
             return Err(format!("{}: an IPv4 address is listed twice", d.name));
         }
         let secondary = a.flags & IFA_F_SECONDARY != 0;
@@ -51,9 +54,15 @@ fn check_v4(d: &NetDevice) -> Result<(), String> {
         }
     }
     // Primaries are sorted by scope (host, link, global).
-    let prim: Vec<&InIfaddr> = list.iter().filter(|a| a.flags & IFA_F_SECONDARY == 0).collect();
+    let prim: Vec<&InIfaddr> = list
+        .iter()
+        .filter(|a| a.flags & IFA_F_SECONDARY == 0)
+        .collect();
     if prim.windows(2).any(|w| w[0].scope < w[1].scope) {
-        return Err(format!("{}: IPv4 primaries are not sorted by scope", d.name));
+        return Err(format!(
+            "{}: IPv4 primaries are not sorted by scope",
+            d.name
+        ));
     }
     Ok(())
 }
@@ -80,7 +89,10 @@ fn check_v6(d: &NetDevice) -> Result<(), String> {
         .windows(2)
         .any(|w| ipv6_addr_src_scope(&w[0].addr) < ipv6_addr_src_scope(&w[1].addr))
     {
-        return Err(format!("{}: IPv6 addresses are not sorted by scope", d.name));
+        return Err(format!(
+            "{}: IPv6 addresses are not sorted by scope",
+            d.name
+        ));
     }
     Ok(())
 }

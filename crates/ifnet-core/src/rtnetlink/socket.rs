@@ -71,12 +71,23 @@ pub(crate) enum DumpWhat {
 }
 
 impl DumpCursor {
-    pub(crate) fn link(net: NetId, seq: u32, flags: u16, master_idx: i32, kind: Option<String>, skip_stats: bool) -> DumpCursor {
+    pub(crate) fn link(
+        net: NetId,
+        seq: u32,
+        flags: u16,
+        master_idx: i32,
+        kind: Option<String>,
+        skip_stats: bool,
+    ) -> DumpCursor {
         DumpCursor {
             net,
             seq,
             flags,
-            what: DumpWhat::Link { master_idx, kind, skip_stats },
+            what: DumpWhat::Link {
+                master_idx,
+                kind,
+                skip_stats,
+            },
             next_ifindex: 0,
             ip_idx: 0,
             error: None,
@@ -342,7 +353,11 @@ impl Kernel {
     /// The dump's next message after the cursor, and the cursor after it.
     fn dump_next_msg(&mut self, cb: &DumpCursor) -> Option<(Vec<u8>, DumpPos)> {
         match &cb.what {
-            DumpWhat::Link { master_idx, kind, skip_stats } => {
+            DumpWhat::Link {
+                master_idx,
+                kind,
+                skip_stats,
+            } => {
                 let (ifindex, d) = self
                     .tables
                     .nets
@@ -360,7 +375,11 @@ impl Kernel {
                     cb.seq,
                     cb.flags,
                 );
-                let next = DumpPos { ifindex: ifindex.saturating_add(1), ip_idx: 0, families_left: 0 };
+                let next = DumpPos {
+                    ifindex: ifindex.saturating_add(1),
+                    ip_idx: 0,
+                    families_left: 0,
+                };
                 Some((msg, next))
             }
             DumpWhat::Inet6Link => {
@@ -373,7 +392,11 @@ impl Kernel {
                     .map(|(&i, &d)| (i, d))
                     .find(|&(_, d)| self.dev(d).inet.v6)?;
                 let msg = self.inet6_fill_ifinfo(d, cb.seq, cb.flags);
-                let next = DumpPos { ifindex: ifindex.saturating_add(1), ip_idx: 0, families_left: 0 };
+                let next = DumpPos {
+                    ifindex: ifindex.saturating_add(1),
+                    ip_idx: 0,
+                    families_left: 0,
+                };
                 Some((msg, next))
             }
             DumpWhat::Addr {
@@ -402,7 +425,11 @@ fn done_tlv_len(e: &KError) -> usize {
 /// its extack message as NLMSGERR_ATTR_MSG when the socket has EXT_ACK).
 fn netlink_dump_done(cb: &DumpCursor, portid: u32, ext_ack: bool) -> Vec<u8> {
     let errno = cb.error.as_ref().map_or(0, |e| -e.errno.number());
-    let text = cb.error.as_ref().and_then(|e| e.extack.as_deref()).filter(|_| ext_ack);
+    let text = cb
+        .error
+        .as_ref()
+        .and_then(|e| e.extack.as_deref())
+        .filter(|_| ext_ack);
     let mut flags = cb.flags | netlink_packet_core::NLM_F_MULTIPART;
     if text.is_some() {
         flags |= super::NLM_F_ACK_TLVS;
