@@ -82,13 +82,17 @@ impl Env {
 
     /// Two namespaces `a` and `b` joined by the veth pair va (in a) — vb
     /// (in b), both UP.
+    /// Every device is brought up with `addrgenmode none` first: no
+    /// link-local, so no DAD probe among the frames the tests count.
     fn two_hosts_veth(&self) {
         self.ok(&["netns", "add", "a"]);
         self.ok(&["netns", "add", "b"]);
         self.ok(&[
             "link", "add", "va", "netns", "a", "type", "veth", "peer", "name", "vb", "netns", "b",
         ]);
+        self.ok(&["-n", "a", "link", "set", "va", "addrgenmode", "none"]);
         self.ok(&["-n", "a", "link", "set", "va", "up"]);
+        self.ok(&["-n", "b", "link", "set", "vb", "addrgenmode", "none"]);
         self.ok(&["-n", "b", "link", "set", "vb", "up"]);
     }
 
@@ -117,7 +121,9 @@ impl Env {
         self.ok(&["netns", "add", "b"]);
         self.ok(&["link", "set", "eth0", "netns", "a"]);
         self.ok(&["link", "set", "eth1", "netns", "b"]);
+        self.ok(&["-n", "a", "link", "set", "eth0", "addrgenmode", "none"]);
         self.ok(&["-n", "a", "link", "set", "eth0", "up"]);
+        self.ok(&["-n", "b", "link", "set", "eth1", "addrgenmode", "none"]);
         self.ok(&["-n", "b", "link", "set", "eth1", "up"]);
     }
 }
@@ -240,6 +246,7 @@ fn nic_xmit_reaches_other_host_on_segment() {
         "dmz",
     ]);
     // eth0 and eth1 left init_net, so the new NIC is named eth0 there.
+    e.ok(&["link", "set", "eth0", "addrgenmode", "none"]);
     e.ok(&["link", "set", "eth0", "up"]);
     e.ok(&["-n", "a", "pktgen", "dev", "eth0", "count", "3"]);
     e.ok(&[
@@ -277,9 +284,12 @@ fn br_handle_frame_forwards_between_ports() {
         e.ok(&["link", "add", h, "type", "veth", "peer", "name", p]);
         e.ok(&["link", "set", h, "netns", ns]);
         e.ok(&["link", "set", p, "master", "br0"]);
+        e.ok(&["link", "set", p, "addrgenmode", "none"]);
         e.ok(&["link", "set", p, "up"]);
+        e.ok(&["-n", ns, "link", "set", h, "addrgenmode", "none"]);
         e.ok(&["-n", ns, "link", "set", h, "up"]);
     }
+    e.ok(&["link", "set", "br0", "addrgenmode", "none"]);
     e.ok(&["link", "set", "br0", "up"]);
     let h2 = mac(&e, "b", "h2");
     e.ok(&["-n", "a", "pktgen", "dev", "h1", "count", "3", "dst", &h2]);
@@ -362,6 +372,7 @@ fn dev_queue_xmit_nit_capture_read_back_by_tshark() {
 fn loopback_xmit_capture_sees_both_directions() {
     let e = Env::new("lo");
     e.ok(&["netns", "add", "a"]);
+    e.ok(&["-n", "a", "link", "set", "lo", "addrgenmode", "none"]);
     e.ok(&["-n", "a", "link", "set", "lo", "up"]);
     let f = e.path("lo.pcap");
     e.ok(&["-n", "a", "capture", "dev", "lo", "-w", &f]);

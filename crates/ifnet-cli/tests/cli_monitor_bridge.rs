@@ -292,6 +292,7 @@ fn monitor_link_bridge_matches_kernel() {
         ..Filter::default()
     };
     let mut next = mon.k.mcast_next_seq();
+    let mut shadow = ifnet_cli::ip::monitor::LinkShadow::default();
     for line in SCENARIO {
         mon.p.text(&format!("### {line}\n"));
         let words: Vec<String> = line
@@ -302,7 +303,13 @@ fn monitor_link_bridge_matches_kernel() {
         assert_eq!(ifnet_cli::app::do_cmd(&mut cmd, &words), Ok(0), "{line}");
         cmd.k.run_until_idle();
         mon.k = cmd.k.clone();
-        next = print_events(&mut mon, next, &f, false);
+        let g = ifnet_cli::ip::monitor::Groups {
+            link: true,
+            ipv4_addr: false,
+            ipv6_addr: false,
+        };
+        let af = ifnet_cli::ip::print_addr::AddrFilter::default();
+        next = print_events(&mut mon, next, &f, &af, g, false, &mut shadow);
     }
     let got = mask_random(&String::from_utf8_lossy(&mon.p.out));
     let want = mask_random(KERNEL);

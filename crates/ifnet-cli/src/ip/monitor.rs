@@ -24,9 +24,15 @@ use crate::{invarg, Abort, Argv};
 
 const POLL: Duration = Duration::from_millis(100);
 
+/// `IPMON_LLINK` / `IPMON_LADDR`.
+const LINK: u32 = 1;
+const ADDR: u32 = 2;
+
 /// What `ip monitor` was asked to follow.
 struct MonArgs {
     label: bool,
+    /// The objects (`lmask`); none named is all.
+    lmask: u32,
     ifindex_name: Option<String>,
     /// `ifnet monitor uevent`: the kernel's uevents, not rtnetlink.
     uevent: bool,
@@ -35,6 +41,7 @@ struct MonArgs {
 fn parse_args(s: &mut Session, words: &[String]) -> Result<MonArgs, Abort> {
     let mut m = MonArgs {
         label: false,
+        lmask: 0,
         ifindex_name: None,
         uevent: false,
     };
@@ -48,11 +55,13 @@ fn parse_args(s: &mut Session, words: &[String]) -> Result<MonArgs, Abort> {
         if matches(w, "label") || w == "all" {
             m.label = true;
         } else if matches(w, "link") {
+            m.lmask |= LINK;
+        } else if matches(w, "address") {
+            m.lmask |= ADDR;
         } else if w == "dev" {
             m.ifindex_name = Some(a.next_arg(&mut s.err)?.to_string());
         } else if [
-            "address", "route", "mroute", "prefix", "neigh", "netconf", "rule", "nsid", "nexthop",
-            "all-nsid",
+            "route", "mroute", "prefix", "neigh", "netconf", "rule", "nsid", "nexthop", "all-nsid",
         ]
         .iter()
         .any(|o| matches(w, o))
@@ -66,6 +75,9 @@ fn parse_args(s: &mut Session, words: &[String]) -> Result<MonArgs, Abort> {
             return Err(Abort::Exit(255));
         }
         a.advance();
+    }
+    if m.lmask == 0 {
+        m.lmask = !0;
     }
     Ok(m)
 }
@@ -125,7 +137,16 @@ pub fn run(s: &mut Session, path: &Path, words: &[String]) -> Result<i32, Abort>
             return Ok(1);
         }
     };
-    let mut print = |s: &mut Session, from: u64| print_events(s, from, &f, m.label);
+    // ipaddr_reset_filter(1, ifindex): addresses print with "N: DEV".
+    let af = crate::ip::print_addr::AddrFilter {
+        ifindex: f.ifindex,
+        oneline: true,
+        ..Default::default()
+    };
+    let groups = groups(m.lmask, s.opts.family);
+    let mut shadow = LinkShadow::default();
+    let mut print =
+        |s: &mut Session, from: u64| print_events(s, from, &f, &af, groups, m.label, &mut shadow);
     follow(s, path, netns, Kernel::mcast_next_seq, &mut print)
 }
 
@@ -188,9 +209,44 @@ fn follow(
     }
 }
 
-/// Prints every multicast message of our namespace from `from` on;
-/// returns the next sequence number to read.
-pub fn print_events(s: &mut Session, from: u64, f: &Filter, label: bool) -> u64 {
+/// What the kernel's link table held when each event was sent, as far as
+/// the ring's link messages tell: ip resolves an address's ifindex with a
+/// GETLINK at the moment it prints, while ifnet's monitor reads events
+/// after the fact, when the device may be gone.
+#[derive(Debug, Default)]
+pub struct LinkShadow(std::collections::BTreeMap<u32, crate::ip::llmap::LinkSeen>);
+
+/// The groups the monitor's socket binds: RTNLGRP_LINK for links, the
+/// IPv4 and IPv6 address groups for addresses unless `-6` / `-4` leaves
+/// one out.
+#[derive(Debug, Clone, Copy)]
+pub struct Groups {
+    pub link: bool,
+    pub ipv4_addr: bool,
+    pub ipv6_addr: bool,
+}
+
+fn groups(lmask: u32, family: u8) -> Groups {
+    use crate::ip::args::{AF_INET, AF_INET6, AF_UNSPEC};
+    let addr = lmask & ADDR != 0;
+    Groups {
+        link: lmask & LINK != 0,
+        ipv4_addr: addr && (family == AF_UNSPEC || family == AF_INET),
+        ipv6_addr: addr && (family == AF_UNSPEC || family == AF_INET6),
+    }
+}
+
+/// Prints every multicast message of our namespace from `from` on, of the
+/// groups subscribed; returns the next sequence number to read.
+pub fn print_events(
+    s: &mut Session,
+    from: u64,
+    f: &Filter,
+    af: &crate::ip::print_addr::AddrFilter,
+    g: Groups,
+    label: bool,
+    shadow: &mut LinkShadow,
+) -> u64 {
     let (msgs, next) = match s.k.mcast_since(from) {
         Ok(v) => {
             let next = s.k.mcast_next_seq();
@@ -212,8 +268,39 @@ pub fn print_events(s: &mut Session, from: u64, f: &Filter, label: bool) -> u64 
         let (lm, deleted) = match nl.payload {
             NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) => (lm, false),
             NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(lm)) => (lm, true),
+            NetlinkPayload::InnerMessage(
+                RouteNetlinkMessage::NewAddress(am) | RouteNetlinkMessage::DelAddress(am),
+            ) => {
+                let v6 = u8::from(am.header.family) == crate::ip::args::AF_INET6;
+                if (v6 && g.ipv6_addr) || (!v6 && g.ipv4_addr) {
+                    // ll_index_to_name()'s GETLINK, answered as of then.
+                    let idx = am.header.index;
+                    if s.ll.name_by_index(idx).is_none() {
+                        if let Some(seen) = shadow.0.get(&idx) {
+                            s.ll.remember(seen);
+                        }
+                    }
+                    // accept_msg(): "[ADDR]", then print_addrinfo().
+                    if label {
+                        s.p.text("[ADDR]");
+                    }
+                    let deleted = nl.header.message_type == 21;
+                    crate::ip::print_addr::print_addrinfo(s, &am, deleted, af);
+                }
+                continue;
+            }
             _ => continue,
         };
+        if deleted {
+            shadow.0.remove(&lm.header.index);
+        } else {
+            shadow
+                .0
+                .insert(lm.header.index, crate::session::link_seen(&lm));
+        }
+        if !g.link {
+            continue;
+        }
         // accept_msg(): ll_remember_index() first, then print.
         if deleted {
             s.ll.drop_index(lm.header.index);
