@@ -255,9 +255,11 @@ impl Kernel {
     }
 
     /// `addrconf_addr_gen()`: the link-local address of the device's
-    /// `addr_gen_mode` (none for IFF_NO_ADDRCONF devices).
+    /// `addr_gen_mode` (none for the devices addrconf skips: its check is
+    /// the same flag as `addrconf_notify`'s — IFF_SLAVE before 6.2, when
+    /// bit 30 of priv_flags was IFF_LIVE_RENAME_OK).
     fn addrconf_addr_gen(&mut self, dev: DevId) {
-        if self.dev(dev).priv_flags & IFF_NO_ADDRCONF != 0 {
+        if self.addrconf_skipped(dev) {
             return;
         }
         let prefix = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0);
