@@ -82,7 +82,7 @@ impl Kernel {
             obs: Observation {
                 uevents: Ring::new(UEVENT_RING_CAPACITY),
                 mcast: Ring::new(MCAST_RING_CAPACITY),
-                log: Vec::new(),
+                log: Default::default(),
                 event_log: Default::default(),
                 trace_from: 0,
                 captures: BTreeMap::new(),
@@ -179,11 +179,11 @@ impl Kernel {
     /// `printk()`: into the log ring, stamped with the virtual clock.
     pub(crate) fn printk(&mut self, line: String) {
         if self.obs.log.len() >= LOG_CAPACITY {
-            self.obs.log.remove(0);
+            self.obs.log.pop_front();
         }
         let text = line.clone();
         self.log_event(|| crate::eventlog::KernelEvent::Printk { text });
-        self.obs.log.push(crate::eventlog::LogLine {
+        self.obs.log.push_back(crate::eventlog::LogLine {
             time: self.now,
             text: line,
         });
@@ -194,9 +194,10 @@ impl Kernel {
         self.obs.log.iter().map(|l| l.text.clone()).collect()
     }
 
-    /// Kernel log lines with the virtual time each was logged at.
-    pub fn dmesg_lines(&self) -> &[crate::eventlog::LogLine] {
-        &self.obs.log
+    /// Kernel log lines with the virtual time each was logged at, oldest
+    /// first.
+    pub fn dmesg_lines(&self) -> Vec<crate::eventlog::LogLine> {
+        self.obs.log.iter().cloned().collect()
     }
 
     // ---- namespaces user space holds (ip netns) ---------------------------

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod adjacency;
+pub mod chunked;
 pub mod client;
 pub mod consts;
 pub mod datapath;
@@ -16,6 +17,7 @@ pub mod drivers;
 pub mod errno;
 pub mod eventlog;
 pub mod events;
+pub mod fingerprint;
 pub mod flags;
 pub mod hw;
 pub mod hwaddr;
@@ -43,6 +45,7 @@ pub mod workqueue;
 
 pub use errno::{Errno, KError, KResult};
 pub use eventlog::{KernelEvent, LogLine, LoggedEvent};
+pub use fingerprint::Fingerprint;
 pub use events::{McastMessage, Overrun, Uevent, UeventAction};
 pub use hw::HwSpec;
 pub use hwaddr::{HwAddr, IfName};

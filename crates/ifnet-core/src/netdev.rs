@@ -10,7 +10,7 @@ use crate::ids::{DevId, NetId};
 use serde::{Deserialize, Serialize};
 
 /// Who installed the rx_handler (`netdev_rx_handler_register`); at most one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RxHandler {
     BridgePort,
     Failover,
@@ -20,14 +20,14 @@ pub enum RxHandler {
 
 /// A reference held on a device (`netdev_hold`). `tracker` names the holder
 /// as ref_tracker would; `None` is an untracked `dev_hold`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DevRef {
     pub holder: String,
     pub tracked: bool,
 }
 
 /// The root qdisc kind, as `ip link show` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Qdisc {
     Noop,
     Noqueue,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// `struct netdev_hw_addr`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HwAddrEntry {
     pub addr: HwAddr,
     /// References: local users plus one per upper that synced it here.
@@ -44,7 +44,7 @@ pub enum AddrListKind {
 }
 
 /// The two lists of one device, in insertion order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DevAddrLists {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uc: Vec<HwAddrEntry>,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// `BR_STATE_*` for a port. Without STP a port is disabled or forwarding;
 /// blocking only lasts from `br_init_port` to `br_make_forwarding`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PortState {
     Disabled,
     Forwarding,

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 /// A device's driver-private state (`netdev_priv(dev)`), one variant per
 /// driver; it is what the state file keeps of the driver. The ops come
 /// back from it through [`Driver::ops`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Hash, Serialize, Deserialize)]
 pub enum Driver {
     /// drivers/net/loopback.c
     Loopback,

@@ -93,7 +93,7 @@ fn net_failover_handle_frame(k: &mut Kernel, slave: DevId, _frame: &[u8]) -> RxH
 pub const SLAVE_HOLD: &str = "net_failover slave (dev_hold)";
 
 /// `struct net_failover_info`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NetFailoverPriv {
     pub primary: Option<DevId>,
     pub standby: Option<DevId>,

@@ -6,6 +6,7 @@
 //! taps) and is left out of the fingerprint. On disk the parts are
 //! flattened, so a state file keeps one flat object.
 
+use crate::chunked::Chunked;
 use crate::eventlog::{EventLog, LogLine};
 use crate::events::{McastMessage, Ring, Uevent};
 use crate::hw::HwBus;
@@ -53,7 +54,7 @@ pub(crate) struct Deferred {
 }
 
 /// Loaded modules' own state.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Serialize, Deserialize)]
 pub(crate) struct Modules {
     /// `failover_list`: registered failover instances (global, not per netns).
     #[serde(default)]
@@ -81,7 +82,7 @@ pub(crate) struct Observation {
     pub(crate) mcast: Ring<McastMessage>,
     /// Kernel log lines (`pr_emerg`, `netdev_info`, …) with their time,
     /// bounded: what `dmesg` reads.
-    pub(crate) log: Vec<LogLine>,
+    pub(crate) log: Chunked<LogLine>,
     /// The ordered event log (never saved).
     #[serde(skip)]
     pub(crate) event_log: EventLog,
@@ -91,7 +92,7 @@ pub(crate) struct Observation {
     pub(crate) trace_from: u64,
     /// Packet taps by device.
     #[serde(with = "crate::ids::serde_pairs")]
-    pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::Capture>,
+    pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::CaptureBuf>,
     /// Sockets subscribed to RTNLGRP_LINK, by portid. With none,
     /// notifications are not built at all (netlink_has_listeners).
     #[serde(skip)]
@@ -100,7 +101,7 @@ pub(crate) struct Observation {
 
 /// An operation between its steps: a parked window, the device being
 /// opened, the transmit recursion depth.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Serialize, Deserialize)]
 pub(crate) struct InFlight {
     /// The operation parked in a declared window, if any (`window.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

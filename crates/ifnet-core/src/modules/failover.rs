@@ -39,7 +39,7 @@ pub struct FailoverOps {
 
 /// Which `failover_ops` an instance registered with: the state file keeps
 /// the name, the table comes back from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FailoverOpsName {
     NetFailover,
 }
@@ -55,7 +55,7 @@ impl FailoverOpsName {
 }
 
 /// `struct failover`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Failover {
     pub master: DevId,
     pub ops: FailoverOpsName,
