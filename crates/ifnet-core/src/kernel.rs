@@ -12,6 +12,7 @@ use crate::net::Net;
 use crate::netdev::NetDevice;
 use crate::notifier::Notifier;
 use crate::profile::KernelProfile;
+use crate::shared::Shared;
 use crate::time::Instant;
 use parts::{Deferred, DevTables, HwWorld, InFlight, Modules, Observation};
 use serde::{Deserialize, Serialize};
@@ -30,7 +31,7 @@ pub(crate) const FIRST_NS_INUM: u32 = 0x4000_0000;
 pub(crate) const NS_INUM_LIMIT: u32 = i32::MAX as u32;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kernel {
-    pub(crate) profile: KernelProfile,
+    pub(crate) profile: Shared<KernelProfile>,
     /// The virtual clock.
     #[serde(rename = "now_ns")]
     pub(crate) now: Instant,
@@ -55,7 +56,7 @@ impl Kernel {
     /// Boots a kernel: init_net with its loopback device.
     pub fn new(profile: KernelProfile) -> Kernel {
         let mut k = Kernel {
-            profile,
+            profile: Shared::new(profile),
             now: Instant::BOOT,
             tables: DevTables {
                 nets: Slab::default(),
@@ -66,12 +67,12 @@ impl Kernel {
                 next_ns_inum: FIRST_NS_INUM,
                 devs: Slab::default(),
                 next_list_seq: 0,
-                notifiers: vec![
+                notifiers: Shared::new(vec![
                     Notifier::Rtnetlink,
                     Notifier::Bridge,
                     Notifier::Inet,
                     Notifier::Failover,
-                ],
+                ]),
                 todo_list: Vec::new(),
                 rng_state: 0x1f2e_3d4c_5b6a_7988,
                 rtnl_link_initializing: Vec::new(),

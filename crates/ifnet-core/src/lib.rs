@@ -35,6 +35,7 @@ pub mod notifier;
 pub mod profile;
 pub mod register;
 pub mod rtnetlink;
+pub mod shared;
 pub mod stats;
 pub mod sysfs;
 pub mod time;

@@ -7,6 +7,7 @@ use crate::consts::*;
 use crate::driver::Driver;
 use crate::hwaddr::{HwAddr, IfName};
 use crate::ids::{DevId, NetId};
+use crate::shared::Shared;
 use serde::{Deserialize, Serialize};
 
 /// Who installed the rx_handler (`netdev_rx_handler_register`); at most one.
@@ -89,15 +90,15 @@ pub struct NetDevice {
     pub netns_immutable: bool,
     /// Parent bus device (e.g. "0000:00:03.0"), as `SET_NETDEV_DEV` sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
+    pub parent: Option<std::sync::Arc<str>>,
     pub driver: Driver,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master: Option<DevId>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub lowers: Vec<DevId>,
+    #[serde(default, skip_serializing_if = "no_lowers")]
+    pub lowers: Shared<Vec<DevId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rx_handler: Option<RxHandler>,
-    pub refs: Vec<DevRef>,
+    pub refs: Shared<Vec<DevRef>>,
     pub carrier_up_count: u32,
     pub carrier_down_count: u32,
     /// `dev->promiscuity`: users that want promiscuous mode (a bridge
@@ -120,9 +121,9 @@ pub struct NetDevice {
     /// multicast side of inetdev/addrconf).
     #[serde(
         default,
-        skip_serializing_if = "crate::datapath::addrlist::DevAddrLists::is_empty"
+        skip_serializing_if = "no_addr_lists"
     )]
-    pub(crate) addr_lists: crate::datapath::addrlist::DevAddrLists,
+    pub(crate) addr_lists: Shared<crate::datapath::addrlist::DevAddrLists>,
     /// rtnl_link_stats64 as the driver and core count them.
     #[serde(default, skip_serializing_if = "crate::stats::DevStats::is_zero")]
     pub stats: crate::stats::DevStats,
@@ -168,10 +169,10 @@ impl NetDevice {
             parent: None,
             driver,
             master: None,
-            lowers: Vec::new(),
+            lowers: Shared::default(),
             rx_handler: None,
             addr_lists: Default::default(),
-            refs: Vec::new(),
+            refs: Shared::default(),
             carrier_up_count: 0,
             carrier_down_count: 0,
             promiscuity: 0,
@@ -245,6 +246,12 @@ impl NetDevice {
 }
 
 // serde helpers: the state file leaves out fields at their defaults.
+fn no_lowers(v: &Shared<Vec<DevId>>) -> bool {
+    v.is_empty()
+}
+fn no_addr_lists(v: &Shared<crate::datapath::addrlist::DevAddrLists>) -> bool {
+    v.is_empty()
+}
 fn is_false(b: &bool) -> bool {
     !*b
 }

@@ -356,7 +356,7 @@ impl Kernel {
             .iter()
             .map(|&d| {
                 let x = self.dev(d);
-                (x.name.to_string(), x.refs.clone())
+                (x.name.to_string(), (*x.refs).clone())
             })
             .collect()
     }

@@ -76,7 +76,7 @@ impl DevAddrLists {
 impl Kernel {
     /// The lists of a device (empty if it never had any).
     pub fn dev_addr_lists(&self, dev: DevId) -> DevAddrLists {
-        self.dev(dev).addr_lists.clone()
+        (*self.dev(dev).addr_lists).clone()
     }
 
     fn lists_mut(&mut self, dev: DevId) -> &mut DevAddrLists {
@@ -373,7 +373,7 @@ impl Kernel {
     /// Called at unregister: the lists go with the device (`dev_uc_flush`,
     /// `dev_mc_flush`).
     pub(crate) fn dev_addr_flush(&mut self, dev: DevId) {
-        self.dev_mut(dev).addr_lists = DevAddrLists::default();
+        self.dev_mut(dev).addr_lists = DevAddrLists::default().into();
     }
 }
 

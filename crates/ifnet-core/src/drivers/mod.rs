@@ -37,8 +37,8 @@ pub enum Driver {
     /// (its parent is the virtio device, not PCI) that may be a failover
     /// standby (VIRTIO_NET_F_STANDBY).
     Nic {
-        driver_name: String,
-        segment: String,
+        driver_name: std::sync::Arc<str>,
+        segment: std::sync::Arc<str>,
         #[serde(default)]
         virtio: bool,
         #[serde(default)]

@@ -1,14 +1,17 @@
-//! The fingerprint's hasher: 128 bits, two lanes, one folded multiply per
-//! lane and word written.
+//! The fingerprint's hasher: 128 bits from two lanes of folded multiplies
+//! over a two-word buffer.
 //!
 //! Not cryptographic: the states it tells apart come from the model, not
 //! from an adversary. What it needs is speed on the many small writes a
 //! `#[derive(Hash)]` makes (one per field) and 128 bits, so that an
 //! explorer holding 10^9 states meets a collision with probability about
-//! 10^-21. Each lane is a folded multiply (the 128-bit product's halves
-//! xor-ed, as wyhash and foldhash mix) with its own odd constant; the lanes
-//! see each word rotated differently and are cross-mixed and finished with
-//! murmur3's `fmix64`.
+//! 10^-21. Each write fills one 64-bit word of a buffer; every two words,
+//! each lane takes a folded multiply of both (the 128-bit product's halves
+//! xor-ed, as wyhash mixes), the lanes with the words in opposite roles, so
+//! that every word reaches both halves of the result, the two multiplies
+//! run side by side, and each lane's dependency chain is one multiply per
+//! two writes. The lanes are cross-mixed and finished with murmur3's
+//! `fmix64`; the count of words written keeps trailing zero words apart.
 
 use std::hash::Hasher;
 
@@ -18,8 +21,8 @@ const SEED_A: u64 = 0x243f_6a88_85a3_08d3;
 const SEED_B: u64 = 0x1319_8a2e_0370_7344;
 
 #[inline(always)]
-fn fold(x: u64, k: u64) -> u64 {
-    let p = u128::from(x) * u128::from(k);
+fn fold(x: u64, y: u64) -> u64 {
+    let p = u128::from(x) * u128::from(y);
     (p as u64) ^ ((p >> 64) as u64)
 }
 
@@ -38,6 +41,10 @@ fn fmix64(mut z: u64) -> u64 {
 pub struct FpHasher {
     a: u64,
     b: u64,
+    /// The first word of an unfinished pair.
+    buf: u64,
+    /// Words written so far (the buffer holds the last if it is odd).
+    words: u64,
 }
 
 impl Default for FpHasher {
@@ -45,21 +52,38 @@ impl Default for FpHasher {
         FpHasher {
             a: SEED_A,
             b: SEED_B,
+            buf: 0,
+            words: 0,
         }
     }
 }
 
 impl FpHasher {
     #[inline(always)]
+    fn block(&mut self, w0: u64, w1: u64) {
+        self.a = fold(self.a ^ w0, w1 ^ K_A);
+        self.b = fold(self.b ^ w1, w0 ^ K_B);
+    }
+
+    #[inline(always)]
     fn mix(&mut self, v: u64) {
-        self.a = fold(self.a ^ v, K_A);
-        self.b = fold(self.b ^ v.rotate_left(29), K_B);
+        if self.words & 1 == 0 {
+            self.buf = v;
+        } else {
+            self.block(self.buf, v);
+        }
+        self.words += 1;
     }
 
     /// The 128-bit value of everything written so far.
     pub fn finish128(&self) -> u128 {
-        let a = fmix64(self.a ^ self.b.rotate_left(17));
-        let b = fmix64(self.b ^ a);
+        let mut s = self.clone();
+        if s.words & 1 == 1 {
+            s.block(s.buf, 0);
+        }
+        let a = fmix64(s.a ^ s.words.rotate_left(32));
+        let b = fmix64(s.b ^ a.rotate_left(17));
+        let a = fmix64(a ^ b);
         (u128::from(a) << 64) | u128::from(b)
     }
 }
@@ -72,10 +96,14 @@ impl Hasher for FpHasher {
             self.mix(u64::from_le_bytes(w.try_into().expect("8 bytes")));
         }
         let rest = words.remainder();
-        let mut tail = [0u8; 8];
-        tail[..rest.len()].copy_from_slice(rest);
-        // The length keeps "ab" and "ab\0" apart.
-        self.mix(u64::from_le_bytes(tail) ^ ((bytes.len() as u64) << 56));
+        if !rest.is_empty() {
+            let mut tail = [0u8; 8];
+            tail[..rest.len()].copy_from_slice(rest);
+            // The length keeps "ab" and "ab\0" apart. (Where a slice ends
+            // is the caller's to mark, as for any `Hasher`: slices write
+            // their length first, `str` a 0xff after.)
+            self.mix(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 56));
+        }
     }
 
     #[inline]

@@ -14,6 +14,7 @@ use crate::ids::{DevId, NetId, Slab};
 use crate::net::Net;
 use crate::netdev::NetDevice;
 use crate::notifier::Notifier;
+use crate::shared::Shared;
 use crate::time::Instant;
 use crate::workqueue::WorkQueue;
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,7 @@ pub(crate) struct DevTables {
     pub(crate) devs: Slab<NetDevice>,
     pub(crate) next_list_seq: u64,
     /// The netdev notifier chain, in registration order.
-    pub(crate) notifiers: Vec<Notifier>,
+    pub(crate) notifiers: Shared<Vec<Notifier>>,
     /// Devices unregistered but still referenced (`netdev_run_todo` waits).
     pub(crate) todo_list: Vec<DevId>,
     /// State of the deterministic generator behind `eth_hw_addr_random`.
@@ -58,13 +59,13 @@ pub(crate) struct Deferred {
 pub(crate) struct Modules {
     /// `failover_list`: registered failover instances (global, not per netns).
     #[serde(default)]
-    pub(crate) failovers: Vec<crate::modules::failover::Failover>,
+    pub(crate) failovers: Shared<Vec<crate::modules::failover::Failover>>,
 }
 
 /// The hardware world outside the kernel: the bus, cables, faults, wires.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct HwWorld {
-    pub(crate) hw: HwBus,
+    pub(crate) hw: Shared<HwBus>,
     /// The segments NICs are cabled to, in creation order.
     pub(crate) segments: Vec<crate::datapath::segment::Segment>,
     /// Faults per veth (what it transmits), with their generator state.
@@ -96,7 +97,7 @@ pub(crate) struct Observation {
     /// Sockets subscribed to RTNLGRP_LINK, by portid. With none,
     /// notifications are not built at all (netlink_has_listeners).
     #[serde(skip)]
-    pub(crate) mcast_listeners: BTreeSet<u32>,
+    pub(crate) mcast_listeners: Shared<BTreeSet<u32>>,
 }
 
 /// An operation between its steps: a parked window, the device being

@@ -155,7 +155,7 @@ impl Kernel {
             a.put(LinkAttribute::PermAddress(d.perm_addr.as_bytes().to_vec()));
         }
         if let Some(parent) = &d.parent {
-            a.put(LinkAttribute::ParentDevName(parent.clone()));
+            a.put(LinkAttribute::ParentDevName(parent.to_string()));
             let bus = self.dev_parent_bus_name(dev);
             a.put(LinkAttribute::ParentDevBusName(bus.to_string()));
         }
