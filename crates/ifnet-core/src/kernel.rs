@@ -190,6 +190,55 @@ impl Kernel {
         });
     }
 
+    /// `netdev_printk()` (netdev_info, netdev_err, …): the line leads with
+    /// the parent device's driver and name when there is a parent, then
+    /// `netdev_name()` and `netdev_reg_state()`, as __netdev_printk prints.
+    pub(crate) fn netdev_printk(&mut self, dev: DevId, msg: &str) {
+        let line = format!("{}: {msg}", self.netdev_log_prefix(dev));
+        self.printk(line);
+    }
+
+    fn netdev_log_prefix(&self, dev: DevId) -> String {
+        use crate::consts::RegState;
+        let d = self.dev(dev);
+        // netdev_name(): a template or empty name is not a name yet.
+        let name = if d.name.as_str().is_empty() || d.name.as_str().contains('%') {
+            "(unnamed net_device)"
+        } else {
+            d.name.as_str()
+        };
+        let state = match d.reg_state {
+            RegState::Uninitialized => " (uninitialized)",
+            RegState::Registered => "",
+            RegState::Unregistering => " (unregistering)",
+            RegState::Unregistered => " (unregistered)",
+            RegState::Released => " (released)",
+        };
+        match &d.parent {
+            Some(bus) => {
+                // dev_driver_string(parent): the driver bound to it — set
+                // before probe() runs, so lines logged while probing (the
+                // bus entry is added after) name it too: the driver of a
+                // netdev on that parent.
+                let driver = self
+                    .world
+                    .hw
+                    .devices
+                    .get(bus)
+                    .map(|h| h.spec.driver_name())
+                    .or_else(|| {
+                        self.tables.devs.iter::<DevId>().find_map(|(_, o)| {
+                            let on_bus = o.parent.as_deref() == Some(bus.as_str());
+                            on_bus.then(|| o.driver.driver_name().map(str::to_string))?
+                        })
+                    })
+                    .unwrap_or_default();
+                format!("{driver} {bus} {name}{state}")
+            }
+            None => format!("{name}{state}"),
+        }
+    }
+
     /// Kernel log lines, oldest first.
     pub fn dmesg(&self) -> Vec<String> {
         self.obs.log.iter().map(|l| l.text.clone()).collect()

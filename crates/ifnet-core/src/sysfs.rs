@@ -21,6 +21,11 @@ impl Kernel {
             .map(|(id, _)| id)
     }
 
+    /// `netdev_name()`: the device's name, while the id is live.
+    pub fn netdev_name(&self, dev: DevId) -> Option<&str> {
+        self.try_dev(dev).map(|d| d.name.as_str())
+    }
+
     /// Reads `/sys/class/net/<name>/<attr>` from namespace `net`.
     pub fn sysfs_read_by_name(&self, net: NetId, name: &str, attr: &str) -> Option<String> {
         self.sysfs_read(self.sysfs_lookup(net, name)?, attr)

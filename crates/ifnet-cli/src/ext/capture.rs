@@ -356,7 +356,9 @@ fn capture_start(s: &mut Session, words: &[String]) -> IpResult {
         ));
         return Ok(-2);
     }
-    let dev_type = s.k.dev(id).dev_type;
+    let dev_type = crate::ip::maddr::sysfs_u32(s, id, "type")
+        .and_then(|t| u16::try_from(t).ok())
+        .unwrap_or(0);
     let target = match pcap_create(Path::new(&file), dev_type) {
         Ok(t) => t,
         Err(e) => {
@@ -394,8 +396,8 @@ fn capture_show(s: &mut Session) -> IpResult {
         };
         let tag = tag_path(tag);
         let name =
-            s.k.try_dev(dev)
-                .map(|d| d.name.as_str().to_string())
+            s.k.netdev_name(dev)
+                .map(str::to_string)
                 .unwrap_or_else(|| "(gone)".into());
         out += &format!("{name}: {tag}\n");
     }

@@ -249,17 +249,22 @@ pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
         return Err(usage(s));
     };
     let id = find_dev(s, &name)?;
-    let d = s.k.dev(id);
+    // What user space can read of the device: /sys/class/net/DEV/{type,address}.
+    let dev_type = crate::ip::maddr::sysfs_u32(s, id, "type").unwrap_or(0);
     // pktgen_setup_dev(): "not an ethernet or loopback device".
-    if d.dev_type != ifnet_core::consts::ARPHRD_ETHER
-        && d.dev_type != ifnet_core::consts::ARPHRD_LOOPBACK
+    if dev_type != u32::from(ifnet_core::consts::ARPHRD_ETHER)
+        && dev_type != u32::from(ifnet_core::consts::ARPHRD_LOOPBACK)
     {
         s.eprint(&format!(
             "Error: pktgen: \"{name}\" is not an ethernet or loopback device.\n"
         ));
         return Ok(-2);
     }
-    let src: [u8; 6] = d.dev_addr.as_bytes().try_into().unwrap_or([0; 6]);
+    let src =
+        s.k.sysfs_read(id, "address")
+            .and_then(|a| crate::ip::util::ll_addr_a2n(a.trim()).ok())
+            .and_then(|a| <[u8; 6]>::try_from(a.as_slice()).ok())
+            .unwrap_or([0; 6]);
     let size = size.unwrap_or(DEFAULT_SIZE);
     let count = count.unwrap_or(DEFAULT_COUNT);
     if count > MAX_COUNT {

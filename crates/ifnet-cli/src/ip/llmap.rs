@@ -5,12 +5,10 @@
 //! (so the entry becomes unreachable by either name, while index lookups
 //! still return the old name).
 
-use ifnet_core::net::NameHasher;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
-/// Unkeyed hashing (the model's name hasher): keys are ifindexes and names.
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<NameHasher>>;
+/// The cache's tables (std's hasher: a per-process cache of a few names).
+type Map<K, V> = HashMap<K, V>;
 
 /// IDXMAP_SIZE.
 const BUCKETS: u32 = 1024;

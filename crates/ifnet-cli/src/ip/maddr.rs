@@ -75,8 +75,9 @@ fn list(s: &mut Session, words: &[String]) -> IpResult {
         s.p.new_json_obj();
     }
     for dev in s.k.devices_in(s.net) {
-        let d = s.k.dev(dev);
-        let name = d.name.to_string();
+        let Some(name) = s.k.netdev_name(dev).map(str::to_string) else {
+            continue;
+        };
         if filter.as_ref().is_some_and(|f| *f != name) {
             continue;
         }
@@ -84,7 +85,9 @@ fn list(s: &mut Session, words: &[String]) -> IpResult {
         if entries.is_empty() {
             continue;
         }
-        let ifindex = d.ifindex;
+        let Some(ifindex) = sysfs_u32(s, dev, "ifindex") else {
+            continue;
+        };
         s.p.open_object(None);
         s.p.num(
             Ctx::Any,
@@ -105,6 +108,11 @@ fn list(s: &mut Session, words: &[String]) -> IpResult {
         s.p.delete_json_obj();
     }
     Ok(0)
+}
+
+/// A numeric `/sys/class/net/DEV/ATTR`, as user space reads it.
+pub(crate) fn sysfs_u32(s: &Session, dev: ifnet_core::DevId, attr: &str) -> Option<u32> {
+    s.k.sysfs_read(dev, attr)?.trim().parse().ok()
 }
 
 fn entries_of(s: &Session, dev: ifnet_core::DevId) -> Vec<Entry> {
