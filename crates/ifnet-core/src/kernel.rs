@@ -224,11 +224,11 @@ impl Kernel {
                     .world
                     .hw
                     .devices
-                    .get(bus)
+                    .get(&**bus)
                     .map(|h| h.spec.driver_name())
                     .or_else(|| {
                         self.tables.devs.iter::<DevId>().find_map(|(_, o)| {
-                            let on_bus = o.parent.as_deref() == Some(bus.as_str());
+                            let on_bus = o.parent.as_deref() == Some(&**bus);
                             on_bus.then(|| o.driver.driver_name().map(str::to_string))?
                         })
                     })
