@@ -65,7 +65,11 @@ fn set_mtu(mtu: u32) -> Vec<u8> {
     let mut m = LinkMessage::default();
     m.attributes.push(LinkAttribute::IfName("v0".into()));
     m.attributes.push(LinkAttribute::Mtu(mtu));
-    encode(RouteNetlinkMessage::NewLink(m), NLM_F_REQUEST | NLM_F_ACK, 1)
+    encode(
+        RouteNetlinkMessage::NewLink(m),
+        NLM_F_REQUEST | NLM_F_ACK,
+        1,
+    )
 }
 
 /// `failover_bridge()` after a history that fills the observation buffers.
@@ -83,10 +87,9 @@ fn with_history() -> Kernel {
         let mut c = Client::new(&mut k, init);
         let mut m = LinkMessage::default();
         m.attributes.push(LinkAttribute::IfName("d0".into()));
-        m.attributes
-            .push(LinkAttribute::LinkInfo(vec![netlink_packet_route::link::LinkInfo::Kind(
-                netlink_packet_route::link::InfoKind::Dummy,
-            )]));
+        m.attributes.push(LinkAttribute::LinkInfo(vec![
+            netlink_packet_route::link::LinkInfo::Kind(netlink_packet_route::link::InfoKind::Dummy),
+        ]));
         let flags = NLM_F_ACK | netlink_packet_core::NLM_F_CREATE;
         c.request(RouteNetlinkMessage::NewLink(m), flags).unwrap();
         c.del("d0").unwrap();

@@ -160,7 +160,10 @@ mod tests {
             b.pop_front();
         }
         b.push_back(7);
-        assert_eq!(a.iter().copied().collect::<Vec<_>>(), (0..101).collect::<Vec<_>>());
+        assert_eq!(
+            a.iter().copied().collect::<Vec<_>>(),
+            (0..101).collect::<Vec<_>>()
+        );
         let want: Vec<u32> = (40..100).chain([7]).collect();
         assert_eq!(b.iter().copied().collect::<Vec<_>>(), want);
         assert_eq!((a.len(), b.len()), (101, 61));

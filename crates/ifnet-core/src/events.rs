@@ -3,10 +3,10 @@
 //! number; a reader that falls behind the ring's start gets ENOBUFS, as a
 //! netlink socket whose receive buffer overflowed does.
 
+use crate::chunked::Chunked;
 use crate::ids::NetId;
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
-use crate::chunked::Chunked;
 
 /// KOBJ_* actions that net devices emit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

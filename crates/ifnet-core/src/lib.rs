@@ -46,8 +46,8 @@ pub mod workqueue;
 
 pub use errno::{Errno, KError, KResult};
 pub use eventlog::{KernelEvent, LogLine, LoggedEvent};
-pub use fingerprint::Fingerprint;
 pub use events::{McastMessage, Overrun, Uevent, UeventAction};
+pub use fingerprint::Fingerprint;
 pub use hw::HwSpec;
 pub use hwaddr::{HwAddr, IfName};
 pub use ids::{DevId, NetId};

@@ -119,10 +119,7 @@ pub struct NetDevice {
     pub moving_ns: bool,
     /// `dev->uc`, `dev->mc` and the IP groups joined on the device (the
     /// multicast side of inetdev/addrconf).
-    #[serde(
-        default,
-        skip_serializing_if = "no_addr_lists"
-    )]
+    #[serde(default, skip_serializing_if = "no_addr_lists")]
     pub(crate) addr_lists: Shared<crate::datapath::addrlist::DevAddrLists>,
     /// rtnl_link_stats64 as the driver and core count them.
     #[serde(default, skip_serializing_if = "crate::stats::DevStats::is_zero")]

@@ -10,12 +10,12 @@ mod common;
 
 use ifnet_core::client::Client;
 use ifnet_core::datapath::Xmit;
-use ifnet_core::user_space::NetnsNames;
 use ifnet_core::time::Instant;
+use ifnet_core::user_space::NetnsNames;
 use ifnet_core::{HwAddr, HwSpec, Kernel, KernelProfile, NetId, Window};
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL};
-use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo};
 use netlink_packet_route::link::LinkMessage;
+use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo};
 use netlink_packet_route::RouteNetlinkMessage;
 
 fn kernel() -> Kernel {
@@ -68,12 +68,21 @@ fn up(k: &mut Kernel, net: NetId, name: &str) {
 /// Where two kernels' saved states differ (top-level keys, and the fields
 /// of devices that share a name), to make a failing equality readable.
 fn explain(a: &Kernel, b: &Kernel) -> String {
-    let (va, vb) = (serde_json::to_value(a).unwrap(), serde_json::to_value(b).unwrap());
+    let (va, vb) = (
+        serde_json::to_value(a).unwrap(),
+        serde_json::to_value(b).unwrap(),
+    );
     let keys = va.as_object().unwrap().keys();
-    let differing: Vec<&String> = keys.filter(|key| va[key.as_str()] != vb[key.as_str()]).collect();
+    let differing: Vec<&String> = keys
+        .filter(|key| va[key.as_str()] != vb[key.as_str()])
+        .collect();
     let devs = |v: &serde_json::Value| -> Vec<serde_json::Value> {
         let slots = v["devs"]["slots"].as_array().unwrap();
-        slots.iter().map(|s| s[1].clone()).filter(|d| !d.is_null()).collect()
+        slots
+            .iter()
+            .map(|s| s[1].clone())
+            .filter(|d| !d.is_null())
+            .collect()
     };
     let mut fields = Vec::new();
     for da in devs(&va) {
@@ -260,7 +269,10 @@ fn observation_does_not_count() {
     let mut c = Client::new(&mut a, init);
     let mut m = LinkMessage::default();
     m.header.index = c.get("v0").unwrap().header.index;
-    m.attributes = vec![LinkAttribute::Mtu(1450), LinkAttribute::IfName("a/b".into())];
+    m.attributes = vec![
+        LinkAttribute::Mtu(1450),
+        LinkAttribute::IfName("a/b".into()),
+    ];
     let err = c
         .request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK)
         .unwrap_err();
@@ -453,7 +465,11 @@ fn leaves(v: &serde_json::Value, ptr: String, pat: String, out: &mut Vec<(String
     match v {
         serde_json::Value::Object(m) => {
             for (k, x) in m {
-                let p = if pat.is_empty() { k.clone() } else { format!("{pat}.{k}") };
+                let p = if pat.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{pat}.{k}")
+                };
                 leaves(x, format!("{ptr}/{k}"), p, out);
             }
         }
@@ -490,7 +506,10 @@ fn every_saved_field_counts() {
     leaves(&v, String::new(), String::new(), &mut all);
     let (mut tried, mut neutral) = (0, std::collections::BTreeSet::new());
     for (ptr, pat) in all {
-        let under = |o: &str| pat.strip_prefix(o).is_some_and(|r| r.is_empty() || r.starts_with(['.', '[']));
+        let under = |o: &str| {
+            pat.strip_prefix(o)
+                .is_some_and(|r| r.is_empty() || r.starts_with(['.', '[']))
+        };
         if OBSERVATION.iter().any(|o| under(o)) {
             continue;
         }
@@ -512,6 +531,12 @@ fn every_saved_field_counts() {
     }
     println!("{tried} mutations loaded; neutral: {neutral:?}");
     assert!(tried > 300, "only {tried} mutations loaded");
-    let unexpected: Vec<&String> = neutral.iter().filter(|p| !NEUTRAL.contains(&p.as_str())).collect();
-    assert!(unexpected.is_empty(), "saved but not fingerprinted: {unexpected:?}");
+    let unexpected: Vec<&String> = neutral
+        .iter()
+        .filter(|p| !NEUTRAL.contains(&p.as_str()))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "saved but not fingerprinted: {unexpected:?}"
+    );
 }

@@ -145,10 +145,7 @@ impl Hasher for FpHasher {
 /// Hashes `items` as a multiset: each on its own hasher, the 128-bit
 /// results summed, so the order they come in (slot order, id order) does
 /// not matter. Then the count and the sum go into `h`.
-pub fn hash_unordered<T: std::hash::Hash, H: Hasher>(
-    items: impl Iterator<Item = T>,
-    h: &mut H,
-) {
+pub fn hash_unordered<T: std::hash::Hash, H: Hasher>(items: impl Iterator<Item = T>, h: &mut H) {
     let (mut n, mut sum) = (0u64, 0u128);
     for item in items {
         let mut e = FpHasher::default();
