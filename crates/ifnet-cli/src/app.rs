@@ -99,7 +99,7 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
     if is_monitor {
         return run_monitor(path, opts, words);
     }
-    let (mut hold, k) = Hold::acquire(path, opts.kernel.as_deref())?;
+    let (mut hold, k) = Hold::acquire(path, opts.kernel.as_deref(), opts.cpus)?;
     let init = k.init_net();
     let mut s = Session::new(k, init, opts);
     if let Some(code) = enter_netns(&mut s) {
@@ -143,7 +143,7 @@ fn reset(path: &Path, opts: &Opts, rest: &[String]) -> Result<i32, StateError> {
     }
     let profile = state::profile_for(opts.kernel.as_deref().unwrap_or("latest"))?;
     let _lock = state::lock(path, true)?;
-    let mut k = ifnet_core::Kernel::new(profile);
+    let mut k = state::boot(profile, opts.cpus);
     k.run_until_idle();
     state::save(path, &k)?;
     Ok(0)

@@ -35,6 +35,20 @@ pub struct Opts {
     pub numeric: bool,
     pub all: bool,
     pub echo: bool,
+    /// `-h[uman-readable]` (counted) and `-iec`: `-s` counters scaled.
+    pub human: u32,
+    pub iec: bool,
+    /// `-t` / `-ts`: `ip monitor` timestamps (refused there).
+    pub timestamp: u32,
+    /// `-c[olor][=always|auto|never]`: COLOR_OPT_NEVER (0), AUTO (1) or
+    /// ALWAYS (2) — `check_enable_color()` decides with isatty and `-j`.
+    pub color: u8,
+    /// `preferred_family` from -4/-6/-0/-M/-B/-f (AF_UNSPEC = 0).
+    pub family: u8,
+    /// `-rcvbuf SIZE`: the socket's SO_RCVBUF.
+    pub rcvbuf: Option<u32>,
+    /// ifnet: `--cpus N`, the possible CPUs of a kernel booted now.
+    pub cpus: Option<u32>,
     pub batch: Option<String>,
     pub netns: Option<String>,
     /// ifnet: `--state PATH`.
@@ -84,6 +98,24 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
             i += 1;
             continue;
         }
+        if let Some(v) = long_opt(args, &mut i, "--cpus") {
+            let v = v.map_err(|_| missing_value(err, "--cpus"))?;
+            match v.parse::<u32>() {
+                Ok(n) if (1..=crate::session::state::MAX_CPUS).contains(&n) => o.cpus = Some(n),
+                _ => {
+                    err.extend_from_slice(
+                        format!(
+                            "ifnet: --cpus wants a number of CPUs from 1 to {}, not \"{v}\"\n",
+                            crate::session::state::MAX_CPUS
+                        )
+                        .as_bytes(),
+                    );
+                    return Err(Abort::Exit(255));
+                }
+            }
+            i += 1;
+            continue;
+        }
         let Some(arg) = args.get(i) else { break };
         if arg == "--" {
             i += 1;
@@ -109,19 +141,20 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
             if v == "help" {
                 return Err(usage(err));
             }
-            if !["inet", "inet6", "link", "bridge", "mpls"].contains(&v.as_str()) {
+            o.family = read_family(&v);
+            if o.family == AF_UNSPEC {
                 err.extend_from_slice(
                     format!("Error: argument \"{v}\" is wrong: invalid protocol family\n")
                         .as_bytes(),
                 );
                 return Err(Abort::Exit(255));
             }
-        } else if ["-4", "-6", "-0", "-M", "-B"].contains(&opt)
-            || matches(opt, "-human")
-            || matches(opt, "-human-readable")
-            || matches(opt, "-iec")
-        {
-            // Accepted and ignored: no effect on what ifnet prints.
+        } else if let Some(f) = short_family(opt) {
+            o.family = f;
+        } else if matches(opt, "-human") || matches(opt, "-human-readable") {
+            o.human += 1;
+        } else if matches(opt, "-iec") {
+            o.iec = true;
         } else if matches(opt, "-stats") || matches(opt, "-statistics") {
             o.stats += 1;
         } else if matches(opt, "-details") {
@@ -129,7 +162,10 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
         } else if matches(opt, "-resolve") {
         } else if matches(opt, "-oneline") {
             o.oneline = true;
-        } else if matches(opt, "-timestamp") || matches(opt, "-tshort") {
+        } else if matches(opt, "-timestamp") {
+            o.timestamp += 1;
+        } else if matches(opt, "-tshort") {
+            o.timestamp += 1;
         } else if matches(opt, "-Version") {
             o.version = true;
             return Ok((o, i + 1));
@@ -147,11 +183,15 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
         } else if matches(opt, "-rcvbuf") {
             let v = needs_value(i, err)?;
             i += 1;
-            if get_unsigned(&v).is_none() {
-                err.extend_from_slice(format!("Invalid rcvbuf size '{v}'\n").as_bytes());
-                return Err(Abort::Exit(255));
+            match get_unsigned(&v) {
+                Some(n) => o.rcvbuf = Some(n),
+                None => {
+                    err.extend_from_slice(format!("Invalid rcvbuf size '{v}'\n").as_bytes());
+                    return Err(Abort::Exit(255));
+                }
             }
-        } else if matches(opt, "-color") || opt.starts_with("-color=") {
+        } else if let Some(c) = matches_color(opt) {
+            o.color = c;
         } else if matches(opt, "-help") {
             return Err(usage(err));
         } else if matches(opt, "-netns") {
@@ -177,6 +217,62 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
     }
     Ok((o, i))
 }
+
+/// AF_* values `preferred_family` takes.
+pub const AF_UNSPEC: u8 = 0;
+pub const AF_INET: u8 = 2;
+pub const AF_BRIDGE: u8 = 7;
+pub const AF_INET6: u8 = 10;
+pub const AF_PACKET: u8 = 17;
+pub const AF_MPLS: u8 = 28;
+
+/// lib/utils.c `read_family()`.
+pub fn read_family(name: &str) -> u8 {
+    match name {
+        "inet" => AF_INET,
+        "inet6" => AF_INET6,
+        "link" => AF_PACKET,
+        "mpls" => AF_MPLS,
+        "bridge" => AF_BRIDGE,
+        _ => AF_UNSPEC,
+    }
+}
+
+/// `-4`, `-6`, `-0`, `-M`, `-B` (exact words, as ip.c compares them).
+fn short_family(opt: &str) -> Option<u8> {
+    Some(match opt {
+        "-4" => AF_INET,
+        "-6" => AF_INET6,
+        "-0" => AF_PACKET,
+        "-M" => AF_MPLS,
+        "-B" => AF_BRIDGE,
+        _ => return None,
+    })
+}
+
+/// lib/color.c `matches_color()`: `-c[olor]` optionally followed by
+/// `=always` (also an empty value), `=auto` or `=never`; anything else is
+/// not this option (and so "unknown" to ip.c).
+pub fn matches_color(arg: &str) -> Option<u8> {
+    let (name, value) = match arg.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (arg, None),
+    };
+    if !matches(name, "-color") {
+        return None;
+    }
+    match value {
+        None | Some("") | Some("always") => Some(COLOR_OPT_ALWAYS),
+        Some("auto") => Some(COLOR_OPT_AUTO),
+        Some("never") => Some(COLOR_OPT_NEVER),
+        Some(_) => None,
+    }
+}
+
+/// include/color.h `enum color_opt`.
+pub const COLOR_OPT_NEVER: u8 = 0;
+pub const COLOR_OPT_AUTO: u8 = 1;
+pub const COLOR_OPT_ALWAYS: u8 = 2;
 
 /// `MAX_ARGS` (include/utils.h): the argv array do_batch() hands to makeargs().
 pub const MAX_ARGS: usize = 512;

@@ -4,10 +4,11 @@
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
+use crate::ip::args::AF_PACKET;
 use crate::ip::link_parse::{iplink_modify, Cmd, IPLINK_USAGE};
-use crate::ip::print_link::{print_linkinfo, Filter};
+use crate::ip::print_link::{first_link_message, print_linkinfo, Filter};
 use crate::ip::util::{group_a2n, matches, strerror};
-use crate::session::{ifname_or_alt, Reply, Session};
+use crate::session::{ifname_or_alt, Session};
 use crate::{duparg2, invarg, Abort, Argv, IpResult};
 
 /// `do_iplink()`.
@@ -125,21 +126,30 @@ fn is_family_filter(w: &str) -> bool {
 pub const IPADDR_USAGE_HINT: &str =
     "Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ]\n";
 
-/// `ipaddr_list_link()`.
+/// `ipaddr_list_link()`: `preferred_family = AF_PACKET; do_link = 1;`
+/// then `ipaddr_list_flush_or_save()`, whose `filter` is ipaddress.c's
+/// global: reset here and left as the arguments set it, for what the same
+/// process prints later (an `-echo` in a batch).
 pub fn ipaddr_list_link(s: &mut Session, words: &[String]) -> IpResult {
-    let mut f = Filter {
+    s.do_link = true;
+    s.filter = Filter {
         showqueue: true,
         do_link: true,
+        family: AF_PACKET,
         ..Default::default()
     };
-    let filter_dev = parse_filter(s, words, &mut f)?;
+    let mut f = s.filter.clone();
+    let parsed = parse_filter(s, words, &mut f);
+    s.filter = f;
+    let filter_dev = parsed?;
     if let Some(dev) = &filter_dev {
-        f.ifindex = s.ll_name_to_index(dev);
-        if f.ifindex == 0 {
+        s.filter.ifindex = s.ll_name_to_index(dev);
+        if s.filter.ifindex == 0 {
             s.eprint(&format!("Device \"{dev}\" does not exist.\n"));
             return Ok(-1);
         }
     }
+    let f = s.filter.clone();
     s.p.new_json_obj();
     let r = match (&filter_dev, f.group) {
         (Some(dev), None) => iplink_get(s, dev, &f),
@@ -149,25 +159,24 @@ pub fn ipaddr_list_link(s: &mut Session, words: &[String]) -> IpResult {
     r
 }
 
-/// `iplink_get()`: one GETLINK by name, printed.
+/// `iplink_get()`: one GETLINK by name; the answer (whatever message
+/// came first: after an `-echo` in a batch, an earlier request's) printed
+/// through the filter.
 fn iplink_get(s: &mut Session, name: &str, f: &Filter) -> IpResult {
     let mut req = LinkMessage::default();
     req.header.interface_family = AddressFamily::Packet;
     req.attributes.push(ifname_or_alt(name));
     req.attributes
         .push(LinkAttribute::ExtMask(vec![LinkExtentMask::Vf]));
-    match s.talk(RouteNetlinkMessage::GetLink(req), 0, true, true) {
-        Ok(Reply::Link(lm)) => {
+    match s.talk_raw(RouteNetlinkMessage::GetLink(req), 0, true, true) {
+        Ok(answer) => {
             s.p.open_object(None);
-            let only = Filter {
-                ifindex: 0,
-                ..f.clone()
-            };
-            print_linkinfo(s, &lm, false, &only);
+            if let Some((lm, deleted)) = first_link_message(&answer.unwrap_or_default()) {
+                print_linkinfo(s, &lm, deleted, f);
+            }
             s.p.close_object();
             Ok(0)
         }
-        Ok(Reply::Ack) => Ok(0),
         Err(errno) => {
             s.eprint(&format!(
                 "Cannot send link get request: {}\n",
@@ -178,26 +187,26 @@ fn iplink_get(s: &mut Session, name: &str, f: &Filter) -> IpResult {
     }
 }
 
-/// The dump path: `ip_link_list(iplink_filter_req)` then print each.
+/// The dump path: `ip_link_list(iplink_filter_req)` then print each; with
+/// a device and a group, `ipaddr_link_get()` (one GETLINK by index).
 fn list_all(s: &mut Session, f: &Filter) -> IpResult {
     let mut req = LinkMessage::default();
     req.header.interface_family = AddressFamily::Packet;
     let mut ext = vec![LinkExtentMask::Vf];
     if f.ifindex != 0 {
-        // ipaddr_link_get(): GETLINK by index.
         req.header.index = f.ifindex;
         if s.opts.stats == 0 {
             ext.push(LinkExtentMask::SkipStats);
         }
         req.attributes.push(LinkAttribute::ExtMask(ext));
-        let links = match s.talk(RouteNetlinkMessage::GetLink(req), 0, true, true) {
-            Ok(Reply::Link(lm)) => vec![lm],
-            _ => {
-                s.eprint("Cannot send link request: No such device\n");
+        let answer = match s.talk_raw(RouteNetlinkMessage::GetLink(req), 0, true, true) {
+            Ok(a) => a.unwrap_or_default(),
+            Err(errno) => {
+                s.eprint(&format!("Cannot send link request: {}\n", strerror(errno)));
                 return Ok(0);
             }
         };
-        return print_all(s, links, f);
+        return print_all(s, vec![first_link_message(&answer)], f);
     }
     req.attributes.push(LinkAttribute::ExtMask(ext));
     if f.master != 0 {
@@ -214,17 +223,25 @@ fn list_all(s: &mut Session, f: &Filter) -> IpResult {
     let Ok(links) = s.dump_links(req) else {
         return Ok(0);
     };
-    print_all(s, links, f)
+    print_all(s, links.into_iter().map(|l| Some((l, false))).collect(), f)
 }
 
-fn print_all(s: &mut Session, links: Vec<LinkMessage>, f: &Filter) -> IpResult {
-    // store_nlmsg() feeds the link cache before anything is printed.
-    for lm in &links {
-        s.remember(lm);
+/// `store_nlmsg()` for each message (the link cache learns or forgets
+/// it), then each printed in a JSON object of its own (a message that is
+/// no link prints nothing inside it).
+fn print_all(s: &mut Session, msgs: Vec<Option<(LinkMessage, bool)>>, f: &Filter) -> IpResult {
+    for (lm, deleted) in msgs.iter().flatten() {
+        if *deleted {
+            s.ll.drop_index(lm.header.index);
+        } else {
+            s.remember(lm);
+        }
     }
-    for lm in &links {
+    for m in &msgs {
         s.p.open_object(None);
-        print_linkinfo(s, lm, false, f);
+        if let Some((lm, deleted)) = m {
+            print_linkinfo(s, lm, *deleted, f);
+        }
         s.p.close_object();
     }
     Ok(0)

@@ -134,22 +134,69 @@ fn json_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
     p.close_object();
 }
 
-/// `size_columns()`: widen each column to the widest number.
-fn size_columns(cols: &mut [usize; 8], vals: [u64; 8]) {
-    for (c, v) in cols.iter_mut().zip(vals) {
-        *c = (*c).max(v.to_string().len());
-    }
+/// How `print_num()` prints (`-h`, `-iec`) and what `_SL_` is (`-o`).
+struct NumFmt {
+    human: bool,
+    iec: bool,
+    sl: &'static str,
 }
 
-/// `print_num()` without -h: "%*llu ".
-fn num(w: usize, v: u64) -> String {
-    format!("{v:>w$} ")
+impl NumFmt {
+    /// `size_columns()`: widen each column to the widest number (not with
+    /// -h, whose numbers are short).
+    fn size_columns(&self, cols: &mut [usize; 8], vals: [u64; 8]) {
+        if self.human {
+            return;
+        }
+        for (c, v) in cols.iter_mut().zip(vals) {
+            *c = (*c).max(v.to_string().len());
+        }
+    }
+
+    /// `print_num()`: "%*llu ", or with -h the count scaled by 1000 (1024
+    /// with -iec) to a prefix of "kMGTPE" with two, one or no decimals.
+    fn num(&self, w: usize, count: u64) -> String {
+        let base: u64 = if self.iec { 1024 } else { 1000 };
+        if !self.human || count < base {
+            return format!("{count:>w$} ");
+        }
+        let prefixes = b"kMGTPE";
+        let (mut powi, mut at) = (1u64, 0usize);
+        loop {
+            powi = powi.saturating_mul(base);
+            if count / base < powi || at + 1 == prefixes.len() {
+                break;
+            }
+            at += 1;
+        }
+        let (mut precision, mut powj) = (2usize, 1u64);
+        while precision > 0 {
+            powj *= 10;
+            if count / powi < powj {
+                break;
+            }
+            precision -= 1;
+        }
+        let i = if self.iec { "i" } else { "" };
+        let v = format!(
+            "{:.*}{}{i}",
+            precision,
+            count as f64 / powi as f64,
+            prefixes[at] as char
+        );
+        format!("{v:>w$} ")
+    }
 }
 
 fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
     let more = s.opts.stats > 1;
+    let f = NumFmt {
+        human: s.opts.human > 0,
+        iec: s.opts.iec,
+        sl: s.p.sl(),
+    };
     let mut c = [10usize, 7, 6, 7, 7, 7, 10, 9];
-    size_columns(
+    f.size_columns(
         &mut c,
         [
             st.rx_bytes,
@@ -163,7 +210,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         ],
     );
     if more {
-        size_columns(
+        f.size_columns(
             &mut c,
             [
                 0,
@@ -177,7 +224,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
             ],
         );
     }
-    size_columns(
+    f.size_columns(
         &mut c,
         [
             st.tx_bytes,
@@ -191,7 +238,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         ],
     );
     if more {
-        size_columns(
+        f.size_columns(
             &mut c,
             [
                 0,
@@ -207,6 +254,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
     }
     let mut o = String::new();
     o += &direction(
+        &f,
         &c,
         "RX",
         ["missed", "mcast"],
@@ -221,10 +269,11 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         st.rx_compressed,
     );
     if more {
-        o += &rx_errors(&c, st);
+        o += &rx_errors(&f, &c, st);
     }
-    o += "\n";
+    o += f.sl;
     o += &direction(
+        &f,
         &c,
         "TX",
         ["carrier", "collsns"],
@@ -239,7 +288,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         st.tx_compressed,
     );
     if more {
-        o += &tx_errors(&c, st, cc);
+        o += &tx_errors(&f, &c, st, cc);
     }
     s.p.text(&o);
 }
@@ -248,6 +297,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
 /// errors dropped <last two> [compressed]") and its numbers, without the
 /// trailing newline (the error columns may follow on the same line).
 fn direction(
+    f: &NumFmt,
     c: &[usize; 8],
     label: &str,
     last: [&str; 2],
@@ -256,7 +306,7 @@ fn direction(
 ) -> String {
     let comp = if compressed != 0 { "compressed" } else { "" };
     let mut o = format!(
-        "    {label}: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n    ",
+        "    {label}: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}{}    ",
         "bytes",
         "packets",
         "errors",
@@ -264,6 +314,7 @@ fn direction(
         last[0],
         last[1],
         comp,
+        f.sl,
         w0 = c[0] - 4,
         w1 = c[1],
         w2 = c[2],
@@ -273,15 +324,15 @@ fn direction(
         w6 = c[6]
     );
     for (w, v) in c.iter().zip(vals) {
-        o += &num(*w, v);
+        o += &f.num(*w, v);
     }
     if compressed != 0 {
-        o += &num(c[6], compressed);
+        o += &f.num(c[6], compressed);
     }
     o
 }
 
-fn rx_errors(c: &[usize; 8], st: &Stats64) -> String {
+fn rx_errors(f: &NumFmt, c: &[usize; 8], st: &Stats64) -> String {
     let (nh_w, nh) = if st.rx_nohandler != 0 {
         (c[6] + 1, " nohandler")
     } else {
@@ -293,7 +344,8 @@ fn rx_errors(c: &[usize; 8], st: &Stats64) -> String {
         (0, "")
     };
     let mut o = format!(
-        "\n    RX errors:{:>a$} {:>b$} {:>d$} {:>e$} {:>f$} {:>g$}{:>h$}{:>i$}\n",
+        "{}    RX errors:{:>a$} {:>b$} {:>d$} {:>e$} {:>f$} {:>g$}{:>h$}{:>i$}{}",
+        f.sl,
         "",
         "length",
         "crc",
@@ -302,6 +354,7 @@ fn rx_errors(c: &[usize; 8], st: &Stats64) -> String {
         "overrun",
         nh,
         oh,
+        f.sl,
         a = c[0] - 10,
         b = c[1],
         d = c[2],
@@ -319,26 +372,28 @@ fn rx_errors(c: &[usize; 8], st: &Stats64) -> String {
         (c[4], st.rx_fifo_errors),
         (c[5], st.rx_over_errors),
     ] {
-        o += &num(w, v);
+        o += &f.num(w, v);
     }
     if st.rx_nohandler != 0 {
-        o += &num(c[6], st.rx_nohandler);
+        o += &f.num(c[6], st.rx_nohandler);
     }
     if st.rx_otherhost_dropped != 0 {
-        o += &num(c[7], st.rx_otherhost_dropped);
+        o += &f.num(c[7], st.rx_otherhost_dropped);
     }
     o
 }
 
-fn tx_errors(c: &[usize; 8], st: &Stats64, cc: Option<u64>) -> String {
+fn tx_errors(f: &NumFmt, c: &[usize; 8], st: &Stats64, cc: Option<u64>) -> String {
     let mut o = format!(
-        "\n    TX errors:{:>a$} {:>b$} {:>d$} {:>e$} {:>f$} {:>g$}\n",
+        "{}    TX errors:{:>a$} {:>b$} {:>d$} {:>e$} {:>f$} {:>g$}{}",
+        f.sl,
         "",
         "aborted",
         "fifo",
         "window",
         "heartbt",
         if cc.is_some() { "transns" } else { "" },
+        f.sl,
         a = c[0] - 10,
         b = c[1],
         d = c[2],
@@ -353,10 +408,10 @@ fn tx_errors(c: &[usize; 8], st: &Stats64, cc: Option<u64>) -> String {
         (c[3], st.tx_window_errors),
         (c[4], st.tx_heartbeat_errors),
     ] {
-        o += &num(w, v);
+        o += &f.num(w, v);
     }
     if let Some(v) = cc {
-        o += &num(c[5], v);
+        o += &f.num(c[5], v);
     }
     o
 }

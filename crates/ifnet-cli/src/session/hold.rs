@@ -22,11 +22,16 @@ pub struct Hold {
 }
 
 impl Hold {
-    /// Locks and loads; `kernel` is `--kernel` (checked against the file).
-    pub fn acquire(path: &Path, kernel: Option<&str>) -> Result<(Hold, Kernel), StateError> {
+    /// Locks and loads; `kernel` is `--kernel` and `cpus` `--cpus`
+    /// (checked against the file).
+    pub fn acquire(
+        path: &Path,
+        kernel: Option<&str>,
+        cpus: Option<u32>,
+    ) -> Result<(Hold, Kernel), StateError> {
         let lock = state::lock(path, true)?;
         crate::session::interrupt::set_idle(false);
-        let (k, created) = load_with_listeners(path, kernel)?;
+        let (k, created) = load_with_listeners(path, kernel, cpus)?;
         let hold = Hold {
             path: path.to_path_buf(),
             lock: Some(lock),
@@ -60,7 +65,7 @@ impl Hold {
     pub fn retake(&mut self, s: &mut Session) -> Result<(), StateError> {
         let lock = state::lock(&self.path, true)?;
         crate::session::interrupt::set_idle(false);
-        let (k, created) = load_with_listeners(&self.path, None)?;
+        let (k, created) = load_with_listeners(&self.path, None, None)?;
         s.k = k;
         s.dirty = false;
         self.created = created;
@@ -81,8 +86,12 @@ impl Hold {
 
 /// Loads the kernel and tells it whether a monitor listens
 /// (`netlink_has_listeners`): subscriptions live outside the state.
-fn load_with_listeners(path: &Path, kernel: Option<&str>) -> Result<(Kernel, bool), StateError> {
-    let (mut k, created) = state::load(path, kernel)?;
+fn load_with_listeners(
+    path: &Path,
+    kernel: Option<&str>,
+    cpus: Option<u32>,
+) -> Result<(Kernel, bool), StateError> {
+    let (mut k, created) = state::load_with(path, kernel, cpus)?;
     if state::has_listeners(path) {
         k.mcast_listen(ANY_MONITOR);
     }

@@ -239,6 +239,20 @@ impl Kernel {
         }
     }
 
+    /// `rtnl_bridge_dellink()` (RTM_DELLINK of family PF_BRIDGE): the
+    /// device by index, then its master's `ndo_bridge_dellink`; a bridge's
+    /// (`br_dellink`) with no IFLA_AF_SPEC changes nothing. IFLA_AF_SPEC's
+    /// IFLA_BRIDGE_FLAGS (SELF / MASTER) are not modelled: flags 0.
+    pub(crate) fn rtnl_bridge_dellink(&mut self, net: NetId, m: &LinkMessage) -> KResult<()> {
+        let dev = self
+            .dev_get_by_index(net, m.header.index)
+            .ok_or(KError::msg(Errno::ENODEV, "unknown ifindex"))?;
+        match self.dev(dev).master {
+            Some(br) if self.dev(br).driver.is_bridge() => Ok(()),
+            _ => Err(KError::new(Errno::EOPNOTSUPP)),
+        }
+    }
+
     /// `rtnl_delete_link(dev, portid, nlh)`.
     fn rtnl_delete_link(&mut self, dev: DevId, report: Option<Report>) -> KResult<()> {
         if self.rtnl_link_ops(dev).is_none() {

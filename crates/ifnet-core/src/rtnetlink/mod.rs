@@ -201,6 +201,11 @@ impl Kernel {
                 .rtnl_newlink(net, flags, &m, report)
                 .map(|_| Doit::Done),
             RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| Doit::Done),
+            RouteNetlinkMessage::DelLink(m)
+                if m.header.interface_family == netlink_packet_route::AddressFamily::Bridge =>
+            {
+                self.rtnl_bridge_dellink(net, &m).map(|_| Doit::Done)
+            }
             RouteNetlinkMessage::DelLink(m) => {
                 self.rtnl_dellink(net, &m, report).map(|_| Doit::Done)
             }
