@@ -106,8 +106,9 @@ impl Kernel {
             if net.ifindex_cursor > IFINDEX_MAX {
                 return Err("a namespace's ifindex cursor is out of range".into());
             }
+            // A namespace may hold an id for itself (RTM_NEWNSID allows it).
             for (&peer, &nsid) in &net.peer_ids {
-                if peer == id || !self.net_exists(peer) || !(0..i32::MAX).contains(&nsid) {
+                if !self.net_exists(peer) || !(0..i32::MAX).contains(&nsid) {
                     return Err("a namespace has an invalid peer id".into());
                 }
             }

@@ -22,6 +22,20 @@ where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |
                     -c[olor]}
 ";
 
+/// ifnet's own commands and options, one line each, printed after ip's
+/// usage by `ifnet`, `ifnet help` and `ifnet -help` (not inside a batch,
+/// where `help` prints exactly what ip prints).
+pub const EXTENSIONS: &str = "ifnet's own commands (not in ip):
+       ifnet hw { add | del | list | segment | faults } ...   hot-plug NICs, VFs and virtio-net; cables and faults (ifnet hw help)
+       ifnet pktgen dev DEVICE [ dst LLADDR ] [ count N ] [ size BYTES ]   send frames out of a device
+       ifnet capture { dev DEVICE -w FILE | stop dev DEVICE | show }   pcap of what a device sends and receives
+       ifnet monitor uevent                                   the kernel's uevents, as udevadm monitor --kernel --property
+       ifnet dmesg [ -t ]                                     the kernel log ring, as dmesg prints it
+       ifnet [ --kernel VERSION ] [ --cpus N ] reset          boot a fresh kernel (profile, possible CPUs)
+       ifnet demo                                             the seed 004 walk-through, in memory
+       ifnet OPTIONS := { --state PATH | --kernel VERSION | --cpus N }
+";
+
 /// Options that ip keeps in globals (`json`, `show_stats`, …).
 #[derive(Debug, Clone, Default)]
 pub struct Opts {
@@ -61,6 +75,13 @@ pub struct Opts {
 
 fn usage(err: &mut Vec<u8>) -> Abort {
     err.extend_from_slice(USAGE.as_bytes());
+    Abort::Exit(255)
+}
+
+/// `-help`: ip's usage, then ifnet's extensions.
+fn usage_help(err: &mut Vec<u8>) -> Abort {
+    err.extend_from_slice(USAGE.as_bytes());
+    err.extend_from_slice(EXTENSIONS.as_bytes());
     Abort::Exit(255)
 }
 
@@ -193,7 +214,7 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
         } else if let Some(c) = matches_color(opt) {
             o.color = c;
         } else if matches(opt, "-help") {
-            return Err(usage(err));
+            return Err(usage_help(err));
         } else if matches(opt, "-netns") {
             // NEXT_ARG(): a missing name is "Command line is not complete".
             let Some(v) = args.get(i + 1) else {

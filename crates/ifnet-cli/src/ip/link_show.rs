@@ -7,7 +7,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use crate::ip::args::AF_PACKET;
 use crate::ip::link_parse::{iplink_modify, Cmd, IPLINK_USAGE};
 use crate::ip::print_link::{first_link_message, print_linkinfo, Filter};
-use crate::ip::util::{group_a2n, matches, strerror};
+use crate::ip::util::{group_a2n, matches, strerror, strtoul};
 use crate::session::{ifname_or_alt, Session};
 use crate::{duparg2, invarg, Abort, Argv, IpResult};
 
@@ -50,7 +50,8 @@ pub fn do_iplink(s: &mut Session, words: &[String]) -> IpResult {
     Err(Abort::Exit(255))
 }
 
-/// The argument loop of ipaddr_list_flush_or_save() for `ip link show`.
+/// The argument loop of ipaddr_list_flush_or_save() for `ip link show`,
+/// in its order of tests.
 fn parse_filter(
     s: &mut Session,
     words: &[String],
@@ -60,65 +61,125 @@ fn parse_filter(
     let mut filter_dev: Option<String> = None;
     while a.left() > 0 {
         let w = a.cur();
-        match w {
-            "to" | "scope" | "label" => {
-                s.eprint(&format!("ifnet: \"{w}\" filters are not supported\n"));
+        if w == "to" {
+            // get_prefix() with filter.family AF_PACKET: exit(1).
+            let v = a.next_arg(&mut s.err)?;
+            s.eprint(&format!(
+                "Error: \"{v}\" may be inet prefix, but it is not allowed in this context.\n"
+            ));
+            return Err(Abort::Exit(1));
+        } else if w == "scope" {
+            let v = a.next_arg(&mut s.err)?;
+            // The scope filters addresses; `ip link` prints none.
+            if rtscope_a2n(v).is_none() && v != "all" {
+                return Err(invarg(&mut s.err, "invalid \"scope\"\n", v));
+            }
+        } else if w == "up" {
+            f.up = true;
+        } else if get_filter(w) {
+            // An address flag filter (permanent, dynamic, tentative, …):
+            // nothing to filter among links.
+        } else if w == "label" {
+            a.next_arg(&mut s.err)?;
+            f.label = true;
+        } else if w == "group" {
+            let v = a.next_arg(&mut s.err)?;
+            let g =
+                group_a2n(v).ok_or_else(|| invarg(&mut s.err, "Invalid \"group\" value\n", v))?;
+            f.group = Some(g);
+        } else if w == "master" || w == "vrf" {
+            let vrf = w == "vrf";
+            let v = a.next_arg(&mut s.err)?;
+            let idx = s.ll_name_to_index(v);
+            let msg = if vrf {
+                "Not a valid VRF name\n"
+            } else {
+                "Device does not exist\n"
+            };
+            if idx == 0 || (vrf && !name_is_vrf(s, v)) {
+                return Err(invarg(&mut s.err, msg, v));
+            }
+            f.master = idx as i64;
+        } else if w == "nomaster" {
+            f.master = -1;
+        } else if w == "type" {
+            let v = a.next_arg(&mut s.err)?;
+            match v.strip_suffix("_slave") {
+                Some(k) => f.slave_kind = Some(k.to_string()),
+                None => f.kind = Some(v.to_string()),
+            }
+        } else {
+            if w == "dev" {
+                a.next_arg(&mut s.err)?;
+            } else if matches(w, "help") {
+                s.eprint(crate::ip::link_show::IPADDR_USAGE_HINT);
                 return Err(Abort::Exit(255));
             }
-            "up" => f.up = true,
-            "group" => {
-                let v = a.next_arg(&mut s.err)?;
-                let g = group_a2n(v)
-                    .ok_or_else(|| invarg(&mut s.err, "Invalid \"group\" value\n", v))?;
-                f.group = Some(g);
+            if filter_dev.is_some() {
+                return Err(duparg2(&mut s.err, "dev", a.cur()));
             }
-            "master" => {
-                let v = a.next_arg(&mut s.err)?;
-                let idx = s.ll_name_to_index(v);
-                if idx == 0 {
-                    return Err(invarg(&mut s.err, "Device does not exist\n", v));
-                }
-                f.master = idx as i64;
-            }
-            "nomaster" => f.master = -1,
-            "type" => {
-                let v = a.next_arg(&mut s.err)?;
-                match v.strip_suffix("_slave") {
-                    Some(k) if v.len() >= "_slave".len() => f.slave_kind = Some(k.to_string()),
-                    _ => f.kind = Some(v.to_string()),
-                }
-            }
-            _ if is_family_filter(w) => {}
-            _ => {
-                if w == "dev" {
-                    a.next_arg(&mut s.err)?;
-                } else if matches(w, "help") {
-                    s.eprint(crate::ip::link_show::IPADDR_USAGE_HINT);
-                    return Err(Abort::Exit(255));
-                }
-                if filter_dev.is_some() {
-                    return Err(duparg2(&mut s.err, "dev", a.cur()));
-                }
-                filter_dev = Some(a.cur().to_string());
-            }
+            filter_dev = Some(a.cur().to_string());
         }
         a.advance();
     }
     Ok(filter_dev)
 }
 
-/// ipaddress.c `get_filter()`: family words that `ip link show` accepts.
-fn is_family_filter(w: &str) -> bool {
-    [
-        "inet",
-        "inet6",
-        "link",
-        "mpls",
-        "bridge",
-        "dynamic",
+/// ipaddress.c `get_filter()`: an address flag name (`ifa_flag_data[]`),
+/// optionally with a leading '-', or `dynamic` / `primary`.
+fn get_filter(w: &str) -> bool {
+    const FLAGS: [&str; 13] = [
+        "secondary",
+        "temporary",
+        "nodad",
+        "optimistic",
+        "dadfailed",
+        "home",
+        "deprecated",
+        "tentative",
         "permanent",
-    ]
-    .contains(&w)
+        "mngtmpaddr",
+        "noprefixroute",
+        "autojoin",
+        "stable-privacy",
+    ];
+    let w = w.strip_prefix('-').unwrap_or(w);
+    w == "dynamic" || w == "primary" || FLAGS.contains(&w)
+}
+
+/// lib/rt_names.c `rtnl_rtscope_a2n()` with the stock
+/// /etc/iproute2/rt_scopes (global, nowhere, host, link, site), else a
+/// number up to 255.
+fn rtscope_a2n(arg: &str) -> Option<u32> {
+    let named = [
+        ("global", 0),
+        ("nowhere", 255),
+        ("host", 254),
+        ("link", 253),
+        ("site", 200),
+    ];
+    if let Some((_, v)) = named.iter().find(|(n, _)| *n == arg) {
+        return Some(*v);
+    }
+    match strtoul(arg, 0)? {
+        (v, _, true) if v <= 255 => Some(v as u32),
+        _ => None,
+    }
+}
+
+/// ip/iplink_vrf.c `name_is_vrf()`: a quiet GETLINK by name (on `rth`)
+/// whose IFLA_INFO_KIND is "vrf".
+pub(crate) fn name_is_vrf(s: &mut Session, name: &str) -> bool {
+    let mut req = LinkMessage::default();
+    req.header.interface_family = AddressFamily::from(s.opts.family);
+    req.attributes.push(LinkAttribute::IfName(name.to_string()));
+    match s.talk(RouteNetlinkMessage::GetLink(req), 0, true, false) {
+        Ok(crate::session::Reply::Link(lm)) => lm.attributes.iter().any(|a| {
+            matches!(a, LinkAttribute::LinkInfo(infos)
+                if infos.iter().any(|i| matches!(i, LinkInfo::Kind(k) if k.to_string() == "vrf")))
+        }),
+        _ => false,
+    }
 }
 
 /// Short stand-in for ipaddress.c usage() (its text is long and rarely

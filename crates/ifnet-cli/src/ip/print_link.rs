@@ -24,6 +24,8 @@ pub struct Filter {
     pub family: u8,
     pub ifindex: u32,
     pub up: bool,
+    /// `filter.label` set (`ip link show label X`): links print nothing.
+    pub label: bool,
     pub group: Option<u32>,
     /// > 0: only slaves of this master; -1: `nomaster`.
     pub master: i64,
@@ -234,6 +236,9 @@ pub fn print_linkinfo(s: &mut Session, lm: &LinkMessage, deleted: bool, f: &Filt
     let Some(name) = attr!(lm, IfName).filter(|n| check_ifname(n)).cloned() else {
         return -1;
     };
+    if f.label {
+        return 0;
+    }
     if deleted {
         s.p.bool(Ctx::Any, Some("deleted"), "Deleted ", true);
     }

@@ -53,6 +53,8 @@ pub struct Session {
     pub filter: crate::ip::print_link::Filter,
     /// ipaddress.c's global `do_link`, set by the first `ip link show`.
     pub do_link: bool,
+    /// ipmaddr.c's static `filter.dev`, kept across a batch's commands.
+    pub maddr_dev: Option<String>,
     seq: u32,
     /// The rtnetlink socket `rtnl_open()` opened (`rth`): NETLINK_EXT_ACK,
     /// no NETLINK_CAP_ACK, bound to the process id (autobind's first
@@ -103,6 +105,7 @@ impl Session {
                 ..Default::default()
             },
             do_link: false,
+            maddr_dev: None,
             seq: 0,
             sock,
         }
