@@ -157,7 +157,12 @@ pub(crate) fn iplink_parse_at(
         a.advance();
     }
     let consumed = a.pos;
+    let group_only = l.group.is_some() && l.dev.is_none() && l.name.is_none();
     let len = finish(s, m, l, create, a.left() > 0, a.cur())?;
+    // A group without a device: `*type = NULL; return ret;`.
+    if group_only {
+        kind = None;
+    }
     Ok(Parsed {
         consumed,
         kind,

@@ -24,6 +24,9 @@ pub struct Scenario {
     /// `# flags: -j`: the batch runs with `-j`, so its `link show` lines
     /// print JSON, compared as text (key order included).
     pub json: bool,
+    /// Every `# flags:` word but `-force`, in order: the global options
+    /// the batch runs with (`-d`, `-j`, `-o`, `-br`, `-c`, `-echo`, `-N`, …).
+    pub options: Vec<String>,
     /// Lines of the file, placeholders unsubstituted.
     pub lines: Vec<String>,
 }
@@ -66,6 +69,7 @@ impl Scenario {
         let mut force = false;
         let mut details = false;
         let mut json = false;
+        let mut options = Vec::new();
         for l in &lines {
             let t = l.trim();
             if let Some(p) = t.strip_prefix("# pins:") {
@@ -76,6 +80,11 @@ impl Scenario {
                 force |= f.split_whitespace().any(|w| w == "-force");
                 details |= f.split_whitespace().any(|w| w == "-d");
                 json |= f.split_whitespace().any(|w| w == "-j");
+                options.extend(
+                    f.split_whitespace()
+                        .filter(|w| *w != "-force")
+                        .map(str::to_string),
+                );
             }
         }
         Scenario {
@@ -84,6 +93,7 @@ impl Scenario {
             force,
             details,
             json,
+            options,
             lines,
         }
     }
@@ -148,16 +158,10 @@ impl Scenario {
         v
     }
 
-    /// The `# flags:` options given to `ip` before `-n` (`-d`, `-j`).
+    /// The `# flags:` options given to `ip` before `-n` (all but
+    /// `-force`, in the file's order).
     pub fn global_options(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if self.details {
-            v.push("-d".to_string());
-        }
-        if self.json {
-            v.push("-j".to_string());
-        }
-        v
+        self.options.clone()
     }
 
     pub fn file_name(&self) -> String {
