@@ -1,15 +1,22 @@
-//! Property test against the real kernel (issue 2, acceptance 2 and 4):
-//! random command sequences — veth/bridge add, up/down, rename (valid,
-//! invalid and `%d` names), master/nomaster, mtu, netns moves between three
-//! namespaces (with and without a new name), del, and `netns del` + re-add of
-//! the extra namespaces (`default_device_exit_batch`) — run through `ip` in
-//! fresh namespaces and through `ifnet`, with `-force`; exit codes, error
-//! lines and `link show` (text and `-j`) of every namespace must agree.
+//! Property test against the real kernel (issue 2, acceptance 2 and 4;
+//! issue 10): random command sequences — veth/bridge add (some with queue
+//! counts, GSO limits, MTU or a group), up/down, rename (valid, invalid and
+//! `%d` names), master/nomaster, mtu, promisc/allmulticast on|off, GSO/GRO
+//! limits, txqueuelen, group and protodown, `link set group N …` and `link
+//! del group N`, netns moves between three namespaces (with and without a
+//! new name), del, and `netns del` + re-add of the extra namespaces
+//! (`default_device_exit_batch`) — run through `ip` in fresh namespaces and
+//! through `ifnet`, with `-force -d`; exit codes, error lines and `link
+//! show -d` (text and `-j`: promiscuity, allmulti, queues, limits) of every
+//! namespace must agree (bridge ids masked: the bridges' addresses are
+//! random).
 //!
 //! Pins, among others: `veth_newlink`, `dev_change_name`, `dev_valid_name`,
 //! `__dev_alloc_name`, `do_setlink` (partial apply of "netns NS name N"),
 //! `__dev_change_net_namespace`, `br_add_if`, `netdev_master_upper_dev_link`,
-//! `default_device_exit_batch`.
+//! `default_device_exit_batch`, `__dev_change_flags`, `__dev_set_promiscuity`,
+//! `netif_set_allmulti`, `validate_linkmsg`, `rtnl_create_link`,
+//! `rtnl_group_changelink`, `rtnl_group_dellink`, `do_set_proto_down`.
 //!
 //! Environment: `PROPTEST_CASES` (default 200), `PROPTEST_MAX_SHRINK_ITERS`
 //! (default 16; every shrink step runs the real `ip`), `IFNET_NO_KERNEL_ORACLE=1`
@@ -34,7 +41,8 @@ const IFNET: &str = env!("CARGO_BIN_EXE_ifnet");
 /// A concrete command (or harness directive) of a generated sequence.
 #[derive(Clone, Debug)]
 enum Op {
-    AddVeth(String, Option<String>),
+    /// `link add NAME [EXTRA] type veth [peer name PEER]`.
+    AddVeth(String, Option<String>, Option<&'static str>),
     AddBridge(String),
     Up(String),
     Down(String),
@@ -42,6 +50,14 @@ enum Op {
     Master(String, String),
     NoMaster(String),
     Mtu(String, u32),
+    /// `link set DEV promisc|allmulticast on|off`.
+    Flag(String, &'static str, bool),
+    /// `link set DEV KEY VALUE` (gso_max_size, txqueuelen, group, …).
+    Attr(String, &'static str, &'static str),
+    /// `link set group N WHAT`.
+    GroupSet(u32, &'static str),
+    /// `link del group N`.
+    GroupDel(u32),
     Move(String, Role, Option<String>),
     Del(String),
     /// Following commands run with `-n NS`.
@@ -53,8 +69,17 @@ enum Op {
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Op::AddVeth(n, None) => write!(f, "link add {n} type veth"),
-            Op::AddVeth(n, Some(p)) => write!(f, "link add {n} type veth peer name {p}"),
+            Op::AddVeth(n, p, x) => {
+                write!(f, "link add {n}")?;
+                if let Some(x) = x {
+                    write!(f, " {x}")?;
+                }
+                write!(f, " type veth")?;
+                match p {
+                    Some(p) => write!(f, " peer name {p}"),
+                    None => Ok(()),
+                }
+            }
             Op::AddBridge(n) => write!(f, "link add {n} type bridge"),
             Op::Up(d) => write!(f, "link set {d} up"),
             Op::Down(d) => write!(f, "link set dev {d} down"),
@@ -62,6 +87,10 @@ impl fmt::Display for Op {
             Op::Master(d, m) => write!(f, "link set {d} master {m}"),
             Op::NoMaster(d) => write!(f, "link set {d} nomaster"),
             Op::Mtu(d, m) => write!(f, "link set {d} mtu {m}"),
+            Op::Flag(d, w, on) => write!(f, "link set {d} {w} {}", if *on { "on" } else { "off" }),
+            Op::Attr(d, k, v) => write!(f, "link set {d} {k} {v}"),
+            Op::GroupSet(g, w) => write!(f, "link set group {g} {w}"),
+            Op::GroupDel(g) => write!(f, "link del group {g}"),
             Op::Move(d, ns, None) => write!(f, "link set {d} netns {}", ns.placeholder()),
             Op::Move(d, ns, Some(n)) => {
                 write!(f, "link set {d} netns {} name {n}", ns.placeholder())
@@ -90,7 +119,7 @@ enum Dev {
 /// An op before its devices are resolved.
 #[derive(Clone, Copy, Debug)]
 enum Spec {
-    AddVeth(&'static str, Option<&'static str>),
+    AddVeth(&'static str, Option<&'static str>, Option<&'static str>),
     AddBridge(&'static str),
     Up(Dev),
     Down(Dev),
@@ -98,6 +127,10 @@ enum Spec {
     Master(Dev, Dev),
     NoMaster(Dev),
     Mtu(Dev, u32),
+    Flag(Dev, &'static str, bool),
+    Attr(Dev, &'static str, &'static str),
+    GroupSet(u32, &'static str),
+    GroupDel(u32),
     Move(Dev, Role, Option<&'static str>),
     Del(Dev),
     In(Role),
@@ -147,10 +180,59 @@ fn new_name() -> impl Strategy<Value = &'static str> {
     ]
 }
 
+/// What `link add … type veth` may carry before `type`: queue counts (the
+/// default follows the host's possible CPUs), limits, an MTU, a group.
+fn veth_extra() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "numtxqueues 3",
+        "numtxqueues 3 numrxqueues 5",
+        "numrxqueues 0",
+        "gso_max_size 30000 gro_max_size 70000",
+        "gso_max_size 524281",
+        "gso_max_segs 9",
+        "mtu 67",
+        "mtu 9000",
+        "group 3",
+        "txqueuelen 0",
+    ])
+}
+
+/// `link set DEV KEY VALUE` pairs iproute2 sends (values it refuses itself
+/// would end the batch): limits across their bounds, queue length, group,
+/// protodown (refused by every modelled driver).
+fn attr() -> impl Strategy<Value = (&'static str, &'static str)> {
+    prop::sample::select(vec![
+        ("gso_max_size", "192"),
+        ("gso_max_size", "193"),
+        ("gso_max_size", "65536"),
+        ("gso_max_size", "524280"),
+        ("gso_max_size", "524281"),
+        ("gso_max_segs", "0"),
+        ("gso_max_segs", "65535"),
+        ("gro_max_size", "0"),
+        ("gro_max_size", "524281"),
+        ("gro_max_size", "100000"),
+        ("txqueuelen", "0"),
+        ("txqueuelen", "5"),
+        ("group", "3"),
+        ("group", "0"),
+        ("protodown", "on"),
+        ("protodown", "off"),
+    ])
+}
+
+fn group_action() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["up", "down", "mtu 1400", "mtu 70000", "promisc on", "txqueuelen 7"])
+}
+
 fn spec() -> impl Strategy<Value = Spec> {
     prop_oneof![
-        5 => (veth_name(), prop::option::weighted(0.7, veth_name()))
-            .prop_map(|(n, p)| Spec::AddVeth(n, p)),
+        5 => (
+            veth_name(),
+            prop::option::weighted(0.7, veth_name()),
+            prop::option::weighted(0.3, veth_extra())
+        )
+            .prop_map(|(n, p, x)| Spec::AddVeth(n, p, x)),
         2 => bridge_name().prop_map(Spec::AddBridge),
         3 => dev().prop_map(Spec::Up),
         1 => dev().prop_map(Spec::Down),
@@ -159,6 +241,12 @@ fn spec() -> impl Strategy<Value = Spec> {
         1 => dev().prop_map(Spec::NoMaster),
         1 => (dev(), prop::sample::select(vec![67u32, 68, 1280, 1500, 9000, 65535, 65536]))
             .prop_map(|(d, m)| Spec::Mtu(d, m)),
+        3 => (dev(), prop::sample::select(vec!["promisc", "allmulticast"]), any::<bool>())
+            .prop_map(|(d, w, on)| Spec::Flag(d, w, on)),
+        2 => (dev(), attr()).prop_map(|(d, (k, v))| Spec::Attr(d, k, v)),
+        1 => (prop::sample::select(vec![0u32, 3, 4]), group_action())
+            .prop_map(|(g, w)| Spec::GroupSet(g, w)),
+        1 => prop::sample::select(vec![0u32, 3, 4]).prop_map(Spec::GroupDel),
         5 => (dev(), role(), prop::option::weighted(0.4, new_name()))
             .prop_map(|(d, ns, n)| Spec::Move(d, ns, n)),
         1 => dev().prop_map(Spec::Del),
@@ -290,7 +378,7 @@ impl Sim {
     fn apply(&mut self, op: &Op) {
         let cur = self.cur;
         match op {
-            Op::AddVeth(n, p) => {
+            Op::AddVeth(n, p, _) => {
                 let Some(pn) = self.alloc(cur, p.as_deref().unwrap_or("veth%d")) else {
                     return;
                 };
@@ -367,7 +455,15 @@ impl Sim {
                     self.kill(i);
                 }
             }
-            Op::Up(_) | Op::Down(_) | Op::Master(..) | Op::NoMaster(_) | Op::Mtu(..) => {}
+            Op::Up(_)
+            | Op::Down(_)
+            | Op::Master(..)
+            | Op::NoMaster(_)
+            | Op::Mtu(..)
+            | Op::Flag(..)
+            | Op::Attr(..)
+            | Op::GroupSet(..)
+            | Op::GroupDel(_) => {}
         }
     }
 }
@@ -379,7 +475,7 @@ fn resolve(specs: &[Spec]) -> Vec<Op> {
     let mut ops = Vec::with_capacity(specs.len());
     for s in specs {
         let op = match *s {
-            Spec::AddVeth(n, p) => Op::AddVeth(n.into(), p.map(Into::into)),
+            Spec::AddVeth(n, p, x) => Op::AddVeth(n.into(), p.map(Into::into), x),
             Spec::AddBridge(n) => Op::AddBridge(n.into()),
             Spec::Up(d) => Op::Up(sim.pick(d)),
             Spec::Down(d) => Op::Down(sim.pick(d)),
@@ -387,6 +483,10 @@ fn resolve(specs: &[Spec]) -> Vec<Op> {
             Spec::Master(d, m) => Op::Master(sim.pick(d), sim.pick(m)),
             Spec::NoMaster(d) => Op::NoMaster(sim.pick(d)),
             Spec::Mtu(d, m) => Op::Mtu(sim.pick(d), m),
+            Spec::Flag(d, w, on) => Op::Flag(sim.pick(d), w, on),
+            Spec::Attr(d, k, v) => Op::Attr(sim.pick(d), k, v),
+            Spec::GroupSet(g, w) => Op::GroupSet(g, w),
+            Spec::GroupDel(g) => Op::GroupDel(g),
             Spec::Move(d, ns, n) => Op::Move(sim.pick(d), ns, n.map(Into::into)),
             Spec::Del(d) => Op::Del(sim.pick(d)),
             Spec::In(ns) => Op::In(ns),
@@ -401,8 +501,10 @@ fn resolve(specs: &[Spec]) -> Vec<Op> {
 fn scenario(ops: &[Op]) -> Scenario {
     let mut text = String::from(
         "# pins: random sequence — veth_newlink, dev_change_name, do_setlink, \
-         __dev_change_net_namespace, br_add_if, default_device_exit_batch\n\
-         # flags: -force\n\
+         __dev_change_net_namespace, br_add_if, default_device_exit_batch, \
+         __dev_set_promiscuity, rtnl_group_changelink\n\
+         # flags: -force -d\n\
+         # mask: bridge-ids\n\
          # namespaces: @MAIN@ @X1@ @X2@\n",
     );
     for op in ops {

@@ -24,6 +24,9 @@ pub struct Scenario {
     /// `# flags: -j`: the batch runs with `-j`, so its `link show` lines
     /// print JSON, compared as text (key order included).
     pub json: bool,
+    /// `# mask: bridge-ids`: bridge and port ids in `-d` output are masked
+    /// (they derive from random MAC addresses unless the file fixes them).
+    pub mask_bridge_ids: bool,
     /// Every `# flags:` word but `-force`, in order: the global options
     /// the batch runs with (`-d`, `-j`, `-o`, `-br`, `-c`, `-echo`, `-N`, …).
     pub options: Vec<String>,
@@ -70,12 +73,15 @@ impl Scenario {
         let mut details = false;
         let mut json = false;
         let mut options = Vec::new();
+        let mut mask_bridge_ids = false;
         for l in &lines {
             let t = l.trim();
             if let Some(p) = t.strip_prefix("# pins:") {
                 if pins.is_empty() {
                     pins = p.trim().to_string();
                 }
+            } else if let Some(m) = t.strip_prefix("# mask:") {
+                mask_bridge_ids |= m.split_whitespace().any(|w| w == "bridge-ids");
             } else if let Some(f) = t.strip_prefix("# flags:") {
                 force |= f.split_whitespace().any(|w| w == "-force");
                 details |= f.split_whitespace().any(|w| w == "-d");
@@ -93,6 +99,7 @@ impl Scenario {
             force,
             details,
             json,
+            mask_bridge_ids,
             options,
             lines,
         }

@@ -21,10 +21,23 @@ const TEXT_DROPPED: [&str; 1] = ["addrgenmode "];
 const JSON_MASKED: [&str; 2] = ["gc_timer", "forward_delay_timer"];
 const JSON_DROPPED: [&str; 1] = ["inet6_addr_gen_mode"];
 
+/// Bridge and port ids (`# mask: bridge-ids`): text and JSON keys.
+const TEXT_BRIDGE_IDS: [&str; 3] = ["bridge_id ", "designated_root ", "designated_bridge "];
+const JSON_BRIDGE_IDS: [&str; 2] = ["bridge_id", "root_id"];
+
 /// One line of `ip -d` output (text or compact JSON) with the host- and
-/// time-dependent values masked and the unmodelled ones dropped.
-pub fn mask_line(line: &str) -> String {
+/// time-dependent values masked and the unmodelled ones dropped; bridge
+/// ids too with `bridge_ids`.
+pub fn mask_line(line: &str, bridge_ids: bool) -> String {
     let mut s = line.to_string();
+    if bridge_ids {
+        for key in TEXT_BRIDGE_IDS {
+            s = rewrite_text(&s, key, false);
+        }
+        for key in JSON_BRIDGE_IDS {
+            s = rewrite_json(&s, key, false);
+        }
+    }
     for key in TEXT_MASKED {
         s = rewrite_text(&s, key, false);
     }
@@ -100,10 +113,11 @@ fn rewrite_json(line: &str, key: &str, drop: bool) -> String {
 }
 
 /// The same for a parsed `-j link show` object.
-pub fn mask_members(m: &mut Members) {
+pub fn mask_members(m: &mut Members, bridge_ids: bool) {
     m.retain(|(k, _)| !JSON_DROPPED.contains(&k.as_str()));
     for (k, v) in m.iter_mut() {
-        if JSON_MASKED.contains(&k.as_str()) {
+        let id = bridge_ids && JSON_BRIDGE_IDS.contains(&k.as_str());
+        if JSON_MASKED.contains(&k.as_str()) || id {
             *v = Json::Str(DETAIL_MASK.to_string());
         }
     }
@@ -113,22 +127,36 @@ pub fn mask_members(m: &mut Members) {
 mod tests {
     use super::*;
 
+    fn mask_line_plain(l: &str) -> String {
+        mask_line(l, false)
+    }
+
+    #[test]
+    fn masks_bridge_ids_when_asked() {
+        let l = "bridge_id 8000.2:0:0:0:0:1 designated_root 8000.2:0:0:0:0:1 root_port 0 ";
+        assert_eq!(mask_line(l, false), l);
+        assert_eq!(
+            mask_line(l, true),
+            "bridge_id <masked> designated_root <masked> root_port 0 "
+        );
+    }
+
     #[test]
     fn masks_text_and_json() {
         assert_eq!(
-            mask_line("    veth addrgenmode eui64 numtxqueues 2 numrxqueues 2 gso_max_size 65536 "),
+            mask_line_plain("    veth addrgenmode eui64 numtxqueues 2 numrxqueues 2 gso_max_size 65536 "),
             "    veth numtxqueues 2 numrxqueues 2 gso_max_size 65536 "
         );
         assert_eq!(
-            mask_line("hello_timer    0.00 gc_timer  298.01 group_fwd_mask 0 "),
+            mask_line_plain("hello_timer    0.00 gc_timer  298.01 group_fwd_mask 0 "),
             "hello_timer    0.00 gc_timer <masked> group_fwd_mask 0 "
         );
         assert_eq!(
-            mask_line(
+            mask_line_plain(
                 r#"{"a":1,"inet6_addr_gen_mode":"eui64","num_tx_queues":2,"gc_timer":298.01}"#
             ),
             r#"{"a":1,"num_tx_queues":2,"gc_timer":"<masked>"}"#
         );
-        assert_eq!(mask_line(r#"{"inet6_addr_gen_mode":"eui64"}"#), r#"{}"#);
+        assert_eq!(mask_line_plain(r#"{"inet6_addr_gen_mode":"eui64"}"#), r#"{}"#);
     }
 }

@@ -72,6 +72,7 @@ pub struct Outcome {
 struct Normalizer<'a> {
     names: &'a NsNames,
     keep: BTreeSet<String>,
+    bridge_ids: bool,
 }
 
 pub const MASK: &str = "<hwaddr>";
@@ -84,7 +85,7 @@ impl Normalizer<'_> {
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&super::details::mask_line(&self.mask_line(line)));
+            out.push_str(&super::details::mask_line(&self.mask_line(line), self.bridge_ids));
         }
         out
     }
@@ -135,8 +136,9 @@ impl Normalizer<'_> {
         let mut j = json::parse(raw).map_err(|e| format!("{e}; output was {raw:?}"))?;
         let keep = &self.keep;
         let names = self.names;
+        let bridge_ids = self.bridge_ids;
         j.for_each_object_mut(&mut |m| {
-            super::details::mask_members(m);
+            super::details::mask_members(m, bridge_ids);
             for (k, v) in m.iter_mut() {
                 if let Json::Str(s) = v {
                     if (k == "address" || k == "perm_address")
@@ -163,6 +165,7 @@ pub(super) fn execute(
     let norm = Normalizer {
         names,
         keep: sc.literal_addresses(),
+        bridge_ids: sc.mask_bridge_ids,
     };
     let roles = sc.roles();
     let mut live: BTreeSet<Role> = BTreeSet::new();
