@@ -222,7 +222,14 @@ fn attr() -> impl Strategy<Value = (&'static str, &'static str)> {
 }
 
 fn group_action() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["up", "down", "mtu 1400", "mtu 70000", "promisc on", "txqueuelen 7"])
+    prop::sample::select(vec![
+        "up",
+        "down",
+        "mtu 1400",
+        "mtu 70000",
+        "promisc on",
+        "txqueuelen 7",
+    ])
 }
 
 fn spec() -> impl Strategy<Value = Spec> {

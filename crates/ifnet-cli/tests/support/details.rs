@@ -144,7 +144,9 @@ mod tests {
     #[test]
     fn masks_text_and_json() {
         assert_eq!(
-            mask_line_plain("    veth addrgenmode eui64 numtxqueues 2 numrxqueues 2 gso_max_size 65536 "),
+            mask_line_plain(
+                "    veth addrgenmode eui64 numtxqueues 2 numrxqueues 2 gso_max_size 65536 "
+            ),
             "    veth numtxqueues 2 numrxqueues 2 gso_max_size 65536 "
         );
         assert_eq!(
@@ -157,6 +159,9 @@ mod tests {
             ),
             r#"{"a":1,"num_tx_queues":2,"gc_timer":"<masked>"}"#
         );
-        assert_eq!(mask_line_plain(r#"{"inet6_addr_gen_mode":"eui64"}"#), r#"{}"#);
+        assert_eq!(
+            mask_line_plain(r#"{"inet6_addr_gen_mode":"eui64"}"#),
+            r#"{}"#
+        );
     }
 }

@@ -85,7 +85,10 @@ impl Normalizer<'_> {
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&super::details::mask_line(&self.mask_line(line), self.bridge_ids));
+            out.push_str(&super::details::mask_line(
+                &self.mask_line(line),
+                self.bridge_ids,
+            ));
         }
         out
     }
