@@ -103,37 +103,64 @@ fn long_opt(args: &[String], i: &mut usize, name: &str) -> Option<Result<String,
     Some(args.get(*i).cloned().ok_or(()))
 }
 
+/// ifnet's own long options (`--state P`, `--kernel V`, `--cpus N`, also
+/// with `=`): true when `args[*i]` was one (`*i` then at its value).
+fn ifnet_long_opt(
+    args: &[String],
+    i: &mut usize,
+    o: &mut Opts,
+    err: &mut Vec<u8>,
+) -> Result<bool, Abort> {
+    if let Some(v) = long_opt(args, i, "--state") {
+        o.state = Some(v.map_err(|_| missing_value(err, "--state"))?);
+        return Ok(true);
+    }
+    if let Some(v) = long_opt(args, i, "--kernel") {
+        o.kernel = Some(v.map_err(|_| missing_value(err, "--kernel"))?);
+        return Ok(true);
+    }
+    let Some(v) = long_opt(args, i, "--cpus") else {
+        return Ok(false);
+    };
+    let v = v.map_err(|_| missing_value(err, "--cpus"))?;
+    let max = crate::session::state::MAX_CPUS;
+    match v.parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => o.cpus = Some(n),
+        _ => {
+            err.extend_from_slice(
+                format!("ifnet: --cpus wants a number of CPUs from 1 to {max}, not \"{v}\"\n")
+                    .as_bytes(),
+            );
+            return Err(Abort::Exit(255));
+        }
+    }
+    Ok(true)
+}
+
+/// `-family NAME`: `read_family()`, "help" is the usage, anything else
+/// "invalid protocol family".
+fn family_opt(v: &str, err: &mut Vec<u8>) -> Result<u8, Abort> {
+    if v == "help" {
+        return Err(usage(err));
+    }
+    match read_family(v) {
+        AF_UNSPEC => {
+            err.extend_from_slice(
+                format!("Error: argument \"{v}\" is wrong: invalid protocol family\n").as_bytes(),
+            );
+            Err(Abort::Exit(255))
+        }
+        f => Ok(f),
+    }
+}
+
 /// Parses leading options; returns the options and the index of the first
 /// non-option argument. Errors are written to `err` as ip writes them.
 pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize), Abort> {
     let mut o = Opts::default();
     let mut i = 0;
     while i < args.len() {
-        if let Some(v) = long_opt(args, &mut i, "--state") {
-            o.state = Some(v.map_err(|_| missing_value(err, "--state"))?);
-            i += 1;
-            continue;
-        }
-        if let Some(v) = long_opt(args, &mut i, "--kernel") {
-            o.kernel = Some(v.map_err(|_| missing_value(err, "--kernel"))?);
-            i += 1;
-            continue;
-        }
-        if let Some(v) = long_opt(args, &mut i, "--cpus") {
-            let v = v.map_err(|_| missing_value(err, "--cpus"))?;
-            match v.parse::<u32>() {
-                Ok(n) if (1..=crate::session::state::MAX_CPUS).contains(&n) => o.cpus = Some(n),
-                _ => {
-                    err.extend_from_slice(
-                        format!(
-                            "ifnet: --cpus wants a number of CPUs from 1 to {}, not \"{v}\"\n",
-                            crate::session::state::MAX_CPUS
-                        )
-                        .as_bytes(),
-                    );
-                    return Err(Abort::Exit(255));
-                }
-            }
+        if ifnet_long_opt(args, &mut i, &mut o, err)? {
             i += 1;
             continue;
         }
@@ -159,17 +186,7 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
         } else if matches(opt, "-family") {
             let v = needs_value(i, err)?;
             i += 1;
-            if v == "help" {
-                return Err(usage(err));
-            }
-            o.family = read_family(&v);
-            if o.family == AF_UNSPEC {
-                err.extend_from_slice(
-                    format!("Error: argument \"{v}\" is wrong: invalid protocol family\n")
-                        .as_bytes(),
-                );
-                return Err(Abort::Exit(255));
-            }
+            o.family = family_opt(&v, err)?;
         } else if let Some(f) = short_family(opt) {
             o.family = f;
         } else if matches(opt, "-human") || matches(opt, "-human-readable") {
@@ -183,9 +200,7 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
         } else if matches(opt, "-resolve") {
         } else if matches(opt, "-oneline") {
             o.oneline = true;
-        } else if matches(opt, "-timestamp") {
-            o.timestamp += 1;
-        } else if matches(opt, "-tshort") {
+        } else if matches(opt, "-timestamp") || matches(opt, "-tshort") {
             o.timestamp += 1;
         } else if matches(opt, "-Version") {
             o.version = true;

@@ -347,7 +347,7 @@ fn parse_two(
     Ok(false)
 }
 
-/// The third part of the keyword chain: numbers and the device name.
+/// The third part of the keyword chain: group, mode, state, queues.
 fn parse_three(
     s: &mut Session,
     a: &mut Argv,
@@ -398,7 +398,22 @@ fn parse_three(
                 LinkAttribute::NumRxQueues(n)
             },
         );
-    } else if matches(w, "addrgenmode") {
+    } else {
+        return parse_four(s, a, m, l);
+    }
+    Ok(false)
+}
+
+/// The last part of the keyword chain: addrgenmode to parentdev, the GSO
+/// limits, and the device name.
+fn parse_four(
+    s: &mut Session,
+    a: &mut Argv,
+    m: &mut LinkMessage,
+    l: &mut Locals,
+) -> Result<bool, Abort> {
+    let w = a.cur();
+    if matches(w, "addrgenmode") {
         return Err(unsupported(s, w));
     } else if matches(w, "link-netns") {
         let v = a.next_arg(&mut s.err)?;

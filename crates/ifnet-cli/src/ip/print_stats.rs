@@ -195,6 +195,51 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         iec: s.opts.iec,
         sl: s.p.sl(),
     };
+    let c = columns(&f, st, cc, more);
+    let mut o = String::new();
+    o += &direction(
+        &f,
+        &c,
+        "RX",
+        ["missed", "mcast"],
+        [
+            st.rx_bytes,
+            st.rx_packets,
+            st.rx_errors,
+            st.rx_dropped,
+            st.rx_missed_errors,
+            st.multicast,
+        ],
+        st.rx_compressed,
+    );
+    if more {
+        o += &rx_errors(&f, &c, st);
+    }
+    o += f.sl;
+    o += &direction(
+        &f,
+        &c,
+        "TX",
+        ["carrier", "collsns"],
+        [
+            st.tx_bytes,
+            st.tx_packets,
+            st.tx_errors,
+            st.tx_dropped,
+            st.tx_carrier_errors,
+            st.collisions,
+        ],
+        st.tx_compressed,
+    );
+    if more {
+        o += &tx_errors(&f, &c, st, cc);
+    }
+    s.p.text(&o);
+}
+
+/// print_stats64()'s `cols[]`: the minimum widths, widened by
+/// `size_columns()` to the numbers printed.
+fn columns(f: &NumFmt, st: &Stats64, cc: Option<u64>, more: bool) -> [usize; 8] {
     let mut c = [10usize, 7, 6, 7, 7, 7, 10, 9];
     f.size_columns(
         &mut c,
@@ -252,45 +297,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
             ],
         );
     }
-    let mut o = String::new();
-    o += &direction(
-        &f,
-        &c,
-        "RX",
-        ["missed", "mcast"],
-        [
-            st.rx_bytes,
-            st.rx_packets,
-            st.rx_errors,
-            st.rx_dropped,
-            st.rx_missed_errors,
-            st.multicast,
-        ],
-        st.rx_compressed,
-    );
-    if more {
-        o += &rx_errors(&f, &c, st);
-    }
-    o += f.sl;
-    o += &direction(
-        &f,
-        &c,
-        "TX",
-        ["carrier", "collsns"],
-        [
-            st.tx_bytes,
-            st.tx_packets,
-            st.tx_errors,
-            st.tx_dropped,
-            st.tx_carrier_errors,
-            st.collisions,
-        ],
-        st.tx_compressed,
-    );
-    if more {
-        o += &tx_errors(&f, &c, st, cc);
-    }
-    s.p.text(&o);
+    c
 }
 
 /// One direction of `print_stats64()`: the header line ("RX: bytes packets

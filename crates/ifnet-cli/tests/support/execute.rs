@@ -158,6 +158,38 @@ impl Normalizer<'_> {
     }
 }
 
+/// The final `link show` (text and `-j`, with `-d` if asked) of every
+/// namespace still alive.
+fn final_views(
+    be: &mut dyn Backend,
+    sc: &Scenario,
+    names: &NsNames,
+    norm: &Normalizer,
+    roles: &[Role],
+    live: &BTreeSet<Role>,
+) -> Result<Vec<NsView>, String> {
+    let mut views = Vec::new();
+    for &r in roles {
+        if !live.contains(&r) {
+            continue;
+        }
+        let text = be.show(&names.name(r), false, sc.details)?;
+        let json_raw = be.show(&names.name(r), true, sc.details)?;
+        let json = if json_raw.rc == 0 {
+            norm.json(&json_raw.stdout)
+        } else {
+            Err(format!("exit code {}", json_raw.rc))
+        };
+        views.push(NsView {
+            role: r,
+            text: norm.out(text),
+            json_raw: norm.out(json_raw),
+            json,
+        });
+    }
+    Ok(views)
+}
+
 pub(super) fn execute(
     be: &mut dyn Backend,
     sc: &Scenario,
@@ -237,25 +269,7 @@ pub(super) fn execute(
         be.settle(&live_names(&live))?;
     }
 
-    let mut views = Vec::new();
-    for &r in &roles {
-        if !live.contains(&r) {
-            continue;
-        }
-        let text = be.show(&names.name(r), false, sc.details)?;
-        let json_raw = be.show(&names.name(r), true, sc.details)?;
-        let json = if json_raw.rc == 0 {
-            norm.json(&json_raw.stdout)
-        } else {
-            Err(format!("exit code {}", json_raw.rc))
-        };
-        views.push(NsView {
-            role: r,
-            text: norm.out(text),
-            json_raw: norm.out(json_raw),
-            json,
-        });
-    }
+    let views = final_views(be, sc, names, &norm, &roles, &live)?;
     Ok(Outcome {
         side: be.side(),
         steps,
