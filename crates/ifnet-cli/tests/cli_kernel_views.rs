@@ -58,10 +58,14 @@ fn dmesg_prints_failover_lines_with_timestamps() {
         "{text}"
     );
     assert_eq!(&lines[0][..15], "[    0.000000] ");
+    // __netdev_printk(): a device with a parent leads with the parent's
+    // driver and name (Linux's parent is the virtio device, virtio0; the
+    // model's is the bus slot), then netdev_name() and its reg state.
     let notime = stdout(&run(&st, &["dmesg", "-t"]));
-    assert!(
-        notime.starts_with("eth0: failover master:eth0 registered\n"),
-        "{notime}"
+    assert_eq!(
+        notime,
+        "virtio_net 0000:00:03.0 eth0: failover master:eth0 registered\n\
+         virtio_net 0000:00:03.0 eth0: failover standby slave:eth1 registered\n"
     );
     let o = run(&st, &["dmesg", "-Q"]);
     assert_eq!(o.status.code(), Some(1));

@@ -125,7 +125,6 @@ pub fn decode(replies: &[Vec<u8>]) -> (Vec<LinkMessage>, Result<(), NlError>) {
 pub fn extack_msg(flags: u16, payload: &[u8]) -> Option<String> {
     const NLM_F_CAPPED: u16 = 0x100;
     const NLM_F_ACK_TLVS: u16 = 0x200;
-    const NLMSGERR_ATTR_MSG: u16 = 1;
     if flags & NLM_F_ACK_TLVS == 0 {
         return None;
     }
@@ -136,7 +135,13 @@ pub fn extack_msg(flags: u16, payload: &[u8]) -> Option<String> {
         let len = u32::from_ne_bytes([len[0], len[1], len[2], len[3]]) as usize;
         (len.max(16) + 3) & !3
     };
-    let mut tlvs = payload.get(skip..)?;
+    extack_attr_msg(payload.get(skip..)?)
+}
+
+/// The NLMSGERR_ATTR_MSG string among extack TLVs (after an error's echoed
+/// request, or after NLMSG_DONE's error code: `nl_dump_ext_ack_done()`).
+pub fn extack_attr_msg(mut tlvs: &[u8]) -> Option<String> {
+    const NLMSGERR_ATTR_MSG: u16 = 1;
     while tlvs.len() >= 4 {
         let len = u16::from_ne_bytes([tlvs[0], tlvs[1]]) as usize;
         let ty = u16::from_ne_bytes([tlvs[2], tlvs[3]]) & 0x3fff;

@@ -98,7 +98,7 @@ pub const ETH_DATA_LEN: u32 = 1500;
 pub const ETH_MAX_MTU: u32 = 0xFFFF;
 
 /// `dev->name_assign_type` (include/uapi/linux/netdevice.h).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NameAssign {
     Unknown = 0,
     Enum = 1,
@@ -108,7 +108,7 @@ pub enum NameAssign {
 }
 
 /// `dev->addr_assign_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AddrAssign {
     Perm = 0,
     Random = 1,
@@ -117,7 +117,7 @@ pub enum AddrAssign {
 }
 
 /// RFC 2863 operational state (`IF_OPER_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OperState {
     Unknown = 0,
     NotPresent = 1,
@@ -155,7 +155,7 @@ impl OperState {
 }
 
 /// `enum netdev_reg_state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum RegState {
     Uninitialized,
     Registered,

@@ -39,6 +39,7 @@ pub enum Errno {
     ESRCH,
     ENXIO,
     EACCES,
+    EOVERFLOW,
     /// Any other value, kept as received.
     Unknown(i32),
 }
@@ -74,13 +75,14 @@ impl Errno {
             Errno::ESRCH => 3,
             Errno::ENXIO => 6,
             Errno::EACCES => 13,
+            Errno::EOVERFLOW => 75,
             Errno::Unknown(n) => n,
         }
     }
 
     /// Inverse of [`Errno::number`]; unknown values are kept.
     pub fn from_number(n: i32) -> Errno {
-        const ALL: [Errno; 27] = [
+        const ALL: [Errno; 28] = [
             Errno::EPERM,
             Errno::ENOENT,
             Errno::EINTR,
@@ -108,6 +110,7 @@ impl Errno {
             Errno::ESRCH,
             Errno::ENXIO,
             Errno::EACCES,
+            Errno::EOVERFLOW,
         ];
         ALL.into_iter()
             .find(|e| e.number() == n)
@@ -145,6 +148,7 @@ impl Errno {
             Errno::ESRCH => "No such process".into(),
             Errno::ENXIO => "No such device or address".into(),
             Errno::EACCES => "Permission denied".into(),
+            Errno::EOVERFLOW => "Value too large for defined data type".into(),
             Errno::Unknown(n) => format!("Unknown error {n}"),
         }
     }

@@ -3,10 +3,10 @@
 //! number; a reader that falls behind the ring's start gets ENOBUFS, as a
 //! netlink socket whose receive buffer overflowed does.
 
+use crate::chunked::Chunked;
 use crate::ids::NetId;
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 
 /// KOBJ_* actions that net devices emit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,11 +84,15 @@ pub struct Overrun {
     pub resume_at: u64,
 }
 
-/// A bounded ring with monotonically increasing sequence numbers.
+/// A bounded ring with monotonically increasing sequence numbers. Its
+/// entries are [`Chunked`]: a clone shares them (observation must not make
+/// a kernel's clone cost follow its history). On disk it is
+/// `{entries, first_seq, capacity}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de> + Clone"))]
 pub struct Ring<T> {
-    entries: VecDeque<T>,
-    /// Sequence number of `entries[0]`.
+    entries: Chunked<T>,
+    /// Sequence number of the oldest entry.
     first_seq: u64,
     capacity: usize,
 }
@@ -97,7 +101,7 @@ impl<T: Clone> Ring<T> {
     pub fn new(capacity: usize) -> Ring<T> {
         assert!(capacity > 0);
         Ring {
-            entries: VecDeque::new(),
+            entries: Chunked::default(),
             first_seq: 1,
             capacity,
         }
@@ -121,7 +125,9 @@ impl<T: Clone> Ring<T> {
         self.entries.push_back(make(seq));
         seq
     }
+}
 
+impl<T> Ring<T> {
     /// The sequence number the next entry will get.
     pub fn next_seq(&self) -> u64 {
         self.first_seq + self.entries.len() as u64
@@ -135,7 +141,7 @@ impl<T: Clone> Ring<T> {
             });
         }
         let skip = (from - self.first_seq).min(self.entries.len() as u64) as usize;
-        Ok(self.entries.iter().skip(skip))
+        Ok(self.entries.iter_from(skip))
     }
 
     pub fn len(&self) -> usize {
@@ -162,7 +168,7 @@ impl<T: Clone> Ring<T> {
             return Err("a ring's sequence counter is out of range".into());
         }
         let consecutive = (self.first_seq..)
-            .zip(&self.entries)
+            .zip(self.entries.iter())
             .all(|(s, e)| seq_of(e) == s);
         if !consecutive {
             return Err("a ring's sequence numbers are not consecutive".into());

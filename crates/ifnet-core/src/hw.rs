@@ -15,7 +15,7 @@ pub const DEFAULT_NIC_DRIVER: &str = "e1000";
 pub const DEFAULT_VF_DRIVER: &str = "mlx5_core";
 
 /// What can be plugged in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum HwSpec {
     /// A physical Ethernet NIC cabled to `segment` (default "lan").
     Nic {
@@ -90,7 +90,7 @@ impl HwSpec {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Hash, Serialize, Deserialize)]
 pub struct HwDevice {
     pub spec: HwSpec,
     /// The netdev the driver registered for it.
@@ -100,7 +100,7 @@ pub struct HwDevice {
     pub failover_master: Option<DevId>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Serialize, Deserialize)]
 pub struct HwBus {
     pub devices: BTreeMap<String, HwDevice>,
 }

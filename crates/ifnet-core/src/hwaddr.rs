@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// A link-layer address of variable length.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct HwAddr {
     len: u8,
     bytes: [u8; MAX_ADDR_LEN],
@@ -70,6 +70,23 @@ impl HwAddr {
     }
 }
 
+/// The length and the address's own bytes (the unused tail is always
+/// zero, so this agrees with `Eq`): one word for an Ethernet address,
+/// where hashing all MAX_ADDR_LEN bytes was a fifth of a device's
+/// fingerprint.
+impl std::hash::Hash for HwAddr {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        if self.len < 8 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&self.bytes[..8]);
+            h.write_u64(u64::from_le_bytes(w) | (u64::from(self.len) << 56));
+        } else {
+            h.write_u8(self.len);
+            h.write(self.as_bytes());
+        }
+    }
+}
+
 impl fmt::Display for HwAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, b) in self.as_bytes().iter().enumerate() {
@@ -124,8 +141,9 @@ impl<'de> Deserialize<'de> for HwAddr {
     }
 }
 
-/// An interface name: at most IFNAMSIZ-1 bytes, stored inline.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// An interface name: at most IFNAMSIZ-1 bytes, stored inline. Hashed as
+/// its `str` (the unused tail is always zero).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IfName {
     len: u8,
     bytes: [u8; IFNAMSIZ - 1],
@@ -159,6 +177,14 @@ impl IfName {
             end -= 1;
         }
         IfName::new(&s[..end]).expect("fits")
+    }
+}
+
+impl std::hash::Hash for IfName {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // What `str`'s Hash writes, without re-checking the UTF-8.
+        h.write(&self.bytes[..self.len as usize]);
+        h.write_u8(0xff);
     }
 }
 

@@ -7,16 +7,19 @@
 use serde::{Deserialize, Serialize};
 
 /// Handle of a network device. Stored as `[index, generation]`: ids are
-/// the most frequent values of a state file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// the most frequent values of a state file. `Hash` is the fields',
+/// except inside `Kernel::fingerprint`, where an id hashes as its
+/// device's canonical key (`fingerprint/canon.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(from = "(u32, u32)", into = "(u32, u32)")]
 pub struct DevId {
     pub index: u32,
     pub generation: u32,
 }
 
-/// Handle of a network namespace (`struct net`), stored like `DevId`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Handle of a network namespace (`struct net`), stored and hashed like
+/// `DevId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(from = "(u32, u32)", into = "(u32, u32)")]
 pub struct NetId {
     pub index: u32,
@@ -161,6 +164,11 @@ impl<T> Slab<T> {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Slots in use or free (one more than the highest index handed out).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
     }
 
     /// Live entries in slot order (deterministic).

@@ -12,6 +12,7 @@ use crate::net::Net;
 use crate::netdev::NetDevice;
 use crate::notifier::Notifier;
 use crate::profile::KernelProfile;
+use crate::shared::Shared;
 use crate::time::Instant;
 use parts::{Deferred, DevTables, HwWorld, InFlight, Modules, Observation};
 use serde::{Deserialize, Serialize};
@@ -30,7 +31,7 @@ pub(crate) const FIRST_NS_INUM: u32 = 0x4000_0000;
 pub(crate) const NS_INUM_LIMIT: u32 = i32::MAX as u32;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kernel {
-    pub(crate) profile: KernelProfile,
+    pub(crate) profile: Shared<KernelProfile>,
     /// The virtual clock.
     #[serde(rename = "now_ns")]
     pub(crate) now: Instant,
@@ -55,7 +56,7 @@ impl Kernel {
     /// Boots a kernel: init_net with its loopback device.
     pub fn new(profile: KernelProfile) -> Kernel {
         let mut k = Kernel {
-            profile,
+            profile: Shared::new(profile),
             now: Instant::BOOT,
             tables: DevTables {
                 nets: Slab::default(),
@@ -66,12 +67,12 @@ impl Kernel {
                 next_ns_inum: FIRST_NS_INUM,
                 devs: Slab::default(),
                 next_list_seq: 0,
-                notifiers: vec![
+                notifiers: Shared::new(vec![
                     Notifier::Rtnetlink,
                     Notifier::Bridge,
                     Notifier::Inet,
                     Notifier::Failover,
-                ],
+                ]),
                 todo_list: Vec::new(),
                 rng_state: 0x1f2e_3d4c_5b6a_7988,
                 inet_rng_state: 0x5eed_0f1e_7d6c_0001,
@@ -83,7 +84,7 @@ impl Kernel {
             obs: Observation {
                 uevents: Ring::new(UEVENT_RING_CAPACITY),
                 mcast: Ring::new(MCAST_RING_CAPACITY),
-                log: Vec::new(),
+                log: Default::default(),
                 event_log: Default::default(),
                 trace_from: 0,
                 captures: BTreeMap::new(),
@@ -180,14 +181,63 @@ impl Kernel {
     /// `printk()`: into the log ring, stamped with the virtual clock.
     pub(crate) fn printk(&mut self, line: String) {
         if self.obs.log.len() >= LOG_CAPACITY {
-            self.obs.log.remove(0);
+            self.obs.log.pop_front();
         }
         let text = line.clone();
         self.log_event(|| crate::eventlog::KernelEvent::Printk { text });
-        self.obs.log.push(crate::eventlog::LogLine {
+        self.obs.log.push_back(crate::eventlog::LogLine {
             time: self.now,
             text: line,
         });
+    }
+
+    /// `netdev_printk()` (netdev_info, netdev_err, …): the line leads with
+    /// the parent device's driver and name when there is a parent, then
+    /// `netdev_name()` and `netdev_reg_state()`, as __netdev_printk prints.
+    pub(crate) fn netdev_printk(&mut self, dev: DevId, msg: &str) {
+        let line = format!("{}: {msg}", self.netdev_log_prefix(dev));
+        self.printk(line);
+    }
+
+    fn netdev_log_prefix(&self, dev: DevId) -> String {
+        use crate::consts::RegState;
+        let d = self.dev(dev);
+        // netdev_name(): a template or empty name is not a name yet.
+        let name = if d.name.as_str().is_empty() || d.name.as_str().contains('%') {
+            "(unnamed net_device)"
+        } else {
+            d.name.as_str()
+        };
+        let state = match d.reg_state {
+            RegState::Uninitialized => " (uninitialized)",
+            RegState::Registered => "",
+            RegState::Unregistering => " (unregistering)",
+            RegState::Unregistered => " (unregistered)",
+            RegState::Released => " (released)",
+        };
+        match &d.parent {
+            Some(bus) => {
+                // dev_driver_string(parent): the driver bound to it — set
+                // before probe() runs, so lines logged while probing (the
+                // bus entry is added after) name it too: the driver of a
+                // netdev on that parent.
+                let driver = self
+                    .world
+                    .hw
+                    .devices
+                    .get(&**bus)
+                    .map(|h| h.spec.driver_name())
+                    .or_else(|| {
+                        self.tables.devs.iter::<DevId>().find_map(|(_, o)| {
+                            let on_bus = o.parent.as_deref() == Some(&**bus);
+                            on_bus.then(|| o.driver.driver_name().map(str::to_string))?
+                        })
+                    })
+                    .unwrap_or_default();
+                format!("{driver} {bus} {name}{state}")
+            }
+            None => format!("{name}{state}"),
+        }
     }
 
     /// Kernel log lines, oldest first.
@@ -195,9 +245,10 @@ impl Kernel {
         self.obs.log.iter().map(|l| l.text.clone()).collect()
     }
 
-    /// Kernel log lines with the virtual time each was logged at.
-    pub fn dmesg_lines(&self) -> &[crate::eventlog::LogLine] {
-        &self.obs.log
+    /// Kernel log lines with the virtual time each was logged at, oldest
+    /// first.
+    pub fn dmesg_lines(&self) -> Vec<crate::eventlog::LogLine> {
+        self.obs.log.iter().cloned().collect()
     }
 
     // ---- namespaces user space holds (ip netns) ---------------------------
@@ -267,6 +318,20 @@ impl Kernel {
         }
         let used: Vec<i32> = self.net(net).peer_ids.values().copied().collect();
         let id = (0..).find(|i| !used.contains(i)).expect("free id");
+        self.net_mut(net).peer_ids.insert(peer, id);
+        id
+    }
+
+    /// RTM_NEWNSID with NETNSA_NSID -1 (`rtnl_net_newid` → `alloc_netid`):
+    /// the lowest free id `net` gives `peer` (itself included), or the id
+    /// it already has. What `ip link ... link-netns NAME` asks for when
+    /// NAME has none yet.
+    pub fn rtnl_net_newid(&mut self, net: NetId, peer: NetId) -> i32 {
+        if let Some(id) = self.peernet2id(net, peer) {
+            return id;
+        }
+        let used: Vec<i32> = self.net(net).peer_ids.values().copied().collect();
+        let id = (0..).find(|i| !used.contains(i)).unwrap_or(i32::MAX);
         self.net_mut(net).peer_ids.insert(peer, id);
         id
     }

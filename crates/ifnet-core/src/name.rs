@@ -135,12 +135,14 @@ impl Kernel {
         }
         let new = self.dev_get_valid_name(net, dev, newname)?;
         let old_assign = self.dev(dev).name_assign_type;
+        self.dev_mut(dev).name_assign_type = NameAssign::Renamed;
+        // dev_get_valid_name() has already copied the new name in when
+        // netdev_info() prints, so the new name leads the line.
+        self.rename_listed(dev, new);
         if !old.as_str().contains('%') {
             let suffix = if up { " (while UP)" } else { "" };
-            self.printk(format!("{new}: renamed from {old}{suffix}"));
+            self.netdev_printk(dev, &format!("renamed from {old}{suffix}"));
         }
-        self.dev_mut(dev).name_assign_type = NameAssign::Renamed;
-        self.rename_listed(dev, new);
         if let Err(e) = self.call_netdevice_notifiers(NetdevEvent::ChangeName, dev) {
             // Rollback: the old name and assign type, and a second event.
             self.rename_listed(dev, old);

@@ -6,6 +6,7 @@
 
 use crate::hwaddr::IfName;
 use crate::ids::{DevId, NetId};
+use crate::shared::Shared;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -40,14 +41,14 @@ pub struct Net {
     pub inum: u32,
     /// Primary names (IFNAMSIZ) → device. Rebuilt from the devices on load.
     #[serde(skip)]
-    pub names: NameMap<IfName>,
+    pub names: Shared<NameMap<IfName>>,
     /// Altnames (up to ALTIFNAMSIZ) → device. Rebuilt on load.
     #[serde(skip)]
-    pub altnames: NameMap<String>,
+    pub altnames: Shared<NameMap<String>>,
     /// `net->dev_by_index`: iteration order is ifindex order, as dumps are.
     /// Rebuilt on load.
     #[serde(skip)]
-    pub by_index: BTreeMap<u32, DevId>,
+    pub by_index: Shared<BTreeMap<u32, DevId>>,
     /// `net->ifindex`: last allocated index, the cursor of the cyclic allocator.
     pub ifindex_cursor: u32,
     /// `net->netns_ids`: peer namespace → id as seen from this namespace.
@@ -67,9 +68,9 @@ impl Net {
         Net {
             id,
             inum,
-            names: NameMap::default(),
-            altnames: NameMap::default(),
-            by_index: BTreeMap::new(),
+            names: Shared::default(),
+            altnames: Shared::default(),
+            by_index: Shared::default(),
             ifindex_cursor: 0,
             peer_ids: BTreeMap::new(),
             dying: false,

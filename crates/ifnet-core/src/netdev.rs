@@ -7,10 +7,11 @@ use crate::consts::*;
 use crate::driver::Driver;
 use crate::hwaddr::{HwAddr, IfName};
 use crate::ids::{DevId, NetId};
+use crate::shared::Shared;
 use serde::{Deserialize, Serialize};
 
 /// Who installed the rx_handler (`netdev_rx_handler_register`); at most one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RxHandler {
     BridgePort,
     Failover,
@@ -20,14 +21,14 @@ pub enum RxHandler {
 
 /// A reference held on a device (`netdev_hold`). `tracker` names the holder
 /// as ref_tracker would; `None` is an untracked `dev_hold`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DevRef {
     pub holder: String,
     pub tracked: bool,
 }
 
 /// The root qdisc kind, as `ip link show` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Qdisc {
     Noop,
     Noqueue,
@@ -66,6 +67,11 @@ pub struct NetDevice {
     pub min_mtu: u32,
     pub max_mtu: u32,
     pub flags: u32,
+    /// `dev->gflags`: IFF_PROMISC / IFF_ALLMULTI as user space asked for
+    /// them (`__dev_change_flags`); what `netif_get_flags` reports, while
+    /// `flags` carries the bits the counters decide.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub gflags: u32,
     pub priv_flags: u64,
     /// `!test_bit(__LINK_STATE_NOCARRIER)`.
     pub carrier: bool,
@@ -89,15 +95,15 @@ pub struct NetDevice {
     pub netns_immutable: bool,
     /// Parent bus device (e.g. "0000:00:03.0"), as `SET_NETDEV_DEV` sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
+    pub parent: Option<std::sync::Arc<str>>,
     pub driver: Driver,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master: Option<DevId>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub lowers: Vec<DevId>,
+    #[serde(default, skip_serializing_if = "no_lowers")]
+    pub lowers: Shared<Vec<DevId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rx_handler: Option<RxHandler>,
-    pub refs: Vec<DevRef>,
+    pub refs: Shared<Vec<DevRef>>,
     pub carrier_up_count: u32,
     pub carrier_down_count: u32,
     /// `dev->promiscuity`: users that want promiscuous mode (a bridge
@@ -108,6 +114,9 @@ pub struct NetDevice {
     /// one, `br_add_if`).
     #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub allmulti: u32,
+    /// Queue counts and GSO/GRO limits (`num_tx_queues`, `gso_max_size`, …).
+    #[serde(default, skip_serializing_if = "crate::limits::DevLimits::is_default")]
+    pub limits: crate::limits::DevLimits,
     /// Position in `dev_base_head` (registration order within its netns).
     pub list_seq: u64,
     /// Queued on the linkwatch list (`dev->link_watch_list` non-empty).
@@ -118,17 +127,11 @@ pub struct NetDevice {
     pub moving_ns: bool,
     /// `dev->uc`, `dev->mc` and the IP groups joined on the device (the
     /// multicast side of inetdev/addrconf).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::datapath::addrlist::DevAddrLists::is_empty"
-    )]
-    pub(crate) addr_lists: crate::datapath::addrlist::DevAddrLists,
+    #[serde(default, skip_serializing_if = "no_addr_lists")]
+    pub(crate) addr_lists: Shared<crate::datapath::addrlist::DevAddrLists>,
     /// The device's `in_device` and `inet6_dev` (IPv4 and IPv6 addresses).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::inet::ifaddr::InetDev::is_default"
-    )]
-    pub(crate) inet: crate::inet::ifaddr::InetDev,
+    #[serde(default, skip_serializing_if = "no_inet")]
+    pub(crate) inet: Shared<crate::inet::ifaddr::InetDev>,
     /// rtnl_link_stats64 as the driver and core count them.
     #[serde(default, skip_serializing_if = "crate::stats::DevStats::is_zero")]
     pub stats: crate::stats::DevStats,
@@ -158,6 +161,7 @@ impl NetDevice {
             min_mtu: ETH_MIN_MTU,
             max_mtu: ETH_DATA_LEN,
             flags: 0,
+            gflags: 0,
             priv_flags: IFF_XMIT_DST_RELEASE | IFF_XMIT_DST_RELEASE_PERM,
             carrier: true,
             dormant: false,
@@ -174,15 +178,16 @@ impl NetDevice {
             parent: None,
             driver,
             master: None,
-            lowers: Vec::new(),
+            lowers: Shared::default(),
             rx_handler: None,
             addr_lists: Default::default(),
-            inet: Default::default(),
-            refs: Vec::new(),
+            inet: Shared::default(),
+            refs: Shared::default(),
             carrier_up_count: 0,
             carrier_down_count: 0,
             promiscuity: 0,
             allmulti: 0,
+            limits: crate::limits::DevLimits::default(),
             list_seq: 0,
             linkwatch_pending: false,
             moving_ns: false,
@@ -233,9 +238,16 @@ impl NetDevice {
         matches!(self.operstate, OperState::Up | OperState::Unknown)
     }
 
-    /// `dev_get_flags()`: IFF_RUNNING/LOWER_UP/DORMANT as user space sees them.
+    /// `rtnl_dev_get_flags()`: `flags` with IFF_PROMISC / IFF_ALLMULTI
+    /// taken from `gflags` (what the user asked for, not the counters).
+    pub fn rtnl_dev_get_flags(&self) -> u32 {
+        (self.flags & !(IFF_PROMISC | IFF_ALLMULTI)) | (self.gflags & (IFF_PROMISC | IFF_ALLMULTI))
+    }
+
+    /// `netif_get_flags()`: IFF_PROMISC/ALLMULTI from `gflags`, and
+    /// IFF_RUNNING/LOWER_UP/DORMANT as user space sees them.
     pub fn user_flags(&self) -> u32 {
-        let mut flags = self.flags & !(IFF_RUNNING | IFF_LOWER_UP | IFF_DORMANT);
+        let mut flags = self.rtnl_dev_get_flags() & !(IFF_RUNNING | IFF_LOWER_UP | IFF_DORMANT);
         if self.running() {
             if self.oper_up() {
                 flags |= IFF_RUNNING;
@@ -252,6 +264,15 @@ impl NetDevice {
 }
 
 // serde helpers: the state file leaves out fields at their defaults.
+fn no_lowers(v: &Shared<Vec<DevId>>) -> bool {
+    v.is_empty()
+}
+fn no_addr_lists(v: &Shared<crate::datapath::addrlist::DevAddrLists>) -> bool {
+    v.is_empty()
+}
+fn no_inet(v: &Shared<crate::inet::ifaddr::InetDev>) -> bool {
+    v.is_default()
+}
 fn is_false(b: &bool) -> bool {
     !*b
 }

@@ -94,7 +94,7 @@ pub enum EventInfo {
 }
 
 /// The in-kernel subscribers, in chain order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Notifier {
     /// `rtnetlink_event`: RTM_NEWLINK for the events it lists.
     Rtnetlink,

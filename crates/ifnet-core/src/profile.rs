@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How `dev_change_name` treats a device that is UP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LiveRename {
     /// Before 5.1: `if (dev->flags & IFF_UP) return -EBUSY;`
     Refused,
@@ -27,7 +27,7 @@ pub enum LiveRename {
 /// no netvsc driver yet), the netns-local bit's name (0c493da86374, v6.15)
 /// and the RTM_DELLINK name on a netns move (311cca40661f, v6.6: the model
 /// sends the 6.6+ message in every profile).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KernelProfile {
     /// Preset name, e.g. "6.18" (the state file records it).
     pub name: String,

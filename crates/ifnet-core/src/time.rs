@@ -15,10 +15,10 @@ use std::ops::{Add, Sub};
 /// `Kernel::check_invariants` refuses a clock or deadline beyond it.
 pub const MAX_CLOCK_NS: u64 = 1 << 62;
 
-/// A point on the virtual clock, in nanoseconds since boot.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+/// A point on the virtual clock, in nanoseconds since boot. `Hash` is the
+/// count's, except inside `Kernel::fingerprint`, where an instant hashes
+/// as its distance from the kernel's `now` (`fingerprint/canon.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Instant(u64);
 

@@ -76,7 +76,7 @@ impl std::fmt::Display for RtnlHeld {
 pub const RTNL_HELD_MSG: &str = "RTNL is held by an operation parked in a window";
 
 /// The continuation of a parked operation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) enum ParkedOp {
     /// `register_netdevice` of `dev`, inside the probe of a hot-plugged
     /// bus device (`bus_id`, with the failover master its probe created).
@@ -96,7 +96,7 @@ pub(crate) enum ParkedOp {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct Parked {
     pub window: Window,
     pub op: ParkedOp,
@@ -113,7 +113,7 @@ impl ParkedOp {
 /// What `register_netdevice` should stop for: the netdev the probe of
 /// `bus_id` registers with driver `driver` (not a failover master it
 /// creates on the way).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RegisterStop {
     pub bus_id: String,
     pub driver: String,

@@ -10,7 +10,7 @@ use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 
 /// Kinds of deferred work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Work {
     /// `linkwatch_work`.
     Linkwatch,
@@ -43,8 +43,8 @@ pub struct WorkItem {
 /// the earlier due time, as `mod_delayed_work` with an earlier delay would.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WorkQueue {
-    items: Vec<WorkItem>,
-    next_seq: u64,
+    pub(crate) items: Vec<WorkItem>,
+    pub(crate) next_seq: u64,
 }
 
 pub use crate::time::MAX_CLOCK_NS;

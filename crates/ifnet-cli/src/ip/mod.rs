@@ -4,7 +4,7 @@
 //! ipaddress.c ipaddr_list_flush_or_save, `print_link`/`print_bridge`/
 //! `print_stats` = print_linkinfo and its helpers, `maddr` = ipmaddr.c,
 //! `netns` = ipnetns.c, `monitor` = ipmonitor.c), and the pieces of
-//! iproute2's lib/ they share (`args` = ip.c main's options, `util` =
+//! iproute2's lib/ they share (`args` = ip.c main's options, `color` = lib/color.c, `util` =
 //! lib/utils.c, `jsonw` = json_writer.c/json_print.c, `llmap` = ll_map.c).
 //! `ip address` is `ipaddress` (ipaddr_list_flush_or_save), `addr_modify`
 //! (ipaddr_modify, ipaddr_flush), `print_addr` (print_addrinfo) and
@@ -13,6 +13,7 @@
 pub mod addr_modify;
 pub mod addr_parse;
 pub mod args;
+pub mod color;
 pub mod ipaddress;
 pub mod jsonw;
 pub mod link_modify;
@@ -25,6 +26,7 @@ pub mod monitor;
 pub mod netns;
 pub mod print_addr;
 pub mod print_bridge;
+pub mod print_details;
 pub mod print_link;
 pub mod print_stats;
 pub mod util;

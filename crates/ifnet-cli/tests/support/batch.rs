@@ -32,6 +32,12 @@ pub struct Scenario {
     /// races the batch's next command); the automatic link-locals of
     /// random MACs are left out of the address views on both sides.
     pub racy_addrs: bool,
+    /// `# mask: bridge-ids`: bridge and port ids in `-d` output are masked
+    /// (they derive from random MAC addresses unless the file fixes them).
+    pub mask_bridge_ids: bool,
+    /// Every `# flags:` word but `-force`, in order: the global options
+    /// the batch runs with (`-d`, `-j`, `-o`, `-br`, `-c`, `-echo`, `-N`, …).
+    pub options: Vec<String>,
     /// Lines of the file, placeholders unsubstituted.
     pub lines: Vec<String>,
 }
@@ -76,6 +82,8 @@ impl Scenario {
         let mut json = false;
         let mut family = None;
         let mut racy_addrs = false;
+        let mut options = Vec::new();
+        let mut mask_bridge_ids = false;
         for l in &lines {
             let t = l.trim();
             if let Some(p) = t.strip_prefix("# pins:") {
@@ -84,6 +92,8 @@ impl Scenario {
                 }
             } else if t.starts_with("# racy:") {
                 racy_addrs = true;
+            } else if let Some(m) = t.strip_prefix("# mask:") {
+                mask_bridge_ids |= m.split_whitespace().any(|w| w == "bridge-ids");
             } else if let Some(f) = t.strip_prefix("# flags:") {
                 force |= f.split_whitespace().any(|w| w == "-force");
                 details |= f.split_whitespace().any(|w| w == "-d");
@@ -91,6 +101,11 @@ impl Scenario {
                 if let Some(w) = f.split_whitespace().find(|w| *w == "-4" || *w == "-6") {
                     family = Some(w.to_string());
                 }
+                options.extend(
+                    f.split_whitespace()
+                        .filter(|w| *w != "-force")
+                        .map(str::to_string),
+                );
             }
         }
         Scenario {
@@ -101,6 +116,8 @@ impl Scenario {
             json,
             family,
             racy_addrs,
+            mask_bridge_ids,
+            options,
             lines,
         }
     }
@@ -165,19 +182,10 @@ impl Scenario {
         v
     }
 
-    /// The `# flags:` options given to `ip` before `-n` (`-d`, `-j`).
+    /// The `# flags:` options given to `ip` before `-n` (all but
+    /// `-force`, in the file's order).
     pub fn global_options(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if self.details {
-            v.push("-d".to_string());
-        }
-        if self.json {
-            v.push("-j".to_string());
-        }
-        if let Some(f) = &self.family {
-            v.push(f.clone());
-        }
-        v
+        self.options.clone()
     }
 
     pub fn file_name(&self) -> String {

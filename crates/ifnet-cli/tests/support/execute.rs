@@ -78,6 +78,7 @@ pub struct Outcome {
 struct Normalizer<'a> {
     names: &'a NsNames,
     keep: BTreeSet<String>,
+    bridge_ids: bool,
 }
 
 pub const MASK: &str = "<hwaddr>";
@@ -93,7 +94,7 @@ impl Normalizer<'_> {
                 out.push('\n');
             }
             let line = self.mask_eui64(&self.mask_line(line));
-            out.push_str(&super::details::mask_line(&line));
+            out.push_str(&super::details::mask_line(&line, self.bridge_ids));
         }
         out
     }
@@ -191,8 +192,9 @@ impl Normalizer<'_> {
         let mut j = json::parse(raw).map_err(|e| format!("{e}; output was {raw:?}"))?;
         let keep = &self.keep;
         let names = self.names;
+        let bridge_ids = self.bridge_ids;
         j.for_each_object_mut(&mut |m| {
-            super::details::mask_members(m);
+            super::details::mask_members(m, bridge_ids);
             let stable = m
                 .iter()
                 .any(|(k, v)| k == "stable-privacy" && v.compact() == "true");
@@ -227,6 +229,46 @@ fn is_mac(s: &str) -> bool {
             .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// The final `link show` (text and `-j`, with `-d` if asked) and
+/// `address show` (text and `-j`, in the batch's family) of every
+/// namespace still alive.
+fn final_views(
+    be: &mut dyn Backend,
+    sc: &Scenario,
+    names: &NsNames,
+    norm: &Normalizer,
+    roles: &[Role],
+    live: &BTreeSet<Role>,
+) -> Result<Vec<NsView>, String> {
+    let json_of = |o: &CmdOut| {
+        if o.rc == 0 {
+            norm.json(&o.stdout)
+        } else {
+            Err(format!("exit code {}", o.rc))
+        }
+    };
+    let mut views = Vec::new();
+    for &r in roles {
+        if !live.contains(&r) {
+            continue;
+        }
+        let text = be.show(&names.name(r), false, sc.details)?;
+        let json_raw = be.show(&names.name(r), true, sc.details)?;
+        let addr_text = be.show_addr(&names.name(r), false, sc.family.as_deref())?;
+        let addr_json_raw = be.show_addr(&names.name(r), true, sc.family.as_deref())?;
+        views.push(NsView {
+            role: r,
+            text: norm.out(text),
+            json: json_of(&json_raw),
+            json_raw: norm.out(json_raw),
+            addr_text: norm.out(addr_text),
+            addr_json: json_of(&addr_json_raw),
+            addr_json_raw: norm.out(addr_json_raw),
+        });
+    }
+    Ok(views)
+}
+
 pub(super) fn execute(
     be: &mut dyn Backend,
     sc: &Scenario,
@@ -237,6 +279,7 @@ pub(super) fn execute(
     let norm = Normalizer {
         names,
         keep: sc.literal_addresses(),
+        bridge_ids: sc.mask_bridge_ids,
     };
     let roles = sc.roles();
     let mut live: BTreeSet<Role> = BTreeSet::new();
@@ -305,35 +348,7 @@ pub(super) fn execute(
         be.settle(&live_names(&live))?;
     }
 
-    let mut views = Vec::new();
-    for &r in &roles {
-        if !live.contains(&r) {
-            continue;
-        }
-        let text = be.show(&names.name(r), false, sc.details)?;
-        let json_raw = be.show(&names.name(r), true, sc.details)?;
-        let json = if json_raw.rc == 0 {
-            norm.json(&json_raw.stdout)
-        } else {
-            Err(format!("exit code {}", json_raw.rc))
-        };
-        let addr_text = be.show_addr(&names.name(r), false, sc.family.as_deref())?;
-        let addr_json_raw = be.show_addr(&names.name(r), true, sc.family.as_deref())?;
-        let addr_json = if addr_json_raw.rc == 0 {
-            norm.json(&addr_json_raw.stdout)
-        } else {
-            Err(format!("exit code {}", addr_json_raw.rc))
-        };
-        views.push(NsView {
-            role: r,
-            text: norm.out(text),
-            json_raw: norm.out(json_raw),
-            json,
-            addr_text: norm.out(addr_text),
-            addr_json_raw: norm.out(addr_json_raw),
-            addr_json,
-        });
-    }
+    let views = final_views(be, sc, names, &norm, &roles, &live)?;
     Ok(Outcome {
         side: be.side(),
         steps,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// `struct netdev_hw_addr`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HwAddrEntry {
     pub addr: HwAddr,
     /// References: local users plus one per upper that synced it here.
@@ -44,7 +44,7 @@ pub enum AddrListKind {
 }
 
 /// The two lists of one device, in insertion order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DevAddrLists {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uc: Vec<HwAddrEntry>,
@@ -77,7 +77,7 @@ impl DevAddrLists {
 impl Kernel {
     /// The lists of a device (empty if it never had any).
     pub fn dev_addr_lists(&self, dev: DevId) -> DevAddrLists {
-        self.dev(dev).addr_lists.clone()
+        (*self.dev(dev).addr_lists).clone()
     }
 
     fn lists_mut(&mut self, dev: DevId) -> &mut DevAddrLists {
@@ -374,7 +374,7 @@ impl Kernel {
     /// Called at unregister: the lists go with the device (`dev_uc_flush`,
     /// `dev_mc_flush`).
     pub(crate) fn dev_addr_flush(&mut self, dev: DevId) {
-        self.dev_mut(dev).addr_lists = DevAddrLists::default();
+        self.dev_mut(dev).addr_lists = DevAddrLists::default().into();
     }
 }
 

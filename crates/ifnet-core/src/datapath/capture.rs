@@ -3,6 +3,7 @@
 //! (`__netif_receive_skb_core`), with the virtual time. The model keeps the
 //! frames in a bounded buffer; the CLI drains them into a pcap file.
 
+use crate::chunked::Chunked;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
 use crate::time::Instant;
@@ -21,6 +22,7 @@ pub struct CapturedFrame {
     pub data: Vec<u8>,
 }
 
+/// What a drain or a stop hands out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capture {
     /// What the user-space side attached to this capture (the CLI keeps
@@ -31,6 +33,18 @@ pub struct Capture {
     pub frames: Vec<CapturedFrame>,
     pub dropped: u64,
     /// The device went away: the capture ended.
+    pub ended: bool,
+}
+
+/// A capture as the kernel keeps it: its frames in `Arc`-shared chunks,
+/// so that a kernel's clone does not copy them (`chunked.rs`). On disk it
+/// has `Capture`'s shape.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct CaptureBuf {
+    pub tag: String,
+    pub dev_type: u16,
+    pub frames: Chunked<CapturedFrame>,
+    pub dropped: u64,
     pub ended: bool,
 }
 
@@ -49,7 +63,7 @@ impl Kernel {
                 c.dropped += 1;
                 return;
             }
-            c.frames.push(CapturedFrame {
+            c.frames.push_back(CapturedFrame {
                 ts: now,
                 outgoing,
                 data: frame.to_vec(),
@@ -65,10 +79,10 @@ impl Kernel {
         let dev_type = self.dev(dev).dev_type;
         self.obs.captures.insert(
             dev,
-            Capture {
+            CaptureBuf {
                 tag: tag.to_string(),
                 dev_type,
-                ..Capture::default()
+                ..CaptureBuf::default()
             },
         );
         true
@@ -85,7 +99,7 @@ impl Kernel {
         let out = Capture {
             tag: c.tag.clone(),
             dev_type: c.dev_type,
-            frames: std::mem::take(&mut c.frames),
+            frames: c.frames.take_all(),
             dropped: std::mem::take(&mut c.dropped),
             ended: c.ended,
         };
@@ -97,7 +111,14 @@ impl Kernel {
 
     /// Detaches a capture, returning what it had not yet handed out.
     pub fn capture_stop(&mut self, dev: DevId) -> Option<Capture> {
-        self.obs.captures.remove(&dev)
+        let mut c = self.obs.captures.remove(&dev)?;
+        Some(Capture {
+            frames: c.frames.take_all(),
+            tag: c.tag,
+            dev_type: c.dev_type,
+            dropped: c.dropped,
+            ended: c.ended,
+        })
     }
 
     /// Every device with a capture attached (or ended and not yet drained).

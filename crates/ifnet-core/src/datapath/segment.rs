@@ -17,7 +17,7 @@ pub const DEFAULT_SEGMENT: &str = "lan";
 pub const DELAYED_FRAMES_MAX: usize = 1 << 16;
 
 /// Faults applied to frames crossing a wire.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Faults {
     /// Percent of frames lost on the wire (nobody counts them).
     pub drop_pct: u8,
@@ -37,7 +37,7 @@ impl Faults {
 }
 
 /// Faults plus the state of their generator (reset when they are set).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FaultState {
     pub faults: Faults,
     pub rng: u64,
@@ -80,7 +80,7 @@ impl FaultState {
 }
 
 /// A named segment: the NICs cabled to it and its faults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Segment {
     pub name: String,
     pub members: Vec<DevId>,
@@ -88,7 +88,7 @@ pub struct Segment {
 }
 
 /// A frame in flight on a delaying wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DelayedFrame {
     #[serde(rename = "due_ns")]
     pub due: Instant,
@@ -97,7 +97,7 @@ pub struct DelayedFrame {
     pub data: Vec<u8>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WireKind {
     Segment,
     Veth,

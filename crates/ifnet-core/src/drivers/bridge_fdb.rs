@@ -21,7 +21,7 @@ pub const BR_DEFAULT_AGEING_TIME: Duration = Duration::from_secs(300);
 pub const FDB_MAX_LEARNED: usize = 1 << 16;
 
 /// One `struct net_bridge_fdb_entry`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FdbEntry {
     /// `None` for local entries (the bridge's or a port's own address).
     pub port: Option<DevId>,

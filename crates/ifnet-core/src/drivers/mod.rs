@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 /// A device's driver-private state (`netdev_priv(dev)`), one variant per
 /// driver; it is what the state file keeps of the driver. The ops come
 /// back from it through [`Driver::ops`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Hash, Serialize, Deserialize)]
 pub enum Driver {
     /// drivers/net/loopback.c
     Loopback,
@@ -37,8 +37,8 @@ pub enum Driver {
     /// (its parent is the virtio device, not PCI) that may be a failover
     /// standby (VIRTIO_NET_F_STANDBY).
     Nic {
-        driver_name: String,
-        segment: String,
+        driver_name: std::sync::Arc<str>,
+        segment: std::sync::Arc<str>,
         #[serde(default)]
         virtio: bool,
         #[serde(default)]

@@ -93,7 +93,7 @@ fn net_failover_handle_frame(k: &mut Kernel, slave: DevId, _frame: &[u8]) -> RxH
 pub const SLAVE_HOLD: &str = "net_failover slave (dev_hold)";
 
 /// `struct net_failover_info`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NetFailoverPriv {
     pub primary: Option<DevId>,
     pub standby: Option<DevId>,
@@ -158,6 +158,9 @@ impl Kernel {
             d.parent = parent;
             d.min_mtu = min;
             d.max_mtu = max;
+            // alloc_etherdev_mq(sizeof(struct net_failover_info), 16).
+            d.limits.num_tx_queues = 16;
+            d.limits.num_rx_queues = 16;
         }
         if let Err(e) = self.register_netdevice(master) {
             self.free_netdev(master);
@@ -240,14 +243,9 @@ impl Kernel {
             self.nfo(master).primary
         };
         if let Some(t) = taken {
-            let (m, s, t) = (
-                self.dev(master).name,
-                self.dev(slave).name,
-                self.dev(t).name,
-            );
-            self.printk(format!(
-                "{m}: {s} attempting to register as slave dev when {t} already present"
-            ));
+            let (s, t) = (self.dev(slave).name, self.dev(t).name);
+            let msg = format!("{s} attempting to register as slave dev when {t} already present");
+            self.netdev_printk(master, &msg);
             return Err(KError::new(Errno::EINVAL));
         }
         // A primary must sit on a PCI device (dev_is_pci(parent)).
@@ -265,8 +263,8 @@ impl Kernel {
     ) -> KResult<()> {
         let mtu = self.dev(master).mtu;
         if let Err(e) = self.dev_set_mtu(slave, mtu) {
-            let (m, s) = (self.dev(master).name, self.dev(slave).name);
-            self.printk(format!("{m}: unable to change mtu of {s} to {mtu}"));
+            let s = self.dev(slave).name;
+            self.netdev_printk(master, &format!("unable to change mtu of {s} to {mtu}"));
             return Err(e);
         }
         self.dev_mut(slave).refs.push(DevRef {
@@ -301,11 +299,9 @@ impl Kernel {
         }
         let _ = self.call_netdevice_notifiers(NetdevEvent::ChangeLowerState, slave);
         let _ = self.call_netdevice_notifiers(NetdevEvent::Join, slave);
-        let (m, s) = (self.dev(master).name, self.dev(slave).name);
-        self.printk(format!(
-            "{m}: failover {} slave:{s} registered",
-            if standby { "standby" } else { "primary" }
-        ));
+        let s = self.dev(slave).name;
+        let role = if standby { "standby" } else { "primary" };
+        self.netdev_printk(master, &format!("failover {role} slave:{s} registered"));
         Ok(())
     }
 
@@ -346,13 +342,13 @@ impl Kernel {
             m.max_mtu = max;
         }
         self.netdev_put(slave, SLAVE_HOLD);
-        let (m, s) = (self.dev(master).name, self.dev(slave).name);
+        let s = self.dev(slave).name;
         let role = if self.dev(slave).parent == self.dev(master).parent {
             "standby"
         } else {
             "primary"
         };
-        self.printk(format!("{m}: failover {role} slave:{s} unregistered"));
+        self.netdev_printk(master, &format!("failover {role} slave:{s} unregistered"));
     }
 
     /// `net_failover_slave_link_change()`: only while the master runs.

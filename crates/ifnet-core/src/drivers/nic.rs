@@ -163,8 +163,8 @@ impl Kernel {
             "eth%d",
             NameAssign::Enum,
             Driver::Nic {
-                driver_name: kind.driver_name.clone(),
-                segment: kind.segment.clone(),
+                driver_name: kind.driver_name.as_str().into(),
+                segment: kind.segment.as_str().into(),
                 virtio: kind.virtio,
                 standby: kind.standby,
             },
@@ -179,7 +179,7 @@ impl Kernel {
         };
         d.dev_addr = mac;
         d.addr_assign_type = AddrAssign::Perm;
-        d.parent = Some(bus_id.to_string());
+        d.parent = Some(bus_id.into());
         // netif_carrier_off() before register_netdev(): no link until the
         // device is opened (a failover master may open it during
         // NETDEV_REGISTER already).

@@ -65,7 +65,7 @@ pub const IF_READY: u32 = 0x8000_0000;
 pub const MAX_ADDRS_PER_DEV: usize = 4096;
 
 /// `struct in_ifaddr`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct InIfaddr {
     pub local: Ipv4Addr,
     /// The peer, or `local` itself.
@@ -118,7 +118,7 @@ pub fn inet_ifa_match(addr: Ipv4Addr, ifa: &InIfaddr) -> bool {
 }
 
 /// `INET6_IFADDR_STATE_*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Ifa6State {
     PreDad,
     Dad,
@@ -128,7 +128,7 @@ pub enum Ifa6State {
 }
 
 /// `struct inet6_ifaddr`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Inet6Ifaddr {
     pub addr: Ipv6Addr,
     /// `::`: none.
@@ -173,7 +173,7 @@ fn unspecified6() -> Ipv6Addr {
 
 /// `struct in_device` and `struct inet6_dev` of one device, as far as the
 /// model keeps them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct InetDev {
     /// `dev->ip_ptr` is NULL on a registered device: `inetdev_destroy` ran
     /// on an MTU below 68 (`inetdev_valid_mtu`).

@@ -219,7 +219,10 @@ impl Kernel {
         }
         for (id, d) in self.tables.devs.iter::<DevId>() {
             if d.driver.nic_segment().is_some() && d.reg_state == RegState::Registered {
-                let bus = d.parent.as_ref().and_then(|p| self.world.hw.devices.get(p));
+                let bus = d
+                    .parent
+                    .as_ref()
+                    .and_then(|p| self.world.hw.devices.get(&**p));
                 if bus.and_then(|h| h.netdev) != Some(id) {
                     return Err(format!("NIC {} is on no bus device", d.name));
                 }

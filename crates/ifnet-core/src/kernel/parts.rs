@@ -6,6 +6,7 @@
 //! taps) and is left out of the fingerprint. On disk the parts are
 //! flattened, so a state file keeps one flat object.
 
+use crate::chunked::Chunked;
 use crate::eventlog::{EventLog, LogLine};
 use crate::events::{McastMessage, Ring, Uevent};
 use crate::hw::HwBus;
@@ -13,6 +14,7 @@ use crate::ids::{DevId, NetId, Slab};
 use crate::net::Net;
 use crate::netdev::NetDevice;
 use crate::notifier::Notifier;
+use crate::shared::Shared;
 use crate::time::Instant;
 use crate::workqueue::WorkQueue;
 use serde::{Deserialize, Serialize};
@@ -27,7 +29,7 @@ pub(crate) struct DevTables {
     pub(crate) devs: Slab<NetDevice>,
     pub(crate) next_list_seq: u64,
     /// The netdev notifier chain, in registration order.
-    pub(crate) notifiers: Vec<Notifier>,
+    pub(crate) notifiers: Shared<Vec<Notifier>>,
     /// Devices unregistered but still referenced (`netdev_run_todo` waits).
     pub(crate) todo_list: Vec<DevId>,
     /// State of the deterministic generator behind `eth_hw_addr_random`.
@@ -57,17 +59,17 @@ pub(crate) struct Deferred {
 }
 
 /// Loaded modules' own state.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Serialize, Deserialize)]
 pub(crate) struct Modules {
     /// `failover_list`: registered failover instances (global, not per netns).
     #[serde(default)]
-    pub(crate) failovers: Vec<crate::modules::failover::Failover>,
+    pub(crate) failovers: Shared<Vec<crate::modules::failover::Failover>>,
 }
 
 /// The hardware world outside the kernel: the bus, cables, faults, wires.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct HwWorld {
-    pub(crate) hw: HwBus,
+    pub(crate) hw: Shared<HwBus>,
     /// The segments NICs are cabled to, in creation order.
     pub(crate) segments: Vec<crate::datapath::segment::Segment>,
     /// Faults per veth (what it transmits), with their generator state.
@@ -75,6 +77,14 @@ pub(crate) struct HwWorld {
     pub(crate) veth_faults: BTreeMap<DevId, crate::datapath::segment::FaultState>,
     /// Frames held back by delaying wires.
     pub(crate) delayed_frames: Vec<crate::datapath::segment::DelayedFrame>,
+    /// `num_possible_cpus()`: the machine's possible CPUs (a veth gets a
+    /// queue per CPU). 0 in a state file written before it existed: 1.
+    #[serde(default, skip_serializing_if = "crate::kernel::parts::is_one_or_zero")]
+    pub(crate) possible_cpus: u32,
+}
+
+fn is_one_or_zero(n: &u32) -> bool {
+    *n <= 1
 }
 
 /// What observers read: bounded rings, the kernel log, packet taps and the
@@ -85,7 +95,7 @@ pub(crate) struct Observation {
     pub(crate) mcast: Ring<McastMessage>,
     /// Kernel log lines (`pr_emerg`, `netdev_info`, …) with their time,
     /// bounded: what `dmesg` reads.
-    pub(crate) log: Vec<LogLine>,
+    pub(crate) log: Chunked<LogLine>,
     /// The ordered event log (never saved).
     #[serde(skip)]
     pub(crate) event_log: EventLog,
@@ -95,16 +105,16 @@ pub(crate) struct Observation {
     pub(crate) trace_from: u64,
     /// Packet taps by device.
     #[serde(with = "crate::ids::serde_pairs")]
-    pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::Capture>,
+    pub(crate) captures: BTreeMap<DevId, crate::datapath::capture::CaptureBuf>,
     /// Sockets subscribed to RTNLGRP_LINK, by portid. With none,
     /// notifications are not built at all (netlink_has_listeners).
     #[serde(skip)]
-    pub(crate) mcast_listeners: BTreeSet<u32>,
+    pub(crate) mcast_listeners: Shared<BTreeSet<u32>>,
 }
 
 /// An operation between its steps: a parked window, the device being
 /// opened, the transmit recursion depth.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Hash, Default, Serialize, Deserialize)]
 pub(crate) struct InFlight {
     /// The operation parked in a declared window, if any (`window.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,4 +133,8 @@ pub(crate) struct InFlight {
     /// `dev_xmit_recursion()` depth of the frame being transmitted.
     #[serde(skip)]
     pub(crate) xmit_depth: u8,
+    /// Notifications reported to the sender of the request being handled
+    /// (NLM_F_ECHO): `netlink_rcv_skb` queues them on its socket.
+    #[serde(skip)]
+    pub(crate) echo: Vec<Vec<u8>>,
 }

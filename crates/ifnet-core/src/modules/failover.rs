@@ -39,7 +39,7 @@ pub struct FailoverOps {
 
 /// Which `failover_ops` an instance registered with: the state file keeps
 /// the name, the table comes back from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FailoverOpsName {
     NetFailover,
 }
@@ -55,7 +55,7 @@ impl FailoverOpsName {
 }
 
 /// `struct failover`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Failover {
     pub master: DevId,
     pub ops: FailoverOpsName,
@@ -105,7 +105,7 @@ impl Kernel {
         self.dev_mut(master).priv_flags |= IFF_FAILOVER;
         self.modules.failovers.push(Failover { master, ops });
         let name = self.dev(master).name;
-        self.printk(format!("{name}: failover master:{name} registered"));
+        self.netdev_printk(master, &format!("failover master:{name} registered"));
         self.failover_existing_slave_register(master);
         Ok(())
     }
@@ -129,7 +129,7 @@ impl Kernel {
         self.modules.failovers.retain(|f| f.master != master);
         self.netdev_put(master, FAILOVER_TRACKER);
         let name = self.dev(master).name;
-        self.printk(format!("{name}: failover master:{name} unregistered"));
+        self.netdev_printk(master, &format!("failover master:{name} unregistered"));
     }
 
     /// `failover_get_bymac()`: only `perm_addr` is compared.
@@ -172,20 +172,21 @@ impl Kernel {
             return;
         }
         if let Err(e) = self.netdev_rx_handler_register(slave, RxHandler::Failover) {
-            // netdev_err(slave_dev, …): the slave's name leads.
-            let s = self.dev(slave).name;
-            self.printk(format!(
-                "{s}: can not register failover rx handler (err = {})",
+            // netdev_err(slave_dev, …): the slave's prefix leads.
+            let msg = format!(
+                "can not register failover rx handler (err = {})",
                 -e.errno.number()
-            ));
+            );
+            self.netdev_printk(slave, &msg);
             return;
         }
         if let Err(e) = self.netdev_master_upper_dev_link(slave, master) {
-            let (s, m) = (self.dev(slave).name, self.dev(master).name);
-            self.printk(format!(
-                "{s}: can not set failover device {m} (err = {})",
+            let m = self.dev(master).name;
+            let msg = format!(
+                "can not set failover device {m} (err = {})",
                 -e.errno.number()
-            ));
+            );
+            self.netdev_printk(slave, &msg);
             self.netdev_rx_handler_unregister(slave);
             return;
         }
