@@ -7,6 +7,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
 };
@@ -214,10 +215,6 @@ fn parse_modify(s: &mut Session, words: &[String], r: &mut Modify) -> Result<(),
 
 /// `ipaddr_modify(cmd, flags, argc, argv)`.
 pub fn ipaddr_modify(s: &mut Session, cmd: u16, nl_flags: u16, words: &[String]) -> IpResult {
-    if s.opts.echo {
-        s.eprint("ifnet: -echo for \"ip address\" is not supported yet\n");
-        return Err(Abort::Exit(255));
-    }
     let mut r = Modify {
         len: 16 + 8,
         ..Modify::default()
@@ -278,10 +275,42 @@ pub fn ipaddr_modify(s: &mut Session, cmd: u16, nl_flags: u16, words: &[String])
     } else {
         RouteNetlinkMessage::NewAddress(r.m)
     };
+    if s.opts.echo {
+        return match s.echo_talk(inner, nl_flags) {
+            Ok(answer) => {
+                print_echo(s, &answer);
+                Ok(0)
+            }
+            Err(_) => Ok(-2),
+        };
+    }
     match s.talk(inner, nl_flags, false, true) {
         Ok(_) => Ok(0),
         Err(_) => Ok(-2),
     }
+}
+
+/// `rtnl_echo_talk(…, print_addrinfo)`: the answer's first message (an
+/// IPv4 address's RTM_NEWADDR/DELADDR, reported back because the request
+/// carried NLM_F_ECHO; for IPv6 only the ack, which prints nothing) through
+/// the process's `filter`, in a JSON array of one object with `-j`.
+fn print_echo(s: &mut Session, answer: &[u8]) {
+    s.p.new_json_obj();
+    s.p.open_object(None);
+    let first = ifnet_core::client::split_messages(answer).next();
+    let msg = first.and_then(|m| NetlinkMessage::<RouteNetlinkMessage>::deserialize(m).ok());
+    let f = s.addr_filter.clone();
+    match msg.map(|m| m.payload) {
+        Some(NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m))) => {
+            crate::ip::print_addr::print_addrinfo(s, &m, false, &f);
+        }
+        Some(NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(m))) => {
+            crate::ip::print_addr::print_addrinfo(s, &m, true, &f);
+        }
+        _ => {}
+    }
+    s.p.close_object();
+    s.p.delete_json_obj();
 }
 
 /// IFA_ADDRESS from the local address (or the wildcard-deletion warning).

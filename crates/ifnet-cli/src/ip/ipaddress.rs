@@ -198,6 +198,9 @@ fn list_flush(s: &mut Session, words: &[String], flush: bool) -> IpResult {
         a.addr.ifindex = idx;
         a.link.ifindex = idx;
     }
+    // ipaddress.c's one global `filter` stays as this command set it.
+    s.filter = a.link.clone();
+    s.addr_filter = a.addr.clone();
     if flush {
         return crate::ip::addr_modify::ipaddr_flush(s, &a.addr);
     }

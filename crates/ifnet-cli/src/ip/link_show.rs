@@ -202,6 +202,10 @@ pub fn ipaddr_list_link(s: &mut Session, words: &[String]) -> IpResult {
     let mut f = s.filter.clone();
     let parsed = parse_filter(s, words, &mut f);
     s.filter = f;
+    s.addr_filter = crate::ip::print_addr::AddrFilter {
+        family: AF_PACKET,
+        ..Default::default()
+    };
     let filter_dev = parsed?;
     if let Some(dev) = &filter_dev {
         s.filter.ifindex = s.ll_name_to_index(dev);

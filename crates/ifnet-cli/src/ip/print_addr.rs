@@ -7,6 +7,7 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 
 use crate::ip::addr_parse::{family_name, format_addr, inet_addr_match, rtscope_n2a, InetPrefix};
 use crate::ip::addr_parse::{AF_INET, AF_INET6};
+use crate::ip::color::ColorAttr;
 use crate::ip::jsonw::Ctx;
 use crate::session::Session;
 
@@ -231,6 +232,11 @@ pub fn print_addrinfo(s: &mut Session, m: &AddressMessage, deleted: bool, f: &Ad
     if deleted {
         s.p.bool(Ctx::Any, Some("deleted"), "Deleted ", true);
     }
+    if s.opts.brief {
+        // -br: local [peer ADDR]/LEN [metric N], nothing else.
+        print_local_peer(s, m, &t);
+        return 0;
+    }
     if f.oneline || s.opts.echo {
         let dev = s.ll_index_to_name(h.index);
         if s.p.is_json() {
@@ -256,13 +262,23 @@ pub fn print_addrinfo(s: &mut Session, m: &AddressMessage, deleted: bool, f: &Ad
     0
 }
 
+/// `ifa_family_color()`.
+fn ifa_family_color(family: u8) -> ColorAttr {
+    match family {
+        AF_INET => ColorAttr::Inet,
+        AF_INET6 => ColorAttr::Inet6,
+        _ => ColorAttr::None,
+    }
+}
+
 /// local, " peer ADDR", "/LEN ", "metric N ".
 fn print_local_peer(s: &mut Session, m: &AddressMessage, t: &AddrAttrs) {
     let Some(local) = &t.local else {
         return;
     };
+    let color = ifa_family_color(u8::from(m.header.family));
     let l = format_addr(local);
-    s.p.string(Ctx::Any, Some("local"), &l, &l);
+    s.p.color_string(Ctx::Any, color, Some("local"), &l, &l);
     if let Some(a) = &t.address {
         let n = if u8::from(m.header.family) == AF_INET {
             4
@@ -272,7 +288,7 @@ fn print_local_peer(s: &mut Session, m: &AddressMessage, t: &AddrAttrs) {
         if a.get(..n) != local.get(..n) {
             s.p.string(Ctx::Fp, None, " peer ", "");
             let a = format_addr(a);
-            s.p.string(Ctx::Any, Some("address"), &a, &a);
+            s.p.color_string(Ctx::Any, color, Some("address"), &a, &a);
         }
     }
     let plen = m.header.prefix_len;
@@ -294,15 +310,16 @@ fn print_local_peer(s: &mut Session, m: &AddressMessage, t: &AddrAttrs) {
 
 /// brd, any, scope, flags, label and the lifetimes line.
 fn print_tail(s: &mut Session, m: &AddressMessage, t: &AddrAttrs, ifa_flags: u32) {
+    let color = ifa_family_color(u8::from(m.header.family));
     if let Some(b) = &t.broadcast {
         s.p.string(Ctx::Fp, None, "brd ", "");
         let b = format_addr(b);
-        s.p.string(Ctx::Any, Some("broadcast"), &format!("{b} "), &b);
+        s.p.color_string(Ctx::Any, color, Some("broadcast"), &format!("{b} "), &b);
     }
     if let Some(b) = &t.anycast {
         s.p.string(Ctx::Fp, None, "any ", "");
         let b = format_addr(b);
-        s.p.string(Ctx::Any, Some("anycast"), &format!("{b} "), &b);
+        s.p.color_string(Ctx::Any, color, Some("anycast"), &format!("{b} "), &b);
     }
     let scope = rtscope_n2a(u8::from(m.header.scope), s.opts.numeric);
     s.p.string(Ctx::Any, Some("scope"), &format!("scope {scope} "), &scope);
@@ -386,6 +403,9 @@ pub fn print_selected_addrinfo(
         s.p.close_object();
     }
     s.p.close_array(Ctx::Json, "");
+    if s.opts.brief {
+        s.p.string(Ctx::Fp, None, "\n", "");
+    }
 }
 
 #[cfg(test)]

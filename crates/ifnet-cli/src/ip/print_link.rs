@@ -185,12 +185,9 @@ fn print_name_and_link(s: &mut Session, name: &str, lm: &LinkMessage) -> bool {
     mdown
 }
 
-/// True when the filter rejects the message (print_linkinfo's early returns).
+/// True when the filter rejects the message: print_linkinfo's early
+/// returns after `filter.label` (group, master, kinds).
 fn filtered_out(f: &Filter, lm: &LinkMessage) -> bool {
-    let flags = lm.header.flags.bits();
-    if f.ifindex != 0 && lm.header.index != f.ifindex || f.up && flags & IFF_UP == 0 {
-        return true;
-    }
     if let (Some(&g), Some(want)) = (attr!(lm, Group), f.group) {
         if g != want {
             return true;
@@ -232,7 +229,8 @@ pub(crate) fn kind_name(k: &InfoKind) -> String {
 
 /// `print_linkinfo()`. Returns 1 when printed, -1 when filtered, like C.
 pub fn print_linkinfo(s: &mut Session, lm: &LinkMessage, deleted: bool, f: &Filter) -> i32 {
-    if filtered_out(f, lm) {
+    let flags = lm.header.flags.bits();
+    if f.ifindex != 0 && lm.header.index != f.ifindex || f.up && flags & IFF_UP == 0 {
         return -1;
     }
     let Some(name) = attr!(lm, IfName).filter(|n| check_ifname(n)).cloned() else {
@@ -240,6 +238,9 @@ pub fn print_linkinfo(s: &mut Session, lm: &LinkMessage, deleted: bool, f: &Filt
     };
     if f.label {
         return 0;
+    }
+    if filtered_out(f, lm) {
+        return -1;
     }
     if deleted {
         s.p.bool(Ctx::Any, Some("deleted"), "Deleted ", true);

@@ -54,6 +54,10 @@ pub struct Session {
     /// (zeroed at start, so `group` is 0 until a show resets it to -1):
     /// what an `-echo` answer is printed through.
     pub filter: crate::ip::print_link::Filter,
+    /// The address half of that `filter`, as the last `ip address show`
+    /// or `flush` (or `ip link show`: family AF_PACKET) left it: what an
+    /// `-echo` answer of `ip address` is printed through.
+    pub addr_filter: crate::ip::print_addr::AddrFilter,
     /// ipaddress.c's global `do_link`, set by the first `ip link show`.
     pub do_link: bool,
     /// ipmaddr.c's static `filter.dev`, kept across a batch's commands.
@@ -108,6 +112,7 @@ impl Session {
                 group: Some(0),
                 ..Default::default()
             },
+            addr_filter: Default::default(),
             do_link: false,
             maddr_dev: None,
             seq: 0,

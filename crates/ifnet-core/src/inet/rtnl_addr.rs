@@ -46,15 +46,21 @@ impl AddrEvent {
 
 /// Who caused a change: a notification carries the requester's portid
 /// and sequence (`rtmsg_ifa(event, ifa, nlh, portid)`), or 0 for the
-/// kernel's own changes.
+/// kernel's own changes; `echo` is `nlmsg_report(nlh)` (the request
+/// carried NLM_F_ECHO: `nlmsg_notify()` unicasts the message back too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Origin {
     pub portid: u32,
     pub seq: u32,
+    pub echo: bool,
 }
 
 impl Origin {
-    pub const KERNEL: Origin = Origin { portid: 0, seq: 0 };
+    pub const KERNEL: Origin = Origin {
+        portid: 0,
+        seq: 0,
+        echo: false,
+    };
 }
 
 /// An address record of either family.
@@ -199,13 +205,20 @@ impl Kernel {
 
     /// `rtmsg_ifa()` (IPv4) and `inet6_ifa_notify()` (IPv6): the message to
     /// the namespace's address group, built only if someone listens.
+    /// With `o.echo` the message also goes back to the sender
+    /// (`nlmsg_notify()`'s unicast, queued before the ack).
     pub(crate) fn rtmsg_ifa(&mut self, ev: AddrEvent, dev: DevId, ifa: &Ifa, o: Origin) {
-        if !self.has_mcast_listeners() {
+        if !self.has_mcast_listeners() && !o.echo {
             return;
         }
         let bytes = self.addr_fill(ev.msg_type(), dev, ifa, o.seq, o.portid, 0);
-        let net = self.dev(dev).net;
-        self.rtnl_notify(net, bytes);
+        if o.echo {
+            self.inflight.echo.push(bytes.clone());
+        }
+        if self.has_mcast_listeners() {
+            let net = self.dev(dev).net;
+            self.rtnl_notify(net, bytes);
+        }
     }
 
     /// `inet6_ifa_notify(event, ifa)`: always from portid 0.

@@ -230,6 +230,7 @@ impl Kernel {
                 let origin = crate::inet::rtnl_addr::Origin {
                     portid: sock.portid,
                     seq,
+                    echo: report.is_some(),
                 };
                 self.rtnl_newaddr(net, &m, flags, origin)
                     .map(|_| Doit::Done)
@@ -238,6 +239,7 @@ impl Kernel {
                 let origin = crate::inet::rtnl_addr::Origin {
                     portid: sock.portid,
                     seq,
+                    echo: report.is_some(),
                 };
                 self.rtnl_deladdr(net, &m, origin).map(|_| Doit::Done)
             }
