@@ -294,6 +294,27 @@ fn init_loopback_adds_localhost() {
     assert_eq!(v6(&k, init, "lo"), [(Ipv6Addr::LOCALHOST, IFA_F_PERMANENT)]);
 }
 
+/// ipv6_link_dev_addr(): the list is kept by descending scope, a new
+/// address going before the first of equal or smaller scope; the scope is
+/// __ipv6_addr_type's, where ::1 counts as link scope (0x02), so ::1 added
+/// after fe80::5 comes before it, and a global address before both.
+#[test]
+fn ipv6_link_dev_addr_orders_by_scope_loopback_as_link() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    let mut c = Client::new(&mut k, init);
+    let (a, o) = nodad("fe80::5/64");
+    c.addr_modify("lo", &a, &o, NLM_F_CREATE | NLM_F_EXCL).unwrap();
+    c.set_up("lo", true).unwrap();
+    let (a, o) = nodad("2001:db8::1/64");
+    c.addr_modify("lo", &a, &o, NLM_F_CREATE | NLM_F_EXCL).unwrap();
+    let got: Vec<Ipv6Addr> = v6(&k, init, "lo").into_iter().map(|(a, _)| a).collect();
+    assert_eq!(
+        got,
+        [ll("2001:db8::1"), Ipv6Addr::LOCALHOST, ll("fe80::5")]
+    );
+}
+
 fn failover_trio(profile: &str) -> (Kernel, NetId) {
     let mut k = Kernel::new(KernelProfile::preset(profile).unwrap());
     let init = k.init_net();
@@ -347,20 +368,5 @@ fn addrconf_notify_failover_slaves_per_profile() {
             (want, want),
             "{profile}: the slaves"
         );
-    }
-}
-
-/// `addrconf_no_addrconf_flag` (8a321cf7becc, v6.2): addrconf skips
-/// IFF_NO_ADDRCONF from 6.2; before it the flag did not exist and the test
-/// was IFF_SLAVE, so 6.1 configures a device that carries the bit.
-#[test]
-fn addrconf_skipped_by_flag_per_profile() {
-    for (profile, skipped) in [("6.1", false), ("6.2", true), ("6.18", true)] {
-        let (mut k, init) = pair(profile);
-        let va = dev(&k, init, "va");
-        k.set_priv_flags(va, IFF_NO_ADDRCONF, true);
-        up_both(&mut k, init);
-        k.run_until_idle();
-        assert_eq!(k.inet6_addrs(va).is_empty(), skipped, "{profile}");
     }
 }

@@ -136,3 +136,29 @@ fn altnames_move_with_dev_per_profile_dev_change_net_namespace() {
         assert_eq!(got, want, "{profile}: altname clash in the target");
     }
 }
+
+/// `addrconf_no_addrconf_flag`, read by `addrconf_notify()` (NETDEV_UP)
+/// and `addrconf_addr_gen()`: from 6.2 (8a321cf7becc "net: add
+/// IFF_NO_ADDRCONF and use it in bonding to prevent ipv6 addrconf") a
+/// device with IFF_NO_ADDRCONF in priv_flags gets no link-local; before it
+/// the test was `flags & IFF_SLAVE` (c2edacf80e15, 744fdc8233f6) and bit 30
+/// (then IFF_LIVE_RENAME_OK) did not stop addrconf.
+#[test]
+fn addrconf_no_addrconf_flag_per_profile_addrconf_notify() {
+    for (profile, skipped) in [("6.1", false), ("6.2", true), ("6.18", true)] {
+        let mut k = kernel(profile);
+        let init = k.init_net();
+        Client::new(&mut k, init).add_veth("va", "vb").unwrap();
+        let va = dev(&k, init, "va");
+        k.set_priv_flags(va, IFF_NO_ADDRCONF, true);
+        let mut c = Client::new(&mut k, init);
+        c.set_up("va", true).unwrap();
+        c.set_up("vb", true).unwrap();
+        k.run_until_idle();
+        let vb = dev(&k, init, "vb");
+        assert_eq!(k.inet6_addrs(va).is_empty(), skipped, "{profile}: va");
+        assert!(!k.inet6_addrs(vb).is_empty(), "{profile}: vb");
+    }
+    let rule = |p| KernelProfile::preset(p).unwrap().addrconf_no_addrconf_flag;
+    assert!(!rule("6.1") && rule("6.2"));
+}
