@@ -17,6 +17,33 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 const NLM_F_DUMP_FILTERED: u16 = 0x20;
 
 impl Kernel {
+    /// A strict RTM_GETADDR dump whose request is shorter than an
+    /// `ifaddrmsg` (`inet_valid_dump_ifaddr_req`'s first test; AF_UNSPEC
+    /// stops at IPv4's): a cursor whose NLMSG_DONE carries -EINVAL.
+    pub(crate) fn rtnl_dump_addr_short(&self, net: NetId, family: u8, seq: u32) -> DumpCursor {
+        let (families, pfx) = match family {
+            AF_INET6 => (vec![AF_INET6], "ipv6"),
+            AF_INET => (vec![AF_INET], "ipv4"),
+            _ => (vec![AF_INET, AF_INET6], "ipv4"),
+        };
+        DumpCursor {
+            net,
+            seq,
+            flags: NLM_F_MULTIPART,
+            what: DumpWhat::Addr {
+                families,
+                ifindex: 0,
+                netnsid: None,
+            },
+            next_ifindex: 0,
+            ip_idx: 0,
+            error: Some(KError::msg_fmt(
+                Errno::EINVAL,
+                format!("{pfx}: Invalid header for address dump request"),
+            )),
+        }
+    }
+
     /// Starts an RTM_GETADDR dump from a socket in `net`. A request the
     /// strict check refuses gives a cursor whose NLMSG_DONE carries the
     /// error.

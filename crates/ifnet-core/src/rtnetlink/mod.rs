@@ -41,6 +41,9 @@ const RTM_DELLINKPROP: u16 = 109;
 const NLMSG_HDRLEN: usize = 16;
 /// sizeof(struct ifinfomsg).
 const IFINFOMSG_LEN: usize = 16;
+/// `sizeof(struct ifaddrmsg)`.
+const IFADDRMSG_LEN: usize = 8;
+const RTM_GETADDR: u16 = 22;
 /// NLMSG_MIN_TYPE: types below are control messages.
 const NLMSG_MIN_TYPE: u16 = 0x10;
 /// NLM_F_DUMP_FILTERED on filtered dump replies.
@@ -141,6 +144,17 @@ impl Kernel {
                     ..
                 }) => self.rtnl_linkprop(net, &m, msg_type == RTM_NEWLINKPROP),
                 _ => Err(KError::new(Errno::EINVAL)),
+            }
+        } else if msg_type == RTM_GETADDR
+            && flags & NLM_F_DUMP == NLM_F_DUMP
+            && sock.strict_chk
+            && msg.len() < NLMSG_HDRLEN + IFADDRMSG_LEN
+        {
+            let family = msg.get(NLMSG_HDRLEN).copied().unwrap_or(0);
+            let cb = self.rtnl_dump_addr_short(net, family, seq);
+            match self.netlink_dump_start(sock, cb) {
+                Ok(_) => return,
+                Err(e) => Err(e),
             }
         } else {
             match NetlinkMessage::<RouteNetlinkMessage>::deserialize(decode) {
