@@ -16,7 +16,11 @@ use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F
 use netlink_packet_route::link::{
     InfoBridge, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo,
+};
+use netlink_packet_route::link::{AfSpecInet6, AfSpecUnspec, In6AddrGenMode};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------
@@ -67,6 +71,73 @@ fn seed_requests(fd: i32) -> Vec<Vec<u8>> {
             RouteNetlinkMessage::GetLink(LinkMessage::default()),
             NLM_F_REQUEST | NLM_F_DUMP,
             6,
+        ),
+    ]
+    .into_iter()
+    .chain(address_seeds())
+    .collect()
+}
+
+/// RTM_NEWADDR (IPv4 with peer, broadcast, label, lifetimes and IFA_FLAGS;
+/// IPv6 nodad), RTM_DELADDR, an RTM_GETADDR dump with an ifindex and
+/// IFA_TARGET_NETNSID, and IFLA_AF_SPEC's addrgenmode.
+fn address_seeds() -> Vec<Vec<u8>> {
+    let v4: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    let peer: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+    let mut a = AddressMessage::default();
+    a.header.family = AddressFamily::Inet;
+    a.header.prefix_len = 24;
+    a.header.index = 2;
+    a.attributes.push(AddressAttribute::Local(v4));
+    a.attributes.push(AddressAttribute::Address(peer));
+    a.attributes
+        .push(AddressAttribute::Broadcast("10.0.0.255".parse().unwrap()));
+    a.attributes.push(AddressAttribute::Label("v0:1".into()));
+    a.attributes
+        .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(0x300)));
+    let mut ci = CacheInfo::default();
+    ci.ifa_valid = 100;
+    ci.ifa_preferred = 50;
+    a.attributes.push(AddressAttribute::CacheInfo(ci));
+    let mut a6 = AddressMessage::default();
+    a6.header.family = AddressFamily::Inet6;
+    a6.header.prefix_len = 64;
+    a6.header.index = 2;
+    a6.header.flags = AddressHeaderFlags::from_bits_retain(0x02);
+    a6.attributes
+        .push(AddressAttribute::Local("2001:db8::1".parse().unwrap()));
+    let mut del = AddressMessage::default();
+    del.header.family = AddressFamily::Inet;
+    del.header.prefix_len = 24;
+    del.header.index = 2;
+    del.attributes.push(AddressAttribute::Local(v4));
+    let mut dump = AddressMessage::default();
+    dump.header.index = 2;
+    dump.attributes.push(AddressAttribute::TargetNetNsId(0));
+    let mut gen = LinkMessage::default();
+    gen.header.index = 2;
+    gen.attributes
+        .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![
+            AfSpecInet6::AddrGenMode(In6AddrGenMode::Random),
+        ])]));
+    let create = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    vec![
+        encode(RouteNetlinkMessage::NewAddress(a), create, 7),
+        encode(RouteNetlinkMessage::NewAddress(a6), create, 8),
+        encode(
+            RouteNetlinkMessage::DelAddress(del),
+            NLM_F_REQUEST | NLM_F_ACK,
+            9,
+        ),
+        encode(
+            RouteNetlinkMessage::GetAddress(dump),
+            NLM_F_REQUEST | NLM_F_DUMP,
+            10,
+        ),
+        encode(
+            RouteNetlinkMessage::SetLink(gen),
+            NLM_F_REQUEST | NLM_F_ACK,
+            11,
         ),
     ]
 }
@@ -147,7 +218,7 @@ fn input() -> impl Strategy<Value = Input> {
             prop::collection::vec(any::<u8>(), 0..96)
         )
             .prop_map(|(typ, flags, body)| Input::Header { typ, flags, body }),
-        (0usize..6, prop::collection::vec(mutation(), 1..6))
+        (0usize..11, prop::collection::vec(mutation(), 1..6))
             .prop_map(|(seed, muts)| Input::Mutated { seed, muts }),
     ]
 }
@@ -191,8 +262,9 @@ proptest! {
 
     /// `netlink_rcv_skb()` on arbitrary bytes: never panics; every reply
     /// parses; a message with a valid header and NLM_F_ACK, or a GETLINK
-    /// request, always gets at least one reply, and its sequence number is
-    /// echoed.
+    /// or GETADDR request, always gets at least one reply, and its sequence
+    /// number is echoed. Address requests and IFLA_AF_SPEC are among the
+    /// mutated seeds; the state keeps its invariants (addresses included).
     #[test]
     fn rtnl_request_never_panics_on_bytes(inputs in prop::collection::vec(input(), 1..8)) {
         let (mut k, nets) = populated();
@@ -208,7 +280,7 @@ proptest! {
                 let flags = u16::from_ne_bytes([bytes[6], bytes[7]]);
                 // Only requests run (netlink_rcv_skb); others are acked if asked.
                 let request = flags & netlink_packet_core::NLM_F_REQUEST != 0 && typ >= 0x10;
-                if flags & NLM_F_ACK != 0 || (request && typ == 18) {
+                if flags & NLM_F_ACK != 0 || (request && (typ == 18 || typ == 22)) {
                     prop_assert!(!replies.is_empty(), "no reply to {bytes:?}");
                 }
                 let seq = &bytes[8..12];

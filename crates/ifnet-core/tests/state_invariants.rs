@@ -407,3 +407,60 @@ fn loader_refuses_counters_about_to_wrap() {
     v["devs"]["slots"][free][0] = Value::from(u32::MAX);
     assert_refused(v, "slab free lists are inconsistent");
 }
+
+/// check_inet (invariants/inet.rs): the address lists loaded from a state
+/// keep the shape __inet_insert_ifa and ipv6_link_dev_addr give them — a
+/// secondary follows a primary of its subnet, nothing is listed twice,
+/// IPv6 is sorted by scope and only on a device with an inet6_dev.
+#[test]
+fn loader_refuses_inconsistent_addresses() {
+    let mut k = base();
+    let init = k.init_net();
+    let mut c = Client::new(&mut k, init);
+    c.add_addr("p0", "10.0.0.1/24").unwrap();
+    c.add_addr("p0", "10.0.0.2/24").unwrap();
+    let nodad = ifnet_core::client::AddrOpts {
+        flags: ifnet_core::inet::ifaddr::IFA_F_NODAD,
+        ..Default::default()
+    };
+    let create = netlink_packet_core::NLM_F_CREATE | netlink_packet_core::NLM_F_EXCL;
+    c.addr_modify("p0", "2001:db8::1/64", &nodad, create)
+        .unwrap();
+    k.run_until_idle();
+    let v = to_json(&k);
+    load(v.clone()).expect("the unedited state loads");
+    let edit = |f: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut v = v.clone();
+        f(dev_json(&mut v, "p0")["inet"].as_object_mut().unwrap());
+        v
+    };
+    let v4 = |m: &mut serde_json::Map<String, Value>| -> Vec<Value> {
+        m["ifa_list"].as_array().unwrap().clone()
+    };
+    assert_refused(
+        edit(&|m| m["ifa_list"][1]["flags"] = Value::from(0x80)),
+        "p0: IPv4 primary/secondary flags disagree with the list",
+    );
+    assert_refused(
+        edit(&|m| {
+            let mut l = v4(m);
+            l.push(l[0].clone());
+            m["ifa_list"] = Value::from(l);
+        }),
+        "p0: an IPv4 address is listed twice",
+    );
+    assert_refused(
+        edit(&|m| {
+            m.remove("v6");
+        }),
+        "p0: IPv6 address list out of bounds",
+    );
+    assert_refused(
+        edit(&|m| {
+            let mut l = m["addr6"].as_array().unwrap().clone();
+            l.reverse();
+            m["addr6"] = Value::from(l);
+        }),
+        "p0: IPv6 addresses are not sorted by scope",
+    );
+}
