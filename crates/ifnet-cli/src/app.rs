@@ -216,6 +216,9 @@ pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
     if obj.len() >= 2 && matches(obj, "capture") {
         return negate(crate::ext::capture::do_capture(s, rest));
     }
+    if obj == "sleep" {
+        return negate(crate::ext::sleep::do_sleep(s, rest));
+    }
     let Some(found) = OBJECTS.iter().find(|o| matches(obj, o)) else {
         s.eprint(&format!("Object \"{obj}\" is unknown, try \"ip help\".\n"));
         return Ok(1);

@@ -13,13 +13,13 @@ mod common;
 use common::{cases, check_invariants, check_replies, populated};
 use ifnet_core::client::encode;
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
-use netlink_packet_route::link::{
-    InfoBridge, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
-};
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo,
 };
 use netlink_packet_route::link::{AfSpecInet6, AfSpecUnspec, In6AddrGenMode};
+use netlink_packet_route::link::{
+    InfoBridge, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use proptest::prelude::*;
 
@@ -94,7 +94,9 @@ fn address_seeds() -> Vec<Vec<u8>> {
         .push(AddressAttribute::Broadcast("10.0.0.255".parse().unwrap()));
     a.attributes.push(AddressAttribute::Label("v0:1".into()));
     a.attributes
-        .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(0x300)));
+        .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(
+            0x300,
+        )));
     let mut ci = CacheInfo::default();
     ci.ifa_valid = 100;
     ci.ifa_preferred = 50;
@@ -117,9 +119,9 @@ fn address_seeds() -> Vec<Vec<u8>> {
     let mut gen = LinkMessage::default();
     gen.header.index = 2;
     gen.attributes
-        .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![
-            AfSpecInet6::AddrGenMode(In6AddrGenMode::Random),
-        ])]));
+        .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+            vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::Random)],
+        )]));
     let create = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
     vec![
         encode(RouteNetlinkMessage::NewAddress(a), create, 7),

@@ -304,15 +304,14 @@ fn ipv6_link_dev_addr_orders_by_scope_loopback_as_link() {
     let init = k.init_net();
     let mut c = Client::new(&mut k, init);
     let (a, o) = nodad("fe80::5/64");
-    c.addr_modify("lo", &a, &o, NLM_F_CREATE | NLM_F_EXCL).unwrap();
+    c.addr_modify("lo", &a, &o, NLM_F_CREATE | NLM_F_EXCL)
+        .unwrap();
     c.set_up("lo", true).unwrap();
     let (a, o) = nodad("2001:db8::1/64");
-    c.addr_modify("lo", &a, &o, NLM_F_CREATE | NLM_F_EXCL).unwrap();
+    c.addr_modify("lo", &a, &o, NLM_F_CREATE | NLM_F_EXCL)
+        .unwrap();
     let got: Vec<Ipv6Addr> = v6(&k, init, "lo").into_iter().map(|(a, _)| a).collect();
-    assert_eq!(
-        got,
-        [ll("2001:db8::1"), Ipv6Addr::LOCALHOST, ll("fe80::5")]
-    );
+    assert_eq!(got, [ll("2001:db8::1"), Ipv6Addr::LOCALHOST, ll("fe80::5")]);
 }
 
 fn failover_trio(profile: &str) -> (Kernel, NetId) {

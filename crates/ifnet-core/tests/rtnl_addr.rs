@@ -266,7 +266,8 @@ fn rtmsg_ifa_portid_seq_and_echo() {
     m.attributes.push(AddressAttribute::Address(a));
     let msg = netlink_packet_route::RouteNetlinkMessage::NewAddress(m.clone());
     let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO;
-    k.netlink_sendmsg(&mut sock, &encode(msg, flags, 41)).unwrap();
+    k.netlink_sendmsg(&mut sock, &encode(msg, flags, 41))
+        .unwrap();
     let first = k.netlink_recvmsg(&mut sock, 1 << 16).unwrap().bytes;
     assert_eq!(u16_at(&first, 4), RTM_NEWADDR, "the echo first");
     assert_eq!((u32_at(&first, 8), u32_at(&first, 12)), (41, 777));
@@ -292,13 +293,13 @@ fn rtmsg_ifa_portid_seq_and_echo() {
     m6.header.family = netlink_packet_route::AddressFamily::Inet6;
     m6.header.prefix_len = 64;
     m6.header.index = 2;
-    m6.header.flags = netlink_packet_route::address::AddressHeaderFlags::from_bits_retain(
-        IFA_F_NODAD as u8,
-    );
+    m6.header.flags =
+        netlink_packet_route::address::AddressHeaderFlags::from_bits_retain(IFA_F_NODAD as u8);
     let a6: std::net::IpAddr = "2001:db8::9".parse().unwrap();
     m6.attributes.push(AddressAttribute::Local(a6));
     let msg = netlink_packet_route::RouteNetlinkMessage::NewAddress(m6);
-    k.netlink_sendmsg(&mut sock, &encode(msg, flags, 43)).unwrap();
+    k.netlink_sendmsg(&mut sock, &encode(msg, flags, 43))
+        .unwrap();
     let only = k.netlink_recvmsg(&mut sock, 1 << 16).unwrap().bytes;
     assert_eq!(u16_at(&only, 4), NLMSG_ERROR, "no echo for IPv6");
     assert!(k.netlink_recvmsg(&mut sock, 1 << 16).is_none());

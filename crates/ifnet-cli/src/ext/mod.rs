@@ -1,8 +1,8 @@
 //! ifnet's own commands, for what `ip` cannot express: the hardware bus
 //! (`hw`: hot-plug, segments), faults on wires (`faults`), traffic
 //! (`pktgen`, after net/core/pktgen.c) and captures (`capture`, as
-//! tcpdump -w writes them), the kernel log (`dmesg`), and the seed-004
-//! walk-through (`demo`).
+//! tcpdump -w writes them), the kernel log (`dmesg`), the virtual clock
+//! (`sleep`), and the seed-004 walk-through (`demo`).
 
 pub mod capture;
 pub mod demo;
@@ -10,3 +10,4 @@ pub mod dmesg;
 pub mod faults;
 pub mod hw;
 pub mod pktgen;
+pub mod sleep;
