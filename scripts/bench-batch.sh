@@ -6,7 +6,10 @@
 #
 # The batch: 2,000 veth pairs (`link add vethN type veth peer name vpeerN`),
 # then `link set DEV up` for each of the 4,000 devices, then
-# `link set DEV name NEW` for each of them.
+# `link set DEV name NEW` for each of them, then (the address phase) one
+# IPv4 and one IPv6 address per device (`addr add 10.A.B.C/24 dev DEV`,
+# `addr add 2001:db8:N::1/64 dev DEV nodad`; ADDR=0 leaves it out). Every
+# device being up, each also gets its link-local and DAD runs for it.
 #
 # Usage: scripts/bench-batch.sh [PAIRS]          (default 2000 pairs)
 # Environment:
@@ -55,6 +58,16 @@ BATCH="$WORK/batch.txt"
         echo "link set veth$i name va$i"
         echo "link set vpeer$i name vb$i"
     done
+    if [[ "${ADDR:-1}" != 0 ]]; then
+        for ((i = 0; i < PAIRS; i++)); do
+            for side in a b; do
+                n=$((2 * i))
+                [[ $side == b ]] && n=$((n + 1))
+                echo "addr add 10.$((n / 256 / 256)).$((n / 256 % 256)).$((n % 256))/8 dev v$side$i"
+                printf 'addr add 2001:db8:%x::1/64 dev v%s%d nodad\n' "$n" "$side" "$i"
+            done
+        done
+    fi
 } >"$BATCH"
 DEVICES=$((PAIRS * 2))
 echo "batch: $(wc -l <"$BATCH") commands, $DEVICES devices ($BATCH)"
@@ -64,13 +77,23 @@ echo "batch: $(wc -l <"$BATCH") commands, $DEVICES devices ($BATCH)"
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 
-# Checks that NS holds the renamed devices (all UP) after a run.
-check_result() { # $1 = label, $2 = `link show` output
+# Checks that NS holds the renamed devices (all UP) after a run, and with
+# the address phase their addresses ($3: `addr show` output).
+check_result() { # $1 = label, $2 = `link show` output, $3 = `addr show`
     local n
     n=$(grep -cE '^[0-9]+: (va|vb)[0-9]+@' <<<"$2" || true)
     if [[ "$n" -ne "$DEVICES" ]]; then
         echo "$1: expected $DEVICES renamed devices, found $n" >&2
         exit 1
+    fi
+    if [[ "${ADDR:-1}" != 0 ]]; then
+        for pat in ' inet 10\.' ' inet6 2001:db8:'; do
+            n=$(grep -c "$pat" <<<"$3" || true)
+            if [[ "$n" -ne "$DEVICES" ]]; then
+                echo "$1: expected $DEVICES addresses matching '$pat', found $n" >&2
+                exit 1
+            fi
+        done
     fi
 }
 
@@ -92,7 +115,8 @@ if [[ -z "${SKIP_IFNET:-}" ]]; then
         t0=${EPOCHREALTIME/,/.}
         "$IFNET" --state "$STATE" -n "$NS" -batch "$BATCH"
         t1=${EPOCHREALTIME/,/.}
-        check_result "ifnet" "$("$IFNET" --state "$STATE" -n "$NS" link show)"
+        check_result "ifnet" "$("$IFNET" --state "$STATE" -n "$NS" link show)" \
+            "$("$IFNET" --state "$STATE" -n "$NS" addr show)"
         t=$(elapsed "$t0" "$t1")
         echo "ifnet run $((r + 1)): ${t} s"
         IFNET_BEST=$(min "$IFNET_BEST" "$t")
@@ -107,7 +131,7 @@ if [[ -z "${SKIP_IP:-}" ]]; then
         t0=${EPOCHREALTIME/,/.}
         ip -n "$NS" -batch "$BATCH"
         t1=${EPOCHREALTIME/,/.}
-        check_result "ip" "$(ip -n "$NS" link show)"
+        check_result "ip" "$(ip -n "$NS" link show)" "$(ip -n "$NS" addr show)"
         ip netns del "$NS"
         settle
         t=$(elapsed "$t0" "$t1")

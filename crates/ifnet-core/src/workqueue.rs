@@ -8,6 +8,7 @@
 use crate::kernel::Kernel;
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
 
 /// Kinds of deferred work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -41,10 +42,51 @@ pub struct WorkItem {
 /// Pending work items. A kind is queued at most once (like
 /// `schedule_delayed_work` on an already-pending work); rescheduling keeps
 /// the earlier due time, as `mod_delayed_work` with an earlier delay would.
+///
+/// `items` (queueing = seq order) is what is saved and hashed; `index`
+/// finds an item by kind and the earliest one in O(log n), so a queue of
+/// thousands of items (a DAD timer per device) costs no more per command
+/// than a short one. Only the methods below change `items`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "WorkQueueRepr")]
 pub struct WorkQueue {
     pub(crate) items: Vec<WorkItem>,
     pub(crate) next_seq: u64,
+    #[serde(skip)]
+    pub(crate) index: WorkIndex,
+}
+
+/// `WorkQueue`'s lookup structures, rebuilt from `items` at load.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WorkIndex {
+    /// (due, seq) of every item: `run_due_work`'s order.
+    by_due: BTreeSet<(Instant, u64)>,
+    /// The seq of the item of each kind.
+    by_work: HashMap<Work, u64>,
+}
+
+/// The saved form of a `WorkQueue`.
+#[derive(Deserialize)]
+struct WorkQueueRepr {
+    items: Vec<WorkItem>,
+    next_seq: u64,
+}
+
+impl From<WorkQueueRepr> for WorkQueue {
+    fn from(r: WorkQueueRepr) -> WorkQueue {
+        // A hostile file may repeat an item; the index then keeps the
+        // last, and check_work refuses the state before anything runs.
+        let mut index = WorkIndex::default();
+        for i in &r.items {
+            index.by_due.insert((i.due, i.seq));
+            index.by_work.insert(i.work, i.seq);
+        }
+        WorkQueue {
+            items: r.items,
+            next_seq: r.next_seq,
+            index,
+        }
+    }
 }
 
 pub use crate::time::MAX_CLOCK_NS;
@@ -54,21 +96,38 @@ pub use crate::time::MAX_CLOCK_NS;
 pub const MAX_SEQ: u64 = 1 << 62;
 
 impl WorkQueue {
+    /// The position in `items` of the item with this seq (items are in
+    /// seq order).
+    fn pos(&self, seq: u64) -> Option<usize> {
+        self.items.binary_search_by_key(&seq, |i| i.seq).ok()
+    }
+
+    fn pos_of(&self, work: Work) -> Option<usize> {
+        self.pos(*self.index.by_work.get(&work)?)
+    }
+
+    fn set_due(&mut self, at: usize, due: Instant) {
+        let item = &mut self.items[at];
+        self.index.by_due.remove(&(item.due, item.seq));
+        item.due = due;
+        self.index.by_due.insert((due, item.seq));
+    }
+
     /// Queues `work` (or moves a queued one earlier). The queue holds each
     /// kind at most once per target, so its length is bounded by the state
     /// (2 + 2 per bridge, see `Kernel::check_invariants`), never by a
     /// fixed capacity.
     pub fn schedule(&mut self, work: Work, due: Instant) {
-        if let Some(item) = self.items.iter_mut().find(|i| i.work == work) {
-            item.due = item.due.min(due);
+        if let Some(at) = self.pos_of(work) {
+            let earlier = self.items[at].due.min(due);
+            self.set_due(at, earlier);
             return;
         }
         self.next_seq = self.next_seq.saturating_add(1);
-        self.items.push(WorkItem {
-            due,
-            seq: self.next_seq,
-            work,
-        });
+        let seq = self.next_seq;
+        self.items.push(WorkItem { due, seq, work });
+        self.index.by_due.insert((due, seq));
+        self.index.by_work.insert(work, seq);
     }
 
     /// The queued items, in queueing order.
@@ -83,30 +142,47 @@ impl WorkQueue {
 
     /// `mod_delayed_work()`: queued (or moved, earlier or later) at `due`.
     pub fn reschedule(&mut self, work: Work, due: Instant) {
-        if let Some(item) = self.items.iter_mut().find(|i| i.work == work) {
-            item.due = due;
-            return;
+        match self.pos_of(work) {
+            Some(at) => self.set_due(at, due),
+            None => self.schedule(work, due),
         }
-        self.schedule(work, due);
     }
 
     /// Drops a queued item of this kind.
     pub fn cancel(&mut self, work: Work) {
-        self.items.retain(|i| i.work != work);
+        if let Some(at) = self.pos_of(work) {
+            let item = self.items[at];
+            self.take(item);
+        }
     }
 
     /// The due time of a queued item of this kind, if any.
     pub fn due_of(&self, work: Work) -> Option<Instant> {
-        self.items.iter().find(|i| i.work == work).map(|i| i.due)
+        self.pos_of(work).map(|at| self.items[at].due)
     }
 
     /// The earliest due item, if any.
     pub fn next_due(&self) -> Option<WorkItem> {
-        self.items.iter().copied().min_by_key(|i| (i.due, i.seq))
+        self.in_due_order().next()
+    }
+
+    /// The items in the order `run_due_work` takes them (due, then seq).
+    pub fn in_due_order(&self) -> impl Iterator<Item = WorkItem> + '_ {
+        self.index
+            .by_due
+            .iter()
+            .filter_map(|&(_, seq)| self.pos(seq).map(|at| self.items[at]))
     }
 
     fn take(&mut self, item: WorkItem) {
-        self.items.retain(|i| i.seq != item.seq);
+        let Some(at) = self.pos(item.seq) else {
+            return;
+        };
+        let item = self.items.remove(at);
+        self.index.by_due.remove(&(item.due, item.seq));
+        if self.index.by_work.get(&item.work) == Some(&item.seq) {
+            self.index.by_work.remove(&item.work);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -174,21 +250,18 @@ impl Kernel {
     /// The pending work items, in the order `run_due_work` takes them
     /// (due time, then queueing order): what a scheduler chooses from.
     pub fn pending_work(&self) -> Vec<WorkItem> {
-        let mut v = self.deferred.workqueue.items().to_vec();
-        v.sort_by_key(|i| (i.due, i.seq));
-        v
+        self.deferred.workqueue.in_due_order().collect()
     }
 
     /// Runs the queued item `seq` (one of [`Kernel::pending_work`]) now,
     /// whichever other items are due: worker threads run concurrently, so
     /// any due item may go first.
     pub fn run_work_item(&mut self, seq: u64) -> Result<Work, WorkRefused> {
-        let item = *self
+        let item = self
             .deferred
             .workqueue
-            .items()
-            .iter()
-            .find(|i| i.seq == seq)
+            .pos(seq)
+            .map(|at| self.deferred.workqueue.items[at])
             .ok_or(WorkRefused::NoSuchItem)?;
         if item.due > self.now {
             return Err(WorkRefused::NotDue { due: item.due });
@@ -249,11 +322,9 @@ impl Kernel {
     fn next_foreground_due(&self) -> Option<Instant> {
         self.deferred
             .workqueue
-            .items()
-            .iter()
-            .filter(|i| !i.work.is_background())
+            .in_due_order()
+            .find(|i| !i.work.is_background())
             .map(|i| i.due)
-            .min()
     }
 
     /// Moves the virtual clock `d` forward (never past

@@ -180,7 +180,12 @@ impl Hash for WorkItem {
 
 impl Hash for WorkQueue {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        let WorkQueue { items, next_seq: _ } = self;
+        // `index` is derived from `items`.
+        let WorkQueue {
+            items,
+            next_seq: _,
+            index: _,
+        } = self;
         // In queueing (= seq) order: the order ties are broken in.
         items.hash(h);
     }

@@ -231,7 +231,8 @@ impl Kernel {
         Ok(())
     }
 
-    /// The work queue: each kind at most once per target, each bridge item
+    /// The work queue: each kind at most once per target, in seq order,
+    /// each bridge item
     /// for a registered bridge (so at most 2 + 2 per bridge items), due
     /// times on the clock, sequence numbers unique; frames in flight and
     /// pending linkwatch events have their work queued.
@@ -241,6 +242,10 @@ impl Kernel {
             || !all_unique(items.iter().map(|i| work_key(i.work)))
         {
             return Err("the work queue holds an item twice".into());
+        }
+        // Queueing order is seq order (the queue's index relies on it).
+        if items.windows(2).any(|w| w[0].seq > w[1].seq) {
+            return Err("the work queue is out of order".into());
         }
         let mut targeted = 0;
         for i in items {
