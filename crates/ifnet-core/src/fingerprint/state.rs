@@ -143,6 +143,13 @@ impl Hash for BridgePriv {
             features_computed,
             timer_seq: _,
         } = self;
+        // The armed timers' sequence numbers, to rank each among them.
+        let mut armed: Vec<u64> = ports
+            .iter()
+            .filter(|p| p.fwd_delay_due.is_some())
+            .map(|p| p.fwd_delay_seq)
+            .collect();
+        armed.sort_unstable();
         h.write_usize(ports.len());
         for port in ports {
             let BridgePort {
@@ -154,11 +161,7 @@ impl Hash for BridgePriv {
             } = port;
             (dev, port_no, state, fwd_delay_due).hash(h);
             if fwd_delay_due.is_some() {
-                let earlier = ports
-                    .iter()
-                    .filter(|p| p.fwd_delay_due.is_some() && p.fwd_delay_seq < *fwd_delay_seq)
-                    .count();
-                h.write_usize(earlier);
+                h.write_usize(armed.partition_point(|s| s < fwd_delay_seq));
             }
         }
         (bridge_id_addr, mtu_set_by_user, fdb, ageing_time).hash(h);
