@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::ip::args::{parse_global, Opts, USAGE};
+use crate::ip::args::{parse_global, Opts, EXTENSIONS, USAGE};
 use crate::ip::util::matches;
 use crate::session::batch::{do_batch, flush};
 use crate::session::hold::Hold;
@@ -88,7 +88,7 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
         return reset(path, &opts, &words[1..]);
     }
     if opts.batch.is_none() && words.is_empty() {
-        eprint!("{USAGE}");
+        eprint!("{USAGE}{EXTENSIONS}");
         return Ok(255);
     }
     let is_monitor = opts.batch.is_none()
@@ -99,7 +99,7 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
     if is_monitor {
         return run_monitor(path, opts, words);
     }
-    let (mut hold, k, names) = Hold::acquire(path, opts.kernel.as_deref())?;
+    let (mut hold, k, names) = Hold::acquire(path, opts.kernel.as_deref(), opts.cpus)?;
     let init = k.init_net();
     let mut s = Session::new(k, init, opts);
     s.names = names;
@@ -122,6 +122,12 @@ fn run_with_state(path: &Path, opts: Opts, words: &[String]) -> Result<i32, Stat
 /// `ip monitor`: a shared look at the state, then no lock at all while it
 /// follows what other invocations do.
 fn run_monitor(path: &Path, opts: Opts, words: &[String]) -> Result<i32, StateError> {
+    if opts.timestamp > 0 {
+        // ipmonitor.c prints the wall-clock time of each message; the
+        // model's messages carry virtual time only.
+        eprintln!("ifnet: \"-timestamp\" / \"-tshort\" with monitor is not supported yet");
+        return Ok(255);
+    }
     let lock = state::lock(path, false)?;
     let (k, names, _) = state::load(path, opts.kernel.as_deref())?;
     drop(lock);
@@ -145,7 +151,7 @@ fn reset(path: &Path, opts: &Opts, rest: &[String]) -> Result<i32, StateError> {
     }
     let profile = state::profile_for(opts.kernel.as_deref().unwrap_or("latest"))?;
     let _lock = state::lock(path, true)?;
-    let mut k = ifnet_core::Kernel::new(profile);
+    let mut k = state::boot(profile, opts.cpus);
     k.run_until_idle();
     state::save(path, &k, &ifnet_core::user_space::NetnsNames::default())?;
     Ok(0)
@@ -220,6 +226,9 @@ pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
         "netns" => crate::ip::netns::do_netns(s, rest),
         "help" => {
             s.eprint(USAGE);
+            if !s.batch_mode {
+                s.eprint(EXTENSIONS);
+            }
             Err(Abort::Exit(255))
         }
         "monitor" => {

@@ -125,6 +125,10 @@ pub struct RtnlLinkOps {
     pub peer_type: bool,
     /// `netns_refund`: a dying namespace hands the device back to init_net.
     pub netns_refund: bool,
+    /// `get_num_tx_queues()` / `get_num_rx_queues()` (the same function
+    /// for every modelled kind): the queues a new device gets when the
+    /// request names none. None = 1.
+    pub get_num_queues: Option<fn(&Kernel) -> u32>,
 }
 
 impl RtnlLinkOps {
@@ -148,6 +152,7 @@ impl RtnlLinkOps {
             get_link_net: None,
             peer_type: false,
             netns_refund: false,
+            get_num_queues: None,
         }
     }
 }
@@ -399,7 +404,7 @@ impl Kernel {
 
 /// `unregister_netdevice_queue(dev, head)`: once on the kill list.
 pub(crate) fn unregister_netdevice_queue(dev: DevId, kill_list: &mut Vec<DevId>) {
-    if !kill_list.contains(&dev) {
-        kill_list.push(dev);
-    }
+    // list_move_tail(): a device already queued moves to the end.
+    kill_list.retain(|&d| d != dev);
+    kill_list.push(dev);
 }

@@ -37,6 +37,7 @@ pub enum Errno {
     EXFULL,
     EBADF,
     ESRCH,
+    EOVERFLOW,
     /// Any other value, kept as received.
     Unknown(i32),
 }
@@ -70,13 +71,14 @@ impl Errno {
             Errno::EXFULL => 54,
             Errno::EBADF => 9,
             Errno::ESRCH => 3,
+            Errno::EOVERFLOW => 75,
             Errno::Unknown(n) => n,
         }
     }
 
     /// Inverse of [`Errno::number`]; unknown values are kept.
     pub fn from_number(n: i32) -> Errno {
-        const ALL: [Errno; 25] = [
+        const ALL: [Errno; 26] = [
             Errno::EPERM,
             Errno::ENOENT,
             Errno::EINTR,
@@ -102,6 +104,7 @@ impl Errno {
             Errno::EXFULL,
             Errno::EBADF,
             Errno::ESRCH,
+            Errno::EOVERFLOW,
         ];
         ALL.into_iter()
             .find(|e| e.number() == n)
@@ -137,6 +140,7 @@ impl Errno {
             Errno::EXFULL => "Exchange full".into(),
             Errno::EBADF => "Bad file descriptor".into(),
             Errno::ESRCH => "No such process".into(),
+            Errno::EOVERFLOW => "Value too large for defined data type".into(),
             Errno::Unknown(n) => format!("Unknown error {n}"),
         }
     }

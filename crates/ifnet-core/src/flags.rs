@@ -84,17 +84,22 @@ impl Kernel {
         self.dev_close_many(&[dev]);
     }
 
-    /// `netif_change_flags()`: `__dev_change_flags` then `__dev_notify_flags`.
+    /// `netif_change_flags()`: `__dev_change_flags` then
+    /// `__dev_notify_flags` with the changes of `flags` and `gflags`.
     pub fn dev_change_flags(&mut self, dev: DevId, flags: u32) -> KResult<()> {
-        let old_flags = self.dev(dev).flags;
+        let (old_flags, old_gflags) = (self.dev(dev).flags, self.dev(dev).gflags);
         self.__dev_change_flags(dev, flags)?;
-        let changes = old_flags ^ self.dev(dev).flags;
+        let d = self.dev(dev);
+        let changes = (old_flags ^ d.flags) | (old_gflags ^ d.gflags);
         self.__dev_notify_flags(dev, old_flags, changes);
         Ok(())
     }
 
-    /// `__dev_change_flags()`: user-changeable bits, then open or close.
-    /// Bits other than IFF_UP are kept even if the open fails, as in Linux.
+    /// `__dev_change_flags()`: user-changeable bits, then open or close,
+    /// then IFF_PROMISC and IFF_ALLMULTI as asked (`gflags`), each held as
+    /// one count of the device's promiscuity / allmulti. A failed open
+    /// still lets the other bits and the promisc/allmulti requests through,
+    /// as in Linux; the error is returned after them.
     pub(crate) fn __dev_change_flags(&mut self, dev: DevId, flags: u32) -> KResult<()> {
         let old_flags = self.dev(dev).flags;
         {
@@ -109,22 +114,46 @@ impl Kernel {
                     | IFF_AUTOMEDIA))
                 | (d.flags & (IFF_UP | IFF_VOLATILE | IFF_PROMISC | IFF_ALLMULTI));
         }
+        let mut ret = Ok(());
         if (old_flags ^ flags) & IFF_UP != 0 {
             if old_flags & IFF_UP != 0 {
                 self.__dev_close_many(&[dev]);
             } else {
-                self.__dev_open(dev)?;
+                ret = self.__dev_open(dev);
             }
         }
-        Ok(())
+        if (flags ^ self.dev(dev).gflags) & IFF_PROMISC != 0 {
+            let inc = if flags & IFF_PROMISC != 0 { 1 } else { -1 };
+            self.dev_mut(dev).gflags ^= IFF_PROMISC;
+            let _ = self.__dev_set_promiscuity(dev, inc, false);
+        }
+        if (flags ^ self.dev(dev).gflags) & IFF_ALLMULTI != 0 {
+            let inc = if flags & IFF_ALLMULTI != 0 { 1 } else { -1 };
+            self.dev_mut(dev).gflags ^= IFF_ALLMULTI;
+            let _ = self.netif_set_allmulti(dev, inc, false);
+        }
+        ret
     }
 
-    /// `__dev_notify_flags()`.
+    /// `__dev_notify_flags(dev, old_flags, gchanges, 0, NULL)`.
     pub(crate) fn __dev_notify_flags(&mut self, dev: DevId, old_flags: u32, gchanges: u32) {
+        self.__dev_notify_flags_report(dev, old_flags, gchanges, None);
+    }
+
+    /// `__dev_notify_flags(dev, old_flags, gchanges, portid, nlh)`: the
+    /// RTM_NEWLINK (reported to the sender with NLM_F_ECHO), NETDEV_UP /
+    /// DOWN, then NETDEV_CHANGE for other changes of an UP device.
+    pub(crate) fn __dev_notify_flags_report(
+        &mut self,
+        dev: DevId,
+        old_flags: u32,
+        gchanges: u32,
+        report: Option<crate::rtnetlink::Report>,
+    ) {
         let flags = self.dev(dev).flags;
         let changes = flags ^ old_flags;
         if gchanges != 0 {
-            self.rtmsg_ifinfo(RtmType::NewLink, dev, gchanges);
+            self.rtmsg_ifinfo_report(RtmType::NewLink, dev, gchanges, report);
         }
         if changes & IFF_UP != 0 {
             let ev = if flags & IFF_UP != 0 {
@@ -147,25 +176,117 @@ impl Kernel {
         self.dev(dev).running() || self.inflight.dev_opening == Some(dev)
     }
 
-    /// `dev_set_promiscuity()` → `__dev_set_promiscuity(dev, inc, true)`:
-    /// the counter, then `__dev_notify_flags(dev, old_flags, IFF_PROMISC)`,
-    /// whose gchanges is IFF_PROMISC itself, so every call sends an
-    /// RTM_NEWLINK with ifi_change = IFF_PROMISC (even when the flag does
-    /// not flip). The IFF_PROMISC bit of dev->flags is not kept: user space
-    /// never sees it (`dev_get_flags` reports gflags) and nothing modelled
-    /// filters on it.
+    /// `dev_set_promiscuity()` → `netif_set_promiscuity()`: a driver's or
+    /// an upper device's count (a bridge port holds one).
     pub(crate) fn dev_set_promiscuity(&mut self, dev: DevId, inc: i32) {
-        let d = self.dev_mut(dev);
-        d.promiscuity = d.promiscuity.saturating_add_signed(inc);
-        self.rtmsg_ifinfo(RtmType::NewLink, dev, IFF_PROMISC);
+        let _ = self.__dev_set_promiscuity(dev, inc, true);
     }
 
-    /// `dev_set_allmulti()` → `netif_set_allmulti(dev, inc, true)`: the
-    /// counter only; gflags do not change, so `__dev_notify_flags` sends
-    /// nothing and raises no NETDEV_CHANGE (IFF_ALLMULTI is excluded).
-    pub(crate) fn dev_set_allmulti(&mut self, dev: DevId, inc: i32) {
+    /// `__dev_set_promiscuity()`: the counter decides IFF_PROMISC in
+    /// `flags` ("entered/left promiscuous mode" when it flips; a count that
+    /// would wrap to 0 is -EOVERFLOW). With `notify`,
+    /// `__dev_notify_flags(dev, old_flags, IFF_PROMISC)`: every call sends
+    /// an RTM_NEWLINK with ifi_change = IFF_PROMISC, even when the flag
+    /// does not flip.
+    pub(crate) fn __dev_set_promiscuity(
+        &mut self,
+        dev: DevId,
+        inc: i32,
+        notify: bool,
+    ) -> KResult<()> {
+        let old_flags = self.dev(dev).flags;
+        let promiscuity = self.dev(dev).promiscuity.wrapping_add_signed(inc);
+        let flags = if promiscuity == 0 {
+            if inc > 0 {
+                let p = self.netdev_printk_prefix(dev);
+                self.printk(format!("{p}promiscuity touches roof, set promiscuity failed. promiscuity feature of device might be broken."));
+                return Err(KError::new(Errno::EOVERFLOW));
+            }
+            old_flags & !IFF_PROMISC
+        } else {
+            old_flags | IFF_PROMISC
+        };
         let d = self.dev_mut(dev);
-        d.allmulti = d.allmulti.saturating_add_signed(inc);
+        d.promiscuity = promiscuity;
+        if flags != old_flags {
+            d.flags = flags;
+            let what = if flags & IFF_PROMISC != 0 {
+                "entered"
+            } else {
+                "left"
+            };
+            let p = self.netdev_printk_prefix(dev);
+            self.printk(format!("{p}{what} promiscuous mode"));
+        }
+        if notify {
+            self.__dev_notify_flags(dev, old_flags, IFF_PROMISC);
+        }
+        Ok(())
+    }
+
+    /// `dev_set_allmulti()` → `netif_set_allmulti(dev, inc, true)`.
+    pub(crate) fn dev_set_allmulti(&mut self, dev: DevId, inc: i32) {
+        let _ = self.netif_set_allmulti(dev, inc, true);
+    }
+
+    /// `netif_set_allmulti()`: the counter decides IFF_ALLMULTI in `flags`
+    /// ("entered/left allmulticast mode"); with `notify` and a flip,
+    /// `__dev_notify_flags(dev, old_flags, gflags ^ old_gflags)`: gflags
+    /// do not change here, so nothing is sent and no NETDEV_CHANGE is
+    /// raised (IFF_ALLMULTI is excluded).
+    pub(crate) fn netif_set_allmulti(&mut self, dev: DevId, inc: i32, notify: bool) -> KResult<()> {
+        let old_flags = self.dev(dev).flags;
+        let allmulti = self.dev(dev).allmulti.wrapping_add_signed(inc);
+        let flags = if allmulti == 0 {
+            if inc > 0 {
+                let p = self.netdev_printk_prefix(dev);
+                self.printk(format!("{p}allmulti touches roof, set allmulti failed. allmulti feature of device might be broken."));
+                return Err(KError::new(Errno::EOVERFLOW));
+            }
+            old_flags & !IFF_ALLMULTI
+        } else {
+            old_flags | IFF_ALLMULTI
+        };
+        let d = self.dev_mut(dev);
+        d.allmulti = allmulti;
+        if flags != old_flags {
+            d.flags = flags;
+            let what = if flags & IFF_ALLMULTI != 0 {
+                "entered"
+            } else {
+                "left"
+            };
+            let p = self.netdev_printk_prefix(dev);
+            self.printk(format!("{p}{what} allmulticast mode"));
+            if notify {
+                self.__dev_notify_flags(dev, old_flags, 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// `__netdev_printk()`'s prefix: "DRIVER PARENT NAME: " for a device
+    /// with a parent, else "NAME: ", the name followed by its reg_state
+    /// when not registered (`netdev_reg_state()`).
+    pub(crate) fn netdev_printk_prefix(&self, dev: DevId) -> String {
+        let d = self.dev(dev);
+        let name = d.name.as_str();
+        let name = if name.is_empty() || name.contains('%') {
+            "(unnamed net_device)"
+        } else {
+            name
+        };
+        let state = match d.reg_state {
+            RegState::Uninitialized => " (uninitialized)",
+            RegState::Registered => "",
+            RegState::Unregistering => " (unregistering)",
+            RegState::Unregistered => " (unregistered)",
+            RegState::Released => " (released)",
+        };
+        match (&d.parent, d.driver.driver_name()) {
+            (Some(parent), Some(drv)) => format!("{drv} {parent} {name}{state}: "),
+            _ => format!("{name}{state}: "),
+        }
     }
 
     /// `netif_carrier_on()`.

@@ -111,8 +111,9 @@ impl Kernel {
             if net.ifindex_cursor > IFINDEX_MAX {
                 return Err("a namespace's ifindex cursor is out of range".into());
             }
+            // A namespace may hold an id for itself (RTM_NEWNSID allows it).
             for (&peer, &nsid) in &net.peer_ids {
-                if peer == id || !self.net_exists(peer) || !(0..i32::MAX).contains(&nsid) {
+                if !self.net_exists(peer) || !(0..i32::MAX).contains(&nsid) {
                     return Err("a namespace has an invalid peer id".into());
                 }
             }
@@ -217,6 +218,7 @@ impl Kernel {
         if is_lo && d.reg_state == RegState::Registered && d.ifindex != lo_index {
             return Err(format!("loopback {} is not at ifindex 1", d.name));
         }
+        Self::check_promisc_allmulti(d)?;
         let flag = |f: u64| d.priv_flags & f != 0;
         if flag(IFF_EBRIDGE) != d.driver.is_bridge() {
             return Err(format!("device {} has IFF_EBRIDGE wrong", d.name));
@@ -235,6 +237,38 @@ impl Kernel {
                 "device {} has an rx_handler no modelled module installs",
                 d.name
             ));
+        }
+        Ok(())
+    }
+
+    /// `__dev_set_promiscuity` / `netif_set_allmulti`: IFF_PROMISC and
+    /// IFF_ALLMULTI in `flags` exactly while their counters are non-zero;
+    /// `gflags` holds only those two bits, each backed by one count; the
+    /// queue counts are what `rtnl_create_link` allows.
+    fn check_promisc_allmulti(d: &NetDevice) -> Result<(), String> {
+        for (bit, count, what) in [
+            (IFF_PROMISC, d.promiscuity, "promiscuity"),
+            (IFF_ALLMULTI, d.allmulti, "allmulti"),
+        ] {
+            if (d.flags & bit != 0) != (count > 0) {
+                return Err(format!(
+                    "device {} has {what} and its flag disagreeing",
+                    d.name
+                ));
+            }
+            if d.gflags & bit != 0 && count == 0 {
+                return Err(format!("device {} asks for {what} without a count", d.name));
+            }
+        }
+        if d.gflags & !(IFF_PROMISC | IFF_ALLMULTI) != 0 {
+            return Err(format!(
+                "device {} has gflags beyond PROMISC/ALLMULTI",
+                d.name
+            ));
+        }
+        let q = 1..=crate::limits::MAX_QUEUES;
+        if !q.contains(&d.limits.num_tx_queues) || !q.contains(&d.limits.num_rx_queues) {
+            return Err(format!("device {} has an impossible queue count", d.name));
         }
         Ok(())
     }

@@ -321,6 +321,20 @@ impl Kernel {
         id
     }
 
+    /// RTM_NEWNSID with NETNSA_NSID -1 (`rtnl_net_newid` → `alloc_netid`):
+    /// the lowest free id `net` gives `peer` (itself included), or the id
+    /// it already has. What `ip link ... link-netns NAME` asks for when
+    /// NAME has none yet.
+    pub fn rtnl_net_newid(&mut self, net: NetId, peer: NetId) -> i32 {
+        if let Some(id) = self.peernet2id(net, peer) {
+            return id;
+        }
+        let used: Vec<i32> = self.net(net).peer_ids.values().copied().collect();
+        let id = (0..).find(|i| !used.contains(i)).unwrap_or(i32::MAX);
+        self.net_mut(net).peer_ids.insert(peer, id);
+        id
+    }
+
     /// `get_net_ns_by_id(net, id)`.
     pub(crate) fn net_by_peer_id(&self, net: NetId, id: i32) -> Option<NetId> {
         self.net(net)

@@ -24,6 +24,7 @@ pub mod hwaddr;
 pub mod ids;
 pub mod invariants;
 pub mod kernel;
+pub mod limits;
 pub mod linkwatch;
 pub mod load;
 pub mod modules;

@@ -7,6 +7,26 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 
 impl Kernel {
+    /// State files written before `gflags` existed kept IFF_PROMISC and
+    /// IFF_ALLMULTI out of `flags` (a bridge port's counts without the
+    /// bits): the bits follow the counters, as `__dev_set_promiscuity`
+    /// keeps them.
+    fn upgrade_promisc_flags(&mut self) {
+        let ids: Vec<DevId> = self.tables.devs.iter::<DevId>().map(|(id, _)| id).collect();
+        for id in ids {
+            let d = self.dev_mut(id);
+            if d.gflags == 0 {
+                use crate::consts::{IFF_ALLMULTI, IFF_PROMISC};
+                if d.promiscuity > 0 {
+                    d.flags |= IFF_PROMISC;
+                }
+                if d.allmulti > 0 {
+                    d.flags |= IFF_ALLMULTI;
+                }
+            }
+        }
+    }
+
     /// Rebuilds indexes after deserialising; `Err` names the first broken
     /// invariant (the state is then unusable and must not be saved).
     pub fn rebuild_after_load(&mut self) -> Result<(), String> {
@@ -23,6 +43,7 @@ impl Kernel {
             net.altnames.clear();
             net.by_index.clear();
         }
+        self.upgrade_promisc_flags();
         let devs: Vec<(DevId, NetId, RegState)> = self
             .tables
             .devs

@@ -67,6 +67,11 @@ pub struct NetDevice {
     pub min_mtu: u32,
     pub max_mtu: u32,
     pub flags: u32,
+    /// `dev->gflags`: IFF_PROMISC / IFF_ALLMULTI as user space asked for
+    /// them (`__dev_change_flags`); what `netif_get_flags` reports, while
+    /// `flags` carries the bits the counters decide.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub gflags: u32,
     pub priv_flags: u64,
     /// `!test_bit(__LINK_STATE_NOCARRIER)`.
     pub carrier: bool,
@@ -109,6 +114,9 @@ pub struct NetDevice {
     /// one, `br_add_if`).
     #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub allmulti: u32,
+    /// Queue counts and GSO/GRO limits (`num_tx_queues`, `gso_max_size`, …).
+    #[serde(default, skip_serializing_if = "crate::limits::DevLimits::is_default")]
+    pub limits: crate::limits::DevLimits,
     /// Position in `dev_base_head` (registration order within its netns).
     pub list_seq: u64,
     /// Queued on the linkwatch list (`dev->link_watch_list` non-empty).
@@ -150,6 +158,7 @@ impl NetDevice {
             min_mtu: ETH_MIN_MTU,
             max_mtu: ETH_DATA_LEN,
             flags: 0,
+            gflags: 0,
             priv_flags: IFF_XMIT_DST_RELEASE | IFF_XMIT_DST_RELEASE_PERM,
             carrier: true,
             dormant: false,
@@ -174,6 +183,7 @@ impl NetDevice {
             carrier_down_count: 0,
             promiscuity: 0,
             allmulti: 0,
+            limits: crate::limits::DevLimits::default(),
             list_seq: 0,
             linkwatch_pending: false,
             moving_ns: false,
@@ -224,9 +234,16 @@ impl NetDevice {
         matches!(self.operstate, OperState::Up | OperState::Unknown)
     }
 
-    /// `dev_get_flags()`: IFF_RUNNING/LOWER_UP/DORMANT as user space sees them.
+    /// `rtnl_dev_get_flags()`: `flags` with IFF_PROMISC / IFF_ALLMULTI
+    /// taken from `gflags` (what the user asked for, not the counters).
+    pub fn rtnl_dev_get_flags(&self) -> u32 {
+        (self.flags & !(IFF_PROMISC | IFF_ALLMULTI)) | (self.gflags & (IFF_PROMISC | IFF_ALLMULTI))
+    }
+
+    /// `netif_get_flags()`: IFF_PROMISC/ALLMULTI from `gflags`, and
+    /// IFF_RUNNING/LOWER_UP/DORMANT as user space sees them.
     pub fn user_flags(&self) -> u32 {
-        let mut flags = self.flags & !(IFF_RUNNING | IFF_LOWER_UP | IFF_DORMANT);
+        let mut flags = self.rtnl_dev_get_flags() & !(IFF_RUNNING | IFF_LOWER_UP | IFF_DORMANT);
         if self.running() {
             if self.oper_up() {
                 flags |= IFF_RUNNING;

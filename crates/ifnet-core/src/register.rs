@@ -250,8 +250,19 @@ impl Kernel {
         self.unregister_netdevice_many(vec![dev]);
     }
 
-    /// `unregister_netdevice_many_notify()` followed by `netdev_run_todo()`.
-    pub(crate) fn unregister_netdevice_many(&mut self, mut devs: Vec<DevId>) {
+    /// `unregister_netdevice_many()` followed by `netdev_run_todo()`.
+    pub(crate) fn unregister_netdevice_many(&mut self, devs: Vec<DevId>) {
+        self.unregister_netdevice_many_notify(devs, None);
+    }
+
+    /// `unregister_netdevice_many_notify(head, portid, nlh)` followed by
+    /// `netdev_run_todo()`: with a report (NLM_F_ECHO) every RTM_DELLINK
+    /// goes back to the sender too.
+    pub(crate) fn unregister_netdevice_many_notify(
+        &mut self,
+        mut devs: Vec<DevId>,
+        report: Option<crate::rtnetlink::Report>,
+    ) {
         devs.retain(|&d| {
             // The kernel's "never was registered": WARN_ON(1) and skip.
             // The skip is the check (release builds too).
@@ -280,19 +291,13 @@ impl Kernel {
             let _ = self.call_netdevice_notifiers(NetdevEvent::Unregister, d);
             let dellink = if self.tables.rtnl_link_initializing.contains(&d) {
                 None
-            } else if !self.has_mcast_listeners() {
-                self.rtnl_fill_side_effects(d);
-                None
             } else {
-                Some(self.rtnl_fill_ifinfo_bytes(RtmType::DelLink, d, 0))
+                self.rtmsg_ifinfo_build(RtmType::DelLink, d, !0, report)
             };
             self.dev_mut(d).altnames.clear();
             let _ = self.call_netdevice_notifiers(NetdevEvent::PreUninit, d);
             self.ndo_uninit(d);
-            if let Some(bytes) = dellink {
-                let net = self.dev(d).net;
-                self.rtnl_notify(net, bytes);
-            }
+            self.rtnl_notify_report(d, dellink, report);
             assert!(
                 self.dev(d).master.is_none() && self.dev(d).lowers.is_empty(),
                 "Notifier chain MUST detach us all upper devices"

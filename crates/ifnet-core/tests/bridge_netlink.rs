@@ -504,7 +504,8 @@ fn br_ifinfo_notify_on_port_up_and_down() {
 
 /// br_dev_delete(): ports leave through del_nbp only (no new bridge id, no
 /// FEATURE CHANGE), and the bridge's RTM_DELLINK comes after dev_shutdown,
-/// so it says qdisc noop.
+/// so it says qdisc noop; unregister_netdevice_many_notify builds it with
+/// ifi_change ~0U.
 #[test]
 fn br_dev_delete_releases_ports_quietly() {
     let (mut k, init) = kernel();
@@ -525,7 +526,7 @@ fn br_dev_delete_releases_ports_quietly() {
             note(true, false, "v0", 0),
             note(true, true, "v0", 0),
             note(false, false, "v0", 0),
-            note(false, true, "br0", 0),
+            note(false, true, "br0", !0),
         ]
     );
     let last = k.mcast_since(from).unwrap().pop().unwrap();

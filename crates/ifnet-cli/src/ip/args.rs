@@ -22,6 +22,20 @@ where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |
                     -c[olor]}
 ";
 
+/// ifnet's own commands and options, one line each, printed after ip's
+/// usage by `ifnet`, `ifnet help` and `ifnet -help` (not inside a batch,
+/// where `help` prints exactly what ip prints).
+pub const EXTENSIONS: &str = "ifnet's own commands (not in ip):
+       ifnet hw { add | del | list | segment | faults } ...   hot-plug NICs, VFs and virtio-net; cables and faults (ifnet hw help)
+       ifnet pktgen dev DEVICE [ dst LLADDR ] [ count N ] [ size BYTES ]   send frames out of a device
+       ifnet capture { dev DEVICE -w FILE | stop dev DEVICE | show }   pcap of what a device sends and receives
+       ifnet monitor uevent                                   the kernel's uevents, as udevadm monitor --kernel --property
+       ifnet dmesg [ -t ]                                     the kernel log ring, as dmesg prints it
+       ifnet [ --kernel VERSION ] [ --cpus N ] reset          boot a fresh kernel (profile, possible CPUs)
+       ifnet demo                                             the seed 004 walk-through, in memory
+       ifnet OPTIONS := { --state PATH | --kernel VERSION | --cpus N }
+";
+
 /// Options that ip keeps in globals (`json`, `show_stats`, …).
 #[derive(Debug, Clone, Default)]
 pub struct Opts {
@@ -35,6 +49,20 @@ pub struct Opts {
     pub numeric: bool,
     pub all: bool,
     pub echo: bool,
+    /// `-h[uman-readable]` (counted) and `-iec`: `-s` counters scaled.
+    pub human: u32,
+    pub iec: bool,
+    /// `-t` / `-ts`: `ip monitor` timestamps (refused there).
+    pub timestamp: u32,
+    /// `-c[olor][=always|auto|never]`: COLOR_OPT_NEVER (0), AUTO (1) or
+    /// ALWAYS (2) — `check_enable_color()` decides with isatty and `-j`.
+    pub color: u8,
+    /// `preferred_family` from -4/-6/-0/-M/-B/-f (AF_UNSPEC = 0).
+    pub family: u8,
+    /// `-rcvbuf SIZE`: the socket's SO_RCVBUF.
+    pub rcvbuf: Option<u32>,
+    /// ifnet: `--cpus N`, the possible CPUs of a kernel booted now.
+    pub cpus: Option<u32>,
     pub batch: Option<String>,
     pub netns: Option<String>,
     /// ifnet: `--state PATH`.
@@ -47,6 +75,13 @@ pub struct Opts {
 
 fn usage(err: &mut Vec<u8>) -> Abort {
     err.extend_from_slice(USAGE.as_bytes());
+    Abort::Exit(255)
+}
+
+/// `-help`: ip's usage, then ifnet's extensions.
+fn usage_help(err: &mut Vec<u8>) -> Abort {
+    err.extend_from_slice(USAGE.as_bytes());
+    err.extend_from_slice(EXTENSIONS.as_bytes());
     Abort::Exit(255)
 }
 
@@ -68,19 +103,64 @@ fn long_opt(args: &[String], i: &mut usize, name: &str) -> Option<Result<String,
     Some(args.get(*i).cloned().ok_or(()))
 }
 
+/// ifnet's own long options (`--state P`, `--kernel V`, `--cpus N`, also
+/// with `=`): true when `args[*i]` was one (`*i` then at its value).
+fn ifnet_long_opt(
+    args: &[String],
+    i: &mut usize,
+    o: &mut Opts,
+    err: &mut Vec<u8>,
+) -> Result<bool, Abort> {
+    if let Some(v) = long_opt(args, i, "--state") {
+        o.state = Some(v.map_err(|_| missing_value(err, "--state"))?);
+        return Ok(true);
+    }
+    if let Some(v) = long_opt(args, i, "--kernel") {
+        o.kernel = Some(v.map_err(|_| missing_value(err, "--kernel"))?);
+        return Ok(true);
+    }
+    let Some(v) = long_opt(args, i, "--cpus") else {
+        return Ok(false);
+    };
+    let v = v.map_err(|_| missing_value(err, "--cpus"))?;
+    let max = crate::session::state::MAX_CPUS;
+    match v.parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => o.cpus = Some(n),
+        _ => {
+            err.extend_from_slice(
+                format!("ifnet: --cpus wants a number of CPUs from 1 to {max}, not \"{v}\"\n")
+                    .as_bytes(),
+            );
+            return Err(Abort::Exit(255));
+        }
+    }
+    Ok(true)
+}
+
+/// `-family NAME`: `read_family()`, "help" is the usage, anything else
+/// "invalid protocol family".
+fn family_opt(v: &str, err: &mut Vec<u8>) -> Result<u8, Abort> {
+    if v == "help" {
+        return Err(usage(err));
+    }
+    match read_family(v) {
+        AF_UNSPEC => {
+            err.extend_from_slice(
+                format!("Error: argument \"{v}\" is wrong: invalid protocol family\n").as_bytes(),
+            );
+            Err(Abort::Exit(255))
+        }
+        f => Ok(f),
+    }
+}
+
 /// Parses leading options; returns the options and the index of the first
 /// non-option argument. Errors are written to `err` as ip writes them.
 pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize), Abort> {
     let mut o = Opts::default();
     let mut i = 0;
     while i < args.len() {
-        if let Some(v) = long_opt(args, &mut i, "--state") {
-            o.state = Some(v.map_err(|_| missing_value(err, "--state"))?);
-            i += 1;
-            continue;
-        }
-        if let Some(v) = long_opt(args, &mut i, "--kernel") {
-            o.kernel = Some(v.map_err(|_| missing_value(err, "--kernel"))?);
+        if ifnet_long_opt(args, &mut i, &mut o, err)? {
             i += 1;
             continue;
         }
@@ -106,22 +186,13 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
         } else if matches(opt, "-family") {
             let v = needs_value(i, err)?;
             i += 1;
-            if v == "help" {
-                return Err(usage(err));
-            }
-            if !["inet", "inet6", "link", "bridge", "mpls"].contains(&v.as_str()) {
-                err.extend_from_slice(
-                    format!("Error: argument \"{v}\" is wrong: invalid protocol family\n")
-                        .as_bytes(),
-                );
-                return Err(Abort::Exit(255));
-            }
-        } else if ["-4", "-6", "-0", "-M", "-B"].contains(&opt)
-            || matches(opt, "-human")
-            || matches(opt, "-human-readable")
-            || matches(opt, "-iec")
-        {
-            // Accepted and ignored: no effect on what ifnet prints.
+            o.family = family_opt(&v, err)?;
+        } else if let Some(f) = short_family(opt) {
+            o.family = f;
+        } else if matches(opt, "-human") || matches(opt, "-human-readable") {
+            o.human += 1;
+        } else if matches(opt, "-iec") {
+            o.iec = true;
         } else if matches(opt, "-stats") || matches(opt, "-statistics") {
             o.stats += 1;
         } else if matches(opt, "-details") {
@@ -130,6 +201,7 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
         } else if matches(opt, "-oneline") {
             o.oneline = true;
         } else if matches(opt, "-timestamp") || matches(opt, "-tshort") {
+            o.timestamp += 1;
         } else if matches(opt, "-Version") {
             o.version = true;
             return Ok((o, i + 1));
@@ -147,13 +219,17 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
         } else if matches(opt, "-rcvbuf") {
             let v = needs_value(i, err)?;
             i += 1;
-            if get_unsigned(&v).is_none() {
-                err.extend_from_slice(format!("Invalid rcvbuf size '{v}'\n").as_bytes());
-                return Err(Abort::Exit(255));
+            match get_unsigned(&v) {
+                Some(n) => o.rcvbuf = Some(n),
+                None => {
+                    err.extend_from_slice(format!("Invalid rcvbuf size '{v}'\n").as_bytes());
+                    return Err(Abort::Exit(255));
+                }
             }
-        } else if matches(opt, "-color") || opt.starts_with("-color=") {
+        } else if let Some(c) = matches_color(opt) {
+            o.color = c;
         } else if matches(opt, "-help") {
-            return Err(usage(err));
+            return Err(usage_help(err));
         } else if matches(opt, "-netns") {
             // NEXT_ARG(): a missing name is "Command line is not complete".
             let Some(v) = args.get(i + 1) else {
@@ -177,6 +253,62 @@ pub fn parse_global(args: &[String], err: &mut Vec<u8>) -> Result<(Opts, usize),
     }
     Ok((o, i))
 }
+
+/// AF_* values `preferred_family` takes.
+pub const AF_UNSPEC: u8 = 0;
+pub const AF_INET: u8 = 2;
+pub const AF_BRIDGE: u8 = 7;
+pub const AF_INET6: u8 = 10;
+pub const AF_PACKET: u8 = 17;
+pub const AF_MPLS: u8 = 28;
+
+/// lib/utils.c `read_family()`.
+pub fn read_family(name: &str) -> u8 {
+    match name {
+        "inet" => AF_INET,
+        "inet6" => AF_INET6,
+        "link" => AF_PACKET,
+        "mpls" => AF_MPLS,
+        "bridge" => AF_BRIDGE,
+        _ => AF_UNSPEC,
+    }
+}
+
+/// `-4`, `-6`, `-0`, `-M`, `-B` (exact words, as ip.c compares them).
+fn short_family(opt: &str) -> Option<u8> {
+    Some(match opt {
+        "-4" => AF_INET,
+        "-6" => AF_INET6,
+        "-0" => AF_PACKET,
+        "-M" => AF_MPLS,
+        "-B" => AF_BRIDGE,
+        _ => return None,
+    })
+}
+
+/// lib/color.c `matches_color()`: `-c[olor]` optionally followed by
+/// `=always` (also an empty value), `=auto` or `=never`; anything else is
+/// not this option (and so "unknown" to ip.c).
+pub fn matches_color(arg: &str) -> Option<u8> {
+    let (name, value) = match arg.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (arg, None),
+    };
+    if !matches(name, "-color") {
+        return None;
+    }
+    match value {
+        None | Some("") | Some("always") => Some(COLOR_OPT_ALWAYS),
+        Some("auto") => Some(COLOR_OPT_AUTO),
+        Some("never") => Some(COLOR_OPT_NEVER),
+        Some(_) => None,
+    }
+}
+
+/// include/color.h `enum color_opt`.
+pub const COLOR_OPT_NEVER: u8 = 0;
+pub const COLOR_OPT_AUTO: u8 = 1;
+pub const COLOR_OPT_ALWAYS: u8 = 2;
 
 /// `MAX_ARGS` (include/utils.h): the argv array do_batch() hands to makeargs().
 pub const MAX_ARGS: usize = 512;

@@ -4,6 +4,8 @@
 //! serde_json because ip's byte layout ("[ {", `"flags": [ "A","B" ]`) is
 //! part of what users diff against.
 
+use crate::ip::color::{ColorAttr, Palette, CLEAR};
+
 /// Where a print call is meant to appear (`enum output_type`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Ctx {
@@ -29,6 +31,10 @@ pub struct Printer {
     jw: Option<JsonWriter>,
     json_enabled: bool,
     pretty: bool,
+    /// `_SL_`: "\\" with `-o` (oneline), else "\n".
+    oneline: bool,
+    /// The palette when colour is enabled (`color_is_enabled`).
+    palette: Option<Palette>,
     pub out: Vec<u8>,
 }
 
@@ -38,7 +44,28 @@ impl Printer {
             jw: None,
             json_enabled: json,
             pretty,
+            oneline: false,
+            palette: None,
             out: Vec::new(),
+        }
+    }
+
+    /// `_SL_ = oneline ? "\\" : "\n"` (ip.c main).
+    pub fn set_oneline(&mut self, oneline: bool) {
+        self.oneline = oneline;
+    }
+
+    /// `enable_color()` with its palette, or colour off.
+    pub fn set_color(&mut self, palette: Option<Palette>) {
+        self.palette = palette;
+    }
+
+    /// `_SL_`.
+    pub fn sl(&self) -> &'static str {
+        if self.oneline {
+            "\\"
+        } else {
+            "\n"
         }
     }
 
@@ -233,6 +260,36 @@ impl Printer {
         }
     }
 
+    /// `print_color_string(t, color, key, fmt, value)`: as `string`, the
+    /// text wrapped in the colour's escape codes when colour is on
+    /// (`color_fprintf`).
+    pub fn color_string(
+        &mut self,
+        t: Ctx,
+        attr: ColorAttr,
+        key: Option<&str>,
+        text: &str,
+        value: &str,
+    ) {
+        if self.fp_for(t) {
+            self.color_text(attr, text);
+        } else {
+            self.string(t, key, text, value);
+        }
+    }
+
+    /// `color_fprintf(stdout, attr, "%s", text)` in text mode.
+    pub fn color_text(&mut self, attr: ColorAttr, text: &str) {
+        match self.palette.and_then(|p| p.code(attr)) {
+            Some(code) => {
+                self.text(code);
+                self.text(text);
+                self.text(CLEAR);
+            }
+            None => self.text(text),
+        }
+    }
+
     /// `print_int`/`print_uint`/`print_u64`: numbers.
     pub fn num(&mut self, t: Ctx, key: Option<&str>, text: &str, value: i128) {
         if self.json_for(t) {
@@ -266,10 +323,11 @@ impl Printer {
         }
     }
 
-    /// `print_nl()`: newline in text mode only.
+    /// `print_nl()`: `_SL_` in text mode only.
     pub fn nl(&mut self) {
         if !self.is_json() {
-            self.text("\n");
+            let sl = self.sl();
+            self.text(sl);
         }
     }
 }

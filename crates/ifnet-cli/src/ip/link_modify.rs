@@ -10,7 +10,9 @@ use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
 };
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+use crate::ip::print_link::{first_link_message, print_linkinfo, Filter};
 
 use crate::ip::link_parse::{addattr, iplink_parse, iplink_parse_at, unsupported, usage, Locals};
 use crate::ip::util::{addattr_l, matches, IPLINK_REQ_SIZE};
@@ -204,16 +206,40 @@ pub fn iplink_modify(s: &mut Session, cmd: Cmd, words: &[String]) -> IpResult {
         return Ok(-1);
     }
     let index = m.header.index;
+    m.header.interface_family = AddressFamily::from(s.opts.family);
     let msg = match cmd {
         Cmd::Delete => RouteNetlinkMessage::DelLink(m),
         _ => RouteNetlinkMessage::NewLink(m),
     };
-    if s.talk(msg, cmd.flags(), false, true).is_err() {
+    if s.opts.echo {
+        match s.echo_talk(msg, cmd.flags()) {
+            Ok(answer) => print_echo(s, &answer),
+            Err(_) => return Ok(-2),
+        }
+    } else if s.talk(msg, cmd.flags(), false, true).is_err() {
         return Ok(-2);
     }
     // "remove device from cache; next use can refresh with new data".
     s.ll.drop_index(index);
     Ok(0)
+}
+
+/// `rtnl_echo_talk()`'s printing: the answer's first message through
+/// `print_linkinfo()` with the process's `filter` and `do_link` as the
+/// last `ip link show` left them (nothing for an ack), inside a JSON
+/// array of one object with `-j`.
+fn print_echo(s: &mut Session, answer: &[u8]) {
+    s.p.new_json_obj();
+    s.p.open_object(None);
+    if let Some((lm, deleted)) = first_link_message(answer) {
+        let f = Filter {
+            do_link: s.do_link,
+            ..s.filter.clone()
+        };
+        print_linkinfo(s, &lm, deleted, &f);
+    }
+    s.p.close_object();
+    s.p.delete_json_obj();
 }
 
 /// IFLA_LINKINFO for `type KIND [options]`; the request is `len` bytes

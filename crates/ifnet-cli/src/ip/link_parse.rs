@@ -5,7 +5,9 @@
 //! options and sending the request are in `link_modify`.
 
 use netlink_packet_core::DefaultNla;
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage, LinkMode, State};
+use netlink_packet_route::link::{
+    LinkAttribute, LinkFlags, LinkMessage, LinkMode, LinkProtocolDownReason, State,
+};
 
 use crate::ip::link_modify::finish;
 pub use crate::ip::link_modify::{iplink_modify, Cmd};
@@ -155,7 +157,12 @@ pub(crate) fn iplink_parse_at(
         a.advance();
     }
     let consumed = a.pos;
+    let group_only = l.group.is_some() && l.dev.is_none() && l.name.is_none();
     let len = finish(s, m, l, create, a.left() > 0, a.cur())?;
+    // A group without a device: `*type = NULL; return ret;`.
+    if group_only {
+        kind = None;
+    }
     Ok(Parsed {
         consumed,
         kind,
@@ -307,7 +314,12 @@ fn parse_two(
         }
         addattr(s, m, l, LinkAttribute::Controller(idx));
     } else if w == "vrf" {
-        return Err(unsupported(s, w));
+        let v = a.next_arg(&mut s.err)?;
+        let idx = s.ll_name_to_index(v);
+        if idx == 0 || !crate::ip::link_show::name_is_vrf(s, v) {
+            return Err(invarg(&mut s.err, "Not a valid VRF name\n", v));
+        }
+        addattr(s, m, l, LinkAttribute::Controller(idx));
     } else if matches(w, "nomaster") {
         addattr(s, m, l, LinkAttribute::Controller(0));
     } else if matches(w, "dynamic") {
@@ -335,7 +347,7 @@ fn parse_two(
     Ok(false)
 }
 
-/// The third part of the keyword chain: numbers and the device name.
+/// The third part of the keyword chain: group, mode, state, queues.
 fn parse_three(
     s: &mut Session,
     a: &mut Argv,
@@ -386,8 +398,34 @@ fn parse_three(
                 LinkAttribute::NumRxQueues(n)
             },
         );
-    } else if matches(w, "addrgenmode") || matches(w, "link-netns") {
+    } else {
+        return parse_four(s, a, m, l);
+    }
+    Ok(false)
+}
+
+/// The last part of the keyword chain: addrgenmode to parentdev, the GSO
+/// limits, and the device name.
+fn parse_four(
+    s: &mut Session,
+    a: &mut Argv,
+    m: &mut LinkMessage,
+    l: &mut Locals,
+) -> Result<bool, Abort> {
+    let w = a.cur();
+    if matches(w, "addrgenmode") {
         return Err(unsupported(s, w));
+    } else if matches(w, "link-netns") {
+        let v = a.next_arg(&mut s.err)?;
+        if l.link_netnsid {
+            return Err(duparg(&mut s.err, "link-netns/link-netnsid", v));
+        }
+        l.link_netnsid = true;
+        let id = link_netns_id(s, v)?;
+        if id < 0 {
+            return Err(invarg(&mut s.err, "Invalid \"link-netns\" value\n", v));
+        }
+        addattr(s, m, l, LinkAttribute::LinkNetNsId(id));
     } else if matches(w, "link-netnsid") {
         let v = a.next_arg(&mut s.err)?;
         if l.link_netnsid {
@@ -401,8 +439,31 @@ fn parse_three(
         let v = a.next_arg(&mut s.err)?;
         let p = parse_on_off(s, "protodown", v)?;
         addattr(s, m, l, LinkAttribute::ProtoDown(p));
-    } else if w == "protodown_reason" || w == "parentdev" {
-        return Err(unsupported(s, w));
+    } else if w == "protodown_reason" {
+        let v = a.next_arg(&mut s.err)?;
+        let reason = protodown_reason_a2n(v)
+            .ok_or_else(|| invarg(&mut s.err, "invalid protodown reason\n", v))?;
+        let on = a.next_arg(&mut s.err)?;
+        let mask = 1u32 << reason;
+        let value = if matches(on, "on") {
+            mask
+        } else if matches(on, "off") {
+            0
+        } else {
+            return Err(on_off(s, "protodown_reason", on));
+        };
+        addattr(
+            s,
+            m,
+            l,
+            LinkAttribute::ProtoDownReason(vec![
+                LinkProtocolDownReason::Mask(mask),
+                LinkProtocolDownReason::Value(value),
+            ]),
+        );
+    } else if w == "parentdev" {
+        let v = a.next_arg(&mut s.err)?;
+        addattr(s, m, l, LinkAttribute::ParentDevName(v.to_string()));
     } else if ["gso_max_size", "gso_max_segs", "gro_max_size"].contains(&w) {
         let v = a.next_arg(&mut s.err)?;
         let msg = format!("Invalid \"{w}\" value\n");
@@ -423,6 +484,43 @@ fn parse_three(
         parse_dev(s, a, l)?;
     }
     Ok(false)
+}
+
+/// `link-netns NAME`: `get_netnsid_from_name()`, and when the namespace
+/// has no id there yet `set_netnsid_from_name(NAME, -1)` (RTM_NEWNSID)
+/// and a second look; -1 when NAME names no namespace. NAME is a file
+/// under /var/run/netns: "", "." and ".." open the directory, whose fd
+/// the kernel refuses at each of the three requests.
+fn link_netns_id(s: &mut Session, name: &str) -> Result<i32, Abort> {
+    if let Some(peer) = s.names.get(name) {
+        if let Some(id) = s.k.peernet2id(s.net, peer) {
+            return Ok(id);
+        }
+        s.dirty = true;
+        return Ok(s.k.rtnl_net_newid(s.net, peer));
+    }
+    if matches!(name, "" | "." | "..") {
+        for _ in 0..3 {
+            s.eprint("Error: Peer netns reference is invalid.\n");
+        }
+        return Ok(-1);
+    }
+    if name.contains('/') {
+        // netns_get_fd() opens a path as given: a namespace file
+        // elsewhere is not modelled.
+        return Err(unsupported(s, &format!("link-netns {name}")));
+    }
+    Ok(-1)
+}
+
+/// lib/utils.c `protodown_reason_a2n()`: a name from
+/// /etc/iproute2/protodown_reasons.d (this machine has none), else a
+/// number below 32 (strtoul, base 0).
+fn protodown_reason_a2n(arg: &str) -> Option<u32> {
+    match crate::ip::util::strtoul(arg, 0)? {
+        (v, _, true) if v < 32 => Some(v as u32),
+        _ => None,
+    }
 }
 
 /// The final `else` of the keyword chain: `[dev] NAME`.

@@ -4,10 +4,11 @@
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
+use crate::ip::args::AF_PACKET;
 use crate::ip::link_parse::{iplink_modify, Cmd, IPLINK_USAGE};
-use crate::ip::print_link::{print_linkinfo, Filter};
-use crate::ip::util::{group_a2n, matches, strerror};
-use crate::session::{ifname_or_alt, Reply, Session};
+use crate::ip::print_link::{first_link_message, print_linkinfo, Filter};
+use crate::ip::util::{group_a2n, matches, strerror, strtoul};
+use crate::session::{ifname_or_alt, Session};
 use crate::{duparg2, invarg, Abort, Argv, IpResult};
 
 /// `do_iplink()`.
@@ -49,7 +50,8 @@ pub fn do_iplink(s: &mut Session, words: &[String]) -> IpResult {
     Err(Abort::Exit(255))
 }
 
-/// The argument loop of ipaddr_list_flush_or_save() for `ip link show`.
+/// The argument loop of ipaddr_list_flush_or_save() for `ip link show`,
+/// in its order of tests.
 fn parse_filter(
     s: &mut Session,
     words: &[String],
@@ -59,65 +61,125 @@ fn parse_filter(
     let mut filter_dev: Option<String> = None;
     while a.left() > 0 {
         let w = a.cur();
-        match w {
-            "to" | "scope" | "label" => {
-                s.eprint(&format!("ifnet: \"{w}\" filters are not supported\n"));
+        if w == "to" {
+            // get_prefix() with filter.family AF_PACKET: exit(1).
+            let v = a.next_arg(&mut s.err)?;
+            s.eprint(&format!(
+                "Error: \"{v}\" may be inet prefix, but it is not allowed in this context.\n"
+            ));
+            return Err(Abort::Exit(1));
+        } else if w == "scope" {
+            let v = a.next_arg(&mut s.err)?;
+            // The scope filters addresses; `ip link` prints none.
+            if rtscope_a2n(v).is_none() && v != "all" {
+                return Err(invarg(&mut s.err, "invalid \"scope\"\n", v));
+            }
+        } else if w == "up" {
+            f.up = true;
+        } else if get_filter(w) {
+            // An address flag filter (permanent, dynamic, tentative, …):
+            // nothing to filter among links.
+        } else if w == "label" {
+            a.next_arg(&mut s.err)?;
+            f.label = true;
+        } else if w == "group" {
+            let v = a.next_arg(&mut s.err)?;
+            let g =
+                group_a2n(v).ok_or_else(|| invarg(&mut s.err, "Invalid \"group\" value\n", v))?;
+            f.group = Some(g);
+        } else if w == "master" || w == "vrf" {
+            let vrf = w == "vrf";
+            let v = a.next_arg(&mut s.err)?;
+            let idx = s.ll_name_to_index(v);
+            let msg = if vrf {
+                "Not a valid VRF name\n"
+            } else {
+                "Device does not exist\n"
+            };
+            if idx == 0 || (vrf && !name_is_vrf(s, v)) {
+                return Err(invarg(&mut s.err, msg, v));
+            }
+            f.master = idx as i64;
+        } else if w == "nomaster" {
+            f.master = -1;
+        } else if w == "type" {
+            let v = a.next_arg(&mut s.err)?;
+            match v.strip_suffix("_slave") {
+                Some(k) => f.slave_kind = Some(k.to_string()),
+                None => f.kind = Some(v.to_string()),
+            }
+        } else {
+            if w == "dev" {
+                a.next_arg(&mut s.err)?;
+            } else if matches(w, "help") {
+                s.eprint(crate::ip::link_show::IPADDR_USAGE_HINT);
                 return Err(Abort::Exit(255));
             }
-            "up" => f.up = true,
-            "group" => {
-                let v = a.next_arg(&mut s.err)?;
-                let g = group_a2n(v)
-                    .ok_or_else(|| invarg(&mut s.err, "Invalid \"group\" value\n", v))?;
-                f.group = Some(g);
+            if filter_dev.is_some() {
+                return Err(duparg2(&mut s.err, "dev", a.cur()));
             }
-            "master" => {
-                let v = a.next_arg(&mut s.err)?;
-                let idx = s.ll_name_to_index(v);
-                if idx == 0 {
-                    return Err(invarg(&mut s.err, "Device does not exist\n", v));
-                }
-                f.master = idx as i64;
-            }
-            "nomaster" => f.master = -1,
-            "type" => {
-                let v = a.next_arg(&mut s.err)?;
-                match v.strip_suffix("_slave") {
-                    Some(k) if v.len() >= "_slave".len() => f.slave_kind = Some(k.to_string()),
-                    _ => f.kind = Some(v.to_string()),
-                }
-            }
-            _ if is_family_filter(w) => {}
-            _ => {
-                if w == "dev" {
-                    a.next_arg(&mut s.err)?;
-                } else if matches(w, "help") {
-                    s.eprint(crate::ip::link_show::IPADDR_USAGE_HINT);
-                    return Err(Abort::Exit(255));
-                }
-                if filter_dev.is_some() {
-                    return Err(duparg2(&mut s.err, "dev", a.cur()));
-                }
-                filter_dev = Some(a.cur().to_string());
-            }
+            filter_dev = Some(a.cur().to_string());
         }
         a.advance();
     }
     Ok(filter_dev)
 }
 
-/// ipaddress.c `get_filter()`: family words that `ip link show` accepts.
-fn is_family_filter(w: &str) -> bool {
-    [
-        "inet",
-        "inet6",
-        "link",
-        "mpls",
-        "bridge",
-        "dynamic",
+/// ipaddress.c `get_filter()`: an address flag name (`ifa_flag_data[]`),
+/// optionally with a leading '-', or `dynamic` / `primary`.
+fn get_filter(w: &str) -> bool {
+    const FLAGS: [&str; 13] = [
+        "secondary",
+        "temporary",
+        "nodad",
+        "optimistic",
+        "dadfailed",
+        "home",
+        "deprecated",
+        "tentative",
         "permanent",
-    ]
-    .contains(&w)
+        "mngtmpaddr",
+        "noprefixroute",
+        "autojoin",
+        "stable-privacy",
+    ];
+    let w = w.strip_prefix('-').unwrap_or(w);
+    w == "dynamic" || w == "primary" || FLAGS.contains(&w)
+}
+
+/// lib/rt_names.c `rtnl_rtscope_a2n()` with the stock
+/// /etc/iproute2/rt_scopes (global, nowhere, host, link, site), else a
+/// number up to 255.
+fn rtscope_a2n(arg: &str) -> Option<u32> {
+    let named = [
+        ("global", 0),
+        ("nowhere", 255),
+        ("host", 254),
+        ("link", 253),
+        ("site", 200),
+    ];
+    if let Some((_, v)) = named.iter().find(|(n, _)| *n == arg) {
+        return Some(*v);
+    }
+    match strtoul(arg, 0)? {
+        (v, _, true) if v <= 255 => Some(v as u32),
+        _ => None,
+    }
+}
+
+/// ip/iplink_vrf.c `name_is_vrf()`: a quiet GETLINK by name (on `rth`)
+/// whose IFLA_INFO_KIND is "vrf".
+pub(crate) fn name_is_vrf(s: &mut Session, name: &str) -> bool {
+    let mut req = LinkMessage::default();
+    req.header.interface_family = AddressFamily::from(s.opts.family);
+    req.attributes.push(LinkAttribute::IfName(name.to_string()));
+    match s.talk(RouteNetlinkMessage::GetLink(req), 0, true, false) {
+        Ok(crate::session::Reply::Link(lm)) => lm.attributes.iter().any(|a| {
+            matches!(a, LinkAttribute::LinkInfo(infos)
+                if infos.iter().any(|i| matches!(i, LinkInfo::Kind(k) if k.to_string() == "vrf")))
+        }),
+        _ => false,
+    }
 }
 
 /// Short stand-in for ipaddress.c usage() (its text is long and rarely
@@ -125,21 +187,30 @@ fn is_family_filter(w: &str) -> bool {
 pub const IPADDR_USAGE_HINT: &str =
     "Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ]\n";
 
-/// `ipaddr_list_link()`.
+/// `ipaddr_list_link()`: `preferred_family = AF_PACKET; do_link = 1;`
+/// then `ipaddr_list_flush_or_save()`, whose `filter` is ipaddress.c's
+/// global: reset here and left as the arguments set it, for what the same
+/// process prints later (an `-echo` in a batch).
 pub fn ipaddr_list_link(s: &mut Session, words: &[String]) -> IpResult {
-    let mut f = Filter {
+    s.do_link = true;
+    s.filter = Filter {
         showqueue: true,
         do_link: true,
+        family: AF_PACKET,
         ..Default::default()
     };
-    let filter_dev = parse_filter(s, words, &mut f)?;
+    let mut f = s.filter.clone();
+    let parsed = parse_filter(s, words, &mut f);
+    s.filter = f;
+    let filter_dev = parsed?;
     if let Some(dev) = &filter_dev {
-        f.ifindex = s.ll_name_to_index(dev);
-        if f.ifindex == 0 {
+        s.filter.ifindex = s.ll_name_to_index(dev);
+        if s.filter.ifindex == 0 {
             s.eprint(&format!("Device \"{dev}\" does not exist.\n"));
             return Ok(-1);
         }
     }
+    let f = s.filter.clone();
     s.p.new_json_obj();
     let r = match (&filter_dev, f.group) {
         (Some(dev), None) => iplink_get(s, dev, &f),
@@ -149,25 +220,24 @@ pub fn ipaddr_list_link(s: &mut Session, words: &[String]) -> IpResult {
     r
 }
 
-/// `iplink_get()`: one GETLINK by name, printed.
+/// `iplink_get()`: one GETLINK by name; the answer (whatever message
+/// came first: after an `-echo` in a batch, an earlier request's) printed
+/// through the filter.
 fn iplink_get(s: &mut Session, name: &str, f: &Filter) -> IpResult {
     let mut req = LinkMessage::default();
     req.header.interface_family = AddressFamily::Packet;
     req.attributes.push(ifname_or_alt(name));
     req.attributes
         .push(LinkAttribute::ExtMask(vec![LinkExtentMask::Vf]));
-    match s.talk(RouteNetlinkMessage::GetLink(req), 0, true, true) {
-        Ok(Reply::Link(lm)) => {
+    match s.talk_raw(RouteNetlinkMessage::GetLink(req), 0, true, true) {
+        Ok(answer) => {
             s.p.open_object(None);
-            let only = Filter {
-                ifindex: 0,
-                ..f.clone()
-            };
-            print_linkinfo(s, &lm, false, &only);
+            if let Some((lm, deleted)) = first_link_message(&answer.unwrap_or_default()) {
+                print_linkinfo(s, &lm, deleted, f);
+            }
             s.p.close_object();
             Ok(0)
         }
-        Ok(Reply::Ack) => Ok(0),
         Err(errno) => {
             s.eprint(&format!(
                 "Cannot send link get request: {}\n",
@@ -178,26 +248,26 @@ fn iplink_get(s: &mut Session, name: &str, f: &Filter) -> IpResult {
     }
 }
 
-/// The dump path: `ip_link_list(iplink_filter_req)` then print each.
+/// The dump path: `ip_link_list(iplink_filter_req)` then print each; with
+/// a device and a group, `ipaddr_link_get()` (one GETLINK by index).
 fn list_all(s: &mut Session, f: &Filter) -> IpResult {
     let mut req = LinkMessage::default();
     req.header.interface_family = AddressFamily::Packet;
     let mut ext = vec![LinkExtentMask::Vf];
     if f.ifindex != 0 {
-        // ipaddr_link_get(): GETLINK by index.
         req.header.index = f.ifindex;
         if s.opts.stats == 0 {
             ext.push(LinkExtentMask::SkipStats);
         }
         req.attributes.push(LinkAttribute::ExtMask(ext));
-        let links = match s.talk(RouteNetlinkMessage::GetLink(req), 0, true, true) {
-            Ok(Reply::Link(lm)) => vec![lm],
-            _ => {
-                s.eprint("Cannot send link request: No such device\n");
+        let answer = match s.talk_raw(RouteNetlinkMessage::GetLink(req), 0, true, true) {
+            Ok(a) => a.unwrap_or_default(),
+            Err(errno) => {
+                s.eprint(&format!("Cannot send link request: {}\n", strerror(errno)));
                 return Ok(0);
             }
         };
-        return print_all(s, links, f);
+        return print_all(s, vec![first_link_message(&answer)], f);
     }
     req.attributes.push(LinkAttribute::ExtMask(ext));
     if f.master != 0 {
@@ -214,17 +284,25 @@ fn list_all(s: &mut Session, f: &Filter) -> IpResult {
     let Ok(links) = s.dump_links(req) else {
         return Ok(0);
     };
-    print_all(s, links, f)
+    print_all(s, links.into_iter().map(|l| Some((l, false))).collect(), f)
 }
 
-fn print_all(s: &mut Session, links: Vec<LinkMessage>, f: &Filter) -> IpResult {
-    // store_nlmsg() feeds the link cache before anything is printed.
-    for lm in &links {
-        s.remember(lm);
+/// `store_nlmsg()` for each message (the link cache learns or forgets
+/// it), then each printed in a JSON object of its own (a message that is
+/// no link prints nothing inside it).
+fn print_all(s: &mut Session, msgs: Vec<Option<(LinkMessage, bool)>>, f: &Filter) -> IpResult {
+    for (lm, deleted) in msgs.iter().flatten() {
+        if *deleted {
+            s.ll.drop_index(lm.header.index);
+        } else {
+            s.remember(lm);
+        }
     }
-    for lm in &links {
+    for m in &msgs {
         s.p.open_object(None);
-        print_linkinfo(s, lm, false, f);
+        if let Some((lm, deleted)) = m {
+            print_linkinfo(s, lm, *deleted, f);
+        }
         s.p.close_object();
     }
     Ok(0)

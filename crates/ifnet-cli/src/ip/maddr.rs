@@ -7,6 +7,8 @@ use std::net::IpAddr;
 
 use ifnet_core::HwAddr;
 
+use crate::ip::args::{AF_INET, AF_INET6, AF_PACKET};
+use crate::ip::color::ColorAttr;
 use crate::ip::jsonw::Ctx;
 use crate::ip::util::{ll_addr_a2n, ll_addr_n2a, matches};
 use crate::session::Session;
@@ -50,30 +52,34 @@ const USAGE: &str =
     "Usage: ip maddr [ add | del ] MULTIADDR dev STRING\n       ip maddr show [ dev STRING ]\n";
 
 /// `multiaddr_list()`: `dev NAME` (or a bare NAME) filters by name only.
+/// ipmaddr.c's `filter` is static: a device named by an earlier `maddr
+/// show` of the same process (a batch) stays, and naming one again is
+/// "duplicate".
 fn list(s: &mut Session, words: &[String]) -> IpResult {
-    let mut filter: Option<String> = None;
     let mut i = 0;
     while i < words.len() {
-        let w = &words[i];
+        let mut w = &words[i];
         if w == "dev" {
             i += 1;
             let Some(v) = words.get(i) else {
                 s.eprint("Command line is not complete. Try option \"help\"\n");
                 return Err(Abort::Exit(255));
             };
-            filter = Some(v.clone());
+            w = v;
         } else if matches(w, "help") {
             s.eprint(USAGE);
             return Err(Abort::Exit(255));
-        } else {
-            filter = Some(w.clone());
         }
+        if s.maddr_dev.is_some() {
+            return Err(crate::duparg2(&mut s.err, "dev", w));
+        }
+        s.maddr_dev = Some(w.clone());
         i += 1;
     }
-    let json = s.opts.json;
-    if json {
-        s.p.new_json_obj();
-    }
+    let filter = s.maddr_dev.clone();
+    // `if (!filter.family) filter.family = preferred_family;`
+    let family = s.opts.family;
+    s.p.new_json_obj();
     for dev in s.k.devices_in(s.net) {
         let Some(name) = s.k.netdev_name(dev).map(str::to_string) else {
             continue;
@@ -81,54 +87,78 @@ fn list(s: &mut Session, words: &[String]) -> IpResult {
         if filter.as_ref().is_some_and(|f| *f != name) {
             continue;
         }
-        let entries = entries_of(s, dev);
-        if entries.is_empty() {
-            continue;
-        }
+        let entries = entries_of(s, dev, family);
         let Some(ifindex) = sysfs_u32(s, dev, "ifindex") else {
             continue;
         };
-        s.p.open_object(None);
-        s.p.num(
-            Ctx::Any,
-            Some("ifindex"),
-            &format!("{ifindex}:"),
-            ifindex.into(),
-        );
-        s.p.string(Ctx::Any, Some("ifname"), &format!("\t{name}"), &name);
-        s.p.string(Ctx::Fp, None, "\n", "");
-        s.p.open_array(Ctx::Json, "maddr");
+        // print_mlist(): a device header before its first entry, and with
+        // -o before every entry.
+        let mut open = false;
         for e in entries {
+            if !open || s.opts.oneline {
+                if open {
+                    s.p.close_array(Ctx::Json, "");
+                    s.p.close_object();
+                }
+                print_header(s, ifindex, &name);
+                open = true;
+            }
             print_entry(s, &e);
         }
-        s.p.close_array(Ctx::Json, "");
-        s.p.close_object();
+        if open {
+            s.p.close_array(Ctx::Json, "");
+            s.p.close_object();
+        }
     }
-    if json {
-        s.p.delete_json_obj();
-    }
+    s.p.delete_json_obj();
     Ok(0)
 }
 
+/// print_mlist()'s "IFINDEX:\tNAME" line (the name coloured) that opens
+/// a device's object and its "maddr" array.
+fn print_header(s: &mut Session, ifindex: u32, name: &str) {
+    s.p.open_object(None);
+    s.p.num(
+        Ctx::Any,
+        Some("ifindex"),
+        &format!("{ifindex}:"),
+        ifindex.into(),
+    );
+    s.p.color_string(
+        Ctx::Any,
+        ColorAttr::Ifname,
+        Some("ifname"),
+        &format!("\t{name}"),
+        name,
+    );
+    s.p.nl();
+    s.p.open_array(Ctx::Json, "maddr");
+}
+
+/// What `read_dev_mcast()`, `read_igmp()` and `read_igmp6()` find for a
+/// device, each only when `filter.family` is 0 or its own.
 /// A numeric `/sys/class/net/DEV/ATTR`, as user space reads it.
 pub(crate) fn sysfs_u32(s: &Session, dev: ifnet_core::DevId, attr: &str) -> Option<u32> {
     s.k.sysfs_read(dev, attr)?.trim().parse().ok()
 }
 
-fn entries_of(s: &Session, dev: ifnet_core::DevId) -> Vec<Entry> {
+fn entries_of(s: &Session, dev: ifnet_core::DevId, family: u8) -> Vec<Entry> {
     let lists = s.k.dev_addr_lists(dev);
-    let mut out: Vec<Entry> = lists
-        .mc
-        .iter()
-        .map(|e| Entry::Link {
+    let mut out: Vec<Entry> = Vec::new();
+    if family == 0 || family == AF_PACKET {
+        out.extend(lists.mc.iter().map(|e| Entry::Link {
             addr: e.addr,
             users: e.refcount,
             global: e.global_use,
-        })
-        .collect();
+        }));
+    }
     // /proc/net/igmp first, then /proc/net/igmp6; each lists the newest
     // group first (joins are prepended to the device's list).
     for v6 in [false, true] {
+        let want = if v6 { AF_INET6 } else { AF_INET };
+        if family != 0 && family != want {
+            continue;
+        }
         for (group, users) in lists.groups.iter().rev().filter(|g| g.0.is_ipv6() == v6) {
             out.push(Entry::Inet {
                 group: *group,
@@ -147,14 +177,20 @@ fn print_entry(s: &mut Session, e: &Entry) {
         Entry::Link { addr, users, .. } => {
             let a = ll_addr_n2a(addr.as_bytes());
             s.p.string(Ctx::Fp, None, "link  ", "");
-            s.p.string(Ctx::Any, Some("link"), &a, &a);
+            s.p.color_string(Ctx::Any, ColorAttr::Mac, Some("link"), &a, &a);
             *users
         }
         Entry::Inet { group, users } => {
             let fam = if group.is_ipv6() { "inet6" } else { "inet" };
             s.p.string(Ctx::Any, Some("family"), &format!("{fam:<5} "), fam);
             let g = group.to_string();
-            s.p.string(Ctx::Any, Some("address"), &g, &g);
+            // ifa_family_color().
+            let c = if group.is_ipv6() {
+                ColorAttr::Inet6
+            } else {
+                ColorAttr::Inet
+            };
+            s.p.color_string(Ctx::Any, c, Some("address"), &g, &g);
             *users
         }
     };
@@ -210,6 +246,13 @@ fn modify(s: &mut Session, add: bool, words: &[String]) -> IpResult {
                 return Err(Abort::Exit(255));
             }
             match ll_addr_a2n(w) {
+                Ok(a) if a.len() != 6 => {
+                    s.eprint(&format!(
+                        "Error: Invalid address length {} - must be 6 bytes\n",
+                        a.len()
+                    ));
+                    return Err(Abort::Exit(1));
+                }
                 Ok(a) => addr = Some(a),
                 Err(_) => {
                     s.eprint(&format!("Invalid address \"{w}\"\n"));
@@ -234,8 +277,9 @@ fn modify(s: &mut Session, add: bool, words: &[String]) -> IpResult {
     } else {
         s.k.dev_mc_del_global(id, hw)
     };
+    // multiaddr_modify() ends with exit(0): a batch stops after it.
     match r {
-        Ok(()) => Ok(0),
+        Ok(()) => Err(Abort::Exit(0)),
         Err(e) => {
             s.eprint(&format!("ioctl: {}\n", e.errno.strerror()));
             Err(Abort::Exit(1))

@@ -4,11 +4,12 @@
 //! ipaddress.c ipaddr_list_flush_or_save, `print_link`/`print_bridge`/
 //! `print_stats` = print_linkinfo and its helpers, `maddr` = ipmaddr.c,
 //! `netns` = ipnetns.c, `monitor` = ipmonitor.c), and the pieces of
-//! iproute2's lib/ they share (`args` = ip.c main's options, `util` =
+//! iproute2's lib/ they share (`args` = ip.c main's options, `color` = lib/color.c, `util` =
 //! lib/utils.c, `jsonw` = json_writer.c/json_print.c, `llmap` = ll_map.c).
 //! `ip addr` goes here next to `link_*`.
 
 pub mod args;
+pub mod color;
 pub mod jsonw;
 pub mod link_modify;
 pub mod link_parse;
@@ -19,6 +20,7 @@ pub mod maddr;
 pub mod monitor;
 pub mod netns;
 pub mod print_bridge;
+pub mod print_details;
 pub mod print_link;
 pub mod print_stats;
 pub mod util;

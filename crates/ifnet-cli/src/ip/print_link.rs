@@ -3,12 +3,14 @@
 //! `print_linktype`: one RTM_NEWLINK/DELLINK as `ip link` prints it, in
 //! text or JSON, driven only by the attributes present in the message.
 
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoPortData, LinkAttribute, LinkEvent, LinkInfo, LinkMessage, Prop,
-};
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkEvent, LinkInfo, LinkMessage, Prop};
+use netlink_packet_route::RouteNetlinkMessage;
 
+use crate::ip::args::AF_PACKET;
+use crate::ip::color::{oper_state_color, ColorAttr};
 use crate::ip::jsonw::Ctx;
-use crate::ip::print_bridge::{bridge_print_opt, bridge_slave_print_opt};
+use crate::ip::print_details::print_details;
 use crate::ip::print_stats::print_link_stats;
 use crate::ip::util::{check_ifname, group_n2a, ll_addr_n2a, ll_type_n2a};
 use crate::session::Session;
@@ -16,8 +18,14 @@ use crate::session::Session;
 /// ipaddress.c `struct filter` (the parts `ip link show` uses).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// `filter.family`: AF_PACKET for `ip link show` (the brief form then
+    /// shows addresses and flags); 0 for `ip monitor` and for an echo
+    /// printed before any `link show` of the process.
+    pub family: u8,
     pub ifindex: u32,
     pub up: bool,
+    /// `filter.label` set (`ip link show label X`): links print nothing.
+    pub label: bool,
     pub group: Option<u32>,
     /// > 0: only slaves of this master; -1: `nomaster`.
     pub master: i64,
@@ -111,21 +119,33 @@ pub fn print_link_flags(s: &mut Session, flags: u32, mdown: bool) {
     s.p.close_array(Ctx::Any, "> ");
 }
 
-/// `print_operstate()` (non-brief).
+/// `print_operstate()`: "state NAME " (the name coloured), or with
+/// `-br` the name padded to 14.
 fn print_operstate(s: &mut Session, state: u8) {
+    let color = oper_state_color(state);
     match OPER_STATES.get(state as usize) {
         None if s.p.is_json() => {
             s.p.num(Ctx::Json, Some("operstate_index"), "", state as i128)
         }
-        None => s.p.text(&format!("state {state:#x} ")),
+        None => s.p.text(&format!("state {state:#x}")),
+        Some(name) if s.opts.brief => s.p.color_string(
+            Ctx::Any,
+            color,
+            Some("operstate"),
+            &format!("{name:<14} "),
+            name,
+        ),
+        Some(name) if s.p.is_json() => s.p.string(Ctx::Json, Some("operstate"), "", name),
         Some(name) => {
-            s.p.string(Ctx::Any, Some("operstate"), &format!("state {name} "), name)
+            s.p.text("state ");
+            s.p.color_text(color, &format!("{name} "));
         }
     }
 }
 
-/// `print_name_and_link()`: "NAME@PEER", "NAME@ifN", "NAME@NONE"; returns
-/// the M-DOWN flag (link known and cached as down).
+/// `print_name_and_link()`: "NAME@PEER", "NAME@ifN", "NAME@NONE" as
+/// "%s: " (or "%-16s " with `-br`), coloured; returns the M-DOWN flag
+/// (link known and cached as down).
 fn print_name_and_link(s: &mut Session, name: &str, lm: &LinkMessage) -> bool {
     let mut shown = name.to_string();
     let mut mdown = false;
@@ -154,7 +174,12 @@ fn print_name_and_link(s: &mut Session, name: &str, lm: &LinkMessage) -> bool {
             mdown = s.ll.flags_by_index(iflink).is_some_and(|f| f & IFF_UP == 0);
         }
     }
-    s.p.string(Ctx::Any, Some("ifname"), &format!("{shown}: "), &shown);
+    let text = if s.opts.brief {
+        format!("{shown:<16} ")
+    } else {
+        format!("{shown}: ")
+    };
+    s.p.color_string(Ctx::Any, ColorAttr::Ifname, Some("ifname"), &text, &shown);
     mdown
 }
 
@@ -199,7 +224,7 @@ fn link_kind(lm: &LinkMessage, slave: bool) -> Option<String> {
     Some(k.unwrap_or_default())
 }
 
-fn kind_name(k: &InfoKind) -> String {
+pub(crate) fn kind_name(k: &InfoKind) -> String {
     k.to_string()
 }
 
@@ -211,21 +236,30 @@ pub fn print_linkinfo(s: &mut Session, lm: &LinkMessage, deleted: bool, f: &Filt
     let Some(name) = attr!(lm, IfName).filter(|n| check_ifname(n)).cloned() else {
         return -1;
     };
+    if f.label {
+        return 0;
+    }
     if deleted {
         s.p.bool(Ctx::Any, Some("deleted"), "Deleted ", true);
+    }
+    if s.opts.brief {
+        return print_linkinfo_brief(s, &name, lm, f);
     }
     let idx = lm.header.index;
     s.p.num(Ctx::Any, Some("ifindex"), &format!("{idx}: "), idx as i128);
     let mdown = print_name_and_link(s, &name, lm);
     print_link_flags(s, lm.header.flags.bits(), mdown);
     print_head_fields(s, lm, f);
-    print_addresses(s, lm);
+    if f.family == 0 || f.family == AF_PACKET || s.opts.details > 0 {
+        print_addresses(s, lm);
+    }
     print_netns_fields(s, lm, f);
     if s.opts.details > 0 {
         print_details(s, lm, f);
     }
     if let (true, Some(alias)) = (f.do_link || s.opts.details > 0, attr!(lm, IfAlias)) {
-        s.p.string(Ctx::Fp, None, "\n    ", "");
+        let sl = s.p.sl();
+        s.p.string(Ctx::Fp, None, &format!("{sl}    "), "");
         s.p.string(Ctx::Any, Some("ifalias"), &format!("alias {alias}"), alias);
     }
     if f.do_link && s.opts.stats > 0 {
@@ -235,6 +269,25 @@ pub fn print_linkinfo(s: &mut Session, lm: &LinkMessage, deleted: bool, f: &Filt
     print_altnames(s, lm);
     s.p.string(Ctx::Fp, None, "\n", "");
     1
+}
+
+/// `print_linkinfo_brief()`: name (`%-16s`), operstate (`%-14s`), and for
+/// `ip link` (family AF_PACKET) the address and flags and a newline.
+fn print_linkinfo_brief(s: &mut Session, name: &str, lm: &LinkMessage, f: &Filter) -> i32 {
+    let mdown = print_name_and_link(s, name, lm);
+    if let Some(st) = attr!(lm, OperState) {
+        print_operstate(s, u8::from(*st));
+    }
+    if f.family == AF_PACKET {
+        if let Some(a) = attr!(lm, Address) {
+            let v = ll_addr_n2a(a);
+            let text = format!("{v} ");
+            s.p.color_string(Ctx::Any, ColorAttr::Mac, Some("address"), &text, &v);
+        }
+        print_link_flags(s, lm.header.flags.bits(), mdown);
+        s.p.string(Ctx::Fp, None, "\n", "");
+    }
+    0
 }
 
 /// mtu, qdisc, master, state, mode, group, qlen, event.
@@ -267,7 +320,11 @@ fn print_head_fields(s: &mut Session, lm: &LinkMessage, f: &Filter) {
         }
     }
     if let Some(&g) = attr!(lm, Group) {
-        let gs = group_n2a(g);
+        let gs = if s.opts.numeric {
+            (g as i32).to_string()
+        } else {
+            group_n2a(g)
+        };
         s.p.string(Ctx::Any, Some("group"), &format!("group {gs} "), &gs);
     }
     if f.showqueue {
@@ -312,12 +369,17 @@ fn print_link_event(s: &mut Session, ev: u32) {
 /// "link/TYPE ADDR brd|peer BRD permaddr P".
 fn print_addresses(s: &mut Session, lm: &LinkMessage) {
     s.p.nl();
-    let t = ll_type_n2a(u16::from(lm.header.link_layer_type));
+    let ty = u16::from(lm.header.link_layer_type);
+    let t = if s.opts.numeric {
+        format!("[{ty}]")
+    } else {
+        ll_type_n2a(ty)
+    };
     s.p.string(Ctx::Any, Some("link_type"), &format!("    link/{t} "), &t);
     let addr = attr!(lm, Address).cloned();
     if let Some(a) = &addr {
         let v = ll_addr_n2a(a);
-        s.p.string(Ctx::Any, Some("address"), &v, &v);
+        s.p.color_string(Ctx::Any, ColorAttr::Mac, Some("address"), &v, &v);
     }
     if let Some(b) = attr!(lm, Broadcast) {
         if lm.header.flags.bits() & IFF_POINTOPOINT != 0 {
@@ -327,13 +389,13 @@ fn print_addresses(s: &mut Session, lm: &LinkMessage) {
             s.p.string(Ctx::Fp, None, " brd ", "");
         }
         let v = ll_addr_n2a(b);
-        s.p.string(Ctx::Any, Some("broadcast"), &v, &v);
+        s.p.color_string(Ctx::Any, ColorAttr::Mac, Some("broadcast"), &v, &v);
     }
     if let Some(p) = attr!(lm, PermAddress) {
         if addr.as_ref() != Some(p) {
             s.p.string(Ctx::Fp, None, " permaddr ", "");
             let v = ll_addr_n2a(p);
-            s.p.string(Ctx::Any, Some("permaddr"), &v, &v);
+            s.p.color_string(Ctx::Any, ColorAttr::Mac, Some("permaddr"), &v, &v);
         }
     }
 }
@@ -382,132 +444,6 @@ pub fn name_from_nsid(s: &Session, id: i32) -> Option<String> {
         .map(|(n, _)| n)
 }
 
-/// The `-d` block of print_linkinfo().
-fn print_details(s: &mut Session, lm: &LinkMessage, f: &Filter) {
-    if let Some(&v) = attr!(lm, Promiscuity) {
-        s.p.num(
-            Ctx::Any,
-            Some("promiscuity"),
-            &format!(" promiscuity {v} "),
-            v as i128,
-        );
-    }
-    if let Some(&v) = attr!(lm, AllMulticast) {
-        s.p.num(
-            Ctx::Any,
-            Some("allmulti"),
-            &format!(" allmulti {v} "),
-            v as i128,
-        );
-    }
-    if let Some(&v) = attr!(lm, MinMtu) {
-        s.p.num(
-            Ctx::Any,
-            Some("min_mtu"),
-            &format!("minmtu {v} "),
-            v as i128,
-        );
-    }
-    if let Some(&v) = attr!(lm, MaxMtu) {
-        s.p.num(
-            Ctx::Any,
-            Some("max_mtu"),
-            &format!("maxmtu {v} "),
-            v as i128,
-        );
-    }
-    if let Some(infos) = attr!(lm, LinkInfo) {
-        print_linktype(s, infos);
-    }
-    let _ = f;
-    let nums: [(Option<&u32>, &str, &str); 7] = [
-        (attr!(lm, NumTxQueues), "num_tx_queues", "numtxqueues"),
-        (attr!(lm, NumRxQueues), "num_rx_queues", "numrxqueues"),
-        (attr!(lm, GsoMaxSize), "gso_max_size", "gso_max_size"),
-        (attr!(lm, GsoMaxSegs), "gso_max_segs", "gso_max_segs"),
-        (attr!(lm, TsoMaxSize), "tso_max_size", "tso_max_size"),
-        (attr!(lm, TsoMaxSegs), "tso_max_segs", "tso_max_segs"),
-        (attr!(lm, GroMaxSize), "gro_max_size", "gro_max_size"),
-    ];
-    for (v, key, label) in nums {
-        if let Some(&v) = v {
-            s.p.num(Ctx::Any, Some(key), &format!("{label} {v} "), v as i128);
-        }
-    }
-    if let Some(v) = attr!(lm, PhysPortName) {
-        s.p.string(
-            Ctx::Any,
-            Some("phys_port_name"),
-            &format!("portname {v} "),
-            v,
-        );
-    }
-    for (v, key, label) in [
-        (attr!(lm, PhysPortId), "phys_port_id", "portid"),
-        (attr!(lm, PhysSwitchId), "phys_switch_id", "switchid"),
-    ] {
-        if let Some(id) = v {
-            let hex: String = id.id[..id.len.min(id.id.len())]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            s.p.string(Ctx::Any, Some(key), &format!("{label} {hex} "), &hex);
-        }
-    }
-    if let Some(v) = attr!(lm, ParentDevBusName) {
-        s.p.string(Ctx::Any, Some("parentbus"), &format!("parentbus {v} "), v);
-    }
-    if let Some(v) = attr!(lm, ParentDevName) {
-        s.p.string(Ctx::Any, Some("parentdev"), &format!("parentdev {v} "), v);
-    }
-}
-
-/// `print_linktype()`: the "    KIND " and "    KIND_slave " lines, each
-/// followed by its link_util's `print_opt` on IFLA_INFO_DATA /
-/// IFLA_INFO_SLAVE_DATA. Of the modelled kinds only bridge and
-/// bridge_slave have one (veth's link_util prints nothing).
-fn print_linktype(s: &mut Session, infos: &[LinkInfo]) {
-    s.p.open_object(Some("linkinfo"));
-    if let Some(k) = infos.iter().find_map(|i| match i {
-        LinkInfo::Kind(k) => Some(kind_name(k)),
-        _ => None,
-    }) {
-        s.p.nl();
-        s.p.string(Ctx::Any, Some("info_kind"), &format!("    {k} "), &k);
-        if k == "bridge" {
-            let data = infos.iter().rev().find_map(|i| match i {
-                LinkInfo::Data(InfoData::Bridge(v)) => Some(v.as_slice()),
-                _ => None,
-            });
-            s.p.open_object(Some("info_data"));
-            bridge_print_opt(s, data);
-            s.p.close_object();
-        }
-    }
-    if let Some(k) = infos.iter().find_map(|i| match i {
-        LinkInfo::PortKind(k) => Some(k.to_string()),
-        _ => None,
-    }) {
-        s.p.nl();
-        s.p.string(
-            Ctx::Any,
-            Some("info_slave_kind"),
-            &format!("    {k}_slave "),
-            &k,
-        );
-        if k == "bridge" {
-            let data = infos.iter().rev().find_map(|i| match i {
-                LinkInfo::PortData(InfoPortData::BridgePort(v)) => Some(v.as_slice()),
-                _ => None,
-            });
-            s.p.open_object(Some("info_slave_data"));
-            bridge_slave_print_opt(s, data);
-            s.p.close_object();
-        }
-    }
-    s.p.close_object();
-}
-
 /// The `altname` lines (IFLA_PROP_LIST).
 fn print_altnames(s: &mut Session, lm: &LinkMessage) {
     let Some(props) = attr!(lm, PropList) else {
@@ -516,11 +452,25 @@ fn print_altnames(s: &mut Session, lm: &LinkMessage) {
     s.p.open_array(Ctx::Json, "altnames");
     for p in props {
         if let Prop::AltIfName(n) = p {
-            s.p.string(Ctx::Fp, None, "\n    altname ", "");
+            let sl = s.p.sl();
+            s.p.string(Ctx::Fp, None, &format!("{sl}    altname "), "");
             s.p.string(Ctx::Any, None, n, n);
         }
     }
     s.p.close_array(Ctx::Json, "");
+}
+
+/// The first message of a datagram, if an RTM_NEWLINK or RTM_DELLINK.
+pub fn first_link_message(d: &[u8]) -> Option<(LinkMessage, bool)> {
+    let first = ifnet_core::client::split_messages(d).next()?;
+    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(first)
+        .ok()?
+        .payload
+    {
+        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) => Some((lm, false)),
+        NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(lm)) => Some((lm, true)),
+        _ => None,
+    }
 }
 
 /// LinkEvent is re-exported for callers that build events in tests.

@@ -23,14 +23,16 @@ pub struct Hold {
 }
 
 impl Hold {
-    /// Locks and loads; `kernel` is `--kernel` (checked against the file).
+    /// Locks and loads; `kernel` is `--kernel` and `cpus` `--cpus`
+    /// (checked against the file).
     pub fn acquire(
         path: &Path,
         kernel: Option<&str>,
+        cpus: Option<u32>,
     ) -> Result<(Hold, Kernel, NetnsNames), StateError> {
         let lock = state::lock(path, true)?;
         crate::session::interrupt::set_idle(false);
-        let (k, names, created) = load_with_listeners(path, kernel)?;
+        let (k, names, created) = load_with_listeners(path, kernel, cpus)?;
         let hold = Hold {
             path: path.to_path_buf(),
             lock: Some(lock),
@@ -64,7 +66,7 @@ impl Hold {
     pub fn retake(&mut self, s: &mut Session) -> Result<(), StateError> {
         let lock = state::lock(&self.path, true)?;
         crate::session::interrupt::set_idle(false);
-        let (k, names, created) = load_with_listeners(&self.path, None)?;
+        let (k, names, created) = load_with_listeners(&self.path, None, None)?;
         s.k = k;
         s.names = names;
         s.dirty = false;
@@ -89,8 +91,9 @@ impl Hold {
 fn load_with_listeners(
     path: &Path,
     kernel: Option<&str>,
+    cpus: Option<u32>,
 ) -> Result<(Kernel, NetnsNames, bool), StateError> {
-    let (mut k, names, created) = state::load(path, kernel)?;
+    let (mut k, names, created) = state::load_with(path, kernel, cpus)?;
     if state::has_listeners(path) {
         k.mcast_listen(ANY_MONITOR);
     }

@@ -10,29 +10,26 @@
 pub mod batch;
 pub mod hold;
 pub mod interrupt;
+mod rtnl;
 pub mod state;
 pub mod statefs;
 
 use ifnet_core::rtnetlink::NetlinkSocket;
 use ifnet_core::{Kernel, NetId};
-use netlink_packet_core::{
-    DefaultNla, ErrorBuffer, NetlinkBuffer, NetlinkMessage, NetlinkPayload, NLMSG_ERROR, NLM_F_ACK,
-    NLM_F_DUMP, NLM_F_REQUEST,
-};
-use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage, Prop};
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_core::DefaultNla;
+use netlink_packet_route::link::{LinkAttribute, LinkMessage, Prop};
 
 use crate::ip::args::Opts;
 use crate::ip::jsonw::Printer;
 use crate::ip::llmap::{idx_a2n, LinkSeen, LlCache};
-use crate::ip::util::{check_ifname, strerror};
+use crate::ip::util::check_ifname;
 
 /// RTM_NEWLINK.
-const RTM_NEWLINK: u16 = 16;
+pub(super) const RTM_NEWLINK: u16 = 16;
 /// EIO, what a truncated error message leaves rtnl_talk() with.
-const EIO: i32 = 5;
+pub(super) const EIO: i32 = 5;
 /// EMSGSIZE: a request netlink cannot carry.
-const EMSGSIZE: i32 = 90;
+pub(super) const EMSGSIZE: i32 = 90;
 
 /// IFLA_ALT_IFNAME, which netlink-packet-route has no variant for.
 const IFLA_ALT_IFNAME: u16 = 53;
@@ -52,10 +49,20 @@ pub struct Session {
     pub batch_mode: bool,
     /// Set once a request that can change state was sent.
     pub dirty: bool,
+    /// ipaddress.c's global `filter` as the last `ip link show` left it
+    /// (zeroed at start, so `group` is 0 until a show resets it to -1):
+    /// what an `-echo` answer is printed through.
+    pub filter: crate::ip::print_link::Filter,
+    /// ipaddress.c's global `do_link`, set by the first `ip link show`.
+    pub do_link: bool,
+    /// ipmaddr.c's static `filter.dev`, kept across a batch's commands.
+    pub maddr_dev: Option<String>,
     seq: u32,
-    /// The rtnetlink socket `rtnl_open()` opened: NETLINK_EXT_ACK, no
-    /// NETLINK_CAP_ACK, bound to the process id (autobind's first choice).
-    /// It follows `net` (ip switches namespace before opening it).
+    /// The rtnetlink socket `rtnl_open()` opened (`rth`): NETLINK_EXT_ACK,
+    /// no NETLINK_CAP_ACK, bound to the process id (autobind's first
+    /// choice). It follows `net` (ip switches namespace before opening
+    /// it). What a command does not read stays queued for the next one,
+    /// as in a batch.
     sock: NetlinkSocket,
 }
 
@@ -71,7 +78,21 @@ pub enum Reply {
 
 impl Session {
     pub fn new(k: Kernel, net: NetId, opts: Opts) -> Session {
-        let p = Printer::new(opts.json, opts.pretty);
+        let mut sock = NetlinkSocket::iproute2(net, std::process::id());
+        if let Some(n) = opts.rcvbuf {
+            // `-rcvbuf`: rtnl_open's SO_RCVBUF.
+            sock.rcvbuf = n as usize;
+        }
+        let mut p = Printer::new(opts.json, opts.pretty);
+        p.set_oneline(opts.oneline);
+        use std::io::IsTerminal;
+        let tty = std::io::stdout().is_terminal();
+        if crate::ip::color::check_enable_color(opts.color, opts.json, tty) {
+            let fgbg = std::env::var("COLORFGBG").ok();
+            p.set_color(Some(crate::ip::color::Palette::from_colorfgbg(
+                fgbg.as_deref(),
+            )));
+        }
         Session {
             k,
             names: Default::default(),
@@ -82,215 +103,19 @@ impl Session {
             ll: LlCache::default(),
             batch_mode: false,
             dirty: false,
+            filter: crate::ip::print_link::Filter {
+                group: Some(0),
+                ..Default::default()
+            },
+            do_link: false,
+            maddr_dev: None,
             seq: 0,
-            sock: NetlinkSocket::iproute2(net, std::process::id()),
+            sock,
         }
     }
 
     pub fn eprint(&mut self, s: &str) {
         self.err.extend_from_slice(s.as_bytes());
-    }
-
-    /// The request's bytes, with the next sequence number. Anything but a
-    /// GETLINK may change the kernel: the state will be saved.
-    /// A request netlink cannot carry (an attribute past `nla_len`) is
-    /// refused here with a message, never sent: `None`.
-    fn encode(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Option<Vec<u8>> {
-        if !matches!(msg, RouteNetlinkMessage::GetLink(_)) {
-            self.dirty = true;
-        }
-        self.seq = self.seq.wrapping_add(1);
-        match ifnet_core::client::try_encode(msg, flags, self.seq) {
-            Ok(bytes) => Some(bytes),
-            Err(e) => {
-                self.eprint(&format!("ifnet: request not sent: {e}\n"));
-                None
-            }
-        }
-    }
-
-    fn send(
-        &mut self,
-        msg: RouteNetlinkMessage,
-        flags: u16,
-    ) -> Vec<NetlinkMessage<RouteNetlinkMessage>> {
-        let Some(bytes) = self.encode(msg, flags) else {
-            return Vec::new();
-        };
-        let replies = self.rtnl_exchange(&bytes);
-        let mut out = Vec::with_capacity(replies.len());
-        for r in replies {
-            match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&r) {
-                Ok(m) => out.push(m),
-                Err(e) => self.eprint(&format!("!!!malformed message: {e}\n")),
-            }
-        }
-        out
-    }
-
-    /// `sendmsg()` of one request, then `rtnl_recvmsg()` until the socket
-    /// is drained (each read sized by a MSG_PEEK | MSG_TRUNC peek, at least
-    /// 32 KiB, so nothing is truncated). As `__rtnl_talk_iov()` and
-    /// `rtnl_dump_filter_l()` do, a message is kept only if it comes from
-    /// the kernel, is addressed to this socket's portid and answers this
-    /// request's sequence number; the others are skipped.
-    fn rtnl_exchange(&mut self, request: &[u8]) -> Vec<Vec<u8>> {
-        self.sock.net = self.net;
-        let mut out = Vec::new();
-        if let Err(e) = self.k.netlink_sendmsg(&mut self.sock, request) {
-            self.eprint(&format!(
-                "Cannot talk to rtnetlink: {}\n",
-                strerror(e.number())
-            ));
-            return out;
-        }
-        let (portid, seq) = (self.sock.portid, self.seq);
-        while let Some(len) = self.sock.peek_len() {
-            let Some(d) = self.k.netlink_recvmsg(&mut self.sock, len.max(32768)) else {
-                break;
-            };
-            let mut rest = &d.bytes[..];
-            while rest.len() >= 16 {
-                let len = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-                if len < 16 || len > rest.len() {
-                    self.eprint(&format!("!!!malformed message: len={len}\n"));
-                    break;
-                }
-                let pid = u32::from_ne_bytes([rest[12], rest[13], rest[14], rest[15]]);
-                let mseq = u32::from_ne_bytes([rest[8], rest[9], rest[10], rest[11]]);
-                if d.sender == 0 && pid == portid && mseq == seq {
-                    out.push(rest[..len].to_vec());
-                }
-                rest = &rest[((len + 3) & !3).min(rest.len())..];
-            }
-        }
-        out
-    }
-
-    /// `rtnl_talk()` (answer wanted or not) with `show_rtnl_err`. Returns the
-    /// positive errno on failure, after printing what ip prints.
-    pub fn talk(
-        &mut self,
-        msg: RouteNetlinkMessage,
-        flags: u16,
-        want_answer: bool,
-        show_err: bool,
-    ) -> Result<Reply, i32> {
-        let mut flags = NLM_F_REQUEST | flags;
-        if !want_answer {
-            flags |= NLM_F_ACK;
-        }
-        let Some(bytes) = self.encode(msg, flags) else {
-            return Err(EMSGSIZE);
-        };
-        // rtnl_talk(): an NLMSG_ERROR is read in place (struct nlmsgerr,
-        // through netlink-packet-core's zero-copy buffers); only an answer
-        // the caller wants is decoded whole.
-        for r in self.rtnl_exchange(&bytes) {
-            let Ok(nl) = NetlinkBuffer::new_checked(&r[..]) else {
-                self.eprint("!!!malformed message: truncated netlink header\n");
-                continue;
-            };
-            match nl.message_type() {
-                NLMSG_ERROR => {
-                    let Ok(e) = ErrorBuffer::new_checked(nl.payload()) else {
-                        self.eprint("ERROR truncated\n");
-                        return Err(EIO);
-                    };
-                    let code = e.code().map_or(0, |c| c.get());
-                    let ext = extack_msg(nl.flags(), e.payload());
-                    if code == 0 {
-                        if let Some(msg) = ext.filter(|s| !s.is_empty()) {
-                            self.print_ext_ack(false, &msg);
-                        }
-                        return Ok(Reply::Ack);
-                    }
-                    let errno = -code;
-                    if show_err {
-                        match ext.filter(|s| !s.is_empty()) {
-                            Some(msg) => self.print_ext_ack(true, &msg),
-                            None => {
-                                self.eprint(&format!("RTNETLINK answers: {}\n", strerror(errno)))
-                            }
-                        }
-                    }
-                    return Err(errno);
-                }
-                RTM_NEWLINK if want_answer => {
-                    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&r) {
-                        Ok(NetlinkMessage {
-                            payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)),
-                            ..
-                        }) => return Ok(Reply::Link(lm)),
-                        Ok(_) => {}
-                        Err(e) => self.eprint(&format!("!!!malformed message: {e}\n")),
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(Reply::Ack)
-    }
-
-    /// `print_ext_ack_msg()`: "Error: msg." with the period added if missing.
-    fn print_ext_ack(&mut self, is_err: bool, msg: &str) {
-        let dot = if msg.ends_with('.') { "" } else { "." };
-        let kind = if is_err { "Error" } else { "Warning" };
-        self.eprint(&format!("{kind}: {msg}{dot}\n"));
-    }
-
-    /// `rtnl_linkdump_req_filter_fn()` + `rtnl_dump_filter()`: all links.
-    pub fn dump_links(&mut self, req: LinkMessage) -> Result<Vec<LinkMessage>, DumpTerminated> {
-        let msgs = self.send(
-            RouteNetlinkMessage::GetLink(req),
-            NLM_F_REQUEST | NLM_F_DUMP,
-        );
-        let mut out = Vec::new();
-        for m in msgs {
-            match m.payload {
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) => out.push(lm),
-                NetlinkPayload::Done(_) => break,
-                NetlinkPayload::Error(e) if e.raw_code() != 0 => {
-                    self.eprint(&format!("RTNETLINK answers: {}\n", strerror(-e.raw_code())));
-                    self.eprint("Dump terminated\n");
-                    return Err(DumpTerminated);
-                }
-                _ => {}
-            }
-        }
-        Ok(out)
-    }
-
-    /// `ll_link_get(name, index)`: a quiet GETLINK that feeds the cache.
-    pub fn ll_link_get(&mut self, name: Option<&str>, index: u32) -> u32 {
-        let mut lm = LinkMessage::default();
-        lm.header.index = index;
-        lm.attributes.push(LinkAttribute::ExtMask(vec![
-            LinkExtentMask::Vf,
-            LinkExtentMask::SkipStats,
-        ]));
-        if let Some(n) = name {
-            // addattr_l() into its 1,056-byte request after IFLA_EXT_MASK:
-            // a longer name is left out (the GETLINK then names nothing).
-            let mut len = crate::ip::util::REQ_HDR_LEN + 8;
-            if crate::ip::util::addattr_l(&mut self.err, &mut len, LL_LINK_GET_REQ, n.len() + 1) {
-                lm.attributes.push(ifname_or_alt(n));
-            }
-        }
-        // ll_link_get() only feeds the cache (index, flags, names): scan the
-        // reply's attributes instead of decoding all of them.
-        let Some(bytes) = self.encode(RouteNetlinkMessage::GetLink(lm), NLM_F_REQUEST) else {
-            return 0;
-        };
-        let replies = self.rtnl_exchange(&bytes);
-        match replies.first().and_then(|r| link_seen_raw(r)) {
-            Some(seen) => {
-                let index = seen.index;
-                self.ll.remember(&seen);
-                index
-            }
-            None => 0,
-        }
     }
 
     /// `ll_name_to_index()`: cache, then GETLINK, then "if%u".
@@ -327,7 +152,7 @@ impl Session {
 }
 
 /// sizeof the request ll_link_get() builds (nlmsghdr, ifinfomsg, 1024).
-const LL_LINK_GET_REQ: usize = 1056;
+pub(super) const LL_LINK_GET_REQ: usize = 1056;
 
 /// `IFLA_IFNAME` if the name passes check_ifname(), else `IFLA_ALT_IFNAME`
 /// (iplink_get / ll_link_get).
@@ -368,7 +193,7 @@ pub fn link_seen(lm: &LinkMessage) -> LinkSeen {
 /// as `ll_remember_index()` does (`parse_rtattr` over the attributes);
 /// `None` for anything else (an NLMSG_ERROR, a short or malformed message).
 pub fn link_seen_raw(msg: &[u8]) -> Option<LinkSeen> {
-    const RTM_NEWLINK: u16 = 16;
+    pub(super) const RTM_NEWLINK: u16 = 16;
     const IFLA_IFNAME: u16 = 3;
     const IFLA_PROP_LIST: u16 = 52;
     let typ = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
@@ -475,6 +300,8 @@ mod tests {
 #[cfg(test)]
 mod raw_tests {
     use super::*;
+    use netlink_packet_core::NLM_F_REQUEST;
+    use netlink_packet_route::RouteNetlinkMessage;
 
     /// iproute2 `parse_rtattr()`: RTA_OK/RTA_NEXT with 4-byte alignment,
     /// NLA_F_NESTED masked off the type, and a walk that does not end on

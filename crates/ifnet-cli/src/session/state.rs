@@ -133,15 +133,70 @@ pub fn profile_for(name: &str) -> Result<KernelProfile, StateError> {
 /// Loads the kernel and the netns names, or boots a new kernel when there
 /// is no file yet. Returns them and whether the kernel was freshly created.
 pub fn load(path: &Path, kernel: Option<&str>) -> Result<(Kernel, NetnsNames, bool), StateError> {
+    load_with(path, kernel, None)
+}
+
+/// `load` with `--cpus`: the possible CPUs of a kernel booted now (else
+/// this machine's); an existing state booted with others is an error.
+pub fn load_with(
+    path: &Path,
+    kernel: Option<&str>,
+    cpus: Option<u32>,
+) -> Result<(Kernel, NetnsNames, bool), StateError> {
     let Some(bytes) = statefs::read_state(path)? else {
         let profile = profile_for(kernel.unwrap_or("latest"))?;
-        return Ok((Kernel::new(profile), NetnsNames::default(), true));
+        return Ok((boot(profile, cpus), NetnsNames::default(), true));
     };
     let (k, names) = decode(path, &bytes)?;
     if let Some(want) = kernel {
         check_profile(path, &k, want)?;
     }
+    if let Some(n) = cpus.filter(|&n| n != k.num_possible_cpus()) {
+        return Err(StateError(format!(
+            "ifnet: state file {} models {} possible CPUs, not {n}; `ifnet --cpus {n} reset` \
+             boots a kernel with {n}",
+            path.display(),
+            k.num_possible_cpus()
+        )));
+    }
     Ok((k, names, false))
+}
+
+/// The most possible CPUs the model takes (`NR_CPUS` of a distribution
+/// kernel).
+pub const MAX_CPUS: u32 = 8192;
+
+/// A freshly booted kernel on this machine's hardware: its possible CPUs
+/// are `--cpus`, else what /sys/devices/system/cpu/possible lists.
+pub fn boot(profile: KernelProfile, cpus: Option<u32>) -> Kernel {
+    let mut k = Kernel::new(profile);
+    k.set_num_possible_cpus(cpus.unwrap_or_else(host_possible_cpus));
+    k
+}
+
+/// `num_possible_cpus()` of this machine: the CPUs listed in
+/// /sys/devices/system/cpu/possible ("0-1", "0,2-5"), 1 if unreadable.
+pub fn host_possible_cpus() -> u32 {
+    std::fs::read_to_string("/sys/devices/system/cpu/possible")
+        .ok()
+        .and_then(|t| parse_cpu_list(t.trim()))
+        .unwrap_or(1)
+}
+
+/// A kernel cpulist ("0-3,8,10-11") as a count; None if malformed.
+pub fn parse_cpu_list(text: &str) -> Option<u32> {
+    let mut n: u32 = 0;
+    for part in text.split(',') {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?),
+            None => {
+                let a = part.parse::<u32>().ok()?;
+                (a, a)
+            }
+        };
+        n = n.checked_add(b.checked_sub(a)?.checked_add(1)?)?;
+    }
+    (1..=MAX_CPUS).contains(&n).then_some(n)
 }
 
 /// Parses and rebuilds a state file's bytes: the kernel and the names
@@ -285,6 +340,18 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d.join("state.json")
+    }
+
+    /// The kernel's cpulist format, as /sys/devices/system/cpu/possible
+    /// writes it (`cpumap_print_list_to_buf`).
+    #[test]
+    fn cpu_lists_count_their_cpus() {
+        assert_eq!(parse_cpu_list("0"), Some(1));
+        assert_eq!(parse_cpu_list("0-1"), Some(2));
+        assert_eq!(parse_cpu_list("0,2-5,8"), Some(6));
+        assert_eq!(parse_cpu_list(""), None);
+        assert_eq!(parse_cpu_list("3-1"), None);
+        assert_eq!(parse_cpu_list("0-99999"), None);
     }
 
     /// A state file written by format 1 (ids as objects) is named as such

@@ -24,6 +24,12 @@ pub struct Scenario {
     /// `# flags: -j`: the batch runs with `-j`, so its `link show` lines
     /// print JSON, compared as text (key order included).
     pub json: bool,
+    /// `# mask: bridge-ids`: bridge and port ids in `-d` output are masked
+    /// (they derive from random MAC addresses unless the file fixes them).
+    pub mask_bridge_ids: bool,
+    /// Every `# flags:` word but `-force`, in order: the global options
+    /// the batch runs with (`-d`, `-j`, `-o`, `-br`, `-c`, `-echo`, `-N`, …).
+    pub options: Vec<String>,
     /// Lines of the file, placeholders unsubstituted.
     pub lines: Vec<String>,
 }
@@ -66,16 +72,25 @@ impl Scenario {
         let mut force = false;
         let mut details = false;
         let mut json = false;
+        let mut options = Vec::new();
+        let mut mask_bridge_ids = false;
         for l in &lines {
             let t = l.trim();
             if let Some(p) = t.strip_prefix("# pins:") {
                 if pins.is_empty() {
                     pins = p.trim().to_string();
                 }
+            } else if let Some(m) = t.strip_prefix("# mask:") {
+                mask_bridge_ids |= m.split_whitespace().any(|w| w == "bridge-ids");
             } else if let Some(f) = t.strip_prefix("# flags:") {
                 force |= f.split_whitespace().any(|w| w == "-force");
                 details |= f.split_whitespace().any(|w| w == "-d");
                 json |= f.split_whitespace().any(|w| w == "-j");
+                options.extend(
+                    f.split_whitespace()
+                        .filter(|w| *w != "-force")
+                        .map(str::to_string),
+                );
             }
         }
         Scenario {
@@ -84,6 +99,8 @@ impl Scenario {
             force,
             details,
             json,
+            mask_bridge_ids,
+            options,
             lines,
         }
     }
@@ -148,16 +165,10 @@ impl Scenario {
         v
     }
 
-    /// The `# flags:` options given to `ip` before `-n` (`-d`, `-j`).
+    /// The `# flags:` options given to `ip` before `-n` (all but
+    /// `-force`, in the file's order).
     pub fn global_options(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if self.details {
-            v.push("-d".to_string());
-        }
-        if self.json {
-            v.push("-j".to_string());
-        }
-        v
+        self.options.clone()
     }
 
     pub fn file_name(&self) -> String {

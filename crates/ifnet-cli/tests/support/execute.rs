@@ -72,6 +72,7 @@ pub struct Outcome {
 struct Normalizer<'a> {
     names: &'a NsNames,
     keep: BTreeSet<String>,
+    bridge_ids: bool,
 }
 
 pub const MASK: &str = "<hwaddr>";
@@ -84,7 +85,10 @@ impl Normalizer<'_> {
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&super::details::mask_line(&self.mask_line(line)));
+            out.push_str(&super::details::mask_line(
+                &self.mask_line(line),
+                self.bridge_ids,
+            ));
         }
         out
     }
@@ -135,8 +139,9 @@ impl Normalizer<'_> {
         let mut j = json::parse(raw).map_err(|e| format!("{e}; output was {raw:?}"))?;
         let keep = &self.keep;
         let names = self.names;
+        let bridge_ids = self.bridge_ids;
         j.for_each_object_mut(&mut |m| {
-            super::details::mask_members(m);
+            super::details::mask_members(m, bridge_ids);
             for (k, v) in m.iter_mut() {
                 if let Json::Str(s) = v {
                     if (k == "address" || k == "perm_address")
@@ -153,6 +158,38 @@ impl Normalizer<'_> {
     }
 }
 
+/// The final `link show` (text and `-j`, with `-d` if asked) of every
+/// namespace still alive.
+fn final_views(
+    be: &mut dyn Backend,
+    sc: &Scenario,
+    names: &NsNames,
+    norm: &Normalizer,
+    roles: &[Role],
+    live: &BTreeSet<Role>,
+) -> Result<Vec<NsView>, String> {
+    let mut views = Vec::new();
+    for &r in roles {
+        if !live.contains(&r) {
+            continue;
+        }
+        let text = be.show(&names.name(r), false, sc.details)?;
+        let json_raw = be.show(&names.name(r), true, sc.details)?;
+        let json = if json_raw.rc == 0 {
+            norm.json(&json_raw.stdout)
+        } else {
+            Err(format!("exit code {}", json_raw.rc))
+        };
+        views.push(NsView {
+            role: r,
+            text: norm.out(text),
+            json_raw: norm.out(json_raw),
+            json,
+        });
+    }
+    Ok(views)
+}
+
 pub(super) fn execute(
     be: &mut dyn Backend,
     sc: &Scenario,
@@ -163,6 +200,7 @@ pub(super) fn execute(
     let norm = Normalizer {
         names,
         keep: sc.literal_addresses(),
+        bridge_ids: sc.mask_bridge_ids,
     };
     let roles = sc.roles();
     let mut live: BTreeSet<Role> = BTreeSet::new();
@@ -231,25 +269,7 @@ pub(super) fn execute(
         be.settle(&live_names(&live))?;
     }
 
-    let mut views = Vec::new();
-    for &r in &roles {
-        if !live.contains(&r) {
-            continue;
-        }
-        let text = be.show(&names.name(r), false, sc.details)?;
-        let json_raw = be.show(&names.name(r), true, sc.details)?;
-        let json = if json_raw.rc == 0 {
-            norm.json(&json_raw.stdout)
-        } else {
-            Err(format!("exit code {}", json_raw.rc))
-        };
-        views.push(NsView {
-            role: r,
-            text: norm.out(text),
-            json_raw: norm.out(json_raw),
-            json,
-        });
-    }
+    let views = final_views(be, sc, names, &norm, &roles, &live)?;
     Ok(Outcome {
         side: be.side(),
         steps,

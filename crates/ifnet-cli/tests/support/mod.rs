@@ -15,6 +15,11 @@
 //!   addresses of bridge ports in the file, since bridge ids derive from them;
 //! - `# flags: -j` — run the batch with `-j`: its `link show` lines print
 //!   JSON, compared as text (so key order counts);
+//! - `# mask: bridge-ids` — also mask bridge and port ids in `-d` output
+//!   (for generated sequences, whose bridges have random addresses);
+//! - any other `# flags:` word (`-o`, `-br`, `-c`, `-echo`, `-N`, `-s`,
+//!   `-h`, `-4`, …) is one more global option of the batch, on both sides,
+//!   in the file's order (the final views stay plain, `-j` and `-d`);
 //! - `#@ in @X1@` — the following lines run with `-n @X1@` (`@MAIN@`, `@X1@`,
 //!   `@X2@`); the default is `@MAIN@`;
 //! - `#@ netns del @X1@`, `#@ netns add @X1@` — delete or (re)create an extra

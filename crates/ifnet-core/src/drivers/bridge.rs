@@ -467,6 +467,9 @@ impl Kernel {
     /// when the first port arrives or the last one leaves.
     fn br_features_recompute(&mut self, br: DevId, had_ports: bool) {
         self.br_mut(br).features_computed = true;
+        // netif_set_tso_max_size(): the ports' TSO limit may bring the
+        // bridge's GSO limits down.
+        self.netif_set_tso_max_size(br);
         if had_ports == self.br(br).ports.is_empty() {
             let _ = self.call_netdevice_notifiers(NetdevEvent::FeatChange, br);
         }

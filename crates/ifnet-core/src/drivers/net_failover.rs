@@ -158,6 +158,9 @@ impl Kernel {
             d.parent = parent;
             d.min_mtu = min;
             d.max_mtu = max;
+            // alloc_etherdev_mq(sizeof(struct net_failover_info), 16).
+            d.limits.num_tx_queues = 16;
+            d.limits.num_rx_queues = 16;
         }
         if let Err(e) = self.register_netdevice(master) {
             self.free_netdev(master);

@@ -37,6 +37,7 @@ pub static VETH_LINK_OPS: RtnlLinkOps = RtnlLinkOps {
     parse_info_data: Some(veth_parse_info_data),
     get_link_net: Some(veth_get_link_net),
     peer_type: true,
+    get_num_queues: Some(Kernel::veth_get_num_queues),
     ..RtnlLinkOps::new("veth", || Driver::Veth { peer: None }, veth_setup)
 };
 
@@ -68,10 +69,14 @@ fn veth_setup(k: &mut Kernel, dev: DevId) {
 /// `veth_validate()`: the device's and the peer's IFLA_ADDRESS.
 fn veth_validate(r: &LinkRequest) -> KResult<()> {
     eth_validate_attr(&r.address)?;
-    match &r.veth_peer {
-        Some(p) => eth_validate_attr(&p.address),
-        None => Ok(()),
+    // is_valid_veth_mtu(): ETH_MIN_MTU..=ETH_MAX_MTU, a bare -EINVAL
+    // (before rtnl_create_link's "mtu less than device minimum").
+    if r.mtu
+        .is_some_and(|m| !(ETH_MIN_MTU..=ETH_MAX_MTU).contains(&m))
+    {
+        return Err(KError::new(Errno::EINVAL));
     }
+    Ok(())
 }
 
 /// IFLA_INFO_DATA: VETH_INFO_PEER is a whole ifinfomsg.
@@ -180,7 +185,7 @@ impl Kernel {
         }
         self.netif_carrier_off(peer);
         if let Err(e) =
-            self.rtnl_configure_link(peer, peer_req.map(|p| (p.ifi_flags, p.ifi_change)))
+            self.rtnl_configure_link(peer, peer_req.map(|p| (p.ifi_flags, p.ifi_change)), None)
         {
             self.unregister_netdevice(peer);
             return Err(e);

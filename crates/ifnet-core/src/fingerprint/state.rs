@@ -70,6 +70,7 @@ impl Hash for NetDevice {
             min_mtu,
             max_mtu,
             flags,
+            gflags,
             priv_flags,
             carrier,
             dormant,
@@ -100,6 +101,7 @@ impl Hash for NetDevice {
             stats,
             qdisc_drops,
             delivered_packets,
+            limits,
         } = self;
         // Small fields two or more to a word: a device is most of a
         // fingerprint, and each write costs about as much as a word.
@@ -120,7 +122,9 @@ impl Hash for NetDevice {
         (dev_addr, perm_addr, broadcast).hash(h);
         h.write_u64(pair(*mtu, *min_mtu));
         h.write_u64(pair(*max_mtu, *flags));
+        h.write_u64(pair(*gflags, 0));
         h.write_u64(*priv_flags);
+        limits.hash(h);
         h.write_u64(bits);
         h.write_u64(pair(*tx_queue_len, *group));
         ifalias.hash(h);
@@ -208,8 +212,9 @@ impl Hash for HwWorld {
             segments,
             veth_faults,
             delayed_frames,
+            possible_cpus,
         } = self;
-        (hw, segments).hash(h);
+        (hw, segments, possible_cpus).hash(h);
         // Keyed by device id: slot order is not canonical.
         hash_unordered(veth_faults.iter(), h);
         delayed_frames.hash(h);

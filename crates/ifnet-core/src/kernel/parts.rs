@@ -73,6 +73,14 @@ pub(crate) struct HwWorld {
     pub(crate) veth_faults: BTreeMap<DevId, crate::datapath::segment::FaultState>,
     /// Frames held back by delaying wires.
     pub(crate) delayed_frames: Vec<crate::datapath::segment::DelayedFrame>,
+    /// `num_possible_cpus()`: the machine's possible CPUs (a veth gets a
+    /// queue per CPU). 0 in a state file written before it existed: 1.
+    #[serde(default, skip_serializing_if = "crate::kernel::parts::is_one_or_zero")]
+    pub(crate) possible_cpus: u32,
+}
+
+fn is_one_or_zero(n: &u32) -> bool {
+    *n <= 1
 }
 
 /// What observers read: bounded rings, the kernel log, packet taps and the
@@ -121,4 +129,8 @@ pub(crate) struct InFlight {
     /// `dev_xmit_recursion()` depth of the frame being transmitted.
     #[serde(skip)]
     pub(crate) xmit_depth: u8,
+    /// Notifications reported to the sender of the request being handled
+    /// (NLM_F_ECHO): `netlink_rcv_skb` queues them on its socket.
+    #[serde(skip)]
+    pub(crate) echo: Vec<Vec<u8>>,
 }

@@ -10,9 +10,8 @@ use netlink_packet_route::link::{
 };
 use netlink_packet_route::AddressFamily;
 
-/// Constant device properties every modelled device reports.
-const GSO_MAX_SIZE: u32 = 65536;
-const GSO_MAX_SEGS: u32 = 65535;
+/// `dev->tso_max_segs` (TSO_MAX_SEGS) of every modelled device.
+const TSO_MAX_SEGS: u32 = 65535;
 /// Upper bound on the attributes `rtnl_fill_ifinfo` emits (25 fixed, at most
 /// 13 optional).
 const FILL_MAX_ATTRS: usize = 40;
@@ -99,15 +98,16 @@ impl Kernel {
         a.put(LinkAttribute::Group(d.group));
         a.put(LinkAttribute::Promiscuity(d.promiscuity));
         a.put(LinkAttribute::AllMulticast(d.allmulti));
-        a.put(LinkAttribute::NumTxQueues(1));
-        a.put(LinkAttribute::GsoMaxSegs(GSO_MAX_SEGS));
-        a.put(LinkAttribute::GsoMaxSize(GSO_MAX_SIZE));
-        a.put(LinkAttribute::GroMaxSize(GSO_MAX_SIZE));
-        a.put(LinkAttribute::GsoIpv4MaxSize(GSO_MAX_SIZE));
-        a.put(LinkAttribute::GroIpv4MaxSize(GSO_MAX_SIZE));
+        let l = d.limits;
+        a.put(LinkAttribute::NumTxQueues(l.num_tx_queues));
+        a.put(LinkAttribute::GsoMaxSegs(l.gso_max_segs));
+        a.put(LinkAttribute::GsoMaxSize(l.gso_max_size));
+        a.put(LinkAttribute::GroMaxSize(l.gro_max_size));
+        a.put(LinkAttribute::GsoIpv4MaxSize(l.gso_ipv4_max_size));
+        a.put(LinkAttribute::GroIpv4MaxSize(l.gro_ipv4_max_size));
         a.put(LinkAttribute::TsoMaxSize(tso_max_size));
-        a.put(LinkAttribute::TsoMaxSegs(GSO_MAX_SEGS));
-        a.put(LinkAttribute::NumRxQueues(1));
+        a.put(LinkAttribute::TsoMaxSegs(TSO_MAX_SEGS));
+        a.put(LinkAttribute::NumRxQueues(l.num_rx_queues));
         a.put(LinkAttribute::Carrier(u8::from(d.carrier)));
         a.put(LinkAttribute::CarrierChanges(
             d.carrier_up_count + d.carrier_down_count,

@@ -5,11 +5,13 @@
 //! NLMSG_ERROR (errno + extack). Notifications (`rtmsg_ifinfo`) go to the
 //! multicast ring of the device's namespace.
 
+mod create;
 pub mod emit;
 pub mod fill;
 pub mod link;
 mod policy;
 pub mod request;
+mod setlink;
 pub mod socket;
 
 use crate::errno::{Errno, KError};
@@ -17,8 +19,8 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::notifier::NetdevEvent;
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTIPART,
-    NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_ECHO,
+    NLM_F_MULTIPART, NLM_F_REQUEST,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkEvent};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -145,7 +147,7 @@ impl Kernel {
                 Ok(NetlinkMessage {
                     payload: NetlinkPayload::InnerMessage(m),
                     ..
-                }) => match self.rtnetlink_doit(sock, m, flags, seq) {
+                }) => match self.rtnetlink_doit_echo(sock, m, flags, seq) {
                     // netlink_dump_start() answered: no ack follows (-EINTR).
                     Ok(Doit::DumpStarted) => return,
                     Ok(Doit::Done) => Ok(()),
@@ -161,6 +163,28 @@ impl Kernel {
         }
     }
 
+    /// `rtnetlink_doit` with NLM_F_ECHO honoured: the notifications the
+    /// handler reported to the sender (`nlmsg_notify()`'s unicast) are
+    /// queued on its socket, before the ack.
+    fn rtnetlink_doit_echo(
+        &mut self,
+        sock: &mut NetlinkSocket,
+        inner: RouteNetlinkMessage,
+        flags: u16,
+        seq: u32,
+    ) -> Result<Doit, KError> {
+        let report = (flags & NLM_F_ECHO != 0).then_some(Report {
+            portid: sock.portid,
+            seq,
+        });
+        self.inflight.echo.clear();
+        let r = self.rtnetlink_doit(sock, inner, flags, seq, report);
+        for skb in std::mem::take(&mut self.inflight.echo) {
+            sock.unicast(skb);
+        }
+        r
+    }
+
     /// The handler `rtnl_msg_handlers[]` names for a decoded message: its
     /// unicast answer (RTM_GETLINK) goes to the sender's portid.
     fn rtnetlink_doit(
@@ -169,14 +193,22 @@ impl Kernel {
         inner: RouteNetlinkMessage,
         flags: u16,
         seq: u32,
+        report: Option<Report>,
     ) -> Result<Doit, KError> {
         let net = sock.net;
         match inner {
-            RouteNetlinkMessage::NewLink(m) => {
-                self.rtnl_newlink(net, flags, &m).map(|_| Doit::Done)
-            }
+            RouteNetlinkMessage::NewLink(m) => self
+                .rtnl_newlink(net, flags, &m, report)
+                .map(|_| Doit::Done),
             RouteNetlinkMessage::SetLink(m) => self.rtnl_setlink(net, &m).map(|_| Doit::Done),
-            RouteNetlinkMessage::DelLink(m) => self.rtnl_dellink(net, &m).map(|_| Doit::Done),
+            RouteNetlinkMessage::DelLink(m)
+                if m.header.interface_family == netlink_packet_route::AddressFamily::Bridge =>
+            {
+                self.rtnl_bridge_dellink(net, &m).map(|_| Doit::Done)
+            }
+            RouteNetlinkMessage::DelLink(m) => {
+                self.rtnl_dellink(net, &m, report).map(|_| Doit::Done)
+            }
             RouteNetlinkMessage::GetLink(m) if flags & NLM_F_DUMP == NLM_F_DUMP => {
                 let cb = self.rtnl_dump_ifinfo_start(net, &m, seq);
                 self.netlink_dump_start(sock, cb).map(|_| Doit::DumpStarted)
@@ -241,29 +273,65 @@ impl Kernel {
     /// `rtmsg_ifinfo(type, dev, change)`: a notification in the device's
     /// namespace, only for registered devices.
     pub(crate) fn rtmsg_ifinfo(&mut self, typ: RtmType, dev: DevId, change: u32) {
-        if self.dev(dev).reg_state != crate::consts::RegState::Registered {
-            return;
-        }
-        if !self.has_mcast_listeners() {
-            // Nobody listens: keep only the fill's side effect (the link
-            // namespace id it allocates), not the message.
-            self.rtnl_fill_side_effects(dev);
-            return;
-        }
-        let bytes = self.rtnl_fill_ifinfo_bytes(typ, dev, change);
-        let net = self.dev(dev).net;
-        self.rtnl_notify(net, bytes);
+        self.rtmsg_ifinfo_report(typ, dev, change, None);
     }
 
-    /// Builds a notification message's bytes (`rtmsg_ifinfo_build_skb`).
-    pub(crate) fn rtnl_fill_ifinfo_bytes(
+    /// `rtmsg_ifinfo(type, dev, change, flags, portid, nlh)`: with a
+    /// report (NLM_F_ECHO) the message carries the sender's portid and
+    /// sequence and is unicast back to it as well (`rtnl_notify`).
+    pub(crate) fn rtmsg_ifinfo_report(
         &mut self,
         typ: RtmType,
         dev: DevId,
         change: u32,
-    ) -> Vec<u8> {
+        report: Option<Report>,
+    ) {
+        if self.dev(dev).reg_state != crate::consts::RegState::Registered {
+            return;
+        }
+        let bytes = self.rtmsg_ifinfo_build(typ, dev, change, report);
+        self.rtnl_notify_report(dev, bytes, report);
+    }
+
+    /// `rtmsg_ifinfo_build_skb()` when someone will read the message (a
+    /// listener or the echo's sender); otherwise only the fill's side
+    /// effect (the link namespace id it allocates) is kept.
+    pub(crate) fn rtmsg_ifinfo_build(
+        &mut self,
+        typ: RtmType,
+        dev: DevId,
+        change: u32,
+        report: Option<Report>,
+    ) -> Option<Vec<u8>> {
+        if !self.has_mcast_listeners() && report.is_none() {
+            self.rtnl_fill_side_effects(dev);
+            return None;
+        }
         let net = self.dev(dev).net;
-        self.rtnl_fill_ifinfo_msg(typ, dev, change, net, false, 0, 0)
+        let seq = report.map_or(0, |r| r.seq);
+        let mut bytes = self.rtnl_fill_ifinfo_msg(typ, dev, change, net, false, seq, 0);
+        if let Some(r) = report {
+            socket::nlmsg_set_pid(&mut bytes, r.portid);
+        }
+        Some(bytes)
+    }
+
+    /// `rtnl_notify()` → `nlmsg_notify()`: the multicast (when anyone
+    /// listens), and with a report the unicast to the sender.
+    pub(crate) fn rtnl_notify_report(
+        &mut self,
+        dev: DevId,
+        bytes: Option<Vec<u8>>,
+        report: Option<Report>,
+    ) {
+        let Some(bytes) = bytes else { return };
+        if report.is_some() {
+            self.inflight.echo.push(bytes.clone());
+        }
+        if self.has_mcast_listeners() {
+            let net = self.dev(dev).net;
+            self.rtnl_notify(net, bytes);
+        }
     }
 
     /// `rtnl_notify()` to RTNLGRP_LINK of `net`.
@@ -324,6 +392,17 @@ impl Kernel {
         ));
         self.rtnl_notify(net, bytes);
     }
+}
+
+/// `nlmsg_report(nlh)` was true (the request carried NLM_F_ECHO): the
+/// notifications the kernel sends with the request's portid and nlh
+/// (`rtnl_configure_link`, `rtnl_delete_link`) are stamped with the
+/// sender's portid and the request's sequence, and `nlmsg_notify()`
+/// unicasts them back to the sender besides the multicast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Report {
+    pub(crate) portid: u32,
+    pub(crate) seq: u32,
 }
 
 /// What a doit handler did: answered (ack if asked) or started a dump.

@@ -42,6 +42,17 @@ pub struct LinkRequest {
     /// IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES (checked on creation only).
     pub num_tx_queues: Option<u32>,
     pub num_rx_queues: Option<u32>,
+    /// IFLA_GSO_MAX_SIZE … IFLA_GRO_IPV4_MAX_SIZE (`validate_linkmsg`).
+    pub gso_max_size: Option<u32>,
+    pub gso_max_segs: Option<u32>,
+    pub gro_max_size: Option<u32>,
+    pub gso_ipv4_max_size: Option<u32>,
+    pub gro_ipv4_max_size: Option<u32>,
+    /// IFLA_PROTO_DOWN / IFLA_PROTO_DOWN_REASON present (`do_set_proto_down`).
+    pub proto_down: Option<u8>,
+    pub has_proto_down_reason: bool,
+    /// IFLA_LINK_NETNSID: the link partner's namespace, by id.
+    pub link_netnsid: Option<i32>,
     /// IFLA_EXT_MASK asked for RTEXT_FILTER_SKIP_STATS.
     pub skip_stats: bool,
     pub kind: Option<String>,
@@ -58,6 +69,15 @@ pub(super) fn check_str(s: &str, max: usize) -> KResult<()> {
         ));
     }
     Ok(())
+}
+
+/// `NLA_POLICY_MIN(NLA_U32, MAX_TCP_HEADER + 1)` (IFLA_GSO_MAX_SIZE,
+/// IFLA_GSO_IPV4_MAX_SIZE): `nla_validate_int_range()`'s -ERANGE.
+fn gso_policy_min(v: u32) -> KResult<u32> {
+    if v < crate::limits::GSO_MIN_SIZE {
+        return Err(KError::msg(Errno::ERANGE, "integer out of range"));
+    }
+    Ok(v)
 }
 
 impl LinkRequest {
@@ -102,6 +122,14 @@ impl LinkRequest {
                 LinkAttribute::Carrier(c) => r.carrier = Some(*c),
                 LinkAttribute::NumTxQueues(n) => r.num_tx_queues = Some(*n),
                 LinkAttribute::NumRxQueues(n) => r.num_rx_queues = Some(*n),
+                LinkAttribute::GsoMaxSize(n) => r.gso_max_size = Some(gso_policy_min(*n)?),
+                LinkAttribute::GsoMaxSegs(n) => r.gso_max_segs = Some(*n),
+                LinkAttribute::GroMaxSize(n) => r.gro_max_size = Some(*n),
+                LinkAttribute::GsoIpv4MaxSize(n) => r.gso_ipv4_max_size = Some(gso_policy_min(*n)?),
+                LinkAttribute::GroIpv4MaxSize(n) => r.gro_ipv4_max_size = Some(*n),
+                LinkAttribute::ProtoDown(p) => r.proto_down = Some(*p),
+                LinkAttribute::ProtoDownReason(_) => r.has_proto_down_reason = true,
+                LinkAttribute::LinkNetNsId(id) => r.link_netnsid = Some(*id),
                 LinkAttribute::ExtMask(masks) => {
                     r.skip_stats = masks.iter().any(|m| {
                         matches!(m, netlink_packet_route::link::LinkExtentMask::SkipStats)
