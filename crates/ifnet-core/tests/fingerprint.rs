@@ -396,16 +396,7 @@ fn bridge_fdb_entry_counts() {
     let build = |learn_at: u64| {
         let mut k = kernel();
         let init = k.init_net();
-        let mut c = Client::new(&mut k, init);
-        c.add_bridge("br0").unwrap();
-        for (h, p) in [("h1", "p1"), ("h2", "p2")] {
-            c.add_veth(h, p).unwrap();
-            c.set_master(p, Some("br0")).unwrap();
-            c.set_up(p, true).unwrap();
-            c.set_up(h, true).unwrap();
-        }
-        c.set_up("br0", true).unwrap();
-        k.run_until_idle();
+        common::bridged_hosts(&mut k);
         let t0 = k.now().as_nanos();
         k.advance_to(Instant::from_nanos(t0 + learn_at * 1_000_000_000));
         k.run_due_now();
