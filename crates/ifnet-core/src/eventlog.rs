@@ -5,8 +5,9 @@
 //! with one global sequence number and the virtual time, in a bounded ring,
 //! so tests and the explorer can assert order across all of them.
 //!
-//! The log is off by default (it costs memory and clone time, and it is
-//! observation, not state: it is never saved). The kernel log ring that
+//! The log is off by default (it costs memory and time per event, and it
+//! is observation, not state: it is never saved nor fingerprinted; a
+//! kernel's clones share it, `chunked.rs`). The kernel log ring that
 //! `dmesg` reads (`LogLine`, with its timestamp) is separate and always kept.
 
 use crate::events::{Overrun, Ring, UeventAction};

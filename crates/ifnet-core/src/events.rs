@@ -73,8 +73,9 @@ impl Uevent {
 pub struct McastMessage {
     pub seq: u64,
     pub net: NetId,
-    /// A complete netlink message (RTM_NEWLINK / RTM_DELLINK).
-    pub bytes: Vec<u8>,
+    /// A complete netlink message (RTM_NEWLINK / RTM_DELLINK), shared by
+    /// every reader and every clone of the kernel.
+    pub bytes: std::sync::Arc<[u8]>,
 }
 
 /// Reader fell behind the ring: messages were lost.

@@ -4,6 +4,11 @@
 //! the struct, its constructor, lookups, the virtual clock and the
 //! namespaces user space holds by bind mounts (their names, under
 //! /var/run/netns, are user space's: the CLI keeps them).
+//!
+//! A clone is cheap and its cost follows the devices, not the history:
+//! observation buffers are shared chunks (`chunked.rs`) and what rarely
+//! changes is copy-on-write (`shared.rs`). `Kernel::fingerprint`
+//! (`fingerprint.rs`) tells states apart.
 
 use crate::errno::{Errno, KError, KResult};
 use crate::events::{McastMessage, Ring, Uevent};

@@ -36,7 +36,6 @@ use std::hash::{Hash, Hasher};
 /// Key of an id that names nothing live.
 const STALE: u128 = u128::MAX;
 
-#[derive(Default)]
 struct Canon {
     active: bool,
     now: u64,
@@ -49,7 +48,15 @@ struct Canon {
 }
 
 thread_local! {
-    static CANON: RefCell<Canon> = RefCell::new(Canon::default());
+    static CANON: RefCell<Canon> = const {
+        RefCell::new(Canon {
+            active: false,
+            now: 0,
+            nets: Vec::new(),
+            devs: Vec::new(),
+            order: Vec::new(),
+        })
+    };
 }
 
 /// The canonical context of one fingerprint; dropping it ends it (also on
@@ -101,11 +108,21 @@ fn build_devs(c: &mut Canon, k: &Kernel) {
         c.order.push((net, d.list_seq, id.index));
     }
     c.order.sort_unstable();
-    let mut prev_net = None;
-    let mut rank = 0;
-    for &(net, _, slot) in &c.order {
-        rank = if prev_net == Some(net) { rank + 1 } else { 0 };
-        prev_net = Some(net);
+    // Ranks within each namespace; devices with one list_seq (never
+    // listed: 0) share a rank, so the slot order that sorts them does not
+    // show.
+    let (mut prev, mut rank, mut i) = (None, 0, 0);
+    for &(net, seq, slot) in &c.order {
+        match prev {
+            Some((n, s)) if n == net => {
+                i += 1;
+                if s != seq {
+                    rank = i;
+                }
+            }
+            _ => (rank, i) = (0, 0),
+        }
+        prev = Some((net, seq));
         if let Some(e) = &mut c.devs[slot as usize] {
             e.2 = rank;
         }

@@ -4,11 +4,12 @@
 //! Every other state struct derives `Hash`. Each impl here destructures
 //! its struct without `..`, so a field added later does not compile until
 //! it is hashed here or left out with a reason: nothing is left out
-//! silently. What is left out, and why:
+//! silently (and `tests/fingerprint.rs` mutates every saved field to check
+//! that it counts). What is left out or hashed as something else, and why:
 //! - `Net::names`, `Net::altnames`: indexes rebuilt from the devices at
 //!   load (`rebuild_after_load`), equal whenever the devices are;
-//!   `Net::inum`: the namespace's name, hashed as its rank (`canon.rs`);
-//!   `Net::id`, `NetDevice::id`: the canonical key of the object itself.
+//!   `Net::inum`: the namespace's name, hashed as its rank through
+//!   `Net::id` (`canon.rs`), as `NetDevice::id` is its device's key.
 //! - `NetDevice::list_seq`: hashed as the device's rank in its namespace's
 //!   list; `DevTables::next_list_seq`, `DevTables::next_ns_inum`,
 //!   `WorkQueue::next_seq`, `BridgePriv::timer_seq`: counters that only
@@ -148,6 +149,13 @@ impl Hash for BridgePriv {
             features_computed,
             timer_seq: _,
         } = self;
+        // The armed timers' sequence numbers, to rank each among them.
+        let mut armed: Vec<u64> = ports
+            .iter()
+            .filter(|p| p.fwd_delay_due.is_some())
+            .map(|p| p.fwd_delay_seq)
+            .collect();
+        armed.sort_unstable();
         h.write_usize(ports.len());
         for port in ports {
             let BridgePort {
@@ -159,11 +167,7 @@ impl Hash for BridgePriv {
             } = port;
             (dev, port_no, state, fwd_delay_due).hash(h);
             if fwd_delay_due.is_some() {
-                let earlier = ports
-                    .iter()
-                    .filter(|p| p.fwd_delay_due.is_some() && p.fwd_delay_seq < *fwd_delay_seq)
-                    .count();
-                h.write_usize(earlier);
+                h.write_usize(armed.partition_point(|s| s < fwd_delay_seq));
             }
         }
         (bridge_id_addr, mtu_set_by_user, fdb, ageing_time).hash(h);

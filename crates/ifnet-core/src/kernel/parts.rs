@@ -3,8 +3,9 @@
 //! The split follows what an explorer needs: `tables`, `deferred`,
 //! `modules`, `world` and `inflight` are the state whose fingerprint tells
 //! two runs apart; `obs` is what observers read (rings, the log, packet
-//! taps) and is left out of the fingerprint. On disk the parts are
-//! flattened, so a state file keeps one flat object.
+//! taps) and is left out of the fingerprint (`fingerprint.rs`); its
+//! buffers are chunks a clone shares (`chunked.rs`). On disk the parts
+//! are flattened, so a state file keeps one flat object.
 
 use crate::chunked::Chunked;
 use crate::eventlog::{EventLog, LogLine};

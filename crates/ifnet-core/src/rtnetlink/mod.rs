@@ -371,9 +371,11 @@ impl Kernel {
     /// `rtnl_notify()` to RTNLGRP_LINK of `net`.
     pub(crate) fn rtnl_notify(&mut self, net: NetId, bytes: Vec<u8>) {
         self.log_mcast(self.obs.mcast.next_seq(), net, &bytes);
-        self.obs
-            .mcast
-            .push(|seq| crate::events::McastMessage { seq, net, bytes });
+        self.obs.mcast.push(|seq| crate::events::McastMessage {
+            seq,
+            net,
+            bytes: bytes.into(),
+        });
     }
 
     /// `rtnetlink_event()`: RTM_NEWLINK for the events it lists, with the

@@ -64,6 +64,22 @@ pub fn populated() -> (Kernel, Vec<NetId>) {
     (k, vec![init, a, b])
 }
 
+/// br0 in init_net with ports p1, p2 whose veth peers are h1, h2,
+/// everything UP and settled.
+pub fn bridged_hosts(k: &mut Kernel) {
+    let init = k.init_net();
+    let mut c = Client::new(k, init);
+    c.add_bridge("br0").unwrap();
+    for (h, p) in [("h1", "p1"), ("h2", "p2")] {
+        c.add_veth(h, p).unwrap();
+        c.set_master(p, Some("br0")).unwrap();
+        c.set_up(p, true).unwrap();
+        c.set_up(h, true).unwrap();
+    }
+    c.set_up("br0", true).unwrap();
+    k.run_until_idle();
+}
+
 /// Every reply must be a whole, parseable netlink message.
 pub fn check_replies(replies: &[Vec<u8>]) -> Result<(), TestCaseError> {
     for r in replies {
