@@ -555,8 +555,13 @@ fn bridge_timer_order_counts() {
         let init = k.init_net();
         let mut c = Client::new(&mut k, init);
         c.add_bridge("br0").unwrap();
+        // No link-locals: their DAD timers would draw random delays in
+        // opening order and differ for a reason of their own.
+        c.set_addrgenmode("br0", 1).unwrap();
         for (v, p) in [("v0", "p0"), ("v1", "p1")] {
             c.add_veth(v, p).unwrap();
+            c.set_addrgenmode(v, 1).unwrap();
+            c.set_addrgenmode(p, 1).unwrap();
             c.set_master(p, Some("br0")).unwrap();
             c.set_up(v, true).unwrap();
         }

@@ -3,7 +3,6 @@
 //! profile decides.
 
 use ifnet_core::client::{AddrOpts, Client};
-use ifnet_core::consts::IFF_NO_ADDRCONF;
 use ifnet_core::hw::HwSpec;
 use ifnet_core::inet::ifaddr::*;
 use ifnet_core::time::Duration;

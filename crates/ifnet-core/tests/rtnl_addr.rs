@@ -250,7 +250,7 @@ fn rtmsg_ifa_portid_seq_and_echo() {
         k.mcast_since(from)
             .unwrap()
             .into_iter()
-            .map(|m| m.bytes)
+            .map(|m| m.bytes.to_vec())
             .filter(|b| matches!(u16_at(b, 4), RTM_NEWADDR | RTM_DELADDR))
             .collect()
     };
