@@ -1,6 +1,7 @@
 //! `ifnet demo`: the built-in walk-through of seed 004 (moving devices
 //! between namespaces, devices that never move, and what a dying namespace
-//! does with its devices). It runs on a private in-memory kernel, so it
+//! does with its devices), then a failover trio whose master alone gets an
+//! IPv6 link-local (addrconf skips IFF_NO_ADDRCONF slaves). It runs on a private in-memory kernel, so it
 //! needs no state file and leaves none behind.
 
 use std::io::Write;
@@ -64,6 +65,19 @@ const STEPS: &[Step] = &[
               through veth_dellink(), its peer veth0 in init_net. lo goes last.",
         commands: &[(None, "netns del blue"), (None, "link show")],
     },
+    Step {
+        title: "A failover trio: who gets an IPv6 link-local address",
+        why: "A virtio-net NIC with STANDBY gets a failover master and a standby slave; a VF \
+              with the same MAC becomes the primary. addrconf_notify() gives the master its \
+              EUI-64 link-local when it comes up; the slaves carry IFF_NO_ADDRCONF \
+              (failover_slave_register, since 6.2) and get none.",
+        commands: &[
+            (None, "hw add 0000:00:05.0 type virtio-net mac 52:54:00:aa:bb:01 standby"),
+            (None, "link set eth1 up"),
+            (None, "hw add 0000:00:06.0 type vf mac 52:54:00:aa:bb:01 driver mlx5_core"),
+            (None, "-br address show"),
+        ],
+    },
 ];
 
 /// Runs the demo and returns the exit status (0 unless a step misbehaves).
@@ -89,8 +103,14 @@ pub fn run() -> i32 {
 /// One command as a fresh `ip` process would run it on the shared kernel
 /// (and the shared /var/run/netns).
 fn run_one(k: Kernel, names: NetnsNames, ns: Option<&str>, cmd: &str) -> (Kernel, NetnsNames) {
+    // `-br` is the one global option the story uses.
+    let (brief, cmd) = match cmd.strip_prefix("-br ") {
+        Some(rest) => (true, rest),
+        None => (false, cmd),
+    };
     let opts = Opts {
         netns: ns.map(str::to_string),
+        brief,
         ..Opts::default()
     };
     let init = k.init_net();
