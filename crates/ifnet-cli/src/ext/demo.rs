@@ -1,8 +1,9 @@
 //! `ifnet demo`: the built-in walk-through of seed 004 (moving devices
 //! between namespaces, devices that never move, and what a dying namespace
 //! does with its devices), then a failover trio whose master alone gets an
-//! IPv6 link-local (addrconf skips IFF_NO_ADDRCONF slaves). It runs on a private in-memory kernel, so it
-//! needs no state file and leaves none behind.
+//! IPv6 link-local (addrconf skips IFF_NO_ADDRCONF slaves). It runs on a
+//! private in-memory kernel, so it needs no state file and leaves none
+//! behind.
 
 use std::io::Write;
 
