@@ -33,7 +33,7 @@ pub const EXTENSIONS: &str = "ifnet's own commands (not in ip):
        ifnet dmesg [ -t ]                                     the kernel log ring, as dmesg prints it
        ifnet sleep DURATION                                   let the virtual clock run (address lifetimes, timers)
        ifnet [ --kernel VERSION ] [ --cpus N ] reset          boot a fresh kernel (profile, possible CPUs)
-       ifnet demo                                             the seed 004 walk-through, in memory
+       ifnet demo                                             seed 004 and a failover trio, in memory
        ifnet OPTIONS := { --state PATH | --kernel VERSION | --cpus N }
 ";
 
