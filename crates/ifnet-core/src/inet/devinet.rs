@@ -232,8 +232,10 @@ impl Kernel {
         }
     }
 
-    /// Queues the namespace's `addr_chk_work` now (`cancel_delayed_work`
-    /// + `queue_delayed_work(…, 0)`) after `ifa` was inserted or changed.
+    /// Queues the namespace's `addr_chk_work` now (`cancel_delayed_work`,
+    /// then `queue_delayed_work(…, 0)`) after `ifa` was inserted or
+    /// changed.
+    ///
     /// Linux runs `check_lifetime` then whatever the lifetimes are; it
     /// only ever acts on addresses that are not IFA_F_PERMANENT (a finite
     /// valid lifetime), so the model runs it only when `ifa` is one or
