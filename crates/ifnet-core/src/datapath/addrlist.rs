@@ -18,7 +18,9 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HwAddrEntry {
     pub addr: HwAddr,
-    /// References: local users plus one per upper that synced it here.
+    /// References: local users plus one per upper that synced it here
+    /// (left out of the state file when 1, as most are).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub refcount: u32,
     /// Added with the "global" flag (`dev_mc_add_global`, SIOCADDMULTI):
     /// /proc/net/dev_mcast shows it as static.
@@ -34,6 +36,14 @@ pub struct HwAddrEntry {
 
 fn is_zero(v: &u32) -> bool {
     *v == 0
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
 }
 
 /// Which list.
