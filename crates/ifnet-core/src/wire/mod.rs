@@ -15,10 +15,12 @@
 //! | [`sll`]      | pcap only: LINKTYPE_LINUX_SLL  | 16-byte Linux cooked header       |
 //!
 //! [`mcast`] carries the per-type multicast link-layer mapping
-//! (`arp_mc_map` / `ndisc_mc_map`).
+//! (`arp_mc_map` / `ndisc_mc_map`); [`ipv6`] the IPv6 header and the
+//! neighbour-discovery messages DAD sends above any of them.
 
 pub mod ethernet;
 pub mod ipoib;
+pub mod ipv6;
 pub mod mcast;
 pub mod raw;
 pub mod sll;
