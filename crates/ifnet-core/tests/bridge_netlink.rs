@@ -8,7 +8,9 @@
 //! raw RTNLGRP_LINK listener while running the same `ip link` commands in a
 //! scratch namespace, 1.5 s apart.
 
-use ifnet_core::client::{encode, Client};
+mod mcast;
+
+use ifnet_core::client::{encode, link_name, Client};
 use ifnet_core::time::Instant;
 use ifnet_core::{Kernel, KernelProfile, NetId};
 use netlink_packet_core::{
@@ -143,46 +145,27 @@ fn note(bridge: bool, del: bool, name: &str, change: u32) -> Note {
 }
 
 fn notes_since(k: &Kernel, from: u64) -> Vec<Note> {
-    k.mcast_since(from)
-        .unwrap()
-        .iter()
-        .filter_map(|m| {
-            let nl = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&m.bytes).unwrap();
-            let (lm, del) = match nl.payload {
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) => (lm, false),
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(lm)) => (lm, true),
-                // The address groups share the ring (RTNLGRP_IPV*_IFADDR).
-                NetlinkPayload::InnerMessage(
-                    RouteNetlinkMessage::NewAddress(_) | RouteNetlinkMessage::DelAddress(_),
-                ) => return None,
-                other => panic!("unexpected {other:?}"),
-            };
-            Some(Note {
-                bridge: lm.header.interface_family == AddressFamily::Bridge,
-                del,
-                name: ifname(&lm),
-                change: lm.header.change_mask.bits(),
-                event: lm.attributes.iter().find_map(|a| match a {
-                    LinkAttribute::Event(e) => Some(*e),
-                    _ => None,
-                }),
-                protinfo: lm
-                    .attributes
-                    .iter()
-                    .any(|a| matches!(a, LinkAttribute::ProtoInfoBridge(_))),
-            })
+    mcast::link_notifications(k, from)
+        .into_iter()
+        .map(|(lm, del)| Note {
+            bridge: lm.header.interface_family == AddressFamily::Bridge,
+            del,
+            name: ifname(&lm),
+            change: lm.header.change_mask.bits(),
+            event: lm.attributes.iter().find_map(|a| match a {
+                LinkAttribute::Event(e) => Some(*e),
+                _ => None,
+            }),
+            protinfo: lm
+                .attributes
+                .iter()
+                .any(|a| matches!(a, LinkAttribute::ProtoInfoBridge(_))),
         })
         .collect()
 }
 
 fn ifname(lm: &LinkMessage) -> String {
-    lm.attributes
-        .iter()
-        .find_map(|a| match a {
-            LinkAttribute::IfName(n) => Some(n.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
+    link_name(lm).unwrap_or_default()
 }
 
 /// br_fill_info(): the attribute order and the defaults a fresh bridge
