@@ -144,6 +144,22 @@ fn note(bridge: bool, del: bool, name: &str, change: u32) -> Note {
     }
 }
 
+/// v0 (veth, peer v1) a port of br0, then `ip link set NAME up|down` for
+/// each of `steps` in order, settled, with a listener on the ring.
+fn port_v0_listening(steps: &[(&str, bool)]) -> (Kernel, NetId) {
+    let (mut k, init) = kernel();
+    add_veth(&mut k, init, "v0", "v1", 1, 2);
+    add_bridge(&mut k, init, "br0", None);
+    let mut c = Client::new(&mut k, init);
+    c.set_master("v0", Some("br0")).unwrap();
+    for &(name, up) in steps {
+        c.set_up(name, up).unwrap();
+    }
+    k.run_until_idle();
+    k.mcast_listen(1);
+    (k, init)
+}
+
 fn notes_since(k: &Kernel, from: u64) -> Vec<Note> {
     mcast::link_notifications(k, from)
         .into_iter()
@@ -435,15 +451,7 @@ fn br_ifinfo_notify_on_enslave_and_release() {
 /// (br_forward_delay_timer_expired).
 #[test]
 fn br_ifinfo_notify_on_port_up_and_down() {
-    let (mut k, init) = kernel();
-    add_veth(&mut k, init, "v0", "v1", 1, 2);
-    add_bridge(&mut k, init, "br0", None);
-    let mut c = Client::new(&mut k, init);
-    c.set_master("v0", Some("br0")).unwrap();
-    c.set_up("br0", true).unwrap();
-    c.set_up("v1", true).unwrap();
-    k.run_until_idle();
-    k.mcast_listen(1);
+    let (mut k, init) = port_v0_listening(&[("br0", true), ("v1", true)]);
 
     let from = k.mcast_next_seq();
     Client::new(&mut k, init).set_up("v0", true).unwrap();
@@ -495,15 +503,7 @@ fn br_ifinfo_notify_on_port_up_and_down() {
 /// ifi_change ~0U.
 #[test]
 fn br_dev_delete_releases_ports_quietly() {
-    let (mut k, init) = kernel();
-    add_veth(&mut k, init, "v0", "v1", 1, 2);
-    add_bridge(&mut k, init, "br0", None);
-    let mut c = Client::new(&mut k, init);
-    c.set_master("v0", Some("br0")).unwrap();
-    c.set_up("br0", true).unwrap();
-    c.set_up("br0", false).unwrap();
-    k.run_until_idle();
-    k.mcast_listen(1);
+    let (mut k, init) = port_v0_listening(&[("br0", true), ("br0", false)]);
     let from = k.mcast_next_seq();
     Client::new(&mut k, init).del("br0").unwrap();
     assert_eq!(
