@@ -205,14 +205,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         &c,
         "RX",
         ["missed", "mcast"],
-        [
-            st.rx_bytes,
-            st.rx_packets,
-            st.rx_errors,
-            st.rx_dropped,
-            st.rx_missed_errors,
-            st.multicast,
-        ],
+        rx_numbers(st),
         st.rx_compressed,
     );
     if more {
@@ -224,14 +217,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         &c,
         "TX",
         ["carrier", "collsns"],
-        [
-            st.tx_bytes,
-            st.tx_packets,
-            st.tx_errors,
-            st.tx_dropped,
-            st.tx_carrier_errors,
-            st.collisions,
-        ],
+        tx_numbers(st),
         st.tx_compressed,
     );
     if more {
@@ -240,23 +226,44 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
     s.p.text(&o);
 }
 
+/// The numbers of the RX line: bytes, packets, errors, dropped, missed,
+/// mcast.
+fn rx_numbers(st: &Stats64) -> [u64; 6] {
+    [
+        st.rx_bytes,
+        st.rx_packets,
+        st.rx_errors,
+        st.rx_dropped,
+        st.rx_missed_errors,
+        st.multicast,
+    ]
+}
+
+/// The numbers of the TX line: bytes, packets, errors, dropped, carrier,
+/// collsns.
+fn tx_numbers(st: &Stats64) -> [u64; 6] {
+    [
+        st.tx_bytes,
+        st.tx_packets,
+        st.tx_errors,
+        st.tx_dropped,
+        st.tx_carrier_errors,
+        st.collisions,
+    ]
+}
+
+/// A direction line's eight columns: its six numbers, compressed, and the
+/// unused last column.
+fn line_columns(six: [u64; 6], compressed: u64) -> [u64; 8] {
+    let [a, b, c, d, e, f] = six;
+    [a, b, c, d, e, f, compressed, 0]
+}
+
 /// print_stats64()'s `cols[]`: the minimum widths, widened by
 /// `size_columns()` to the numbers printed.
 fn columns(f: &NumFmt, st: &Stats64, cc: Option<u64>, more: bool) -> [usize; 8] {
     let mut c = [10usize, 7, 6, 7, 7, 7, 10, 9];
-    f.size_columns(
-        &mut c,
-        [
-            st.rx_bytes,
-            st.rx_packets,
-            st.rx_errors,
-            st.rx_dropped,
-            st.rx_missed_errors,
-            st.multicast,
-            st.rx_compressed,
-            0,
-        ],
-    );
+    f.size_columns(&mut c, line_columns(rx_numbers(st), st.rx_compressed));
     if more {
         f.size_columns(
             &mut c,
@@ -272,19 +279,7 @@ fn columns(f: &NumFmt, st: &Stats64, cc: Option<u64>, more: bool) -> [usize; 8] 
             ],
         );
     }
-    f.size_columns(
-        &mut c,
-        [
-            st.tx_bytes,
-            st.tx_packets,
-            st.tx_errors,
-            st.tx_dropped,
-            st.tx_carrier_errors,
-            st.collisions,
-            st.tx_compressed,
-            0,
-        ],
-    );
+    f.size_columns(&mut c, line_columns(tx_numbers(st), st.tx_compressed));
     if more {
         f.size_columns(
             &mut c,
