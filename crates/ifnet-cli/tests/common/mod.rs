@@ -91,3 +91,16 @@ pub fn monitor_during(state: &Path, object: &str, during: impl FnOnce()) -> Stri
     let out = mon.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The stdout of `ifnet ARGS` that exited 0; any other status fails the
+/// test with both outputs.
+pub fn success_stdout(args: &[&str], o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "ifnet {args:?} failed ({:?}): {}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
