@@ -1,9 +1,12 @@
-//! Shared fixtures of the fuzz targets (`fuzz_rtnl_bytes`,
-//! `fuzz_link_messages`, `fuzz_state_loader`): the proptest config
-//! (`PROPTEST_CASES`), a populated kernel, and the reply and namespace
-//! invariant checks; `ops` holds the structured link-message generator.
+//! Shared fixtures of the integration tests and benches: for the fuzz
+//! targets (`fuzz_rtnl_bytes`, `fuzz_link_messages`, `fuzz_state_loader`)
+//! the proptest config (`PROPTEST_CASES`), a populated kernel, and the
+//! reply and namespace invariant checks, with `ops` the structured
+//! link-message generator; for the datapath tests and benches the bridged
+//! and namespaced veth set-ups (`bridged_hosts`, `bridge_with_veths`,
+//! `veth_between_namespaces`, `quiet_up`).
 //!
-//! Each fuzz file uses only part of this module.
+//! Each user takes only part of this module.
 #![allow(dead_code)]
 
 pub mod ops;
