@@ -428,14 +428,15 @@ fn everything() -> Kernel {
     // hv_netvsc and its VF, datapath switched (netvsc module state, the
     // netvsc's private state, the Hyper-V bus devices).
     let nv_mac = HwAddr::parse("00:0d:3a:8b:00:01").unwrap();
-    let nv = k.hw_add(
-        "f8615163-0000-1000-2000-000d3a8b0001",
-        HwSpec::Netvsc {
-            mac: nv_mac,
-            segment: None,
-        },
-    )
-    .unwrap();
+    let nv = k
+        .hw_add(
+            "f8615163-0000-1000-2000-000d3a8b0001",
+            HwSpec::Netvsc {
+                mac: nv_mac,
+                segment: None,
+            },
+        )
+        .unwrap();
     k.hw_add(
         "7870:00:00.0",
         HwSpec::HvVf {

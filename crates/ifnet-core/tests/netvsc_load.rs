@@ -55,11 +55,21 @@ fn genuine_state_round_trips_and_works() {
 fn contradictory_netvsc_states_are_refused() {
     type Mutation = (&'static str, fn(&mut Value));
     let cases: [Mutation; 12] = [
-        ("dev_list names the VF", |v| v["netvsc"]["dev_list"] = json!([[2, 0]])),
-        ("dev_list names a missing device", |v| v["netvsc"]["dev_list"] = json!([[1, 0], [9, 0]])),
-        ("dev_list repeats the netvsc", |v| v["netvsc"]["dev_list"] = json!([[1, 0], [1, 0]])),
-        ("dev_list loses the netvsc", |v| v["netvsc"]["dev_list"] = json!([])),
-        ("module unloaded with the notifier", |v| v["netvsc"]["loaded"] = json!(false)),
+        ("dev_list names the VF", |v| {
+            v["netvsc"]["dev_list"] = json!([[2, 0]])
+        }),
+        ("dev_list names a missing device", |v| {
+            v["netvsc"]["dev_list"] = json!([[1, 0], [9, 0]])
+        }),
+        ("dev_list repeats the netvsc", |v| {
+            v["netvsc"]["dev_list"] = json!([[1, 0], [1, 0]])
+        }),
+        ("dev_list loses the netvsc", |v| {
+            v["netvsc"]["dev_list"] = json!([])
+        }),
+        ("module unloaded with the notifier", |v| {
+            v["netvsc"]["loaded"] = json!(false)
+        }),
         ("notifier twice", |v| {
             v["notifiers"].as_array_mut().unwrap().push(json!("Netvsc"))
         }),

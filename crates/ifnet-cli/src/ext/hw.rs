@@ -20,6 +20,7 @@ const USAGE: &str = "Usage: ifnet hw add BUSID type { nic | vf } mac LLADDR [ dr
        ifnet hw add BUSID type virtio-net mac LLADDR [ standby ] [ segment NAME ]
        ifnet hw add BUSID type netvsc mac LLADDR [ segment NAME ]
        ifnet hw del BUSID [ --planned ]
+       ifnet hw assoc BUSID [ removed ]
        ifnet hw list
        ifnet hw segment NAME [ drop PCT ] [ delay MS ] [ corrupt PCT ] [ seed N ]
        ifnet hw faults { segment NAME | dev VETH } [ drop PCT ] [ delay MS ] [ corrupt PCT ] [ seed N ]
@@ -52,6 +53,9 @@ pub fn do_hw(s: &mut Session, words: &[String]) -> IpResult {
     }
     if matches(verb, "delete") {
         return hw_del(s, &words[1..]);
+    }
+    if verb == "assoc" {
+        return hw_assoc(s, &words[1..]);
     }
     if matches(verb, "list") || matches(verb, "show") {
         return hw_list(s);
@@ -181,6 +185,22 @@ fn hw_del(s: &mut Session, words: &[String]) -> IpResult {
     };
     s.dirty = true;
     match s.k.hw_del(bus, planned) {
+        Ok(()) => Ok(0),
+        Err(e) => kernel_error(s, &e),
+    }
+}
+
+/// `hw assoc BUSID [removed]`: the Hyper-V host sends (or rescinds) the
+/// VF association message for a VF now (NVSP VF association; netvsc logs
+/// "VF slot N added" / "removed").
+fn hw_assoc(s: &mut Session, words: &[String]) -> IpResult {
+    let (bus, allocated) = match words {
+        [bus] => (bus, true),
+        [bus, r] if r == "removed" => (bus, false),
+        _ => return Err(usage(s)),
+    };
+    s.dirty = true;
+    match s.k.hw_vf_association(bus, allocated) {
         Ok(()) => Ok(0),
         Err(e) => kernel_error(s, &e),
     }
