@@ -261,7 +261,8 @@ impl Kernel {
         }
         self.hv_deliver_vf_associations(dev, mac);
         if let Err(e) = self.register_netdevice(dev) {
-            self.printk("Unable to register netdev.".to_string());
+            // pr_err with netvsc_drv.c's pr_fmt (KBUILD_MODNAME ": ").
+            self.printk("hv_netvsc: Unable to register netdev.".to_string());
             self.free_netdev(dev);
             return Err(e);
         }
