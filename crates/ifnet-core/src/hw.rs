@@ -195,9 +195,11 @@ impl Kernel {
         let init = self.tables.init_net;
         let (dev, master) = match &spec {
             HwSpec::Netvsc { mac, .. } => {
-                // The VMBus offer loads hv_netvsc (its notifier first), then
-                // the driver probes.
-                self.netvsc_drv_init();
+                // The VMBus offer loads hv_netvsc: its notifier first
+                // (85520856466e), else after the probe (netvsc_probe_finish).
+                if self.profile.netvsc_notifier_before_probe {
+                    self.netvsc_drv_init();
+                }
                 (self.netvsc_probe(init, bus_id, *mac, &kind.segment)?, None)
             }
             HwSpec::HvVf {

@@ -63,6 +63,13 @@ pub struct KernelProfile {
     /// (v6.7-rc3; stable 4.19–6.6, not in those as released).
     #[serde(default = "default_true")]
     pub netvsc_slave_at_post_init: bool,
+    /// `netvsc_drv_init` registers the netdev notifier before the VMBus
+    /// driver, so its NETDEV_REGISTER replay runs before the first netvsc
+    /// is probed (85520856466e, v6.7-rc3, stable with c807d6cd089d). Before
+    /// it the replay came after the probe (the model takes that order of a
+    /// race), and it joined a VF registered before the netvsc.
+    #[serde(default = "default_true")]
+    pub netvsc_notifier_before_probe: bool,
     /// `netvsc_prepare_bonding` also sets IFF_NO_ADDRCONF (Li Tian, "Set VF
     /// priv_flags to IFF_NO_ADDRCONF before open", ≈v6.16, 6.6.y).
     #[serde(default = "default_true")]
@@ -131,6 +138,7 @@ impl KernelProfile {
             altnames_move_with_dev: at_least((6, 6)),
             addrconf_no_addrconf_flag: at_least((6, 2)),
             netvsc_slave_at_post_init: stable || at_least((6, 7)),
+            netvsc_notifier_before_probe: stable || at_least((6, 7)),
             netvsc_vf_no_addrconf: stable || at_least((6, 16)),
             netvsc_probe_scan: stable || at_least((6, 8)),
             netvsc_match_serial_and_mac: stable || at_least((5, 13)),

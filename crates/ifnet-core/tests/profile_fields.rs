@@ -298,3 +298,30 @@ fn netvsc_vf_ns_follow_per_profile_netvsc_netdev_event() {
         k.check_invariants().unwrap();
     }
 }
+
+/// `netvsc_notifier_before_probe`, read by `Kernel::hw_add` /
+/// `netvsc_probe_finish` (`netvsc_drv_init`'s order): 85520856466e
+/// "hv_netvsc: Fix race of register_netdevice_notifier and VF register"
+/// (v6.7-rc3, stable). Before it the notifier's NETDEV_REGISTER replay came
+/// after the first netvsc's probe and joined a VF registered before it; with
+/// it the replay comes first and finds no netvsc ("no netdev found").
+#[test]
+fn netvsc_notifier_before_probe_per_profile_netvsc_drv_init() {
+    for (profile, joins) in [("6.6", true), ("6.7", false)] {
+        let mut k = kernel(profile);
+        let vf = k.hw_add(nv::VF_BUS, nv::vf_spec(1)).unwrap();
+        let from = k.dmesg().len();
+        let ndev = k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
+        assert_eq!(k.dev(vf).master == Some(ndev), joins, "{profile}");
+        let log = nv::log_since(&k, from);
+        let missed = format!("{} eth0: no netdev found for vf serial:1", nv::VF);
+        assert_eq!(log.first() == Some(&missed), !joins, "{profile}: {log:?}");
+        k.check_invariants().unwrap();
+    }
+    let rule = |p| {
+        KernelProfile::preset(p)
+            .unwrap()
+            .netvsc_notifier_before_probe
+    };
+    assert!(!rule("6.6") && rule("6.6.y") && rule("6.7"));
+}

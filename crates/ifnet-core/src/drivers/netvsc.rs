@@ -274,11 +274,16 @@ impl Kernel {
 
     /// The rest of `netvsc_probe()` after `register_netdevice`: onto
     /// `netvsc_dev_list` (`list_add`, at the head), then the scan for a VF
-    /// whose NETDEV_REGISTER found no netvsc (9cae43da9867).
+    /// whose NETDEV_REGISTER found no netvsc (9cae43da9867). Before
+    /// 85520856466e `netvsc_drv_init` registered the notifier only after
+    /// `vmbus_driver_register` had probed: its replay comes now.
     pub(crate) fn netvsc_probe_finish(&mut self, dev: DevId) {
         self.modules.netvsc.dev_list.insert(0, dev);
         if self.profile.netvsc_probe_scan {
             self.netvsc_probe_scan(dev);
+        }
+        if !self.modules.netvsc.loaded {
+            self.netvsc_drv_init();
         }
     }
 

@@ -43,10 +43,11 @@ pub(crate) enum VfRegContext {
 }
 
 impl Kernel {
-    /// `netvsc_drv_init()`: `register_netdevice_notifier` (before the VMBus
-    /// driver, 85520856466e), which replays NETDEV_REGISTER (and NETDEV_UP
-    /// for an UP device) to the new notifier for every device of every
-    /// namespace — before any netvsc is probed, so no VF matches yet.
+    /// `netvsc_drv_init()`: `register_netdevice_notifier`, which replays
+    /// NETDEV_REGISTER (and NETDEV_UP for an UP device) to the new notifier
+    /// for every device of every namespace. Since 85520856466e that is
+    /// before any netvsc is probed, so no VF matches yet; before it, after
+    /// the first probe, so a VF already there joins now.
     pub(crate) fn netvsc_drv_init(&mut self) {
         if self.modules.netvsc.loaded {
             return;
