@@ -289,7 +289,10 @@ impl Kernel {
             }
             return Ok(dev);
         };
-        // nic_probe()'s error path.
+        // nic_probe()'s / netvsc_probe()'s error path.
+        if self.netvsc(dev).is_some() {
+            self.printk("hv_netvsc: Unable to register netdev.".to_string());
+        }
         self.free_netdev(dev);
         if let Some(m) = master {
             self.net_failover_destroy(m);

@@ -500,3 +500,60 @@ fn netvsc_pair_returns_from_a_dying_namespace() {
         k.check_invariants().unwrap();
     }
 }
+
+/// netvsc_change_mtu(): the VF's MTU first (mana's max is 9000); a VF
+/// refusal is the answer, through dev_set_mtu() — whose own extack goes to
+/// the log ("eth1: mtu greater than device maximum"), so the caller gets
+/// bare -EINVAL — and neither MTU changes.
+#[test]
+fn netvsc_change_mtu_goes_through_the_vf() {
+    use netlink_packet_route::link::LinkAttribute::Mtu;
+    let (mut k, init) = pair("6.18");
+    let (ndev, vf) = (dev(&k, init, "eth0"), dev(&k, init, "eth1"));
+    Client::new(&mut k, init)
+        .set("eth0", vec![Mtu(9000)])
+        .unwrap();
+    assert_eq!((k.dev(ndev).mtu, k.dev(vf).mtu), (9000, 9000));
+    let from = k.dmesg().len();
+    let e = Client::new(&mut k, init)
+        .set("eth0", vec![Mtu(9500)])
+        .unwrap_err();
+    assert_eq!((e.errno, e.extack), (Errno::EINVAL, None));
+    assert_eq!(
+        log_since(&k, from),
+        ["eth1: mtu greater than device maximum"]
+    );
+    assert_eq!((k.dev(ndev).mtu, k.dev(vf).mtu), (9000, 9000));
+}
+
+/// __netvsc_vf_setup(): dev_change_flags(vf, ndev->flags | IFF_SLAVE)
+/// toggles the VF's gflags PROMISC / ALLMULTI to the netvsc's flags (one
+/// count of promiscuity / allmulti each), copies IFF_NOARP and friends.
+#[test]
+fn netvsc_vf_setup_mirrors_promisc_and_allmulti() {
+    use netlink_packet_core::NLM_F_ACK;
+    use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+    use netlink_packet_route::RouteNetlinkMessage;
+    let mut k = kernel("6.18");
+    let init = k.init_net();
+    k.hw_add(NETVSC_BUS, netvsc_spec()).unwrap();
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName("eth0".into()));
+    let bits = LinkFlags::Promisc | LinkFlags::Allmulti | LinkFlags::Noarp | LinkFlags::Up;
+    m.header.flags = bits;
+    m.header.change_mask = bits;
+    Client::new(&mut k, init)
+        .request(RouteNetlinkMessage::SetLink(m), NLM_F_ACK)
+        .unwrap();
+    let vf = k.hw_add(VF_BUS, vf_spec(1)).unwrap();
+    assert_eq!(
+        k.dev(vf).flags & (IFF_PROMISC | IFF_ALLMULTI | IFF_NOARP),
+        0
+    );
+    k.run_until_idle();
+    let d = k.dev(vf);
+    let want = IFF_PROMISC | IFF_ALLMULTI | IFF_NOARP | IFF_UP;
+    assert_eq!(d.flags & want, want);
+    assert_eq!((d.promiscuity, d.allmulti), (1, 1));
+    assert_eq!(d.gflags, IFF_PROMISC | IFF_ALLMULTI);
+}

@@ -73,7 +73,6 @@ const NETVSC_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
         k.netvsc(dev)
             .map_or(NETVSC_GSO_MAX_SIZE, |p| p.tso_max_size)
     }),
-    ethtool_speed: Some(100_000),
     device_driver: Some(|_| Some(NETVSC_DRIVER)),
     ..NetDeviceOps::new(NETVSC_DRIVER, netvsc_start_xmit)
 };
@@ -121,7 +120,9 @@ fn netvsc_set_mac_addr(k: &mut Kernel, dev: DevId, addr: HwAddr) -> KResult<()> 
         return Err(KError::new(Errno::ENODEV));
     }
     if let Some(vf) = k.netvsc(dev).and_then(|p| p.vf_netdev) {
-        k.dev_set_mac_address(vf, addr)?;
+        // dev_set_mac_address(vf_netdev, addr, NULL): no extack.
+        k.dev_set_mac_address(vf, addr)
+            .map_err(|e| KError::new(e.errno))?;
     }
     k.dev_mut(dev).dev_addr = addr;
     Ok(())
@@ -134,7 +135,7 @@ fn netvsc_change_mtu(k: &mut Kernel, dev: DevId, mtu: u32) -> KResult<()> {
         return Err(KError::new(Errno::ENODEV));
     }
     if let Some(vf) = k.netvsc(dev).and_then(|p| p.vf_netdev) {
-        k.dev_set_mtu(vf, mtu)?;
+        k.dev_set_mtu_noext(vf, mtu)?;
     }
     k.dev_mut(dev).mtu = mtu;
     Ok(())
@@ -207,6 +208,18 @@ impl Driver {
 }
 
 impl Kernel {
+    /// `dev_set_mtu()` (not `_ext`): its own extack, whose message goes to
+    /// the log (`net_err_ratelimited("%s: %s")`), not to the caller.
+    pub(crate) fn dev_set_mtu_noext(&mut self, dev: DevId, mtu: u32) -> KResult<()> {
+        self.dev_set_mtu(dev, mtu).map_err(|e| {
+            if let Some(m) = e.extack.as_deref() {
+                let line = format!("{}: {m}", self.dev(dev).name);
+                self.printk(line);
+            }
+            KError::new(e.errno)
+        })
+    }
+
     /// The netvsc private state of `dev`, if `dev->netdev_ops == &device_ops`.
     pub fn netvsc(&self, dev: DevId) -> Option<&NetvscPriv> {
         self.try_dev(dev)?.driver.netvsc()

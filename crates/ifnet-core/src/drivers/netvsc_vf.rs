@@ -293,7 +293,7 @@ impl Kernel {
     /// netvsc runs.
     pub(crate) fn __netvsc_vf_setup(&mut self, ndev: DevId, vf: DevId) {
         let mtu = self.dev(ndev).mtu;
-        if self.dev_set_mtu(vf, mtu).is_err() {
+        if self.dev_set_mtu_noext(vf, mtu).is_err() {
             self.netdev_printk(vf, &format!("unable to change mtu to {mtu}"));
         }
         let flags = self.dev(ndev).flags | IFF_SLAVE;
