@@ -557,3 +557,42 @@ fn netvsc_vf_setup_mirrors_promisc_and_allmulti() {
     assert_eq!((d.promiscuity, d.allmulti), (1, 1));
     assert_eq!(d.gflags, IFF_PROMISC | IFF_ALLMULTI);
 }
+
+/// netvsc_vf_changed()'s wait_for_completion(&vf_add): netvsc_send_vf's
+/// complete() with nobody waiting leaves the completion done, so after
+/// the host rescinds the association (vf_alloc = 0) the next switch logs
+/// "Waiting…" and proceeds at once, taking it; the one after really waits.
+/// netvsc_unregister_vf's reinit_completion would have cleared it.
+#[test]
+fn netvsc_vf_changed_wait_takes_an_earlier_completion() {
+    let (mut k, init) = pair("6.18");
+    Client::new(&mut k, init).set_up("eth0", true).unwrap();
+    k.run_until_idle();
+    let ndev = dev(&k, init, "eth0");
+    k.hw_vf_association(VF_BUS, false).unwrap();
+    let bounce = |k: &mut ifnet_core::Kernel| {
+        Client::new(k, init).set_up("eth1", false).unwrap();
+        Client::new(k, init).set_up("eth1", true).unwrap();
+    };
+    let from = k.dmesg().len();
+    bounce(&mut k);
+    assert_eq!(
+        log_since(&k, from),
+        [
+            format!("{NV} eth0: Data path switched from VF: eth1"),
+            format!("{NV} eth0: Waiting for the VF association from host"),
+            format!("{NV} eth0: Data path switched to VF: eth1"),
+        ]
+    );
+    let from = k.dmesg().len();
+    bounce(&mut k);
+    assert_eq!(
+        log_since(&k, from),
+        [
+            format!("{NV} eth0: Data path switched from VF: eth1"),
+            format!("{NV} eth0: Waiting for the VF association from host"),
+        ]
+    );
+    assert!(k.netvsc(ndev).unwrap().vf_add_waiting);
+    k.check_invariants().unwrap();
+}

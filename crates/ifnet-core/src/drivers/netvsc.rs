@@ -53,6 +53,10 @@ pub struct NetvscPriv {
     /// to the VF happens when the association arrives (the kernel sleeps
     /// there holding RTNL; the model does not block the other requests).
     pub vf_add_waiting: bool,
+    /// `vf_add.done`: completions not yet consumed by a wait — complete()
+    /// with no waiter counts one, a wait takes one, reinit_completion() in
+    /// netvsc_unregister_vf clears them.
+    pub vf_add_done: u32,
     /// `nvdev` is set: false once `netvsc_remove` has started.
     pub nvdev: bool,
     /// `vf_stats`.
@@ -255,6 +259,7 @@ impl Kernel {
                 vf_serial: 0,
                 data_path_is_vf: false,
                 vf_add_waiting: false,
+                vf_add_done: 0,
                 nvdev: true,
                 vf_stats: VfStats::default(),
                 tso_max_size: NETVSC_GSO_MAX_SIZE,

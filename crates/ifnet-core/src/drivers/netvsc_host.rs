@@ -60,12 +60,16 @@ impl Kernel {
 
     /// `netvsc_send_vf()`: `vf_alloc`, `vf_serial`, `complete(&vf_add)` when
     /// allocated, and the log line. A `netvsc_vf_changed` waiting for the
-    /// completion then switches the datapath.
+    /// completion then switches the datapath; with no waiter the completion
+    /// is counted for the next wait.
     pub(crate) fn netvsc_send_vf(&mut self, ndev: DevId, allocated: bool, serial: u32) {
         let p = self.netvsc_mut(ndev);
         p.vf_alloc = allocated;
         p.vf_serial = serial;
         let waiting = allocated && std::mem::take(&mut p.vf_add_waiting);
+        if allocated && !waiting {
+            p.vf_add_done = p.vf_add_done.saturating_add(1);
+        }
         let what = if allocated { "added" } else { "removed" };
         self.netdev_printk(ndev, &format!("VF slot {serial} {what}"));
         if !waiting {

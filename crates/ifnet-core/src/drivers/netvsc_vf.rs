@@ -325,11 +325,18 @@ impl Kernel {
         if vf_is_up && !p.vf_alloc {
             // The kernel sleeps here holding RTNL, so the CHANGE after this
             // UP only comes once the association did: one line, one wait.
-            if !p.vf_add_waiting {
-                self.netdev_printk(ndev, "Waiting for the VF association from host");
-                self.netvsc_mut(ndev).vf_add_waiting = true;
+            if p.vf_add_waiting {
+                return;
             }
-            return;
+            self.netdev_printk(ndev, "Waiting for the VF association from host");
+            // wait_for_completion() returns at once on a completion an
+            // earlier association left (done > 0), taking it.
+            let p = self.netvsc_mut(ndev);
+            if p.vf_add_done == 0 {
+                p.vf_add_waiting = true;
+                return;
+            }
+            p.vf_add_done -= 1;
         }
         self.netvsc_mut(ndev).vf_add_waiting = false;
         self.netvsc_switch_datapath(ndev, vf, vf_is_up);
@@ -361,7 +368,9 @@ impl Kernel {
         self.deferred.workqueue.cancel(Work::NetvscVfTakeover(ndev));
         let vname = self.dev(vf).name;
         self.netdev_printk(ndev, &format!("VF unregistering: {vname}"));
-        self.netvsc_mut(ndev).vf_add_waiting = false;
+        // reinit_completion(&vf_add).
+        let p = self.netvsc_mut(ndev);
+        (p.vf_add_waiting, p.vf_add_done) = (false, 0);
         self.netdev_rx_handler_unregister(vf);
         self.netdev_upper_dev_unlink(vf, ndev);
         self.netvsc_mut(ndev).vf_netdev = None;

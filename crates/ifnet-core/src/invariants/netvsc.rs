@@ -33,7 +33,7 @@ impl Kernel {
                 if listed != want || p.nvdev != (d.reg_state == RegState::Registered) {
                     return Err(format!("netvsc {} is wrongly on netvsc_dev_list", d.name));
                 }
-                if p.vf_add_waiting && (p.vf_alloc || p.vf_netdev.is_none()) {
+                if p.vf_add_waiting && (p.vf_alloc || p.vf_netdev.is_none() || p.vf_add_done > 0) {
                     return Err(format!("netvsc {} waits for no association", d.name));
                 }
                 if let Some(vf) = p.vf_netdev {
