@@ -78,11 +78,20 @@ pub struct KernelProfile {
     /// missed: 9cae43da9867 (v6.8, stable).
     #[serde(default = "default_true")]
     pub netvsc_probe_scan: bool,
-    /// `get_netvsc_byslot`'s serial pass also compares `perm_addr`, with a
-    /// MAC-only fallback pass: 64ff412ad41f (v5.13). Before it the serial
-    /// alone decided, and a VF without host association matched nothing.
+    /// `get_netvsc_byslot`'s serial pass also compares `perm_addr`:
+    /// 64ff412ad41f (v5.13; stable 5.10.y in 2024). Before it the serial
+    /// alone decided.
     #[serde(default = "default_true")]
     pub netvsc_match_serial_and_mac: bool,
+    /// 365e1ececb29 "hv_netvsc: Fix race between VF offering and VF
+    /// association message from host" (v6.1, stable 5.10.y in Oct 2022):
+    /// `get_netvsc_byslot` falls back to the MAC (perm_addr, with the
+    /// "falling back to mac addr based matching" notice on a match), and
+    /// `netvsc_vf_changed` waits for the association (`vf_add`) before
+    /// switching to a VF the host has not allocated. Before it, a VF
+    /// without association matched nothing, and nothing waited.
+    #[serde(default = "default_true")]
+    pub netvsc_mac_fallback: bool,
     /// What the netvsc's own NETDEV_REGISTER does with its VF.
     #[serde(default = "default_vf_ns_follow")]
     pub netvsc_vf_ns_follow: NetvscVfNsFollow,
@@ -142,6 +151,7 @@ impl KernelProfile {
             netvsc_vf_no_addrconf: stable || at_least((6, 16)),
             netvsc_probe_scan: stable || at_least((6, 8)),
             netvsc_match_serial_and_mac: stable || at_least((5, 13)),
+            netvsc_mac_fallback: stable || at_least((6, 1)),
             netvsc_vf_ns_follow: if stable || at_least((6, 17)) {
                 NetvscVfNsFollow::Work
             } else if at_least((6, 12)) {

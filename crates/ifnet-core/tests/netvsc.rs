@@ -251,9 +251,10 @@ fn get_netvsc_byslot_serial_pass_checks_the_mac() {
 }
 
 /// get_netvsc_byslot(): without the host's association only the MAC
-/// fallback can match. It came with 64ff412ad41f (v5.13) with the notice
-/// "falling back to mac addr based matching", which c807d6cd089d removed
-/// when it added the dev_addr half; before 64ff412ad41f: "no netdev found".
+/// fallback can match. It came with 365e1ececb29 (v6.1) with the notice
+/// "falling back to mac addr based matching" on a match, which
+/// c807d6cd089d removed when it added the dev_addr half; before it (5.10
+/// as released): "no netdev found".
 #[test]
 fn get_netvsc_byslot_mac_fallback_per_profile() {
     let cases = [

@@ -236,10 +236,46 @@ fn netvsc_probe_scan_per_profile_netvsc_probe() {
 
 /// `netvsc_match_serial_and_mac`, read by `get_netvsc_byslot()`:
 /// 64ff412ad41f "hv_netvsc: Make netvsc/VF binding check both MAC and
-/// serial number" (v5.13). Before it a VF the host never associated
-/// (vf_alloc == 0) matched no netvsc; since, the MAC fallback pairs it.
+/// serial number" (v5.13). MANA's second vPort (same serial, another MAC)
+/// matched the first netvsc by serial alone — taken, so silently nothing;
+/// with the MAC check the serial pass skips it ("no netdev found", the MAC
+/// fallback switched off here to isolate the field).
 #[test]
 fn netvsc_match_serial_and_mac_per_profile_get_netvsc_byslot() {
+    for checked in [false, true] {
+        let mut p = KernelProfile::preset("6.1").unwrap();
+        p.netvsc_match_serial_and_mac = checked;
+        p.netvsc_mac_fallback = false;
+        let mut k = Kernel::new(p);
+        k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
+        k.hw_add(nv::VF_BUS, nv::vf_spec(1)).unwrap();
+        let from = k.dmesg().len();
+        let mana2 = nv::vf_spec_with("00:0d:3a:8b:00:02", 1, true);
+        let second = k.hw_add("7870:00:00.1", mana2).unwrap();
+        assert_eq!(k.dev(second).master, None);
+        let missed = "mana 7870:00:00.1 eth2: no netdev found for vf serial:1".to_string();
+        assert_eq!(
+            nv::log_since(&k, from).contains(&missed),
+            checked,
+            "{checked}"
+        );
+    }
+    let rule = |p| {
+        KernelProfile::preset(p)
+            .unwrap()
+            .netvsc_match_serial_and_mac
+    };
+    assert!(!rule("5.10") && rule("6.1"));
+}
+
+/// `netvsc_mac_fallback`, read by `get_netvsc_byslot()` and
+/// `netvsc_vf_changed()`: 365e1ececb29 "hv_netvsc: Fix race between VF
+/// offering and VF association message from host" (v6.1, 5.10.y). A VF the
+/// host never associated joins by MAC only with it, and switching to a VF
+/// whose association was rescinded waits ("Waiting for the VF association
+/// from host") only with it.
+#[test]
+fn netvsc_mac_fallback_per_profile_get_netvsc_byslot() {
     for (profile, joins) in [("5.10", false), ("6.1", true)] {
         let mut k = kernel(profile);
         let ndev = k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
@@ -248,11 +284,22 @@ fn netvsc_match_serial_and_mac_per_profile_get_netvsc_byslot() {
             .unwrap();
         assert_eq!(k.dev(vf).master == Some(ndev), joins, "{profile}");
     }
-    let rule = |p| {
-        KernelProfile::preset(p)
-            .unwrap()
-            .netvsc_match_serial_and_mac
-    };
+    for fallback in [false, true] {
+        let mut p = KernelProfile::preset("6.1").unwrap();
+        p.netvsc_mac_fallback = fallback;
+        let mut k = Kernel::new(p);
+        let init = k.init_net();
+        k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
+        k.hw_add(nv::VF_BUS, nv::vf_spec(1)).unwrap();
+        k.hw_vf_association(nv::VF_BUS, false).unwrap();
+        let from = k.dmesg().len();
+        Client::new(&mut k, init).set_up("eth0", true).unwrap();
+        let waited = nv::log_since(&k, from)
+            .iter()
+            .any(|l| l.ends_with("Waiting for the VF association from host"));
+        assert_eq!(waited, fallback, "{fallback}");
+    }
+    let rule = |p| KernelProfile::preset(p).unwrap().netvsc_mac_fallback;
     assert!(!rule("5.10") && rule("6.1"));
 }
 

@@ -144,7 +144,7 @@ impl Kernel {
 
     /// `get_netvsc_byslot()`: the VF's parent must be PCI with a slot whose
     /// name is the serial; then the serial pass (with `perm_addr` equal
-    /// since 64ff412ad41f) and, since then, the MAC fallback (also on
+    /// since 64ff412ad41f) and the MAC fallback (365e1ececb29; also on
     /// `dev_addr` since c807d6cd089d, which matters at POST_INIT where
     /// `perm_addr` is still zero). The list spans every namespace.
     pub(crate) fn get_netvsc_byslot(&mut self, vf: DevId) -> Option<DevId> {
@@ -166,17 +166,18 @@ impl Kernel {
         if by_serial.is_some() {
             return by_serial;
         }
-        if serial_and_mac {
+        if self.profile.netvsc_mac_fallback {
             let with_dev_addr = self.profile.netvsc_slave_at_post_init;
-            if !with_dev_addr {
-                self.netdev_printk(vf, "falling back to mac addr based matching");
-            }
             let by_mac = self.modules.netvsc.dev_list.iter().copied().find(|&n| {
                 let np = self.dev(n).perm_addr;
                 np == perm || (with_dev_addr && np == addr)
             });
-            if by_mac.is_some() {
-                return by_mac;
+            if let Some(n) = by_mac {
+                // 365e1ececb29 noticed the match; c807d6cd089d dropped it.
+                if !with_dev_addr {
+                    self.netdev_printk(vf, "falling back to mac addr based matching");
+                }
+                return Some(n);
             }
         }
         self.netdev_printk(vf, &format!("no netdev found for vf serial:{serial}"));
@@ -322,7 +323,8 @@ impl Kernel {
             self.netvsc_mut(ndev).vf_add_waiting &= vf_is_up;
             return;
         }
-        if vf_is_up && !p.vf_alloc {
+        // The wait for the association came with 365e1ececb29.
+        if vf_is_up && !p.vf_alloc && self.profile.netvsc_mac_fallback {
             // The kernel sleeps here holding RTNL, so the CHANGE after this
             // UP only comes once the association did: one line, one wait.
             if p.vf_add_waiting {
