@@ -216,6 +216,9 @@ pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
     if obj.len() >= 2 && matches(obj, "capture") {
         return negate(crate::ext::capture::do_capture(s, rest));
     }
+    if obj == "ethtool" {
+        return negate(crate::ext::ethtool::do_ethtool(s, rest));
+    }
     if obj == "sleep" {
         return negate(crate::ext::sleep::do_sleep(s, rest));
     }

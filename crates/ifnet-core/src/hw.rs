@@ -29,20 +29,43 @@ pub enum HwSpec {
         standby: bool,
         segment: Option<String>,
     },
-    /// A PCI virtual function (SR-IOV VF), default driver mlx5_core.
+    /// A PCI virtual function (SR-IOV VF), default driver mlx5_core, on a
+    /// bus with no slot information (what failover pairs by MAC).
     Vf {
         mac: HwAddr,
         driver: Option<String>,
         segment: Option<String>,
     },
+    /// A Hyper-V VMBus synthetic NIC (hv_netvsc).
+    Netvsc {
+        mac: HwAddr,
+        segment: Option<String>,
+    },
+    /// A PCI VF passed through by Hyper-V's PCI front end (hv_pci): its
+    /// PCI slot is named after the VF `serial` (what `get_netvsc_byslot`
+    /// parses). Unless `no_assoc`, the host sends the netvsc with the same
+    /// MAC the VF association message for it (`netvsc_send_vf`). `type vf
+    /// … serial N` makes this one; without a serial it is [`HwSpec::Vf`].
+    HvVf {
+        mac: HwAddr,
+        serial: u32,
+        driver: Option<String>,
+        segment: Option<String>,
+        no_assoc: bool,
+    },
 }
+
+/// The VF drivers Azure's accelerated networking binds.
+pub const HV_VF_DRIVERS: [&str; 3] = ["mlx5_core", "mlx4_core", "mana"];
 
 impl HwSpec {
     pub fn mac(&self) -> HwAddr {
         match self {
-            HwSpec::Nic { mac, .. } | HwSpec::VirtioNet { mac, .. } | HwSpec::Vf { mac, .. } => {
-                *mac
-            }
+            HwSpec::Nic { mac, .. }
+            | HwSpec::VirtioNet { mac, .. }
+            | HwSpec::Vf { mac, .. }
+            | HwSpec::Netvsc { mac, .. }
+            | HwSpec::HvVf { mac, .. } => *mac,
         }
     }
 
@@ -67,6 +90,7 @@ impl HwSpec {
                 segment: seg(segment),
                 virtio: false,
                 standby: false,
+                slot: None,
             },
             HwSpec::Vf {
                 driver, segment, ..
@@ -77,6 +101,21 @@ impl HwSpec {
                 segment: seg(segment),
                 virtio: false,
                 standby: false,
+                slot: None,
+            },
+            HwSpec::HvVf {
+                driver,
+                segment,
+                serial,
+                ..
+            } => crate::drivers::nic::NicKind {
+                driver_name: driver
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_VF_DRIVER.to_string()),
+                segment: seg(segment),
+                virtio: false,
+                standby: false,
+                slot: Some(*serial),
             },
             HwSpec::VirtioNet {
                 standby, segment, ..
@@ -85,6 +124,14 @@ impl HwSpec {
                 segment: seg(segment),
                 virtio: true,
                 standby: *standby,
+                slot: None,
+            },
+            HwSpec::Netvsc { segment, .. } => crate::drivers::nic::NicKind {
+                driver_name: crate::drivers::netvsc::NETVSC_DRIVER.to_string(),
+                segment: seg(segment),
+                virtio: false,
+                standby: false,
+                slot: None,
             },
         }
     }
@@ -133,9 +180,42 @@ impl Kernel {
         if !spec.mac().is_valid_ether() {
             return Err(KError::msg(Errno::EADDRNOTAVAIL, "Invalid MAC address"));
         }
+        if let HwSpec::HvVf {
+            driver: Some(d), ..
+        } = &spec
+        {
+            if !HV_VF_DRIVERS.contains(&d.as_str()) {
+                return Err(KError::msg(
+                    Errno::EOPNOTSUPP,
+                    "Hyper-V VF driver must be mlx5_core, mlx4_core or mana",
+                ));
+            }
+        }
         let kind = spec.kind();
         let init = self.tables.init_net;
-        let (dev, master) = self.nic_probe(init, bus_id, spec.mac(), &kind)?;
+        let (dev, master) = match &spec {
+            HwSpec::Netvsc { mac, .. } => {
+                // The VMBus offer loads hv_netvsc: its notifier first
+                // (85520856466e), else after the probe (netvsc_probe_finish).
+                if self.profile.netvsc_notifier_before_probe {
+                    self.netvsc_drv_init();
+                }
+                (self.netvsc_probe(init, bus_id, *mac, &kind.segment)?, None)
+            }
+            HwSpec::HvVf {
+                mac,
+                serial,
+                no_assoc: false,
+                ..
+            } => {
+                // The host's association for the VF, then the PCI offer
+                // (either may come first, 365e1ececb29; the model sends
+                // the message first).
+                self.hv_send_vf_association(*mac, *serial, true);
+                self.nic_probe(init, bus_id, spec.mac(), &kind)?
+            }
+            _ => self.nic_probe(init, bus_id, spec.mac(), &kind)?,
+        };
         let seg = self.segment_mut(&kind.segment);
         seg.members.push(dev);
         self.world.hw.devices.insert(
@@ -162,6 +242,11 @@ impl Kernel {
         for seg in &mut self.world.segments {
             seg.members.retain(|&d| Some(d) != hw.netdev);
         }
+        if let Some(dev) = hw.netdev.filter(|&d| self.netvsc(d).is_some()) {
+            // vmbus_device_unregister → netvsc_remove().
+            self.netvsc_remove(dev);
+            return Ok(());
+        }
         if let Some(dev) = hw.netdev.filter(|&d| self.try_dev(d).is_some()) {
             if planned {
                 self.dev_close(dev);
@@ -174,6 +259,16 @@ impl Kernel {
         // virtnet_remove(): the standby is gone, then net_failover_destroy().
         if let Some(m) = hw.failover_master.filter(|&m| self.try_dev(m).is_some()) {
             self.net_failover_destroy(m);
+        }
+        // The host rescinds the VF's association after the PCI device.
+        if let HwSpec::HvVf {
+            mac,
+            serial,
+            no_assoc: false,
+            ..
+        } = hw.spec
+        {
+            self.hv_send_vf_association(mac, serial, false);
         }
         Ok(())
     }
@@ -189,9 +284,15 @@ impl Kernel {
         new_segment: bool,
     ) -> KResult<DevId> {
         let Err(e) = self.register_netdevice_finish(dev) else {
+            if self.netvsc(dev).is_some() {
+                self.netvsc_probe_finish(dev);
+            }
             return Ok(dev);
         };
-        // nic_probe()'s error path.
+        // nic_probe()'s / netvsc_probe()'s error path.
+        if self.netvsc(dev).is_some() {
+            self.printk("hv_netvsc: Unable to register netdev.".to_string());
+        }
         self.free_netdev(dev);
         if let Some(m) = master {
             self.net_failover_destroy(m);
@@ -211,6 +312,34 @@ impl Kernel {
             self.world.segments.pop();
         }
         Err(e)
+    }
+
+    /// The host sends (`allocated`) or rescinds the VF association for the
+    /// Hyper-V VF at `bus_id` now — late, as after a `no-assoc` plug
+    /// (365e1ececb29: the message and the PCI offer race). ENODEV for no
+    /// such VF; EOPNOTSUPP for a bus device that is not a Hyper-V VF.
+    pub fn hw_vf_association(&mut self, bus_id: &str, allocated: bool) -> KResult<()> {
+        self.rtnl_check()?;
+        let hw = self
+            .world
+            .hw
+            .devices
+            .get_mut(bus_id)
+            .ok_or(KError::msg(Errno::ENODEV, "No device with this bus id"))?;
+        let HwSpec::HvVf {
+            mac,
+            serial,
+            no_assoc,
+            ..
+        } = &mut hw.spec
+        else {
+            return Err(KError::msg(Errno::EOPNOTSUPP, "Not a Hyper-V VF"));
+        };
+        // What the host will rescind at removal follows its last message.
+        *no_assoc = !allocated;
+        let (mac, serial) = (*mac, *serial);
+        self.hv_send_vf_association(mac, serial, allocated);
+        Ok(())
     }
 
     /// Bus ids with their netdev, sorted.

@@ -10,6 +10,7 @@
 //! bus) and the queues (work, linkwatch, datapath, observation).
 
 mod inet;
+mod netvsc;
 mod world;
 
 use crate::consts::*;
@@ -53,6 +54,7 @@ impl Kernel {
         self.check_adjacency()?;
         self.check_bridges()?;
         self.check_failover()?;
+        self.check_netvsc()?;
         self.check_queues()?;
         self.check_hw()?;
         self.check_work()?;
@@ -234,7 +236,7 @@ impl Kernel {
         if flag(IFF_FAILOVER) != self.modules.failovers.iter().any(|f| f.master == id) {
             return Err(format!("device {} has IFF_FAILOVER wrong", d.name));
         }
-        if matches!(d.rx_handler, Some(RxHandler::Netvsc | RxHandler::Bond)) {
+        if matches!(d.rx_handler, Some(RxHandler::Bond)) {
             return Err(format!(
                 "device {} has an rx_handler no modelled module installs",
                 d.name

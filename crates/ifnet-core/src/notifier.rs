@@ -104,6 +104,8 @@ pub enum Notifier {
     Inet,
     /// `failover_event` (net/core/failover.c).
     Failover,
+    /// `netvsc_netdev_event` (hv_netvsc), once the module is loaded.
+    Netvsc,
     /// A test subscriber that vetoes one event (by device name) with an errno.
     Veto {
         event: NetdevEvent,
@@ -152,6 +154,10 @@ impl Kernel {
                 }
                 Notifier::Failover => {
                     self.failover_event(event, dev);
+                    Ok(())
+                }
+                Notifier::Netvsc => {
+                    self.netvsc_netdev_event(event, dev);
                     Ok(())
                 }
                 Notifier::Veto {

@@ -142,6 +142,7 @@ impl Kernel {
     pub fn devpath(&self, dev: DevId) -> String {
         let d = self.dev(dev);
         match &d.parent {
+            Some(bus) if d.driver.netvsc().is_some() => Kernel::vmbus_devpath(bus, d.name.as_str()),
             Some(bus) => format!("/devices/pci0000:00/{bus}/net/{}", d.name),
             None => format!("/devices/virtual/net/{}", d.name),
         }

@@ -29,6 +29,11 @@ pub enum Work {
     InetCheckLifetime(crate::ids::NetId),
     /// `net->ipv6.addr_chk_work` (`addrconf_verify_work`) of one namespace.
     AddrconfVerify(crate::ids::NetId),
+    /// A netvsc's `vf_takeover` (`netvsc_vf_setup`), VF_TAKEOVER_INT after
+    /// the join.
+    NetvscVfTakeover(crate::ids::DevId),
+    /// A netvsc's `vfns_work` (`netvsc_vfns_work`).
+    NetvscVfns(crate::ids::DevId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +238,8 @@ impl Work {
                 | Work::AddrconfDad(_)
                 | Work::InetCheckLifetime(_)
                 | Work::AddrconfVerify(_)
+                | Work::NetvscVfTakeover(_)
+                | Work::NetvscVfns(_)
         )
     }
 
@@ -305,6 +312,8 @@ impl Kernel {
             Work::AddrconfDad(dev) => self.addrconf_dad_work_run(dev),
             Work::InetCheckLifetime(net) => self.inet_check_lifetime(net),
             Work::AddrconfVerify(net) => self.addrconf_verify_run(net),
+            Work::NetvscVfTakeover(ndev) => self.netvsc_vf_takeover(ndev),
+            Work::NetvscVfns(ndev) => self.netvsc_vfns_work(ndev),
         }
     }
 

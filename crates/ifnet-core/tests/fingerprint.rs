@@ -425,6 +425,31 @@ fn everything() -> Kernel {
     let (mut k, _) = common::populated();
     let init = k.init_net();
     trio_at(&mut k, ["0000:00:05.0", "0000:00:06.0"], false);
+    // hv_netvsc and its VF, datapath switched (netvsc module state, the
+    // netvsc's private state, the Hyper-V bus devices).
+    let nv_mac = HwAddr::parse("00:0d:3a:8b:00:01").unwrap();
+    let nv = k
+        .hw_add(
+            "f8615163-0000-1000-2000-000d3a8b0001",
+            HwSpec::Netvsc {
+                mac: nv_mac,
+                segment: None,
+            },
+        )
+        .unwrap();
+    k.hw_add(
+        "7870:00:00.0",
+        HwSpec::HvVf {
+            mac: nv_mac,
+            serial: 1,
+            driver: None,
+            segment: None,
+            no_assoc: false,
+        },
+    )
+    .unwrap();
+    let nv = k.dev(nv).name.to_string();
+    Client::new(&mut k, init).set_up(&nv, true).unwrap();
     let mut c = Client::new(&mut k, init);
     c.add_veth("f0", "f1").unwrap();
     c.set_up("f0", true).unwrap();

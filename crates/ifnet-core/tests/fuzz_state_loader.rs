@@ -310,7 +310,7 @@ enum StateOp {
 fn state_op() -> impl Strategy<Value = StateOp> {
     prop_oneof![
         4 => op().prop_map(StateOp::Common),
-        1 => (0u8..3, 0u8..4).prop_map(|(b, t)| StateOp::HwAdd(b, t)),
+        1 => (0u8..3, 0u8..6).prop_map(|(b, t)| StateOp::HwAdd(b, t)),
         1 => (0u8..3, any::<bool>()).prop_map(|(b, p)| StateOp::HwDel(b, p)),
         3 => (any::<usize>(), prop::option::of(any::<usize>())).prop_map(|(a, b)| StateOp::Xmit(a, b)),
         2 => (any::<usize>(), any::<bool>()).prop_map(|(d, up)| StateOp::SetUp(d, up)),
@@ -349,6 +349,18 @@ fn run_state_op(k: &mut Kernel, op: &StateOp, seq: u32) {
                     mac,
                     driver: None,
                     segment,
+                },
+                // A netvsc and a Hyper-V VF share the vNIC's MAC.
+                4 => ifnet_core::HwSpec::Netvsc {
+                    mac: ifnet_core::HwAddr::new(&[0, 0x0d, 0x3a, 0, 0, 1]).unwrap(),
+                    segment,
+                },
+                5 => ifnet_core::HwSpec::HvVf {
+                    mac: ifnet_core::HwAddr::new(&[0, 0x0d, 0x3a, 0, 0, 1]).unwrap(),
+                    serial: u32::from(*bus),
+                    driver: None,
+                    segment,
+                    no_assoc: *bus == 2,
                 },
                 s => ifnet_core::HwSpec::VirtioNet {
                     mac,

@@ -162,3 +162,213 @@ fn addrconf_no_addrconf_flag_per_profile_addrconf_notify() {
     let rule = |p| KernelProfile::preset(p).unwrap().addrconf_no_addrconf_flag;
     assert!(!rule("6.1") && rule("6.2"));
 }
+
+mod netvsc_support;
+use netvsc_support as nv;
+
+/// `netvsc_slave_at_post_init`, read by `netvsc_netdev_event()`
+/// (NETDEV_POST_INIT → `netvsc_prepare_bonding`) and `netvsc_vf_join()`:
+/// c807d6cd089d "hv_netvsc: Mark VF as slave before exposing it to
+/// user-mode" (v6.7-rc3, stable 4.19–6.6). With it the VF has IFF_SLAVE
+/// when its `add` uevent is out; without it only after NETDEV_REGISTER.
+#[test]
+fn netvsc_slave_at_post_init_per_profile_netvsc_prepare_bonding() {
+    use ifnet_core::Window;
+    for (profile, early) in [("6.6", false), ("6.6.y", true), ("6.7", true)] {
+        let mut k = kernel(profile);
+        let init = k.init_net();
+        k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
+        k.hw_add_stepped(nv::VF_BUS, nv::vf_spec(1), Window::RegisterAfterAddUevent)
+            .unwrap();
+        let slave = nv::sysfs_flags(&k, init, "eth1") & IFF_SLAVE != 0;
+        assert_eq!(slave, early, "{profile}: at the add uevent");
+        k.resume(None).unwrap();
+        assert_ne!(
+            nv::sysfs_flags(&k, init, "eth1") & IFF_SLAVE,
+            0,
+            "{profile}"
+        );
+    }
+    let rule = |p| KernelProfile::preset(p).unwrap().netvsc_slave_at_post_init;
+    assert!(!rule("5.10") && !rule("6.1") && !rule("6.6") && rule("6.18"));
+}
+
+/// `netvsc_vf_no_addrconf`, read by `netvsc_prepare_bonding()`: Li Tian's
+/// "hv_netvsc: Set VF priv_flags to IFF_NO_ADDRCONF before open to prevent
+/// IPv6 addrconf" (≈v6.16, 6.6-stable review 2025-07-22; mainline id
+/// d7501e076d85 UNVERIFIED). Without it a VF on ≥ 6.2 (where addrconf keys
+/// on IFF_NO_ADDRCONF, 8a321cf7becc) gets a link-local when vf_takeover
+/// opens it.
+#[test]
+fn netvsc_vf_no_addrconf_per_profile_netvsc_prepare_bonding() {
+    for (profile, flagged) in [("6.12", false), ("6.18", true)] {
+        let (mut k, init) = nv::pair(profile);
+        Client::new(&mut k, init).set_up("eth0", true).unwrap();
+        k.run_until_idle();
+        let vf = dev(&k, init, "eth1");
+        assert_eq!(
+            k.dev(vf).priv_flags & IFF_NO_ADDRCONF != 0,
+            flagged,
+            "{profile}"
+        );
+        assert_eq!(k.inet6_addrs(vf).is_empty(), flagged, "{profile}");
+    }
+    let rule = |p| KernelProfile::preset(p).unwrap().netvsc_vf_no_addrconf;
+    assert!(!rule("6.7") && rule("6.6.y") && rule("6.18"));
+}
+
+/// `netvsc_probe_scan`, read by `netvsc_probe()`: 9cae43da9867 "hv_netvsc:
+/// Register VF in netvsc_probe if NET_DEVICE_REGISTER missed" (v6.8,
+/// stable). A VF registered before its netvsc is joined by the netvsc's
+/// probe with it, never without it.
+#[test]
+fn netvsc_probe_scan_per_profile_netvsc_probe() {
+    for (profile, joins) in [("6.7", false), ("6.6.y", true), ("6.12", true)] {
+        let mut k = kernel(profile);
+        let vf = k.hw_add(nv::VF_BUS, nv::vf_spec(1)).unwrap();
+        let ndev = k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
+        assert_eq!(k.dev(vf).master == Some(ndev), joins, "{profile}");
+        k.check_invariants().unwrap();
+    }
+    let rule = |p| KernelProfile::preset(p).unwrap().netvsc_probe_scan;
+    assert!(!rule("6.7") && rule("6.12"));
+}
+
+/// `netvsc_match_serial_and_mac`, read by `get_netvsc_byslot()`:
+/// 64ff412ad41f "hv_netvsc: Make netvsc/VF binding check both MAC and
+/// serial number" (v5.13). MANA's second vPort (same serial, another MAC)
+/// matched the first netvsc by serial alone — taken, so silently nothing;
+/// with the MAC check the serial pass skips it ("no netdev found", the MAC
+/// fallback switched off here to isolate the field).
+#[test]
+fn netvsc_match_serial_and_mac_per_profile_get_netvsc_byslot() {
+    for checked in [false, true] {
+        let mut p = KernelProfile::preset("6.1").unwrap();
+        p.netvsc_match_serial_and_mac = checked;
+        p.netvsc_mac_fallback = false;
+        let mut k = Kernel::new(p);
+        k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
+        k.hw_add(nv::VF_BUS, nv::vf_spec(1)).unwrap();
+        let from = k.dmesg().len();
+        let mana2 = nv::vf_spec_with("00:0d:3a:8b:00:02", 1, true);
+        let second = k.hw_add("7870:00:00.1", mana2).unwrap();
+        assert_eq!(k.dev(second).master, None);
+        let missed = "mana 7870:00:00.1 eth2: no netdev found for vf serial:1".to_string();
+        assert_eq!(
+            nv::log_since(&k, from).contains(&missed),
+            checked,
+            "{checked}"
+        );
+    }
+    let rule = |p| {
+        KernelProfile::preset(p)
+            .unwrap()
+            .netvsc_match_serial_and_mac
+    };
+    assert!(!rule("5.10") && rule("6.1"));
+}
+
+/// `netvsc_mac_fallback`, read by `get_netvsc_byslot()` and
+/// `netvsc_vf_changed()`: 365e1ececb29 "hv_netvsc: Fix race between VF
+/// offering and VF association message from host" (v6.1, 5.10.y). A VF the
+/// host never associated joins by MAC only with it, and switching to a VF
+/// whose association was rescinded waits ("Waiting for the VF association
+/// from host") only with it.
+#[test]
+fn netvsc_mac_fallback_per_profile_get_netvsc_byslot() {
+    for (profile, joins) in [("5.10", false), ("6.1", true)] {
+        let mut k = kernel(profile);
+        let ndev = k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
+        let vf = k
+            .hw_add(nv::VF_BUS, nv::vf_spec_with(nv::MAC, 1, true))
+            .unwrap();
+        assert_eq!(k.dev(vf).master == Some(ndev), joins, "{profile}");
+    }
+    for fallback in [false, true] {
+        let mut p = KernelProfile::preset("6.1").unwrap();
+        p.netvsc_mac_fallback = fallback;
+        let mut k = Kernel::new(p);
+        let init = k.init_net();
+        k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
+        k.hw_add(nv::VF_BUS, nv::vf_spec(1)).unwrap();
+        k.hw_vf_association(nv::VF_BUS, false).unwrap();
+        let from = k.dmesg().len();
+        Client::new(&mut k, init).set_up("eth0", true).unwrap();
+        let waited = nv::log_since(&k, from)
+            .iter()
+            .any(|l| l.ends_with("Waiting for the VF association from host"));
+        assert_eq!(waited, fallback, "{fallback}");
+    }
+    let rule = |p| KernelProfile::preset(p).unwrap().netvsc_mac_fallback;
+    assert!(!rule("5.10") && rule("6.1"));
+}
+
+/// `netvsc_vf_ns_follow`, read by `netvsc_netdev_event()` on the netvsc's
+/// own NETDEV_REGISTER: before 4c262801ea60 the VF stays behind when the
+/// netvsc moves; with it (6.12) `netvsc_event_set_vf_ns` moves it inside
+/// the notifier, so it is there when the request returns; since
+/// 33caa208dba6 (6.17, 6.6.y) `vfns_work` does it afterwards, and until
+/// then the VF is still in the old namespace.
+#[test]
+fn netvsc_vf_ns_follow_per_profile_netvsc_netdev_event() {
+    use ifnet_core::profile::NetvscVfNsFollow as F;
+    for (profile, follow) in [
+        ("6.6", F::Never),
+        ("6.12", F::InNotifier),
+        ("6.18", F::Work),
+    ] {
+        let (mut k, init) = nv::pair(profile);
+        assert_eq!(k.profile().netvsc_vf_ns_follow, follow);
+        k.run_until_idle();
+        let ns = k.netns_new().unwrap();
+        let vf = dev(&k, init, "eth1");
+        Client::new(&mut k, init)
+            .set_netns("eth0", ns, None)
+            .unwrap();
+        assert_eq!(
+            k.dev(vf).net == ns,
+            follow == F::InNotifier,
+            "{profile}: at once"
+        );
+        k.run_until_idle();
+        assert_eq!(
+            k.dev(vf).net == ns,
+            follow != F::Never,
+            "{profile}: settled"
+        );
+        let ndev = dev(&k, ns, "eth0");
+        assert_eq!(
+            k.dev(vf).master,
+            Some(ndev),
+            "{profile}: still (or again) joined"
+        );
+        k.check_invariants().unwrap();
+    }
+}
+
+/// `netvsc_notifier_before_probe`, read by `Kernel::hw_add` /
+/// `netvsc_probe_finish` (`netvsc_drv_init`'s order): 85520856466e
+/// "hv_netvsc: Fix race of register_netdevice_notifier and VF register"
+/// (v6.7-rc3, stable). Before it the notifier's NETDEV_REGISTER replay came
+/// after the first netvsc's probe and joined a VF registered before it; with
+/// it the replay comes first and finds no netvsc ("no netdev found").
+#[test]
+fn netvsc_notifier_before_probe_per_profile_netvsc_drv_init() {
+    for (profile, joins) in [("6.6", true), ("6.7", false)] {
+        let mut k = kernel(profile);
+        let vf = k.hw_add(nv::VF_BUS, nv::vf_spec(1)).unwrap();
+        let from = k.dmesg().len();
+        let ndev = k.hw_add(nv::NETVSC_BUS, nv::netvsc_spec()).unwrap();
+        assert_eq!(k.dev(vf).master == Some(ndev), joins, "{profile}");
+        let log = nv::log_since(&k, from);
+        let missed = format!("{} eth0: no netdev found for vf serial:1", nv::VF);
+        assert_eq!(log.first() == Some(&missed), !joins, "{profile}: {log:?}");
+        k.check_invariants().unwrap();
+    }
+    let rule = |p| {
+        KernelProfile::preset(p)
+            .unwrap()
+            .netvsc_notifier_before_probe
+    };
+    assert!(!rule("6.6") && rule("6.6.y") && rule("6.7"));
+}

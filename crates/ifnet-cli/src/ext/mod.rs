@@ -1,12 +1,13 @@
 //! ifnet's own commands, for what `ip` cannot express: the hardware bus
 //! (`hw`: hot-plug, segments), faults on wires (`faults`), traffic
 //! (`pktgen`, after net/core/pktgen.c) and captures (`capture`, as
-//! tcpdump -w writes them), the kernel log (`dmesg`), the virtual clock
+//! tcpdump -w writes them), the kernel log (`dmesg`), driver statistics (`ethtool -S`), the virtual clock
 //! (`sleep`), and the seed-004 walk-through (`demo`).
 
 pub mod capture;
 pub mod demo;
 pub mod dmesg;
+pub mod ethtool;
 pub mod faults;
 pub mod hw;
 pub mod pktgen;

@@ -26,7 +26,8 @@ where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |
 /// usage by `ifnet`, `ifnet help` and `ifnet -help` (not inside a batch,
 /// where `help` prints exactly what ip prints).
 pub const EXTENSIONS: &str = "ifnet's own commands (not in ip):
-       ifnet hw { add | del | list | segment | faults } ...   hot-plug NICs, VFs and virtio-net; cables and faults (ifnet hw help)
+       ifnet hw { add | del | list | assoc | segment | faults } ...   hot-plug NICs, VFs, virtio-net, Hyper-V netvsc; cables and faults (ifnet hw help)
+       ifnet ethtool -S DEVICE                                driver statistics (hv_netvsc's vf_rx_*/vf_tx_*)
        ifnet pktgen dev DEVICE [ dst LLADDR ] [ count N ] [ size BYTES ]   send frames out of a device
        ifnet capture { dev DEVICE -w FILE | stop dev DEVICE | show }   pcap of what a device sends and receives
        ifnet monitor uevent                                   the kernel's uevents, as udevadm monitor --kernel --property

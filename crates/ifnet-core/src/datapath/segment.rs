@@ -172,7 +172,7 @@ impl Kernel {
         let mut i = 0;
         while let Some(&to) = self.world.segments[si].members.get(i) {
             i += 1;
-            if to == dev {
+            if to == dev || !self.hv_vswitch_forwards(dev, to, frame) {
                 continue;
             }
             let now = self.now;

@@ -11,6 +11,9 @@ pub mod bridge_netlink;
 pub mod dummy;
 pub mod loopback;
 pub mod net_failover;
+pub mod netvsc;
+pub mod netvsc_host;
+pub mod netvsc_vf;
 pub mod nic;
 pub mod veth;
 
@@ -43,7 +46,12 @@ pub enum Driver {
         virtio: bool,
         #[serde(default)]
         standby: bool,
+        /// The PCI slot name (a Hyper-V VF's serial); None = no slot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slot: Option<u32>,
     },
+    /// drivers/net/hyperv: the Hyper-V synthetic NIC (hv_netvsc).
+    Netvsc(Box<netvsc::NetvscPriv>),
     /// drivers/net/net_failover.c: the failover master.
     NetFailover(Box<net_failover::NetFailoverPriv>),
     /// drivers/net/dummy.c (no private state).
@@ -84,6 +92,7 @@ driver_registry! {
     Driver::Bridge(_) => bridge_netlink::BR_OPS,
     Driver::Nic { .. } => nic::NIC_OPS,
     Driver::NetFailover(_) => net_failover::NET_FAILOVER_OPS,
+    Driver::Netvsc(_) => netvsc::NETVSC_OPS,
     Driver::Dummy => dummy::DUMMY_OPS,
 }
 
@@ -100,8 +109,8 @@ pub fn rtnl_link_ops_get(kind: &str) -> Option<&'static RtnlLinkOps> {
 }
 
 /// `dev->rx_handler(skb)`: the function behind who installed it, called
-/// directly. Netvsc and bonding have no handler in the model yet: their
-/// ports pass frames up.
+/// directly. Bonding has no handler in the model yet: its ports pass
+/// frames up.
 #[inline]
 pub(crate) fn call_rx_handler(
     k: &mut Kernel,
@@ -112,6 +121,7 @@ pub(crate) fn call_rx_handler(
     match h {
         RxHandler::BridgePort => bridge_fdb::br_handle_frame(k, dev, frame),
         RxHandler::Failover => crate::modules::failover::failover_handle_frame(k, dev, frame),
-        RxHandler::Netvsc | RxHandler::Bond => RxHandlerResult::Pass,
+        RxHandler::Netvsc => netvsc::netvsc_vf_handle_frame(k, dev, frame),
+        RxHandler::Bond => RxHandlerResult::Pass,
     }
 }

@@ -79,13 +79,29 @@ pub struct NicKind {
     pub virtio: bool,
     /// VIRTIO_NET_F_STANDBY was negotiated.
     pub standby: bool,
+    /// The PCI slot's name as a number: a Hyper-V VF's serial (hv_pci).
+    pub slot: Option<u32>,
 }
 
 impl Driver {
-    /// The segment a NIC is cabled to.
+    /// The segment a NIC (or a netvsc's virtual switch port) is cabled to.
     pub fn nic_segment(&self) -> Option<&str> {
         match self {
             Driver::Nic { segment, .. } => Some(segment),
+            Driver::Netvsc(p) => Some(&p.segment),
+            _ => None,
+        }
+    }
+
+    /// `pci_slot_name(pdev->slot)` parsed as the VF serial, if the parent
+    /// PCI device has a slot (only Hyper-V's PCI front end names them).
+    pub fn pci_slot(&self) -> Option<u32> {
+        match self {
+            Driver::Nic {
+                slot,
+                virtio: false,
+                ..
+            } => *slot,
             _ => None,
         }
     }
@@ -116,6 +132,7 @@ impl Kernel {
     pub(crate) fn dev_parent_bus_name(&self, dev: DevId) -> &'static str {
         match self.dev(dev).driver {
             Driver::Nic { virtio: true, .. } => "virtio",
+            Driver::Netvsc(_) => "vmbus",
             _ => "pci",
         }
     }
@@ -167,6 +184,7 @@ impl Kernel {
                 segment: kind.segment.as_str().into(),
                 virtio: kind.virtio,
                 standby: kind.standby,
+                slot: kind.slot,
             },
         );
         let d = self.dev_mut(dev);

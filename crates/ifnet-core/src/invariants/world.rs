@@ -18,13 +18,15 @@ use crate::workqueue::{Work, MAX_SEQ};
 pub const MAX_AGEING_TIME: Duration = Duration::from_nanos(u32::MAX as u64 * 10_000_000);
 
 impl Kernel {
-    fn registered(&self, id: DevId) -> Option<&NetDevice> {
+    pub(super) fn registered(&self, id: DevId) -> Option<&NetDevice> {
         self.try_dev(id)
             .filter(|d| d.reg_state == RegState::Registered)
     }
 
     /// Upper/lower links: a master is a live device of a kind that can be
-    /// an upper (bridge, net_failover) in the same namespace; lowers are
+    /// an upper (bridge, net_failover, netvsc) in the same namespace (a
+    /// netvsc's VF may be in another one: a namespace move keeps the
+    /// adjacency, and the VF follows later or never); lowers are
     /// unique; master chains are acyclic and at most MAX_NEST_DEV deep.
     pub(super) fn check_adjacency(&self) -> Result<(), String> {
         for (id, d) in self.tables.devs.iter::<DevId>() {
@@ -34,7 +36,7 @@ impl Kernel {
             let Some(m) = d.master else {
                 if matches!(
                     d.rx_handler,
-                    Some(RxHandler::BridgePort | RxHandler::Failover)
+                    Some(RxHandler::BridgePort | RxHandler::Failover | RxHandler::Netvsc)
                 ) {
                     return Err(format!("{} has a port rx_handler but no master", d.name));
                 }
@@ -43,17 +45,20 @@ impl Kernel {
             let Some(md) = self.try_dev(m) else {
                 return Err(format!("device {} links to a missing device", d.name));
             };
-            if !md.driver.is_bridge() && md.driver.net_failover().is_none() {
+            let netvsc = md.driver.netvsc().is_some();
+            if !md.driver.is_bridge() && md.driver.net_failover().is_none() && !netvsc {
                 return Err(format!(
                     "{} has master {}, a device that cannot be an upper",
                     d.name, md.name
                 ));
             }
-            if md.net != d.net || md.reg_state != d.reg_state || m == id {
+            if (md.net != d.net && !netvsc) || md.reg_state != d.reg_state || m == id {
                 return Err(format!("{} and its master {} disagree", d.name, md.name));
             }
             let want = if md.driver.is_bridge() {
                 RxHandler::BridgePort
+            } else if netvsc {
+                RxHandler::Netvsc
             } else {
                 RxHandler::Failover
             };
@@ -200,7 +205,14 @@ impl Kernel {
                     return Err("a bus device names a missing netdev".into());
                 };
                 let virtio = matches!(hw.spec, HwSpec::VirtioNet { .. });
-                let kind_ok = d.driver.nic_virtio_standby() == Some((virtio, standby));
+                let kind_ok = match hw.spec {
+                    HwSpec::Netvsc { .. } => d.driver.netvsc().is_some(),
+                    HwSpec::HvVf { serial, .. } => d.driver.pci_slot() == Some(serial),
+                    _ => {
+                        d.driver.nic_virtio_standby() == Some((virtio, standby))
+                            && d.driver.pci_slot().is_none()
+                    }
+                };
                 let parent_ok = d.parent.as_deref() == Some(bus.as_str());
                 if !kind_ok || !parent_ok || d.reg_state != RegState::Registered {
                     return Err(format!(
@@ -264,6 +276,17 @@ impl Kernel {
                     targeted += 1;
                     if self.registered(d).is_none() {
                         return Err("DAD work is queued for a missing device".into());
+                    }
+                }
+                Work::NetvscVfTakeover(d) | Work::NetvscVfns(d) => {
+                    targeted += 1;
+                    if self
+                        .registered(d)
+                        .is_none_or(|x| x.driver.netvsc().is_none())
+                    {
+                        return Err(
+                            "netvsc work is queued for a device that is not a netvsc".into()
+                        );
                     }
                 }
                 Work::InetCheckLifetime(n) | Work::AddrconfVerify(n) => {
@@ -346,12 +369,12 @@ impl Kernel {
             Notifier::Inet,
             Notifier::Failover,
         ];
-        let rest_ok = self
-            .tables
-            .notifiers
-            .iter()
-            .skip(core.len())
-            .all(|n| matches!(n, Notifier::Veto { .. }));
+        // After the core: test vetoes, and hv_netvsc's notifier exactly
+        // once while the module is loaded.
+        let rest = || self.tables.notifiers.iter().skip(core.len());
+        let netvscs = rest().filter(|n| matches!(n, Notifier::Netvsc)).count();
+        let rest_ok = rest().all(|n| matches!(n, Notifier::Veto { .. } | Notifier::Netvsc))
+            && netvscs == usize::from(self.modules.netvsc.loaded);
         if self.tables.notifiers.len() < core.len()
             || self.tables.notifiers[..core.len()] != core
             || !rest_ok
@@ -380,5 +403,7 @@ fn work_key(w: Work) -> (u8, Option<DevId>, Option<crate::ids::NetId>) {
         Work::AddrconfDad(d) => (4, Some(d), None),
         Work::InetCheckLifetime(n) => (5, None, Some(n)),
         Work::AddrconfVerify(n) => (6, None, Some(n)),
+        Work::NetvscVfTakeover(d) => (7, Some(d), None),
+        Work::NetvscVfns(d) => (8, Some(d), None),
     }
 }

@@ -65,6 +65,9 @@ pub(crate) struct Modules {
     /// `failover_list`: registered failover instances (global, not per netns).
     #[serde(default)]
     pub(crate) failovers: Shared<Vec<crate::modules::failover::Failover>>,
+    /// hv_netvsc: loaded or not, and `netvsc_dev_list`.
+    #[serde(default)]
+    pub(crate) netvsc: crate::drivers::netvsc_vf::NetvscModule,
 }
 
 /// The hardware world outside the kernel: the bus, cables, faults, wires.
