@@ -69,69 +69,132 @@ pub fn do_hw(s: &mut Session, words: &[String]) -> IpResult {
     Err(usage(s))
 }
 
-fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
-    let mut a = Argv::new(words);
-    let bus = a.cur().to_string();
-    if bus.is_empty() {
-        return Err(usage(s));
-    }
-    let (mut kind, mut mac, mut driver, mut segment) = (None, None, None, None);
-    let (mut standby, mut no_assoc, mut serial) = (false, false, None);
-    a.advance();
+/// The words of `hw add BUSID …`.
+#[derive(Default)]
+struct HwAddArgs {
+    kind: Option<String>,
+    mac: Option<String>,
+    driver: Option<String>,
+    segment: Option<String>,
+    serial: Option<String>,
+    standby: bool,
+    no_assoc: bool,
+}
+
+/// Reads `hw add`'s keywords (after BUSID).
+fn parse_hw_add(s: &mut Session, a: &mut Argv) -> Result<HwAddArgs, Abort> {
+    let mut r = HwAddArgs::default();
     while a.left() > 0 {
         let w = a.cur();
         if w == "standby" || w == "no-assoc" {
             *(if w == "standby" {
-                &mut standby
+                &mut r.standby
             } else {
-                &mut no_assoc
+                &mut r.no_assoc
             }) = true;
             a.advance();
             continue;
         }
         let v = a.next_arg(&mut s.err)?.to_string();
         match w {
-            "type" => kind = Some(v),
-            "mac" | "address" => mac = Some(v),
-            "driver" => driver = Some(v),
-            "segment" => segment = Some(v),
-            "serial" => serial = Some(v),
+            "type" => r.kind = Some(v),
+            "mac" | "address" => r.mac = Some(v),
+            "driver" => r.driver = Some(v),
+            "segment" => r.segment = Some(v),
+            "serial" => r.serial = Some(v),
             _ => return Err(usage(s)),
         }
         a.advance();
     }
+    Ok(r)
+}
+
+/// What each kind of device accepts; the kind, and the serial as a
+/// number.
+fn check_hw_add(s: &mut Session, r: &HwAddArgs) -> Result<(String, Option<u32>), Abort> {
+    let refuse = |s: &mut Session, msg: &str| {
+        s.eprint(msg);
+        Abort::Exit(255)
+    };
     let kinds = ["nic", "virtio-net", "vf", "netvsc"];
-    let Some(kind) = kind.filter(|k| kinds.contains(&k.as_str())) else {
-        s.eprint("ifnet: hw add needs \"type nic|virtio-net|vf|netvsc\"\n");
-        return Err(Abort::Exit(255));
-    };
-    if standby && kind != "virtio-net" {
-        s.eprint("ifnet: \"standby\" is a virtio-net feature (VIRTIO_NET_F_STANDBY)\n");
-        return Err(Abort::Exit(255));
-    }
-    if driver.is_some() && (kind == "virtio-net" || kind == "netvsc") {
-        s.eprint(&format!(
-            "ifnet: {kind} is always bound by its own driver\n"
+    let Some(kind) = r.kind.clone().filter(|k| kinds.contains(&k.as_str())) else {
+        return Err(refuse(
+            s,
+            "ifnet: hw add needs \"type nic|virtio-net|vf|netvsc\"\n",
         ));
-        return Err(Abort::Exit(255));
-    }
-    if (serial.is_some() || no_assoc) && kind != "vf" {
-        s.eprint("ifnet: \"serial\" and \"no-assoc\" describe a Hyper-V VF (type vf)\n");
-        return Err(Abort::Exit(255));
-    }
-    if no_assoc && serial.is_none() {
-        s.eprint("ifnet: \"no-assoc\" needs \"serial N\" (a Hyper-V VF)\n");
-        return Err(Abort::Exit(255));
-    }
-    let serial = match serial.map(|v| v.parse::<u32>()) {
-        None => None,
-        Some(Ok(n)) => Some(n),
-        Some(Err(_)) => {
-            s.eprint("ifnet: \"serial\" is the VF's slot number, 0 to 4294967295\n");
-            return Err(Abort::Exit(255));
-        }
     };
-    let Some(mac) = mac else {
+    if r.standby && kind != "virtio-net" {
+        let msg = "ifnet: \"standby\" is a virtio-net feature (VIRTIO_NET_F_STANDBY)\n";
+        return Err(refuse(s, msg));
+    }
+    if r.driver.is_some() && (kind == "virtio-net" || kind == "netvsc") {
+        let msg = format!("ifnet: {kind} is always bound by its own driver\n");
+        return Err(refuse(s, &msg));
+    }
+    if (r.serial.is_some() || r.no_assoc) && kind != "vf" {
+        let msg = "ifnet: \"serial\" and \"no-assoc\" describe a Hyper-V VF (type vf)\n";
+        return Err(refuse(s, msg));
+    }
+    if r.no_assoc && r.serial.is_none() {
+        let msg = "ifnet: \"no-assoc\" needs \"serial N\" (a Hyper-V VF)\n";
+        return Err(refuse(s, msg));
+    }
+    match r.serial.as_deref().map(str::parse::<u32>) {
+        None => Ok((kind, None)),
+        Some(Ok(n)) => Ok((kind, Some(n))),
+        Some(Err(_)) => {
+            let msg = "ifnet: \"serial\" is the VF's slot number, 0 to 4294967295\n";
+            Err(refuse(s, msg))
+        }
+    }
+}
+
+/// The bus device `hw add` plugs.
+fn hw_spec(kind: &str, r: HwAddArgs, mac: HwAddr, serial: Option<u32>) -> HwSpec {
+    let HwAddArgs {
+        driver,
+        segment,
+        standby,
+        no_assoc,
+        ..
+    } = r;
+    match (kind, serial) {
+        ("virtio-net", _) => HwSpec::VirtioNet {
+            mac,
+            standby,
+            segment,
+        },
+        ("vf", Some(serial)) => HwSpec::HvVf {
+            mac,
+            serial,
+            driver,
+            segment,
+            no_assoc,
+        },
+        ("vf", None) => HwSpec::Vf {
+            mac,
+            driver,
+            segment,
+        },
+        ("netvsc", _) => HwSpec::Netvsc { mac, segment },
+        _ => HwSpec::Nic {
+            mac,
+            driver,
+            segment,
+        },
+    }
+}
+
+fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
+    let mut a = Argv::new(words);
+    let bus = a.cur().to_string();
+    if bus.is_empty() {
+        return Err(usage(s));
+    }
+    a.advance();
+    let mut r = parse_hw_add(s, &mut a)?;
+    let (kind, serial) = check_hw_add(s, &r)?;
+    let Some(mac) = r.mac.take() else {
         s.eprint("ifnet: hw add needs \"mac LLADDR\"\n");
         return Err(Abort::Exit(255));
     };
@@ -140,34 +203,7 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
         return Ok(-1);
     };
     s.dirty = true;
-    let spec = match kind.as_str() {
-        "virtio-net" => HwSpec::VirtioNet {
-            mac: addr,
-            standby,
-            segment,
-        },
-        "vf" => match serial {
-            Some(serial) => HwSpec::HvVf {
-                mac: addr,
-                serial,
-                driver,
-                segment,
-                no_assoc,
-            },
-            None => HwSpec::Vf {
-                mac: addr,
-                driver,
-                segment,
-            },
-        },
-        "netvsc" => HwSpec::Netvsc { mac: addr, segment },
-        _ => HwSpec::Nic {
-            mac: addr,
-            driver,
-            segment,
-        },
-    };
-    match s.k.hw_add(&bus, spec) {
+    match s.k.hw_add(&bus, hw_spec(&kind, r, addr, serial)) {
         Ok(_) => Ok(0),
         Err(e) => kernel_error(s, &e),
     }

@@ -4,7 +4,7 @@
 //! Every other state struct derives `Hash`. Each impl here destructures
 //! its struct without `..`, so a field added later does not compile until
 //! it is hashed here or left out with a reason: nothing is left out
-//! silently (and `tests/fingerprint.rs` mutates every saved field to check
+//! silently (and `tests/fingerprint/fields.rs` mutates every saved field to check
 //! that it counts). What is left out or hashed as something else, and why:
 //! - `Net::names`, `Net::altnames`: indexes rebuilt from the devices at
 //!   load (`rebuild_after_load`), equal whenever the devices are;
