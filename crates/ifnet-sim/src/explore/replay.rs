@@ -1,0 +1,99 @@
+//! Replaying a schedule step by step (with what each actor saw and what
+//! the kernel did), minimising a counterexample (greedy removal of steps
+//! while the same invariant still breaks: the shortest found), and the
+//! determinism self-check (a replay run twice gives the same records).
+
+use super::{check_state, Violation};
+use crate::props::Props;
+use crate::step::Step;
+use crate::world::{StepRecord, World};
+
+/// The result of a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    pub records: Vec<StepRecord>,
+    /// The invariant broken after the last step run, and its message.
+    pub violation: Option<(String, String)>,
+    /// Index of the violating step.
+    pub violating_step: Option<usize>,
+}
+
+/// Replays `schedule`; stops at the first broken invariant. An error if a
+/// step is not enabled where the schedule puts it.
+pub fn replay(
+    start: &World,
+    props: &Props,
+    schedule: &[Step],
+    detail: bool,
+) -> Result<Replay, String> {
+    let mut w = start.clone();
+    w.set_detail(detail);
+    let mut records = Vec::new();
+    if let Some(v) = check_state(&w, props, w.enabled().is_empty()) {
+        return Ok(Replay {
+            records,
+            violation: Some(v),
+            violating_step: None,
+        });
+    }
+    for (i, s) in schedule.iter().enumerate() {
+        let rec = w
+            .apply(s)
+            .map_err(|e| format!("step {} of the schedule: {e}", i + 1))?;
+        records.push(rec);
+        if let Some(v) = check_state(&w, props, w.enabled().is_empty()) {
+            return Ok(Replay {
+                records,
+                violation: Some(v),
+                violating_step: Some(i),
+            });
+        }
+    }
+    Ok(Replay {
+        records,
+        violation: None,
+        violating_step: None,
+    })
+}
+
+fn breaks(start: &World, props: &Props, schedule: &[Step], inv: &str) -> bool {
+    matches!(replay(start, props, schedule, false), Ok(r) if r.violation.as_ref().is_some_and(|(i, _)| i == inv))
+}
+
+/// Greedy minimisation: drop each step in turn (from the end) while the
+/// schedule still replays to the same invariant; then cut it at the
+/// violating step. Bounded by the schedule's length squared.
+pub fn minimise(start: &World, props: &Props, v: Violation) -> Violation {
+    let mut s = v.schedule.clone();
+    let mut i = s.len();
+    while i > 0 {
+        i -= 1;
+        let mut t = s.clone();
+        t.remove(i);
+        if breaks(start, props, &t, &v.invariant) {
+            s = t;
+        }
+    }
+    if let Ok(r) = replay(start, props, &s, false) {
+        if let (Some(at), Some((inv, msg))) = (r.violating_step, r.violation) {
+            s.truncate(at + 1);
+            return Violation {
+                invariant: inv,
+                message: msg,
+                schedule: s,
+            };
+        }
+    }
+    v
+}
+
+/// Runs a replay twice and compares: the model is deterministic, so a
+/// difference is a bug in it (or in an agent).
+pub fn self_check(start: &World, props: &Props, schedule: &[Step]) -> Result<Replay, String> {
+    let a = replay(start, props, schedule, true)?;
+    let b = replay(start, props, schedule, true)?;
+    if a != b {
+        return Err("non-deterministic: two replays of the same schedule differ".into());
+    }
+    Ok(a)
+}
