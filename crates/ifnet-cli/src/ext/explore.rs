@@ -26,13 +26,10 @@ fn usage(msg: &str) -> i32 {
 /// Runs `ifnet explore ARGS…`.
 pub fn run(opts: &Opts, args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
-        None | Some("help") => {
-            eprint!("{USAGE}");
-            if args.is_empty() {
-                2
-            } else {
-                0
-            }
+        None => usage("needs a scenario (NAME or FILE), list, show or merge"),
+        Some("help") => {
+            print!("{USAGE}");
+            0
         }
         Some("list") => list(),
         Some("show") => show(args.get(1).map(String::as_str)),
