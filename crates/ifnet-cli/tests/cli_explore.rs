@@ -26,8 +26,20 @@ fn json(o: &Output) -> serde_json::Value {
 fn list_and_show() {
     let o = ifnet(&["explore", "list"]);
     assert_eq!(o.status.code(), Some(0));
-    let names: Vec<String> = stdout(&o).lines().map(|l| l.split_whitespace().next().unwrap().to_string()).collect();
-    assert_eq!(names, ["virtio-failover-udev", "azure-vf-hotadd", "azure-vf-before-netvsc", "azure-netvsc-in-netns", "netns-lifecycle"]);
+    let names: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "virtio-failover-udev",
+            "azure-vf-hotadd",
+            "azure-vf-before-netvsc",
+            "azure-netvsc-in-netns",
+            "netns-lifecycle"
+        ]
+    );
     assert!(stdout(&o).contains("azure-vf-hotadd          Seed 002 (c807d6cd089d): a MANA VF is hot-added while its hv_netvsc is up [pending netvsc]"));
     let o = ifnet(&["explore", "show", "netns-lifecycle"]);
     assert_eq!(o.status.code(), Some(0));
@@ -46,7 +58,15 @@ fn exit_codes_json_and_replay() {
     let o = ifnet(&["-j", "explore", "virtio-failover-udev", "--kernel", "5.0"]);
     assert_eq!(o.status.code(), Some(1));
     let j = json(&o);
-    for k in ["scenario", "kernel", "states", "steps", "seconds", "violation", "witnesses"] {
+    for k in [
+        "scenario",
+        "kernel",
+        "states",
+        "steps",
+        "seconds",
+        "violation",
+        "witnesses",
+    ] {
         assert!(j.get(k).is_some(), "{k} in {j}");
     }
     assert_eq!(j["kernel"], "5.0");
@@ -55,19 +75,44 @@ fn exit_codes_json_and_replay() {
     assert_eq!(v["invariant"], "slave-has-udev-name");
     assert_eq!(v["schedule"], "hw0 k a0.1 a0.2 a0.2 a0.2");
     assert_eq!(v["steps"][0]["lane"], "hardware");
-    assert_eq!(v["steps"][5]["text"], "Network interface 'eth2' is already up, cannot rename to 'enp0s9'.");
+    assert_eq!(
+        v["steps"][5]["text"],
+        "Network interface 'eth2' is already up, cannot rename to 'enp0s9'."
+    );
     assert_eq!(j["witnesses"]["rename-while-up"], true);
     let sched = v["schedule"].as_str().unwrap();
-    let o = ifnet(&["explore", "virtio-failover-udev", "--kernel", "5.0", "--replay", sched]);
+    let o = ifnet(&[
+        "explore",
+        "virtio-failover-udev",
+        "--kernel",
+        "5.0",
+        "--replay",
+        sched,
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let t = stdout(&o);
-    assert!(t.contains("  6 [udev] Network interface 'eth2' is already up, cannot rename to 'enp0s9'."), "{t}");
-    assert!(t.contains("        netlink RTM_SETLINK IFLA_IFNAME → error EBUSY"), "{t}");
+    assert!(
+        t.contains("  6 [udev] Network interface 'eth2' is already up, cannot rename to 'enp0s9'."),
+        "{t}"
+    );
+    assert!(
+        t.contains("        netlink RTM_SETLINK IFLA_IFNAME → error EBUSY"),
+        "{t}"
+    );
     assert!(t.contains("VIOLATION slave-has-udev-name"), "{t}");
     // --agent overrides the scenario's version.
-    let o = ifnet(&["-j", "explore", "virtio-failover-udev", "--agent", "udev=252"]);
+    let o = ifnet(&[
+        "-j",
+        "explore",
+        "virtio-failover-udev",
+        "--agent",
+        "udev=252",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(json(&o)["violation"]["message"].as_str().unwrap().contains("udev skipped the rename of an UP device"));
+    assert!(json(&o)["violation"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("udev skipped the rename of an UP device"));
 }
 
 #[test]
@@ -100,7 +145,10 @@ fn witness_never_reached_and_bad_usage_exit_2() {
     ] {
         let o = ifnet(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&o.stderr).starts_with("ifnet explore: "), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).starts_with("ifnet explore: "),
+            "{args:?}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -113,7 +161,13 @@ fn shards_merge() {
     let whole = json(&ifnet(&["-j", "explore", "netns-lifecycle"]));
     let mut files = Vec::new();
     for i in 0..4 {
-        let o = ifnet(&["-j", "explore", "netns-lifecycle", "--shard", &format!("{i}/4")]);
+        let o = ifnet(&[
+            "-j",
+            "explore",
+            "netns-lifecycle",
+            "--shard",
+            &format!("{i}/4"),
+        ]);
         assert_eq!(o.status.code(), Some(0));
         let f = dir.join(format!("shard{i}.json"));
         std::fs::write(&f, &o.stdout).unwrap();
@@ -130,7 +184,14 @@ fn shards_merge() {
 #[test]
 fn html_file_written() {
     let f = std::env::temp_dir().join(format!("ifnet-explore-{}.html", std::process::id()));
-    let o = ifnet(&["explore", "virtio-failover-udev", "--kernel", "5.0", "--html", f.to_str().unwrap()]);
+    let o = ifnet(&[
+        "explore",
+        "virtio-failover-udev",
+        "--kernel",
+        "5.0",
+        "--html",
+        f.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let page = std::fs::read_to_string(&f).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));

@@ -144,6 +144,8 @@ pub struct Cx<'a> {
     pub seen: Vec<String>,
     /// A scripted action for the world to run after the step.
     pub script_action: Option<crate::action::Action>,
+    /// Keep `seen` (replay); a search leaves it off.
+    pub record: bool,
     seq: u32,
 }
 
@@ -156,6 +158,7 @@ impl<'a> Cx<'a> {
             outbox: Vec::new(),
             seen: Vec::new(),
             script_action: None,
+            record: true,
             seq: 0,
         }
     }
@@ -163,9 +166,11 @@ impl<'a> Cx<'a> {
     /// Reads `/sys/class/net/NAME/ATTR` (lock-free) and notes the value.
     pub fn sysfs(&mut self, name: &str, attr: &str) -> Option<String> {
         let v = self.kernel.sysfs_read_by_name(self.net, name, attr);
-        let shown = v.as_deref().unwrap_or("(no such file)");
-        self.seen
-            .push(format!("read /sys/class/net/{name}/{attr} = {shown}"));
+        if self.record {
+            let shown = v.as_deref().unwrap_or("(no such file)");
+            self.seen
+                .push(format!("read /sys/class/net/{name}/{attr} = {shown}"));
+        }
         v
     }
 
@@ -192,12 +197,14 @@ impl<'a> Cx<'a> {
             Ok((_, Err(e))) => Err(e),
             Err(e) => Err(e),
         };
-        let ans = match &out {
-            Ok(l) if l.is_empty() => "ack".to_string(),
-            Ok(l) => format!("{} link(s)", l.len()),
-            Err(e) => format!("error {:?}", e.errno),
-        };
-        self.seen.push(format!("netlink {what} → {ans}"));
+        if self.record {
+            let ans = match &out {
+                Ok(l) if l.is_empty() => "ack".to_string(),
+                Ok(l) => format!("{} link(s)", l.len()),
+                Err(e) => format!("error {:?}", e.errno),
+            };
+            self.seen.push(format!("netlink {what} → {ans}"));
+        }
         out
     }
 
@@ -221,15 +228,19 @@ impl<'a> Cx<'a> {
 
     /// Broadcasts a processed udev event to libudev listeners.
     pub fn broadcast(&mut self, ev: UdevEvent) {
-        self.seen.push(format!(
-            "broadcast {} {} to libudev listeners",
-            ev.action, ev.devpath
-        ));
+        if self.record {
+            self.seen.push(format!(
+                "broadcast {} {} to libudev listeners",
+                ev.action, ev.devpath
+            ));
+        }
         self.outbox.push(Msg::Udev(ev));
     }
 
     pub fn note(&mut self, line: impl Into<String>) {
-        self.seen.push(line.into());
+        if self.record {
+            self.seen.push(line.into());
+        }
     }
 }
 

@@ -59,6 +59,8 @@ pub struct World {
     event_cursor: u64,
     /// Record the kernel's event log into step details (replay).
     pub detail: bool,
+    /// Some agent listens to link multicast.
+    multicast: bool,
 }
 
 /// The user-space part of the fingerprint.
@@ -81,8 +83,7 @@ impl Hash for UserState<'_> {
 impl World {
     /// A world over `kernel` (already set up) with no agents yet: agents
     /// see only what happens from now on.
-    pub fn new(mut kernel: Kernel, nets: BTreeMap<String, NetId>) -> World {
-        kernel.mcast_listen(crate::pump::MCAST_LISTENER);
+    pub fn new(kernel: Kernel, nets: BTreeMap<String, NetId>) -> World {
         World {
             uevent_cursor: kernel.uevent_next_seq(),
             mcast_cursor: kernel.mcast_next_seq(),
@@ -96,10 +97,19 @@ impl World {
             parker: None,
             facts: Facts::default(),
             detail: false,
+            multicast: false,
         }
     }
 
+    /// Adds an agent. One that listens to link multicast makes the world
+    /// join RTNLGRP_LINK (the kernel builds notifications only for
+    /// listeners).
     pub fn add_agent(&mut self, a: Box<dyn Agent>) {
+        if a.listens().link_multicast && !self.multicast {
+            self.multicast = true;
+            self.kernel.mcast_listen(crate::pump::MCAST_LISTENER);
+            self.mcast_cursor = self.kernel.mcast_next_seq();
+        }
         self.agents.push(a);
     }
 
@@ -205,6 +215,12 @@ impl World {
         if !self.enabled().iter().any(|(s, _)| s == step) {
             return Err(format!("step {step} is not enabled here"));
         }
+        Ok(self.apply_enabled(step))
+    }
+
+    /// Runs a step the caller took from [`World::enabled`] of this very
+    /// state (the search does; it saves recomputing them).
+    pub fn apply_enabled(&mut self, step: &Step) -> StepRecord {
         let (lane, text, mut detail) = match step {
             Step::Hw(i) => self.run_hw(*i),
             Step::Kernel => self.run_kernel(),
@@ -216,12 +232,12 @@ impl World {
         if self.detail {
             detail.extend(self.kernel_events());
         }
-        Ok(StepRecord {
+        StepRecord {
             step: step.clone(),
             lane,
             text,
             detail,
-        })
+        }
     }
 
     fn run_hw(&mut self, i: usize) -> (String, String, Vec<String>) {
@@ -287,6 +303,7 @@ impl World {
         let mut agent = std::mem::replace(&mut self.agents[i], crate::agents::placeholder());
         let (text, mut seen, outbox, script) = {
             let mut cx = Cx::new(&mut self.kernel, &mut self.facts, net);
+            cx.record = self.detail;
             let text = agent.step(thread, &mut cx);
             (text, cx.seen, cx.outbox, cx.script_action)
         };
@@ -326,6 +343,9 @@ impl World {
         self.uevent_cursor = next;
         for u in uevs {
             self.deliver(None, &Msg::Uevent(u));
+        }
+        if !self.multicast {
+            return;
         }
         let (notes, next) = crate::pump::link_notes(&self.kernel, self.mcast_cursor, init);
         self.mcast_cursor = next;

@@ -35,9 +35,12 @@ fn world(text: &str, udev: Option<&str>) -> World {
 /// Runs always taking the first enabled step; returns every step's text
 /// and detail lines, in order.
 fn first_path(mut w: World) -> (World, Vec<String>) {
+    w.set_detail(true);
     let mut lines = Vec::new();
     for _ in 0..200 {
-        let Some((s, _)) = w.enabled().into_iter().next() else { break };
+        let Some((s, _)) = w.enabled().into_iter().next() else {
+            break;
+        };
         let r = w.apply(&s).unwrap();
         lines.push(format!("[{}] {}", r.lane, r.text));
         lines.extend(r.detail);
@@ -57,13 +60,27 @@ fn udev_event_is_blocked_child_waits_for_parent() {
     let u = udev_index(&w);
     w.apply(&Step::Hw(0)).unwrap();
     let threads = |w: &World| -> Vec<u32> {
-        w.enabled().into_iter().filter_map(|(s, _)| match s { Step::Agent { agent, thread } if agent == u => Some(thread), _ => None }).collect()
+        w.enabled()
+            .into_iter()
+            .filter_map(|(s, _)| match s {
+                Step::Agent { agent, thread } if agent == u => Some(thread),
+                _ => None,
+            })
+            .collect()
     };
     // Parked in the register window: the pci add (1) and the net add (2)
     // are queued; only the parent may start.
     assert_eq!(threads(&w), vec![1]);
-    w.apply(&Step::Agent { agent: u, thread: 1 }).unwrap();
-    assert_eq!(threads(&w), vec![2], "the child starts once the parent's rules are done");
+    w.apply(&Step::Agent {
+        agent: u,
+        thread: 1,
+    })
+    .unwrap();
+    assert_eq!(
+        threads(&w),
+        vec![2],
+        "the child starts once the parent's rules are done"
+    );
 }
 
 /// udev-event.c `rename_netif()` (≈v243+): ID_RENAMING is set before the
@@ -74,11 +91,22 @@ fn udev_event_is_blocked_child_waits_for_parent() {
 fn udev_id_renaming_and_nm_waits_for_move() {
     let (w, lines) = first_path(world(VF_HOTPLUG, None));
     let text = lines.join("\n");
-    let renamed = text.find("renamed network interface 2 from 'eth0' to 'enp0s9'").expect(&text);
-    let waits = text.find("enp0s9: udev is renaming it (ID_RENAMING): not initialized yet").expect(&text);
-    let decided = text.find("enp0s9: managed; auto-default \"Wired connection 1\" (DHCP) created").expect(&text);
+    let renamed = text
+        .find("renamed network interface 2 from 'eth0' to 'enp0s9'")
+        .expect(&text);
+    let waits = text
+        .find("enp0s9: udev is renaming it (ID_RENAMING): not initialized yet")
+        .expect(&text);
+    let decided = text
+        .find("enp0s9: managed; auto-default \"Wired connection 1\" (DHCP) created")
+        .expect(&text);
     assert!(renamed < waits && waits < decided, "{text}");
-    assert_eq!(w.kernel.dev_get_by_name(w.kernel.init_net(), "enp0s9").is_some(), true);
+    assert_eq!(
+        w.kernel
+            .dev_get_by_name(w.kernel.init_net(), "enp0s9")
+            .is_some(),
+        true
+    );
 }
 
 /// azure-vm-utils 10-azure-unmanaged-sriov.rules (9c59691): the rule reads
@@ -88,8 +116,14 @@ fn udev_id_renaming_and_nm_waits_for_move() {
 fn azure_rule_reads_flags_and_misses_a_vf_without_slave() {
     let (w, lines) = first_path(world(VF_HOTPLUG, None));
     let text = lines.join("\n");
-    assert!(text.contains("read /sys/class/net/eth0/flags = 0x1002"), "{text}");
-    assert!(text.contains("10-azure-unmanaged-sriov: ATTR{flags} does not match"), "{text}");
+    assert!(
+        text.contains("read /sys/class/net/eth0/flags = 0x1002"),
+        "{text}"
+    );
+    assert!(
+        text.contains("10-azure-unmanaged-sriov: ATTR{flags} does not match"),
+        "{text}"
+    );
     assert_eq!(w.facts.seen_without_slave.len(), 1);
 }
 
@@ -101,7 +135,9 @@ fn udev_keeps_a_user_given_name() {
     use ifnet_sim::agents::udev::{RuleFiles, Udev};
     let mut k = vf_kernel();
     let init = k.init_net();
-    ifnet_core::client::Client::new(&mut k, init).rename("eth0", "lan0").unwrap();
+    ifnet_core::client::Client::new(&mut k, init)
+        .rename("eth0", "lan0")
+        .unwrap();
     let mut f = Facts::default();
     let mut u = Udev::new(Version::parse("257.7").unwrap(), RuleFiles::default());
     u.deliver(&Msg::Uevent(ifnet_sim::agent::Uevent {
@@ -122,7 +158,15 @@ fn udev_keeps_a_user_given_name() {
 fn vf_kernel() -> Kernel {
     let mut k = Kernel::new(KernelProfile::latest());
     let mac = HwAddr::parse("52:54:00:00:09:01").unwrap();
-    k.hw_add("0000:00:09.0", HwSpec::Vf { mac, driver: None, segment: None }).unwrap();
+    k.hw_add(
+        "0000:00:09.0",
+        HwSpec::Vf {
+            mac,
+            driver: None,
+            segment: None,
+        },
+    )
+    .unwrap();
     k.run_until_idle();
     k
 }
@@ -134,7 +178,10 @@ fn udev_ev(action: &str, props: &[(&str, &str)]) -> Msg {
         devpath: "/devices/pci0000:00/0000:00:09.0/net/eth0".into(),
         ifindex: 2,
         interface: Some("eth0".into()),
-        props: props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        props: props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     })
 }
 
@@ -155,7 +202,10 @@ fn nm_reads_nm_unmanaged_once() {
     nm.deliver(&udev_ev("add", &[]));
     assert!(step(&mut nm, &mut k, &mut f, 0).contains("auto-default"));
     nm.deliver(&udev_ev("move", &[("NM_UNMANAGED", "1")]));
-    assert_eq!(step(&mut nm, &mut k, &mut f, 0), "eth0: move (udev event; NM_UNMANAGED is not read again)");
+    assert_eq!(
+        step(&mut nm, &mut k, &mut f, 0),
+        "eth0: move (udev event; NM_UNMANAGED is not read again)"
+    );
     assert_eq!(f.nm_defaults.len(), 1);
     // The activation: the device up with the DHCP lease.
     assert!(step(&mut nm, &mut k, &mut f, 2).contains("activated, DHCP lease 10.0.0.4/24"));
@@ -177,11 +227,31 @@ fn networkd_rematch_on_flags_change_before_257_7() {
         let mut k = vf_kernel();
         let mut f = Facts::default();
         let mut nd = Networkd::new(Version::parse(ver).unwrap(), "10.0.0.4/24".into());
-        nd.deliver(&udev_ev("add", &[("ID_NET_MANAGED_BY", "unmanaged"), ("AZURE_UNMANAGED_SRIOV", "1")]));
-        assert_eq!(step(&mut nd, &mut k, &mut f, 0), "eth0: requested to be managed by 'unmanaged'", "{ver}");
-        nd.deliver(&Msg::Link(LinkNote { new: true, ifindex: 2, name: "eth0".into(), flags: 0x11043, master: 0 }));
+        nd.deliver(&udev_ev(
+            "add",
+            &[
+                ("ID_NET_MANAGED_BY", "unmanaged"),
+                ("AZURE_UNMANAGED_SRIOV", "1"),
+            ],
+        ));
+        assert_eq!(
+            step(&mut nd, &mut k, &mut f, 0),
+            "eth0: requested to be managed by 'unmanaged'",
+            "{ver}"
+        );
+        nd.deliver(&Msg::Link(LinkNote {
+            new: true,
+            ifindex: 2,
+            name: "eth0".into(),
+            flags: 0x11043,
+            master: 0,
+        }));
         let t = step(&mut nd, &mut k, &mut f, 0);
-        assert_eq!(t.contains("unmanaged -> initialized"), configures, "{ver}: {t}");
+        assert_eq!(
+            t.contains("unmanaged -> initialized"),
+            configures,
+            "{ver}: {t}"
+        );
         assert_eq!(nd.choices(&k).len(), usize::from(configures), "{ver}");
     }
 }
@@ -194,7 +264,10 @@ fn networkd_id_net_managed_by_from_255() {
     let mut f = Facts::default();
     let mut old = Networkd::new(Version::parse("254").unwrap(), "10.0.0.4/24".into());
     old.deliver(&udev_ev("add", &[("ID_NET_MANAGED_BY", "unmanaged")]));
-    assert_eq!(step(&mut old, &mut k, &mut f, 0), "eth0: matches 10-netplan-all-ethernet.network");
+    assert_eq!(
+        step(&mut old, &mut k, &mut f, 0),
+        "eth0: matches 10-netplan-all-ethernet.network"
+    );
     let mut new = Networkd::new(Version::parse("255").unwrap(), "10.0.0.4/24".into());
     new.deliver(&udev_ev("add", &[("ID_NET_MANAGED_BY", "unmanaged")]));
     assert!(step(&mut new, &mut k, &mut f, 0).contains("requested to be managed by"));
@@ -216,8 +289,14 @@ mac = "52:54:00:00:03:01"
 "#;
     let (w, lines) = first_path(world(s, None));
     let text = lines.join("\n");
-    assert!(text.contains("get_interfaces = [eth0]; config for [\"eth0\"]"), "{text}");
+    assert!(
+        text.contains("get_interfaces = [eth0]; config for [\"eth0\"]"),
+        "{text}"
+    );
     assert!(text.contains("eth0: dhcp4 10.0.0.4/24 → None"), "{text}");
-    let dev = w.kernel.dev_get_by_name(w.kernel.init_net(), "eth0").unwrap();
+    let dev = w
+        .kernel
+        .dev_get_by_name(w.kernel.init_net(), "eth0")
+        .unwrap();
     assert_eq!(w.kernel.inet_addrs(dev).len(), 1);
 }

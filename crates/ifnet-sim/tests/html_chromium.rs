@@ -10,7 +10,12 @@ use std::process::Command;
 fn chromium() -> Option<&'static str> {
     ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
-        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
 }
 
 fn dump_dom(browser: &str, page: &str, name: &str) -> String {
@@ -19,14 +24,23 @@ fn dump_dom(browser: &str, page: &str, name: &str) -> String {
     let file = dir.join("report.html");
     std::fs::write(&file, page).unwrap();
     let out = Command::new(browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+        ])
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .args(["--virtual-time-budget=2000", "--dump-dom"])
         .arg(format!("file://{}", file.display()))
         .output()
         .expect("run chromium");
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(out.status.success(), "chromium: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -56,13 +70,28 @@ fn html_report_renders_in_headless_chromium() {
         panic!("headless Chromium is needed (apt-get install chromium; .ci/run does it), or set IFNET_NO_CHROMIUM=1 to skip this test explicitly");
     };
     let html = page("5.0", "249");
-    assert!(!html.contains("http://") && !html.contains("https://"), "no network resources");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no network resources"
+    );
     let dom = dump_dom(browser, &html, "seed000");
     for lane in ["hardware", "kernel", "udev"] {
-        assert!(dom.contains(&format!("<th class=\"lane\">{lane}</th>")), "lane {lane} missing:\n{dom}");
+        assert!(
+            dom.contains(&format!("<th class=\"lane\">{lane}</th>")),
+            "lane {lane} missing:\n{dom}"
+        );
     }
-    assert!(dom.contains("data-rendered=\"6\""), "the script drew 6 steps:\n{dom}");
-    assert!(dom.contains("<tr id=\"step-6\" class=\"violation\">"), "{dom}");
+    assert!(
+        dom.contains("data-rendered=\"6\""),
+        "the script drew 6 steps:\n{dom}"
+    );
+    assert!(
+        dom.contains("<tr id=\"step-6\" class=\"violation\">"),
+        "{dom}"
+    );
     assert!(dom.contains("VIOLATION: Failed to rename network interface 4 from 'eth2' to 'enp0s9': Device or resource busy"), "{dom}");
-    assert!(dom.contains("netlink RTM_SETLINK IFLA_IFNAME → error EBUSY"), "the step's detail is in the page:\n{dom}");
+    assert!(
+        dom.contains("netlink RTM_SETLINK IFLA_IFNAME → error EBUSY"),
+        "the step's detail is in the page:\n{dom}"
+    );
 }

@@ -7,10 +7,20 @@ use ifnet_sim::step::parse_schedule;
 use ifnet_sim::{builtin, Scenario};
 use std::collections::BTreeMap;
 
-fn exhaust(name: &str, kernel: &str, reduction: bool, symmetry: bool) -> ifnet_sim::explore::Outcome {
+fn exhaust(
+    name: &str,
+    kernel: &str,
+    reduction: bool,
+    symmetry: bool,
+) -> ifnet_sim::explore::Outcome {
     let s = Scenario::parse(builtin::get(name).unwrap()).unwrap();
     let w = s.build(Some(kernel), &BTreeMap::new()).unwrap();
-    let cfg = Config { reduction, symmetry, keep_going: true, ..Default::default() };
+    let cfg = Config {
+        reduction,
+        symmetry,
+        keep_going: true,
+        ..Default::default()
+    };
     search(&w, &s.props().unwrap(), &cfg, &mut |_| {})
 }
 
@@ -27,7 +37,11 @@ fn builtins_parse_and_round_trip() {
 /// The three Azure scenarios need netvsc: building them says so.
 #[test]
 fn azure_scenarios_are_pending_netvsc() {
-    for name in ["azure-vf-hotadd", "azure-vf-before-netvsc", "azure-netvsc-in-netns"] {
+    for name in [
+        "azure-vf-hotadd",
+        "azure-vf-before-netvsc",
+        "azure-netvsc-in-netns",
+    ] {
         let s = Scenario::parse(builtin::get(name).unwrap()).unwrap();
         let e = s.build(None, &BTreeMap::new()).err().unwrap();
         assert!(e.contains("pending") && e.contains("netvsc"), "{name}: {e}");
@@ -85,8 +99,18 @@ fn random_walks_are_deterministic() {
     let s = Scenario::parse(builtin::get("netns-lifecycle").unwrap()).unwrap();
     let w = s.build(None, &BTreeMap::new()).unwrap();
     let p = s.props().unwrap();
-    for mode in [Mode::Random { walks: 40, seed: 7 }, Mode::Pct { walks: 40, seed: 7, depth: 3 }] {
-        let cfg = Config { mode: mode.clone(), ..Default::default() };
+    for mode in [
+        Mode::Random { walks: 40, seed: 7 },
+        Mode::Pct {
+            walks: 40,
+            seed: 7,
+            depth: 3,
+        },
+    ] {
+        let cfg = Config {
+            mode: mode.clone(),
+            ..Default::default()
+        };
         let a = search(&w, &p, &cfg, &mut |_| {});
         let b = search(&w, &p, &cfg, &mut |_| {});
         assert_eq!((a.states, a.steps), (b.states, b.steps), "{mode:?}");
@@ -145,5 +169,9 @@ fn hostile_scenarios_are_refused() {
     }
     // A set-up that fails is reported when the world is built.
     let s = Scenario::parse("name = \"x\"\n[[setup]]\ndo = \"up\"\ndev = \"eth9\"").unwrap();
-    assert!(s.build(None, &BTreeMap::new()).err().unwrap().contains("Cannot find device"));
+    assert!(s
+        .build(None, &BTreeMap::new())
+        .err()
+        .unwrap()
+        .contains("Cannot find device"));
 }

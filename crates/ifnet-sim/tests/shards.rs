@@ -12,13 +12,20 @@ fn four_shards_visit_the_unsharded_states() {
         let s = Scenario::parse(builtin::get(name).unwrap()).unwrap();
         let w = s.build(None, &BTreeMap::new()).unwrap();
         let p = s.props().unwrap();
-        let cfg = Config { keep_fingerprints: true, keep_going: true, ..Default::default() };
+        let cfg = Config {
+            keep_fingerprints: true,
+            keep_going: true,
+            ..Default::default()
+        };
         let all = search(&w, &p, &cfg, &mut |_| {});
         let whole: BTreeSet<u128> = all.fingerprints.iter().copied().collect();
         let mut union = BTreeSet::new();
         let mut reports = Vec::new();
         for i in 0..4 {
-            let c = Config { shard: Some((i, 4)), ..cfg.clone() };
+            let c = Config {
+                shard: Some((i, 4)),
+                ..cfg.clone()
+            };
             let o = search(&w, &p, &c, &mut |_| {});
             assert!(o.complete, "{name} shard {i}");
             if name == "netns-lifecycle" {
@@ -33,7 +40,13 @@ fn four_shards_visit_the_unsharded_states() {
         let m = merge(&reports).unwrap();
         assert_eq!(m.states, all.states, "{name}");
         assert!(m.complete);
-        assert!(merge(&reports[..3]).unwrap().complete.eq(&false), "a missing shard");
-        assert!(merge(&[reports[0].clone(), reports[0].clone()]).is_err(), "a repeated shard");
+        assert!(
+            merge(&reports[..3]).unwrap().complete.eq(&false),
+            "a missing shard"
+        );
+        assert!(
+            merge(&[reports[0].clone(), reports[0].clone()]).is_err(),
+            "a repeated shard"
+        );
     }
 }

@@ -213,9 +213,7 @@ fn explore_from(
         };
         top.done.push((step.clone(), fp));
         let mut child = top.world.clone();
-        if child.apply(&step).is_err() {
-            continue;
-        }
+        child.apply_enabled(&step);
         out.steps += 1;
         path.push(step.clone());
         let tokens: Vec<Step> = child_sleep.iter().map(|(s, _)| s.clone()).collect();
