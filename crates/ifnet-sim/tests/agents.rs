@@ -101,12 +101,10 @@ fn udev_id_renaming_and_nm_waits_for_move() {
         .find("enp0s9: managed; auto-default \"Wired connection 1\" (DHCP) created")
         .expect(&text);
     assert!(renamed < waits && waits < decided, "{text}");
-    assert_eq!(
-        w.kernel
-            .dev_get_by_name(w.kernel.init_net(), "enp0s9")
-            .is_some(),
-        true
-    );
+    assert!(w
+        .kernel
+        .dev_get_by_name(w.kernel.init_net(), "enp0s9")
+        .is_some());
 }
 
 /// azure-vm-utils 10-azure-unmanaged-sriov.rules (9c59691): the rule reads
