@@ -298,3 +298,43 @@ mac = "52:54:00:00:03:01"
         .unwrap();
     assert_eq!(w.kernel.inet_addrs(dev).len(), 1);
 }
+
+/// DESIGN.md rule 5 / agents.md §1: udev's rules (sysfs, lock-free) run
+/// inside `register_netdevice`'s window and see no master yet;
+/// net_setup_link's RTM_GETLINK waits for RTNL until the kernel resumes.
+#[test]
+fn udev_reads_sysfs_inside_the_register_window_and_netlink_waits() {
+    let s = Scenario::parse(builtin_failover()).unwrap();
+    let mut w = s.build(None, &BTreeMap::new()).unwrap();
+    w.set_detail(true);
+    let u = udev_index(&w);
+    w.apply(&Step::Hw(0)).unwrap();
+    w.apply(&Step::Agent { agent: u, thread: 1 }).unwrap();
+    let r = w.apply(&Step::Agent { agent: u, thread: 2 }).unwrap();
+    assert!(w.kernel.parked().is_some());
+    assert!(r.detail.contains(&"read /sys/class/net/eth2/device/driver = mlx5_core".to_string()), "{:?}", r.detail);
+    assert_eq!(w.kernel.sysfs_read_by_name(w.kernel.init_net(), "eth2", "master"), None);
+    let en: Vec<Step> = w.enabled().into_iter().map(|(s, _)| s).collect();
+    assert_eq!(en, vec![Step::Kernel], "RTM_GETLINK waits for RTNL");
+    w.apply(&Step::Kernel).unwrap();
+    assert!(w.enabled().iter().any(|(s, _)| *s == Step::Agent { agent: u, thread: 2 }));
+}
+
+fn builtin_failover() -> &'static str {
+    ifnet_sim::builtin::get("virtio-failover-udev").unwrap()
+}
+
+/// A preemption bound (CHESS-style): with none allowed the search keeps
+/// to schedules that switch actors only when one cannot go on.
+#[test]
+fn preemption_bound_limits_the_search() {
+    use ifnet_sim::explore::{search, Config};
+    let s = Scenario::parse(ifnet_sim::builtin::get("netns-lifecycle").unwrap()).unwrap();
+    let w = s.build(None, &BTreeMap::new()).unwrap();
+    let p = s.props().unwrap();
+    let free = search(&w, &p, &Config::default(), &mut |_| {});
+    let none = search(&w, &p, &Config { max_preemptions: Some(0), reduction: false, ..Default::default() }, &mut |_| {});
+    let one = search(&w, &p, &Config { max_preemptions: Some(1), reduction: false, ..Default::default() }, &mut |_| {});
+    assert_eq!((none.states, one.states, free.states), (3860, 12410, 29446));
+    assert!(none.complete && one.complete);
+}

@@ -234,48 +234,89 @@ fn explore_from(
             Visit::Again(missed) => Some(missed),
             Visit::New => None,
         };
-        out.max_depth_seen = out.max_depth_seen.max(path.len());
-        let enabled = child.enabled();
-        note_witnesses(&child, props, &mut out.witnesses);
-        if let Some((inv, msg)) = check_state(&child, props, enabled.is_empty()) {
-            if out.violation.is_none() {
-                out.violation = Some(Violation {
-                    invariant: inv,
-                    message: msg,
-                    schedule: path.clone(),
-                });
-            }
-            if !cfg.keep_going {
-                return;
-            }
-            path.pop();
-            continue;
-        }
-        if visited.len() >= cfg.max_states {
-            out.complete = false;
-            return;
-        }
-        if path.len() >= cfg.max_depth {
-            if !enabled.is_empty() {
-                out.depth_cut = true;
-                out.complete = false;
-            }
-            path.pop();
-            continue;
-        }
-        let todo: Vec<(Step, Footprint)> = enabled
-            .into_iter()
-            .filter(|(s, _)| !tokens.contains(s) && only.as_ref().is_none_or(|o| o.contains(s)))
-            .collect();
-        stack.push(Frame {
+        let child = Child {
             world: child,
-            todo,
-            done: Vec::new(),
+            fp,
             sleep: child_sleep,
-            last_lane: Some(lane_key(&fp)),
-            preemptions: pre,
-        });
+            tokens,
+            only,
+            pre,
+        };
+        match arrive(child, &path, props, cfg, visited.len(), out) {
+            Arrive::Stop => return,
+            Arrive::Pop => {
+                path.pop();
+            }
+            Arrive::Push(f) => stack.push(*f),
+        }
     }
+}
+
+/// A state just reached, with what its parent knows about it.
+struct Child {
+    world: World,
+    fp: Footprint,
+    sleep: Vec<(Step, Footprint)>,
+    tokens: Vec<Step>,
+    only: Option<Vec<Step>>,
+    pre: u32,
+}
+
+enum Arrive {
+    /// The search ends (a violation, or the state bound).
+    Stop,
+    /// Do not go below this state.
+    Pop,
+    Push(Box<Frame>),
+}
+
+/// Checks a newly reached state and decides whether to explore below it.
+fn arrive(
+    c: Child,
+    path: &[Step],
+    props: &Props,
+    cfg: &Config,
+    states: usize,
+    out: &mut Outcome,
+) -> Arrive {
+    out.max_depth_seen = out.max_depth_seen.max(path.len());
+    let enabled = c.world.enabled();
+    note_witnesses(&c.world, props, &mut out.witnesses);
+    if let Some((inv, msg)) = check_state(&c.world, props, enabled.is_empty()) {
+        out.violation.get_or_insert(Violation {
+            invariant: inv,
+            message: msg,
+            schedule: path.to_vec(),
+        });
+        return if cfg.keep_going {
+            Arrive::Pop
+        } else {
+            Arrive::Stop
+        };
+    }
+    if states >= cfg.max_states {
+        out.complete = false;
+        return Arrive::Stop;
+    }
+    if path.len() >= cfg.max_depth {
+        if !enabled.is_empty() {
+            out.depth_cut = true;
+            out.complete = false;
+        }
+        return Arrive::Pop;
+    }
+    let todo: Vec<(Step, Footprint)> = enabled
+        .into_iter()
+        .filter(|(s, _)| !c.tokens.contains(s) && c.only.as_ref().is_none_or(|o| o.contains(s)))
+        .collect();
+    Arrive::Push(Box::new(Frame {
+        world: c.world,
+        todo,
+        done: Vec::new(),
+        sleep: c.sleep,
+        last_lane: Some(lane_key(&c.fp)),
+        preemptions: c.pre,
+    }))
 }
 
 fn next_step(f: &mut Frame) -> Option<(Step, Footprint)> {
