@@ -54,6 +54,7 @@ pre.detail.open {{ display: block; }}
 <body>
 <h1>{t}</h1>
 <p id="summary">{s}</p>
+<p>One row per step, one column per lane; click a step to see what its actor saw and what the kernel did.</p>
 <table id="timeline"><thead><tr id="lanes"><th>#</th></tr></thead><tbody></tbody></table>
 <script id="data" type="application/json">{data}</script>
 <script>

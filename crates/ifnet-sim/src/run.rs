@@ -119,6 +119,7 @@ pub fn execute(r: &Request, progress: &mut dyn FnMut(Progress)) -> Result<Respon
         let mut out = crate::explore::Outcome {
             steps: rep.records.len() as u64,
             states: rep.records.len() as u64 + 1,
+            witnesses: rep.witnesses.clone(),
             ..Default::default()
         };
         if let Some((inv, msg)) = &rep.violation {

@@ -275,10 +275,31 @@ impl World {
         ("kernel".into(), text, detail)
     }
 
+    /// A work item as a line: its kernel function and device.
+    fn work_name(&self, w: ifnet_core::workqueue::Work) -> String {
+        use ifnet_core::workqueue::Work;
+        let dev = |d| self.kernel.netdev_name(d).unwrap_or("?").to_string();
+        match w {
+            Work::Linkwatch => "linkwatch_event".into(),
+            Work::BridgeFdbGc(d) => format!("br_fdb_cleanup({})", dev(d)),
+            Work::BridgeFwdDelay(d) => format!("br_forward_delay_timer_expired({})", dev(d)),
+            Work::WireDelivery => "wire delivery".into(),
+            Work::AddrconfDad(d) => format!("addrconf_dad_work({})", dev(d)),
+            Work::InetCheckLifetime(_) => "check_lifetime".into(),
+            Work::AddrconfVerify(_) => "addrconf_verify_work".into(),
+        }
+    }
+
     fn run_work(&mut self, seq: u64) -> (String, String, Vec<String>) {
+        let item = self
+            .kernel
+            .pending_work()
+            .into_iter()
+            .find(|i| i.seq == seq);
+        let name = item.map_or_else(|| format!("work {seq}"), |i| self.work_name(i.work));
         let text = match self.kernel.run_work_item(seq) {
-            Ok(w) => format!("work {w:?} runs"),
-            Err(e) => format!("work {seq} refused: {e:?}"),
+            Ok(_) => format!("{name} runs"),
+            Err(e) => format!("{name} refused: {e:?}"),
         };
         ("kernel".into(), text, Vec::new())
     }

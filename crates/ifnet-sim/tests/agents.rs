@@ -309,15 +309,37 @@ fn udev_reads_sysfs_inside_the_register_window_and_netlink_waits() {
     w.set_detail(true);
     let u = udev_index(&w);
     w.apply(&Step::Hw(0)).unwrap();
-    w.apply(&Step::Agent { agent: u, thread: 1 }).unwrap();
-    let r = w.apply(&Step::Agent { agent: u, thread: 2 }).unwrap();
+    w.apply(&Step::Agent {
+        agent: u,
+        thread: 1,
+    })
+    .unwrap();
+    let r = w
+        .apply(&Step::Agent {
+            agent: u,
+            thread: 2,
+        })
+        .unwrap();
     assert!(w.kernel.parked().is_some());
-    assert!(r.detail.contains(&"read /sys/class/net/eth2/device/driver = mlx5_core".to_string()), "{:?}", r.detail);
-    assert_eq!(w.kernel.sysfs_read_by_name(w.kernel.init_net(), "eth2", "master"), None);
+    assert!(
+        r.detail
+            .contains(&"read /sys/class/net/eth2/device/driver = mlx5_core".to_string()),
+        "{:?}",
+        r.detail
+    );
+    assert_eq!(
+        w.kernel
+            .sysfs_read_by_name(w.kernel.init_net(), "eth2", "master"),
+        None
+    );
     let en: Vec<Step> = w.enabled().into_iter().map(|(s, _)| s).collect();
     assert_eq!(en, vec![Step::Kernel], "RTM_GETLINK waits for RTNL");
     w.apply(&Step::Kernel).unwrap();
-    assert!(w.enabled().iter().any(|(s, _)| *s == Step::Agent { agent: u, thread: 2 }));
+    assert!(w.enabled().iter().any(|(s, _)| *s
+        == Step::Agent {
+            agent: u,
+            thread: 2
+        }));
 }
 
 fn builtin_failover() -> &'static str {
@@ -333,8 +355,26 @@ fn preemption_bound_limits_the_search() {
     let w = s.build(None, &BTreeMap::new()).unwrap();
     let p = s.props().unwrap();
     let free = search(&w, &p, &Config::default(), &mut |_| {});
-    let none = search(&w, &p, &Config { max_preemptions: Some(0), reduction: false, ..Default::default() }, &mut |_| {});
-    let one = search(&w, &p, &Config { max_preemptions: Some(1), reduction: false, ..Default::default() }, &mut |_| {});
+    let none = search(
+        &w,
+        &p,
+        &Config {
+            max_preemptions: Some(0),
+            reduction: false,
+            ..Default::default()
+        },
+        &mut |_| {},
+    );
+    let one = search(
+        &w,
+        &p,
+        &Config {
+            max_preemptions: Some(1),
+            reduction: false,
+            ..Default::default()
+        },
+        &mut |_| {},
+    );
     assert_eq!((none.states, one.states, free.states), (3860, 12410, 29446));
     assert!(none.complete && one.complete);
 }

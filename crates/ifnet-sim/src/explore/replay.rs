@@ -3,10 +3,11 @@
 //! while the same invariant still breaks: the shortest found), and the
 //! determinism self-check (a replay run twice gives the same records).
 
-use super::{check_state, Violation};
+use super::{check_state, note_witnesses, Violation};
 use crate::props::Props;
 use crate::step::Step;
 use crate::world::{StepRecord, World};
+use std::collections::BTreeMap;
 
 /// The result of a replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub struct Replay {
     pub violation: Option<(String, String)>,
     /// Index of the violating step.
     pub violating_step: Option<usize>,
+    /// The scenario's witnesses, and whether the replay reached them.
+    pub witnesses: BTreeMap<String, bool>,
 }
 
 /// Replays `schedule`; stops at the first broken invariant. An error if a
@@ -28,32 +31,34 @@ pub fn replay(
 ) -> Result<Replay, String> {
     let mut w = start.clone();
     w.set_detail(detail);
-    let mut records = Vec::new();
+    let mut r = Replay {
+        records: Vec::new(),
+        violation: None,
+        violating_step: None,
+        witnesses: props
+            .witnesses
+            .iter()
+            .map(|w| (w.name().to_string(), false))
+            .collect(),
+    };
+    note_witnesses(&w, props, &mut r.witnesses);
     if let Some(v) = check_state(&w, props, w.enabled().is_empty()) {
-        return Ok(Replay {
-            records,
-            violation: Some(v),
-            violating_step: None,
-        });
+        r.violation = Some(v);
+        return Ok(r);
     }
     for (i, s) in schedule.iter().enumerate() {
         let rec = w
             .apply(s)
             .map_err(|e| format!("step {} of the schedule: {e}", i + 1))?;
-        records.push(rec);
+        r.records.push(rec);
+        note_witnesses(&w, props, &mut r.witnesses);
         if let Some(v) = check_state(&w, props, w.enabled().is_empty()) {
-            return Ok(Replay {
-                records,
-                violation: Some(v),
-                violating_step: Some(i),
-            });
+            r.violation = Some(v);
+            r.violating_step = Some(i);
+            return Ok(r);
         }
     }
-    Ok(Replay {
-        records,
-        violation: None,
-        violating_step: None,
-    })
+    Ok(r)
 }
 
 fn breaks(start: &World, props: &Props, schedule: &[Step], inv: &str) -> bool {
