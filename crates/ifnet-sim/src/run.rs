@@ -41,6 +41,10 @@ pub struct Response {
     pub html: Option<String>,
 }
 
+/// Bounds on a run's arguments.
+pub const MAX_WALKS: u64 = 10_000_000;
+pub const MAX_PCT_DEPTH: u32 = 64;
+
 /// The largest scenario file read.
 const MAX_FILE: u64 = crate::scenario::MAX_SCENARIO_BYTES as u64;
 
@@ -107,6 +111,15 @@ fn lanes(w: &World) -> Vec<String> {
 pub fn execute(r: &Request, progress: &mut dyn FnMut(Progress)) -> Result<Response, String> {
     if r.pct.is_some() && r.random.is_none() {
         return Err("--pct D needs --random N (the number of runs)".into());
+    }
+    if r.random.is_some_and(|n| n == 0 || n > MAX_WALKS) {
+        return Err(format!("--random takes 1 to {MAX_WALKS} walks"));
+    }
+    if r.pct.is_some_and(|d| d == 0 || d > MAX_PCT_DEPTH) {
+        return Err(format!("--pct takes a depth of 1 to {MAX_PCT_DEPTH}"));
+    }
+    if r.max_depth == Some(0) {
+        return Err("--max-depth must be at least 1".into());
     }
     let sc = load(&r.scenario)?;
     let world = sc.build(r.kernel.as_deref(), &r.agents)?;
