@@ -140,7 +140,12 @@ fn witness_never_reached_and_bad_usage_exit_2() {
         &["explore", "netns-lifecycle", "--random", "99999999999"],
         &["explore", "netns-lifecycle", "--random", "5", "--pct", "0"],
         &["explore", "netns-lifecycle", "--max-depth", "0"],
-        &["explore", "netns-lifecycle", "--html", "/nonexistent/dir/x.html"],
+        &[
+            "explore",
+            "netns-lifecycle",
+            "--html",
+            "/nonexistent/dir/x.html",
+        ],
         &["explore", "/"],
         &["explore", "netns-lifecycle", "--replay", "zz"],
         &["explore", "netns-lifecycle", "--agent", "udev"],
