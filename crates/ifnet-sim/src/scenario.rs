@@ -241,7 +241,7 @@ impl Scenario {
         for e in evs {
             w.add_hw(e);
         }
-        w.symmetric = groups;
+        w.symmetric = std::sync::Arc::new(groups);
         Ok(w)
     }
 }
@@ -351,7 +351,7 @@ pub fn make_agent(name: &str, a: &AgentSpec) -> Result<Box<dyn crate::agent::Age
             }
             Box::new(script::Script {
                 name: name.to_string(),
-                steps,
+                steps: std::sync::Arc::new(steps),
                 next: 0,
             })
         }

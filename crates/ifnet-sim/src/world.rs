@@ -47,11 +47,12 @@ pub struct World {
     pub agents: Vec<Box<dyn Agent>>,
     /// Namespace names as /var/run/netns holds them.
     pub nets: BTreeMap<String, NetId>,
-    pub hw: Vec<HwEvent>,
+    /// The plan (shared between forks: it never changes).
+    pub hw: std::sync::Arc<Vec<HwEvent>>,
     pub hw_done: Vec<bool>,
     /// Symmetry groups over hardware events (indexes, in declaration
     /// order): of a group's enabled events only the first is offered.
-    pub symmetric: Vec<Vec<usize>>,
+    pub symmetric: std::sync::Arc<Vec<Vec<usize>>>,
     pub parker: Option<Parker>,
     pub facts: Facts,
     uevent_cursor: u64,
@@ -91,9 +92,9 @@ impl World {
             kernel,
             agents: Vec::new(),
             nets,
-            hw: Vec::new(),
+            hw: Default::default(),
             hw_done: Vec::new(),
-            symmetric: Vec::new(),
+            symmetric: Default::default(),
             parker: None,
             facts: Facts::default(),
             detail: false,
@@ -114,7 +115,7 @@ impl World {
     }
 
     pub fn add_hw(&mut self, ev: HwEvent) {
-        self.hw.push(ev);
+        std::sync::Arc::make_mut(&mut self.hw).push(ev);
         self.hw_done.push(false);
     }
 

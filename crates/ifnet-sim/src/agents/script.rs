@@ -12,7 +12,7 @@ use std::hash::{Hash, Hasher};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Script {
     pub name: String,
-    pub steps: Vec<Action>,
+    pub steps: std::sync::Arc<Vec<Action>>,
     pub next: usize,
 }
 

@@ -18,6 +18,7 @@ use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Where a worker is in its event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,7 +60,7 @@ pub struct Udev {
     queue: Vec<Job>,
     next_id: u32,
     /// /run/udev/data/n<ifindex>: properties of the last processed event.
-    db: BTreeMap<u32, BTreeMap<String, String>>,
+    db: BTreeMap<u32, Arc<BTreeMap<String, String>>>,
     overruns: u32,
 }
 
@@ -117,7 +118,11 @@ impl Udev {
         let name = ev.interface.clone().unwrap_or_default();
         // udev_event_execute_rules(): ID_RENAMING is dropped at the start of
         // every event.
-        let mut props = self.db.get(&ev.ifindex).cloned().unwrap_or_default();
+        let mut props = self
+            .db
+            .get(&ev.ifindex)
+            .map(|p| (**p).clone())
+            .unwrap_or_default();
         props.remove("ID_RENAMING");
         props.remove("ID_PROCESSING");
         props.insert("INTERFACE".into(), name.clone());
@@ -269,7 +274,7 @@ impl Udev {
         if self.version >= Version(255, 0, 0) {
             props.insert("ID_PROCESSING".into(), "1".into());
         }
-        self.db.insert(j.ev.ifindex, props.clone());
+        self.db.insert(j.ev.ifindex, Arc::new(props.clone()));
         let mut m = LinkMessage::default();
         m.header.index = j.ev.ifindex;
         m.attributes.push(LinkAttribute::IfName(wanted.clone()));
@@ -293,9 +298,9 @@ impl Udev {
                 )
             }
             Err(e) if e.errno == ifnet_core::Errno::EBUSY && self.version >= Version(253, 0, 0) => {
-                self.db
-                    .get_mut(&j.ev.ifindex)
-                    .map(|p| p.remove("ID_RENAMING"));
+                if let Some(p) = self.db.get_mut(&j.ev.ifindex) {
+                    Arc::make_mut(p).remove("ID_RENAMING");
+                }
                 (
                     RenameOutcome::AlreadyUp,
                     format!(
@@ -305,9 +310,9 @@ impl Udev {
             }
             Err(e) => {
                 job.errno = Some(e.errno.number());
-                self.db
-                    .get_mut(&j.ev.ifindex)
-                    .map(|p| p.remove("ID_RENAMING"));
+                if let Some(p) = self.db.get_mut(&j.ev.ifindex) {
+                    Arc::make_mut(p).remove("ID_RENAMING");
+                }
                 (
                     RenameOutcome::Failed,
                     format!(
@@ -340,7 +345,7 @@ impl Udev {
         } else if j.ev.action == "remove" {
             self.db.remove(&j.ev.ifindex);
         } else {
-            self.db.insert(j.ev.ifindex, props.clone());
+            self.db.insert(j.ev.ifindex, Arc::new(props.clone()));
         }
         let name = j.ev.interface.clone().unwrap_or_default();
         let devpath = match j.ev.devpath.rsplit_once("/net/") {

@@ -123,7 +123,7 @@ pub fn search(
 ) -> Outcome {
     let mut start = start.clone();
     if !cfg.symmetry {
-        start.symmetric.clear();
+        start.symmetric = Default::default();
     }
     let mut out = match cfg.mode {
         Mode::Exhaustive => dfs::run(&start, props, cfg, progress),
