@@ -2,8 +2,10 @@
 //! lock, corrupt file left untouched, kernel profile pinning), exit codes
 //! as ip's main()/do_cmd() produce them, do_batch() semantics, monitor.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ifnet")
@@ -263,24 +265,14 @@ fn monitor_follows_other_invocations() {
     let d = tmpdir("monitor");
     let st = d.join("state.json");
     assert!(run(&st, &["reset"]).status.success());
-    let mut mon = Command::new(bin())
-        .arg("--state")
-        .arg(&st)
-        .args(["monitor", "link"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(
-        run(&st, &["link", "add", "m0", "type", "veth", "peer", "m1"])
-            .status
-            .success()
-    );
-    assert!(run(&st, &["link", "del", "m0"]).status.success());
-    std::thread::sleep(std::time::Duration::from_millis(600));
-    mon.kill().unwrap();
-    let out = mon.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = common::monitor_during(&st, "link", || {
+        assert!(
+            run(&st, &["link", "add", "m0", "type", "veth", "peer", "m1"])
+                .status
+                .success()
+        );
+        assert!(run(&st, &["link", "del", "m0"]).status.success());
+    });
     // ip prints "m1@NONE" for the first event (IFLA_LINK 0 before the
     // peer exists); accept the core's current form too.
     assert!(text.contains(": m1"), "{text}");

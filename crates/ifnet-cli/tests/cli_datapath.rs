@@ -8,6 +8,8 @@
 //! needed for the capture tests (`.ci/run` installs it); without it they
 //! fail, unless IFNET_NO_TSHARK=1 says to skip the read-back.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -45,15 +47,7 @@ impl Env {
 
     /// Runs and insists on exit status 0.
     fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "ifnet {args:?} failed ({:?}): {}{}",
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
+        common::success_stdout(args, &self.run(args))
     }
 
     /// `ifnet [-n NS] -s -s -j link show DEV` → the device's JSON object.

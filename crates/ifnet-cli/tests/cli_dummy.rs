@@ -29,15 +29,7 @@ impl Env {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "ifnet {args:?} failed ({:?}): {}{}",
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
+        common::success_stdout(args, &self.run(args))
     }
 
     fn json(&self, args: &[&str]) -> Value {

@@ -6,9 +6,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-use common::bin;
+use std::process::Output;
 
 fn tmpdir(tag: &str) -> PathBuf {
     common::scratch(&format!("views-{tag}"))
@@ -82,14 +80,6 @@ fn monitor_uevent_follows_hot_plug() {
     let d = tmpdir("uevent");
     let st = d.join("state.json");
     assert!(run(&st, &["reset"]).status.success());
-    let mut mon = Command::new(bin())
-        .arg("--state")
-        .arg(&st)
-        .args(["monitor", "uevent"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let add = [
         "hw",
         "add",
@@ -99,12 +89,10 @@ fn monitor_uevent_follows_hot_plug() {
         "mac",
         "52:54:00:12:34:56",
     ];
-    assert!(run(&st, &add).status.success());
-    assert!(run(&st, &["hw", "del", "0000:00:04.0"]).status.success());
-    std::thread::sleep(std::time::Duration::from_millis(600));
-    mon.kill().unwrap();
-    let out = mon.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = common::monitor_during(&st, "uevent", || {
+        assert!(run(&st, &add).status.success());
+        assert!(run(&st, &["hw", "del", "0000:00:04.0"]).status.success());
+    });
     let banner = "monitor will print the received events for:\nKERNEL - the kernel uevent\n\n";
     assert!(text.starts_with(banner), "{text}");
     let add_block = "] add      /devices/pci0000:00/0000:00:04.0/net/eth0 (net)\n\

@@ -76,6 +76,16 @@ fn print(k: &Kernel, lm: &LinkMessage, json: bool) -> String {
     String::from_utf8_lossy(&s.p.out).into_owned()
 }
 
+/// `out` has a line beginning with `prefix`, and that line begins with
+/// `want` (what ip printed).
+fn assert_line_starts(out: &str, prefix: &str, want: &str) {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line in {out}"));
+    assert!(line.starts_with(want), "\n  got: {line}\n want: {want}…");
+}
+
 /// bridge_print_opt(): every IFLA_BR_* of br_fill_info in ip's order and
 /// format — timers "%4i.%.2i", group_fwd_mask via print_0xhex, the root id
 /// printed from IFLA_BR_BRIDGE_ID (iproute2 6.1 does).
@@ -83,14 +93,7 @@ fn print(k: &Kernel, lm: &LinkMessage, json: bool) -> String {
 fn bridge_print_opt_text_matches_ip() {
     let (k, _, br0) = captured_state();
     let out = print(&k, &br0, false);
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("    bridge "))
-        .unwrap_or_else(|| panic!("no bridge line in {out}"));
-    assert!(
-        line.starts_with(BRIDGE_TEXT),
-        "\n  got: {line}\n want: {BRIDGE_TEXT}…"
-    );
+    assert_line_starts(&out, "    bridge ", BRIDGE_TEXT);
 }
 
 /// bridge_slave_print_opt(): the port line, with mcast_fast_leave printed in
@@ -99,14 +102,7 @@ fn bridge_print_opt_text_matches_ip() {
 fn bridge_slave_print_opt_text_matches_ip() {
     let (k, v0, _) = captured_state();
     let out = print(&k, &v0, false);
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("    bridge_slave "))
-        .unwrap_or_else(|| panic!("no bridge_slave line in {out}"));
-    assert!(
-        line.starts_with(SLAVE_TEXT),
-        "\n  got: {line}\n want: {SLAVE_TEXT}…"
-    );
+    assert_line_starts(&out, "    bridge_slave ", SLAVE_TEXT);
     // The veth kind line stays as it was: "    veth " and a new line.
     assert!(out.contains("\n    veth \n    bridge_slave "), "{out}");
 }

@@ -13,12 +13,10 @@
 //! only 2,000 devices so that debug builds stay fast.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ifnet_core::client::{decode, encode};
+use ifnet_core::client::{bridge_newlink, decode, encode, link_named, veth_newlink};
 use ifnet_core::{Kernel, KernelProfile, NetId};
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
-};
+use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -38,44 +36,23 @@ fn device_count() -> usize {
     }
 }
 
-fn named(name: &str) -> LinkMessage {
-    let mut m = LinkMessage::default();
-    m.attributes.push(LinkAttribute::IfName(name.to_string()));
-    m
-}
+/// NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL: `ip link add`.
+const NEWLINK_FLAGS: u16 = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
 
 /// `ip link add NAME type veth peer name PEER` as iproute2 encodes it.
 fn newlink_veth(name: &str, peer: &str, seq: u32) -> Vec<u8> {
-    let mut m = named(name);
-    m.attributes.push(LinkAttribute::LinkInfo(vec![
-        LinkInfo::Kind(InfoKind::Veth),
-        LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(named(peer)))),
-    ]));
-    encode(
-        RouteNetlinkMessage::NewLink(m),
-        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-        seq,
-    )
+    encode(veth_newlink(name, peer), NEWLINK_FLAGS, seq)
 }
 
 /// `ip link add NAME type bridge`.
 fn newlink_bridge(name: &str, seq: u32) -> Vec<u8> {
-    let mut m = named(name);
-    m.attributes
-        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
-            InfoKind::Bridge,
-        )]));
-    encode(
-        RouteNetlinkMessage::NewLink(m),
-        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-        seq,
-    )
+    encode(bridge_newlink(name), NEWLINK_FLAGS, seq)
 }
 
 /// `ip link del NAME`.
 fn dellink(name: &str, seq: u32) -> Vec<u8> {
     encode(
-        RouteNetlinkMessage::DelLink(named(name)),
+        RouteNetlinkMessage::DelLink(link_named(name)),
         NLM_F_REQUEST | NLM_F_ACK,
         seq,
     )
@@ -96,7 +73,7 @@ fn rename_by_index(ifindex: u32, new: &str, seq: u32) -> Vec<u8> {
 /// `ip link show dev NAME`.
 fn getlink(name: &str, seq: u32) -> Vec<u8> {
     encode(
-        RouteNetlinkMessage::GetLink(named(name)),
+        RouteNetlinkMessage::GetLink(link_named(name)),
         NLM_F_REQUEST,
         seq,
     )

@@ -19,6 +19,9 @@
 //! `cargo bench -p ifnet-core --bench datapath`. In criterion's test mode
 //! (`cargo test --benches`) each routine runs once; the ring is 4 MiB.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ifnet_core::client::Client;
 use ifnet_core::datapath::Xmit;
@@ -61,16 +64,7 @@ fn veth_pair() -> (Kernel, DevId, DevId) {
 fn bridged() -> (Kernel, DevId, DevId) {
     let mut k = Kernel::new(KernelProfile::latest());
     let init = k.init_net();
-    let mut c = Client::new(&mut k, init);
-    c.add_bridge("br0").unwrap();
-    for (h, p) in [("h1", "p1"), ("h2", "p2")] {
-        c.add_veth(h, p).unwrap();
-        c.set_master(p, Some("br0")).unwrap();
-        c.set_up(p, true).unwrap();
-        c.set_up(h, true).unwrap();
-    }
-    c.set_up("br0", true).unwrap();
-    k.run_until_idle();
+    common::bridged_hosts(&mut k);
     let (h1, h2) = (dev(&k, init, "h1"), dev(&k, init, "h2"));
     // br_fdb_update: h2 speaks once so its address is known on p2.
     let a1 = k.dev(h1).dev_addr.as_bytes().to_vec();

@@ -14,13 +14,9 @@
 //! 2 KiB or more, so a regression is visible in `cargo bench` output; it
 //! measures bytes, never time.
 
-use ifnet_core::client::{decode, encode};
+use ifnet_core::client::{decode, encode, veth_newlink};
 use ifnet_core::{Kernel, KernelProfile};
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
-};
-use netlink_packet_route::RouteNetlinkMessage;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -69,23 +65,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn named(name: &str) -> LinkMessage {
-    let mut m = LinkMessage::default();
-    m.attributes.push(LinkAttribute::IfName(name.to_string()));
-    m
-}
+/// NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL: `ip link add`.
+const NEWLINK_FLAGS: u16 = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
 
+/// `ip link add NAME type veth peer name PEER` as iproute2 encodes it.
 fn newlink_veth(name: &str, peer: &str, seq: u32) -> Vec<u8> {
-    let mut m = named(name);
-    m.attributes.push(LinkAttribute::LinkInfo(vec![
-        LinkInfo::Kind(InfoKind::Veth),
-        LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(named(peer)))),
-    ]));
-    encode(
-        RouteNetlinkMessage::NewLink(m),
-        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-        seq,
-    )
+    encode(veth_newlink(name, peer), NEWLINK_FLAGS, seq)
 }
 
 fn main() {

@@ -20,6 +20,9 @@
 //! clones. `cargo bench -p ifnet-core --bench snapshot`; in criterion's
 //! test mode (`cargo test --benches`) each routine runs once.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use ifnet_core::client::{encode, Client};
 use ifnet_core::hw::HwSpec;
@@ -47,16 +50,7 @@ fn failover_bridge() -> Kernel {
         segment: None,
     };
     k.hw_add("0000:00:04.0", vf).unwrap();
-    let mut c = Client::new(&mut k, init);
-    c.add_bridge("br0").unwrap();
-    for (v, p) in [("v0", "p0"), ("v1", "p1")] {
-        c.add_veth(v, p).unwrap();
-        c.set_master(p, Some("br0")).unwrap();
-        c.set_up(p, true).unwrap();
-        c.set_up(v, true).unwrap();
-    }
-    c.set_up("br0", true).unwrap();
-    k.run_until_idle();
+    common::bridge_with_veths(&mut k, &[("v0", "p0"), ("v1", "p1")]);
     assert_eq!(k.device_count(), 9);
     k
 }

@@ -6,10 +6,10 @@ use crate::errno::{Errno, KError};
 use crate::ids::NetId;
 use crate::kernel::Kernel;
 pub use crate::rtnetlink::EncodeError;
-use crate::rtnetlink::NetlinkSocket;
+use crate::rtnetlink::{NetlinkSocket, NLMSGERR_ATTR_MSG};
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
-    NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED,
+    NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
@@ -123,8 +123,6 @@ pub fn decode(replies: &[Vec<u8>]) -> (Vec<LinkMessage>, Result<(), NlError>) {
 /// after the error code: the echoed request (16 bytes if NLM_F_CAPPED, the
 /// whole request otherwise), then the TLVs.
 pub fn extack_msg(flags: u16, payload: &[u8]) -> Option<String> {
-    const NLM_F_CAPPED: u16 = 0x100;
-    const NLM_F_ACK_TLVS: u16 = 0x200;
     if flags & NLM_F_ACK_TLVS == 0 {
         return None;
     }
@@ -141,7 +139,6 @@ pub fn extack_msg(flags: u16, payload: &[u8]) -> Option<String> {
 /// The NLMSGERR_ATTR_MSG string among extack TLVs (after an error's echoed
 /// request, or after NLMSG_DONE's error code: `nl_dump_ext_ack_done()`).
 pub fn extack_attr_msg(mut tlvs: &[u8]) -> Option<String> {
-    const NLMSGERR_ATTR_MSG: u16 = 1;
     while tlvs.len() >= 4 {
         let len = u16::from_ne_bytes([tlvs[0], tlvs[1]]) as usize;
         let ty = u16::from_ne_bytes([tlvs[2], tlvs[3]]) & 0x3fff;
@@ -213,6 +210,14 @@ impl<'k> Client<'k> {
         inner: RouteNetlinkMessage,
         flags: u16,
     ) -> Result<Vec<LinkMessage>, NlError> {
+        let replies = self.send(inner, flags)?;
+        let (links, res) = decode(&replies);
+        res.map(|_| links)
+    }
+
+    /// Encodes `inner` as the next request (NLM_F_REQUEST | `flags`, the
+    /// next sequence number) and returns the replies addressed to it.
+    fn send(&mut self, inner: RouteNetlinkMessage, flags: u16) -> Result<Vec<Vec<u8>>, NlError> {
         self.seq = self.seq.wrapping_add(1);
         // A request netlink cannot carry never leaves: sendmsg() would have
         // nothing valid to send (libnl's nla_put() fails with EMSGSIZE).
@@ -220,30 +225,16 @@ impl<'k> Client<'k> {
             errno: Errno::EMSGSIZE,
             extack: None,
         })?;
-        let replies = self.exchange(&bytes, self.seq).map_err(|errno| NlError {
+        self.exchange(&bytes, self.seq).map_err(|errno| NlError {
             errno,
             extack: None,
-        })?;
-        let (links, res) = decode(&replies);
-        res.map(|_| links)
-    }
-
-    fn by_name(name: &str) -> LinkMessage {
-        let mut m = LinkMessage::default();
-        m.attributes.push(LinkAttribute::IfName(name.to_string()));
-        m
+        })
     }
 
     /// `ip link add NAME type veth peer name PEER`.
     pub fn add_veth(&mut self, name: &str, peer: &str) -> Result<(), NlError> {
-        let mut m = Self::by_name(name);
-        let p = Self::by_name(peer);
-        m.attributes.push(LinkAttribute::LinkInfo(vec![
-            LinkInfo::Kind(InfoKind::Veth),
-            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(p))),
-        ]));
         self.request(
-            RouteNetlinkMessage::NewLink(m),
+            veth_newlink(name, peer),
             NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
         )
         .map(|_| ())
@@ -251,21 +242,13 @@ impl<'k> Client<'k> {
 
     /// `ip link add NAME type bridge`.
     pub fn add_bridge(&mut self, name: &str) -> Result<(), NlError> {
-        let mut m = Self::by_name(name);
-        m.attributes
-            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
-                InfoKind::Bridge,
-            )]));
-        self.request(
-            RouteNetlinkMessage::NewLink(m),
-            NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-        )
-        .map(|_| ())
+        self.request(bridge_newlink(name), NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
+            .map(|_| ())
     }
 
     /// `ip link set NAME` with extra attributes (looked up by name).
     pub fn set(&mut self, name: &str, attrs: Vec<LinkAttribute>) -> Result<(), NlError> {
-        let mut m = Self::by_name(name);
+        let mut m = link_named(name);
         m.attributes.extend(attrs);
         self.request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK)
             .map(|_| ())
@@ -286,7 +269,7 @@ impl<'k> Client<'k> {
 
     /// `ip link set NAME up|down`.
     pub fn set_up(&mut self, name: &str, up: bool) -> Result<(), NlError> {
-        let mut m = Self::by_name(name);
+        let mut m = link_named(name);
         m.header.change_mask = LinkFlags::Up;
         if up {
             m.header.flags = LinkFlags::Up;
@@ -336,13 +319,13 @@ impl<'k> Client<'k> {
 
     /// `ip link del NAME`.
     pub fn del(&mut self, name: &str) -> Result<(), NlError> {
-        self.request(RouteNetlinkMessage::DelLink(Self::by_name(name)), NLM_F_ACK)
+        self.request(RouteNetlinkMessage::DelLink(link_named(name)), NLM_F_ACK)
             .map(|_| ())
     }
 
     /// `ip link show NAME`.
     pub fn get(&mut self, name: &str) -> Result<LinkMessage, NlError> {
-        let mut links = self.request(RouteNetlinkMessage::GetLink(Self::by_name(name)), 0)?;
+        let mut links = self.request(RouteNetlinkMessage::GetLink(link_named(name)), 0)?;
         links.pop().ok_or(NlError {
             errno: Errno::ENODEV,
             extack: None,
@@ -385,15 +368,7 @@ impl Client<'_> {
         inner: RouteNetlinkMessage,
         flags: u16,
     ) -> Result<Vec<AddressMessage>, NlError> {
-        self.seq = self.seq.wrapping_add(1);
-        let bytes = try_encode(inner, flags | NLM_F_REQUEST, self.seq).map_err(|_| NlError {
-            errno: Errno::EMSGSIZE,
-            extack: None,
-        })?;
-        let replies = self.exchange(&bytes, self.seq).map_err(|errno| NlError {
-            errno,
-            extack: None,
-        })?;
+        let replies = self.send(inner, flags)?;
         let mut out = Vec::new();
         for r in &replies {
             let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(r) else {
@@ -530,6 +505,34 @@ fn parse_cidr(cidr: &str) -> Result<(std::net::IpAddr, u8), NlError> {
     })?;
     let len = l.parse().unwrap_or(if addr.is_ipv4() { 32 } else { 128 });
     Ok((addr, len))
+}
+
+/// A link message that names its device (IFLA_IFNAME), as `ip link` sends
+/// one for `dev NAME`.
+pub fn link_named(name: &str) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName(name.to_string()));
+    m
+}
+
+/// The RTM_NEWLINK of `ip link add NAME type veth peer name PEER`.
+pub fn veth_newlink(name: &str, peer: &str) -> RouteNetlinkMessage {
+    let mut m = link_named(name);
+    m.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Veth),
+        LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(link_named(peer)))),
+    ]));
+    RouteNetlinkMessage::NewLink(m)
+}
+
+/// The RTM_NEWLINK of `ip link add NAME type bridge`.
+pub fn bridge_newlink(name: &str) -> RouteNetlinkMessage {
+    let mut m = link_named(name);
+    m.attributes
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+            InfoKind::Bridge,
+        )]));
+    RouteNetlinkMessage::NewLink(m)
 }
 
 /// IFLA_IFNAME of a link message.

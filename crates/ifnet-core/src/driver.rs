@@ -23,7 +23,7 @@ use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::rtnetlink::link::LinkRequest;
 use crate::stats::DevStats;
-use crate::wire::LinkType;
+use crate::wire::{EthernetProtocol, LinkType};
 use netlink_packet_route::link::{InfoData, LinkInfo};
 
 /// `dev->tso_max_size` as `alloc_netdev` leaves it (TSO_LEGACY_MAX_SIZE).
@@ -163,8 +163,16 @@ pub struct HeaderOps {
     pub link_type: LinkType,
     /// `dev->hard_header_len`.
     pub hard_header_len: usize,
+    /// `create()` (`dev_hard_header`): appends the hard header of a frame
+    /// of `proto` to `daddr` from `saddr`; false when the addresses do not
+    /// fit the link type.
+    pub create: fn(out: &mut Vec<u8>, proto: EthernetProtocol, daddr: &[u8], saddr: &[u8]) -> bool,
     /// `parse()`: the source hardware address of a received frame.
     pub parse: fn(&[u8]) -> Option<HwAddr>,
+    /// `parse_protocol()`, and where the network header starts: what the
+    /// driver's receive path leaves in `skb->protocol` and `skb->data`
+    /// (`eth_type_trans`; IPoIB's 4-byte header).
+    pub parse_protocol: fn(&[u8]) -> Option<(EthernetProtocol, usize)>,
 }
 
 /// The ops a driver's device is built with: `dev->netdev_ops` and
@@ -185,24 +193,82 @@ fn eth_header_parse(frame: &[u8]) -> Option<HwAddr> {
     HwAddr::new(eth.src_addr().as_bytes())
 }
 
+/// `eth_header()`: destination, source, type.
+fn eth_header(out: &mut Vec<u8>, proto: EthernetProtocol, daddr: &[u8], saddr: &[u8]) -> bool {
+    let (Some(dst), Some(src)) = (
+        crate::wire::EthernetAddress::from_bytes(daddr),
+        crate::wire::EthernetAddress::from_bytes(saddr),
+    ) else {
+        return false;
+    };
+    let at = out.len();
+    out.resize(at + crate::wire::ethernet::HEADER_LEN, 0);
+    let repr = crate::wire::EthernetRepr {
+        src_addr: src,
+        dst_addr: dst,
+        ethertype: proto,
+    };
+    repr.emit(&mut crate::wire::EthernetFrame::new_unchecked(
+        &mut out[at..],
+    ));
+    true
+}
+
+/// `eth_header_parse_protocol()` with `eth_type_trans`'s pull: an
+/// Ethernet II type (802.3 length frames carry no network protocol here).
+fn eth_header_parse_protocol(frame: &[u8]) -> Option<(EthernetProtocol, usize)> {
+    let eth = crate::wire::EthernetFrame::new_checked(frame).ok()?;
+    let proto = eth.ethertype();
+    (!proto.is_length()).then_some((proto, crate::wire::ethernet::HEADER_LEN))
+}
+
+/// `ipoib_hard_header()` + `push_pseudo_header()`: the destination in
+/// the 20-byte pseudo header, then the 4-byte IPoIB header.
+fn ipoib_hard_header(out: &mut Vec<u8>, proto: EthernetProtocol, daddr: &[u8], _: &[u8]) -> bool {
+    let Some(dst) = crate::wire::InfinibandAddress::from_bytes(daddr) else {
+        return false;
+    };
+    let at = out.len();
+    out.resize(at + crate::wire::ipoib::HARD_HEADER_LEN, 0);
+    let repr = crate::wire::IpoibHardRepr {
+        dst_addr: dst,
+        ethertype: proto,
+    };
+    repr.emit(&mut crate::wire::IpoibHardFrame::new_unchecked(
+        &mut out[at..],
+    ));
+    true
+}
+
 /// `ipoib_hard_header` has no parse: the pseudo header carries only the
 /// destination.
 fn no_header_parse(_frame: &[u8]) -> Option<HwAddr> {
     None
 }
 
+/// What IPoIB's receive path (`ipoib_ib_handle_rx_wc`) reads from the
+/// 4-byte header a frame arrives with.
+fn ipoib_parse_protocol(frame: &[u8]) -> Option<(EthernetProtocol, usize)> {
+    let f = crate::wire::IpoibFrame::new_checked(frame).ok()?;
+    Some((f.ethertype(), crate::wire::ipoib::HEADER_LEN))
+}
+
 /// `eth_header_ops` (ARPHRD_ETHER; loopback uses it too).
 pub static ETH_HEADER_OPS: HeaderOps = HeaderOps {
     link_type: LinkType::Ether,
     hard_header_len: crate::datapath::ETH_HLEN,
+    create: eth_header,
     parse: eth_header_parse,
+    parse_protocol: eth_header_parse_protocol,
 };
 
 /// `ipoib_header_ops` (ARPHRD_INFINIBAND).
 pub static IPOIB_HEADER_OPS: HeaderOps = HeaderOps {
     link_type: LinkType::Infiniband,
     hard_header_len: crate::wire::ipoib::HARD_HEADER_LEN,
+    create: ipoib_hard_header,
     parse: no_header_parse,
+    parse_protocol: ipoib_parse_protocol,
 };
 
 /// `dev->header_ops` of a link type: `ether_setup` and `loopback_setup`

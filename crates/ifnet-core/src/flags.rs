@@ -6,12 +6,59 @@ use crate::errno::{Errno, KError, KResult};
 use crate::hwaddr::HwAddr;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
-use crate::netdev::Qdisc;
+use crate::netdev::{NetDevice, Qdisc};
 use crate::notifier::NetdevEvent;
 use crate::rtnetlink::RtmType;
 
 /// `IFALIASZ`.
 pub const IFALIASZ: usize = 256;
+
+/// The two counters that own a device flag: `dev->promiscuity` (IFF_PROMISC)
+/// and `dev->allmulti` (IFF_ALLMULTI).
+#[derive(Debug, Clone, Copy)]
+enum FlagCounter {
+    Promiscuity,
+    Allmulti,
+}
+
+impl FlagCounter {
+    fn flag(self) -> u32 {
+        match self {
+            FlagCounter::Promiscuity => IFF_PROMISC,
+            FlagCounter::Allmulti => IFF_ALLMULTI,
+        }
+    }
+
+    /// The counter's name in the kernel's "touches roof" line.
+    fn name(self) -> &'static str {
+        match self {
+            FlagCounter::Promiscuity => "promiscuity",
+            FlagCounter::Allmulti => "allmulti",
+        }
+    }
+
+    /// The mode in "entered/left … mode".
+    fn mode(self) -> &'static str {
+        match self {
+            FlagCounter::Promiscuity => "promiscuous",
+            FlagCounter::Allmulti => "allmulticast",
+        }
+    }
+
+    fn get(self, d: &NetDevice) -> u32 {
+        match self {
+            FlagCounter::Promiscuity => d.promiscuity,
+            FlagCounter::Allmulti => d.allmulti,
+        }
+    }
+
+    fn get_mut(self, d: &mut NetDevice) -> &mut u32 {
+        match self {
+            FlagCounter::Promiscuity => &mut d.promiscuity,
+            FlagCounter::Allmulti => &mut d.allmulti,
+        }
+    }
+}
 
 impl Kernel {
     /// `__dev_open()`: PRE_UP (may veto), validate address, ndo_open,
@@ -194,30 +241,7 @@ impl Kernel {
         inc: i32,
         notify: bool,
     ) -> KResult<()> {
-        let old_flags = self.dev(dev).flags;
-        let promiscuity = self.dev(dev).promiscuity.wrapping_add_signed(inc);
-        let flags = if promiscuity == 0 {
-            if inc > 0 {
-                let p = self.netdev_printk_prefix(dev);
-                self.printk(format!("{p}promiscuity touches roof, set promiscuity failed. promiscuity feature of device might be broken."));
-                return Err(KError::new(Errno::EOVERFLOW));
-            }
-            old_flags & !IFF_PROMISC
-        } else {
-            old_flags | IFF_PROMISC
-        };
-        let d = self.dev_mut(dev);
-        d.promiscuity = promiscuity;
-        if flags != old_flags {
-            d.flags = flags;
-            let what = if flags & IFF_PROMISC != 0 {
-                "entered"
-            } else {
-                "left"
-            };
-            let p = self.netdev_printk_prefix(dev);
-            self.printk(format!("{p}{what} promiscuous mode"));
-        }
+        let (old_flags, _) = self.dev_flag_counter_add(dev, FlagCounter::Promiscuity, inc)?;
         if notify {
             self.__dev_notify_flags(dev, old_flags, IFF_PROMISC);
         }
@@ -235,34 +259,48 @@ impl Kernel {
     /// do not change here, so nothing is sent and no NETDEV_CHANGE is
     /// raised (IFF_ALLMULTI is excluded).
     pub(crate) fn netif_set_allmulti(&mut self, dev: DevId, inc: i32, notify: bool) -> KResult<()> {
-        let old_flags = self.dev(dev).flags;
-        let allmulti = self.dev(dev).allmulti.wrapping_add_signed(inc);
-        let flags = if allmulti == 0 {
-            if inc > 0 {
-                let p = self.netdev_printk_prefix(dev);
-                self.printk(format!("{p}allmulti touches roof, set allmulti failed. allmulti feature of device might be broken."));
-                return Err(KError::new(Errno::EOVERFLOW));
-            }
-            old_flags & !IFF_ALLMULTI
-        } else {
-            old_flags | IFF_ALLMULTI
-        };
-        let d = self.dev_mut(dev);
-        d.allmulti = allmulti;
-        if flags != old_flags {
-            d.flags = flags;
-            let what = if flags & IFF_ALLMULTI != 0 {
-                "entered"
-            } else {
-                "left"
-            };
-            let p = self.netdev_printk_prefix(dev);
-            self.printk(format!("{p}{what} allmulticast mode"));
-            if notify {
-                self.__dev_notify_flags(dev, old_flags, 0);
-            }
+        let (old_flags, flipped) = self.dev_flag_counter_add(dev, FlagCounter::Allmulti, inc)?;
+        if flipped && notify {
+            self.__dev_notify_flags(dev, old_flags, 0);
         }
         Ok(())
+    }
+
+    /// What `__dev_set_promiscuity()` and `netif_set_allmulti()` share:
+    /// adds `inc` to the device's `counter`, which decides its flag in
+    /// `flags` ("entered/left MODE mode" when it flips; a count that would
+    /// wrap to 0 on an increment is "touches roof" and -EOVERFLOW, nothing
+    /// changed). Returns the old flags and whether the flag flipped.
+    fn dev_flag_counter_add(
+        &mut self,
+        dev: DevId,
+        counter: FlagCounter,
+        inc: i32,
+    ) -> KResult<(u32, bool)> {
+        let flag = counter.flag();
+        let old_flags = self.dev(dev).flags;
+        let count = counter.get(self.dev(dev)).wrapping_add_signed(inc);
+        let flags = if count == 0 {
+            if inc > 0 {
+                let p = self.netdev_printk_prefix(dev);
+                let name = counter.name();
+                self.printk(format!("{p}{name} touches roof, set {name} failed. {name} feature of device might be broken."));
+                return Err(KError::new(Errno::EOVERFLOW));
+            }
+            old_flags & !flag
+        } else {
+            old_flags | flag
+        };
+        let d = self.dev_mut(dev);
+        *counter.get_mut(d) = count;
+        let flipped = flags != old_flags;
+        if flipped {
+            d.flags = flags;
+            let what = if flags & flag != 0 { "entered" } else { "left" };
+            let p = self.netdev_printk_prefix(dev);
+            self.printk(format!("{p}{what} {} mode", counter.mode()));
+        }
+        Ok((old_flags, flipped))
     }
 
     /// `__netdev_printk()`'s prefix: "DRIVER PARENT NAME: " for a device

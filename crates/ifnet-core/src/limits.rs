@@ -26,16 +26,49 @@ pub const MAX_QUEUES: u32 = 4096;
 /// this machine's 6.18 kernel (192 is refused, 193 accepted).
 pub const GSO_MIN_SIZE: u32 = 193;
 
-/// The per-device fields, at `alloc_netdev_mqs()`'s defaults.
+/// The per-device fields, at `alloc_netdev_mqs()`'s defaults. The state
+/// file leaves out each field at its default (a veth's queue counts
+/// follow the possible CPUs, so the whole struct is rarely the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DevLimits {
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub num_tx_queues: u32,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub num_rx_queues: u32,
+    #[serde(default = "legacy", skip_serializing_if = "is_legacy")]
     pub gso_max_size: u32,
+    #[serde(default = "max_segs", skip_serializing_if = "is_max_segs")]
     pub gso_max_segs: u32,
+    #[serde(default = "legacy", skip_serializing_if = "is_legacy")]
     pub gro_max_size: u32,
+    #[serde(default = "legacy", skip_serializing_if = "is_legacy")]
     pub gso_ipv4_max_size: u32,
+    #[serde(default = "legacy", skip_serializing_if = "is_legacy")]
     pub gro_ipv4_max_size: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
+}
+
+fn legacy() -> u32 {
+    GSO_LEGACY_MAX_SIZE
+}
+
+fn is_legacy(v: &u32) -> bool {
+    *v == GSO_LEGACY_MAX_SIZE
+}
+
+fn max_segs() -> u32 {
+    GSO_MAX_SEGS
+}
+
+fn is_max_segs(v: &u32) -> bool {
+    *v == GSO_MAX_SEGS
 }
 
 impl Default for DevLimits {

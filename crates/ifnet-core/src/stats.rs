@@ -4,20 +4,38 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The state file leaves zero counters out (most of them are zero on most
+/// devices, and the file is written after every invocation).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DevStats {
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub rx_packets: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub tx_packets: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub rx_bytes: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub tx_bytes: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub rx_errors: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub tx_errors: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub rx_dropped: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub tx_dropped: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub multicast: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub collisions: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub rx_crc_errors: u64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub rx_nohandler: u64,
+}
+
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
 }
 
 impl DevStats {

@@ -8,7 +8,7 @@
 use crate::kernel::Kernel;
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Kinds of deferred work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,16 +43,16 @@ pub struct WorkItem {
 /// `schedule_delayed_work` on an already-pending work); rescheduling keeps
 /// the earlier due time, as `mod_delayed_work` with an earlier delay would.
 ///
-/// `items` (queueing = seq order) is what is saved and hashed; `index`
-/// finds an item by kind and the earliest one in O(log n), so a queue of
-/// thousands of items (a DAD timer per device) costs no more per command
-/// than a short one. Only the methods below change `items`.
+/// `items`, keyed by seq (= queueing order), is what is saved (as a list
+/// in seq order) and hashed; `index` finds an item by kind and the
+/// earliest one, so every operation is O(log n) and a queue of thousands
+/// of items (a DAD timer per device) costs no more per command than a
+/// short one. Only the methods below change `items`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(from = "WorkQueueRepr")]
+#[serde(from = "WorkQueueRepr", into = "WorkQueueRepr")]
 pub struct WorkQueue {
-    pub(crate) items: Vec<WorkItem>,
+    pub(crate) items: BTreeMap<u64, WorkItem>,
     pub(crate) next_seq: u64,
-    #[serde(skip)]
     pub(crate) index: WorkIndex,
 }
 
@@ -63,10 +63,13 @@ pub(crate) struct WorkIndex {
     by_due: BTreeSet<(Instant, u64)>,
     /// The seq of the item of each kind.
     by_work: HashMap<Work, u64>,
+    /// What was wrong with the saved list (a repeated or out-of-order
+    /// seq, which the map cannot hold), for `check_work` to refuse.
+    pub(crate) load_defect: Option<&'static str>,
 }
 
 /// The saved form of a `WorkQueue`.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct WorkQueueRepr {
     items: Vec<WorkItem>,
     next_seq: u64,
@@ -74,17 +77,36 @@ struct WorkQueueRepr {
 
 impl From<WorkQueueRepr> for WorkQueue {
     fn from(r: WorkQueueRepr) -> WorkQueue {
-        // A hostile file may repeat an item; the index then keeps the
-        // last, and check_work refuses the state before anything runs.
-        let mut index = WorkIndex::default();
-        for i in &r.items {
-            index.by_due.insert((i.due, i.seq));
-            index.by_work.insert(i.work, i.seq);
-        }
-        WorkQueue {
-            items: r.items,
+        // A hostile file may repeat an item or disorder the list; the map
+        // keeps one item per seq, and check_work refuses the state before
+        // anything runs.
+        let mut q = WorkQueue {
             next_seq: r.next_seq,
-            index,
+            ..WorkQueue::default()
+        };
+        let mut last = None;
+        for i in r.items {
+            if last.is_some_and(|l| l >= i.seq) && q.index.load_defect.is_none() {
+                q.index.load_defect = Some(if q.items.contains_key(&i.seq) {
+                    "the work queue holds an item twice"
+                } else {
+                    "the work queue is out of order"
+                });
+            }
+            last = Some(i.seq);
+            q.index.by_due.insert((i.due, i.seq));
+            q.index.by_work.insert(i.work, i.seq);
+            q.items.insert(i.seq, i);
+        }
+        q
+    }
+}
+
+impl From<WorkQueue> for WorkQueueRepr {
+    fn from(q: WorkQueue) -> WorkQueueRepr {
+        WorkQueueRepr {
+            items: q.items.into_values().collect(),
+            next_seq: q.next_seq,
         }
     }
 }
@@ -96,21 +118,17 @@ pub use crate::time::MAX_CLOCK_NS;
 pub const MAX_SEQ: u64 = 1 << 62;
 
 impl WorkQueue {
-    /// The position in `items` of the item with this seq (items are in
-    /// seq order).
-    fn pos(&self, seq: u64) -> Option<usize> {
-        self.items.binary_search_by_key(&seq, |i| i.seq).ok()
+    fn seq_of(&self, work: Work) -> Option<u64> {
+        self.index.by_work.get(&work).copied()
     }
 
-    fn pos_of(&self, work: Work) -> Option<usize> {
-        self.pos(*self.index.by_work.get(&work)?)
-    }
-
-    fn set_due(&mut self, at: usize, due: Instant) {
-        let item = &mut self.items[at];
-        self.index.by_due.remove(&(item.due, item.seq));
+    fn set_due(&mut self, seq: u64, due: Instant) {
+        let Some(item) = self.items.get_mut(&seq) else {
+            return;
+        };
+        self.index.by_due.remove(&(item.due, seq));
         item.due = due;
-        self.index.by_due.insert((due, item.seq));
+        self.index.by_due.insert((due, seq));
     }
 
     /// Queues `work` (or moves a queued one earlier). The queue holds each
@@ -118,21 +136,26 @@ impl WorkQueue {
     /// (2 + 2 per bridge, see `Kernel::check_invariants`), never by a
     /// fixed capacity.
     pub fn schedule(&mut self, work: Work, due: Instant) {
-        if let Some(at) = self.pos_of(work) {
-            let earlier = self.items[at].due.min(due);
-            self.set_due(at, earlier);
+        if let Some(seq) = self.seq_of(work) {
+            let earlier = self.items.get(&seq).map_or(due, |i| i.due.min(due));
+            self.set_due(seq, earlier);
             return;
         }
         self.next_seq = self.next_seq.saturating_add(1);
         let seq = self.next_seq;
-        self.items.push(WorkItem { due, seq, work });
+        self.items.insert(seq, WorkItem { due, seq, work });
         self.index.by_due.insert((due, seq));
         self.index.by_work.insert(work, seq);
     }
 
     /// The queued items, in queueing order.
-    pub fn items(&self) -> &[WorkItem] {
-        &self.items
+    pub fn items(&self) -> impl ExactSizeIterator<Item = &WorkItem> + '_ {
+        self.items.values()
+    }
+
+    /// The queued item with this sequence number.
+    pub fn get(&self, seq: u64) -> Option<WorkItem> {
+        self.items.get(&seq).copied()
     }
 
     /// The sequence number the last queued item got.
@@ -142,23 +165,24 @@ impl WorkQueue {
 
     /// `mod_delayed_work()`: queued (or moved, earlier or later) at `due`.
     pub fn reschedule(&mut self, work: Work, due: Instant) {
-        match self.pos_of(work) {
-            Some(at) => self.set_due(at, due),
+        match self.seq_of(work) {
+            Some(seq) => self.set_due(seq, due),
             None => self.schedule(work, due),
         }
     }
 
     /// Drops a queued item of this kind.
     pub fn cancel(&mut self, work: Work) {
-        if let Some(at) = self.pos_of(work) {
-            let item = self.items[at];
+        if let Some(item) = self.seq_of(work).and_then(|seq| self.get(seq)) {
             self.take(item);
         }
     }
 
     /// The due time of a queued item of this kind, if any.
     pub fn due_of(&self, work: Work) -> Option<Instant> {
-        self.pos_of(work).map(|at| self.items[at].due)
+        self.seq_of(work)
+            .and_then(|seq| self.get(seq))
+            .map(|i| i.due)
     }
 
     /// The earliest due item, if any.
@@ -171,14 +195,13 @@ impl WorkQueue {
         self.index
             .by_due
             .iter()
-            .filter_map(|&(_, seq)| self.pos(seq).map(|at| self.items[at]))
+            .filter_map(|&(_, seq)| self.get(seq))
     }
 
     fn take(&mut self, item: WorkItem) {
-        let Some(at) = self.pos(item.seq) else {
+        let Some(item) = self.items.remove(&item.seq) else {
             return;
         };
-        let item = self.items.remove(at);
         self.index.by_due.remove(&(item.due, item.seq));
         if self.index.by_work.get(&item.work) == Some(&item.seq) {
             self.index.by_work.remove(&item.work);
@@ -260,8 +283,7 @@ impl Kernel {
         let item = self
             .deferred
             .workqueue
-            .pos(seq)
-            .map(|at| self.deferred.workqueue.items[at])
+            .get(seq)
             .ok_or(WorkRefused::NoSuchItem)?;
         if item.due > self.now {
             return Err(WorkRefused::NotDue { due: item.due });

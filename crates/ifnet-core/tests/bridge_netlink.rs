@@ -8,7 +8,9 @@
 //! raw RTNLGRP_LINK listener while running the same `ip link` commands in a
 //! scratch namespace, 1.5 s apart.
 
-use ifnet_core::client::{encode, Client};
+mod mcast;
+
+use ifnet_core::client::{encode, link_name, Client};
 use ifnet_core::time::Instant;
 use ifnet_core::{Kernel, KernelProfile, NetId};
 use netlink_packet_core::{
@@ -142,47 +144,44 @@ fn note(bridge: bool, del: bool, name: &str, change: u32) -> Note {
     }
 }
 
+/// v0 (veth, peer v1) a port of br0, then `ip link set NAME up|down` for
+/// each of `steps` in order, settled, with a listener on the ring.
+fn port_v0_listening(steps: &[(&str, bool)]) -> (Kernel, NetId) {
+    let (mut k, init) = kernel();
+    add_veth(&mut k, init, "v0", "v1", 1, 2);
+    add_bridge(&mut k, init, "br0", None);
+    let mut c = Client::new(&mut k, init);
+    c.set_master("v0", Some("br0")).unwrap();
+    for &(name, up) in steps {
+        c.set_up(name, up).unwrap();
+    }
+    k.run_until_idle();
+    k.mcast_listen(1);
+    (k, init)
+}
+
 fn notes_since(k: &Kernel, from: u64) -> Vec<Note> {
-    k.mcast_since(from)
-        .unwrap()
-        .iter()
-        .filter_map(|m| {
-            let nl = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&m.bytes).unwrap();
-            let (lm, del) = match nl.payload {
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) => (lm, false),
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(lm)) => (lm, true),
-                // The address groups share the ring (RTNLGRP_IPV*_IFADDR).
-                NetlinkPayload::InnerMessage(
-                    RouteNetlinkMessage::NewAddress(_) | RouteNetlinkMessage::DelAddress(_),
-                ) => return None,
-                other => panic!("unexpected {other:?}"),
-            };
-            Some(Note {
-                bridge: lm.header.interface_family == AddressFamily::Bridge,
-                del,
-                name: ifname(&lm),
-                change: lm.header.change_mask.bits(),
-                event: lm.attributes.iter().find_map(|a| match a {
-                    LinkAttribute::Event(e) => Some(*e),
-                    _ => None,
-                }),
-                protinfo: lm
-                    .attributes
-                    .iter()
-                    .any(|a| matches!(a, LinkAttribute::ProtoInfoBridge(_))),
-            })
+    mcast::link_notifications(k, from)
+        .into_iter()
+        .map(|(lm, del)| Note {
+            bridge: lm.header.interface_family == AddressFamily::Bridge,
+            del,
+            name: ifname(&lm),
+            change: lm.header.change_mask.bits(),
+            event: lm.attributes.iter().find_map(|a| match a {
+                LinkAttribute::Event(e) => Some(*e),
+                _ => None,
+            }),
+            protinfo: lm
+                .attributes
+                .iter()
+                .any(|a| matches!(a, LinkAttribute::ProtoInfoBridge(_))),
         })
         .collect()
 }
 
 fn ifname(lm: &LinkMessage) -> String {
-    lm.attributes
-        .iter()
-        .find_map(|a| match a {
-            LinkAttribute::IfName(n) => Some(n.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
+    link_name(lm).unwrap_or_default()
 }
 
 /// br_fill_info(): the attribute order and the defaults a fresh bridge
@@ -452,15 +451,7 @@ fn br_ifinfo_notify_on_enslave_and_release() {
 /// (br_forward_delay_timer_expired).
 #[test]
 fn br_ifinfo_notify_on_port_up_and_down() {
-    let (mut k, init) = kernel();
-    add_veth(&mut k, init, "v0", "v1", 1, 2);
-    add_bridge(&mut k, init, "br0", None);
-    let mut c = Client::new(&mut k, init);
-    c.set_master("v0", Some("br0")).unwrap();
-    c.set_up("br0", true).unwrap();
-    c.set_up("v1", true).unwrap();
-    k.run_until_idle();
-    k.mcast_listen(1);
+    let (mut k, init) = port_v0_listening(&[("br0", true), ("v1", true)]);
 
     let from = k.mcast_next_seq();
     Client::new(&mut k, init).set_up("v0", true).unwrap();
@@ -512,15 +503,7 @@ fn br_ifinfo_notify_on_port_up_and_down() {
 /// ifi_change ~0U.
 #[test]
 fn br_dev_delete_releases_ports_quietly() {
-    let (mut k, init) = kernel();
-    add_veth(&mut k, init, "v0", "v1", 1, 2);
-    add_bridge(&mut k, init, "br0", None);
-    let mut c = Client::new(&mut k, init);
-    c.set_master("v0", Some("br0")).unwrap();
-    c.set_up("br0", true).unwrap();
-    c.set_up("br0", false).unwrap();
-    k.run_until_idle();
-    k.mcast_listen(1);
+    let (mut k, init) = port_v0_listening(&[("br0", true), ("br0", false)]);
     let from = k.mcast_next_seq();
     Client::new(&mut k, init).del("br0").unwrap();
     assert_eq!(

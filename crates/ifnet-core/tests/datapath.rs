@@ -3,12 +3,15 @@
 //! br_flood / br_fdb_cleanup, NICs on a segment, loopback_xmit, taps, and
 //! the address lists (dev_mc_add, __hw_addr_sync, arp_mc_map).
 
+mod common;
+
+use common::{dev, quiet_up, veth_between_namespaces};
 use ifnet_core::client::Client;
 use ifnet_core::datapath::segment::Faults;
 use ifnet_core::datapath::{DropReason, Xmit};
 use ifnet_core::hw::HwSpec;
 use ifnet_core::time::Duration;
-use ifnet_core::{DevId, HwAddr, Kernel, KernelProfile, NetId};
+use ifnet_core::{DevId, HwAddr, Kernel, KernelProfile};
 use std::net::{IpAddr, Ipv4Addr};
 
 fn frame(dst: [u8; 6], src: HwAddr, len: usize) -> Vec<u8> {
@@ -17,32 +20,6 @@ fn frame(dst: [u8; 6], src: HwAddr, len: usize) -> Vec<u8> {
     f[6..12].copy_from_slice(src.as_bytes());
     f[12..14].copy_from_slice(&[0x08, 0x00]);
     f
-}
-
-/// `ip link set NAME addrgenmode none up`: no link-local, so no DAD
-/// probes on the wire among the frames these tests count.
-fn quiet_up(c: &mut Client, name: &str) {
-    c.set_addrgenmode(name, 1).unwrap();
-    c.set_up(name, true).unwrap();
-}
-
-fn dev(k: &Kernel, net: NetId, name: &str) -> DevId {
-    k.dev_get_by_name(net, name).unwrap()
-}
-
-/// Two namespaces joined by a veth pair, both ends UP.
-fn veth_between_namespaces() -> (Kernel, DevId, DevId) {
-    let mut k = Kernel::new(KernelProfile::latest());
-    let init = k.init_net();
-    let ns = k.netns_new().unwrap();
-    let mut c = Client::new(&mut k, init);
-    c.add_veth("a0", "b0").unwrap();
-    c.set_netns("b0", ns, None).unwrap();
-    quiet_up(&mut c, "a0");
-    quiet_up(&mut Client::new(&mut k, ns), "b0");
-    k.run_until_idle();
-    let (a, b) = (dev(&k, init, "a0"), dev(&k, ns, "b0"));
-    (k, a, b)
 }
 
 /// veth_xmit(): what one end sends, the other receives, counted on both.

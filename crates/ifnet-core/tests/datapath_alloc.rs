@@ -10,9 +10,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
 
+mod common;
+
+use common::{dev, quiet_up, veth_between_namespaces};
 use ifnet_core::client::Client;
 use ifnet_core::datapath::Xmit;
-use ifnet_core::{DevId, Kernel, KernelProfile, NetId};
+use ifnet_core::{DevId, Kernel, KernelProfile};
 
 struct Counting;
 
@@ -84,17 +87,6 @@ fn frame(dst: [u8; 6], src: &[u8]) -> [u8; 64] {
     f
 }
 
-fn dev(k: &Kernel, net: NetId, name: &str) -> DevId {
-    k.dev_get_by_name(net, name).unwrap()
-}
-
-/// `ip link set NAME addrgenmode none up`: no link-local, so no DAD
-/// probes among the frames counted.
-fn quiet_up(c: &mut Client, name: &str) {
-    c.set_addrgenmode(name, 1).unwrap();
-    c.set_up(name, true).unwrap();
-}
-
 const WARMUP: usize = 1_000;
 const MEASURED: usize = 10_000;
 
@@ -121,16 +113,7 @@ fn assert_no_allocs(what: &str, k: &mut Kernel, from: DevId, f: &[u8]) {
 /// are plain fields, so the steady state allocates nothing.
 #[test]
 fn veth_xmit_steady_state_does_not_allocate() {
-    let mut k = Kernel::new(KernelProfile::latest());
-    let init = k.init_net();
-    let ns = k.netns_new().unwrap();
-    let mut c = Client::new(&mut k, init);
-    c.add_veth("a0", "b0").unwrap();
-    c.set_netns("b0", ns, None).unwrap();
-    quiet_up(&mut c, "a0");
-    quiet_up(&mut Client::new(&mut k, ns), "b0");
-    k.run_until_idle();
-    let (a, b) = (dev(&k, init, "a0"), dev(&k, ns, "b0"));
+    let (mut k, a, b) = veth_between_namespaces();
     let f = frame([0xff; 6], k.dev(a).dev_addr.as_bytes());
     assert_no_allocs("veth", &mut k, a, &f);
     assert_eq!(k.dev(b).stats.rx_packets, (WARMUP + MEASURED) as u64);

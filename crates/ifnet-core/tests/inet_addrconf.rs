@@ -368,3 +368,78 @@ fn addrconf_notify_failover_slaves_per_profile() {
         );
     }
 }
+
+/// A DAD probe for `target` from vb's MAC, as `ndisc_send_ns` builds it,
+/// then edited by `edit` (the IPv6 packet, after the 14-byte header).
+fn probe_from_vb(target: Ipv6Addr, lladdr_opt: bool, edit: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+    use ifnet_core::wire::ipv6::{Ipv6Repr, NdiscRepr, NEXTHDR_ICMP};
+    let o = target.octets();
+    let dst = Ipv6Addr::from([
+        0xff02,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0xff00 | u16::from(o[13]),
+        u16::from_be_bytes([o[14], o[15]]),
+    ]);
+    let vb_mac = [2u8, 0, 0, 0, 0, 0xb];
+    let nd = NdiscRepr::NeighborSolicit {
+        target,
+        nonce: Some(0x0102_0304_0506),
+        source_lladdr: lladdr_opt.then_some(&vb_mac[..]),
+    };
+    let mut msg = Vec::new();
+    nd.emit(&Ipv6Addr::UNSPECIFIED, &dst, 0, &mut msg);
+    let mut pkt = Vec::new();
+    Ipv6Repr {
+        src_addr: Ipv6Addr::UNSPECIFIED,
+        dst_addr: dst,
+        next_header: NEXTHDR_ICMP,
+        hop_limit: 255,
+        payload_len: msg.len(),
+    }
+    .emit(&mut pkt);
+    pkt.extend_from_slice(&msg);
+    edit(&mut pkt);
+    let mut frame = vec![0x33, 0x33, 0xff, o[13], o[14], o[15]];
+    frame.extend_from_slice(&vb_mac);
+    frame.extend_from_slice(&[0x86, 0xdd]);
+    frame.extend_from_slice(&pkt);
+    frame
+}
+
+/// ndisc_rcv() and the checks before it: a probe for va's tentative
+/// address fails va's DAD — unless icmpv6_rcv drops it (bad checksum),
+/// ndisc_rcv does (hop limit not 255), or ndisc_recv_ns does (a DAD probe
+/// carrying a source link-layer address option).
+#[test]
+fn ndisc_rcv_drops_what_linux_drops() {
+    type Edit = fn(&mut Vec<u8>);
+    let cases: [(&str, bool, Edit, bool); 4] = [
+        ("a good probe", false, |_| {}, true),
+        ("a bad checksum", false, |p| p[40 + 2] ^= 0xff, false),
+        ("hop limit 254", false, |p| p[7] = 254, false),
+        ("DAD with a lladdr option", true, |_| {}, false),
+    ];
+    for (what, opt, edit, fails) in cases {
+        let (mut k, init) = pair("6.18");
+        Client::new(&mut k, init).set_addrgenmode("va", 1).unwrap();
+        up_both(&mut k, init);
+        k.run_until_idle();
+        let target = ll("2001:db8::9");
+        Client::new(&mut k, init)
+            .add_addr("va", "2001:db8::9/64")
+            .unwrap();
+        // addrconf_dad_begin: the solicited-node group joined, the first
+        // probe a random delay away.
+        k.run_due_now();
+        let vb = dev(&k, init, "vb");
+        k.dev_queue_xmit(vb, &probe_from_vb(target, opt, edit));
+        k.run_until_idle();
+        let flags = v6(&k, init, "va")[0].1;
+        assert_eq!(flags & IFA_F_DADFAILED != 0, fails, "{what}");
+        assert_eq!(flags & IFA_F_TENTATIVE != 0, fails, "{what}");
+    }
+}

@@ -326,3 +326,51 @@ fn netns_move_drops_addresses() {
     assert!(Client::new(&mut k, ns).addr_strings("va").is_empty());
     k.check_invariants().unwrap();
 }
+
+/// The lifetime works (`check_lifetime`'s addr_chk_work,
+/// `addrconf_verify_rtnl`'s) are queued for addresses that can expire
+/// and only for them: adding a permanent address with no such work queued
+/// walks nothing (it used to walk every address of the namespace on each
+/// `ip addr add`, quadratic over a 4,000-device batch); with a finite
+/// address present, a permanent one still requeues the work, which ends
+/// when the last finite address is gone.
+#[test]
+fn lifetime_work_only_for_addresses_that_expire() {
+    use ifnet_core::workqueue::Work;
+    let (mut k, init) = setup();
+    let lifetime_work = |k: &Kernel| -> Vec<&'static str> {
+        k.pending_work()
+            .iter()
+            .filter_map(|i| match i.work {
+                Work::InetCheckLifetime(_) => Some("check_lifetime"),
+                Work::AddrconfVerify(_) => Some("addrconf_verify"),
+                _ => None,
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let mut c = Client::new(&mut k, init);
+    c.add_addr("va", "10.0.0.1/24").unwrap();
+    c.add_addr("va", "2001:db8::1/64").unwrap();
+    assert!(lifetime_work(&k).is_empty());
+    let finite = AddrOpts {
+        lifetimes: Some((20, 10)),
+        ..AddrOpts::default()
+    };
+    let mut c = Client::new(&mut k, init);
+    c.addr_modify("va", "10.0.0.2/24", &finite, NLM_F_CREATE | NLM_F_EXCL)
+        .unwrap();
+    c.addr_modify("va", "2001:db8::2/64", &finite, NLM_F_CREATE | NLM_F_EXCL)
+        .unwrap();
+    k.run_until_idle();
+    assert_eq!(lifetime_work(&k), ["addrconf_verify", "check_lifetime"]);
+    let mut c = Client::new(&mut k, init);
+    c.add_addr("vb", "10.0.1.1/24").unwrap();
+    k.run_until_idle();
+    assert_eq!(lifetime_work(&k), ["addrconf_verify", "check_lifetime"]);
+    k.sleep(Duration::from_secs(21));
+    assert!(lifetime_work(&k).is_empty(), "nothing left to expire");
+    assert_eq!(v4(&k, init, "va").len(), 1);
+    k.check_invariants().unwrap();
+}

@@ -47,3 +47,41 @@ fn duplicate_names_are_rejected() {
     let mut back: Kernel = serde_json::from_str(&json).unwrap();
     assert!(back.rebuild_after_load().is_err());
 }
+
+/// Fields the state file leaves out at their defaults (zero counters,
+/// limits at `alloc_netdev_mqs()`'s values, infinite lifetimes, address
+/// list refcounts of 1) come back as they were: the loaded kernel is the
+/// same state (`Kernel::same_state`) and saves to the same bytes.
+#[test]
+fn defaults_left_out_come_back() {
+    use ifnet_core::client::AddrOpts;
+    use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+    let mut k = Kernel::new(KernelProfile::latest());
+    k.set_num_possible_cpus(4);
+    let init = k.init_net();
+    let mut c = Client::new(&mut k, init);
+    c.add_veth("v0", "v1").unwrap();
+    for d in ["v0", "v1"] {
+        c.set_up(d, true).unwrap();
+    }
+    c.add_addr("v0", "10.0.0.1/24").unwrap();
+    // lo: one queue of each, a non-default GSO size.
+    c.set(
+        "lo",
+        vec![netlink_packet_route::link::LinkAttribute::GsoMaxSize(32768)],
+    )
+    .unwrap();
+    let finite = AddrOpts {
+        lifetimes: Some((300, 200)),
+        ..AddrOpts::default()
+    };
+    c.addr_modify("v0", "2001:db8::1/64", &finite, NLM_F_CREATE | NLM_F_EXCL)
+        .unwrap();
+    k.run_until_idle();
+    let json = serde_json::to_string(&k).unwrap();
+    assert!(!json.contains("\"gro_max_size\""), "defaults are left out");
+    let mut back: Kernel = serde_json::from_str(&json).unwrap();
+    back.rebuild_after_load().unwrap();
+    assert!(Kernel::same_state(&k, &back));
+    assert_eq!(serde_json::to_string(&back).unwrap(), json);
+}

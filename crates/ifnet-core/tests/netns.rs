@@ -8,6 +8,16 @@ fn kernel() -> Kernel {
     Kernel::new(KernelProfile::latest())
 }
 
+/// A NIC hot-plugged at `bus` with `mac` (the default driver, no segment).
+fn add_nic(k: &mut Kernel, bus: &str, mac: &str) {
+    let spec = HwSpec::Nic {
+        mac: HwAddr::parse(mac).unwrap(),
+        driver: None,
+        segment: None,
+    };
+    k.hw_add(bus, spec).unwrap();
+}
+
 /// __dev_change_net_namespace(): netns_immutable is checked first (lo,
 /// bridge); moving to the same namespace is a no-op.
 #[test]
@@ -159,25 +169,8 @@ fn ifindex_clash_allocates_new_index() {
 fn namespace_teardown() {
     let mut k = kernel();
     let init = k.init_net();
-    let mac = HwAddr::parse("52:54:00:12:34:56").unwrap();
-    k.hw_add(
-        "0000:00:03.0",
-        HwSpec::Nic {
-            mac,
-            driver: None,
-            segment: None,
-        },
-    )
-    .unwrap();
-    k.hw_add(
-        "0000:00:04.0",
-        HwSpec::Nic {
-            mac: HwAddr::parse("52:54:00:12:34:57").unwrap(),
-            driver: None,
-            segment: None,
-        },
-    )
-    .unwrap();
+    add_nic(&mut k, "0000:00:03.0", "52:54:00:12:34:56");
+    add_nic(&mut k, "0000:00:04.0", "52:54:00:12:34:57");
     let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     assert_eq!(c.names(), vec!["lo", "eth0", "eth1"]);
@@ -207,15 +200,7 @@ fn namespace_teardown() {
 fn teardown_falls_back_to_dev_percent_d() {
     let mut k = kernel();
     let init = k.init_net();
-    k.hw_add(
-        "0000:00:03.0",
-        HwSpec::Nic {
-            mac: HwAddr::parse("52:54:00:00:00:01").unwrap(),
-            driver: None,
-            segment: None,
-        },
-    )
-    .unwrap();
+    add_nic(&mut k, "0000:00:03.0", "52:54:00:00:00:01");
     let ns = k.netns_new().unwrap();
     let mut c = Client::new(&mut k, init);
     c.set_netns("eth0", ns, None).unwrap();
@@ -230,15 +215,7 @@ fn teardown_falls_back_to_dev_percent_d() {
 fn physical_nic_cannot_be_deleted() {
     let mut k = kernel();
     let init = k.init_net();
-    k.hw_add(
-        "0000:00:03.0",
-        HwSpec::Nic {
-            mac: HwAddr::parse("52:54:00:00:00:01").unwrap(),
-            driver: None,
-            segment: None,
-        },
-    )
-    .unwrap();
+    add_nic(&mut k, "0000:00:03.0", "52:54:00:00:00:01");
     let mut c = Client::new(&mut k, init);
     assert_eq!(c.del("eth0").unwrap_err().errno, Errno::EOPNOTSUPP);
     assert_eq!(c.del("lo").unwrap_err().errno, Errno::EOPNOTSUPP);

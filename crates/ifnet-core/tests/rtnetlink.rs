@@ -2,6 +2,8 @@
 //! NLM_F_ACK_TLVS), dump filtering (rtnl_dump_ifinfo), malformed requests,
 //! and the order and content of some RTNLGRP_LINK notifications.
 
+mod mcast;
+
 use ifnet_core::client::{encode, Client};
 use ifnet_core::Kernel;
 use ifnet_core::KernelProfile;
@@ -164,25 +166,13 @@ fn netlink_rcv_skb_semantics() {
 /// The names and ifi_change of the RTM_NEWLINK/DELLINK notifications since
 /// `from`, with the qdisc each reports.
 fn notified(k: &Kernel, from: u64) -> Vec<(bool, String, String)> {
-    use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
-    k.mcast_since(from)
-        .unwrap()
-        .iter()
-        .filter_map(|m| {
-            let nl = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&m.bytes).unwrap();
-            let (lm, del) = match nl.payload {
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)) => (lm, false),
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(lm)) => (lm, true),
-                // RTNLGRP_IPV*_IFADDR share the ring.
-                NetlinkPayload::InnerMessage(
-                    RouteNetlinkMessage::NewAddress(_) | RouteNetlinkMessage::DelAddress(_),
-                ) => return None,
-                other => panic!("unexpected {other:?}"),
-            };
+    mcast::link_notifications(k, from)
+        .into_iter()
+        .map(|(lm, del)| {
             let text = |f: fn(&LinkAttribute) -> Option<String>| {
                 lm.attributes.iter().find_map(f).unwrap_or_default()
             };
-            Some((
+            (
                 del,
                 text(|a| match a {
                     LinkAttribute::IfName(n) => Some(n.clone()),
@@ -192,7 +182,7 @@ fn notified(k: &Kernel, from: u64) -> Vec<(bool, String, String)> {
                     LinkAttribute::Qdisc(q) => Some(q.clone()),
                     _ => None,
                 }),
-            ))
+            )
         })
         .collect()
 }

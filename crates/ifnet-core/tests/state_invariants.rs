@@ -104,6 +104,21 @@ fn loader_refuses_duplicated_work_items() {
     assert_refused(v, "the work queue holds an item twice");
 }
 
+/// check_work: the saved list is in queueing (seq) order — the queue is
+/// a map keyed by seq, so a disordered list is refused, not reordered.
+#[test]
+fn loader_refuses_disordered_work_items() {
+    let k = with_work();
+    let mut v = to_json(&k);
+    let init = v["init_net"].clone();
+    let items = v["workqueue"]["items"].as_array_mut().unwrap();
+    let mut second = items[0].clone();
+    second["seq"] = Value::from(items[0]["seq"].as_u64().unwrap() - 1);
+    second["work"] = serde_json::json!({ "InetCheckLifetime": init });
+    items.push(second);
+    assert_refused(v, "the work queue is out of order");
+}
+
 /// check_work: a bridge work item must name a live bridge (len <= 2 + 2
 /// per bridge follows).
 #[test]

@@ -178,10 +178,26 @@ pub fn xmit_loop(
     r
 }
 
-/// `ifnet pktgen …`.
-pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
+/// What `ifnet pktgen` was asked for (each key at most once).
+#[derive(Default)]
+struct PktgenArgs {
+    dev: Option<String>,
+    dst: Option<[u8; 6]>,
+    count: Option<u64>,
+    size: Option<usize>,
+}
+
+/// The arguments of `ifnet pktgen`: `dev`, `dst` (`dst_mac`), `count` and
+/// `size` (`pkt_size`), each once; `help` or anything else is the usage.
+fn parse_pktgen_args(s: &mut Session, words: &[String]) -> Result<PktgenArgs, Abort> {
     let mut a = Argv::new(words);
-    let (mut dev, mut dst, mut count, mut size) = (None::<String>, None, None, None);
+    let mut args = PktgenArgs::default();
+    let PktgenArgs {
+        dev,
+        dst,
+        count,
+        size,
+    } = &mut args;
     while a.left() > 0 {
         let w = a.cur();
         if matches(w, "help") {
@@ -203,7 +219,7 @@ pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
                 if dev.is_some() {
                     return Err(duparg(&mut s.err, "dev", v));
                 }
-                dev = Some(v.to_string());
+                *dev = Some(v.to_string());
             }
             "dst" => {
                 if dst.is_some() {
@@ -219,7 +235,7 @@ pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
                 let Ok(mac) = <[u8; 6]>::try_from(addr.as_slice()) else {
                     return Err(invarg(&mut s.err, "Invalid \"dst\" value", v));
                 };
-                dst = Some(mac);
+                *dst = Some(mac);
             }
             "count" => {
                 if count.is_some() {
@@ -227,7 +243,7 @@ pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
                 }
                 // pktgen's count 0 means "forever"; one invocation must end.
                 match v.parse::<u64>() {
-                    Ok(n) if n > 0 => count = Some(n),
+                    Ok(n) if n > 0 => *count = Some(n),
                     _ => return Err(invarg(&mut s.err, "Invalid \"count\" value", v)),
                 }
             }
@@ -237,13 +253,24 @@ pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
                 }
                 // ifnet's own command: "-N" is refused, not wrapped.
                 match get_unsigned_nowrap(v) {
-                    Some(n) if (n as usize) <= MAX_SIZE => size = Some(n as usize),
+                    Some(n) if (n as usize) <= MAX_SIZE => *size = Some(n as usize),
                     _ => return Err(invarg(&mut s.err, "Invalid \"size\" value", v)),
                 }
             }
         }
         a.advance();
     }
+    Ok(args)
+}
+
+/// `ifnet pktgen …`.
+pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
+    let PktgenArgs {
+        dev,
+        dst,
+        count,
+        size,
+    } = parse_pktgen_args(s, words)?;
     let Some(name) = dev else {
         s.eprint("ifnet: pktgen needs \"dev DEVICE\"\n");
         return Err(usage(s));
@@ -284,26 +311,32 @@ pub fn do_pktgen(s: &mut Session, words: &[String]) -> IpResult {
             r.sent + r.dropped
         ));
     }
+    print_pktgen_result(s, &name, &r, usec, buf.len());
+    Ok(0)
+}
+
+/// pktgen's "Result: OK: …" of a run of `len`-byte frames that took `usec`
+/// (with -j, one JSON object).
+fn print_pktgen_result(s: &mut Session, name: &str, r: &PktgenResult, usec: u64, len: usize) {
     let pps = r.sent.saturating_mul(1_000_000) / usec;
-    let bps = pps.saturating_mul(buf.len() as u64 * 8);
+    let bps = pps.saturating_mul(len as u64 * 8);
     if s.opts.json {
         s.p.text(&format!(
             "{{\"dev\":{},\"sent\":{},\"dropped\":{},\"size\":{},\"usec\":{usec}}}\n",
-            serde_json::Value::String(name),
+            serde_json::Value::String(name.to_string()),
             r.sent,
             r.dropped,
-            buf.len()
+            len
         ));
     } else {
         s.p.text(&format!(
             "Result: OK: {usec}(c{usec}+d0) usec, {} ({}byte,0frags)\n  {pps}pps {}Mb/sec ({bps}bps) errors: {}\n",
             r.sent,
-            buf.len(),
+            len,
             bps / 1_000_000,
             r.dropped
         ));
     }
-    Ok(0)
 }
 
 #[cfg(test)]

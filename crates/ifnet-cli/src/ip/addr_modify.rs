@@ -88,6 +88,108 @@ fn set_lifetime(arg: &str) -> Option<u32> {
     }
 }
 
+/// `peer PREFIX` (`remote`): IFA_ADDRESS and the prefix length.
+fn modify_peer(s: &mut Session, r: &mut Modify, v: &str) -> Result<(), Abort> {
+    if r.peer.is_some() {
+        return Err(duparg(&mut s.err, "peer", v));
+    }
+    let p = get_prefix(s, v, r.family())?;
+    r.set_family(p.family);
+    r.put(
+        &mut s.err,
+        AddressAttribute::Address(ip_of(&p)),
+        p.bytelen.into(),
+    );
+    r.m.header.prefix_len = p.bitlen.max(0) as u8;
+    r.peer = Some(p);
+    Ok(())
+}
+
+/// `broadcast ADDR` (`brd`; `+` and `-` are computed from the prefix).
+fn modify_broadcast(s: &mut Session, r: &mut Modify, v: &str) -> Result<(), Abort> {
+    if r.brd_len != 0 {
+        return Err(duparg(&mut s.err, "broadcast", v));
+    }
+    if v == "+" {
+        r.brd_len = -1;
+    } else if v == "-" {
+        r.brd_len = -2;
+    } else {
+        let p = get_addr(s, v, r.family())?;
+        r.set_family(p.family);
+        if let IpAddr::V4(b) = ip_of(&p) {
+            r.put(&mut s.err, AddressAttribute::Broadcast(b), 4);
+        } else {
+            // An IPv6 "broadcast": IFA_BROADCAST with 16 bytes,
+            // which ifa_ipv4_policy never sees (inet6 ignores it).
+            r.len += 20;
+        }
+        r.brd_len = i32::from(p.bytelen);
+    }
+    Ok(())
+}
+
+/// `anycast ADDR`: IFA_ANYCAST (an IPv4 one is counted, not sent).
+fn modify_anycast(s: &mut Session, r: &mut Modify, v: &str) -> Result<(), Abort> {
+    if r.any_len != 0 {
+        return Err(duparg(&mut s.err, "anycast", v));
+    }
+    let p = get_addr(s, v, r.family())?;
+    r.set_family(p.family);
+    match ip_of(&p) {
+        IpAddr::V6(x) => r.put(&mut s.err, AddressAttribute::Anycast(x), 16),
+        IpAddr::V4(_) => r.len += 8,
+    }
+    r.any_len = p.bytelen;
+    Ok(())
+}
+
+/// A flag word of `ifa_flag_names` (`home`, `nodad`, …): set, or the
+/// warning ip prints for a read-only or IPv6-only one.
+fn modify_flag(
+    s: &mut Session,
+    r: &mut Modify,
+    name: &str,
+    mask: u32,
+    readonly: bool,
+    v6only: bool,
+) {
+    if readonly {
+        s.eprint(&format!(
+            "Warning: {name} option is not mutable from userspace\n"
+        ));
+    } else if v6only && r.family() != AF_INET6 {
+        s.eprint(&format!(
+            "Warning: {name} option can be set only for IPv6 addresses\n"
+        ));
+    } else {
+        r.flags |= mask;
+    }
+}
+
+/// The local address (`local PREFIX`, or the bare word): IFA_LOCAL; `help`
+/// prints the usage.
+fn modify_local(s: &mut Session, r: &mut Modify, w: &str) -> Result<(), Abort> {
+    if matches(w, "help") {
+        s.eprint(IPADDR_USAGE);
+        return Err(Abort::Exit(255));
+    }
+    if r.local_len != 0 {
+        return Err(duparg2(&mut s.err, "local", w));
+    }
+    let p = get_prefix(s, w, r.family())?;
+    r.set_family(p.family);
+    r.put(
+        &mut s.err,
+        AddressAttribute::Local(ip_of(&p)),
+        p.bytelen.into(),
+    );
+    r.local_len = p.bytelen;
+    r.lcl = p;
+    r.lcl_arg = Some(w.to_string());
+    Ok(())
+}
+
 /// The argument loop of `ipaddr_modify()`.
 fn parse_modify(s: &mut Session, words: &[String], r: &mut Modify) -> Result<(), Abort> {
     let mut a = Argv::new(words);
@@ -95,51 +197,13 @@ fn parse_modify(s: &mut Session, words: &[String], r: &mut Modify) -> Result<(),
         let w = a.cur();
         if w == "peer" || w == "remote" {
             let v = a.next_arg(&mut s.err)?;
-            if r.peer.is_some() {
-                return Err(duparg(&mut s.err, "peer", v));
-            }
-            let p = get_prefix(s, v, r.family())?;
-            r.set_family(p.family);
-            r.put(
-                &mut s.err,
-                AddressAttribute::Address(ip_of(&p)),
-                p.bytelen.into(),
-            );
-            r.m.header.prefix_len = p.bitlen.max(0) as u8;
-            r.peer = Some(p);
+            modify_peer(s, r, v)?;
         } else if matches(w, "broadcast") || w == "brd" {
             let v = a.next_arg(&mut s.err)?;
-            if r.brd_len != 0 {
-                return Err(duparg(&mut s.err, "broadcast", v));
-            }
-            if v == "+" {
-                r.brd_len = -1;
-            } else if v == "-" {
-                r.brd_len = -2;
-            } else {
-                let p = get_addr(s, v, r.family())?;
-                r.set_family(p.family);
-                if let IpAddr::V4(b) = ip_of(&p) {
-                    r.put(&mut s.err, AddressAttribute::Broadcast(b), 4);
-                } else {
-                    // An IPv6 "broadcast": IFA_BROADCAST with 16 bytes,
-                    // which ifa_ipv4_policy never sees (inet6 ignores it).
-                    r.len += 20;
-                }
-                r.brd_len = i32::from(p.bytelen);
-            }
+            modify_broadcast(s, r, v)?;
         } else if w == "anycast" {
             let v = a.next_arg(&mut s.err)?;
-            if r.any_len != 0 {
-                return Err(duparg(&mut s.err, "anycast", v));
-            }
-            let p = get_addr(s, v, r.family())?;
-            r.set_family(p.family);
-            match ip_of(&p) {
-                IpAddr::V6(x) => r.put(&mut s.err, AddressAttribute::Anycast(x), 16),
-                IpAddr::V4(_) => r.len += 8,
-            }
-            r.any_len = p.bytelen;
+            modify_anycast(s, r, v)?;
         } else if w == "scope" {
             let v = a.next_arg(&mut s.err)?;
             let sc = rtscope_a2n(v).ok_or_else(|| invarg(&mut s.err, "invalid scope value.", v))?;
@@ -174,39 +238,13 @@ fn parse_modify(s: &mut Session, words: &[String], r: &mut Modify) -> Result<(),
             r.preferred =
                 Some(set_lifetime(v).ok_or_else(|| invarg(&mut s.err, "preferred_lft value", v))?);
         } else if let Some((name, mask, readonly, v6only)) = lookup_flag(w) {
-            if readonly {
-                s.eprint(&format!(
-                    "Warning: {name} option is not mutable from userspace\n"
-                ));
-            } else if v6only && r.family() != AF_INET6 {
-                s.eprint(&format!(
-                    "Warning: {name} option can be set only for IPv6 addresses\n"
-                ));
-            } else {
-                r.flags |= mask;
-            }
+            modify_flag(s, r, name, mask, readonly, v6only);
         } else {
             let mut w = w;
             if w == "local" {
                 w = a.next_arg(&mut s.err)?;
             }
-            if matches(w, "help") {
-                s.eprint(IPADDR_USAGE);
-                return Err(Abort::Exit(255));
-            }
-            if r.local_len != 0 {
-                return Err(duparg2(&mut s.err, "local", w));
-            }
-            let p = get_prefix(s, w, r.family())?;
-            r.set_family(p.family);
-            r.put(
-                &mut s.err,
-                AddressAttribute::Local(ip_of(&p)),
-                p.bytelen.into(),
-            );
-            r.local_len = p.bytelen;
-            r.lcl = p;
-            r.lcl_arg = Some(w.to_string());
+            modify_local(s, r, w)?;
         }
         a.advance();
     }

@@ -175,6 +175,9 @@ fn list_flush(s: &mut Session, words: &[String], flush: bool) -> IpResult {
     a.addr.family = s.opts.family;
     a.addr.oneline = s.opts.oneline;
     a.link.showqueue = true;
+    // ipaddress.c's `do_link` is a process global: 0 until an `ip link
+    // show` of this batch set it (it changes what print_linkinfo adds).
+    a.link.do_link = s.do_link;
     a.link.family = s.opts.family;
     if flush {
         if words.is_empty() {
@@ -205,7 +208,15 @@ fn list_flush(s: &mut Session, words: &[String], flush: bool) -> IpResult {
         return crate::ip::addr_modify::ipaddr_flush(s, &a.addr);
     }
     s.p.new_json_obj();
-    let r = list(s, &a);
+    // ipaddr_list_flush_or_save's shortcut for `ip link show DEV` tests
+    // the global `do_link`, which an earlier `ip link show` of the same
+    // process (a batch) left set: `ip addr show dev DEV` then prints the
+    // link alone, through GETLINK (with -br, and no newline after it).
+    let r = if let (Some(dev), None, true) = (a.dev.clone(), a.link.group, s.do_link) {
+        crate::ip::link_show::iplink_get(s, &dev, &a.link)
+    } else {
+        list(s, &a)
+    };
     s.p.delete_json_obj();
     r
 }

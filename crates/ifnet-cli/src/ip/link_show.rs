@@ -224,12 +224,13 @@ pub fn ipaddr_list_link(s: &mut Session, words: &[String]) -> IpResult {
     r
 }
 
-/// `iplink_get()`: one GETLINK by name; the answer (whatever message
-/// came first: after an `-echo` in a batch, an earlier request's) printed
+/// `iplink_get()`: one GETLINK by name (`ifi_family` is
+/// `preferred_family`: `f.family`); the answer (whatever message came
+/// first: after an `-echo` in a batch, an earlier request's) printed
 /// through the filter.
-fn iplink_get(s: &mut Session, name: &str, f: &Filter) -> IpResult {
+pub(crate) fn iplink_get(s: &mut Session, name: &str, f: &Filter) -> IpResult {
     let mut req = LinkMessage::default();
-    req.header.interface_family = AddressFamily::Packet;
+    req.header.interface_family = AddressFamily::from(f.family);
     req.attributes.push(ifname_or_alt(name));
     req.attributes
         .push(LinkAttribute::ExtMask(vec![LinkExtentMask::Vf]));

@@ -91,33 +91,182 @@ fn vlan_proto_name(v: &VlanProtocol) -> String {
     }
 }
 
+/// How one attribute's value is printed.
+#[derive(Clone, Copy)]
+enum Show {
+    /// `print_uint(PRINT_ANY, key, "key %u ", v)`.
+    Uint(&'static str),
+    /// `print_uint(PRINT_ANY, key, "label %u ", v)`: (key, label).
+    UintAs(&'static str, &'static str),
+    /// `print_int(PRINT_ANY, key, "key %d ", v)` of a u32.
+    Int(&'static str),
+    /// `print_0xhex(PRINT_ANY, key, "key %#llx ", v)`.
+    Hex(&'static str),
+    /// `print_0xhex(PRINT_ANY, key, "label %#llx ", v)`: (key, label).
+    HexAs(&'static str, &'static str),
+    /// `print_on_off(PRINT_ANY, key, "key %s ", v)`.
+    OnOff(&'static str),
+    /// `_print_timer()`: clock_t.
+    Timer(&'static str),
+}
+
+/// One row of a print table: the value of the attribute's variant (None for
+/// other variants) and how to print it.
+type Field<A> = (fn(&A) -> Option<u64>, Show);
+
+/// The getter of a [`Field`]: `$var`'s value as u64, through `$map` if given.
+macro_rules! get {
+    ($var:path) => {
+        |a| match a {
+            $var(v) => Some(*v as u64),
+            _ => None,
+        }
+    };
+    ($var:path, $map:expr) => {
+        |a| match a {
+            $var(v) => Some($map(v)),
+            _ => None,
+        }
+    };
+}
+
+/// Prints each row of `table` in order whose attribute is present (the
+/// last of its kind in `tb`).
+fn print_fields<A>(s: &mut Session, tb: &[A], table: &[Field<A>]) {
+    for (get, show) in table {
+        let Some(v) = tb.iter().rev().find_map(get) else {
+            continue;
+        };
+        match *show {
+            Show::Uint(key) => uint(s, key, key, v),
+            Show::UintAs(key, label) => uint(s, key, label, v),
+            Show::Int(key) => {
+                let v = v as u32 as i32 as i128;
+                s.p.num(Ctx::Any, Some(key), &format!("{key} {v} "), v);
+            }
+            Show::Hex(key) => hex(s, key, key, v),
+            Show::HexAs(key, label) => hex(s, key, label, v),
+            Show::OnOff(key) => on_off(s, key, key, v != 0),
+            Show::Timer(key) => print_timer(s, key, v),
+        }
+    }
+}
+
+/// A bridge id attribute as `br_dump_bridge_id()` prints it.
+fn print_bridge_id(s: &mut Session, key: &str, label: &str, id: &str) {
+    s.p.string(Ctx::Any, Some(key), &format!("{label} {id} "), id);
+}
+
+use InfoBridge as B;
+use InfoBridgePort as P;
+
+/// bridge_print_opt() up to IFLA_BR_VLAN_FILTERING.
+const BRIDGE_STP: &[Field<InfoBridge>] = &[
+    (get!(B::ForwardDelay), Show::Uint("forward_delay")),
+    (get!(B::HelloTime), Show::Uint("hello_time")),
+    (get!(B::MaxAge), Show::Uint("max_age")),
+    (get!(B::AgeingTime), Show::Uint("ageing_time")),
+    (get!(B::StpState, stp_state), Show::Uint("stp_state")),
+    (get!(B::Priority), Show::Uint("priority")),
+    (get!(B::VlanFiltering), Show::Uint("vlan_filtering")),
+];
+
+/// From IFLA_BR_ROOT_PORT to IFLA_BR_GROUP_FWD_MASK.
+const BRIDGE_ROOT_TIMERS_VLAN: &[Field<InfoBridge>] = &[
+    (get!(B::RootPort), Show::Uint("root_port")),
+    (get!(B::RootPathCost), Show::Uint("root_path_cost")),
+    (get!(B::TopologyChange), Show::Uint("topology_change")),
+    (
+        get!(B::TopologyChangeDetected),
+        Show::Uint("topology_change_detected"),
+    ),
+    (get!(B::HelloTimer), Show::Timer("hello_timer")),
+    (get!(B::TcnTimer), Show::Timer("tcn_timer")),
+    (
+        get!(B::TopologyChangeTimer),
+        Show::Timer("topology_change_timer"),
+    ),
+    (get!(B::GcTimer), Show::Timer("gc_timer")),
+    (get!(B::VlanDefaultPvid), Show::Uint("vlan_default_pvid")),
+    (get!(B::VlanStatsEnabled), Show::Uint("vlan_stats_enabled")),
+    (get!(B::VlanStatsPerPort), Show::Uint("vlan_stats_per_port")),
+    (get!(B::GroupFwdMask), Show::Hex("group_fwd_mask")),
+];
+
+/// From IFLA_BR_MCAST_ROUTER to the end.
+const BRIDGE_MCAST: &[Field<InfoBridge>] = &[
+    (
+        get!(B::MulticastRouter, mcast_router),
+        Show::Uint("mcast_router"),
+    ),
+    (
+        get!(B::MulticastQueryUseIfaddr),
+        Show::Uint("mcast_query_use_ifaddr"),
+    ),
+    (get!(B::MulticastQuerier), Show::Uint("mcast_querier")),
+    (
+        get!(B::MulticastHashElasticity),
+        Show::Uint("mcast_hash_elasticity"),
+    ),
+    (get!(B::MulticastHashMax), Show::Uint("mcast_hash_max")),
+    (
+        get!(B::MulticastLastMemberCount),
+        Show::UintAs("mcast_last_member_cnt", "mcast_last_member_count"),
+    ),
+    (
+        get!(B::MulticastStartupQueryCount),
+        Show::UintAs("mcast_startup_query_cnt", "mcast_startup_query_count"),
+    ),
+    (
+        get!(B::MulticastLastMemberInterval),
+        Show::UintAs("mcast_last_member_intvl", "mcast_last_member_interval"),
+    ),
+    (
+        get!(B::MulticastMembershipInterval),
+        Show::UintAs("mcast_membership_intvl", "mcast_membership_interval"),
+    ),
+    (
+        get!(B::MulticastQuerierInterval),
+        Show::UintAs("mcast_querier_intvl", "mcast_querier_interval"),
+    ),
+    (
+        get!(B::MulticastQueryInterval),
+        Show::UintAs("mcast_query_intvl", "mcast_query_interval"),
+    ),
+    (
+        get!(B::MulticastQueryResponseInterval),
+        Show::UintAs(
+            "mcast_query_response_intvl",
+            "mcast_query_response_interval",
+        ),
+    ),
+    (
+        get!(B::MulticastStartupQueryInterval),
+        Show::UintAs("mcast_startup_query_intvl", "mcast_startup_query_interval"),
+    ),
+    (
+        get!(B::MulticastStatsEnabled),
+        Show::Uint("mcast_stats_enabled"),
+    ),
+    (
+        get!(B::MulticastIgmpVersion),
+        Show::Uint("mcast_igmp_version"),
+    ),
+    (
+        get!(B::MulticastMldVersion),
+        Show::Uint("mcast_mld_version"),
+    ),
+    (get!(B::NfCallIpTables), Show::Uint("nf_call_iptables")),
+    (get!(B::NfCallIp6Tables), Show::Uint("nf_call_ip6tables")),
+    (get!(B::NfCallArpTables), Show::Uint("nf_call_arptables")),
+];
+
 /// `bridge_print_opt()`. `data` is None without IFLA_INFO_DATA.
 pub fn bridge_print_opt(s: &mut Session, data: Option<&[InfoBridge]>) {
     let Some(tb) = data else {
         return;
     };
-    use InfoBridge as B;
-    if let Some(v) = last!(tb, B::ForwardDelay) {
-        uint(s, "forward_delay", "forward_delay", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::HelloTime) {
-        uint(s, "hello_time", "hello_time", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::MaxAge) {
-        uint(s, "max_age", "max_age", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::AgeingTime) {
-        uint(s, "ageing_time", "ageing_time", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::StpState) {
-        uint(s, "stp_state", "stp_state", stp_state(v));
-    }
-    if let Some(v) = last!(tb, B::Priority) {
-        uint(s, "priority", "priority", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::VlanFiltering) {
-        uint(s, "vlan_filtering", "vlan_filtering", *v as u64);
-    }
+    print_fields(s, tb, BRIDGE_STP);
     if let Some(v) = last!(tb, B::VlanProtocol) {
         let n = vlan_proto_name(v);
         s.p.string(
@@ -129,58 +278,14 @@ pub fn bridge_print_opt(s: &mut Session, data: Option<&[InfoBridge]>) {
     }
     let bridge_id = last!(tb, B::BridgeId).map(br_dump_bridge_id);
     if let Some(id) = &bridge_id {
-        s.p.string(Ctx::Any, Some("bridge_id"), &format!("bridge_id {id} "), id);
+        print_bridge_id(s, "bridge_id", "bridge_id", id);
     }
     // iproute2 6.1 prints IFLA_BR_BRIDGE_ID's data for the root id too.
     if let Some(root) = last!(tb, B::RootId) {
         let id = bridge_id.clone().unwrap_or_else(|| br_dump_bridge_id(root));
-        s.p.string(
-            Ctx::Any,
-            Some("root_id"),
-            &format!("designated_root {id} "),
-            &id,
-        );
+        print_bridge_id(s, "root_id", "designated_root", &id);
     }
-    if let Some(v) = last!(tb, B::RootPort) {
-        uint(s, "root_port", "root_port", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::RootPathCost) {
-        uint(s, "root_path_cost", "root_path_cost", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::TopologyChange) {
-        uint(s, "topology_change", "topology_change", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::TopologyChangeDetected) {
-        uint(
-            s,
-            "topology_change_detected",
-            "topology_change_detected",
-            *v as u64,
-        );
-    }
-    let timers = [
-        (last!(tb, B::HelloTimer), "hello_timer"),
-        (last!(tb, B::TcnTimer), "tcn_timer"),
-        (last!(tb, B::TopologyChangeTimer), "topology_change_timer"),
-        (last!(tb, B::GcTimer), "gc_timer"),
-    ];
-    for (v, key) in timers {
-        if let Some(v) = v {
-            print_timer(s, key, *v);
-        }
-    }
-    if let Some(v) = last!(tb, B::VlanDefaultPvid) {
-        uint(s, "vlan_default_pvid", "vlan_default_pvid", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::VlanStatsEnabled) {
-        uint(s, "vlan_stats_enabled", "vlan_stats_enabled", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::VlanStatsPerPort) {
-        uint(s, "vlan_stats_per_port", "vlan_stats_per_port", *v as u64);
-    }
-    if let Some(v) = last!(tb, B::GroupFwdMask) {
-        hex(s, "group_fwd_mask", "group_fwd_mask", *v as u64);
-    }
+    print_fields(s, tb, BRIDGE_ROOT_TIMERS_VLAN);
     if let Some(v) = last!(tb, B::GroupAddr) {
         let a = ll_addr_n2a(&v[..]);
         s.p.string(
@@ -213,115 +318,7 @@ pub fn bridge_print_opt(s: &mut Session, data: Option<&[InfoBridge]>) {
             );
         }
     }
-    if let Some(v) = last!(tb, B::MulticastRouter) {
-        uint(s, "mcast_router", "mcast_router", mcast_router(v));
-    }
-    if let Some(v) = last!(tb, B::MulticastQueryUseIfaddr) {
-        uint(
-            s,
-            "mcast_query_use_ifaddr",
-            "mcast_query_use_ifaddr",
-            *v as u64,
-        );
-    }
-    if let Some(v) = last!(tb, B::MulticastQuerier) {
-        uint(s, "mcast_querier", "mcast_querier", *v as u64);
-    }
-    let counts = [
-        (
-            last!(tb, B::MulticastHashElasticity),
-            "mcast_hash_elasticity",
-            "mcast_hash_elasticity",
-        ),
-        (
-            last!(tb, B::MulticastHashMax),
-            "mcast_hash_max",
-            "mcast_hash_max",
-        ),
-        (
-            last!(tb, B::MulticastLastMemberCount),
-            "mcast_last_member_cnt",
-            "mcast_last_member_count",
-        ),
-        (
-            last!(tb, B::MulticastStartupQueryCount),
-            "mcast_startup_query_cnt",
-            "mcast_startup_query_count",
-        ),
-    ];
-    for (v, key, label) in counts {
-        if let Some(v) = v {
-            uint(s, key, label, *v as u64);
-        }
-    }
-    let intervals = [
-        (
-            last!(tb, B::MulticastLastMemberInterval),
-            "mcast_last_member_intvl",
-            "mcast_last_member_interval",
-        ),
-        (
-            last!(tb, B::MulticastMembershipInterval),
-            "mcast_membership_intvl",
-            "mcast_membership_interval",
-        ),
-        (
-            last!(tb, B::MulticastQuerierInterval),
-            "mcast_querier_intvl",
-            "mcast_querier_interval",
-        ),
-        (
-            last!(tb, B::MulticastQueryInterval),
-            "mcast_query_intvl",
-            "mcast_query_interval",
-        ),
-        (
-            last!(tb, B::MulticastQueryResponseInterval),
-            "mcast_query_response_intvl",
-            "mcast_query_response_interval",
-        ),
-        (
-            last!(tb, B::MulticastStartupQueryInterval),
-            "mcast_startup_query_intvl",
-            "mcast_startup_query_interval",
-        ),
-    ];
-    for (v, key, label) in intervals {
-        if let Some(v) = v {
-            uint(s, key, label, *v);
-        }
-    }
-    let small = [
-        (
-            last!(tb, B::MulticastStatsEnabled).map(|v| *v as u64),
-            "mcast_stats_enabled",
-        ),
-        (
-            last!(tb, B::MulticastIgmpVersion).map(|v| *v as u64),
-            "mcast_igmp_version",
-        ),
-        (
-            last!(tb, B::MulticastMldVersion).map(|v| *v as u64),
-            "mcast_mld_version",
-        ),
-        (
-            last!(tb, B::NfCallIpTables).map(|v| *v as u64),
-            "nf_call_iptables",
-        ),
-        (
-            last!(tb, B::NfCallIp6Tables).map(|v| *v as u64),
-            "nf_call_ip6tables",
-        ),
-        (
-            last!(tb, B::NfCallArpTables).map(|v| *v as u64),
-            "nf_call_arptables",
-        ),
-    ];
-    for (v, key) in small {
-        if let Some(v) = v {
-            uint(s, key, key, v);
-        }
-    }
+    print_fields(s, tb, BRIDGE_MCAST);
 }
 
 /// `print_portstate()`.
@@ -367,107 +364,81 @@ fn fwd_mask_str(mask: u16) -> String {
     }
 }
 
+/// bridge_slave_print_opt() from IFLA_BRPORT_PRIORITY to
+/// IFLA_BRPORT_DESIGNATED_COST.
+const PORT_FLAGS_IDS: &[Field<InfoBridgePort>] = &[
+    (get!(P::Priority), Show::Uint("priority")),
+    (get!(P::Cost), Show::Int("cost")),
+    (get!(P::HairpinMode), Show::OnOff("hairpin")),
+    (get!(P::Guard), Show::OnOff("guard")),
+    (get!(P::Protect), Show::OnOff("root_block")),
+    (get!(P::FastLeave), Show::OnOff("fastleave")),
+    (get!(P::Learning), Show::OnOff("learning")),
+    (get!(P::UnicastFlood), Show::OnOff("flood")),
+    (get!(P::PortId), Show::HexAs("id", "port_id")),
+    (get!(P::PortNumber), Show::HexAs("no", "port_no")),
+    (get!(P::DesignatedPort), Show::Uint("designated_port")),
+    (get!(P::DesignatedCost), Show::Uint("designated_cost")),
+];
+
+/// From IFLA_BRPORT_HOLD_TIMER to IFLA_BRPORT_MULTICAST_ROUTER.
+const PORT_TIMERS_PROXY: &[Field<InfoBridgePort>] = &[
+    (get!(P::HoldTimer), Show::Timer("hold_timer")),
+    (get!(P::MessageAgeTimer), Show::Timer("message_age_timer")),
+    (
+        get!(P::ForwardDelayTimer),
+        Show::Timer("forward_delay_timer"),
+    ),
+    (
+        get!(P::TopologyChangeAck),
+        Show::Uint("topology_change_ack"),
+    ),
+    (get!(P::ConfigPending), Show::Uint("config_pending")),
+    (get!(P::ProxyARP), Show::OnOff("proxy_arp")),
+    (get!(P::ProxyARPWifi), Show::OnOff("proxy_arp_wifi")),
+    (
+        get!(P::MulticastRouter, mcast_router),
+        Show::UintAs("multicast_router", "mcast_router"),
+    ),
+];
+
+/// The floods after mcast_fast_leave.
+const PORT_FLOODS: &[Field<InfoBridgePort>] = &[
+    (get!(P::MulticastFlood), Show::OnOff("mcast_flood")),
+    (get!(P::BroadcastFlood), Show::OnOff("bcast_flood")),
+    (get!(P::MulticastToUnicast), Show::OnOff("mcast_to_unicast")),
+    (get!(P::NeighSupress), Show::OnOff("neigh_suppress")),
+];
+
+/// After the group forward mask.
+const PORT_TUNNEL_ISOLATION: &[Field<InfoBridgePort>] = &[
+    (get!(P::VlanTunnel), Show::OnOff("vlan_tunnel")),
+    (get!(P::Isolated), Show::OnOff("isolated")),
+    (get!(P::Locked), Show::OnOff("locked")),
+];
+
 /// `bridge_slave_print_opt()`. `data` is None without IFLA_INFO_SLAVE_DATA.
 pub fn bridge_slave_print_opt(s: &mut Session, data: Option<&[InfoBridgePort]>) {
     let Some(tb) = data else {
         return;
     };
-    use InfoBridgePort as P;
     if let Some(v) = last!(tb, P::State) {
         print_portstate(s, v);
     }
-    if let Some(v) = last!(tb, P::Priority) {
-        let v = *v as i128;
-        s.p.num(Ctx::Any, Some("priority"), &format!("priority {v} "), v);
-    }
-    if let Some(v) = last!(tb, P::Cost) {
-        let v = *v as i32 as i128;
-        s.p.num(Ctx::Any, Some("cost"), &format!("cost {v} "), v);
-    }
-    let flags1 = [
-        (last!(tb, P::HairpinMode), "hairpin"),
-        (last!(tb, P::Guard), "guard"),
-        (last!(tb, P::Protect), "root_block"),
-        (last!(tb, P::FastLeave), "fastleave"),
-        (last!(tb, P::Learning), "learning"),
-        (last!(tb, P::UnicastFlood), "flood"),
-    ];
-    for (v, key) in flags1 {
-        if let Some(v) = v {
-            on_off(s, key, key, *v);
-        }
-    }
-    if let Some(v) = last!(tb, P::PortId) {
-        hex(s, "id", "port_id", *v as u64);
-    }
-    if let Some(v) = last!(tb, P::PortNumber) {
-        hex(s, "no", "port_no", *v as u64);
-    }
-    if let Some(v) = last!(tb, P::DesignatedPort) {
-        uint(s, "designated_port", "designated_port", *v as u64);
-    }
-    if let Some(v) = last!(tb, P::DesignatedCost) {
-        uint(s, "designated_cost", "designated_cost", *v as u64);
-    }
+    print_fields(s, tb, PORT_FLAGS_IDS);
     if let Some(v) = last!(tb, P::BridgeId) {
-        let id = br_dump_bridge_id(v);
-        s.p.string(
-            Ctx::Any,
-            Some("bridge_id"),
-            &format!("designated_bridge {id} "),
-            &id,
-        );
+        print_bridge_id(s, "bridge_id", "designated_bridge", &br_dump_bridge_id(v));
     }
     if let Some(v) = last!(tb, P::RootId) {
-        let id = br_dump_bridge_id(v);
-        s.p.string(
-            Ctx::Any,
-            Some("root_id"),
-            &format!("designated_root {id} "),
-            &id,
-        );
+        print_bridge_id(s, "root_id", "designated_root", &br_dump_bridge_id(v));
     }
-    let timers = [
-        (last!(tb, P::HoldTimer), "hold_timer"),
-        (last!(tb, P::MessageAgeTimer), "message_age_timer"),
-        (last!(tb, P::ForwardDelayTimer), "forward_delay_timer"),
-    ];
-    for (v, key) in timers {
-        if let Some(v) = v {
-            print_timer(s, key, *v);
-        }
-    }
-    if let Some(v) = last!(tb, P::TopologyChangeAck) {
-        uint(s, "topology_change_ack", "topology_change_ack", *v as u64);
-    }
-    if let Some(v) = last!(tb, P::ConfigPending) {
-        uint(s, "config_pending", "config_pending", *v as u64);
-    }
-    if let Some(v) = last!(tb, P::ProxyARP) {
-        on_off(s, "proxy_arp", "proxy_arp", *v);
-    }
-    if let Some(v) = last!(tb, P::ProxyARPWifi) {
-        on_off(s, "proxy_arp_wifi", "proxy_arp_wifi", *v);
-    }
-    if let Some(v) = last!(tb, P::MulticastRouter) {
-        uint(s, "multicast_router", "mcast_router", mcast_router(v));
-    }
+    print_fields(s, tb, PORT_TIMERS_PROXY);
     if let Some(v) = last!(tb, P::FastLeave) {
         // Text only: the JSON already has "fastleave".
         let t = if *v { "on" } else { "off" };
         s.p.string(Ctx::Fp, None, &format!("mcast_fast_leave {t} "), "");
     }
-    let flags2 = [
-        (last!(tb, P::MulticastFlood), "mcast_flood"),
-        (last!(tb, P::BroadcastFlood), "bcast_flood"),
-        (last!(tb, P::MulticastToUnicast), "mcast_to_unicast"),
-        (last!(tb, P::NeighSupress), "neigh_suppress"),
-    ];
-    for (v, key) in flags2 {
-        if let Some(v) = v {
-            on_off(s, key, key, *v);
-        }
-    }
+    print_fields(s, tb, PORT_FLOODS);
     if let Some(v) = last!(tb, P::GroupFwdMask) {
         hex(s, "group_fwd_mask", "group_fwd_mask", *v as u64);
         let m = fwd_mask_str(*v);
@@ -478,16 +449,7 @@ pub fn bridge_slave_print_opt(s: &mut Session, data: Option<&[InfoBridgePort]>) 
             &m,
         );
     }
-    let flags3 = [
-        (last!(tb, P::VlanTunnel), "vlan_tunnel"),
-        (last!(tb, P::Isolated), "isolated"),
-        (last!(tb, P::Locked), "locked"),
-    ];
-    for (v, key) in flags3 {
-        if let Some(v) = v {
-            on_off(s, key, key, *v);
-        }
-    }
+    print_fields(s, tb, PORT_TUNNEL_ISOLATION);
     if let Some(v) = last!(tb, P::BackupPort) {
         let name = s.ll_index_to_name(*v);
         s.p.string(

@@ -22,38 +22,15 @@ macro_rules! attr {
 
 /// The `-d` block of print_linkinfo().
 pub(crate) fn print_details(s: &mut Session, lm: &LinkMessage, f: &Filter) {
-    if let Some(&v) = attr!(lm, Promiscuity) {
-        s.p.num(
-            Ctx::Any,
-            Some("promiscuity"),
-            &format!(" promiscuity {v} "),
-            v as i128,
-        );
-    }
-    if let Some(&v) = attr!(lm, AllMulticast) {
-        s.p.num(
-            Ctx::Any,
-            Some("allmulti"),
-            &format!(" allmulti {v} "),
-            v as i128,
-        );
-    }
-    if let Some(&v) = attr!(lm, MinMtu) {
-        s.p.num(
-            Ctx::Any,
-            Some("min_mtu"),
-            &format!("minmtu {v} "),
-            v as i128,
-        );
-    }
-    if let Some(&v) = attr!(lm, MaxMtu) {
-        s.p.num(
-            Ctx::Any,
-            Some("max_mtu"),
-            &format!("maxmtu {v} "),
-            v as i128,
-        );
-    }
+    print_nums(
+        s,
+        [
+            (attr!(lm, Promiscuity), "promiscuity", " promiscuity"),
+            (attr!(lm, AllMulticast), "allmulti", " allmulti"),
+            (attr!(lm, MinMtu), "min_mtu", "minmtu"),
+            (attr!(lm, MaxMtu), "max_mtu", "maxmtu"),
+        ],
+    );
     if let Some(infos) = attr!(lm, LinkInfo) {
         print_linktype(s, infos);
     }
@@ -62,20 +39,18 @@ pub(crate) fn print_details(s: &mut Session, lm: &LinkMessage, f: &Filter) {
             print_af_spec(s, spec);
         }
     }
-    let nums: [(Option<&u32>, &str, &str); 7] = [
-        (attr!(lm, NumTxQueues), "num_tx_queues", "numtxqueues"),
-        (attr!(lm, NumRxQueues), "num_rx_queues", "numrxqueues"),
-        (attr!(lm, GsoMaxSize), "gso_max_size", "gso_max_size"),
-        (attr!(lm, GsoMaxSegs), "gso_max_segs", "gso_max_segs"),
-        (attr!(lm, TsoMaxSize), "tso_max_size", "tso_max_size"),
-        (attr!(lm, TsoMaxSegs), "tso_max_segs", "tso_max_segs"),
-        (attr!(lm, GroMaxSize), "gro_max_size", "gro_max_size"),
-    ];
-    for (v, key, label) in nums {
-        if let Some(&v) = v {
-            s.p.num(Ctx::Any, Some(key), &format!("{label} {v} "), v as i128);
-        }
-    }
+    print_nums(
+        s,
+        [
+            (attr!(lm, NumTxQueues), "num_tx_queues", "numtxqueues"),
+            (attr!(lm, NumRxQueues), "num_rx_queues", "numrxqueues"),
+            (attr!(lm, GsoMaxSize), "gso_max_size", "gso_max_size"),
+            (attr!(lm, GsoMaxSegs), "gso_max_segs", "gso_max_segs"),
+            (attr!(lm, TsoMaxSize), "tso_max_size", "tso_max_size"),
+            (attr!(lm, TsoMaxSegs), "tso_max_segs", "tso_max_segs"),
+            (attr!(lm, GroMaxSize), "gro_max_size", "gro_max_size"),
+        ],
+    );
     if let Some(v) = attr!(lm, PhysPortName) {
         s.p.string(
             Ctx::Any,
@@ -101,6 +76,15 @@ pub(crate) fn print_details(s: &mut Session, lm: &LinkMessage, f: &Filter) {
     }
     if let Some(v) = attr!(lm, ParentDevName) {
         s.p.string(Ctx::Any, Some("parentdev"), &format!("parentdev {v} "), v);
+    }
+}
+
+/// `print_uint(PRINT_ANY, key, "label %u ", v)` for each attribute present.
+fn print_nums<const N: usize>(s: &mut Session, nums: [(Option<&u32>, &str, &str); N]) {
+    for (v, key, label) in nums {
+        if let Some(&v) = v {
+            s.p.num(Ctx::Any, Some(key), &format!("{label} {v} "), v as i128);
+        }
     }
 }
 

@@ -64,73 +64,76 @@ pub fn print_link_stats(s: &mut Session, lm: &LinkMessage) {
     }
 }
 
+/// `print_stats64()`'s JSON: "stats64" with an "rx" and a "tx" object.
+/// The counter lists are tables, one direction a line (rustfmt would give
+/// each value a line of its own).
+#[rustfmt::skip]
 fn json_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
     let more = s.opts.stats > 1;
+    let nonzero = |v: u64| (v != 0).then_some(v);
     let p = &mut s.p;
+    p.open_object(Some("stats64"));
+    json_direction(p, "rx",
+        (&["bytes", "packets", "errors", "dropped", "over_errors", "multicast"],
+         &[st.rx_bytes, st.rx_packets, st.rx_errors, st.rx_dropped, st.rx_over_errors, st.multicast]),
+        st.rx_compressed,
+        more.then_some(JsonMore {
+            errors: (&["length_errors", "crc_errors", "frame_errors", "fifo_errors", "missed_errors"],
+                     &[st.rx_length_errors, st.rx_crc_errors, st.rx_frame_errors, st.rx_fifo_errors, st.rx_missed_errors]),
+            optional: &[("nohandler", nonzero(st.rx_nohandler)), ("otherhost", nonzero(st.rx_otherhost_dropped))],
+        }));
+    json_direction(p, "tx",
+        (&["bytes", "packets", "errors", "dropped", "carrier_errors", "collisions"],
+         &[st.tx_bytes, st.tx_packets, st.tx_errors, st.tx_dropped, st.tx_carrier_errors, st.collisions]),
+        st.tx_compressed,
+        more.then_some(JsonMore {
+            errors: (&["aborted_errors", "fifo_errors", "window_errors", "heartbeat_errors"],
+                     &[st.tx_aborted_errors, st.tx_fifo_errors, st.tx_window_errors, st.tx_heartbeat_errors]),
+            optional: &[("carrier_changes", cc)],
+        }));
+    p.close_object();
+}
+
+/// Counters of a direction: their keys and values, in print order.
+type Counters<'a> = (&'a [&'a str], &'a [u64]);
+
+/// What `-s -s` adds to a direction's JSON object: the error counters,
+/// then counters printed only when present (`None` is left out).
+struct JsonMore<'a> {
+    errors: Counters<'a>,
+    optional: &'a [(&'a str, Option<u64>)],
+}
+
+/// One direction's object ("rx" or "tx") of `print_stats64()`'s JSON: the
+/// counters always printed, "compressed" when not zero, then `more`.
+fn json_direction(
+    p: &mut crate::ip::jsonw::Printer,
+    name: &str,
+    (keys, values): Counters<'_>,
+    compressed: u64,
+    more: Option<JsonMore<'_>>,
+) {
     let put = |p: &mut crate::ip::jsonw::Printer, k: &str, v: u64| {
         p.num(Ctx::Json, Some(k), "", v as i128)
     };
-    p.open_object(Some("stats64"));
-    p.open_object(Some("rx"));
-    for (k, v) in [
-        ("bytes", st.rx_bytes),
-        ("packets", st.rx_packets),
-        ("errors", st.rx_errors),
-        ("dropped", st.rx_dropped),
-        ("over_errors", st.rx_over_errors),
-        ("multicast", st.multicast),
-    ] {
+    p.open_object(Some(name));
+    for (k, &v) in keys.iter().zip(values) {
         put(p, k, v);
     }
-    if st.rx_compressed != 0 {
-        put(p, "compressed", st.rx_compressed);
+    if compressed != 0 {
+        put(p, "compressed", compressed);
     }
-    if more {
-        for (k, v) in [
-            ("length_errors", st.rx_length_errors),
-            ("crc_errors", st.rx_crc_errors),
-            ("frame_errors", st.rx_frame_errors),
-            ("fifo_errors", st.rx_fifo_errors),
-            ("missed_errors", st.rx_missed_errors),
-        ] {
+    if let Some(more) = more {
+        let (keys, values) = more.errors;
+        for (k, &v) in keys.iter().zip(values) {
             put(p, k, v);
         }
-        if st.rx_nohandler != 0 {
-            put(p, "nohandler", st.rx_nohandler);
-        }
-        if st.rx_otherhost_dropped != 0 {
-            put(p, "otherhost", st.rx_otherhost_dropped);
-        }
-    }
-    p.close_object();
-    p.open_object(Some("tx"));
-    for (k, v) in [
-        ("bytes", st.tx_bytes),
-        ("packets", st.tx_packets),
-        ("errors", st.tx_errors),
-        ("dropped", st.tx_dropped),
-        ("carrier_errors", st.tx_carrier_errors),
-        ("collisions", st.collisions),
-    ] {
-        put(p, k, v);
-    }
-    if st.tx_compressed != 0 {
-        put(p, "compressed", st.tx_compressed);
-    }
-    if more {
-        for (k, v) in [
-            ("aborted_errors", st.tx_aborted_errors),
-            ("fifo_errors", st.tx_fifo_errors),
-            ("window_errors", st.tx_window_errors),
-            ("heartbeat_errors", st.tx_heartbeat_errors),
-        ] {
-            put(p, k, v);
-        }
-        if let Some(c) = cc {
-            put(p, "carrier_changes", c);
+        for &(k, v) in more.optional {
+            if let Some(v) = v {
+                put(p, k, v);
+            }
         }
     }
-    p.close_object();
     p.close_object();
 }
 
@@ -202,14 +205,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         &c,
         "RX",
         ["missed", "mcast"],
-        [
-            st.rx_bytes,
-            st.rx_packets,
-            st.rx_errors,
-            st.rx_dropped,
-            st.rx_missed_errors,
-            st.multicast,
-        ],
+        rx_numbers(st),
         st.rx_compressed,
     );
     if more {
@@ -221,14 +217,7 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
         &c,
         "TX",
         ["carrier", "collsns"],
-        [
-            st.tx_bytes,
-            st.tx_packets,
-            st.tx_errors,
-            st.tx_dropped,
-            st.tx_carrier_errors,
-            st.collisions,
-        ],
+        tx_numbers(st),
         st.tx_compressed,
     );
     if more {
@@ -237,23 +226,44 @@ fn text_stats(s: &mut Session, st: &Stats64, cc: Option<u64>) {
     s.p.text(&o);
 }
 
+/// The numbers of the RX line: bytes, packets, errors, dropped, missed,
+/// mcast.
+fn rx_numbers(st: &Stats64) -> [u64; 6] {
+    [
+        st.rx_bytes,
+        st.rx_packets,
+        st.rx_errors,
+        st.rx_dropped,
+        st.rx_missed_errors,
+        st.multicast,
+    ]
+}
+
+/// The numbers of the TX line: bytes, packets, errors, dropped, carrier,
+/// collsns.
+fn tx_numbers(st: &Stats64) -> [u64; 6] {
+    [
+        st.tx_bytes,
+        st.tx_packets,
+        st.tx_errors,
+        st.tx_dropped,
+        st.tx_carrier_errors,
+        st.collisions,
+    ]
+}
+
+/// A direction line's eight columns: its six numbers, compressed, and the
+/// unused last column.
+fn line_columns(six: [u64; 6], compressed: u64) -> [u64; 8] {
+    let [a, b, c, d, e, f] = six;
+    [a, b, c, d, e, f, compressed, 0]
+}
+
 /// print_stats64()'s `cols[]`: the minimum widths, widened by
 /// `size_columns()` to the numbers printed.
 fn columns(f: &NumFmt, st: &Stats64, cc: Option<u64>, more: bool) -> [usize; 8] {
     let mut c = [10usize, 7, 6, 7, 7, 7, 10, 9];
-    f.size_columns(
-        &mut c,
-        [
-            st.rx_bytes,
-            st.rx_packets,
-            st.rx_errors,
-            st.rx_dropped,
-            st.rx_missed_errors,
-            st.multicast,
-            st.rx_compressed,
-            0,
-        ],
-    );
+    f.size_columns(&mut c, line_columns(rx_numbers(st), st.rx_compressed));
     if more {
         f.size_columns(
             &mut c,
@@ -269,19 +279,7 @@ fn columns(f: &NumFmt, st: &Stats64, cc: Option<u64>, more: bool) -> [usize; 8] 
             ],
         );
     }
-    f.size_columns(
-        &mut c,
-        [
-            st.tx_bytes,
-            st.tx_packets,
-            st.tx_errors,
-            st.tx_dropped,
-            st.tx_carrier_errors,
-            st.collisions,
-            st.tx_compressed,
-            0,
-        ],
-    );
+    f.size_columns(&mut c, line_columns(tx_numbers(st), st.tx_compressed));
     if more {
         f.size_columns(
             &mut c,

@@ -208,8 +208,29 @@ impl Session {
     /// messages that are not this dump's (another portid or sequence) are
     /// skipped, as stale echoes of an earlier request are.
     pub fn dump_links(&mut self, req: LinkMessage) -> Result<Vec<LinkMessage>, DumpTerminated> {
+        let style = DumpStyle {
+            done_carries_error: false,
+            error_says_terminated: true,
+        };
+        self.rtnl_dump_filter(RouteNetlinkMessage::GetLink(req), style, |m| match m {
+            RouteNetlinkMessage::NewLink(lm) => Some(lm),
+            _ => None,
+        })
+    }
+
+    /// `rtnl_dump_filter()` of one dump: sends `req` (NLM_F_REQUEST |
+    /// NLM_F_DUMP) and keeps what `pick` takes from this dump's messages
+    /// (another portid's or sequence's are skipped) until NLMSG_DONE. An
+    /// error in NLMSG_ERROR ends the dump ("RTNETLINK answers: …"); a
+    /// malformed message is reported and skipped.
+    pub(super) fn rtnl_dump_filter<T>(
+        &mut self,
+        req: RouteNetlinkMessage,
+        style: DumpStyle,
+        pick: impl Fn(RouteNetlinkMessage) -> Option<T>,
+    ) -> Result<Vec<T>, DumpTerminated> {
         let flags = NLM_F_REQUEST | NLM_F_DUMP;
-        let Some(bytes) = self.encode(RouteNetlinkMessage::GetLink(req), flags) else {
+        let Some(bytes) = self.encode(req, flags) else {
             return Ok(Vec::new());
         };
         if !self.sendmsg(&bytes) {
@@ -223,20 +244,25 @@ impl Session {
                     continue;
                 }
                 match u16::from_ne_bytes([m[4], m[5]]) {
+                    NLMSG_DONE if style.done_carries_error => {
+                        return self.rtnl_dump_done(m).map(|()| out)
+                    }
                     NLMSG_DONE => return Ok(out),
                     NLMSG_ERROR => {
                         let code = m.get(16..20).map_or(0, |c| u32_at(c, 0) as i32);
                         if code != 0 {
                             self.eprint(&format!("RTNETLINK answers: {}\n", strerror(-code)));
-                            self.eprint("Dump terminated\n");
+                            if style.error_says_terminated {
+                                self.eprint("Dump terminated\n");
+                            }
                             return Err(DumpTerminated);
                         }
                     }
                     _ => match NetlinkMessage::<RouteNetlinkMessage>::deserialize(m) {
                         Ok(NetlinkMessage {
-                            payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(lm)),
+                            payload: NetlinkPayload::InnerMessage(inner),
                             ..
-                        }) => out.push(lm),
+                        }) => out.extend(pick(inner)),
                         Ok(_) => {}
                         Err(e) => self.eprint(&format!("!!!malformed message: {e}\n")),
                     },
@@ -287,4 +313,14 @@ impl Session {
             None => 0,
         }
     }
+}
+
+/// How a dump's caller in iproute2 reads its end.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DumpStyle {
+    /// NLMSG_DONE's length field may carry the dump's error
+    /// (`rtnl_dump_done()`, as the address dump checks it).
+    pub done_carries_error: bool,
+    /// An NLMSG_ERROR also prints "Dump terminated" (the link dump's).
+    pub error_says_terminated: bool,
 }

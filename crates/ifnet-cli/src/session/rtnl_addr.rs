@@ -3,13 +3,11 @@
 //! handling of an error in NLMSG_DONE) and `ipaddr_flush()`'s batch of
 //! RTM_DELADDR checked by `rtnl_send_check()`.
 
-use netlink_packet_core::{
-    NetlinkMessage, NetlinkPayload, NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP, NLM_F_REQUEST,
-};
+use netlink_packet_core::{NLMSG_ERROR, NLM_F_REQUEST};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 
-use super::rtnl::u32_at;
+use super::rtnl::{u32_at, DumpStyle};
 use super::{DumpTerminated, Session, EMSGSIZE};
 use crate::ip::util::strerror;
 
@@ -27,49 +25,21 @@ impl Session {
         &mut self,
         req: AddressMessage,
     ) -> Result<Vec<AddressMessage>, DumpTerminated> {
-        let flags = NLM_F_REQUEST | NLM_F_DUMP;
-        let Some(bytes) = self.encode(RouteNetlinkMessage::GetAddress(req), flags) else {
-            return Ok(Vec::new());
+        let style = DumpStyle {
+            done_carries_error: true,
+            error_says_terminated: false,
         };
-        if !self.sendmsg(&bytes) {
-            return Ok(Vec::new());
-        }
-        let (portid, seq) = (self.sock.portid, self.seq);
-        let mut out = Vec::new();
-        while let Some((d, from_kernel)) = self.recv_datagram() {
-            for m in ifnet_core::client::split_messages(&d) {
-                if !from_kernel || m.len() < 16 || u32_at(m, 12) != portid || u32_at(m, 8) != seq {
-                    continue;
-                }
-                match u16::from_ne_bytes([m[4], m[5]]) {
-                    NLMSG_DONE => return self.rtnl_dump_done(m).map(|()| out),
-                    NLMSG_ERROR => {
-                        let code = m.get(16..20).map_or(0, |c| u32_at(c, 0) as i32);
-                        if code != 0 {
-                            self.eprint(&format!("RTNETLINK answers: {}\n", strerror(-code)));
-                            return Err(DumpTerminated);
-                        }
-                    }
-                    _ => match NetlinkMessage::<RouteNetlinkMessage>::deserialize(m) {
-                        Ok(NetlinkMessage {
-                            payload:
-                                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)),
-                            ..
-                        }) => out.push(a),
-                        Ok(_) => {}
-                        Err(e) => self.eprint(&format!("!!!malformed message: {e}\n")),
-                    },
-                }
-            }
-        }
-        Ok(out)
+        self.rtnl_dump_filter(RouteNetlinkMessage::GetAddress(req), style, |m| match m {
+            RouteNetlinkMessage::NewAddress(a) => Some(a),
+            _ => None,
+        })
     }
 
     /// `rtnl_dump_done()`: a negative length in NLMSG_DONE is the dump's
     /// error — its extack message if the kernel attached one
     /// (`nl_dump_ext_ack_done`), else perror's line; ENOENT and EOPNOTSUPP
     /// print nothing.
-    fn rtnl_dump_done(&mut self, m: &[u8]) -> Result<(), DumpTerminated> {
+    pub(super) fn rtnl_dump_done(&mut self, m: &[u8]) -> Result<(), DumpTerminated> {
         let Some(code) = m.get(16..20).map(|c| u32_at(c, 0) as i32) else {
             self.eprint("DONE truncated\n");
             return Err(DumpTerminated);

@@ -72,3 +72,35 @@ pub fn finishes(c: Command) -> Output {
     watchdog(&mut child, 60);
     child.wait_with_output().expect("output")
 }
+
+/// `ifnet --state STATE monitor OBJECT` in the background while `during`
+/// runs other invocations: started 300 ms before them, read for 600 ms
+/// after, then killed. What it printed.
+pub fn monitor_during(state: &Path, object: &str, during: impl FnOnce()) -> String {
+    let mut mon = Command::new(bin())
+        .arg("--state")
+        .arg(state)
+        .args(["monitor", object])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    during();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    mon.kill().unwrap();
+    let out = mon.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The stdout of `ifnet ARGS` that exited 0; any other status fails the
+/// test with both outputs.
+pub fn success_stdout(args: &[&str], o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "ifnet {args:?} failed ({:?}): {}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

@@ -29,8 +29,9 @@ pub struct Scenario {
     pub family: Option<String>,
     /// `# racy: WHY`: the kernel leaves different link-locals from run to
     /// run (one made while a link was briefly ready, or not: linkwatch
-    /// races the batch's next command); the automatic link-locals of
-    /// random MACs are left out of the address views on both sides.
+    /// races the batch's next command); link-locals are left out of the
+    /// address views on both sides (fixed MACs too: whether one exists is
+    /// what races).
     pub racy_addrs: bool,
     /// `# mask: bridge-ids`: bridge and port ids in `-d` output are masked
     /// (they derive from random MAC addresses unless the file fixes them).

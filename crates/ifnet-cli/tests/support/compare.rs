@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::batch::Scenario;
+use super::cmd::CmdOut;
 use super::execute::Outcome;
 use super::json::Json;
 use super::textdiff;
@@ -121,27 +122,39 @@ fn json_mismatch(what: String, kernel: &Json, ifnet: &Json) -> Option<Mismatch> 
     Some(Mismatch { what, detail: d })
 }
 
+/// The differences between one command's two runs: `{what} exit code`,
+/// `{what} stderr` and `{what} {stdout_name}`, in that order.
+fn cmd_out_mismatches(
+    v: &mut Vec<Mismatch>,
+    what: &str,
+    stdout_name: &str,
+    kernel: &CmdOut,
+    ifnet: &CmdOut,
+) {
+    if kernel.rc != ifnet.rc {
+        v.push(Mismatch {
+            what: format!("{what} exit code"),
+            detail: format!("  kernel {}, ifnet {}\n", kernel.rc, ifnet.rc),
+        });
+    }
+    v.extend(text_mismatch(
+        format!("{what} stderr"),
+        &kernel.stderr,
+        &ifnet.stderr,
+    ));
+    v.extend(text_mismatch(
+        format!("{what} {stdout_name}"),
+        &kernel.stdout,
+        &ifnet.stdout,
+    ));
+}
+
 /// All differences between the two outcomes.
 pub fn compare(kernel: &Outcome, ifnet: &Outcome, racy_addrs: bool) -> Vec<Mismatch> {
     let mut v = Vec::new();
     for (i, (k, f)) in kernel.steps.iter().zip(&ifnet.steps).enumerate() {
-        let step = format!("step {} [{}]", i + 1, k.label);
-        if k.out.rc != f.out.rc {
-            v.push(Mismatch {
-                what: format!("{step}: exit code"),
-                detail: format!("  kernel {}, ifnet {}\n", k.out.rc, f.out.rc),
-            });
-        }
-        v.extend(text_mismatch(
-            format!("{step}: stderr"),
-            &k.out.stderr,
-            &f.out.stderr,
-        ));
-        v.extend(text_mismatch(
-            format!("{step}: stdout"),
-            &k.out.stdout,
-            &f.out.stdout,
-        ));
+        let step = format!("step {} [{}]:", i + 1, k.label);
+        cmd_out_mismatches(&mut v, &step, "stdout", &k.out, &f.out);
     }
     if kernel.steps.len() != ifnet.steps.len() {
         v.push(Mismatch {
@@ -162,26 +175,12 @@ pub fn compare(kernel: &Outcome, ifnet: &Outcome, racy_addrs: bool) -> Vec<Misma
             });
             continue;
         };
-        if kv.text.rc != fv.text.rc {
-            v.push(Mismatch {
-                what: format!("{ns}: `link show` exit code"),
-                detail: format!("  kernel {}, ifnet {}\n", kv.text.rc, fv.text.rc),
-            });
-        }
-        v.extend(text_mismatch(
-            format!("{ns}: `link show` stderr"),
-            &kv.text.stderr,
-            &fv.text.stderr,
-        ));
-        v.extend(text_mismatch(
-            format!("{ns}: `link show` text"),
-            &kv.text.stdout,
-            &fv.text.stdout,
-        ));
+        let show = format!("{ns}: `link show`");
+        cmd_out_mismatches(&mut v, &show, "text", &kv.text, &fv.text);
         if racy_addrs {
             let (mut kv, mut fv) = (kv.clone(), fv.clone());
-            drop_auto_link_locals(&mut kv);
-            drop_auto_link_locals(&mut fv);
+            drop_link_locals(&mut kv);
+            drop_link_locals(&mut fv);
             v.extend(addr_view_mismatches(&kv, &fv, ns));
         } else {
             v.extend(addr_view_mismatches(kv, fv, ns));
@@ -212,11 +211,13 @@ pub fn compare(kernel: &Outcome, ifnet: &Outcome, racy_addrs: bool) -> Vec<Misma
     v
 }
 
-/// Removes the link-locals of random MACs (masked as `fe80::<eui64>`)
-/// from an address view: their line and its lifetimes line, their
-/// `addr_info` object.
-fn drop_auto_link_locals(v: &mut super::execute::NsView) {
-    let ll = format!("inet6 {}/", super::execute::LL_MASK);
+/// Removes every IPv6 link-local (`fe80::/10`, masked or not) from an
+/// address view: its line and its lifetimes line, its `addr_info` object.
+/// A `# racy:` batch's kernel outcome races linkwatch — whether a device
+/// had carrier long enough to configure its link-local — so neither side's
+/// link-locals are compared there; everything else is.
+fn drop_link_locals(v: &mut super::execute::NsView) {
+    let ll = "inet6 fe80:";
     let mut out = String::new();
     let mut skip_next = false;
     for line in v.addr_text.stdout.split_inclusive('\n') {
@@ -226,7 +227,7 @@ fn drop_auto_link_locals(v: &mut super::execute::NsView) {
                 continue;
             }
         }
-        if line.contains(&ll) {
+        if line.contains(ll) {
             skip_next = true;
             continue;
         }
@@ -239,7 +240,9 @@ fn drop_auto_link_locals(v: &mut super::execute::NsView) {
                 if k == "addr_info" {
                     if let Json::Arr(a) = val {
                         a.retain(|x| {
-                            x.get("local").and_then(Json::as_str) != Some(super::execute::LL_MASK)
+                            !x.get("local")
+                                .and_then(Json::as_str)
+                                .is_some_and(|l| l.starts_with("fe80:"))
                         });
                     }
                 }

@@ -18,7 +18,9 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HwAddrEntry {
     pub addr: HwAddr,
-    /// References: local users plus one per upper that synced it here.
+    /// References: local users plus one per upper that synced it here
+    /// (left out of the state file when 1, as most are).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub refcount: u32,
     /// Added with the "global" flag (`dev_mc_add_global`, SIOCADDMULTI):
     /// /proc/net/dev_mcast shows it as static.
@@ -34,6 +36,14 @@ pub struct HwAddrEntry {
 
 fn is_zero(v: &u32) -> bool {
     *v == 0
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
 }
 
 /// Which list.
@@ -157,46 +167,54 @@ impl Kernel {
         Ok(())
     }
 
-    /// `dev_uc_add()`.
-    pub fn dev_uc_add(&mut self, dev: DevId, addr: HwAddr) -> KResult<()> {
-        self.hw_addr_add(dev, AddrListKind::Unicast, addr, false, false)?;
+    /// What `dev_uc_add()`, `dev_mc_del_global()` and the rest share:
+    /// `__hw_addr_add` (`add`) or `__hw_addr_del` on the `kind` list, then
+    /// `__dev_set_rx_mode()`.
+    fn dev_addr_list_change(
+        &mut self,
+        dev: DevId,
+        kind: AddrListKind,
+        addr: HwAddr,
+        global: bool,
+        add: bool,
+    ) -> KResult<()> {
+        if add {
+            self.hw_addr_add(dev, kind, addr, global, false)?;
+        } else {
+            self.hw_addr_del(dev, kind, addr, global, false)?;
+        }
         self.dev_set_rx_mode(dev);
         Ok(())
+    }
+
+    /// `dev_uc_add()`.
+    pub fn dev_uc_add(&mut self, dev: DevId, addr: HwAddr) -> KResult<()> {
+        self.dev_addr_list_change(dev, AddrListKind::Unicast, addr, false, true)
     }
 
     /// `dev_uc_del()`.
     pub fn dev_uc_del(&mut self, dev: DevId, addr: HwAddr) -> KResult<()> {
-        self.hw_addr_del(dev, AddrListKind::Unicast, addr, false, false)?;
-        self.dev_set_rx_mode(dev);
-        Ok(())
+        self.dev_addr_list_change(dev, AddrListKind::Unicast, addr, false, false)
     }
 
     /// `dev_mc_add()` (a protocol's reference).
     pub fn dev_mc_add(&mut self, dev: DevId, addr: HwAddr) -> KResult<()> {
-        self.hw_addr_add(dev, AddrListKind::Multicast, addr, false, false)?;
-        self.dev_set_rx_mode(dev);
-        Ok(())
+        self.dev_addr_list_change(dev, AddrListKind::Multicast, addr, false, true)
     }
 
     /// `dev_mc_del()`.
     pub fn dev_mc_del(&mut self, dev: DevId, addr: HwAddr) -> KResult<()> {
-        self.hw_addr_del(dev, AddrListKind::Multicast, addr, false, false)?;
-        self.dev_set_rx_mode(dev);
-        Ok(())
+        self.dev_addr_list_change(dev, AddrListKind::Multicast, addr, false, false)
     }
 
     /// `dev_mc_add_global()`: `ip maddress add` (SIOCADDMULTI).
     pub fn dev_mc_add_global(&mut self, dev: DevId, addr: HwAddr) -> KResult<()> {
-        self.hw_addr_add(dev, AddrListKind::Multicast, addr, true, false)?;
-        self.dev_set_rx_mode(dev);
-        Ok(())
+        self.dev_addr_list_change(dev, AddrListKind::Multicast, addr, true, true)
     }
 
     /// `dev_mc_del_global()`: `ip maddress del`.
     pub fn dev_mc_del_global(&mut self, dev: DevId, addr: HwAddr) -> KResult<()> {
-        self.hw_addr_del(dev, AddrListKind::Multicast, addr, true, false)?;
-        self.dev_set_rx_mode(dev);
-        Ok(())
+        self.dev_addr_list_change(dev, AddrListKind::Multicast, addr, true, false)
     }
 
     /// `__dev_set_rx_mode()`: uppers that keep their lowers' filters in

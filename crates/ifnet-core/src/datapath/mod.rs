@@ -108,9 +108,7 @@ impl Kernel {
             let d = self.dev_mut(cur);
             let Some(rx_handler) = d.rx_handler else {
                 deliver_local(d, frame);
-                if crate::inet::ndisc::maybe_ndisc(frame) {
-                    self.ndisc_rcv(cur, frame);
-                }
+                self.ip6_rcv_ndisc(cur, frame);
                 return;
             };
             match call_rx_handler(self, rx_handler, cur, frame) {
@@ -118,9 +116,7 @@ impl Kernel {
                 RxHandlerResult::Another(upper) => cur = upper,
                 RxHandlerResult::Exact | RxHandlerResult::Pass => {
                     deliver_local(self.dev_mut(cur), frame);
-                    if crate::inet::ndisc::maybe_ndisc(frame) {
-                        self.ndisc_rcv(cur, frame);
-                    }
+                    self.ip6_rcv_ndisc(cur, frame);
                     return;
                 }
             }
@@ -133,4 +129,19 @@ impl Kernel {
 #[inline]
 fn deliver_local(dev: &mut NetDevice, _frame: &[u8]) {
     dev.delivered_packets += 1;
+}
+
+impl Kernel {
+    /// The IPv6 part of local delivery the model carries out: a
+    /// neighbour-discovery message goes to `ndisc_rcv` (found through the
+    /// device's `header_ops->parse_protocol`, cheaply, on every frame).
+    #[inline]
+    fn ip6_rcv_ndisc(&mut self, dev: DevId, frame: &[u8]) {
+        let Some(hops) = self.dev_header_ops(dev) else {
+            return;
+        };
+        if crate::inet::ndisc::maybe_ndisc(hops, frame) {
+            self.ndisc_rcv(dev, frame);
+        }
+    }
 }

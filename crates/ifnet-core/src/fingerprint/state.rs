@@ -191,7 +191,10 @@ impl Hash for WorkQueue {
             index: _,
         } = self;
         // In queueing (= seq) order: the order ties are broken in.
-        items.hash(h);
+        h.write_usize(items.len());
+        for i in items.values() {
+            i.hash(h);
+        }
     }
 }
 

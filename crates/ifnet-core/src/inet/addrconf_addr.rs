@@ -6,6 +6,7 @@
 
 use super::addrconf::Ifa6Config;
 use super::ifaddr::*;
+use super::lifetime::ifa_lifetime_is_finite;
 use super::rtnl_addr::AddrEvent;
 use crate::consts::IFF_LOOPBACK;
 use crate::errno::{Errno, KError, KResult};
@@ -220,7 +221,8 @@ impl Kernel {
             self.ipv6_ifa_notify_new(dev, &cfg.addr);
         }
         self.addrconf_dad_start(dev, cfg.addr);
-        self.addrconf_verify_schedule(dev);
+        let finite = ifa_lifetime_is_finite(cfg.valid_lft, cfg.preferred_lft);
+        self.addrconf_verify_schedule(dev, finite);
         Ok(())
     }
 
@@ -259,7 +261,8 @@ impl Kernel {
         if ifp.flags & IFA_F_TENTATIVE == 0 {
             self.ipv6_ifa_notify_new(dev, &cfg.addr);
         }
-        self.addrconf_verify_schedule(dev);
+        let finite = ifa_lifetime_is_finite(cfg.valid_lft, cfg.preferred_lft);
+        self.addrconf_verify_schedule(dev, finite);
         Ok(())
     }
 
@@ -294,7 +297,7 @@ impl Kernel {
             return Err(KError::msg(Errno::EADDRNOTAVAIL, "ipv6: address not found"));
         }
         self.ipv6_del_addr(dev, &pfx);
-        self.addrconf_verify_schedule(dev);
+        self.addrconf_verify_schedule(dev, false);
         if pfx.is_multicast() {
             let _ = self.ip_mc_leave(dev, IpAddr::V6(pfx));
         }

@@ -142,7 +142,10 @@ pub struct Inet6Ifaddr {
     pub scope: u8,
     pub flags: u32,
     pub state: Ifa6State,
+    /// Left out of the state file when infinite (most addresses).
+    #[serde(default = "infinity", skip_serializing_if = "is_infinity")]
     pub valid_lft: u32,
+    #[serde(default = "infinity", skip_serializing_if = "is_infinity")]
     pub prefered_lft: u32,
     #[serde(rename = "tstamp_ns")]
     pub tstamp: Instant,
@@ -165,6 +168,14 @@ pub struct Inet6Ifaddr {
         skip_serializing_if = "Option::is_none"
     )]
     pub dad_due: Option<Instant>,
+}
+
+fn infinity() -> u32 {
+    INFINITY_LIFE_TIME
+}
+
+fn is_infinity(v: &u32) -> bool {
+    *v == INFINITY_LIFE_TIME
 }
 
 fn unspecified6() -> Ipv6Addr {

@@ -154,11 +154,23 @@ impl Kernel {
 
     /// `addrconf_verify_rtnl()` after a change to `dev`'s addresses: run
     /// it now (it only touches expired addresses) to requeue the work.
-    pub(crate) fn addrconf_verify_schedule(&mut self, dev: DevId) {
+    /// `finite`: the changed address has a finite lifetime. Linux runs the
+    /// walk after every change; it only ever acts on finite lifetimes, so
+    /// the model runs it only for such an address or when the work is
+    /// already queued for another one (see `inet_schedule_check_lifetime`).
+    pub(crate) fn addrconf_verify_schedule(&mut self, dev: DevId, finite: bool) {
         let net = self.dev(dev).net;
         let now = self.now;
-        self.deferred
-            .workqueue
-            .reschedule(Work::AddrconfVerify(net), now);
+        let work = Work::AddrconfVerify(net);
+        let wq = &mut self.deferred.workqueue;
+        if finite || wq.due_of(work).is_some() {
+            wq.reschedule(work, now);
+        }
     }
+}
+
+/// Whether an address with these lifetimes (seconds, `INFINITY_LIFE_TIME`
+/// for none) will ever change state on its own.
+pub(crate) fn ifa_lifetime_is_finite(valid_lft: u32, preferred_lft: u32) -> bool {
+    valid_lft != INFINITY_LIFE_TIME || preferred_lft != INFINITY_LIFE_TIME
 }

@@ -10,11 +10,9 @@ use crate::errno::{Errno, KError};
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
 use crate::rtnetlink::socket::{DumpCursor, DumpPos, DumpWhat};
+use crate::rtnetlink::NLM_F_DUMP_FILTERED;
 use netlink_packet_core::NLM_F_MULTIPART;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-
-/// NLM_F_DUMP_FILTERED.
-const NLM_F_DUMP_FILTERED: u16 = 0x20;
 
 impl Kernel {
     /// A strict RTM_GETADDR dump whose request is shorter than an

@@ -12,14 +12,11 @@
 //! the bytes against the crate's own `serialize()`.
 
 use super::fill::IflaSink;
+use super::{IFINFOMSG_LEN, NLMSG_HDRLEN};
 use netlink_packet_core::{Emitable, NetlinkHeader, NetlinkMessage, NetlinkPayload, Nla};
 use netlink_packet_route::link::{LinkAttribute, LinkHeader, LinkInfo};
 use netlink_packet_route::RouteNetlinkMessage;
 
-/// NLMSG_HDRLEN.
-const NLMSG_HDRLEN: usize = 16;
-/// sizeof(struct ifinfomsg).
-const IFINFOMSG_LEN: usize = 16;
 /// NLA_HDRLEN.
 const NLA_HDRLEN: usize = 4;
 

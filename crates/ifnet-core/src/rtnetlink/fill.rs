@@ -4,6 +4,7 @@ use super::emit::{nl_header, LinkBytes};
 use super::RtmType;
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
+use crate::netdev::NetDevice;
 use netlink_packet_route::link::{
     InfoKind, LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkLayerType, LinkMessage, LinkMode,
     Prop, State,
@@ -86,36 +87,7 @@ impl Kernel {
             change_mask: LinkFlags::from_bits_retain(change),
         };
 
-        a.put(LinkAttribute::IfName(d.name.to_string()));
-        a.put(LinkAttribute::TxQueueLen(d.tx_queue_len));
-        a.put(LinkAttribute::OperState(State::from(
-            d.reported_operstate() as u8,
-        )));
-        a.put(LinkAttribute::Mode(LinkMode::from(d.link_mode)));
-        a.put(LinkAttribute::Mtu(d.mtu));
-        a.put(LinkAttribute::MinMtu(d.min_mtu));
-        a.put(LinkAttribute::MaxMtu(d.max_mtu));
-        a.put(LinkAttribute::Group(d.group));
-        a.put(LinkAttribute::Promiscuity(d.promiscuity));
-        a.put(LinkAttribute::AllMulticast(d.allmulti));
-        let l = d.limits;
-        a.put(LinkAttribute::NumTxQueues(l.num_tx_queues));
-        a.put(LinkAttribute::GsoMaxSegs(l.gso_max_segs));
-        a.put(LinkAttribute::GsoMaxSize(l.gso_max_size));
-        a.put(LinkAttribute::GroMaxSize(l.gro_max_size));
-        a.put(LinkAttribute::GsoIpv4MaxSize(l.gso_ipv4_max_size));
-        a.put(LinkAttribute::GroIpv4MaxSize(l.gro_ipv4_max_size));
-        a.put(LinkAttribute::TsoMaxSize(tso_max_size));
-        a.put(LinkAttribute::TsoMaxSegs(TSO_MAX_SEGS));
-        a.put(LinkAttribute::NumRxQueues(l.num_rx_queues));
-        a.put(LinkAttribute::Carrier(u8::from(d.carrier)));
-        a.put(LinkAttribute::CarrierChanges(
-            d.carrier_up_count + d.carrier_down_count,
-        ));
-        a.put(LinkAttribute::CarrierUpCount(d.carrier_up_count));
-        a.put(LinkAttribute::CarrierDownCount(d.carrier_down_count));
-        a.put(LinkAttribute::ProtoDown(0));
-        a.put(LinkAttribute::NetnsImmutable(d.netns_immutable));
+        put_ifinfo_scalars(d, tso_max_size, a);
         // nla_put_iflink(force = link netns differs): a peer elsewhere is
         // always reported, even when its index equals ours.
         if iflink != d.ifindex || link_netnsid.is_some() {
@@ -225,4 +197,41 @@ impl Kernel {
         };
         b.finish(nl_header(message_type, flags, seq), &header)
     }
+}
+
+/// The first run of `rtnl_fill_ifinfo()`'s attributes, IFLA_IFNAME to
+/// IFLA_NETNS_IMMUTABLE: the device's name and its numbers (queue length,
+/// operstate, MTUs, counters, limits, carrier counts), in the kernel's
+/// order.
+fn put_ifinfo_scalars(d: &NetDevice, tso_max_size: u32, a: &mut impl IflaSink) {
+    a.put(LinkAttribute::IfName(d.name.to_string()));
+    a.put(LinkAttribute::TxQueueLen(d.tx_queue_len));
+    a.put(LinkAttribute::OperState(State::from(
+        d.reported_operstate() as u8,
+    )));
+    a.put(LinkAttribute::Mode(LinkMode::from(d.link_mode)));
+    a.put(LinkAttribute::Mtu(d.mtu));
+    a.put(LinkAttribute::MinMtu(d.min_mtu));
+    a.put(LinkAttribute::MaxMtu(d.max_mtu));
+    a.put(LinkAttribute::Group(d.group));
+    a.put(LinkAttribute::Promiscuity(d.promiscuity));
+    a.put(LinkAttribute::AllMulticast(d.allmulti));
+    let l = d.limits;
+    a.put(LinkAttribute::NumTxQueues(l.num_tx_queues));
+    a.put(LinkAttribute::GsoMaxSegs(l.gso_max_segs));
+    a.put(LinkAttribute::GsoMaxSize(l.gso_max_size));
+    a.put(LinkAttribute::GroMaxSize(l.gro_max_size));
+    a.put(LinkAttribute::GsoIpv4MaxSize(l.gso_ipv4_max_size));
+    a.put(LinkAttribute::GroIpv4MaxSize(l.gro_ipv4_max_size));
+    a.put(LinkAttribute::TsoMaxSize(tso_max_size));
+    a.put(LinkAttribute::TsoMaxSegs(TSO_MAX_SEGS));
+    a.put(LinkAttribute::NumRxQueues(l.num_rx_queues));
+    a.put(LinkAttribute::Carrier(u8::from(d.carrier)));
+    a.put(LinkAttribute::CarrierChanges(
+        d.carrier_up_count + d.carrier_down_count,
+    ));
+    a.put(LinkAttribute::CarrierUpCount(d.carrier_up_count));
+    a.put(LinkAttribute::CarrierDownCount(d.carrier_down_count));
+    a.put(LinkAttribute::ProtoDown(0));
+    a.put(LinkAttribute::NetnsImmutable(d.netns_immutable));
 }

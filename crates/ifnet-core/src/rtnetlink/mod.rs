@@ -33,24 +33,21 @@ pub enum RtmType {
 }
 
 /// NLMSGERR_ATTR_MSG.
-const NLMSGERR_ATTR_MSG: u16 = 1;
+pub(crate) const NLMSGERR_ATTR_MSG: u16 = 1;
 /// RTM_NEWLINKPROP / RTM_DELLINKPROP.
 const RTM_NEWLINKPROP: u16 = 108;
 const RTM_DELLINKPROP: u16 = 109;
 /// NLMSG_HDRLEN.
-const NLMSG_HDRLEN: usize = 16;
+pub(crate) const NLMSG_HDRLEN: usize = 16;
 /// sizeof(struct ifinfomsg).
-const IFINFOMSG_LEN: usize = 16;
+pub(crate) const IFINFOMSG_LEN: usize = 16;
 /// `sizeof(struct ifaddrmsg)`.
 const IFADDRMSG_LEN: usize = 8;
 const RTM_GETADDR: u16 = 22;
 /// NLMSG_MIN_TYPE: types below are control messages.
 const NLMSG_MIN_TYPE: u16 = 0x10;
 /// NLM_F_DUMP_FILTERED on filtered dump replies.
-const NLM_F_DUMP_FILTERED: u16 = 0x20;
-/// NLM_F_CAPPED | NLM_F_ACK_TLVS on error messages.
-const NLM_F_CAPPED: u16 = 0x100;
-const NLM_F_ACK_TLVS: u16 = 0x200;
+pub(crate) const NLM_F_DUMP_FILTERED: u16 = 0x20;
 /// Largest request accepted (a netlink socket's default rcvbuf is larger,
 /// but no modelled request comes close).
 pub const MAX_REQUEST_BYTES: usize = 1 << 20;

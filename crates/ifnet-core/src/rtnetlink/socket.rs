@@ -15,10 +15,11 @@
 //! connection), not by the kernel's saved state: a state file never holds
 //! an open socket, as no running kernel survives its sockets' processes.
 
-use super::{NLMSGERR_ATTR_MSG, NLMSG_HDRLEN, NLM_F_ACK_TLVS, NLM_F_CAPPED};
+use super::{NLMSGERR_ATTR_MSG, NLMSG_HDRLEN};
 use crate::errno::{Errno, KError};
 use crate::ids::NetId;
 use crate::kernel::Kernel;
+use netlink_packet_core::{NLM_F_ACK_TLVS, NLM_F_CAPPED};
 use std::collections::VecDeque;
 
 /// `NLMSG_GOODSIZE` on x86_64 with 4 KiB pages: `SKB_WITH_OVERHEAD(4096)`
@@ -432,7 +433,7 @@ fn netlink_dump_done(cb: &DumpCursor, portid: u32, ext_ack: bool) -> Vec<u8> {
         .filter(|_| ext_ack);
     let mut flags = cb.flags | netlink_packet_core::NLM_F_MULTIPART;
     if text.is_some() {
-        flags |= super::NLM_F_ACK_TLVS;
+        flags |= NLM_F_ACK_TLVS;
     }
     let tlv = text.map_or(0, |t| (4 + t.len() + 1 + 3) & !3);
     let mut h = super::emit::nl_header(netlink_packet_core::NLMSG_DONE, flags, cb.seq);

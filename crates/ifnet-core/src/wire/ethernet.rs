@@ -3,7 +3,7 @@
 //! EtherType, then the payload. Linux loopback uses the same framing
 //! (`loopback_setup` installs `eth_header_ops`).
 
-use super::{Error, PacketType, Result};
+use super::{PacketType, Result};
 use core::fmt;
 
 /// ETH_ALEN.
@@ -167,38 +167,14 @@ impl fmt::Display for EthernetProtocol {
     }
 }
 
-/// A read/write view of an Ethernet II frame.
-#[derive(Debug, Clone)]
-pub struct EthernetFrame<T: AsRef<[u8]>> {
-    buffer: T,
+frame_view! {
+    /// A read/write view of an Ethernet II frame.
+    EthernetFrame,
+    min_len: HEADER_LEN,
+    "ETH_HLEN"
 }
 
 impl<T: AsRef<[u8]>> EthernetFrame<T> {
-    /// Wraps `buffer` without checking its length; accessors may panic.
-    pub const fn new_unchecked(buffer: T) -> EthernetFrame<T> {
-        EthernetFrame { buffer }
-    }
-
-    /// Wraps `buffer`, checking that it holds a whole header.
-    pub fn new_checked(buffer: T) -> Result<EthernetFrame<T>> {
-        let frame = Self::new_unchecked(buffer);
-        frame.check_len()?;
-        Ok(frame)
-    }
-
-    /// `Err(Truncated)` if the buffer is shorter than ETH_HLEN.
-    pub fn check_len(&self) -> Result<()> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     /// Header length (always ETH_HLEN; untagged view).
     pub const fn header_len() -> usize {
         HEADER_LEN

@@ -29,7 +29,7 @@
 //! a flags byte (IPOIB_FLAGS_RC 0x80 = connected mode supported), a 24-bit
 //! QP number and the 16-byte port GID (RFC 4391 §9.1.1).
 
-use super::{Error, EthernetProtocol, PacketType, Result};
+use super::{EthernetProtocol, PacketType, Result};
 use core::fmt;
 
 /// INFINIBAND_ALEN.
@@ -158,36 +158,14 @@ pub fn ipoib_rx_pkt_type(dst: &InfinibandAddress, broadcast: &InfinibandAddress)
     }
 }
 
-/// A view of an RFC 4391 §6 IPoIB datagram: 4-byte header, then payload.
-#[derive(Debug, Clone)]
-pub struct IpoibFrame<T: AsRef<[u8]>> {
-    buffer: T,
+frame_view! {
+    /// A view of an RFC 4391 §6 IPoIB datagram: 4-byte header, then payload.
+    IpoibFrame,
+    min_len: HEADER_LEN,
+    "IPOIB_ENCAP_LEN"
 }
 
 impl<T: AsRef<[u8]>> IpoibFrame<T> {
-    pub const fn new_unchecked(buffer: T) -> IpoibFrame<T> {
-        IpoibFrame { buffer }
-    }
-
-    pub fn new_checked(buffer: T) -> Result<IpoibFrame<T>> {
-        let f = Self::new_unchecked(buffer);
-        f.check_len()?;
-        Ok(f)
-    }
-
-    /// `Err(Truncated)` below IPOIB_ENCAP_LEN.
-    pub fn check_len(&self) -> Result<()> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     /// `struct ipoib_header.proto`.
     pub fn ethertype(&self) -> EthernetProtocol {
         let b = self.buffer.as_ref();
@@ -245,38 +223,16 @@ impl IpoibRepr {
     }
 }
 
-/// A view of an IPoIB skb from its MAC header: the 20-byte pseudo header
-/// (destination hardware address; zeros on receive), the 4-byte header,
-/// then the payload.
-#[derive(Debug, Clone)]
-pub struct IpoibHardFrame<T: AsRef<[u8]>> {
-    buffer: T,
+frame_view! {
+    /// A view of an IPoIB skb from its MAC header: the 20-byte pseudo header
+    /// (destination hardware address; zeros on receive), the 4-byte header,
+    /// then the payload.
+    IpoibHardFrame,
+    min_len: HARD_HEADER_LEN,
+    "IPOIB_HARD_LEN"
 }
 
 impl<T: AsRef<[u8]>> IpoibHardFrame<T> {
-    pub const fn new_unchecked(buffer: T) -> IpoibHardFrame<T> {
-        IpoibHardFrame { buffer }
-    }
-
-    pub fn new_checked(buffer: T) -> Result<IpoibHardFrame<T>> {
-        let f = Self::new_unchecked(buffer);
-        f.check_len()?;
-        Ok(f)
-    }
-
-    /// `Err(Truncated)` below IPOIB_HARD_LEN.
-    pub fn check_len(&self) -> Result<()> {
-        if self.buffer.as_ref().len() < HARD_HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     /// `ipoib_pseudo_header.hwaddr`.
     pub fn hwaddr(&self) -> InfinibandAddress {
         let mut a = [0; 20];

@@ -15,10 +15,55 @@
 //! | [`sll`]      | pcap only: LINKTYPE_LINUX_SLL  | 16-byte Linux cooked header       |
 //!
 //! [`mcast`] carries the per-type multicast link-layer mapping
-//! (`arp_mc_map` / `ndisc_mc_map`).
+//! (`arp_mc_map` / `ndisc_mc_map`); [`ipv6`] the IPv6 header and the
+//! neighbour-discovery messages DAD sends above any of them.
+
+/// Declares a view over a byte buffer, `$name<T: AsRef<[u8]>>`, with the
+/// four methods every view has: `new_unchecked`, `new_checked` and
+/// `check_len` (both [`Error::Truncated`] below `$min_len` bytes, named
+/// `$min_name` in the docs) and `into_inner`. The format's own accessors go
+/// in the file's `impl` blocks.
+macro_rules! frame_view {
+    ($(#[$doc:meta])* $name:ident, min_len: $min_len:expr, $min_name:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name<T: AsRef<[u8]>> {
+            buffer: T,
+        }
+
+        impl<T: AsRef<[u8]>> $name<T> {
+            /// Wraps `buffer` without checking its length; accessors may panic.
+            pub const fn new_unchecked(buffer: T) -> $name<T> {
+                $name { buffer }
+            }
+
+            /// Wraps `buffer`, checking its length as `check_len` does.
+            pub fn new_checked(buffer: T) -> $crate::wire::Result<$name<T>> {
+                let view = Self::new_unchecked(buffer);
+                view.check_len()?;
+                Ok(view)
+            }
+
+            #[doc = concat!("`Err(Truncated)` below ", $min_name, ".")]
+            pub fn check_len(&self) -> $crate::wire::Result<()> {
+                if self.buffer.as_ref().len() < $min_len {
+                    Err($crate::wire::Error::Truncated)
+                } else {
+                    Ok(())
+                }
+            }
+
+            /// The buffer the view wraps.
+            pub fn into_inner(self) -> T {
+                self.buffer
+            }
+        }
+    };
+}
 
 pub mod ethernet;
 pub mod ipoib;
+pub mod ipv6;
 pub mod mcast;
 pub mod raw;
 pub mod sll;

@@ -33,37 +33,14 @@ impl IpVersion {
     }
 }
 
-/// A view of a raw-IP frame.
-#[derive(Debug, Clone)]
-pub struct RawFrame<T: AsRef<[u8]>> {
-    buffer: T,
+frame_view! {
+    /// A view of a raw-IP frame.
+    RawFrame,
+    min_len: 1,
+    "one byte (the version nibble's)"
 }
 
 impl<T: AsRef<[u8]>> RawFrame<T> {
-    pub const fn new_unchecked(buffer: T) -> RawFrame<T> {
-        RawFrame { buffer }
-    }
-
-    /// Checks that there is at least the version byte.
-    pub fn new_checked(buffer: T) -> Result<RawFrame<T>> {
-        let f = Self::new_unchecked(buffer);
-        f.check_len()?;
-        Ok(f)
-    }
-
-    /// `Err(Truncated)` for an empty buffer.
-    pub fn check_len(&self) -> Result<()> {
-        if self.buffer.as_ref().is_empty() {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     /// `data[0] >> 4`.
     pub fn version(&self) -> u8 {
         self.buffer.as_ref()[0] >> 4

@@ -15,7 +15,7 @@
 //! IPoIB captures because that is what libpcap on Linux writes (see
 //! [`super::LinkType::pcap_linktype`]).
 
-use super::{Error, EthernetProtocol, PacketType, Result};
+use super::{EthernetProtocol, PacketType, Result};
 use crate::consts::ARPHRD_INFINIBAND;
 
 /// SLL_HDR_LEN.
@@ -32,10 +32,11 @@ mod field {
     pub const PROTOCOL: Range<usize> = 14..16;
 }
 
-/// A view of a cooked-capture record: header then payload.
-#[derive(Debug, Clone)]
-pub struct SllFrame<T: AsRef<[u8]>> {
-    buffer: T,
+frame_view! {
+    /// A view of a cooked-capture record: header then payload.
+    SllFrame,
+    min_len: HEADER_LEN,
+    "SLL_HDR_LEN"
 }
 
 fn be16(b: &[u8]) -> u16 {
@@ -43,29 +44,6 @@ fn be16(b: &[u8]) -> u16 {
 }
 
 impl<T: AsRef<[u8]>> SllFrame<T> {
-    pub const fn new_unchecked(buffer: T) -> SllFrame<T> {
-        SllFrame { buffer }
-    }
-
-    pub fn new_checked(buffer: T) -> Result<SllFrame<T>> {
-        let f = Self::new_unchecked(buffer);
-        f.check_len()?;
-        Ok(f)
-    }
-
-    /// `Err(Truncated)` below SLL_HDR_LEN.
-    pub fn check_len(&self) -> Result<()> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
     pub fn packet_type(&self) -> PacketType {
         PacketType::from(be16(&self.buffer.as_ref()[field::PKTTYPE]))
     }
@@ -189,6 +167,7 @@ impl SllRepr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Error;
 
     /// pcap/sll.h struct sll_header, as pcap-linux.c fills it for an
     /// outgoing IPv4 packet on ib0: pkttype 4 (PACKET_OUTGOING), hatype 32,

@@ -1,15 +1,18 @@
-//! Shared fixtures of the fuzz targets (`fuzz_rtnl_bytes`,
-//! `fuzz_link_messages`, `fuzz_state_loader`): the proptest config
-//! (`PROPTEST_CASES`), a populated kernel, and the reply and namespace
-//! invariant checks; `ops` holds the structured link-message generator.
+//! Shared fixtures of the integration tests and benches: for the fuzz
+//! targets (`fuzz_rtnl_bytes`, `fuzz_link_messages`, `fuzz_state_loader`)
+//! the proptest config (`PROPTEST_CASES`), a populated kernel, and the
+//! reply and namespace invariant checks, with `ops` the structured
+//! link-message generator; for the datapath tests and benches the bridged
+//! and namespaced veth set-ups (`bridged_hosts`, `bridge_with_veths`,
+//! `veth_between_namespaces`, `quiet_up`).
 //!
-//! Each fuzz file uses only part of this module.
+//! Each user takes only part of this module.
 #![allow(dead_code)]
 
 pub mod ops;
 
 use ifnet_core::client::{link_name, Client};
-use ifnet_core::{Kernel, KernelProfile, NetId};
+use ifnet_core::{DevId, Kernel, KernelProfile, NetId};
 use netlink_packet_core::NetlinkMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 use proptest::prelude::*;
@@ -67,10 +70,16 @@ pub fn populated() -> (Kernel, Vec<NetId>) {
 /// br0 in init_net with ports p1, p2 whose veth peers are h1, h2,
 /// everything UP and settled.
 pub fn bridged_hosts(k: &mut Kernel) {
+    bridge_with_veths(k, &[("h1", "p1"), ("h2", "p2")]);
+}
+
+/// br0 in init_net and a veth pair per `(host, port)`, each port in br0,
+/// everything UP and settled.
+pub fn bridge_with_veths(k: &mut Kernel, pairs: &[(&str, &str)]) {
     let init = k.init_net();
     let mut c = Client::new(k, init);
     c.add_bridge("br0").unwrap();
-    for (h, p) in [("h1", "p1"), ("h2", "p2")] {
+    for &(h, p) in pairs {
         c.add_veth(h, p).unwrap();
         c.set_master(p, Some("br0")).unwrap();
         c.set_up(p, true).unwrap();
@@ -78,6 +87,34 @@ pub fn bridged_hosts(k: &mut Kernel) {
     }
     c.set_up("br0", true).unwrap();
     k.run_until_idle();
+}
+
+/// The device called `name` in `net`.
+pub fn dev(k: &Kernel, net: NetId, name: &str) -> DevId {
+    k.dev_get_by_name(net, name).unwrap()
+}
+
+/// `ip link set NAME addrgenmode none up`: no link-local, so no DAD
+/// probes on the wire among the frames a test counts.
+pub fn quiet_up(c: &mut Client, name: &str) {
+    c.set_addrgenmode(name, 1).unwrap();
+    c.set_up(name, true).unwrap();
+}
+
+/// Two namespaces joined by a veth pair (a0 in init_net, b0 in a new
+/// one), both ends UP without link-locals, settled.
+pub fn veth_between_namespaces() -> (Kernel, DevId, DevId) {
+    let mut k = Kernel::new(KernelProfile::latest());
+    let init = k.init_net();
+    let ns = k.netns_new().unwrap();
+    let mut c = Client::new(&mut k, init);
+    c.add_veth("a0", "b0").unwrap();
+    c.set_netns("b0", ns, None).unwrap();
+    quiet_up(&mut c, "a0");
+    quiet_up(&mut Client::new(&mut k, ns), "b0");
+    k.run_until_idle();
+    let (a, b) = (dev(&k, init, "a0"), dev(&k, ns, "b0"));
+    (k, a, b)
 }
 
 /// Every reply must be a whole, parseable netlink message.

@@ -1,6 +1,7 @@
 //! Tests for Ethernet II framing; each names the kernel helper it pins.
 
 use super::*;
+use crate::wire::Error;
 
 /// An ARP who-has broadcast as it appears on the wire (Wireshark's
 /// arp-storm sample, first frame, without the 18 bytes of padding):

@@ -2,6 +2,7 @@
 //! section it pins.
 
 use super::*;
+use crate::wire::Error;
 
 /// A port address: IPOIB_FLAGS_RC, QPN 0x000404, GID fe80::2:c903:a:bcde.
 const SENDER: [u8; 20] = [

@@ -27,18 +27,13 @@ const BC_TEMPLATE: &str = "00:ff:ff:ff:ff:12:40:1b:00:00:00:00:00:00:00:00:ff:ff
 /// so 224.128.0.1 and 224.0.0.1 share a MAC.
 #[test]
 fn ip_eth_mc_map_vectors() {
-    assert_eq!(
-        ip_eth_mc_map(v4("224.0.0.1")).to_string(),
-        "01:00:5e:00:00:01"
-    );
-    assert_eq!(
-        ip_eth_mc_map(v4("224.0.0.251")).to_string(),
-        "01:00:5e:00:00:fb"
-    );
-    assert_eq!(
-        ip_eth_mc_map(v4("239.255.255.250")).to_string(),
-        "01:00:5e:7f:ff:fa"
-    );
+    for (group, mac) in [
+        ("224.0.0.1", "01:00:5e:00:00:01"),
+        ("224.0.0.251", "01:00:5e:00:00:fb"),
+        ("239.255.255.250", "01:00:5e:7f:ff:fa"),
+    ] {
+        assert_eq!(ip_eth_mc_map(v4(group)).to_string(), mac, "{group}");
+    }
     assert_eq!(
         ip_eth_mc_map(v4("224.128.0.1")),
         ip_eth_mc_map(v4("224.0.0.1"))
@@ -48,18 +43,13 @@ fn ip_eth_mc_map_vectors() {
 /// ipv6_eth_mc_map / RFC 2464 §7: 33:33 + the last 32 bits.
 #[test]
 fn ipv6_eth_mc_map_vectors() {
-    assert_eq!(
-        ipv6_eth_mc_map(v6("ff02::1")).to_string(),
-        "33:33:00:00:00:01"
-    );
-    assert_eq!(
-        ipv6_eth_mc_map(v6("ff02::1:ff12:3456")).to_string(),
-        "33:33:ff:12:34:56"
-    );
-    assert_eq!(
-        ipv6_eth_mc_map(v6("ff05::1:3")).to_string(),
-        "33:33:00:01:00:03"
-    );
+    for (group, mac) in [
+        ("ff02::1", "33:33:00:00:00:01"),
+        ("ff02::1:ff12:3456", "33:33:ff:12:34:56"),
+        ("ff05::1:3", "33:33:00:01:00:03"),
+    ] {
+        assert_eq!(ipv6_eth_mc_map(v6(group)).to_string(), mac, "{group}");
+    }
 }
 
 /// ip_ib_mc_map with the default broadcast (P_Key ffff): 224.0.0.1 becomes
