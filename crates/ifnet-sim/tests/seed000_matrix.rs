@@ -96,3 +96,27 @@ fn matrix() {
         }
     }
 }
+
+/// Every release in a band behaves as the band: ≤249 (243, 249),
+/// 250–252, ≥253 (253, 255, 257.7) give their band's outcome per kernel.
+#[test]
+fn bands_hold_for_every_release_in_them() {
+    let outcome = |udev: &str, kernel: &str| run(udev, kernel).0.violation.map(|v| v.message);
+    for kernel in ["5.0", "5.1", "6.18"] {
+        for band in [
+            &["243", "249"][..],
+            &["250", "251", "252"],
+            &["253", "255", "257.7"],
+        ] {
+            let first = outcome(band[0], kernel);
+            for v in &band[1..] {
+                assert_eq!(
+                    outcome(v, kernel),
+                    first,
+                    "udev {v} vs {} on {kernel}",
+                    band[0]
+                );
+            }
+        }
+    }
+}
