@@ -71,6 +71,9 @@ pub fn run(args: &[String]) -> i32 {
     if words.first().map(String::as_str) == Some("demo") && opts.batch.is_none() {
         return crate::ext::demo::run();
     }
+    if words.first().map(String::as_str) == Some("explore") && opts.batch.is_none() {
+        return crate::ext::explore::run(&opts, &words[1..]);
+    }
     crate::session::interrupt::install();
     let sp = state::state_path(opts.state.as_deref());
     let r = state::prepare(&sp).and_then(|_| run_with_state(&sp.path, opts, words));

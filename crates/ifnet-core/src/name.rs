@@ -143,10 +143,13 @@ impl Kernel {
             let suffix = if up { " (while UP)" } else { "" };
             self.netdev_printk(dev, &format!("renamed from {old}{suffix}"));
         }
+        // device_rename() → kobject_rename(): KOBJ_MOVE with the new name.
+        self.kobject_uevent(dev, crate::events::UeventAction::Move);
         if let Err(e) = self.call_netdevice_notifiers(NetdevEvent::ChangeName, dev) {
             // Rollback: the old name and assign type, and a second event.
             self.rename_listed(dev, old);
             self.dev_mut(dev).name_assign_type = old_assign;
+            self.kobject_uevent(dev, crate::events::UeventAction::Move);
             if let Err(again) = self.call_netdevice_notifiers(NetdevEvent::ChangeName, dev) {
                 self.printk(format!(
                     "{old}: name change rollback failed: {}",

@@ -136,3 +136,27 @@ fn rename_onto_altname_is_eexist() {
         Some("Attribute failed policy validation")
     );
 }
+
+/// netif_change_name() → device_rename() → kobject_rename(): a KOBJ_MOVE
+/// uevent with the new name and devpath (udev's `move`, which ends
+/// ID_RENAMING); none for a rename refused with EBUSY.
+#[test]
+fn rename_sends_kobj_move() {
+    let mut k = with_veth("6.18");
+    let init = k.init_net();
+    let from = k.uevent_next_seq();
+    Client::new(&mut k, init).rename("a", "lan0").unwrap();
+    let ev = k.uevents_since(from).unwrap();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].action, ifnet_core::UeventAction::Move);
+    assert_eq!(ev[0].interface, "lan0");
+    assert_eq!(ev[0].devpath, "/devices/virtual/net/lan0");
+    let mut k = with_veth("5.0");
+    let init = k.init_net();
+    let mut c = Client::new(&mut k, init);
+    c.set_up("a", true).unwrap();
+    let from = k.uevent_next_seq();
+    let mut c = Client::new(&mut k, init);
+    assert_eq!(c.rename("a", "lan0").unwrap_err().errno, Errno::EBUSY);
+    assert_eq!(k.uevents_since(from).unwrap().len(), 0);
+}

@@ -35,6 +35,9 @@ pub const EXTENSIONS: &str = "ifnet's own commands (not in ip):
        ifnet sleep DURATION                                   let the virtual clock run (address lifetimes, timers)
        ifnet [ --kernel VERSION ] [ --cpus N ] reset          boot a fresh kernel (profile, possible CPUs)
        ifnet demo                                             seed 004 and a failover trio, in memory
+       ifnet [-j] explore { list | show NAME | NAME|FILE [--kernel V] [--agent A=V] [--seed S] [--random N [--pct D]]
+                      [--max-depth D] [--shard I/N] [--replay SCHEDULE] [--html FILE] | merge FILE... }
+                                                              search kernel/user-space races (udev, NM, cloud-init)
        ifnet OPTIONS := { --state PATH | --kernel VERSION | --cpus N }
 ";
 

@@ -1,0 +1,266 @@
+//! The agent interface: what a user-space process modelled in the explorer
+//! receives (kernel uevents, udevd's processed-event broadcast, rtnetlink
+//! link multicast), how it offers its next steps to the scheduler, and the
+//! context a step runs in (sysfs reads, rtnetlink requests, broadcasts,
+//! facts for the invariants). Users add their own agent by implementing
+//! [`Agent`] and passing it to `World::add_agent`.
+
+use crate::facts::Facts;
+use ifnet_core::client::{decode, try_encode, NlError};
+use ifnet_core::{Errno, Kernel, NetId};
+use netlink_packet_core::NLM_F_REQUEST;
+use netlink_packet_route::link::LinkMessage;
+use netlink_packet_route::RouteNetlinkMessage;
+use std::collections::BTreeMap;
+use std::hash::Hasher;
+
+/// A kernel uevent as a NETLINK_KOBJECT_UEVENT listener receives it: a net
+/// device's (from the kernel model) or a bus device's (`pci` `add`/`bind`,
+/// from the hardware lane).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Uevent {
+    pub action: String,
+    pub subsystem: String,
+    pub devpath: String,
+    /// INTERFACE (net devices only).
+    pub interface: Option<String>,
+    /// IFINDEX (net devices only; 0 otherwise).
+    pub ifindex: u32,
+}
+
+impl Uevent {
+    /// One line as `udevadm monitor --kernel` prints it.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "KERNEL {} {} ({})",
+            self.action, self.devpath, self.subsystem
+        );
+        if let Some(i) = &self.interface {
+            s.push_str(&format!(" INTERFACE={i} IFINDEX={}", self.ifindex));
+        }
+        s
+    }
+}
+
+/// udevd's broadcast of a processed event (`udev_broadcast_result`), what
+/// libudev monitors of the "udev" group (NetworkManager, networkd) get,
+/// even when processing failed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UdevEvent {
+    pub action: String,
+    pub subsystem: String,
+    pub devpath: String,
+    pub ifindex: u32,
+    /// The name after the event (INTERFACE, the new one after a rename).
+    pub interface: Option<String>,
+    /// Properties of the processed device (rules' ENV{…}, ID_RENAMING, …).
+    pub props: BTreeMap<String, String>,
+}
+
+impl UdevEvent {
+    pub fn prop(&self, k: &str) -> Option<&str> {
+        self.props.get(k).map(String::as_str)
+    }
+}
+
+/// An RTNLGRP_LINK notification, decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LinkNote {
+    pub new: bool,
+    pub ifindex: u32,
+    pub name: String,
+    pub flags: u32,
+    pub master: u32,
+}
+
+/// What an agent can receive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Msg {
+    Uevent(Uevent),
+    Udev(UdevEvent),
+    Link(LinkNote),
+}
+
+/// Which messages an agent listens to, and in which namespace it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listens {
+    pub net_is_init: bool,
+    pub kernel_uevents: bool,
+    pub udev_events: bool,
+    pub link_multicast: bool,
+}
+
+/// A step an agent offers: one of its threads (udevd runs one worker per
+/// event) and what the step needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    pub thread: u32,
+    /// It sends an rtnetlink request: it waits while an operation holds
+    /// RTNL in a window.
+    pub needs_rtnl: bool,
+    /// It may change kernel state (SETLINK, NEWADDR, a namespace).
+    pub writes_kernel: bool,
+    /// It may send messages to other agents.
+    pub sends: bool,
+    /// It touches only its own thread's state (and reads the kernel): it
+    /// commutes with the same agent's other local, read-only threads.
+    pub local: bool,
+}
+
+/// A modelled user-space process. Its state must be cloneable (the
+/// explorer forks worlds) and hashable (the visited set).
+pub trait Agent: Send + Sync {
+    /// The lane name (`udev`, `nm`, …); unique in a world.
+    fn name(&self) -> &str;
+    /// Kind and version, e.g. `systemd-udevd 257.7`.
+    fn describe(&self) -> String;
+    fn clone_box(&self) -> Box<dyn Agent>;
+    /// Feeds the agent's whole state into the fingerprint.
+    fn hash_state(&self, h: &mut dyn Hasher);
+    fn listens(&self) -> Listens;
+    /// A message arrives (the world calls it only for what `listens` asks).
+    fn deliver(&mut self, msg: &Msg);
+    /// The steps it can take now.
+    fn choices(&self, kernel: &Kernel) -> Vec<Choice>;
+    /// Takes the step of `thread` (one of `choices`); returns what it did.
+    fn step(&mut self, thread: u32, cx: &mut Cx<'_>) -> String;
+}
+
+impl Clone for Box<dyn Agent> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// The context of one agent step.
+pub struct Cx<'a> {
+    pub kernel: &'a mut Kernel,
+    pub facts: &'a mut Facts,
+    /// The namespace the agent runs in.
+    pub net: NetId,
+    /// Messages to deliver to other agents after the step.
+    pub outbox: Vec<Msg>,
+    /// What the agent saw and did, a line each (replay prints it).
+    pub seen: Vec<String>,
+    /// A scripted action for the world to run after the step.
+    pub script_action: Option<crate::action::Action>,
+    /// Keep `seen` (replay); a search leaves it off.
+    pub record: bool,
+    seq: u32,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(kernel: &'a mut Kernel, facts: &'a mut Facts, net: NetId) -> Cx<'a> {
+        Cx {
+            kernel,
+            facts,
+            net,
+            outbox: Vec::new(),
+            seen: Vec::new(),
+            script_action: None,
+            record: true,
+            seq: 0,
+        }
+    }
+
+    /// Reads `/sys/class/net/NAME/ATTR` (lock-free) and notes the value.
+    pub fn sysfs(&mut self, name: &str, attr: &str) -> Option<String> {
+        let v = self.kernel.sysfs_read_by_name(self.net, name, attr);
+        if self.record {
+            let shown = v.as_deref().unwrap_or("(no such file)");
+            self.seen
+                .push(format!("read /sys/class/net/{name}/{attr} = {shown}"));
+        }
+        v
+    }
+
+    /// `ls /sys/class/net`.
+    pub fn sysfs_list(&mut self) -> Vec<String> {
+        let v = self.kernel.sysfs_list(self.net);
+        self.seen
+            .push(format!("ls /sys/class/net = {}", v.join(" ")));
+        v
+    }
+
+    /// Sends one rtnetlink link request (RTNL) and notes it with the
+    /// answer.
+    pub fn link_request(
+        &mut self,
+        what: &str,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Vec<LinkMessage>, NlError> {
+        self.seq = self.seq.wrapping_add(1);
+        let r = self.raw_request(msg, flags).map(|rep| decode(&rep));
+        let out = match r {
+            Ok((links, Ok(()))) => Ok(links),
+            Ok((_, Err(e))) => Err(e),
+            Err(e) => Err(e),
+        };
+        if self.record {
+            let ans = match &out {
+                Ok(l) if l.is_empty() => "ack".to_string(),
+                Ok(l) => format!("{} link(s)", l.len()),
+                Err(e) => format!("error {:?}", e.errno),
+            };
+            self.seen.push(format!("netlink {what} → {ans}"));
+        }
+        out
+    }
+
+    /// Sends a request and returns the raw replies.
+    pub fn raw_request(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Vec<Vec<u8>>, NlError> {
+        let bytes = try_encode(msg, flags | NLM_F_REQUEST, self.seq).map_err(|_| NlError {
+            errno: Errno::EMSGSIZE,
+            extack: None,
+        })?;
+        self.kernel
+            .rtnl_try_request(self.net, &bytes)
+            .map_err(|_| NlError {
+                errno: Errno::EBUSY,
+                extack: Some(ifnet_core::window::RTNL_HELD_MSG.into()),
+            })
+    }
+
+    /// Broadcasts a processed udev event to libudev listeners.
+    pub fn broadcast(&mut self, ev: UdevEvent) {
+        if self.record {
+            self.seen.push(format!(
+                "broadcast {} {} to libudev listeners",
+                ev.action, ev.devpath
+            ));
+        }
+        self.outbox.push(Msg::Udev(ev));
+    }
+
+    pub fn note(&mut self, line: impl Into<String>) {
+        if self.record {
+            self.seen.push(line.into());
+        }
+    }
+}
+
+/// A bounded inbox: past `cap` messages the oldest is dropped and the
+/// overrun counted (ENOBUFS on a netlink socket).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Inbox {
+    pub msgs: std::collections::VecDeque<Msg>,
+    pub overruns: u32,
+}
+
+/// Messages an agent's socket holds before it overruns.
+pub const INBOX_CAP: usize = 256;
+
+impl Inbox {
+    pub fn push(&mut self, m: Msg) {
+        if self.msgs.len() >= INBOX_CAP {
+            self.msgs.pop_front();
+            self.overruns = self.overruns.saturating_add(1);
+        }
+        self.msgs.push_back(m);
+    }
+}

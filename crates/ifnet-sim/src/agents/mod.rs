@@ -1,0 +1,114 @@
+//! The modelled agents, each from its real rules (agents.md §2–§6, citing
+//! source files and versions): systemd-udevd with its rules, NetworkManager,
+//! systemd-networkd, cloud-init, and a scripted administrator. `make`
+//! builds one from a scenario's `[agents.NAME]` table.
+
+pub mod cloudinit;
+pub mod networkd;
+pub mod nm;
+pub mod rules;
+pub mod script;
+pub mod udev;
+
+use crate::agent::{Agent, Choice, Cx, Listens, Msg};
+use ifnet_core::Kernel;
+use std::hash::Hasher;
+
+/// A release number: `257.7`, `252`, `23.2`, `1.52.0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    pub fn parse(s: &str) -> Result<Version, String> {
+        let bad = || format!("bad version {s:?} (expected N, N.M or N.M.P)");
+        let parts: Vec<&str> = s.split('.').collect();
+        if parts.is_empty() || parts.len() > 3 || s.len() > 20 {
+            return Err(bad());
+        }
+        let mut v = [0u32; 3];
+        for (i, p) in parts.iter().enumerate() {
+            v[i] = p.parse().map_err(|_| bad())?;
+        }
+        Ok(Version(v[0], v[1], v[2]))
+    }
+
+    pub fn at_least(self, major: u32, minor: u32) -> bool {
+        (self.0, self.1) >= (major, minor)
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.2 != 0 {
+            write!(f, "{}.{}.{}", self.0, self.1, self.2)
+        } else if self.1 != 0 {
+            write!(f, "{}.{}", self.0, self.1)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
+/// Current releases, the defaults of the built-in scenarios.
+pub const SYSTEMD_CURRENT: &str = "257.7";
+pub const NM_CURRENT: &str = "1.52";
+pub const CLOUD_INIT_CURRENT: &str = "24.1";
+
+/// A stand-in that holds an agent's slot while the agent runs its step.
+pub(crate) fn placeholder() -> Box<dyn Agent> {
+    Box::new(Placeholder)
+}
+
+#[derive(Clone)]
+struct Placeholder;
+
+impl Agent for Placeholder {
+    fn name(&self) -> &str {
+        "-"
+    }
+    fn describe(&self) -> String {
+        "-".into()
+    }
+    fn clone_box(&self) -> Box<dyn Agent> {
+        Box::new(Placeholder)
+    }
+    fn hash_state(&self, _h: &mut dyn Hasher) {}
+    fn listens(&self) -> Listens {
+        Listens {
+            net_is_init: false,
+            kernel_uevents: false,
+            udev_events: false,
+            link_multicast: false,
+        }
+    }
+    fn deliver(&mut self, _m: &Msg) {}
+    fn choices(&self, _k: &Kernel) -> Vec<Choice> {
+        Vec::new()
+    }
+    fn step(&mut self, _t: u32, _cx: &mut Cx<'_>) -> String {
+        String::new()
+    }
+}
+
+/// Whether a device is, now, a slave: it has a master or IFF_SLAVE.
+pub fn is_slave(k: &Kernel, dev: ifnet_core::DevId) -> bool {
+    k.try_dev(dev)
+        .is_some_and(|d| d.master.is_some() || d.flags & ifnet_core::consts::IFF_SLAVE != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(Version::parse("257.7").unwrap(), Version(257, 7, 0));
+        assert!(Version::parse("252").unwrap() < Version::parse("253").unwrap());
+        assert!(Version::parse("257.7").unwrap().at_least(257, 7));
+        assert!(!Version::parse("257.6").unwrap().at_least(257, 7));
+        assert!(Version::parse("x").is_err());
+        assert!(Version::parse("1.2.3.4").is_err());
+        assert!(Version::parse("").is_err());
+        assert_eq!(Version::parse("1.52.0").unwrap().to_string(), "1.52");
+    }
+}

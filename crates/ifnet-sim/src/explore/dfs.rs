@@ -1,0 +1,335 @@
+//! Exhaustive depth-first search over a world's steps, with a fingerprint
+//! visited set and sleep sets (Godefroid): after exploring step `t` from a
+//! state, its siblings explored later carry `t` in their sleep set while
+//! they run steps independent of it, so that commuting orders are tried
+//! once. A state revisited with a smaller sleep set explores the steps its
+//! earlier visit slept on (the stored set becomes the intersection), so
+//! the reduction never loses a state. Sharding splits the tree at the
+//! first level with enough branches, deterministically.
+
+use super::{check_state, note_witnesses, Config, Outcome, Progress, Violation};
+use crate::props::Props;
+use crate::step::{Footprint, Step};
+use crate::world::World;
+use std::collections::HashMap;
+
+struct Frame {
+    world: World,
+    /// Steps still to try, with footprints.
+    todo: Vec<(Step, Footprint)>,
+    /// Steps tried from here (for siblings' sleep sets).
+    done: Vec<(Step, Footprint)>,
+    sleep: Vec<(Step, Footprint)>,
+    last_lane: Option<Option<usize>>,
+    preemptions: u32,
+}
+
+fn lane_key(fp: &Footprint) -> Option<usize> {
+    fp.agent
+}
+
+/// The frontier a shard starts from: paths to the first level that has at
+/// least `4 * n` states (or the deepest level reached), split round-robin.
+fn shard_roots(start: &World, cfg: &Config, i: u32, n: u32) -> Vec<(Vec<Step>, World)> {
+    let mut level: Vec<(Vec<Step>, World)> = vec![(Vec::new(), start.clone())];
+    for _ in 0..cfg.max_depth.min(32) {
+        if level.len() >= 4 * n as usize {
+            break;
+        }
+        let mut next = Vec::new();
+        let mut grew = false;
+        for (path, w) in &level {
+            let en = w.enabled();
+            if en.is_empty() {
+                next.push((path.clone(), w.clone()));
+                continue;
+            }
+            grew = true;
+            for (s, _) in en {
+                let mut c = w.clone();
+                if c.apply(&s).is_ok() {
+                    let mut p = path.clone();
+                    p.push(s);
+                    next.push((p, c));
+                }
+            }
+        }
+        level = next;
+        if !grew {
+            break;
+        }
+    }
+    level
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| *k as u32 % n == i)
+        .map(|(_, x)| x)
+        .collect()
+}
+
+pub fn run(
+    start: &World,
+    props: &Props,
+    cfg: &Config,
+    progress: &mut dyn FnMut(Progress),
+) -> Outcome {
+    let roots = match cfg.shard {
+        Some((i, n)) => shard_roots(start, cfg, i, n),
+        None => vec![(Vec::new(), start.clone())],
+    };
+    let mut out = Outcome {
+        complete: true,
+        ..Default::default()
+    };
+    // fingerprint → the sleep set it was explored with (step tokens).
+    let mut visited: HashMap<u128, (Vec<Step>, u32)> = HashMap::new();
+    for (prefix, root) in roots {
+        if (out.violation.is_some() && !cfg.keep_going) || !out.complete {
+            break;
+        }
+        // The prefix's own states belong to every shard that starts below
+        // them: replay it to count and check them.
+        let mut w = start.clone();
+        for (n, s) in prefix.iter().enumerate() {
+            if matches!(visit(&w, &mut visited, &[], 0), Visit::New) {
+                note_witnesses(&w, props, &mut out.witnesses);
+                if let Some((inv, msg)) = check_state(&w, props, false) {
+                    out.violation.get_or_insert(Violation {
+                        invariant: inv,
+                        message: msg,
+                        schedule: prefix[..n].to_vec(),
+                    });
+                }
+            }
+            let _ = w.apply(s);
+            out.steps += 1;
+        }
+        let _ = w;
+        explore_from(root, prefix, props, cfg, &mut visited, &mut out, progress);
+    }
+    if cfg.keep_fingerprints {
+        let mut v: Vec<u128> = visited.keys().copied().collect();
+        v.sort_unstable();
+        out.fingerprints = v;
+    }
+    out.states = visited.len() as u64;
+    out
+}
+
+/// What a visit found.
+enum Visit {
+    New,
+    /// Seen before with a sleep set holding these steps that this visit's
+    /// does not: only they are left to explore.
+    Again(Vec<Step>),
+    Seen,
+}
+
+/// Records a visit. A state seen before is explored again only for the
+/// steps its earlier visits all slept on and this one does not, or
+/// wholly when it is reached with fewer preemptions.
+fn visit(
+    w: &World,
+    visited: &mut HashMap<u128, (Vec<Step>, u32)>,
+    sleep: &[Step],
+    pre: u32,
+) -> Visit {
+    let fp = w.fingerprint().0;
+    match visited.get_mut(&fp) {
+        None => {
+            visited.insert(fp, (sleep.to_vec(), pre));
+            Visit::New
+        }
+        Some((old, old_pre)) => {
+            if pre < *old_pre {
+                *old_pre = pre;
+                old.retain(|s| sleep.contains(s));
+                return Visit::New;
+            }
+            let missed: Vec<Step> = old.iter().filter(|s| !sleep.contains(s)).cloned().collect();
+            if missed.is_empty() {
+                return Visit::Seen;
+            }
+            old.retain(|s| sleep.contains(s));
+            Visit::Again(missed)
+        }
+    }
+}
+
+fn explore_from(
+    root: World,
+    prefix: Vec<Step>,
+    props: &Props,
+    cfg: &Config,
+    visited: &mut HashMap<u128, (Vec<Step>, u32)>,
+    out: &mut Outcome,
+    progress: &mut dyn FnMut(Progress),
+) {
+    let mut path = prefix;
+    let base = path.len();
+    if !matches!(visit(&root, visited, &[], 0), Visit::New) && base > 0 {
+        return;
+    }
+    note_witnesses(&root, props, &mut out.witnesses);
+    if let Some((inv, msg)) = check_state(&root, props, root.enabled().is_empty()) {
+        out.violation = Some(Violation {
+            invariant: inv,
+            message: msg,
+            schedule: path,
+        });
+        return;
+    }
+    let todo = root.enabled();
+    let mut stack = vec![Frame {
+        world: root,
+        todo,
+        done: Vec::new(),
+        sleep: Vec::new(),
+        last_lane: None,
+        preemptions: 0,
+    }];
+    while let Some(top) = stack.last_mut() {
+        let Some((step, fp)) = next_step(top) else {
+            stack.pop();
+            if path.len() > base {
+                path.pop();
+            }
+            continue;
+        };
+        let pre = top.preemptions + u32::from(is_preemption(top, &fp));
+        if cfg.max_preemptions.is_some_and(|m| pre > m) {
+            top.done.push((step, fp));
+            continue;
+        }
+        let child_sleep: Vec<(Step, Footprint)> = if cfg.reduction {
+            top.sleep
+                .iter()
+                .chain(top.done.iter())
+                .filter(|(_, f)| f.independent(&fp))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        top.done.push((step.clone(), fp));
+        let mut child = top.world.clone();
+        child.apply_enabled(&step);
+        out.steps += 1;
+        path.push(step.clone());
+        let tokens: Vec<Step> = child_sleep.iter().map(|(s, _)| s.clone()).collect();
+        let seen = visit(&child, visited, &tokens, pre);
+        if out.steps.is_multiple_of(4096) {
+            progress(Progress {
+                states: visited.len() as u64,
+                steps: out.steps,
+                depth: path.len(),
+                queue: stack.len(),
+            });
+        }
+        let only = match seen {
+            Visit::Seen => {
+                path.pop();
+                continue;
+            }
+            Visit::Again(missed) => Some(missed),
+            Visit::New => None,
+        };
+        let child = Child {
+            world: child,
+            fp,
+            sleep: child_sleep,
+            tokens,
+            only,
+            pre,
+        };
+        match arrive(child, &path, props, cfg, visited.len(), out) {
+            Arrive::Stop => return,
+            Arrive::Pop => {
+                path.pop();
+            }
+            Arrive::Push(f) => stack.push(*f),
+        }
+    }
+}
+
+/// A state just reached, with what its parent knows about it.
+struct Child {
+    world: World,
+    fp: Footprint,
+    sleep: Vec<(Step, Footprint)>,
+    tokens: Vec<Step>,
+    only: Option<Vec<Step>>,
+    pre: u32,
+}
+
+enum Arrive {
+    /// The search ends (a violation, or the state bound).
+    Stop,
+    /// Do not go below this state.
+    Pop,
+    Push(Box<Frame>),
+}
+
+/// Checks a newly reached state and decides whether to explore below it.
+fn arrive(
+    c: Child,
+    path: &[Step],
+    props: &Props,
+    cfg: &Config,
+    states: usize,
+    out: &mut Outcome,
+) -> Arrive {
+    out.max_depth_seen = out.max_depth_seen.max(path.len());
+    let enabled = c.world.enabled();
+    note_witnesses(&c.world, props, &mut out.witnesses);
+    if let Some((inv, msg)) = check_state(&c.world, props, enabled.is_empty()) {
+        out.violation.get_or_insert(Violation {
+            invariant: inv,
+            message: msg,
+            schedule: path.to_vec(),
+        });
+        return if cfg.keep_going {
+            Arrive::Pop
+        } else {
+            Arrive::Stop
+        };
+    }
+    if states >= cfg.max_states {
+        out.complete = false;
+        return Arrive::Stop;
+    }
+    if path.len() >= cfg.max_depth {
+        if !enabled.is_empty() {
+            out.depth_cut = true;
+            out.complete = false;
+        }
+        return Arrive::Pop;
+    }
+    let todo: Vec<(Step, Footprint)> = enabled
+        .into_iter()
+        .filter(|(s, _)| !c.tokens.contains(s) && c.only.as_ref().is_none_or(|o| o.contains(s)))
+        .collect();
+    Arrive::Push(Box::new(Frame {
+        world: c.world,
+        todo,
+        done: Vec::new(),
+        sleep: c.sleep,
+        last_lane: Some(lane_key(&c.fp)),
+        preemptions: c.pre,
+    }))
+}
+
+fn next_step(f: &mut Frame) -> Option<(Step, Footprint)> {
+    if f.todo.is_empty() {
+        return None;
+    }
+    Some(f.todo.remove(0))
+}
+
+/// Switching away from the previous step's actor while it could go on.
+fn is_preemption(f: &Frame, fp: &Footprint) -> bool {
+    let Some(last) = f.last_lane else {
+        return false;
+    };
+    last != lane_key(fp) && f.world.enabled().iter().any(|(_, g)| lane_key(g) == last)
+}

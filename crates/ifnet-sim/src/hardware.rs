@@ -1,0 +1,167 @@
+//! The hardware lane and scripted actions: a plug is the bus device's own
+//! `add` uevent, then its driver's probe (`hw_add_stepped`, parked after
+//! the netdev's KOBJ_ADD when it gets there), then the bus `bind` uevent
+//! once the probe returns — so that udevd's blocking of a child event
+//! behind its parent (agents.md §2.1) orders events as on a real machine.
+//! Other actions run through genuine rtnetlink requests or the core's
+//! namespace calls.
+
+use crate::action::{Action, DevRef};
+use crate::agent::{Msg, Uevent};
+use crate::world::{Parker, World};
+use ifnet_core::client::Client;
+use ifnet_core::{DevId, Kernel, Step, Window};
+
+/// A bus device's devpath (PCI under the root complex, as the core names
+/// its netdevs' parents).
+pub fn bus_devpath(bus: &str) -> String {
+    format!("/devices/pci0000:00/{bus}")
+}
+
+fn bus_uevent(w: &mut World, bus: &str, action: &str) -> String {
+    let u = Uevent {
+        action: action.into(),
+        subsystem: "pci".into(),
+        devpath: bus_devpath(bus),
+        interface: None,
+        ifindex: 0,
+    };
+    let line = u.describe();
+    w.deliver(None, &Msg::Uevent(u));
+    line
+}
+
+/// The bus `bind` uevent after a probe finished.
+pub fn bind_uevent(w: &mut World, bus: &str) -> String {
+    w.pump();
+    bus_uevent(w, bus, "bind")
+}
+
+/// The netdev a reference names, wherever it lives.
+pub fn resolve(k: &Kernel, d: &DevRef) -> Option<DevId> {
+    match d {
+        DevRef::Name(n) => k.dev_get_by_name(k.init_net(), n),
+        DevRef::Bus(b) => k
+            .hw_list()
+            .into_iter()
+            .find(|(id, _, _)| id == b)
+            .and_then(|(_, _, d)| d)
+            .filter(|&d| k.try_dev(d).is_some()),
+    }
+}
+
+/// Runs a hardware event; returns detail lines.
+pub fn run(w: &mut World, action: &Action) -> Vec<String> {
+    let mut detail = Vec::new();
+    if let Action::Plug { bus, spec } = action {
+        detail.push(bus_uevent(w, bus, "add"));
+        match w
+            .kernel
+            .hw_add_stepped(bus, spec.clone(), Window::RegisterAfterAddUevent)
+        {
+            Ok(Step::Parked(win)) => {
+                w.parker = Some(Parker::Plug { bus: bus.clone() });
+                detail.push(format!("probe parked in {}", win.name()));
+            }
+            Ok(Step::Done(_)) => detail.push(bind_uevent(w, bus)),
+            Err(e) => detail.push(format!("probe failed: {:?}", e.errno)),
+        }
+        return detail;
+    }
+    let (_, text) = run_action(w, action);
+    detail.push(text);
+    detail
+}
+
+/// Runs a non-plug action (or a plug without stepping, in set-up) at
+/// once; returns whether it worked and a line. A namespace move started
+/// with `stepped` parks in its first window.
+pub fn run_action(w: &mut World, action: &Action) -> (bool, String) {
+    let init = w.kernel.init_net();
+    match action {
+        Action::Plug { bus, spec } => match w.kernel.hw_add(bus, spec.clone()) {
+            Ok(_) => (true, "probed".into()),
+            Err(e) => (false, format!("plug failed: {:?}", e.errno)),
+        },
+        Action::Unplug { bus, surprise } => match w.kernel.hw_del(bus, !surprise) {
+            Ok(()) => (true, "removed".into()),
+            Err(e) => (false, format!("unplug failed: {:?}", e.errno)),
+        },
+        Action::Up(d) => {
+            let Some(dev) = resolve(&w.kernel, d) else {
+                return (false, format!("Cannot find device \"{d}\""));
+            };
+            let (net, name) = {
+                let x = w.kernel.dev(dev);
+                (x.net, x.name.to_string())
+            };
+            let r = Client::new(&mut w.kernel, net).set_up(&name, true);
+            (
+                r.is_ok(),
+                format!("RTM_NEWLINK {name} up → {:?}", r.err().map(|e| e.errno)),
+            )
+        }
+        Action::NetnsAdd(n) => {
+            if w.nets.contains_key(n) {
+                return (
+                    false,
+                    format!("Cannot create namespace \"{n}\": File exists"),
+                );
+            }
+            match w.kernel.netns_new() {
+                Ok(net) => {
+                    w.nets.insert(n.clone(), net);
+                    (true, format!("netns {n} created"))
+                }
+                Err(e) => (false, format!("netns add failed: {:?}", e.errno)),
+            }
+        }
+        Action::NetnsDel(n) => {
+            let Some(net) = w.nets.remove(n) else {
+                return (
+                    false,
+                    format!("Cannot remove namespace \"{n}\": No such file"),
+                );
+            };
+            let held_phys = w
+                .kernel
+                .hw_list()
+                .iter()
+                .filter_map(|(_, _, d)| *d)
+                .any(|d| w.kernel.try_dev(d).is_some_and(|x| x.net == net));
+            if held_phys {
+                w.facts.netns_died_with_phys = true;
+            }
+            match w.kernel.netns_put(net) {
+                Ok(()) => (true, format!("netns {n} deleted (cleanup_net)")),
+                Err(e) => (false, format!("netns del failed: {:?}", e.errno)),
+            }
+        }
+        Action::Move { dev, netns } => {
+            let Some(d) = resolve(&w.kernel, dev) else {
+                return (false, format!("Cannot find device \"{dev}\""));
+            };
+            let Some(&net) = w.nets.get(netns) else {
+                return (false, format!("Invalid \"netns\" value \"{netns}\""));
+            };
+            let _ = init;
+            match w.kernel.dev_change_net_namespace_stepped(
+                d,
+                net,
+                None,
+                0,
+                Window::NetnsMoveAfterRemoveUevent,
+            ) {
+                Ok(Step::Parked(win)) => {
+                    w.parker = Some(Parker::Move);
+                    (
+                        true,
+                        format!("__dev_change_net_namespace parked in {}", win.name()),
+                    )
+                }
+                Ok(Step::Done(_)) => (true, "moved".into()),
+                Err(e) => (false, format!("move failed: {:?}", e.errno)),
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Properties: "always" invariants checked after every step (some only in
+//! a final state, where "ends up" is meant) and "sometimes" witnesses that
+//! prove a run reached the window a scenario is about (agents.md §7).
+
+use crate::agents::is_slave;
+use crate::facts::RenameOutcome;
+use crate::world::World;
+use ifnet_core::consts::RegState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Invariant {
+    /// `Kernel::check_invariants()`.
+    Kernel,
+    /// No agent configures an address on a device that has (or, by the
+    /// end, gets) a netvsc/failover master.
+    NoAddressOnSlave,
+    /// A slave udev processed ends with the name udev's policy gives it:
+    /// a rename that fails, is skipped, or is logged "already up" and
+    /// dropped all break it.
+    SlaveHasUdevName,
+    /// NetworkManager never creates a default connection for a VF that is
+    /// (or gets) enslaved.
+    NmNoDefaultForVf,
+    /// No physical device is lost (at namespace teardown or otherwise):
+    /// every plugged bus device keeps its registered netdev.
+    NoDeviceLost,
+    /// No reference is held at unregister (final states).
+    NoRefAtUnregister,
+    /// cloud-init does not fail (the duplicate-MAC RuntimeError).
+    CloudInitNoError,
+}
+
+pub const INVARIANTS: [(&str, Invariant); 7] = [
+    ("kernel", Invariant::Kernel),
+    ("no-address-on-slave", Invariant::NoAddressOnSlave),
+    ("slave-has-udev-name", Invariant::SlaveHasUdevName),
+    ("nm-no-default-for-vf", Invariant::NmNoDefaultForVf),
+    ("no-device-lost", Invariant::NoDeviceLost),
+    ("no-ref-at-unregister", Invariant::NoRefAtUnregister),
+    ("cloud-init-no-error", Invariant::CloudInitNoError),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Witness {
+    /// A VF's `flags` were read without IFF_SLAVE and it is later joined.
+    UeventBeforeSlave,
+    /// udev requested a rename while the device was UP.
+    RenameWhileUp,
+    /// A namespace died holding a physical device.
+    NetnsDiedWithPhys,
+}
+
+pub const WITNESSES: [(&str, Witness); 3] = [
+    ("uevent-before-slave", Witness::UeventBeforeSlave),
+    ("rename-while-up", Witness::RenameWhileUp),
+    ("netns-died-with-device", Witness::NetnsDiedWithPhys),
+];
+
+/// Invariants that need the netvsc driver.
+pub const PENDING_INVARIANTS: [&str; 1] = ["one-tx-path"];
+
+impl Invariant {
+    pub fn name(self) -> &'static str {
+        INVARIANTS
+            .iter()
+            .find(|(_, i)| *i == self)
+            .map_or("?", |(n, _)| n)
+    }
+    pub fn parse(s: &str) -> Result<Invariant, String> {
+        if PENDING_INVARIANTS.contains(&s) {
+            return Err(format!("invariant {s:?} {}", crate::action::NETVSC_PENDING));
+        }
+        INVARIANTS
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, i)| *i)
+            .ok_or_else(|| {
+                let names: Vec<&str> = INVARIANTS.iter().map(|(n, _)| *n).collect();
+                format!("unknown invariant {s:?} (known: {})", names.join(", "))
+            })
+    }
+}
+
+impl Witness {
+    pub fn name(self) -> &'static str {
+        WITNESSES
+            .iter()
+            .find(|(_, w)| *w == self)
+            .map_or("?", |(n, _)| n)
+    }
+    pub fn parse(s: &str) -> Result<Witness, String> {
+        WITNESSES
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, w)| *w)
+            .ok_or_else(|| {
+                let names: Vec<&str> = WITNESSES.iter().map(|(n, _)| *n).collect();
+                format!("unknown witness {s:?} (known: {})", names.join(", "))
+            })
+    }
+}
+
+fn name_of(w: &World, d: ifnet_core::DevId) -> String {
+    w.kernel.netdev_name(d).unwrap_or("?").to_string()
+}
+
+/// Checks one invariant; `Some(message)` when it is broken.
+pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
+    let k = &w.kernel;
+    match inv {
+        Invariant::Kernel => k.check_invariants().err(),
+        Invariant::NoAddressOnSlave => {
+            for net in k.nets() {
+                for d in k.devices_in(net) {
+                    if is_slave(k, d) && !k.inet_addrs(d).is_empty() {
+                        return Some(format!(
+                            "{} is a slave and has an IPv4 address",
+                            name_of(w, d)
+                        ));
+                    }
+                }
+            }
+            w.facts
+                .configured
+                .iter()
+                .find(|(_, d)| is_slave(k, *d))
+                .map(|(a, d)| format!("{a} configured {}, a slave", name_of(w, *d)))
+        }
+        Invariant::SlaveHasUdevName => w
+            .facts
+            .renames
+            .iter()
+            .find(|r| is_slave(k, r.dev) && k.netdev_name(r.dev) != Some(r.wanted.as_str()))
+            .map(|r| {
+                let why = match r.outcome {
+                    RenameOutcome::Failed => "the rename failed",
+                    RenameOutcome::SkippedUp => "udev skipped the rename of an UP device",
+                    RenameOutcome::AlreadyUp => "udev logged \"already up\" and dropped the rename",
+                    RenameOutcome::Renamed => "it was renamed since",
+                };
+                format!(
+                    "slave {} keeps its name; udev's policy names it {}: {why}",
+                    name_of(w, r.dev),
+                    r.wanted
+                )
+            }),
+        Invariant::NmNoDefaultForVf => {
+            w.facts
+                .nm_defaults
+                .iter()
+                .find(|&&d| is_slave(k, d))
+                .map(|&d| {
+                    format!(
+                        "NetworkManager created a default connection for {}, a slave",
+                        name_of(w, d)
+                    )
+                })
+        }
+        Invariant::NoDeviceLost => k.hw_list().into_iter().find_map(|(bus, _, d)| {
+            let d = d?;
+            let ok = k
+                .try_dev(d)
+                .is_some_and(|x| x.reg_state == RegState::Registered);
+            (!ok).then(|| format!("the netdev of bus device {bus} is lost"))
+        }),
+        Invariant::NoRefAtUnregister if terminal => {
+            k.unregister_waits().first().map(|(n, refs)| {
+                format!(
+                    "unregister_netdevice: waiting for {n} to become free. Usage count = {}",
+                    refs.len()
+                )
+            })
+        }
+        Invariant::NoRefAtUnregister => None,
+        Invariant::CloudInitNoError => w
+            .facts
+            .crashes
+            .iter()
+            .find(|(a, _)| a == "cloud-init")
+            .map(|(_, t)| t.clone()),
+    }
+}
+
+/// Whether a witness holds in this state.
+pub fn witnessed(w: &World, wit: Witness) -> bool {
+    match wit {
+        Witness::UeventBeforeSlave => w
+            .facts
+            .seen_without_slave
+            .iter()
+            .any(|&d| is_slave(&w.kernel, d)),
+        Witness::RenameWhileUp => w.facts.rename_while_up,
+        Witness::NetnsDiedWithPhys => w.facts.netns_died_with_phys,
+    }
+}
+
+/// The properties a run checks.
+#[derive(Debug, Clone, Default)]
+pub struct Props {
+    pub invariants: Vec<Invariant>,
+    pub witnesses: Vec<Witness>,
+}
+
+impl Props {
+    /// The first broken invariant, with its message.
+    pub fn violated(&self, w: &World, terminal: bool) -> Option<(Invariant, String)> {
+        self.invariants
+            .iter()
+            .find_map(|&i| check(w, i, terminal).map(|m| (i, m)))
+    }
+}

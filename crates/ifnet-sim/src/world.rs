@@ -1,0 +1,384 @@
+//! The world the explorer searches: the kernel model, the agents, the
+//! hardware plan and the facts, with the steps enabled in a state
+//! (`enabled`), running one (`apply`) and the state's fingerprint. A world
+//! is a value: cloning it forks the run.
+
+use crate::action::Action;
+use crate::agent::{Agent, Cx, Msg};
+use crate::facts::Facts;
+use crate::step::{Footprint, Step};
+use ifnet_core::workqueue::WorkItem;
+use ifnet_core::{Fingerprint, Kernel, NetId, Window};
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+
+/// A hardware event of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HwEvent {
+    pub name: String,
+    pub action: Action,
+    /// Indexes of the events that must have happened first.
+    pub after: Vec<usize>,
+}
+
+/// Who parked the kernel operation in a window.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Parker {
+    /// The probe of a plugged bus device: its `bind` uevent follows.
+    Plug { bus: String },
+    /// A namespace move an agent requested.
+    Move,
+}
+
+/// What one step did, for replay and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRecord {
+    pub step: Step,
+    pub lane: String,
+    pub text: String,
+    /// What the actor saw (sysfs values, uevents, netlink answers) and
+    /// what the kernel did (with detail on).
+    pub detail: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct World {
+    pub kernel: Kernel,
+    pub agents: Vec<Box<dyn Agent>>,
+    /// Namespace names as /var/run/netns holds them.
+    pub nets: BTreeMap<String, NetId>,
+    /// The plan (shared between forks: it never changes).
+    pub hw: std::sync::Arc<Vec<HwEvent>>,
+    pub hw_done: Vec<bool>,
+    /// Symmetry groups over hardware events (indexes, in declaration
+    /// order): of a group's enabled events only the first is offered.
+    pub symmetric: std::sync::Arc<Vec<Vec<usize>>>,
+    pub parker: Option<Parker>,
+    pub facts: Facts,
+    uevent_cursor: u64,
+    mcast_cursor: u64,
+    event_cursor: u64,
+    /// Record the kernel's event log into step details (replay).
+    pub detail: bool,
+    /// Some agent listens to link multicast.
+    multicast: bool,
+}
+
+/// The user-space part of the fingerprint.
+struct UserState<'a>(&'a World);
+
+impl Hash for UserState<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let w = self.0;
+        w.nets.hash(h);
+        w.hw_done.hash(h);
+        w.parker.hash(h);
+        w.facts.hash(h);
+        let mut dh: &mut dyn Hasher = h;
+        for a in &w.agents {
+            a.hash_state(&mut dh);
+        }
+    }
+}
+
+impl World {
+    /// A world over `kernel` (already set up) with no agents yet: agents
+    /// see only what happens from now on.
+    pub fn new(kernel: Kernel, nets: BTreeMap<String, NetId>) -> World {
+        World {
+            uevent_cursor: kernel.uevent_next_seq(),
+            mcast_cursor: kernel.mcast_next_seq(),
+            event_cursor: kernel.event_next_seq(),
+            kernel,
+            agents: Vec::new(),
+            nets,
+            hw: Default::default(),
+            hw_done: Vec::new(),
+            symmetric: Default::default(),
+            parker: None,
+            facts: Facts::default(),
+            detail: false,
+            multicast: false,
+        }
+    }
+
+    /// Adds an agent. One that listens to link multicast makes the world
+    /// join RTNLGRP_LINK (the kernel builds notifications only for
+    /// listeners).
+    pub fn add_agent(&mut self, a: Box<dyn Agent>) {
+        if a.listens().link_multicast && !self.multicast {
+            self.multicast = true;
+            self.kernel.mcast_listen(crate::pump::MCAST_LISTENER);
+            self.mcast_cursor = self.kernel.mcast_next_seq();
+        }
+        self.agents.push(a);
+    }
+
+    pub fn add_hw(&mut self, ev: HwEvent) {
+        std::sync::Arc::make_mut(&mut self.hw).push(ev);
+        self.hw_done.push(false);
+    }
+
+    /// Turns on step details (the kernel's event log): replay does.
+    pub fn set_detail(&mut self, on: bool) {
+        self.detail = on;
+        self.kernel.set_event_log(on);
+        self.event_cursor = self.kernel.event_next_seq();
+    }
+
+    pub fn agent_names(&self) -> Vec<String> {
+        self.agents.iter().map(|a| a.name().to_string()).collect()
+    }
+
+    /// The state's fingerprint: the kernel's with the user-space state.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.kernel.fingerprint_with(&UserState(self))
+    }
+
+    fn foreground_work(&self) -> impl Iterator<Item = WorkItem> + '_ {
+        self.kernel
+            .pending_work()
+            .into_iter()
+            .filter(|i| !i.work.is_background())
+    }
+
+    fn hw_enabled(&self, i: usize) -> bool {
+        !self.hw_done[i] && self.hw[i].after.iter().all(|&j| self.hw_done[j])
+    }
+
+    /// The steps enabled in this state, each with its footprint, in a
+    /// fixed order (hardware, kernel, work, clock, agents).
+    pub fn enabled(&self) -> Vec<(Step, Footprint)> {
+        let machine = Footprint {
+            agent: None,
+            thread: 0,
+            local: false,
+            writes_kernel: true,
+            sends: true,
+        };
+        let mut v = Vec::new();
+        let parked = self.kernel.parked().is_some();
+        if parked {
+            v.push((Step::Kernel, machine));
+        } else {
+            for i in 0..self.hw.len() {
+                let shadowed = self.symmetric.iter().filter(|g| g.contains(&i)).any(|g| {
+                    g.iter()
+                        .take_while(|&&j| j != i)
+                        .any(|&j| self.hw_enabled(j))
+                });
+                if self.hw_enabled(i) && !shadowed {
+                    v.push((Step::Hw(i), machine));
+                }
+            }
+        }
+        let now = self.kernel.now();
+        let mut future = false;
+        let mut due = false;
+        for item in self.foreground_work() {
+            if item.due > now {
+                future = true;
+            } else if !(parked && item.work.takes_rtnl()) {
+                due = true;
+                v.push((Step::Work(item.seq), machine));
+            }
+        }
+        if future && !due {
+            v.push((Step::Clock, machine));
+        }
+        for (i, a) in self.agents.iter().enumerate() {
+            for c in a.choices(&self.kernel) {
+                if parked && c.needs_rtnl {
+                    continue;
+                }
+                let fp = Footprint {
+                    agent: Some(i),
+                    thread: c.thread,
+                    local: c.local,
+                    writes_kernel: c.writes_kernel,
+                    sends: c.sends,
+                };
+                v.push((
+                    Step::Agent {
+                        agent: i,
+                        thread: c.thread,
+                    },
+                    fp,
+                ));
+            }
+        }
+        v
+    }
+
+    /// Runs one step; an error if it is not enabled here (a replayed
+    /// schedule that does not fit the scenario).
+    pub fn apply(&mut self, step: &Step) -> Result<StepRecord, String> {
+        if !self.enabled().iter().any(|(s, _)| s == step) {
+            return Err(format!("step {step} is not enabled here"));
+        }
+        Ok(self.apply_enabled(step))
+    }
+
+    /// Runs a step the caller took from [`World::enabled`] of this very
+    /// state (the search does; it saves recomputing them).
+    pub fn apply_enabled(&mut self, step: &Step) -> StepRecord {
+        let (lane, text, mut detail) = match step {
+            Step::Hw(i) => self.run_hw(*i),
+            Step::Kernel => self.run_kernel(),
+            Step::Work(seq) => self.run_work(*seq),
+            Step::Clock => self.run_clock(),
+            Step::Agent { agent, thread } => self.run_agent(*agent, *thread),
+        };
+        self.pump();
+        if self.detail {
+            detail.extend(self.kernel_events());
+        }
+        StepRecord {
+            step: step.clone(),
+            lane,
+            text,
+            detail,
+        }
+    }
+
+    fn run_hw(&mut self, i: usize) -> (String, String, Vec<String>) {
+        self.hw_done[i] = true;
+        let action = self.hw[i].action.clone();
+        let text = action.describe();
+        let detail = crate::hardware::run(self, &action);
+        ("hardware".into(), text, detail)
+    }
+
+    fn run_kernel(&mut self) -> (String, String, Vec<String>) {
+        let window = self.kernel.parked();
+        let next = match window {
+            Some(Window::NetnsMoveAfterRemoveUevent) => Some(Window::NetnsMoveAfterAddUevent),
+            _ => None,
+        };
+        let from = window.map_or("?", |w| w.name());
+        let r = self.kernel.resume(next);
+        let mut text = format!("resume from {from}");
+        let mut detail = Vec::new();
+        match r {
+            Ok(ifnet_core::Step::Parked(w)) => text.push_str(&format!(" → parked in {}", w.name())),
+            Ok(ifnet_core::Step::Done(_)) => {
+                text.push_str(" → done");
+                if let Some(Parker::Plug { bus }) = self.parker.take() {
+                    detail.push(crate::hardware::bind_uevent(self, &bus));
+                }
+                self.parker = None;
+            }
+            Err(e) => {
+                text.push_str(&format!(" → error {:?}", e.errno));
+                self.parker = None;
+            }
+        }
+        ("kernel".into(), text, detail)
+    }
+
+    /// A work item as a line: its kernel function and device.
+    fn work_name(&self, w: ifnet_core::workqueue::Work) -> String {
+        use ifnet_core::workqueue::Work;
+        let dev = |d| self.kernel.netdev_name(d).unwrap_or("?").to_string();
+        match w {
+            Work::Linkwatch => "linkwatch_event".into(),
+            Work::BridgeFdbGc(d) => format!("br_fdb_cleanup({})", dev(d)),
+            Work::BridgeFwdDelay(d) => format!("br_forward_delay_timer_expired({})", dev(d)),
+            Work::WireDelivery => "wire delivery".into(),
+            Work::AddrconfDad(d) => format!("addrconf_dad_work({})", dev(d)),
+            Work::InetCheckLifetime(_) => "check_lifetime".into(),
+            Work::AddrconfVerify(_) => "addrconf_verify_work".into(),
+        }
+    }
+
+    fn run_work(&mut self, seq: u64) -> (String, String, Vec<String>) {
+        let item = self
+            .kernel
+            .pending_work()
+            .into_iter()
+            .find(|i| i.seq == seq);
+        let name = item.map_or_else(|| format!("work {seq}"), |i| self.work_name(i.work));
+        let text = match self.kernel.run_work_item(seq) {
+            Ok(_) => format!("{name} runs"),
+            Err(e) => format!("{name} refused: {e:?}"),
+        };
+        ("kernel".into(), text, Vec::new())
+    }
+
+    fn run_clock(&mut self) -> (String, String, Vec<String>) {
+        let now = self.kernel.now();
+        let next = self
+            .foreground_work()
+            .map(|i| i.due)
+            .filter(|&d| d > now)
+            .min();
+        if let Some(t) = next {
+            self.kernel.advance_to(t);
+        }
+        let text = format!("clock → {} ms", self.kernel.now().as_nanos() / 1_000_000);
+        ("kernel".into(), text, Vec::new())
+    }
+
+    fn run_agent(&mut self, i: usize, thread: u32) -> (String, String, Vec<String>) {
+        let net = self.kernel.init_net();
+        let lane = self.agents[i].name().to_string();
+        let mut agent = std::mem::replace(&mut self.agents[i], crate::agents::placeholder());
+        let (text, mut seen, outbox, script) = {
+            let mut cx = Cx::new(&mut self.kernel, &mut self.facts, net);
+            cx.record = self.detail;
+            let text = agent.step(thread, &mut cx);
+            (text, cx.seen, cx.outbox, cx.script_action)
+        };
+        self.agents[i] = agent;
+        if let Some(a) = script {
+            let (_, line) = crate::hardware::run_action(self, &a);
+            seen.push(line);
+        }
+        for m in outbox {
+            self.deliver(Some(i), &m);
+        }
+        (lane, text, seen)
+    }
+
+    /// Delivers a message to every agent listening for it, but the sender.
+    pub(crate) fn deliver(&mut self, from: Option<usize>, m: &Msg) {
+        for (j, a) in self.agents.iter_mut().enumerate() {
+            if Some(j) == from {
+                continue;
+            }
+            let l = a.listens();
+            let wants = match m {
+                Msg::Uevent(_) => l.kernel_uevents,
+                Msg::Udev(_) => l.udev_events,
+                Msg::Link(_) => l.link_multicast,
+            };
+            if wants && l.net_is_init {
+                a.deliver(m);
+            }
+        }
+    }
+
+    /// Moves what the kernel sent since the last step to the listeners.
+    pub(crate) fn pump(&mut self) {
+        let init = self.kernel.init_net();
+        let (uevs, next) = crate::pump::uevents(&self.kernel, self.uevent_cursor, init);
+        self.uevent_cursor = next;
+        for u in uevs {
+            self.deliver(None, &Msg::Uevent(u));
+        }
+        if !self.multicast {
+            return;
+        }
+        let (notes, next) = crate::pump::link_notes(&self.kernel, self.mcast_cursor, init);
+        self.mcast_cursor = next;
+        for n in notes {
+            self.deliver(None, &Msg::Link(n));
+        }
+    }
+
+    fn kernel_events(&mut self) -> Vec<String> {
+        let (lines, next) = crate::pump::kernel_events(&self.kernel, self.event_cursor);
+        self.event_cursor = next;
+        lines
+    }
+}
