@@ -192,6 +192,8 @@ impl Action {
                     HwSpec::Vf { .. } => "vf",
                     HwSpec::VirtioNet { standby: true, .. } => "virtio-net standby",
                     HwSpec::VirtioNet { .. } => "virtio-net",
+                    HwSpec::Netvsc { .. } => "netvsc",
+                    HwSpec::HvVf { .. } => "hyper-v vf",
                 };
                 format!("plug {bus} ({kind}, mac {})", spec.mac())
             }

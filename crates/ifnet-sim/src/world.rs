@@ -288,6 +288,8 @@ impl World {
             Work::AddrconfDad(d) => format!("addrconf_dad_work({})", dev(d)),
             Work::InetCheckLifetime(_) => "check_lifetime".into(),
             Work::AddrconfVerify(_) => "addrconf_verify_work".into(),
+            Work::NetvscVfTakeover(d) => format!("netvsc_vf_setup({})", dev(d)),
+            Work::NetvscVfns(d) => format!("netvsc_vfns_work({})", dev(d)),
         }
     }
 
