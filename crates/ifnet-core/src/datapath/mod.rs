@@ -137,6 +137,14 @@ impl Kernel {
     /// device's `header_ops->parse_protocol`, cheaply, on every frame).
     #[inline]
     fn ip6_rcv_ndisc(&mut self, dev: DevId, frame: &[u8]) {
+        // No link header is shorter than IPoIB's 4 bytes: a frame without
+        // room for one, an IPv6 header and an nd_msg is not ND, whatever
+        // the device (the common case of small frames costs one compare).
+        const MIN_NDISC_FRAME: usize =
+            4 + crate::wire::ipv6::HEADER_LEN + crate::wire::ipv6::ND_MSG_LEN;
+        if frame.len() < MIN_NDISC_FRAME {
+            return;
+        }
         let Some(hops) = self.dev_header_ops(dev) else {
             return;
         };
