@@ -107,15 +107,27 @@ pub struct Choice {
     pub local: bool,
 }
 
+/// Cloning an agent behind `Box<dyn Agent>`: implemented for every
+/// `Clone` agent, so an agent only derives `Clone`.
+pub trait AgentClone {
+    fn clone_box(&self) -> Box<dyn Agent>;
+}
+
+impl<T: Agent + Clone + 'static> AgentClone for T {
+    fn clone_box(&self) -> Box<dyn Agent> {
+        Box::new(self.clone())
+    }
+}
+
 /// A modelled user-space process. Its state must be cloneable (the
-/// explorer forks worlds) and hashable (the visited set).
-pub trait Agent: Send + Sync {
+/// explorer forks worlds: derive `Clone`) and hashable (the visited set).
+pub trait Agent: AgentClone + Send + Sync {
     /// The lane name (`udev`, `nm`, …); unique in a world.
     fn name(&self) -> &str;
     /// Kind and version, e.g. `systemd-udevd 257.7`.
     fn describe(&self) -> String;
-    fn clone_box(&self) -> Box<dyn Agent>;
-    /// Feeds the agent's whole state into the fingerprint.
+    /// Feeds the agent's state into the fingerprint (what can differ
+    /// between states of one run: a script's position, not its steps).
     fn hash_state(&self, h: &mut dyn Hasher);
     fn listens(&self) -> Listens;
     /// A message arrives (the world calls it only for what `listens` asks).

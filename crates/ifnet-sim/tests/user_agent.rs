@@ -23,9 +23,6 @@ impl Agent for NaiveDhcp {
     fn describe(&self) -> String {
         "a DHCP client that trusts every add uevent".into()
     }
-    fn clone_box(&self) -> Box<dyn Agent> {
-        Box::new(self.clone())
-    }
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.hash(&mut h);
     }

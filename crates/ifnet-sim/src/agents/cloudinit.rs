@@ -184,9 +184,6 @@ impl Agent for CloudInit {
     fn describe(&self) -> String {
         format!("cloud-init {}", self.version)
     }
-    fn clone_box(&self) -> Box<dyn Agent> {
-        Box::new(self.clone())
-    }
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.hash(&mut h);
     }

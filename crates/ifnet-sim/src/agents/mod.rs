@@ -69,9 +69,6 @@ impl Agent for Placeholder {
     fn describe(&self) -> String {
         "-".into()
     }
-    fn clone_box(&self) -> Box<dyn Agent> {
-        Box::new(Placeholder)
-    }
     fn hash_state(&self, _h: &mut dyn Hasher) {}
     fn listens(&self) -> Listens {
         Listens {

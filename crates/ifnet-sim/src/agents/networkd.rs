@@ -126,9 +126,6 @@ impl Agent for Networkd {
     fn describe(&self) -> String {
         format!("systemd-networkd {}", self.version)
     }
-    fn clone_box(&self) -> Box<dyn Agent> {
-        Box::new(self.clone())
-    }
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.hash(&mut h);
     }

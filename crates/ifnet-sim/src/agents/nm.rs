@@ -143,9 +143,6 @@ impl Agent for NetworkManager {
     fn describe(&self) -> String {
         format!("NetworkManager {}", self.version)
     }
-    fn clone_box(&self) -> Box<dyn Agent> {
-        Box::new(self.clone())
-    }
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.hash(&mut h);
     }

@@ -23,9 +23,6 @@ impl Agent for Script {
     fn describe(&self) -> String {
         format!("script ({} steps)", self.steps.len())
     }
-    fn clone_box(&self) -> Box<dyn Agent> {
-        Box::new(self.clone())
-    }
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.next.hash(&mut h);
     }

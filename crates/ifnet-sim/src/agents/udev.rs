@@ -375,9 +375,6 @@ impl Agent for Udev {
     fn describe(&self) -> String {
         format!("systemd-udevd {}", self.version)
     }
-    fn clone_box(&self) -> Box<dyn Agent> {
-        Box::new(self.clone())
-    }
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.hash(&mut h);
     }
