@@ -5,27 +5,16 @@
 //! follows the kernel profile; the master gets a link-local and, from 6.2,
 //! its slaves none.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn ifnet(state: &Path, args: &str) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ifnet"))
-        .arg("--state")
-        .arg(state)
-        .args(args.split(' '))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_words(state, args)
 }
 
 fn ok(state: &Path, args: &str) -> String {
-    let (code, out, err) = ifnet(state, args);
-    assert_eq!(code, 0, "{args}: {err}");
-    out
+    common::ok_words(state, args)
 }
 
 /// `"stats64":{"rx":{…},"tx":{"bytes":…,"packets":N`: the tx packets of `dev`.
@@ -53,10 +42,7 @@ fn rx_packets(state: &Path, ns: &str, dev: &str) -> u64 {
 }
 
 fn tmp(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ifnet-fo-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d.join("state.json")
+    common::scratch_state(&format!("fo-{tag}"))
 }
 
 fn setup(st: &Path, kernel: &str) {

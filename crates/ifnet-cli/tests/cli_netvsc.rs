@@ -5,37 +5,23 @@
 //! traffic and `ethtool -S` counters through host servicing, and the
 //! refusals of bad `hw add` arguments.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const NV_BUS: &str = "f8615163-0000-1000-2000-000d3a8b0001";
 const MAC: &str = "00:0d:3a:8b:00:01";
 
 fn ifnet(state: &Path, args: &str) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ifnet"))
-        .arg("--state")
-        .arg(state)
-        .args(args.split(' '))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_words(state, args)
 }
 
 fn ok(state: &Path, args: &str) -> String {
-    let (code, out, err) = ifnet(state, args);
-    assert_eq!(code, 0, "{args}: {err}");
-    out
+    common::ok_words(state, args)
 }
 
 fn tmp(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ifnet-nv-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d.join("state.json")
+    common::scratch_state(&format!("nv-{tag}"))
 }
 
 /// netvsc + VF + peer on segment vnet, on `kernel`.

@@ -104,3 +104,23 @@ pub fn success_stdout(args: &[&str], o: &Output) -> String {
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// `ifnet --state STATE WORDS` (split at spaces): (exit code, stdout,
+/// stderr).
+pub fn run_words(state: &Path, words: &str) -> (i32, String, String) {
+    let args: Vec<&str> = words.split(' ').collect();
+    let o = ifnet(state, &args);
+    (o.status.code().unwrap_or(-1), out(&o), err(&o))
+}
+
+/// As [`run_words`], which must succeed: its stdout.
+pub fn ok_words(state: &Path, words: &str) -> String {
+    let (code, stdout, stderr) = run_words(state, words);
+    assert_eq!(code, 0, "{words}: {stderr}");
+    stdout
+}
+
+/// A state file in a fresh scratch directory.
+pub fn scratch_state(tag: &str) -> PathBuf {
+    scratch(tag).join("state.json")
+}
