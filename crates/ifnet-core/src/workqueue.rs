@@ -53,8 +53,8 @@ pub struct WorkItem {
 /// earliest one, so every operation is O(log n) and a queue of thousands
 /// of items (a DAD timer per device) costs no more per command than a
 /// short one. Only the methods below change `items`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(from = "WorkQueueRepr", into = "WorkQueueRepr")]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "WorkQueueRepr")]
 pub struct WorkQueue {
     pub(crate) items: BTreeMap<u64, WorkItem>,
     pub(crate) next_seq: u64,
@@ -74,7 +74,7 @@ pub(crate) struct WorkIndex {
 }
 
 /// The saved form of a `WorkQueue`.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct WorkQueueRepr {
     items: Vec<WorkItem>,
     next_seq: u64,
@@ -107,12 +107,21 @@ impl From<WorkQueueRepr> for WorkQueue {
     }
 }
 
-impl From<WorkQueue> for WorkQueueRepr {
-    fn from(q: WorkQueue) -> WorkQueueRepr {
-        WorkQueueRepr {
-            items: q.items.into_values().collect(),
-            next_seq: q.next_seq,
+/// Saved as `WorkQueueRepr` reads it (the items as a list in seq order),
+/// straight from the map: no copy of the queue and its index per save.
+impl Serialize for WorkQueue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct InSeqOrder<'a>(&'a BTreeMap<u64, WorkItem>);
+        impl Serialize for InSeqOrder<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.values())
+            }
         }
+        let mut st = s.serialize_struct("WorkQueue", 2)?;
+        st.serialize_field("items", &InSeqOrder(&self.items))?;
+        st.serialize_field("next_seq", &self.next_seq)?;
+        st.end()
     }
 }
 
