@@ -49,12 +49,36 @@ fn genuine_state_round_trips_and_works() {
     k.check_invariants().unwrap();
 }
 
+/// A host flow (`vf_flows`, a wire::flow::FlowKey) as the state file
+/// keeps it.
+fn flow() -> Value {
+    let zero = [0u8; 16];
+    json!({"ethertype": 2048, "proto": 17, "src": zero, "dst": zero, "sport": 1, "dport": 53})
+}
+
+/// The host's programmed flows are state (the next packet's path depends
+/// on them): a saved flow is still programmed after a load.
+#[test]
+fn host_flows_survive_a_save() {
+    let mut v = saved();
+    let p = &mut dev_with(&mut v, "Netvsc")["driver"]["Netvsc"];
+    p["vf_flows"] = json!([flow()]);
+    let k = loads(&v).unwrap();
+    let ndev = dev(&k, k.init_net(), "eth0");
+    let flows = &k.netvsc(ndev).unwrap().vf_flows;
+    assert_eq!(
+        flows.iter().map(|f| (f.sport, f.dport)).collect::<Vec<_>>(),
+        [(1, 53)]
+    );
+    assert_eq!(serde_json::to_value(&k).unwrap(), v);
+}
+
 /// Each mutation contradicts the model somewhere (check_netvsc,
 /// check_adjacency, check_hw, check_work, check_observation).
 #[test]
 fn contradictory_netvsc_states_are_refused() {
     type Mutation = (&'static str, fn(&mut Value));
-    let cases: [Mutation; 12] = [
+    let cases: [Mutation; 14] = [
         ("dev_list names the VF", |v| {
             v["netvsc"]["dev_list"] = json!([[2, 0]])
         }),
@@ -88,6 +112,22 @@ fn contradictory_netvsc_states_are_refused() {
         }),
         ("bus netvsc names the VF", |v| {
             v["hw"]["devices"][NETVSC_BUS]["netdev"] = json!([2, 0])
+        }),
+        ("host flows off the VF path", |v| {
+            let p = &mut dev_with(v, "Netvsc")["driver"]["Netvsc"];
+            p["data_path_is_vf"] = json!(false);
+            p["vf_flows"] = json!([flow()]);
+        }),
+        ("more host flows than HV_VF_FLOWS_MAX", |v| {
+            let max = ifnet_core::drivers::netvsc::HV_VF_FLOWS_MAX;
+            let flows: Vec<Value> = (0..=max)
+                .map(|i| {
+                    let mut f = flow();
+                    f["sport"] = json!(i);
+                    f
+                })
+                .collect();
+            dev_with(v, "Netvsc")["driver"]["Netvsc"]["vf_flows"] = json!(flows);
         }),
         ("VF slot disagrees with the serial", |v| {
             v["hw"]["devices"][VF_BUS]["spec"]["HvVf"]["serial"] = json!(2)

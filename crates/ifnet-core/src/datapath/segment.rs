@@ -169,10 +169,11 @@ impl Kernel {
         else {
             return false;
         };
+        let to_vf = self.hv_vswitch_route(dev, frame);
         let mut i = 0;
         while let Some(&to) = self.world.segments[si].members.get(i) {
             i += 1;
-            if to == dev || !self.hv_vswitch_forwards(dev, to, frame) {
+            if to == dev || !self.hv_vswitch_forwards(dev, to, frame, to_vf) {
                 continue;
             }
             let now = self.now;

@@ -13,8 +13,12 @@ use crate::errno::{Errno, KError, KResult};
 use crate::hwaddr::HwAddr;
 use crate::ids::{DevId, NetId};
 use crate::kernel::Kernel;
+use crate::wire::flow::FlowKey;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::sync::Arc;
+
+pub use super::netvsc_host::HV_VF_FLOWS_MAX;
 
 /// The driver name (`dev_driver_string` of the VMBus device).
 pub const NETVSC_DRIVER: &str = "hv_netvsc";
@@ -63,6 +67,11 @@ pub struct NetvscPriv {
     pub vf_stats: VfStats,
     /// `tso_max_size`, as `netvsc_vf_changed` sets it on a switch.
     pub tso_max_size: u32,
+    /// The host's side: the flows to this vNIC that the virtual switch has
+    /// programmed into the VF's hardware path (`netvsc_host.rs`); emptied
+    /// at every datapath switch, at most [`HV_VF_FLOWS_MAX`].
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub vf_flows: BTreeSet<FlowKey>,
 }
 
 /// `device_ops`.
@@ -263,6 +272,7 @@ impl Kernel {
                 nvdev: true,
                 vf_stats: VfStats::default(),
                 tso_max_size: NETVSC_GSO_MAX_SIZE,
+                vf_flows: BTreeSet::new(),
             })),
         );
         {

@@ -8,6 +8,18 @@
 //! switched the datapath to it (NVSP_MSG4_TYPE_SWITCH_DATA_PATH), else to
 //! the synthetic NIC; broadcast and multicast always to the synthetic NIC;
 //! nothing is sent back to the vNIC it came from.
+//!
+//! **First packets of a flow.** Azure's switch (VFP) forwards a flow to the
+//! VF only once it has programmed the flow into the VF's hardware path, and
+//! it does that on the flow's first packet, which it delivers on the
+//! synthetic path. So while the datapath is on the VF, the first unicast
+//! packet of each flow ([`FlowKey`]: the 5-tuple, or source MAC and
+//! EtherType for what is not IP) arrives on the netvsc, and the rest on the
+//! VF. A datapath switch reprograms the vport and forgets its flows. That
+//! one packet takes the slow path is the model's reading of Microsoft's
+//! description ("the first packets of a flow"); the host's exact count and
+//! its table's eviction are not public. The table is bounded
+//! ([`HV_VF_FLOWS_MAX`]); when full, the smallest key is evicted.
 
 use crate::datapath::ETH_HLEN;
 use crate::driver::Driver;
@@ -15,6 +27,10 @@ use crate::hw::HwSpec;
 use crate::hwaddr::HwAddr;
 use crate::ids::DevId;
 use crate::kernel::Kernel;
+use crate::wire::flow::FlowKey;
+
+/// Bound on the flows the host keeps programmed per vNIC.
+pub const HV_VF_FLOWS_MAX: usize = 4096;
 
 impl Kernel {
     /// The host sends NVSP_MSG4_TYPE_SEND_VF_ASSOCIATION for VF `serial` to
@@ -93,17 +109,56 @@ impl Kernel {
         }
     }
 
-    /// Whether the vNIC with MAC `mac` has its datapath on the VF.
-    fn hv_vnic_on_vf(&self, mac: HwAddr) -> bool {
-        self.modules.netvsc.dev_list.iter().any(|&n| {
+    /// The netvsc of the vNIC with MAC `mac`, when its datapath is on the VF.
+    fn hv_vnic_on_vf(&self, mac: HwAddr) -> Option<DevId> {
+        self.modules.netvsc.dev_list.iter().copied().find(|&n| {
             self.dev(n).perm_addr == mac && self.netvsc(n).is_some_and(|p| p.data_path_is_vf)
         })
     }
 
-    /// The virtual switch's choice for a frame from `from` to segment
-    /// member `to` (true for members that are not Hyper-V ports).
+    /// The switch's decision for a frame `from` sends, taken once per frame
+    /// before it is copied to the segment's members: true when its
+    /// destination is a vNIC whose datapath is on the VF and whose flow is
+    /// already programmed there. Otherwise the frame takes the synthetic
+    /// path, and a new flow of such a vNIC is programmed now (for its next
+    /// packets).
     #[inline]
-    pub(crate) fn hv_vswitch_forwards(&self, from: DevId, to: DevId, frame: &[u8]) -> bool {
+    pub(crate) fn hv_vswitch_route(&mut self, from: DevId, frame: &[u8]) -> bool {
+        if self.modules.netvsc.dev_list.is_empty() || frame.len() < ETH_HLEN || frame[0] & 1 != 0 {
+            return false;
+        }
+        let Some(port) = HwAddr::new(&frame[..6]) else {
+            return false;
+        };
+        if self.hv_vport(from) == Some(port) {
+            return false;
+        }
+        let (Some(ndev), Some(key)) = (self.hv_vnic_on_vf(port), FlowKey::from_ethernet(frame))
+        else {
+            return false;
+        };
+        let flows = &mut self.netvsc_mut(ndev).vf_flows;
+        if flows.contains(&key) {
+            return true;
+        }
+        if flows.len() >= HV_VF_FLOWS_MAX {
+            flows.pop_first();
+        }
+        flows.insert(key);
+        false
+    }
+
+    /// Whether the switch copies a frame from `from` to segment member `to`
+    /// (true for members that are not Hyper-V ports); `to_vf` is
+    /// [`Kernel::hv_vswitch_route`]'s decision for the frame.
+    #[inline]
+    pub(crate) fn hv_vswitch_forwards(
+        &self,
+        from: DevId,
+        to: DevId,
+        frame: &[u8],
+        to_vf: bool,
+    ) -> bool {
         let Some(port) = self.hv_vport(to) else {
             return true;
         };
@@ -112,7 +167,7 @@ impl Kernel {
         }
         let unicast_for_port =
             frame.len() >= ETH_HLEN && &frame[..6] == port.as_bytes() && frame[0] & 1 == 0;
-        let on_vf = unicast_for_port && self.hv_vnic_on_vf(port);
+        let on_vf = unicast_for_port && to_vf;
         let is_vf = self.netvsc(to).is_none();
         on_vf == is_vf
     }

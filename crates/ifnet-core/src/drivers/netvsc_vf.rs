@@ -351,6 +351,8 @@ impl Kernel {
         let vf_tso = self.dev_tso_max_size(vf);
         let p = self.netvsc_mut(ndev);
         p.data_path_is_vf = to_vf;
+        // The host reprograms the vport: no flow is on the VF path yet.
+        p.vf_flows.clear();
         p.tso_max_size = if to_vf {
             vf_tso
         } else {

@@ -36,6 +36,14 @@ impl Kernel {
                 if p.vf_add_waiting && (p.vf_alloc || p.vf_netdev.is_none() || p.vf_add_done > 0) {
                     return Err(format!("netvsc {} waits for no association", d.name));
                 }
+                let flows_max = crate::drivers::netvsc::HV_VF_FLOWS_MAX;
+                if p.vf_flows.len() > flows_max || (!p.vf_flows.is_empty() && !p.data_path_is_vf) {
+                    return Err(format!(
+                        "netvsc {} has {} VF-path flows (at most {flows_max}, none off the VF path)",
+                        d.name,
+                        p.vf_flows.len()
+                    ));
+                }
                 if let Some(vf) = p.vf_netdev {
                     self.check_netvsc_vf(id, vf)?;
                 } else if !d.lowers.is_empty() || p.data_path_is_vf {

@@ -62,6 +62,7 @@ macro_rules! frame_view {
 }
 
 pub mod ethernet;
+pub mod flow;
 pub mod ipoib;
 pub mod ipv6;
 pub mod mcast;
