@@ -60,6 +60,12 @@ pub struct NetDeviceOps {
     /// `ndo_get_iflink`; none = the device's own ifindex.
     pub ndo_get_iflink: Option<fn(&Kernel, DevId) -> u32>,
     pub ndo_uninit: Option<fn(&mut Kernel, DevId)>,
+    /// `ndo_change_rx_flags(dev, change)`: IFF_PROMISC / IFF_ALLMULTI /
+    /// IFF_MULTICAST flipped (`dev_change_rx_flags`).
+    pub ndo_change_rx_flags: Option<fn(&mut Kernel, DevId, u32)>,
+    /// `ndo_set_rx_mode`: the address lists or rx flags of an UP device
+    /// changed (`__dev_set_rx_mode`); uppers push their lists down here.
+    pub ndo_set_rx_mode: Option<fn(&mut Kernel, DevId)>,
     /// What setup left in `dev->tso_max_size` (derived from the driver, so
     /// not in the state file); none = [`TSO_LEGACY_MAX_SIZE`].
     pub tso_max_size: Option<fn(&Kernel, DevId) -> u32>,
@@ -86,6 +92,8 @@ impl NetDeviceOps {
             ndo_get_stats64: None,
             ndo_get_iflink: None,
             ndo_uninit: None,
+            ndo_change_rx_flags: None,
+            ndo_set_rx_mode: None,
             tso_max_size: None,
             ethtool_speed: None,
             device_driver: None,

@@ -62,7 +62,7 @@ impl FlagCounter {
 
 impl Kernel {
     /// `__dev_open()`: PRE_UP (may veto), validate address, ndo_open,
-    /// set IFF_UP, `dev_activate`.
+    /// set IFF_UP, `dev_set_rx_mode`, `dev_activate`.
     fn __dev_open(&mut self, dev: DevId) -> KResult<()> {
         if self.dev(dev).running() {
             return Ok(());
@@ -74,6 +74,7 @@ impl Kernel {
         self.inflight.dev_opening = None;
         opened?;
         self.dev_mut(dev).flags |= IFF_UP;
+        self.dev_set_rx_mode(dev);
         self.dev_activate(dev);
         Ok(())
     }
@@ -161,6 +162,10 @@ impl Kernel {
                     | IFF_AUTOMEDIA))
                 | (d.flags & (IFF_UP | IFF_VOLATILE | IFF_PROMISC | IFF_ALLMULTI));
         }
+        if (old_flags ^ flags) & IFF_MULTICAST != 0 {
+            self.dev_change_rx_flags(dev, IFF_MULTICAST);
+        }
+        self.dev_set_rx_mode(dev);
         let mut ret = Ok(());
         if (old_flags ^ flags) & IFF_UP != 0 {
             if old_flags & IFF_UP != 0 {
@@ -171,8 +176,12 @@ impl Kernel {
         }
         if (flags ^ self.dev(dev).gflags) & IFF_PROMISC != 0 {
             let inc = if flags & IFF_PROMISC != 0 { 1 } else { -1 };
+            let before = self.dev(dev).flags;
             self.dev_mut(dev).gflags ^= IFF_PROMISC;
-            let _ = self.__dev_set_promiscuity(dev, inc, false);
+            if self.__dev_set_promiscuity(dev, inc, false).is_ok() && self.dev(dev).flags != before
+            {
+                self.dev_set_rx_mode(dev);
+            }
         }
         if (flags ^ self.dev(dev).gflags) & IFF_ALLMULTI != 0 {
             let inc = if flags & IFF_ALLMULTI != 0 { 1 } else { -1 };
@@ -226,7 +235,19 @@ impl Kernel {
     /// `dev_set_promiscuity()` → `netif_set_promiscuity()`: a driver's or
     /// an upper device's count (a bridge port holds one).
     pub(crate) fn dev_set_promiscuity(&mut self, dev: DevId, inc: i32) {
-        let _ = self.__dev_set_promiscuity(dev, inc, true);
+        let before = self.dev(dev).flags;
+        if self.__dev_set_promiscuity(dev, inc, true).is_ok() && self.dev(dev).flags != before {
+            self.dev_set_rx_mode(dev);
+        }
+    }
+
+    /// `dev_change_rx_flags()`: tells the driver which of IFF_PROMISC,
+    /// IFF_ALLMULTI, IFF_MULTICAST flipped (an upper passes promiscuity
+    /// and allmulti on to its lowers there).
+    fn dev_change_rx_flags(&mut self, dev: DevId, change: u32) {
+        if let Some(op) = self.dev(dev).driver.ops().netdev_ops.ndo_change_rx_flags {
+            op(self, dev, change);
+        }
     }
 
     /// `__dev_set_promiscuity()`: the counter decides IFF_PROMISC in
@@ -241,7 +262,10 @@ impl Kernel {
         inc: i32,
         notify: bool,
     ) -> KResult<()> {
-        let (old_flags, _) = self.dev_flag_counter_add(dev, FlagCounter::Promiscuity, inc)?;
+        let (old_flags, flipped) = self.dev_flag_counter_add(dev, FlagCounter::Promiscuity, inc)?;
+        if flipped {
+            self.dev_change_rx_flags(dev, IFF_PROMISC);
+        }
         if notify {
             self.__dev_notify_flags(dev, old_flags, IFF_PROMISC);
         }
@@ -260,6 +284,10 @@ impl Kernel {
     /// raised (IFF_ALLMULTI is excluded).
     pub(crate) fn netif_set_allmulti(&mut self, dev: DevId, inc: i32, notify: bool) -> KResult<()> {
         let (old_flags, flipped) = self.dev_flag_counter_add(dev, FlagCounter::Allmulti, inc)?;
+        if flipped {
+            self.dev_change_rx_flags(dev, IFF_ALLMULTI);
+            self.dev_set_rx_mode(dev);
+        }
         if flipped && notify {
             self.__dev_notify_flags(dev, old_flags, 0);
         }

@@ -1,7 +1,8 @@
 //! Unicast and multicast hardware-address lists (net/core/dev_addr_lists.c):
 //! `dev_uc_add`/`dev_mc_add` with reference counts and global use, the
-//! sync of an upper's lists to its lowers (`dev_uc_sync`/`dev_mc_sync`,
-//! `__hw_addr_sync` semantics), and IP multicast groups mapped to link
+//! sync of an upper's lists to its lowers (`dev_uc_sync`/`dev_mc_sync` for
+//! one lower, `__hw_addr_sync`; `dev_uc_sync_multiple`/`dev_mc_sync_multiple`
+//! for several, `__hw_addr_sync_multiple`), and IP multicast groups mapped to link
 //! addresses by device type (`arp_mc_map`/`ndisc_mc_map`: 01:00:5e:… on
 //! Ethernet, the IPoIB mapping on InfiniBand), unmapped and remapped around
 //! a type change (`ip_mc_unmap`/`ip_mc_remap`).
@@ -94,7 +95,10 @@ impl Kernel {
         &mut self.dev_mut(dev).addr_lists
     }
 
-    /// `__hw_addr_add_ex()`: a new entry or one more reference.
+    /// `__hw_addr_add_ex()`: a new entry or one more reference. A sync
+    /// (`sync`) of an entry already synced here, from an upper entry synced
+    /// elsewhere before (`sync_count` > 0), is -EEXIST: that is how
+    /// `__hw_addr_sync_multiple` pushes each entry to each lower once.
     fn hw_addr_add(
         &mut self,
         dev: DevId,
@@ -102,6 +106,7 @@ impl Kernel {
         addr: HwAddr,
         global: bool,
         sync: bool,
+        sync_count: u32,
     ) -> KResult<()> {
         if addr.len() != self.dev(dev).dev_addr.len() || addr.is_empty() {
             return Err(KError::new(Errno::EINVAL));
@@ -116,6 +121,9 @@ impl Kernel {
                 e.global_use = true;
             }
             if sync {
+                if e.synced > 0 && sync_count > 0 {
+                    return Err(KError::new(Errno::EEXIST));
+                }
                 e.synced += 1;
             }
             e.refcount += 1;
@@ -179,7 +187,7 @@ impl Kernel {
         add: bool,
     ) -> KResult<()> {
         if add {
-            self.hw_addr_add(dev, kind, addr, global, false)?;
+            self.hw_addr_add(dev, kind, addr, global, false, 0)?;
         } else {
             self.hw_addr_del(dev, kind, addr, global, false)?;
         }
@@ -217,33 +225,79 @@ impl Kernel {
         self.dev_addr_list_change(dev, AddrListKind::Multicast, addr, true, false)
     }
 
-    /// `__dev_set_rx_mode()`: uppers that keep their lowers' filters in
-    /// step resync them here. No modelled upper does yet (the bridge puts
-    /// its ports in promiscuous mode instead); failover and bonding will.
-    pub(crate) fn dev_set_rx_mode(&mut self, _dev: DevId) {}
+    /// `__dev_set_rx_mode()`: nothing while the device is down (`dev_open`
+    /// calls it again), then the driver's `ndo_set_rx_mode`, where uppers
+    /// push their lists to their lowers. Not modelled: the promiscuity a
+    /// device without IFF_UNICAST_FLT takes while its unicast list is not
+    /// empty (`uc_promisc`); no modelled path fills such a list.
+    pub(crate) fn dev_set_rx_mode(&mut self, dev: DevId) {
+        if self.dev(dev).flags & crate::consts::IFF_UP == 0 {
+            return;
+        }
+        if let Some(op) = self.dev(dev).driver.ops().netdev_ops.ndo_set_rx_mode {
+            op(self, dev);
+        }
+    }
 
-    /// `__hw_addr_sync()` of one list from `from` (an upper) to `to`.
+    /// The entries of one of `from`'s lists.
+    fn addr_list_entries(&self, from: DevId, kind: AddrListKind) -> Vec<HwAddrEntry> {
+        let lists = &self.dev(from).addr_lists;
+        match kind {
+            AddrListKind::Unicast => lists.uc.clone(),
+            AddrListKind::Multicast => lists.mc.clone(),
+        }
+    }
+
+    /// `__hw_addr_sync_one()`: pushes `e` to `to`; `from`'s entry counts
+    /// the push unless `to` had it synced already (-EEXIST).
+    fn hw_addr_sync_one(
+        &mut self,
+        to: DevId,
+        from: DevId,
+        kind: AddrListKind,
+        e: &HwAddrEntry,
+    ) -> KResult<()> {
+        match self.hw_addr_add(to, kind, e.addr, false, true, e.sync_cnt) {
+            Err(err) if err.errno == Errno::EEXIST => return Ok(()),
+            Err(err) => return Err(err),
+            Ok(()) => {}
+        }
+        if let Some(x) = self
+            .lists_mut(from)
+            .list(kind)
+            .iter_mut()
+            .find(|x| x.addr == e.addr)
+        {
+            x.sync_cnt += 1;
+            x.refcount += 1;
+        }
+        Ok(())
+    }
+
+    /// `__hw_addr_sync()` of one list from `from` (an upper) to its one
+    /// lower `to`: push what was never pushed; take back what only the
+    /// push still holds (the owner deleted it).
     fn hw_addr_sync(&mut self, to: DevId, from: DevId, kind: AddrListKind) -> KResult<()> {
-        let entries = self.dev_addr_lists(from);
-        let entries = match kind {
-            AddrListKind::Unicast => entries.uc,
-            AddrListKind::Multicast => entries.mc,
-        };
-        for e in entries {
+        for e in self.addr_list_entries(from, kind) {
+            if e.sync_cnt == 0 {
+                self.hw_addr_sync_one(to, from, kind, &e)?;
+            } else if e.refcount == 1 {
+                // void in the kernel: a lower without the entry is skipped.
+                let _ = self.hw_addr_unsync_one(to, from, kind, &e);
+            }
+        }
+        Ok(())
+    }
+
+    /// `__hw_addr_sync_multiple()`: the same for an upper with several
+    /// lowers; an entry whose references are all pushes is taken back,
+    /// every other one is pushed to `to` if `to` lacks it.
+    fn hw_addr_sync_multiple(&mut self, to: DevId, from: DevId, kind: AddrListKind) -> KResult<()> {
+        for e in self.addr_list_entries(from, kind) {
             if e.sync_cnt == e.refcount {
-                // Only the sync references are left: the owner deleted it.
-                self.hw_addr_unsync_one(to, from, kind, &e)?;
-            } else if e.sync_cnt == 0 {
-                self.hw_addr_add(to, kind, e.addr, false, true)?;
-                if let Some(x) = self
-                    .lists_mut(from)
-                    .list(kind)
-                    .iter_mut()
-                    .find(|x| x.addr == e.addr)
-                {
-                    x.sync_cnt += 1;
-                    x.refcount += 1;
-                }
+                let _ = self.hw_addr_unsync_one(to, from, kind, &e);
+            } else {
+                self.hw_addr_sync_one(to, from, kind, &e)?;
             }
         }
         Ok(())
@@ -279,6 +333,20 @@ impl Kernel {
     /// `dev_mc_sync(to, from)`.
     pub fn dev_mc_sync(&mut self, to: DevId, from: DevId) -> KResult<()> {
         self.hw_addr_sync(to, from, AddrListKind::Multicast)?;
+        self.dev_set_rx_mode(to);
+        Ok(())
+    }
+
+    /// `dev_uc_sync_multiple(to, from)`.
+    pub fn dev_uc_sync_multiple(&mut self, to: DevId, from: DevId) -> KResult<()> {
+        self.hw_addr_sync_multiple(to, from, AddrListKind::Unicast)?;
+        self.dev_set_rx_mode(to);
+        Ok(())
+    }
+
+    /// `dev_mc_sync_multiple(to, from)`.
+    pub fn dev_mc_sync_multiple(&mut self, to: DevId, from: DevId) -> KResult<()> {
+        self.hw_addr_sync_multiple(to, from, AddrListKind::Multicast)?;
         self.dev_set_rx_mode(to);
         Ok(())
     }

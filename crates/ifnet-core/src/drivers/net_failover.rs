@@ -23,6 +23,7 @@ const NET_FAILOVER_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
     ndo_stop: Some(Kernel::net_failover_close),
     ndo_validate_addr: Some(eth_validate_addr),
     ndo_change_mtu: Some(Kernel::net_failover_change_mtu),
+    ndo_set_rx_mode: Some(Kernel::net_failover_set_rx_mode),
     ndo_get_stats64: Some(|k, master| {
         let own = k.dev(master).stats;
         k.net_failover_get_stats(master).plus(&own)
@@ -279,8 +280,8 @@ impl Kernel {
                 }
             }
         }
-        let _ = self.dev_uc_sync(slave, master);
-        let _ = self.dev_mc_sync(slave, master);
+        let _ = self.dev_uc_sync_multiple(slave, master);
+        let _ = self.dev_mc_sync_multiple(slave, master);
         let standby = self.dev(slave).parent == self.dev(master).parent;
         let snapshot = self.dev(slave).stats;
         let (smin, smax) = (self.dev(slave).min_mtu, self.dev(slave).max_mtu);
@@ -303,6 +304,16 @@ impl Kernel {
         let role = if standby { "standby" } else { "primary" };
         self.netdev_printk(master, &format!("failover {role} slave:{s} registered"));
         Ok(())
+    }
+
+    /// `net_failover_set_rx_mode()`: the master's lists to the primary,
+    /// then to the standby (`dev_*_sync_multiple`: two lowers).
+    fn net_failover_set_rx_mode(&mut self, master: DevId) {
+        let p = self.nfo(master);
+        for slave in [p.primary, p.standby].into_iter().flatten() {
+            let _ = self.dev_uc_sync_multiple(slave, master);
+            let _ = self.dev_mc_sync_multiple(slave, master);
+        }
     }
 
     /// `net_failover_slave_pre_unregister()`: only the current slaves.

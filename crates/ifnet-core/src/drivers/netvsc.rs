@@ -81,6 +81,8 @@ const NETVSC_NETDEV_OPS: NetDeviceOps = NetDeviceOps {
     ndo_validate_addr: Some(eth_validate_addr),
     ndo_set_mac_address: Some(netvsc_set_mac_addr),
     ndo_change_mtu: Some(netvsc_change_mtu),
+    ndo_change_rx_flags: Some(netvsc_change_rx_flags),
+    ndo_set_rx_mode: Some(netvsc_set_rx_mode),
     ndo_get_stats64: Some(netvsc_get_stats64),
     tso_max_size: Some(|k, dev| {
         k.netvsc(dev)
@@ -156,6 +158,32 @@ fn netvsc_change_mtu(k: &mut Kernel, dev: DevId, mtu: u32) -> KResult<()> {
 
 /// `netvsc_get_stats64()`: the synthetic channels' counters (the device's
 /// own here) plus the VF's packets, bytes and tx drops.
+/// `netvsc_change_rx_flags()`: the netvsc's IFF_PROMISC / IFF_ALLMULTI
+/// flips become one more or one less count on its VF.
+fn netvsc_change_rx_flags(k: &mut Kernel, dev: DevId, change: u32) {
+    let Some(vf) = k.netvsc(dev).and_then(|p| p.vf_netdev) else {
+        return;
+    };
+    let flags = k.dev(dev).flags;
+    let inc = |flag: u32| if flags & flag != 0 { 1 } else { -1 };
+    if change & IFF_PROMISC != 0 {
+        k.dev_set_promiscuity(vf, inc(IFF_PROMISC));
+    }
+    if change & IFF_ALLMULTI != 0 {
+        k.dev_set_allmulti(vf, inc(IFF_ALLMULTI));
+    }
+}
+
+/// `netvsc_set_rx_mode()`: the netvsc's lists to its VF (`dev_uc_sync` /
+/// `dev_mc_sync`: one lower), then the RNDIS packet filter, which the
+/// model does not keep.
+fn netvsc_set_rx_mode(k: &mut Kernel, dev: DevId) {
+    if let Some(vf) = k.netvsc(dev).and_then(|p| p.vf_netdev) {
+        let _ = k.dev_uc_sync(vf, dev);
+        let _ = k.dev_mc_sync(vf, dev);
+    }
+}
+
 fn netvsc_get_stats64(k: &mut Kernel, dev: DevId) -> crate::stats::DevStats {
     let mut t = k.dev(dev).stats;
     if let Some(p) = k.netvsc(dev) {
