@@ -34,6 +34,9 @@ pub enum Work {
     NetvscVfTakeover(crate::ids::DevId),
     /// A netvsc's `vfns_work` (`netvsc_vfns_work`).
     NetvscVfns(crate::ids::DevId),
+    /// An IPoIB device's broadcast-group join completing
+    /// (`ipoib_mcast_join_task` → `ipoib_mcast_carrier_on_task`).
+    IpoibMcastJoin(crate::ids::DevId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,6 +252,7 @@ impl Work {
                 | Work::AddrconfVerify(_)
                 | Work::NetvscVfTakeover(_)
                 | Work::NetvscVfns(_)
+                | Work::IpoibMcastJoin(_)
         )
     }
 
@@ -323,6 +327,7 @@ impl Kernel {
             Work::AddrconfVerify(net) => self.addrconf_verify_run(net),
             Work::NetvscVfTakeover(ndev) => self.netvsc_vf_takeover(ndev),
             Work::NetvscVfns(ndev) => self.netvsc_vfns_work(ndev),
+            Work::IpoibMcastJoin(dev) => self.ipoib_mcast_join_task(dev),
         }
     }
 

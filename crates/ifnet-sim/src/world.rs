@@ -290,6 +290,7 @@ impl World {
             Work::AddrconfVerify(_) => "addrconf_verify_work".into(),
             Work::NetvscVfTakeover(d) => format!("netvsc_vf_setup({})", dev(d)),
             Work::NetvscVfns(d) => format!("netvsc_vfns_work({})", dev(d)),
+            Work::IpoibMcastJoin(d) => format!("ipoib_mcast_join_task({})", dev(d)),
         }
     }
 

@@ -268,6 +268,14 @@ fn linkinfo(
         ));
         return Err(Abort::Ret(-1));
     }
+    if kind == "ipoib" {
+        let data = addattr_l(&mut s.err, &mut len, IPLINK_REQ_SIZE, 0);
+        let opts = crate::ip::link_ipoib::ipoib_parse_opt(s, rest)?;
+        if data {
+            info.push(LinkInfo::Data(InfoData::Ipoib(opts)));
+        }
+        return Ok(info);
+    }
     if kind != "veth" {
         return Err(unsupported(s, &format!("type {kind} {}", rest[0])));
     }

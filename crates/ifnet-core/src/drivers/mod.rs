@@ -9,6 +9,8 @@ pub mod bridge;
 pub mod bridge_fdb;
 pub mod bridge_netlink;
 pub mod dummy;
+pub mod ipoib;
+pub mod ipoib_netlink;
 pub mod loopback;
 pub mod net_failover;
 pub mod netvsc;
@@ -56,6 +58,9 @@ pub enum Driver {
     NetFailover(Box<net_failover::NetFailoverPriv>),
     /// drivers/net/dummy.c (no private state).
     Dummy,
+    /// drivers/infiniband/ulp/ipoib: an HCA port's IPoIB device or a
+    /// P_Key child.
+    Ipoib(Box<ipoib::IpoibPriv>),
 }
 
 /// The registry proper: each driver's private-state pattern and its tables,
@@ -94,6 +99,7 @@ driver_registry! {
     Driver::NetFailover(_) => net_failover::NET_FAILOVER_OPS,
     Driver::Netvsc(_) => netvsc::NETVSC_OPS,
     Driver::Dummy => dummy::DUMMY_OPS,
+    Driver::Ipoib(_) => ipoib::IPOIB_OPS,
 }
 
 /// Every `rtnl_link_register()`ed kind (`link_ops` list).
@@ -101,6 +107,7 @@ pub static LINK_KINDS: &[&RtnlLinkOps] = &[
     &veth::VETH_LINK_OPS,
     &bridge_netlink::BR_LINK_OPS,
     &dummy::DUMMY_LINK_OPS,
+    &ipoib_netlink::IPOIB_LINK_OPS,
 ];
 
 /// `rtnl_link_ops_get(kind)`.
