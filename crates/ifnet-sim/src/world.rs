@@ -25,7 +25,10 @@ pub struct HwEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Parker {
     /// The probe of a plugged bus device: its `bind` uevent follows.
-    Plug { bus: String },
+    Plug {
+        bus: String,
+        kind: crate::hardware::Bus,
+    },
     /// A namespace move an agent requested.
     Move,
 }
@@ -263,8 +266,8 @@ impl World {
             Ok(ifnet_core::Step::Parked(w)) => text.push_str(&format!(" → parked in {}", w.name())),
             Ok(ifnet_core::Step::Done(_)) => {
                 text.push_str(" → done");
-                if let Some(Parker::Plug { bus }) = self.parker.take() {
-                    detail.push(crate::hardware::bind_uevent(self, &bus));
+                if let Some(Parker::Plug { bus, kind }) = self.parker.take() {
+                    detail.push(crate::hardware::bind_uevent(self, &bus, kind));
                 }
                 self.parker = None;
             }

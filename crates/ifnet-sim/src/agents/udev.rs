@@ -131,6 +131,11 @@ impl Udev {
             self.queue[at].pc = Pc::Broadcast;
             return format!("net remove {name}: rules end at ACTION==remove");
         }
+        if cx.kernel.sysfs_lookup(cx.net, &name).is_none() {
+            // Its /sys/class/net entry left udevd's namespace (a netns move
+            // during the event's wait, R9): every sysfs read fails.
+            cx.facts.event_after_move = true;
+        }
         let driver = cx.sysfs(&name, "device/driver");
         let mut text = format!("net {} {name}: rules", ev.action);
         if self.rule_files.azure_sriov
@@ -143,9 +148,12 @@ impl Udev {
                 .as_deref()
                 .and_then(|f| u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).ok())
             {
-                if v & IFF_SLAVE == 0 {
-                    if let Some(d) = cx.kernel.sysfs_lookup(cx.net, &name) {
+                if let Some(d) = cx.kernel.sysfs_lookup(cx.net, &name) {
+                    if v & IFF_SLAVE == 0 {
                         cx.facts.seen_without_slave.insert(d);
+                    }
+                    if cx.kernel.dev(d).master.is_none() {
+                        cx.facts.seen_before_join.insert(d);
                     }
                 }
             }
