@@ -46,8 +46,13 @@ pub struct StepRecord {
 
 #[derive(Clone)]
 pub struct World {
-    pub kernel: Kernel,
-    pub agents: Vec<Box<dyn Agent>>,
+    /// The kernel, shared with forked worlds until one changes it.
+    pub kernel: crate::kcell::KernelCell,
+    /// Private: a change must drop the agent's cached hash (`agent_fp`).
+    agents: Vec<Box<dyn Agent>>,
+    /// Each agent's own hash, cached while it is unchanged, for agents
+    /// whose hash is self-contained (`Agent::hash_is_self_contained`).
+    agent_fp: Vec<std::sync::OnceLock<u128>>,
     /// Namespace names as /var/run/netns holds them.
     pub nets: BTreeMap<String, NetId>,
     /// The plan (shared between forks: it never changes).
@@ -77,9 +82,18 @@ impl Hash for UserState<'_> {
         w.hw_done.hash(h);
         w.parker.hash(h);
         w.facts.hash(h);
-        let mut dh: &mut dyn Hasher = h;
-        for a in &w.agents {
-            a.hash_state(&mut dh);
+        for (a, cache) in w.agents.iter().zip(&w.agent_fp) {
+            if a.hash_is_self_contained() {
+                let own = cache.get_or_init(|| {
+                    let mut ah = ifnet_core::fingerprint::FpHasher::default();
+                    a.hash_state(&mut ah);
+                    ah.finish128()
+                });
+                own.hash(h);
+            } else {
+                let mut dh: &mut dyn Hasher = h;
+                a.hash_state(&mut dh);
+            }
         }
     }
 }
@@ -92,8 +106,9 @@ impl World {
             uevent_cursor: kernel.uevent_next_seq(),
             mcast_cursor: kernel.mcast_next_seq(),
             event_cursor: kernel.event_next_seq(),
-            kernel,
+            kernel: crate::kcell::KernelCell::new(kernel),
             agents: Vec::new(),
+            agent_fp: Vec::new(),
             nets,
             hw: Default::default(),
             hw_done: Vec::new(),
@@ -115,6 +130,12 @@ impl World {
             self.mcast_cursor = self.kernel.mcast_next_seq();
         }
         self.agents.push(a);
+        self.agent_fp.push(Default::default());
+    }
+
+    /// The agents, in the order their lanes are numbered.
+    pub fn agents(&self) -> &[Box<dyn Agent>] {
+        &self.agents
     }
 
     pub fn add_hw(&mut self, ev: HwEvent) {
@@ -133,9 +154,11 @@ impl World {
         self.agents.iter().map(|a| a.name().to_string()).collect()
     }
 
-    /// The state's fingerprint: the kernel's with the user-space state.
+    /// The state's fingerprint: the kernel's (cached while the kernel is
+    /// unchanged) with the user-space state.
     pub fn fingerprint(&self) -> Fingerprint {
-        self.kernel.fingerprint_with(&UserState(self))
+        self.kernel
+            .fingerprint_user(self.kernel.fingerprint(), &UserState(self))
     }
 
     fn foreground_work(&self) -> impl Iterator<Item = WorkItem> + '_ {
@@ -335,6 +358,7 @@ impl World {
             (text, cx.seen, cx.outbox, cx.script_action)
         };
         self.agents[i] = agent;
+        self.agent_fp[i] = Default::default();
         if let Some(a) = script {
             let (_, line) = crate::hardware::run_action(self, &a);
             seen.push(line);
@@ -359,6 +383,7 @@ impl World {
             };
             if wants && l.net_is_init {
                 a.deliver(m);
+                self.agent_fp[j] = Default::default();
             }
         }
     }

@@ -87,6 +87,40 @@ impl Agent for Placeholder {
     }
 }
 
+/// RTM_NEWADDR for `cidr` (an IPv4 `ADDR/LEN`, checked when the scenario
+/// was read) on the device with `ifindex`, as `ip addr add` builds it
+/// (IFA_LOCAL and IFA_ADDRESS, NLM_F_CREATE|NLM_F_EXCL|NLM_F_ACK), sent by
+/// index: a network manager already knows the link's index from its
+/// platform cache and looks up no name (NM's `nm_platform_ip4_address_add`,
+/// networkd's `address_configure`).
+pub fn add_addr_by_index(
+    c: &mut ifnet_core::client::Client<'_>,
+    ifindex: u32,
+    cidr: &str,
+) -> Result<(), ifnet_core::client::NlError> {
+    use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL};
+    use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+    use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+    let bad = ifnet_core::client::NlError {
+        errno: ifnet_core::Errno::EINVAL,
+        extack: None,
+    };
+    let (ip, len) = cidr.split_once('/').ok_or(bad.clone())?;
+    let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| bad.clone())?;
+    let len: u8 = len.parse().map_err(|_| bad)?;
+    let mut m = AddressMessage::default();
+    m.header.family = AddressFamily::Inet;
+    m.header.prefix_len = len;
+    m.header.index = ifindex;
+    m.attributes.push(AddressAttribute::Local(ip.into()));
+    m.attributes.push(AddressAttribute::Address(ip.into()));
+    c.addr_request(
+        RouteNetlinkMessage::NewAddress(m),
+        NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+    )
+    .map(|_| ())
+}
+
 /// Whether a device is, now, a slave: it has a master or IFF_SLAVE.
 pub fn is_slave(k: &Kernel, dev: ifnet_core::DevId) -> bool {
     k.try_dev(dev)

@@ -14,7 +14,8 @@ use crate::world::World;
 use std::collections::HashMap;
 
 struct Frame {
-    world: World,
+    /// `None` once its last step took it.
+    world: Option<World>,
     /// Steps still to try, with footprints.
     todo: Vec<(Step, Footprint)>,
     /// Steps tried from here (for siblings' sleep sets).
@@ -181,7 +182,7 @@ fn explore_from(
     }
     let todo = root.enabled();
     let mut stack = vec![Frame {
-        world: root,
+        world: Some(root),
         todo,
         done: Vec::new(),
         sleep: Vec::new(),
@@ -212,7 +213,15 @@ fn explore_from(
             Vec::new()
         };
         top.done.push((step.clone(), fp));
-        let mut child = top.world.clone();
+        // The frame's last step takes its world (nothing reads it after:
+        // the frame pops next); the others fork a copy.
+        let Some(mut child) = (if top.todo.is_empty() {
+            top.world.take()
+        } else {
+            top.world.clone()
+        }) else {
+            continue;
+        };
         child.apply_enabled(&step);
         out.steps += 1;
         path.push(step.clone());
@@ -310,7 +319,7 @@ fn arrive(
         .filter(|(s, _)| !c.tokens.contains(s) && c.only.as_ref().is_none_or(|o| o.contains(s)))
         .collect();
     Arrive::Push(Box::new(Frame {
-        world: c.world,
+        world: Some(c.world),
         todo,
         done: Vec::new(),
         sleep: c.sleep,
@@ -331,5 +340,8 @@ fn is_preemption(f: &Frame, fp: &Footprint) -> bool {
     let Some(last) = f.last_lane else {
         return false;
     };
-    last != lane_key(fp) && f.world.enabled().iter().any(|(_, g)| lane_key(g) == last)
+    last != lane_key(fp)
+        && f.world
+            .as_ref()
+            .is_some_and(|w| w.enabled().iter().any(|(_, g)| lane_key(g) == last))
 }
