@@ -168,6 +168,20 @@ impl World {
             .filter(|i| !i.work.is_background())
     }
 
+    /// Bit `j` for each agent `j` that `deliver` can hand a message to
+    /// (it listens to something, in init_net); agents past bit 63 are
+    /// taken as reached by `Footprint::independent` itself.
+    fn listening_mask(&self) -> u64 {
+        let mut m = 0u64;
+        for (j, a) in self.agents.iter().enumerate().take(64) {
+            let l = a.listens();
+            if l.net_is_init && (l.kernel_uevents || l.udev_events || l.link_multicast) {
+                m |= 1 << j;
+            }
+        }
+        m
+    }
+
     fn hw_enabled(&self, i: usize) -> bool {
         !self.hw_done[i] && self.hw[i].after.iter().all(|&j| self.hw_done[j])
     }
@@ -181,7 +195,9 @@ impl World {
             local: false,
             writes_kernel: true,
             sends: true,
+            receivers: u64::MAX,
         };
+        let listening = self.listening_mask();
         let mut v = Vec::new();
         let parked = self.kernel.parked().is_some();
         if parked {
@@ -223,6 +239,7 @@ impl World {
                     local: c.local,
                     writes_kernel: c.writes_kernel,
                     sends: c.sends,
+                    receivers: listening & !(1u64.checked_shl(i as u32).unwrap_or(0)),
                 };
                 v.push((
                     Step::Agent {
