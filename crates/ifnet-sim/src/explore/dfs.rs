@@ -22,6 +22,8 @@ struct Frame {
     done: Vec<(Step, Footprint)>,
     sleep: Vec<(Step, Footprint)>,
     last_lane: Option<Option<usize>>,
+    /// The previous step's actor has a step enabled here (computed once).
+    last_can_go_on: bool,
     preemptions: u32,
 }
 
@@ -187,6 +189,7 @@ fn explore_from(
         done: Vec::new(),
         sleep: Vec::new(),
         last_lane: None,
+        last_can_go_on: false,
         preemptions: 0,
     }];
     while let Some(top) = stack.last_mut() {
@@ -314,6 +317,8 @@ fn arrive(
         }
         return Arrive::Pop;
     }
+    let last = lane_key(&c.fp);
+    let last_can_go_on = enabled.iter().any(|(_, g)| lane_key(g) == last);
     let todo: Vec<(Step, Footprint)> = enabled
         .into_iter()
         .filter(|(s, _)| !c.tokens.contains(s) && c.only.as_ref().is_none_or(|o| o.contains(s)))
@@ -323,7 +328,8 @@ fn arrive(
         todo,
         done: Vec::new(),
         sleep: c.sleep,
-        last_lane: Some(lane_key(&c.fp)),
+        last_lane: Some(last),
+        last_can_go_on,
         preemptions: c.pre,
     }))
 }
@@ -337,11 +343,6 @@ fn next_step(f: &mut Frame) -> Option<(Step, Footprint)> {
 
 /// Switching away from the previous step's actor while it could go on.
 fn is_preemption(f: &Frame, fp: &Footprint) -> bool {
-    let Some(last) = f.last_lane else {
-        return false;
-    };
-    last != lane_key(fp)
-        && f.world
-            .as_ref()
-            .is_some_and(|w| w.enabled().iter().any(|(_, g)| lane_key(g) == last))
+    f.last_lane
+        .is_some_and(|last| f.last_can_go_on && last != lane_key(fp))
 }
