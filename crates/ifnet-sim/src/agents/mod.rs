@@ -131,6 +131,28 @@ pub fn is_slave(k: &Kernel, dev: ifnet_core::DevId) -> bool {
 mod tests {
     use super::*;
 
+    /// `add_addr_by_index` is `ip addr add 10.0.0.4/24 dev lo` by index:
+    /// the same address the name-resolving client adds; a bad lease is
+    /// EINVAL and a gone index ENODEV (the kernel's `inet_rtm_newaddr`).
+    #[test]
+    fn add_addr_by_index_is_ip_addr_add() {
+        use ifnet_core::client::Client;
+        let mut a = Kernel::new(ifnet_core::KernelProfile::latest());
+        let mut b = a.clone();
+        let (net, lo) = (a.init_net(), a.dev_get_by_name(a.init_net(), "lo").unwrap());
+        let ifindex = a.dev(lo).ifindex;
+        add_addr_by_index(&mut Client::new(&mut a, net), ifindex, "10.0.0.4/24").unwrap();
+        Client::new(&mut b, net)
+            .add_addr("lo", "10.0.0.4/24")
+            .unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.inet_addrs(lo).len(), 1);
+        let e = add_addr_by_index(&mut Client::new(&mut a, net), ifindex, "10.0.0.4").unwrap_err();
+        assert_eq!(e.errno, ifnet_core::Errno::EINVAL);
+        let e = add_addr_by_index(&mut Client::new(&mut a, net), 99, "10.0.0.5/24").unwrap_err();
+        assert_eq!(e.errno, ifnet_core::Errno::ENODEV);
+    }
+
     #[test]
     fn versions() {
         assert_eq!(Version::parse("257.7").unwrap(), Version(257, 7, 0));
