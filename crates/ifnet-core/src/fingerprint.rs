@@ -83,6 +83,24 @@ impl Kernel {
         Fingerprint(h.finish128())
     }
 
+    /// The fingerprint of user-space state that refers to this kernel,
+    /// over this kernel's own `fingerprint()` computed before (an explorer
+    /// caches it while the kernel is unchanged): its ids and instants are
+    /// hashed with the kernel's canonical names, as in `fingerprint_with`.
+    /// Two (kernel, user space) pairs get equal values exactly when
+    /// `fingerprint_with` gives them equal ones, up to hash collisions.
+    pub fn fingerprint_user<U: Hash + ?Sized>(
+        &self,
+        kernel: Fingerprint,
+        user_space: &U,
+    ) -> Fingerprint {
+        let _canon = canon::activate(self);
+        let mut h = FpHasher::default();
+        kernel.0.hash(&mut h);
+        user_space.hash(&mut h);
+        Fingerprint(h.finish128())
+    }
+
     /// Whether `a` and `b` are in the same state: their fingerprints agree.
     pub fn same_state(a: &Kernel, b: &Kernel) -> bool {
         a.fingerprint() == b.fingerprint()

@@ -29,8 +29,12 @@ pub struct ActionSpec {
     pub standby: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
+    /// A Hyper-V VF's serial (its PCI slot name, what netvsc matches).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial: Option<u32>,
+    /// A Hyper-V VF whose host association message is not sent at plug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_assoc: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dev: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,10 +70,6 @@ pub enum Action {
     NetnsDel(String),
     Move { dev: DevRef, netns: String },
 }
-
-/// The message for hardware only the netvsc work provides.
-pub const NETVSC_PENDING: &str =
-    "needs the Hyper-V netvsc driver (hw add BUSID type netvsc / type vf … serial N), which is not merged on this branch yet";
 
 fn need<'a>(v: &'a Option<String>, what: &str, op: &str) -> Result<&'a str, String> {
     v.as_deref()
@@ -111,8 +111,11 @@ fn plug(a: &ActionSpec) -> Result<Action, String> {
     let mac = HwAddr::parse(mac_s)
         .filter(|m| m.len() == 6 && m.is_valid_ether())
         .ok_or_else(|| format!("bad MAC address {mac_s:?}"))?;
-    if a.serial.is_some() {
-        return Err(format!("`serial` {NETVSC_PENDING}"));
+    if a.serial.is_some() && kind != "vf" {
+        return Err("`serial` is for type vf (a Hyper-V VF)".into());
+    }
+    if a.no_assoc.is_some() && a.serial.is_none() {
+        return Err("`no_assoc` is for a Hyper-V VF (type vf with `serial`)".into());
     }
     if a.standby.is_some() && kind != "virtio-net" {
         return Err("`standby` is for type virtio-net".into());
@@ -122,6 +125,24 @@ fn plug(a: &ActionSpec) -> Result<Action, String> {
         check_name("driver", d)?;
     }
     let spec = match kind {
+        "vf" if a.serial.is_some() => {
+            // hw add … type vf … serial N: the hv_pci VF (HV_VF_DRIVERS).
+            if let Some(d) = driver.as_deref() {
+                if !ifnet_core::hw::HV_VF_DRIVERS.contains(&d) {
+                    return Err(format!(
+                        "a Hyper-V VF's driver is one of {} (not {d:?})",
+                        ifnet_core::hw::HV_VF_DRIVERS.join(", ")
+                    ));
+                }
+            }
+            HwSpec::HvVf {
+                mac,
+                serial: a.serial.unwrap_or_default(),
+                driver,
+                segment: None,
+                no_assoc: a.no_assoc.unwrap_or(false),
+            }
+        }
         "nic" => HwSpec::Nic {
             mac,
             driver,
@@ -138,10 +159,11 @@ fn plug(a: &ActionSpec) -> Result<Action, String> {
             segment: None,
         },
         "virtio-net" => return Err("type virtio-net has its own driver".into()),
-        "netvsc" => return Err(format!("type netvsc {NETVSC_PENDING}")),
+        "netvsc" if driver.is_none() => HwSpec::Netvsc { mac, segment: None },
+        "netvsc" => return Err("type netvsc has its own driver (hv_netvsc)".into()),
         other => {
             return Err(format!(
-                "unknown device type {other:?} (nic, vf, virtio-net; netvsc pending)"
+                "unknown device type {other:?} (nic, vf, virtio-net, netvsc)"
             ))
         }
     };
@@ -228,7 +250,35 @@ mod tests {
         p.bus = Some("0000:00:09.0".into());
         p.kind = Some("netvsc".into());
         p.mac = Some("00:15:5d:00:00:01".into());
-        assert!(p.check().unwrap_err().contains("netvsc"));
+        assert!(matches!(
+            p.check(),
+            Ok(Action::Plug {
+                spec: HwSpec::Netvsc { .. },
+                ..
+            })
+        ));
+        p.serial = Some(1);
+        assert!(p.check().unwrap_err().contains("`serial` is for type vf"));
+        p.kind = Some("vf".into());
+        p.driver = Some("e1000".into());
+        assert!(p.check().unwrap_err().contains("Hyper-V VF's driver"));
+        p.driver = Some("mana".into());
+        p.no_assoc = Some(true);
+        assert!(matches!(
+            p.check(),
+            Ok(Action::Plug {
+                spec: HwSpec::HvVf {
+                    serial: 1,
+                    no_assoc: true,
+                    ..
+                },
+                ..
+            })
+        ));
+        p.serial = None;
+        assert!(p.check().unwrap_err().contains("`no_assoc`"));
+        p.no_assoc = None;
+        p.driver = None;
         p.kind = Some("vf".into());
         p.mac = Some("zz".into());
         assert!(p.check().unwrap_err().contains("bad MAC"));

@@ -77,7 +77,8 @@ pub struct LinkNote {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Msg {
     Uevent(Uevent),
-    Udev(UdevEvent),
+    /// Shared by every listener it is delivered to.
+    Udev(std::sync::Arc<UdevEvent>),
     Link(LinkNote),
 }
 
@@ -129,6 +130,13 @@ pub trait Agent: AgentClone + Send + Sync {
     /// Feeds the agent's state into the fingerprint (what can differ
     /// between states of one run: a script's position, not its steps).
     fn hash_state(&self, h: &mut dyn Hasher);
+    /// Whether `hash_state` hashes nothing that names kernel objects
+    /// (`DevId`, `NetId`, `Instant`, whose canonical names follow the
+    /// kernel): then the world caches the agent's hash while the agent
+    /// does not change. The default, `false`, rehashes it every time.
+    fn hash_is_self_contained(&self) -> bool {
+        false
+    }
     fn listens(&self) -> Listens;
     /// A message arrives (the world calls it only for what `listens` asks).
     fn deliver(&mut self, msg: &Msg);
@@ -146,7 +154,8 @@ impl Clone for Box<dyn Agent> {
 
 /// The context of one agent step.
 pub struct Cx<'a> {
-    pub kernel: &'a mut Kernel,
+    /// The kernel: reads share it, a `&mut` use copies it (copy-on-write).
+    pub kernel: &'a mut crate::kcell::KernelCell,
     pub facts: &'a mut Facts,
     /// The namespace the agent runs in.
     pub net: NetId,
@@ -162,7 +171,11 @@ pub struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
-    pub fn new(kernel: &'a mut Kernel, facts: &'a mut Facts, net: NetId) -> Cx<'a> {
+    pub fn new(
+        kernel: &'a mut crate::kcell::KernelCell,
+        facts: &'a mut Facts,
+        net: NetId,
+    ) -> Cx<'a> {
         Cx {
             kernel,
             facts,
@@ -246,7 +259,7 @@ impl<'a> Cx<'a> {
                 ev.action, ev.devpath
             ));
         }
-        self.outbox.push(Msg::Udev(ev));
+        self.outbox.push(Msg::Udev(std::sync::Arc::new(ev)));
     }
 
     pub fn note(&mut self, line: impl Into<String>) {

@@ -37,6 +37,8 @@ pub struct Facts {
     pub configured: BTreeSet<(String, DevId)>,
     /// Devices whose `flags` an agent read without IFF_SLAVE.
     pub seen_without_slave: BTreeSet<DevId>,
+    /// Devices whose `flags` an agent read before they had a master.
+    pub seen_before_join: BTreeSet<DevId>,
     /// A rename was requested while the device was UP.
     pub rename_while_up: bool,
     /// A device's `add` was processed after it left the namespace.

@@ -10,19 +10,48 @@ use crate::action::{Action, DevRef};
 use crate::agent::{Msg, Uevent};
 use crate::world::{Parker, World};
 use ifnet_core::client::Client;
-use ifnet_core::{DevId, Kernel, Step, Window};
+use ifnet_core::{DevId, HwSpec, Kernel, Step, Window};
 
-/// A bus device's devpath (PCI under the root complex, as the core names
-/// its netdevs' parents).
-pub fn bus_devpath(bus: &str) -> String {
-    format!("/devices/pci0000:00/{bus}")
+/// The bus a plugged device sits on: Hyper-V's synthetic NIC is a VMBus
+/// device, everything else (a Hyper-V VF too, behind hv_pci) is PCI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bus {
+    Pci,
+    Vmbus,
 }
 
-fn bus_uevent(w: &mut World, bus: &str, action: &str) -> String {
+impl Bus {
+    pub fn of(spec: &HwSpec) -> Bus {
+        match spec {
+            HwSpec::Netvsc { .. } => Bus::Vmbus,
+            _ => Bus::Pci,
+        }
+    }
+
+    /// The uevent's SUBSYSTEM.
+    pub fn subsystem(self) -> &'static str {
+        match self {
+            Bus::Pci => "pci",
+            Bus::Vmbus => "vmbus",
+        }
+    }
+}
+
+/// A bus device's devpath, the parent of its netdev's (register.rs names
+/// a PCI netdev `/devices/pci0000:00/BUS/net/NAME` and a netvsc
+/// `…/VMBUS:00/BUS/net/NAME`): udevd blocks the netdev's event behind it.
+pub fn bus_devpath(bus: &str, kind: Bus) -> String {
+    match kind {
+        Bus::Pci => format!("/devices/pci0000:00/{bus}"),
+        Bus::Vmbus => format!("/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0004:00/VMBUS:00/{bus}"),
+    }
+}
+
+fn bus_uevent(w: &mut World, bus: &str, kind: Bus, action: &str) -> String {
     let u = Uevent {
         action: action.into(),
-        subsystem: "pci".into(),
-        devpath: bus_devpath(bus),
+        subsystem: kind.subsystem().into(),
+        devpath: bus_devpath(bus, kind),
         interface: None,
         ifindex: 0,
     };
@@ -31,10 +60,11 @@ fn bus_uevent(w: &mut World, bus: &str, action: &str) -> String {
     line
 }
 
-/// The bus `bind` uevent after a probe finished.
-pub fn bind_uevent(w: &mut World, bus: &str) -> String {
+/// The bus `bind` uevent after a probe finished (`driver_bound` →
+/// KOBJ_BIND), after what the probe itself sent.
+pub fn bind_uevent(w: &mut World, bus: &str, kind: Bus) -> String {
     w.pump();
-    bus_uevent(w, bus, "bind")
+    bus_uevent(w, bus, kind, "bind")
 }
 
 /// The netdev a reference names, wherever it lives.
@@ -54,16 +84,20 @@ pub fn resolve(k: &Kernel, d: &DevRef) -> Option<DevId> {
 pub fn run(w: &mut World, action: &Action) -> Vec<String> {
     let mut detail = Vec::new();
     if let Action::Plug { bus, spec } = action {
-        detail.push(bus_uevent(w, bus, "add"));
+        let kind = Bus::of(spec);
+        detail.push(bus_uevent(w, bus, kind, "add"));
         match w
             .kernel
             .hw_add_stepped(bus, spec.clone(), Window::RegisterAfterAddUevent)
         {
             Ok(Step::Parked(win)) => {
-                w.parker = Some(Parker::Plug { bus: bus.clone() });
+                w.parker = Some(Parker::Plug {
+                    bus: bus.clone(),
+                    kind,
+                });
                 detail.push(format!("probe parked in {}", win.name()));
             }
-            Ok(Step::Done(_)) => detail.push(bind_uevent(w, bus)),
+            Ok(Step::Done(_)) => detail.push(bind_uevent(w, bus, kind)),
             Err(e) => detail.push(format!("probe failed: {:?}", e.errno)),
         }
         return detail;
@@ -162,6 +196,75 @@ pub fn run_action(w: &mut World, action: &Action) -> (bool, String) {
                 Ok(Step::Done(_)) => (true, "moved".into()),
                 Err(e) => (false, format!("move failed: {:?}", e.errno)),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ifnet_core::HwAddr;
+    use std::collections::BTreeMap;
+
+    /// A plug's bus uevent is the parent of its netdev's `add` (register.rs
+    /// names a netvsc under VMBUS:00, a Hyper-V VF under pci0000:00), so
+    /// udevd's `event_is_blocked` holds the net event behind it; the
+    /// netvsc's SUBSYSTEM is vmbus.
+    #[test]
+    fn plug_bus_uevents_parent_the_netdev() {
+        let mac = HwAddr::parse("00:15:5d:00:00:01").unwrap();
+        let plugs = [
+            (
+                "f8615163-0000-1000-8000-000d3a000001",
+                HwSpec::Netvsc { mac, segment: None },
+                "vmbus",
+            ),
+            (
+                "8a3b:00:02.0",
+                HwSpec::HvVf {
+                    mac,
+                    serial: 1,
+                    driver: Some("mana".into()),
+                    segment: None,
+                    no_assoc: false,
+                },
+                "pci",
+            ),
+        ];
+        let mut w = World::new(
+            ifnet_core::Kernel::new(ifnet_core::KernelProfile::latest()),
+            BTreeMap::new(),
+        );
+        for (bus, spec, subsystem) in plugs {
+            let kind = Bus::of(&spec);
+            assert_eq!(kind.subsystem(), subsystem);
+            let from = w.kernel.uevent_next_seq();
+            let detail = run(
+                &mut w,
+                &Action::Plug {
+                    bus: bus.into(),
+                    spec,
+                },
+            );
+            let parent = bus_devpath(bus, kind);
+            assert_eq!(detail[0], format!("KERNEL add {parent} ({subsystem})"));
+            assert_eq!(
+                w.parker.clone(),
+                Some(Parker::Plug {
+                    bus: bus.into(),
+                    kind
+                })
+            );
+            let init = w.kernel.init_net();
+            let (net, _) = crate::pump::uevents(&w.kernel, from, init);
+            assert_eq!(net.len(), 1, "{bus}");
+            assert!(
+                net[0].devpath.starts_with(&format!("{parent}/net/")),
+                "{}",
+                net[0].devpath
+            );
+            w.kernel.resume(None).unwrap();
+            w.parker = None;
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod explore;
 pub mod facts;
 pub mod hardware;
 pub mod html;
+pub mod kcell;
 pub mod props;
 pub mod pump;
 pub mod report;

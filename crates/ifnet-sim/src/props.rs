@@ -19,7 +19,7 @@ pub enum Invariant {
     /// dropped all break it.
     SlaveHasUdevName,
     /// NetworkManager never creates a default connection for a VF that is
-    /// (or gets) enslaved.
+    /// (or gets) enslaved, or that the Hyper-V host pairs with a netvsc.
     NmNoDefaultForVf,
     /// No physical device is lost (at namespace teardown or otherwise):
     /// every plugged bus device keeps its registered netdev.
@@ -28,9 +28,12 @@ pub enum Invariant {
     NoRefAtUnregister,
     /// cloud-init does not fail (the duplicate-MAC RuntimeError).
     CloudInitNoError,
+    /// One TX path per netvsc: `data_path_is_vf` only while its VF is
+    /// joined and running (`netvsc_vf_changed`, `netvsc_switch_datapath`).
+    OneTxPath,
 }
 
-pub const INVARIANTS: [(&str, Invariant); 7] = [
+pub const INVARIANTS: [(&str, Invariant); 8] = [
     ("kernel", Invariant::Kernel),
     ("no-address-on-slave", Invariant::NoAddressOnSlave),
     ("slave-has-udev-name", Invariant::SlaveHasUdevName),
@@ -38,6 +41,7 @@ pub const INVARIANTS: [(&str, Invariant); 7] = [
     ("no-device-lost", Invariant::NoDeviceLost),
     ("no-ref-at-unregister", Invariant::NoRefAtUnregister),
     ("cloud-init-no-error", Invariant::CloudInitNoError),
+    ("one-tx-path", Invariant::OneTxPath),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -48,16 +52,23 @@ pub enum Witness {
     RenameWhileUp,
     /// A namespace died holding a physical device.
     NetnsDiedWithPhys,
+    /// A VF's `flags` were read before its master joined it (inside
+    /// `register_netdevice`, between the `add` uevent and
+    /// NETDEV_REGISTER), and it is joined later: the window c807d6cd
+    /// makes harmless was reached.
+    FlagsReadBeforeJoin,
+    /// udevd processed a net event for a device that had left its
+    /// namespace (R9).
+    EventAfterMove,
 }
 
-pub const WITNESSES: [(&str, Witness); 3] = [
+pub const WITNESSES: [(&str, Witness); 5] = [
     ("uevent-before-slave", Witness::UeventBeforeSlave),
+    ("flags-read-before-join", Witness::FlagsReadBeforeJoin),
+    ("event-after-move", Witness::EventAfterMove),
     ("rename-while-up", Witness::RenameWhileUp),
     ("netns-died-with-device", Witness::NetnsDiedWithPhys),
 ];
-
-/// Invariants that need the netvsc driver.
-pub const PENDING_INVARIANTS: [&str; 1] = ["one-tx-path"];
 
 impl Invariant {
     pub fn name(self) -> &'static str {
@@ -67,9 +78,6 @@ impl Invariant {
             .map_or("?", |(n, _)| n)
     }
     pub fn parse(s: &str) -> Result<Invariant, String> {
-        if PENDING_INVARIANTS.contains(&s) {
-            return Err(format!("invariant {s:?} {}", crate::action::NETVSC_PENDING));
-        }
         INVARIANTS
             .iter()
             .find(|(n, _)| *n == s)
@@ -98,6 +106,22 @@ impl Witness {
                 format!("unknown witness {s:?} (known: {})", names.join(", "))
             })
     }
+}
+
+/// A Hyper-V VF (`type vf … serial N`) whose host pairs it with a plugged
+/// netvsc of the same MAC: it has or should get that netvsc as master,
+/// even on a kernel that never joins it (6.7: no probe-time scan).
+pub fn is_paired_hv_vf(k: &ifnet_core::Kernel, d: ifnet_core::DevId) -> bool {
+    use ifnet_core::HwSpec;
+    let hw = k.hw_list();
+    let Some(mac) = hw.iter().find_map(|(_, s, n)| match s {
+        HwSpec::HvVf { mac, .. } if *n == Some(d) => Some(*mac),
+        _ => None,
+    }) else {
+        return false;
+    };
+    hw.iter()
+        .any(|(_, s, _)| matches!(s, HwSpec::Netvsc { mac: m, .. } if *m == mac))
 }
 
 fn name_of(w: &World, d: ifnet_core::DevId) -> String {
@@ -144,18 +168,19 @@ pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
                     r.wanted
                 )
             }),
-        Invariant::NmNoDefaultForVf => {
-            w.facts
-                .nm_defaults
-                .iter()
-                .find(|&&d| is_slave(k, d))
-                .map(|&d| {
-                    format!(
-                        "NetworkManager created a default connection for {}, a slave",
-                        name_of(w, d)
-                    )
-                })
-        }
+        Invariant::NmNoDefaultForVf => w.facts.nm_defaults.iter().find_map(|&d| {
+            let what = if is_slave(k, d) {
+                "a slave"
+            } else if is_paired_hv_vf(k, d) {
+                "a Hyper-V VF paired with a netvsc"
+            } else {
+                return None;
+            };
+            Some(format!(
+                "NetworkManager created a default connection for {}, {what}",
+                name_of(w, d)
+            ))
+        }),
         Invariant::NoDeviceLost => k.hw_list().into_iter().find_map(|(bus, _, d)| {
             let d = d?;
             let ok = k
@@ -178,6 +203,19 @@ pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
             .iter()
             .find(|(a, _)| a == "cloud-init")
             .map(|(_, t)| t.clone()),
+        Invariant::OneTxPath => k.hw_list().into_iter().find_map(|(_, _, d)| {
+            let d = d?;
+            let p = k.netvsc(d)?;
+            let vf_runs = p
+                .vf_netdev
+                .is_some_and(|v| k.try_dev(v).is_some_and(|x| x.running()));
+            (p.data_path_is_vf && !vf_runs).then(|| {
+                format!(
+                    "{} switched the data path to a VF that is not running",
+                    name_of(w, d)
+                )
+            })
+        }),
     }
 }
 
@@ -189,6 +227,12 @@ pub fn witnessed(w: &World, wit: Witness) -> bool {
             .seen_without_slave
             .iter()
             .any(|&d| is_slave(&w.kernel, d)),
+        Witness::FlagsReadBeforeJoin => w
+            .facts
+            .seen_before_join
+            .iter()
+            .any(|&d| is_slave(&w.kernel, d)),
+        Witness::EventAfterMove => w.facts.event_after_move,
         Witness::RenameWhileUp => w.facts.rename_while_up,
         Witness::NetnsDiedWithPhys => w.facts.netns_died_with_phys,
     }

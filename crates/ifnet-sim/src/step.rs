@@ -106,6 +106,10 @@ pub struct Footprint {
     pub writes_kernel: bool,
     /// It may deliver messages to other agents (udev's broadcast).
     pub sends: bool,
+    /// The agents its messages can reach (bit `j` for agent `j`; an agent
+    /// past bit 63 always counts as reached): those listening to
+    /// anything, but the sender.
+    pub receivers: u64,
 }
 
 impl Footprint {
@@ -115,10 +119,23 @@ impl Footprint {
     /// one agent commute when both are local and read-only (two udevd
     /// workers running rules). Everything the machine does (hardware,
     /// kernel, work, clock) is dependent with all.
+    ///
+    /// A message reaches only agents that listen: a step that sends
+    /// commutes with another agent's step if that agent receives nothing
+    /// (cloud-init and a script listen to nothing): the message changes
+    /// only the sender and its receivers, and neither step writes the
+    /// kernel that the other reads.
     pub fn independent(&self, other: &Footprint) -> bool {
         let quiet = !self.writes_kernel && !other.writes_kernel && !self.sends && !other.sends;
+        let reaches =
+            |f: &Footprint, to: usize| f.sends && (to >= 64 || f.receivers & (1u64 << to) != 0);
         match (self.agent, other.agent) {
-            (Some(a), Some(b)) if a != b => quiet,
+            (Some(a), Some(b)) if a != b => {
+                !self.writes_kernel
+                    && !other.writes_kernel
+                    && !reaches(self, b)
+                    && !reaches(other, a)
+            }
             (Some(_), Some(_)) => quiet && self.thread != other.thread && self.local && other.local,
             _ => false,
         }
@@ -175,6 +192,7 @@ mod tests {
             local: false,
             writes_kernel: false,
             sends: false,
+            receivers: 0,
         };
         assert!(r(0).independent(&r(1)));
         assert!(!r(0).independent(&r(0)));
@@ -185,15 +203,27 @@ mod tests {
         assert!(!r(0).independent(&w));
         let s = Footprint {
             sends: true,
+            receivers: 1 << 0,
             ..r(1)
         };
-        assert!(!r(0).independent(&s));
+        assert!(!r(0).independent(&s), "agent 0 receives what 1 sends");
+        assert!(!s.independent(&r(0)));
+        assert!(r(2).independent(&s), "agent 2 listens to nothing");
+        let far = Footprint {
+            agent: Some(70),
+            ..r(0)
+        };
+        assert!(
+            !far.independent(&s),
+            "an agent past bit 63 counts as reached"
+        );
         let m = Footprint {
             agent: None,
             thread: 0,
             local: false,
             writes_kernel: true,
             sends: true,
+            receivers: u64::MAX,
         };
         assert!(!r(0).independent(&m));
         let t = |thread, local| Footprint {

@@ -25,7 +25,10 @@ pub struct HwEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Parker {
     /// The probe of a plugged bus device: its `bind` uevent follows.
-    Plug { bus: String },
+    Plug {
+        bus: String,
+        kind: crate::hardware::Bus,
+    },
     /// A namespace move an agent requested.
     Move,
 }
@@ -43,8 +46,13 @@ pub struct StepRecord {
 
 #[derive(Clone)]
 pub struct World {
-    pub kernel: Kernel,
-    pub agents: Vec<Box<dyn Agent>>,
+    /// The kernel, shared with forked worlds until one changes it.
+    pub kernel: crate::kcell::KernelCell,
+    /// Private: a change must drop the agent's cached hash (`agent_fp`).
+    agents: Vec<Box<dyn Agent>>,
+    /// Each agent's own hash, cached while it is unchanged, for agents
+    /// whose hash is self-contained (`Agent::hash_is_self_contained`).
+    agent_fp: Vec<std::sync::OnceLock<u128>>,
     /// Namespace names as /var/run/netns holds them.
     pub nets: BTreeMap<String, NetId>,
     /// The plan (shared between forks: it never changes).
@@ -74,9 +82,18 @@ impl Hash for UserState<'_> {
         w.hw_done.hash(h);
         w.parker.hash(h);
         w.facts.hash(h);
-        let mut dh: &mut dyn Hasher = h;
-        for a in &w.agents {
-            a.hash_state(&mut dh);
+        for (a, cache) in w.agents.iter().zip(&w.agent_fp) {
+            if a.hash_is_self_contained() {
+                let own = cache.get_or_init(|| {
+                    let mut ah = ifnet_core::fingerprint::FpHasher::default();
+                    a.hash_state(&mut ah);
+                    ah.finish128()
+                });
+                own.hash(h);
+            } else {
+                let mut dh: &mut dyn Hasher = h;
+                a.hash_state(&mut dh);
+            }
         }
     }
 }
@@ -89,8 +106,9 @@ impl World {
             uevent_cursor: kernel.uevent_next_seq(),
             mcast_cursor: kernel.mcast_next_seq(),
             event_cursor: kernel.event_next_seq(),
-            kernel,
+            kernel: crate::kcell::KernelCell::new(kernel),
             agents: Vec::new(),
+            agent_fp: Vec::new(),
             nets,
             hw: Default::default(),
             hw_done: Vec::new(),
@@ -112,6 +130,12 @@ impl World {
             self.mcast_cursor = self.kernel.mcast_next_seq();
         }
         self.agents.push(a);
+        self.agent_fp.push(Default::default());
+    }
+
+    /// The agents, in the order their lanes are numbered.
+    pub fn agents(&self) -> &[Box<dyn Agent>] {
+        &self.agents
     }
 
     pub fn add_hw(&mut self, ev: HwEvent) {
@@ -130,9 +154,11 @@ impl World {
         self.agents.iter().map(|a| a.name().to_string()).collect()
     }
 
-    /// The state's fingerprint: the kernel's with the user-space state.
+    /// The state's fingerprint: the kernel's (cached while the kernel is
+    /// unchanged) with the user-space state.
     pub fn fingerprint(&self) -> Fingerprint {
-        self.kernel.fingerprint_with(&UserState(self))
+        self.kernel
+            .fingerprint_user(self.kernel.fingerprint(), &UserState(self))
     }
 
     fn foreground_work(&self) -> impl Iterator<Item = WorkItem> + '_ {
@@ -140,6 +166,20 @@ impl World {
             .pending_work()
             .into_iter()
             .filter(|i| !i.work.is_background())
+    }
+
+    /// Bit `j` for each agent `j` that `deliver` can hand a message to
+    /// (it listens to something, in init_net); agents past bit 63 are
+    /// taken as reached by `Footprint::independent` itself.
+    fn listening_mask(&self) -> u64 {
+        let mut m = 0u64;
+        for (j, a) in self.agents.iter().enumerate().take(64) {
+            let l = a.listens();
+            if l.net_is_init && (l.kernel_uevents || l.udev_events || l.link_multicast) {
+                m |= 1 << j;
+            }
+        }
+        m
     }
 
     fn hw_enabled(&self, i: usize) -> bool {
@@ -155,7 +195,9 @@ impl World {
             local: false,
             writes_kernel: true,
             sends: true,
+            receivers: u64::MAX,
         };
+        let listening = self.listening_mask();
         let mut v = Vec::new();
         let parked = self.kernel.parked().is_some();
         if parked {
@@ -197,6 +239,7 @@ impl World {
                     local: c.local,
                     writes_kernel: c.writes_kernel,
                     sends: c.sends,
+                    receivers: listening & !(1u64.checked_shl(i as u32).unwrap_or(0)),
                 };
                 v.push((
                     Step::Agent {
@@ -263,8 +306,8 @@ impl World {
             Ok(ifnet_core::Step::Parked(w)) => text.push_str(&format!(" → parked in {}", w.name())),
             Ok(ifnet_core::Step::Done(_)) => {
                 text.push_str(" → done");
-                if let Some(Parker::Plug { bus }) = self.parker.take() {
-                    detail.push(crate::hardware::bind_uevent(self, &bus));
+                if let Some(Parker::Plug { bus, kind }) = self.parker.take() {
+                    detail.push(crate::hardware::bind_uevent(self, &bus, kind));
                 }
                 self.parker = None;
             }
@@ -333,6 +376,7 @@ impl World {
             (text, cx.seen, cx.outbox, cx.script_action)
         };
         self.agents[i] = agent;
+        self.agent_fp[i] = Default::default();
         if let Some(a) = script {
             let (_, line) = crate::hardware::run_action(self, &a);
             seen.push(line);
@@ -357,6 +401,7 @@ impl World {
             };
             if wants && l.net_is_init {
                 a.deliver(m);
+                self.agent_fp[j] = Default::default();
             }
         }
     }

@@ -170,7 +170,7 @@ fn vf_kernel() -> Kernel {
 }
 
 fn udev_ev(action: &str, props: &[(&str, &str)]) -> Msg {
-    Msg::Udev(UdevEvent {
+    Msg::Udev(std::sync::Arc::new(UdevEvent {
         action: action.into(),
         subsystem: "net".into(),
         devpath: "/devices/pci0000:00/0000:00:09.0/net/eth0".into(),
@@ -180,13 +180,16 @@ fn udev_ev(action: &str, props: &[(&str, &str)]) -> Msg {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-    })
+    }))
 }
 
 fn step(a: &mut dyn Agent, k: &mut Kernel, f: &mut Facts, thread: u32) -> String {
     let net = k.init_net();
-    let mut cx = Cx::new(k, f, net);
-    a.step(thread, &mut cx)
+    let placeholder = Kernel::new(ifnet_core::KernelProfile::latest());
+    let mut cell = ifnet_sim::kcell::KernelCell::new(std::mem::replace(k, placeholder));
+    let text = a.step(thread, &mut Cx::new(&mut cell, f, net));
+    *k = cell.into_inner();
+    text
 }
 
 /// nm-device.c (355bc90299) `nm_device_set_unmanaged_by_user_udev()` runs

@@ -34,44 +34,6 @@ fn builtins_parse_and_round_trip() {
     }
 }
 
-/// The three Azure scenarios need netvsc: building them says so.
-#[test]
-fn azure_scenarios_are_pending_netvsc() {
-    for name in [
-        "azure-vf-hotadd",
-        "azure-vf-before-netvsc",
-        "azure-netvsc-in-netns",
-    ] {
-        let s = Scenario::parse(builtin::get(name).unwrap()).unwrap();
-        let e = s.build(None, &BTreeMap::new()).err().unwrap();
-        assert!(e.contains("pending") && e.contains("netvsc"), "{name}: {e}");
-    }
-}
-
-/// Seed 002 acceptance (c807d6cd089d): needs the netvsc driver.
-#[test]
-#[ignore = "pending the netvsc merge: type netvsc / type vf serial N are not on this branch"]
-fn seed_002_hotadd_counterexample_before_6_7_none_after() {
-    for (k, bad) in [("6.6", true), ("6.18", false)] {
-        let s = Scenario::parse(builtin::get("azure-vf-hotadd").unwrap()).unwrap();
-        let w = s.build(Some(k), &BTreeMap::new()).unwrap();
-        let out = search(&w, &s.props().unwrap(), &Config::default(), &mut |_| {});
-        assert_eq!(out.violation.is_some(), bad, "{k}");
-    }
-}
-
-/// The gap c807d6cd leaves: a counterexample on every profile.
-#[test]
-#[ignore = "pending the netvsc merge: type netvsc / type vf serial N are not on this branch"]
-fn vf_before_netvsc_counterexample_on_every_profile() {
-    for k in ifnet_core::profile::PRESETS {
-        let s = Scenario::parse(builtin::get("azure-vf-before-netvsc").unwrap()).unwrap();
-        let w = s.build(Some(k), &BTreeMap::new()).unwrap();
-        let out = search(&w, &s.props().unwrap(), &Config::default(), &mut |_| {});
-        assert!(out.violation.is_some(), "{k}");
-    }
-}
-
 /// Exhaustive runs finish; their counts (README "Explorer") are exact.
 #[test]
 fn exhaustive_counts() {
@@ -149,7 +111,7 @@ fn hostile_scenarios_are_refused() {
         ("name = \"x\"\n[[hardware]]\ndo = \"plug\"\nbus = \"a\"\ntype = \"vf\"\nmac = \"zz\"", "bad MAC"),
         ("name = \"x\"\n[[hardware]]\ndo = \"up\"\nafter = [\"nope\"]\ndev = \"eth0\"", "unknown hardware event"),
         ("name = \"x\"\nsymmetric = [[\"a\"]]", "unknown hardware event"),
-        ("name = \"x\"\ninvariants = [\"one-tx-path\"]", "netvsc"),
+        ("name = \"x\"\ninvariants = [\"one-tx-paths\"]", "unknown invariant"),
         ("name = \"x\"\nwitnesses = [\"nope\"]", "unknown witness"),
         ("name = \"x\"\n[agents.admin]\nkind = \"script\"\nsteps = [{ do = \"plug\", bus = \"a\", type = \"nic\", mac = \"52:54:00:00:00:01\" }]", "plugging is hardware's"),
     ];

@@ -50,12 +50,7 @@ fn list() -> i32 {
             .next()
             .unwrap_or("")
             .replace('\n', " ");
-        let pending = if s.pending.is_some() {
-            " [pending netvsc]"
-        } else {
-            ""
-        };
-        println!("{name:<24} {}{pending}", first.trim());
+        println!("{name:<24} {}", first.trim());
     }
     0
 }

@@ -198,6 +198,12 @@ fn namespace_recreated_is_the_same_state() {
     cn.add(&mut c, "red").unwrap();
     assert_eq!(c.fingerprint(), b.fingerprint());
     assert_ne!(c.fingerprint_with(&cn), b.fingerprint_with(&bn));
+    // fingerprint_user over a cached kernel fingerprint: the same
+    // distinctions, the user part still under the canonical names.
+    let user = |k: &Kernel, n: &NetnsNames| k.fingerprint_user(k.fingerprint(), n);
+    assert_eq!(user(&a, &an), user(&b, &bn));
+    assert_ne!(user(&c, &cn), user(&b, &bn));
+    assert_ne!(user(&b, &bn), user(&b, &NetnsNames::default()));
 }
 
 /// `__dev_change_net_namespace` out and back: the device is relisted at

@@ -163,7 +163,8 @@ impl CloudInit {
             };
             let mut c = Client::new(cx.kernel, cx.net);
             let _ = c.set_up(&n, true);
-            let r = c.add_addr(&n, &self.lease);
+            let ifindex = c.kernel.dev(dev).ifindex;
+            let r = super::add_addr_by_index(&mut c, ifindex, &self.lease);
             if r.is_ok() {
                 cx.facts.configured.insert(("cloud-init".into(), dev));
             }
@@ -186,6 +187,10 @@ impl Agent for CloudInit {
     }
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.hash(&mut h);
+    }
+    /// Its state holds names, ifindexes and strings, no kernel ids.
+    fn hash_is_self_contained(&self) -> bool {
+        true
     }
     fn listens(&self) -> Listens {
         Listens {

@@ -87,6 +87,40 @@ impl Agent for Placeholder {
     }
 }
 
+/// RTM_NEWADDR for `cidr` (an IPv4 `ADDR/LEN`, checked when the scenario
+/// was read) on the device with `ifindex`, as `ip addr add` builds it
+/// (IFA_LOCAL and IFA_ADDRESS, NLM_F_CREATE|NLM_F_EXCL|NLM_F_ACK), sent by
+/// index: a network manager already knows the link's index from its
+/// platform cache and looks up no name (NM's `nm_platform_ip4_address_add`,
+/// networkd's `address_configure`).
+pub fn add_addr_by_index(
+    c: &mut ifnet_core::client::Client<'_>,
+    ifindex: u32,
+    cidr: &str,
+) -> Result<(), ifnet_core::client::NlError> {
+    use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL};
+    use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+    use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+    let bad = ifnet_core::client::NlError {
+        errno: ifnet_core::Errno::EINVAL,
+        extack: None,
+    };
+    let (ip, len) = cidr.split_once('/').ok_or(bad.clone())?;
+    let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| bad.clone())?;
+    let len: u8 = len.parse().map_err(|_| bad)?;
+    let mut m = AddressMessage::default();
+    m.header.family = AddressFamily::Inet;
+    m.header.prefix_len = len;
+    m.header.index = ifindex;
+    m.attributes.push(AddressAttribute::Local(ip.into()));
+    m.attributes.push(AddressAttribute::Address(ip.into()));
+    c.addr_request(
+        RouteNetlinkMessage::NewAddress(m),
+        NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+    )
+    .map(|_| ())
+}
+
 /// Whether a device is, now, a slave: it has a master or IFF_SLAVE.
 pub fn is_slave(k: &Kernel, dev: ifnet_core::DevId) -> bool {
     k.try_dev(dev)
@@ -96,6 +130,28 @@ pub fn is_slave(k: &Kernel, dev: ifnet_core::DevId) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `add_addr_by_index` is `ip addr add 10.0.0.4/24 dev lo` by index:
+    /// the same address the name-resolving client adds; a bad lease is
+    /// EINVAL and a gone index ENODEV (the kernel's `inet_rtm_newaddr`).
+    #[test]
+    fn add_addr_by_index_is_ip_addr_add() {
+        use ifnet_core::client::Client;
+        let mut a = Kernel::new(ifnet_core::KernelProfile::latest());
+        let mut b = a.clone();
+        let (net, lo) = (a.init_net(), a.dev_get_by_name(a.init_net(), "lo").unwrap());
+        let ifindex = a.dev(lo).ifindex;
+        add_addr_by_index(&mut Client::new(&mut a, net), ifindex, "10.0.0.4/24").unwrap();
+        Client::new(&mut b, net)
+            .add_addr("lo", "10.0.0.4/24")
+            .unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.inet_addrs(lo).len(), 1);
+        let e = add_addr_by_index(&mut Client::new(&mut a, net), ifindex, "10.0.0.4").unwrap_err();
+        assert_eq!(e.errno, ifnet_core::Errno::EINVAL);
+        let e = add_addr_by_index(&mut Client::new(&mut a, net), 99, "10.0.0.5/24").unwrap_err();
+        assert_eq!(e.errno, ifnet_core::Errno::ENODEV);
+    }
 
     #[test]
     fn versions() {

@@ -26,7 +26,7 @@ enum State {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum In {
-    Udev(UdevEvent),
+    Udev(std::sync::Arc<UdevEvent>),
     Link(LinkNote),
 }
 
@@ -48,7 +48,7 @@ impl Networkd {
         }
     }
 
-    fn on_udev(&mut self, ev: UdevEvent) -> String {
+    fn on_udev(&mut self, ev: std::sync::Arc<UdevEvent>) -> String {
         let name = ev.interface.clone().unwrap_or_default();
         if ev.action == "remove" {
             self.links.remove(&ev.ifindex);
@@ -107,7 +107,7 @@ impl Networkd {
         let name = cx.kernel.dev(dev).name.to_string();
         let mut c = Client::new(cx.kernel, cx.net);
         let _ = c.set_up(&name, true);
-        let r = c.add_addr(&name, &self.lease);
+        let r = super::add_addr_by_index(&mut c, ifindex, &self.lease);
         if r.is_ok() {
             cx.facts.configured.insert(("networkd".into(), dev));
         }
@@ -128,6 +128,10 @@ impl Agent for Networkd {
     }
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.hash(&mut h);
+    }
+    /// Its state holds names, ifindexes and strings, no kernel ids.
+    fn hash_is_self_contained(&self) -> bool {
+        true
     }
     fn listens(&self) -> Listens {
         Listens {

@@ -17,6 +17,7 @@ use ifnet_core::client::Client;
 use ifnet_core::Kernel;
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Dev {
@@ -33,7 +34,7 @@ pub struct NetworkManager {
     pub version: Version,
     /// The DHCP lease the auto-default connection obtains.
     pub lease: String,
-    inbox: VecDeque<UdevEvent>,
+    inbox: VecDeque<Arc<UdevEvent>>,
     devs: BTreeMap<u32, Dev>,
     connections: u32,
 }
@@ -51,7 +52,7 @@ impl NetworkManager {
         }
     }
 
-    fn handle(&mut self, ev: UdevEvent, cx: &mut Cx<'_>) -> String {
+    fn handle(&mut self, ev: Arc<UdevEvent>, cx: &mut Cx<'_>) -> String {
         let name = ev.interface.clone().unwrap_or_default();
         if ev.subsystem != "net" {
             return format!("ignores {} event", ev.subsystem);
@@ -119,7 +120,7 @@ impl NetworkManager {
         let cur = cx.kernel.dev(dev).name.to_string();
         let mut c = Client::new(cx.kernel, cx.net);
         let up = c.set_up(&cur, true);
-        let addr = c.add_addr(&cur, &self.lease);
+        let addr = super::add_addr_by_index(&mut c, ifindex, &self.lease);
         if let Ok(()) = addr {
             cx.facts.configured.insert(("nm".into(), dev));
         }
@@ -145,6 +146,10 @@ impl Agent for NetworkManager {
     }
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.hash(&mut h);
+    }
+    /// Its state holds names, ifindexes and strings, no kernel ids.
+    fn hash_is_self_contained(&self) -> bool {
+        true
     }
     fn listens(&self) -> Listens {
         Listens {

@@ -39,9 +39,10 @@ pub enum Pc {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Job {
     id: u32,
-    ev: Uevent,
+    /// Shared between forked worlds (copied on the rename's change).
+    ev: Arc<Uevent>,
     pc: Pc,
-    props: BTreeMap<String, String>,
+    props: Arc<BTreeMap<String, String>>,
     wanted: Option<String>,
     errno: Option<i32>,
 }
@@ -127,9 +128,14 @@ impl Udev {
         props.remove("ID_PROCESSING");
         props.insert("INTERFACE".into(), name.clone());
         if ev.action == "remove" {
-            self.queue[at].props = props;
+            self.queue[at].props = Arc::new(props);
             self.queue[at].pc = Pc::Broadcast;
             return format!("net remove {name}: rules end at ACTION==remove");
+        }
+        if cx.kernel.sysfs_lookup(cx.net, &name).is_none() {
+            // Its /sys/class/net entry left udevd's namespace (a netns move
+            // during the event's wait, R9): every sysfs read fails.
+            cx.facts.event_after_move = true;
         }
         let driver = cx.sysfs(&name, "device/driver");
         let mut text = format!("net {} {name}: rules", ev.action);
@@ -143,9 +149,12 @@ impl Udev {
                 .as_deref()
                 .and_then(|f| u32::from_str_radix(f.trim().trim_start_matches("0x"), 16).ok())
             {
-                if v & IFF_SLAVE == 0 {
-                    if let Some(d) = cx.kernel.sysfs_lookup(cx.net, &name) {
+                if let Some(d) = cx.kernel.sysfs_lookup(cx.net, &name) {
+                    if v & IFF_SLAVE == 0 {
                         cx.facts.seen_without_slave.insert(d);
+                    }
+                    if cx.kernel.dev(d).master.is_none() {
+                        cx.facts.seen_before_join.insert(d);
                     }
                 }
             }
@@ -171,7 +180,7 @@ impl Udev {
             text.push_str("; 85-nm-unmanaged: NM_UNMANAGED=1");
         }
         let j = &mut self.queue[at];
-        j.props = props;
+        j.props = Arc::new(props);
         j.pc = if ev.action == "add" {
             Pc::SetupLink
         } else {
@@ -209,7 +218,7 @@ impl Udev {
         let Some(w) = wanted else {
             return format!("net_setup_link {name}: no name from NamePolicy");
         };
-        job.props.insert("ID_NET_NAME".into(), w.clone());
+        Arc::make_mut(&mut job.props).insert("ID_NET_NAME".into(), w.clone());
         if w == name {
             return format!("net_setup_link {name}: already named {w}");
         }
@@ -227,7 +236,7 @@ impl Udev {
     fn rename_check(&mut self, at: usize, cx: &mut Cx<'_>) -> String {
         let j = self.queue[at].clone();
         let (name, wanted) = (
-            j.ev.interface.unwrap_or_default(),
+            j.ev.interface.clone().unwrap_or_default(),
             j.wanted.unwrap_or_default(),
         );
         let mut m = LinkMessage::default();
@@ -262,19 +271,20 @@ impl Udev {
     fn rename(&mut self, at: usize, cx: &mut Cx<'_>) -> String {
         let j = self.queue[at].clone();
         let (name, wanted) = (
-            j.ev.interface.unwrap_or_default(),
+            j.ev.interface.clone().unwrap_or_default(),
             j.wanted.unwrap_or_default(),
         );
         let dev = cx.kernel.dev_get_by_index(cx.net, j.ev.ifindex);
         if dev.is_some_and(|d| cx.kernel.dev(d).is_up()) {
             cx.facts.rename_while_up = true;
         }
-        let mut props = j.props.clone();
+        let mut props = (*j.props).clone();
         props.insert("ID_RENAMING".into(), "1".into());
         if self.version >= Version(255, 0, 0) {
             props.insert("ID_PROCESSING".into(), "1".into());
         }
-        self.db.insert(j.ev.ifindex, Arc::new(props.clone()));
+        let props = Arc::new(props);
+        self.db.insert(j.ev.ifindex, props.clone());
         let mut m = LinkMessage::default();
         m.header.index = j.ev.ifindex;
         m.attributes.push(LinkAttribute::IfName(wanted.clone()));
@@ -288,7 +298,7 @@ impl Udev {
         let (outcome, text) = match r {
             Ok(_) => {
                 job.props = props;
-                job.ev.interface = Some(wanted.clone());
+                Arc::make_mut(&mut job.ev).interface = Some(wanted.clone());
                 (
                     RenameOutcome::Renamed,
                     format!(
@@ -338,7 +348,7 @@ impl Udev {
     /// with UDEV_WORKER_ERRNO on failure.
     fn broadcast(&mut self, at: usize, cx: &mut Cx<'_>) -> String {
         let j = self.queue.remove(at);
-        let mut props = j.props.clone();
+        let mut props = (*j.props).clone();
         let failed = j.errno.is_some();
         if let Some(e) = j.errno {
             props.insert("UDEV_WORKER_ERRNO".into(), e.to_string());
@@ -378,6 +388,10 @@ impl Agent for Udev {
     fn hash_state(&self, mut h: &mut dyn Hasher) {
         self.hash(&mut h);
     }
+    /// Its state holds names, ifindexes and strings, no kernel ids.
+    fn hash_is_self_contained(&self) -> bool {
+        true
+    }
     fn listens(&self) -> Listens {
         Listens {
             net_is_init: true,
@@ -396,9 +410,9 @@ impl Agent for Udev {
             self.next_id = self.next_id.wrapping_add(1);
             self.queue.push(Job {
                 id: self.next_id,
-                ev: u.clone(),
+                ev: Arc::new(u.clone()),
                 pc: Pc::Queued,
-                props: BTreeMap::new(),
+                props: Default::default(),
                 wanted: None,
                 errno: None,
             });

@@ -14,13 +14,16 @@ use crate::world::World;
 use std::collections::HashMap;
 
 struct Frame {
-    world: World,
+    /// `None` once its last step took it.
+    world: Option<World>,
     /// Steps still to try, with footprints.
     todo: Vec<(Step, Footprint)>,
     /// Steps tried from here (for siblings' sleep sets).
     done: Vec<(Step, Footprint)>,
     sleep: Vec<(Step, Footprint)>,
     last_lane: Option<Option<usize>>,
+    /// The previous step's actor has a step enabled here (computed once).
+    last_can_go_on: bool,
     preemptions: u32,
 }
 
@@ -181,11 +184,12 @@ fn explore_from(
     }
     let todo = root.enabled();
     let mut stack = vec![Frame {
-        world: root,
+        world: Some(root),
         todo,
         done: Vec::new(),
         sleep: Vec::new(),
         last_lane: None,
+        last_can_go_on: false,
         preemptions: 0,
     }];
     while let Some(top) = stack.last_mut() {
@@ -212,7 +216,15 @@ fn explore_from(
             Vec::new()
         };
         top.done.push((step.clone(), fp));
-        let mut child = top.world.clone();
+        // The frame's last step takes its world (nothing reads it after:
+        // the frame pops next); the others fork a copy.
+        let Some(mut child) = (if top.todo.is_empty() {
+            top.world.take()
+        } else {
+            top.world.clone()
+        }) else {
+            continue;
+        };
         child.apply_enabled(&step);
         out.steps += 1;
         path.push(step.clone());
@@ -305,16 +317,19 @@ fn arrive(
         }
         return Arrive::Pop;
     }
+    let last = lane_key(&c.fp);
+    let last_can_go_on = enabled.iter().any(|(_, g)| lane_key(g) == last);
     let todo: Vec<(Step, Footprint)> = enabled
         .into_iter()
         .filter(|(s, _)| !c.tokens.contains(s) && c.only.as_ref().is_none_or(|o| o.contains(s)))
         .collect();
     Arrive::Push(Box::new(Frame {
-        world: c.world,
+        world: Some(c.world),
         todo,
         done: Vec::new(),
         sleep: c.sleep,
-        last_lane: Some(lane_key(&c.fp)),
+        last_lane: Some(last),
+        last_can_go_on,
         preemptions: c.pre,
     }))
 }
@@ -328,8 +343,6 @@ fn next_step(f: &mut Frame) -> Option<(Step, Footprint)> {
 
 /// Switching away from the previous step's actor while it could go on.
 fn is_preemption(f: &Frame, fp: &Footprint) -> bool {
-    let Some(last) = f.last_lane else {
-        return false;
-    };
-    last != lane_key(fp) && f.world.enabled().iter().any(|(_, g)| lane_key(g) == last)
+    f.last_lane
+        .is_some_and(|last| f.last_can_go_on && last != lane_key(fp))
 }

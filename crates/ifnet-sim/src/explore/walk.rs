@@ -84,7 +84,7 @@ pub fn run(
     for n in 0..walks {
         let mut w = start.clone();
         let mut path = Vec::new();
-        let mut sched = pct.map(|d| Pct::new(&mut rng, start.agents.len() + 1, d, cfg.max_depth));
+        let mut sched = pct.map(|d| Pct::new(&mut rng, start.agents().len() + 1, d, cfg.max_depth));
         seen.insert(w.fingerprint().0);
         loop {
             note_witnesses(&w, props, &mut out.witnesses);
