@@ -75,6 +75,9 @@ impl Kernel {
             "device/driver" => d.driver.driver_name()?.to_string(),
             "uevent" => format!("INTERFACE={}\nIFINDEX={}", d.name, d.ifindex),
             _ => {
+                if attr.starts_with("bonding") {
+                    return self.bond_sysfs_read(dev, attr);
+                }
                 if let Some(n) = attr.strip_prefix("upper_") {
                     let m = self.dev(d.master?);
                     return (m.name.as_str() == n).then(|| self.devpath(m.id));

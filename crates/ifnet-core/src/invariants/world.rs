@@ -289,6 +289,12 @@ impl Kernel {
                         );
                     }
                 }
+                Work::BondMii(d) | Work::BondMcast(d) => {
+                    targeted += 1;
+                    if self.registered(d).is_none_or(|x| x.driver.bond().is_none()) {
+                        return Err("bond work is queued for a device that is not a bond".into());
+                    }
+                }
                 Work::InetCheckLifetime(n) | Work::AddrconfVerify(n) => {
                     targeted += 1;
                     if !self.net_exists(n) {
@@ -373,8 +379,14 @@ impl Kernel {
         // once while the module is loaded.
         let rest = || self.tables.notifiers.iter().skip(core.len());
         let netvscs = rest().filter(|n| matches!(n, Notifier::Netvsc)).count();
-        let rest_ok = rest().all(|n| matches!(n, Notifier::Veto { .. } | Notifier::Netvsc))
-            && netvscs == usize::from(self.modules.netvsc.loaded);
+        let bondings = rest().filter(|n| matches!(n, Notifier::Bonding)).count();
+        let rest_ok = rest().all(|n| {
+            matches!(
+                n,
+                Notifier::Veto { .. } | Notifier::Netvsc | Notifier::Bonding
+            )
+        }) && netvscs == usize::from(self.modules.netvsc.loaded)
+            && bondings == usize::from(self.modules.bonding);
         if self.tables.notifiers.len() < core.len()
             || self.tables.notifiers[..core.len()] != core
             || !rest_ok
@@ -405,5 +417,7 @@ fn work_key(w: Work) -> (u8, Option<DevId>, Option<crate::ids::NetId>) {
         Work::AddrconfVerify(n) => (6, None, Some(n)),
         Work::NetvscVfTakeover(d) => (7, Some(d), None),
         Work::NetvscVfns(d) => (8, Some(d), None),
+        Work::BondMii(d) => (9, Some(d), None),
+        Work::BondMcast(d) => (10, Some(d), None),
     }
 }
