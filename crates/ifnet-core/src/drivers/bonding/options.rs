@@ -381,6 +381,62 @@ impl Kernel {
         Ok(())
     }
 
+    /// A write to `/sys/class/net/<bond>/bonding/slaves` (`+ifname` /
+    /// `-ifname`, `bond_option_slaves_set` via `bond_opt_tryset_rtnl`):
+    /// `bond_enslave` without extack, so its refusals go to the log as
+    /// "Error: …" (`BOND_NL_ERR` / `SLAVE_NL_ERR`). The only sysfs option
+    /// write modelled; NETDEV_CHANGEINFODATA on success.
+    pub fn bond_sysfs_slaves_write(&mut self, bond: DevId, value: &str) -> KResult<()> {
+        if self.try_dev(bond).and_then(|d| d.driver.bond()).is_none() {
+            return Err(KError::new(Errno::ENOENT));
+        }
+        let cmd = value.split_whitespace().next().unwrap_or("");
+        let cmd: String = cmd.chars().take(16).collect();
+        let ifname = cmd.get(1..).unwrap_or("");
+        let op = cmd.chars().next();
+        if cmd.len() <= 1 || !matches!(op, Some('+' | '-')) || !crate::name::dev_valid_name(ifname) {
+            let msg = "no command found in slaves file - use +ifname or -ifname";
+            self.netdev_printk(bond, msg);
+            return Err(KError::new(Errno::EPERM));
+        }
+        let net = self.dev(bond).net;
+        let Some(slave) = self.dev_get_by_name(net, ifname) else {
+            let msg = format!("option slaves: interface {cmd} does not exist!");
+            self.netdev_printk(bond, &msg);
+            return Err(KError::new(Errno::ENODEV));
+        };
+        let r = if op == Some('+') {
+            self.bond_enslave(bond, slave)
+        } else {
+            self.bond_release(bond, slave)
+        };
+        match r {
+            Ok(()) => {
+                let _ = self.call_netdevice_notifiers(
+                    crate::notifier::NetdevEvent::ChangeInfoData,
+                    bond,
+                );
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(text) = &e.extack {
+                    let bond_level = matches!(
+                        text.as_ref(),
+                        "Device type (master device) cannot be enslaved"
+                            | "Cannot enslave bond to itself."
+                    );
+                    let line = format!("Error: {text}");
+                    if bond_level {
+                        self.netdev_printk(bond, &line);
+                    } else {
+                        self.slave_info(bond, slave, &line);
+                    }
+                }
+                Err(KError::new(e.errno))
+            }
+        }
+    }
+
     /// The bond's options in milliseconds, as netlink and /proc report them.
     pub fn bond_delay_ms(&self, bond: DevId, ticks: u32) -> u64 {
         u64::from(ticks) * u64::from(self.bond(bond).params.miimon)
