@@ -20,7 +20,10 @@ fn enslave_bond_to_itself_is_eperm() {
     assert_eq!(k.fingerprint(), before);
     // Without extack (sysfs `bonding/slaves`), BOND_NL_ERR logs it.
     let b = dev(&k, "bond0");
-    assert_eq!(k.bond_sysfs_slaves_write(b, "+bond0").unwrap_err().errno, Errno::EPERM);
+    assert_eq!(
+        k.bond_sysfs_slaves_write(b, "+bond0").unwrap_err().errno,
+        Errno::EPERM
+    );
     assert_eq!(
         k.dmesg().last().map(String::as_str),
         Some("bond0: Error: Cannot enslave bond to itself.")
@@ -42,7 +45,10 @@ fn enslave_bridge_port_via_sysfs_is_ebusy_and_changes_nothing() {
     k.run_until_idle();
     let before = k.fingerprint();
     let b = dev(&k, "bond0");
-    assert_eq!(k.bond_sysfs_slaves_write(b, "+e0").unwrap_err().errno, Errno::EBUSY);
+    assert_eq!(
+        k.bond_sysfs_slaves_write(b, "+e0").unwrap_err().errno,
+        Errno::EBUSY
+    );
     assert_eq!(
         k.dmesg().last().map(String::as_str),
         Some("bond0: (slave e0): Error: Device is in use and cannot be enslaved")
@@ -68,7 +74,11 @@ fn enslave_up_bridge_port_via_netlink_leaves_bridge_then_eperm() {
     assert_eq!(e, Errno::EPERM);
     assert_eq!(msg.as_deref(), Some("Device can not be enslaved while up"));
     assert_eq!(k.dev(dev(&k, "e0")).master, None);
-    assert!(k.bond_proc_show(dev(&k, "bond0")).unwrap().find("Slave Interface").is_none());
+    assert!(k
+        .bond_proc_show(dev(&k, "bond0"))
+        .unwrap()
+        .find("Slave Interface")
+        .is_none());
 }
 
 /// A failover slave (net_failover's standby): do_set_master() cannot take
@@ -91,7 +101,10 @@ fn enslave_failover_slave_is_refused_and_changes_nothing() {
     assert_eq!(e, Errno::EOPNOTSUPP);
     assert_eq!(k.fingerprint(), before);
     let b = dev(&k, "bond0");
-    assert_eq!(k.bond_sysfs_slaves_write(b, "+eth1").unwrap_err().errno, Errno::EBUSY);
+    assert_eq!(
+        k.bond_sysfs_slaves_write(b, "+eth1").unwrap_err().errno,
+        Errno::EBUSY
+    );
     assert_eq!(
         k.dmesg().last().map(String::as_str),
         Some("bond0: (slave eth1): Error: Device is in use and cannot be enslaved")

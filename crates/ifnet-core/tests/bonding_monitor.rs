@@ -60,10 +60,10 @@ fn no_miimon_never_fails_over() {
     sleep_ms(&mut k, 5000);
     assert_eq!(active(&k, "bond0").as_deref(), Some("e0"));
     assert_eq!(mii(&k, "e0"), "up");
-    assert!(k.pending_work().iter().all(|w| !matches!(
-        w.work,
-        ifnet_core::workqueue::Work::BondMii(_)
-    )));
+    assert!(k
+        .pending_work()
+        .iter()
+        .all(|w| !matches!(w.work, ifnet_core::workqueue::Work::BondMii(_))));
 }
 
 /// A returning slave is BACK for updelay ("link status up, enabling it in
@@ -115,7 +115,10 @@ fn delay_needs_miimon_and_is_rounded() {
     let r = add_bond(
         &mut k,
         "bond0",
-        vec![InfoBond::Mode(BondMode::ActiveBackup), InfoBond::UpDelay(200)],
+        vec![
+            InfoBond::Mode(BondMode::ActiveBackup),
+            InfoBond::UpDelay(200),
+        ],
     );
     assert_eq!(err(r).0, Errno::EPERM);
     assert!(k
@@ -131,8 +134,11 @@ fn delay_needs_miimon_and_is_rounded() {
     )
     .unwrap();
     assert_eq!(sysfs(&k, "bond0", "bonding/updelay"), "200");
-    assert!(k.dmesg().iter().any(|l| l
-        == "bond0: up delay (250) is not a multiple of miimon (100), value rounded to 200 ms"));
+    assert!(k
+        .dmesg()
+        .iter()
+        .any(|l| l
+            == "bond0: up delay (250) is not a multiple of miimon (100), value rounded to 200 ms"));
 }
 
 /// mode-1-recovery-updelay.sh (bonding.rst §13.1): with every slave down,
@@ -165,7 +171,11 @@ fn selftest_mode1_recovery_ignores_updelay() {
         assert_eq!(sysfs(&k, "bond0", "bonding/mii_status"), "down");
         up(&mut k, "p1", true);
         sleep_ms(&mut k, 100);
-        assert_eq!(active(&k, "bond0").as_deref(), Some("e1"), "updelay {updelay}");
+        assert_eq!(
+            active(&k, "bond0").as_deref(),
+            Some("e1"),
+            "updelay {updelay}"
+        );
         assert_eq!(sysfs(&k, "bond0", "bonding/mii_status"), "up");
         if updelay > 0 {
             assert!(k

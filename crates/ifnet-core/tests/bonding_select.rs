@@ -28,7 +28,10 @@ fn primary_takes_over_and_is_remembered() {
     assert_eq!(active(&k, "bond0").as_deref(), Some("e1"));
     assert_eq!(sysfs(&k, "bond0", "bonding/primary"), "e1");
     let proc = k.bond_proc_show(dev(&k, "bond0")).unwrap();
-    assert!(proc.contains("Primary Slave: e1 (primary_reselect always)\n"), "{proc}");
+    assert!(
+        proc.contains("Primary Slave: e1 (primary_reselect always)\n"),
+        "{proc}"
+    );
 }
 
 /// primary_reselect: `always` — the primary takes back over when its link
@@ -51,7 +54,11 @@ fn primary_reselect_always_vs_failure() {
         fail(&mut k, 0);
         assert_eq!(active(&k, "bond0").as_deref(), Some("e1"));
         restore(&mut k, 0);
-        assert_eq!(active(&k, "bond0").as_deref(), Some(back), "reselect {reselect}");
+        assert_eq!(
+            active(&k, "bond0").as_deref(),
+            Some(back),
+            "reselect {reselect}"
+        );
     }
 }
 
@@ -70,7 +77,10 @@ fn selftest_bond_options_prio() {
         let best = (0..3).max_by_key(|&i| (prios[i], -(i as i32))).unwrap();
         assert_eq!(active(&k, "bond0"), Some(format!("e{best}")), "{prios:?}");
         for (i, p) in prios.iter().enumerate() {
-            assert_eq!(sysfs(&k, &format!("e{i}"), "bonding_slave/prio"), p.to_string());
+            assert_eq!(
+                sysfs(&k, &format!("e{i}"), "bonding_slave/prio"),
+                p.to_string()
+            );
         }
         fail(&mut k, best);
         let second = (0..3)
@@ -79,7 +89,11 @@ fn selftest_bond_options_prio() {
             .unwrap();
         assert_eq!(active(&k, "bond0"), Some(format!("e{second}")));
         restore(&mut k, best);
-        assert_eq!(active(&k, "bond0"), Some(format!("e{best}")), "prio wins back");
+        assert_eq!(
+            active(&k, "bond0"),
+            Some(format!("e{best}")),
+            "prio wins back"
+        );
     }
 }
 
@@ -109,8 +123,10 @@ fn active_slave_option() {
     let (e, msg) = err(set_bond(&mut k, "bond0", vec![InfoBond::ActivePort(e0)]));
     assert_eq!(e, Errno::EINVAL);
     assert_eq!(msg.as_deref(), Some("invalid option value"));
-    assert!(k.dmesg().iter().any(|l| l
-        == "bond0: (slave e0): Could not set as active slave; either e0 is down or the link is down"));
+    assert!(k.dmesg().iter().any(|l| {
+        l
+        == "bond0: (slave e0): Could not set as active slave; either e0 is down or the link is down"
+    }));
 }
 
 /// bond_opt_check_deps(): mode and fail_over_mac are NOSLAVES (-ENOTEMPTY),
@@ -134,9 +150,16 @@ fn option_dependencies() {
         Some("bond0: option fail_over_mac: unable to set because the bond device has slaves")
     );
     master(&mut k, "e0", None).unwrap();
-    let (e, msg) = err(set_bond(&mut k, "bond0", vec![InfoBond::Mode(BondMode::BalanceRr)]));
+    let (e, msg) = err(set_bond(
+        &mut k,
+        "bond0",
+        vec![InfoBond::Mode(BondMode::BalanceRr)],
+    ));
     assert_eq!(e, Errno::EBUSY);
-    assert_eq!(msg.as_deref(), Some("unable to set option because the bond is up"));
+    assert_eq!(
+        msg.as_deref(),
+        Some("unable to set option because the bond is up")
+    );
     up(&mut k, "bond0", false);
     set_bond(&mut k, "bond0", vec![InfoBond::Mode(BondMode::BalanceRr)]).unwrap();
     // primary is AB/TLB/ALB only: -EACCES in balance-rr.
@@ -165,7 +188,10 @@ fn other_modes_refuse_enslave() {
     add_bond(&mut k, "bond0", vec![]).unwrap();
     let (e, msg) = err(master(&mut k, "e0", Some("bond0")));
     assert_eq!(e, Errno::EOPNOTSUPP);
-    assert_eq!(msg.as_deref(), Some("ifnet models only active-backup bonding"));
+    assert_eq!(
+        msg.as_deref(),
+        Some("ifnet models only active-backup bonding")
+    );
     assert_eq!(k.dev(dev(&k, "e0")).master, None);
     assert_eq!(k.dev(dev(&k, "e0")).mtu, 1500);
     assert_eq!(k.dev(dev(&k, "e0")).priv_flags & IFF_NO_ADDRCONF, 0);

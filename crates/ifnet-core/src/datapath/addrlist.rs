@@ -218,9 +218,15 @@ impl Kernel {
     }
 
     /// `__dev_set_rx_mode()`: uppers that keep their lowers' filters in
-    /// step resync them here. No modelled upper does yet (the bridge puts
-    /// its ports in promiscuous mode instead); failover and bonding will.
-    pub(crate) fn dev_set_rx_mode(&mut self, _dev: DevId) {}
+    /// step resync them here (`ndo_set_rx_mode`, only while UP): a bond
+    /// (`bond_set_rx_mode`). The bridge puts its ports in promiscuous mode
+    /// instead; net_failover syncs at enslave only.
+    pub(crate) fn dev_set_rx_mode(&mut self, dev: DevId) {
+        let d = self.dev(dev);
+        if d.is_up() && d.driver.bond().is_some() {
+            self.bond_set_rx_mode(dev);
+        }
+    }
 
     /// `__hw_addr_sync()` of one list from `from` (an upper) to `to`.
     fn hw_addr_sync(&mut self, to: DevId, from: DevId, kind: AddrListKind) -> KResult<()> {

@@ -5,11 +5,11 @@
 pub use ifnet_core::client::{link_named, Client, NlError};
 pub use ifnet_core::consts::*;
 pub use ifnet_core::{DevId, Errno, HwAddr, Kernel, KernelProfile, NetId};
+use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL};
 pub use netlink_packet_route::link::{
     BondMode, InfoBond, InfoBondPort, InfoData, InfoKind, InfoPortData, InfoPortKind,
     LinkAttribute, LinkInfo,
 };
-use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::RouteNetlinkMessage;
 
 pub fn dev(k: &Kernel, name: &str) -> DevId {
@@ -39,7 +39,10 @@ pub fn add_ab(k: &mut Kernel, name: &str, miimon: u32) {
     add_bond(
         k,
         name,
-        vec![InfoBond::Mode(BondMode::ActiveBackup), InfoBond::MiiMon(miimon)],
+        vec![
+            InfoBond::Mode(BondMode::ActiveBackup),
+            InfoBond::MiiMon(miimon),
+        ],
     )
     .unwrap();
 }

@@ -305,6 +305,11 @@ impl Kernel {
                 self.bond_set_slave_active_flags(bond, s);
             }
         }
+        // __dev_open()'s dev_set_rx_mode() once IFF_UP is set.
+        if let Some(a) = curr {
+            let _ = self.dev_uc_sync(a, bond);
+            let _ = self.dev_mc_sync(a, bond);
+        }
         if self.bond(bond).params.miimon != 0 {
             let now = self.now;
             self.deferred
@@ -312,6 +317,15 @@ impl Kernel {
                 .schedule(crate::workqueue::Work::BondMii(bond), now);
         }
         Ok(())
+    }
+
+    /// `bond_set_rx_mode()`: the bond's address lists go to the active
+    /// slave (the only one that carries them in active-backup).
+    pub(crate) fn bond_set_rx_mode(&mut self, bond: DevId) {
+        if let Some(a) = self.bond(bond).curr_active_slave {
+            let _ = self.dev_uc_sync(a, bond);
+            let _ = self.dev_mc_sync(a, bond);
+        }
     }
 
     /// `bond_close()`: every work cancelled, no peer notification pending,

@@ -394,7 +394,8 @@ impl Kernel {
         let cmd: String = cmd.chars().take(16).collect();
         let ifname = cmd.get(1..).unwrap_or("");
         let op = cmd.chars().next();
-        if cmd.len() <= 1 || !matches!(op, Some('+' | '-')) || !crate::name::dev_valid_name(ifname) {
+        if cmd.len() <= 1 || !matches!(op, Some('+' | '-')) || !crate::name::dev_valid_name(ifname)
+        {
             let msg = "no command found in slaves file - use +ifname or -ifname";
             self.netdev_printk(bond, msg);
             return Err(KError::new(Errno::EPERM));
@@ -412,10 +413,8 @@ impl Kernel {
         };
         match r {
             Ok(()) => {
-                let _ = self.call_netdevice_notifiers(
-                    crate::notifier::NetdevEvent::ChangeInfoData,
-                    bond,
-                );
+                let _ = self
+                    .call_netdevice_notifiers(crate::notifier::NetdevEvent::ChangeInfoData, bond);
                 Ok(())
             }
             Err(e) => {
