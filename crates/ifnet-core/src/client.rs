@@ -246,6 +246,23 @@ impl<'k> Client<'k> {
             .map(|_| ())
     }
 
+    /// `ip link add link PARENT name NAME type ipoib [pkey P] [mode M]`
+    /// (M: 0 datagram, 1 connected).
+    pub fn add_ipoib_child(
+        &mut self,
+        name: &str,
+        parent: &str,
+        pkey: Option<u16>,
+        mode: Option<u16>,
+    ) -> Result<(), NlError> {
+        let parent = self.get(parent)?.header.index;
+        self.request(
+            ipoib_newlink(name, Some(parent), pkey, mode),
+            NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .map(|_| ())
+    }
+
     /// `ip link set NAME` with extra attributes (looked up by name).
     pub fn set(&mut self, name: &str, attrs: Vec<LinkAttribute>) -> Result<(), NlError> {
         let mut m = link_named(name);
@@ -522,6 +539,30 @@ pub fn veth_newlink(name: &str, peer: &str) -> RouteNetlinkMessage {
         LinkInfo::Kind(InfoKind::Veth),
         LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(link_named(peer)))),
     ]));
+    RouteNetlinkMessage::NewLink(m)
+}
+
+/// The RTM_NEWLINK of `ip link add [link PARENT] name NAME type ipoib
+/// [pkey P] [mode M]`.
+pub fn ipoib_newlink(
+    name: &str,
+    parent: Option<u32>,
+    pkey: Option<u16>,
+    mode: Option<u16>,
+) -> RouteNetlinkMessage {
+    use netlink_packet_route::link::InfoIpoib;
+    let mut m = link_named(name);
+    if let Some(p) = parent {
+        m.attributes.push(LinkAttribute::Link(p));
+    }
+    let mut data = Vec::new();
+    data.extend(pkey.map(InfoIpoib::Pkey));
+    data.extend(mode.map(|v| InfoIpoib::Mode(v.into())));
+    let mut info = vec![LinkInfo::Kind(InfoKind::Ipoib)];
+    if !data.is_empty() {
+        info.push(LinkInfo::Data(InfoData::Ipoib(data)));
+    }
+    m.attributes.push(LinkAttribute::LinkInfo(info));
     RouteNetlinkMessage::NewLink(m)
 }
 

@@ -53,7 +53,20 @@ pub enum HwSpec {
         segment: Option<String>,
         no_assoc: bool,
     },
+    /// An InfiniBand HCA port (one port, its IPoIB device `ib%d`) with port
+    /// GUID `guid`, the UD QP number `qpn`, cabled to the InfiniBand
+    /// segment `segment` (default "ib") whose broadcast group has IB MTU
+    /// `ib_mtu` (2048 or 4096).
+    Ipoib {
+        guid: u64,
+        qpn: u32,
+        segment: Option<String>,
+        ib_mtu: u32,
+    },
 }
+
+/// The QPN `hw add … type ipoib` gives when none is named.
+pub const DEFAULT_IPOIB_QPN: u32 = 0x48;
 
 /// The VF drivers Azure's accelerated networking binds.
 pub const HV_VF_DRIVERS: [&str; 3] = ["mlx5_core", "mlx4_core", "mana"];
@@ -66,6 +79,36 @@ impl HwSpec {
             | HwSpec::Vf { mac, .. }
             | HwSpec::Netvsc { mac, .. }
             | HwSpec::HvVf { mac, .. } => *mac,
+            HwSpec::Ipoib { guid, qpn, .. } => {
+                HwAddr::new(self.ipoib_addr(*guid, *qpn).as_bytes()).expect("20 bytes")
+            }
+        }
+    }
+
+    /// The 20-byte IPoIB address of an HCA port: IPOIB_FLAGS_RC (the
+    /// port supports connected mode), the QPN, the port GID.
+    fn ipoib_addr(&self, guid: u64, qpn: u32) -> crate::wire::InfinibandAddress {
+        let gid = crate::drivers::ipoib::ipoib_port_gid(guid);
+        crate::wire::InfinibandAddress::new(crate::wire::ipoib::FLAGS_RC, qpn, gid)
+    }
+
+    /// Whether the device's address is one its hardware can have: a valid
+    /// Ethernet unicast MAC; an IB port with a non-zero GUID, a QPN that
+    /// is neither QP0/QP1 nor the multicast QPN, and a 2K or 4K IB MTU.
+    pub fn addr_valid(&self) -> bool {
+        match self {
+            HwSpec::Ipoib {
+                guid, qpn, ib_mtu, ..
+            } => *guid != 0 && (2..0xff_ffff).contains(qpn) && matches!(ib_mtu, 2048 | 4096),
+            _ => self.mac().is_valid_ether(),
+        }
+    }
+
+    /// The link type the device puts on its segment.
+    pub fn dev_type(&self) -> u16 {
+        match self {
+            HwSpec::Ipoib { .. } => crate::consts::ARPHRD_INFINIBAND,
+            _ => crate::consts::ARPHRD_ETHER,
         }
     }
 
@@ -133,6 +176,15 @@ impl HwSpec {
                 standby: false,
                 slot: None,
             },
+            HwSpec::Ipoib { segment, .. } => crate::drivers::nic::NicKind {
+                driver_name: crate::drivers::ipoib::IPOIB_HCA_DRIVER.to_string(),
+                segment: segment
+                    .clone()
+                    .unwrap_or_else(|| crate::datapath::segment::DEFAULT_IB_SEGMENT.to_string()),
+                virtio: false,
+                standby: false,
+                slot: None,
+            },
         }
     }
 }
@@ -145,6 +197,9 @@ pub struct HwDevice {
     /// For a virtio-net standby: the failover master it created.
     #[serde(default)]
     pub failover_master: Option<DevId>,
+    /// The port's cable is pulled (`hw carrier BUSID off`): no link.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cable_pulled: bool,
 }
 
 #[derive(Debug, Clone, Hash, Default, Serialize, Deserialize)]
@@ -177,8 +232,19 @@ impl Kernel {
                 "A device with this bus id exists",
             ));
         }
-        if !spec.mac().is_valid_ether() {
-            return Err(KError::msg(Errno::EADDRNOTAVAIL, "Invalid MAC address"));
+        if !spec.addr_valid() {
+            let msg = match spec {
+                HwSpec::Ipoib { .. } => "Invalid GUID, QPN or IB MTU",
+                _ => "Invalid MAC address",
+            };
+            return Err(KError::msg(Errno::EADDRNOTAVAIL, msg));
+        }
+        let kind = spec.kind();
+        if !self.segment_accepts(&kind.segment, spec.dev_type()) {
+            return Err(KError::msg(
+                Errno::EINVAL,
+                "The segment carries another link type",
+            ));
         }
         if let HwSpec::HvVf {
             driver: Some(d), ..
@@ -191,7 +257,6 @@ impl Kernel {
                 ));
             }
         }
-        let kind = spec.kind();
         let init = self.tables.init_net;
         let (dev, master) = match &spec {
             HwSpec::Netvsc { mac, .. } => {
@@ -214,6 +279,13 @@ impl Kernel {
                 self.hv_send_vf_association(*mac, *serial, true);
                 self.nic_probe(init, bus_id, spec.mac(), &kind)?
             }
+            HwSpec::Ipoib {
+                guid, qpn, ib_mtu, ..
+            } => {
+                let addr = spec.ipoib_addr(*guid, *qpn);
+                let dev = self.ipoib_add_port(init, bus_id, addr, &kind.segment, *ib_mtu)?;
+                (dev, None)
+            }
             _ => self.nic_probe(init, bus_id, spec.mac(), &kind)?,
         };
         let seg = self.segment_mut(&kind.segment);
@@ -224,6 +296,7 @@ impl Kernel {
                 spec,
                 netdev: Some(dev),
                 failover_master: master,
+                cable_pulled: false,
             },
         );
         Ok(dev)
@@ -245,6 +318,17 @@ impl Kernel {
         if let Some(dev) = hw.netdev.filter(|&d| self.netvsc(d).is_some()) {
             // vmbus_device_unregister → netvsc_remove().
             self.netvsc_remove(dev);
+            return Ok(());
+        }
+        if let Some(dev) = hw.netdev.filter(|&d| self.ipoib_priv(d).is_some()) {
+            // ib_unregister_device → ipoib_remove_one(); a surprise removal
+            // has lost the port first (IB_EVENT_DEVICE_FATAL).
+            if !planned {
+                for d in self.ipoib_port_interfaces(dev) {
+                    self.ipoib_ib_dev_down(d);
+                }
+            }
+            self.ipoib_remove_port(dev);
             return Ok(());
         }
         if let Some(dev) = hw.netdev.filter(|&d| self.try_dev(d).is_some()) {
@@ -340,6 +424,45 @@ impl Kernel {
         let (mac, serial) = (*mac, *serial);
         self.hv_send_vf_association(mac, serial, allocated);
         Ok(())
+    }
+
+    /// `hw carrier BUSID on|off`: the port's cable is pulled or plugged
+    /// back, as a switch-port failure would. The driver sees its link
+    /// interrupt: a NIC's PHY (link again only while the device is open),
+    /// the Hyper-V host's RNDIS media status (netvsc), the HCA's
+    /// IB_EVENT_PORT_ERR / PORT_ACTIVE (IPoIB: carrier returns after the
+    /// broadcast group is joined again). ENODEV for no such bus device.
+    pub fn hw_carrier(&mut self, bus_id: &str, on: bool) -> KResult<()> {
+        self.rtnl_check()?;
+        let hw = self
+            .world
+            .hw
+            .devices
+            .get_mut(bus_id)
+            .ok_or(KError::msg(Errno::ENODEV, "No device with this bus id"))?;
+        if hw.cable_pulled != on {
+            return Ok(());
+        }
+        hw.cable_pulled = !on;
+        let Some(dev) = hw.netdev.filter(|&d| self.try_dev(d).is_some()) else {
+            return Ok(());
+        };
+        if self.ipoib_priv(dev).is_some() {
+            self.ipoib_port_event(dev);
+        } else if !on {
+            self.netif_carrier_off(dev);
+        } else if self.dev(dev).running() || self.netvsc(dev).is_some() {
+            self.netif_carrier_on(dev);
+        }
+        Ok(())
+    }
+
+    /// Whether the cable of the bus device behind `dev` (its parent) is
+    /// pulled.
+    pub fn hw_cable_pulled(&self, dev: DevId) -> bool {
+        let bus = self.try_dev(dev).and_then(|d| d.parent.as_deref());
+        bus.and_then(|b| self.world.hw.devices.get(b))
+            .is_some_and(|h| h.cable_pulled)
     }
 
     /// Bus ids with their netdev, sorted.

@@ -78,6 +78,9 @@ impl Kernel {
                 if attr.starts_with("bonding") {
                     return self.bond_sysfs_read(dev, attr);
                 }
+                if let Some(v) = self.ipoib_sysfs_read(dev, attr) {
+                    return Some(v);
+                }
                 if let Some(n) = attr.strip_prefix("upper_") {
                     let m = self.dev(d.master?);
                     return (m.name.as_str() == n).then(|| self.devpath(m.id));

@@ -38,6 +38,9 @@ pub enum Work {
     BondMii(crate::ids::DevId),
     /// A bond's `mcast_work` (`bond_resend_igmp_join_requests_delayed`).
     BondMcast(crate::ids::DevId),
+    /// An IPoIB device's broadcast-group join completing
+    /// (`ipoib_mcast_join_task` → `ipoib_mcast_carrier_on_task`).
+    IpoibMcastJoin(crate::ids::DevId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,6 +258,7 @@ impl Work {
                 | Work::NetvscVfns(_)
                 | Work::BondMii(_)
                 | Work::BondMcast(_)
+                | Work::IpoibMcastJoin(_)
         )
     }
 
@@ -335,6 +339,7 @@ impl Kernel {
             Work::NetvscVfns(ndev) => self.netvsc_vfns_work(ndev),
             Work::BondMii(bond) => self.bond_mii_monitor(bond),
             Work::BondMcast(bond) => self.bond_resend_igmp_join_requests(bond),
+            Work::IpoibMcastJoin(dev) => self.ipoib_mcast_join_task(dev),
         }
     }
 

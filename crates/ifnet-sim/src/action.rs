@@ -194,6 +194,7 @@ impl Action {
                     HwSpec::VirtioNet { .. } => "virtio-net",
                     HwSpec::Netvsc { .. } => "netvsc",
                     HwSpec::HvVf { .. } => "hyper-v vf",
+                    HwSpec::Ipoib { .. } => "ipoib",
                 };
                 format!("plug {bus} ({kind}, mac {})", spec.mac())
             }

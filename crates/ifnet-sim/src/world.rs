@@ -292,6 +292,7 @@ impl World {
             Work::NetvscVfns(d) => format!("netvsc_vfns_work({})", dev(d)),
             Work::BondMii(d) => format!("bond_mii_monitor({})", dev(d)),
             Work::BondMcast(d) => format!("bond_resend_igmp_join_requests_delayed({})", dev(d)),
+            Work::IpoibMcastJoin(d) => format!("ipoib_mcast_join_task({})", dev(d)),
         }
     }
 

@@ -19,6 +19,8 @@ const USAGE: &str = "Usage: ifnet hw add BUSID type { nic | vf } mac LLADDR [ dr
        ifnet hw add BUSID type vf mac LLADDR serial N [ driver { mlx5_core | mlx4_core | mana } ] [ segment NAME ] [ no-assoc ]
        ifnet hw add BUSID type virtio-net mac LLADDR [ standby ] [ segment NAME ]
        ifnet hw add BUSID type netvsc mac LLADDR [ segment NAME ]
+       ifnet hw add BUSID type ipoib guid GUID [ qpn QPN ] [ ibmtu { 2048 | 4096 } ] [ segment NAME ]
+       ifnet hw carrier BUSID { on | off }
        ifnet hw del BUSID [ --planned ]
        ifnet hw assoc BUSID [ removed ]
        ifnet hw list
@@ -32,7 +34,7 @@ fn usage(s: &mut Session) -> Abort {
 }
 
 /// Prints a kernel error the way rtnl_talk() would and returns ip's -2.
-fn kernel_error(s: &mut Session, e: &KError) -> IpResult {
+pub(crate) fn kernel_error(s: &mut Session, e: &KError) -> IpResult {
     match e.extack.as_deref().filter(|m| !m.is_empty()) {
         Some(m) => {
             let dot = if m.ends_with('.') { "" } else { "." };
@@ -53,6 +55,9 @@ pub fn do_hw(s: &mut Session, words: &[String]) -> IpResult {
     }
     if matches(verb, "delete") {
         return hw_del(s, &words[1..]);
+    }
+    if verb == "carrier" {
+        return crate::ext::hw_ipoib::hw_carrier(s, &words[1..]);
     }
     if verb == "assoc" {
         return hw_assoc(s, &words[1..]);
@@ -120,7 +125,7 @@ fn check_hw_add(s: &mut Session, r: &HwAddArgs) -> Result<(String, Option<u32>),
     let Some(kind) = r.kind.clone().filter(|k| kinds.contains(&k.as_str())) else {
         return Err(refuse(
             s,
-            "ifnet: hw add needs \"type nic|virtio-net|vf|netvsc\"\n",
+            "ifnet: hw add needs \"type nic|virtio-net|vf|netvsc|ipoib\"\n",
         ));
     };
     if r.standby && kind != "virtio-net" {
@@ -192,6 +197,11 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
         return Err(usage(s));
     }
     a.advance();
+    if words.get(1).map(String::as_str) == Some("type")
+        && words.get(2).map(String::as_str) == Some("ipoib")
+    {
+        return hw_add_ipoib(s, &bus, &words[3..]);
+    }
     let mut r = parse_hw_add(s, &mut a)?;
     let (kind, serial) = check_hw_add(s, &r)?;
     let Some(mac) = r.mac.take() else {
@@ -204,6 +214,23 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
     };
     s.dirty = true;
     match s.k.hw_add(&bus, hw_spec(&kind, r, addr, serial)) {
+        Ok(_) => Ok(0),
+        Err(e) => kernel_error(s, &e),
+    }
+}
+
+/// `hw add BUSID type ipoib KEY VALUE…` (ext/hw_ipoib.rs).
+fn hw_add_ipoib(s: &mut Session, bus: &str, rest: &[String]) -> IpResult {
+    if rest.len() % 2 != 0 {
+        return Err(usage(s));
+    }
+    let pairs: Vec<(String, String)> = rest
+        .chunks(2)
+        .map(|c| (c[0].clone(), c[1].clone()))
+        .collect();
+    let spec = crate::ext::hw_ipoib::ipoib_spec(s, &pairs)?;
+    s.dirty = true;
+    match s.k.hw_add(bus, spec) {
         Ok(_) => Ok(0),
         Err(e) => kernel_error(s, &e),
     }
@@ -245,6 +272,10 @@ fn hw_assoc(s: &mut Session, words: &[String]) -> IpResult {
 fn hw_list(s: &mut Session) -> IpResult {
     let mut out = String::new();
     for (bus, spec, _) in s.k.hw_list() {
+        if let Some(line) = crate::ext::hw_ipoib::ipoib_list_line(&bus, &spec) {
+            out += &line;
+            continue;
+        }
         let mut extra = String::new();
         let (kind, mac, driver, segment, standby) = match spec {
             HwSpec::Netvsc { mac, segment } => (
@@ -288,6 +319,7 @@ fn hw_list(s: &mut Session) -> IpResult {
                 segment,
                 standby,
             ),
+            HwSpec::Ipoib { .. } => continue,
         };
         let default = if kind == "vf" {
             ifnet_core::hw::DEFAULT_VF_DRIVER

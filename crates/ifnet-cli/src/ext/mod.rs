@@ -12,5 +12,6 @@ pub mod ethtool;
 pub mod explore;
 pub mod faults;
 pub mod hw;
+pub mod hw_ipoib;
 pub mod pktgen;
 pub mod sleep;

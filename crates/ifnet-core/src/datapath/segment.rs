@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 /// Default segment name.
 pub const DEFAULT_SEGMENT: &str = "lan";
+/// Default InfiniBand segment name (an IB subnet: HCA ports and a switch).
+pub const DEFAULT_IB_SEGMENT: &str = "ib";
 /// Bound on frames held back by `delay` faults.
 pub const DELAYED_FRAMES_MAX: usize = 1 << 16;
 
@@ -172,7 +174,10 @@ impl Kernel {
         let mut i = 0;
         while let Some(&to) = self.world.segments[si].members.get(i) {
             i += 1;
-            if to == dev || !self.hv_vswitch_forwards(dev, to, frame) {
+            if to == dev
+                || self.dev(to).dev_type != self.dev(dev).dev_type
+                || !self.hv_vswitch_forwards(dev, to, frame)
+            {
                 continue;
             }
             let now = self.now;
@@ -181,6 +186,59 @@ impl Kernel {
                 Fate::Deliver => self.nic_receive(to, frame, false),
                 Fate::Corrupt => self.nic_receive(to, frame, true),
                 Fate::Delay(due) => self.delay_frame(due, to, WireKind::Segment, frame),
+            }
+        }
+        true
+    }
+
+    /// Whether a device of link type `dev_type` may be cabled to `name`:
+    /// a segment carries one link type, that of the devices on it (an
+    /// InfiniBand subnet is not an Ethernet LAN).
+    pub(crate) fn segment_accepts(&self, name: &str, dev_type: u16) -> bool {
+        let Some(seg) = self.world.segments.iter().find(|s| s.name == name) else {
+            return true;
+        };
+        seg.members
+            .iter()
+            .all(|&m| self.try_dev(m).is_none_or(|d| d.dev_type == dev_type))
+    }
+
+    /// The InfiniBand fabric: an IPoIB frame (24-byte hard header) from
+    /// `dev` to the interfaces of every other HCA port on its port's
+    /// segment that share its P_Key (the HCA's P_Key check; the
+    /// membership bit aside), through the segment's faults. Which of them
+    /// take it is their receive path's filter (`ipoib_ib_handle_rx_wc`).
+    pub(crate) fn ib_segment_xmit(&mut self, dev: DevId, frame: &[u8]) -> bool {
+        let Some(port) = self.ipoib_port(dev) else {
+            return false;
+        };
+        let pkey = self.ipoib_priv(dev).map_or(0, |p| p.pkey & 0x7fff);
+        let seg = self.nic_segment(port).map(str::to_string);
+        let Some(si) = self
+            .world
+            .segments
+            .iter()
+            .position(|s| Some(s.name.as_str()) == seg.as_deref())
+        else {
+            return false;
+        };
+        let mut i = 0;
+        while let Some(&m) = self.world.segments[si].members.get(i) {
+            i += 1;
+            if m == port || self.ipoib_priv(m).is_none() {
+                continue;
+            }
+            for to in self.ipoib_port_interfaces(m) {
+                if self.ipoib_priv(to).is_none_or(|p| p.pkey & 0x7fff != pkey) {
+                    continue;
+                }
+                let now = self.now;
+                match self.world.segments[si].faults.fate(now) {
+                    Fate::Lost => {}
+                    Fate::Deliver => self.ipoib_ib_handle_rx_wc(to, frame, false),
+                    Fate::Corrupt => self.ipoib_ib_handle_rx_wc(to, frame, true),
+                    Fate::Delay(due) => self.delay_frame(due, to, WireKind::Segment, frame),
+                }
             }
         }
         true
@@ -235,6 +293,13 @@ impl Kernel {
         self.world.delayed_frames = later;
         for f in due {
             match f.from_wire {
+                WireKind::Segment
+                    if self
+                        .try_dev(f.to)
+                        .is_some_and(|d| d.driver.ipoib().is_some()) =>
+                {
+                    self.ipoib_ib_handle_rx_wc(f.to, &f.data, false)
+                }
                 WireKind::Segment => self.nic_receive(f.to, &f.data, false),
                 WireKind::Veth => {
                     if self.try_dev(f.to).is_some_and(|d| d.is_up()) {

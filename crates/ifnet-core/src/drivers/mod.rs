@@ -10,6 +10,8 @@ pub mod bridge;
 pub mod bridge_fdb;
 pub mod bridge_netlink;
 pub mod dummy;
+pub mod ipoib;
+pub mod ipoib_netlink;
 pub mod loopback;
 pub mod net_failover;
 pub mod netvsc;
@@ -59,6 +61,9 @@ pub enum Driver {
     Dummy,
     /// drivers/net/bonding: a bond (`struct bonding`).
     Bond(Box<bonding::BondPriv>),
+    /// drivers/infiniband/ulp/ipoib: an HCA port's IPoIB device or a
+    /// P_Key child.
+    Ipoib(Box<ipoib::IpoibPriv>),
 }
 
 /// The registry proper: each driver's private-state pattern and its tables,
@@ -98,6 +103,7 @@ driver_registry! {
     Driver::Netvsc(_) => netvsc::NETVSC_OPS,
     Driver::Dummy => dummy::DUMMY_OPS,
     Driver::Bond(_) => bonding::BOND_OPS,
+    Driver::Ipoib(_) => ipoib::IPOIB_OPS,
 }
 
 /// Every `rtnl_link_register()`ed kind (`link_ops` list).
@@ -106,6 +112,7 @@ pub static LINK_KINDS: &[&RtnlLinkOps] = &[
     &bridge_netlink::BR_LINK_OPS,
     &dummy::DUMMY_LINK_OPS,
     &bonding::BOND_LINK_OPS,
+    &ipoib_netlink::IPOIB_LINK_OPS,
 ];
 
 /// `rtnl_link_ops_get(kind)`.

@@ -91,7 +91,10 @@ pub(crate) const NETVSC_OPS: DriverOps = DriverOps {
 /// connected), carrier on, then the VF follows; its failure only warns.
 fn netvsc_open(k: &mut Kernel, dev: DevId) -> KResult<()> {
     k.netif_carrier_off(dev);
-    k.netif_carrier_on(dev);
+    // `if (!rdev->link_state) netif_carrier_on(net)`: the host's link.
+    if !k.hw_cable_pulled(dev) {
+        k.netif_carrier_on(dev);
+    }
     if let Some(vf) = k.netvsc(dev).and_then(|p| p.vf_netdev) {
         if let Err(e) = k.dev_open(vf) {
             let name = k.dev(vf).name;

@@ -34,9 +34,11 @@ pub(crate) const NIC_OPS: DriverOps = DriverOps {
     rtnl_link_ops: None,
 };
 
-/// The PHY negotiates link once the device is open.
+/// The PHY negotiates link once the device is open, if its cable is in.
 fn nic_open(k: &mut Kernel, dev: DevId) -> KResult<()> {
-    k.netif_carrier_on(dev);
+    if !k.hw_cable_pulled(dev) {
+        k.netif_carrier_on(dev);
+    }
     Ok(())
 }
 
@@ -89,6 +91,8 @@ impl Driver {
         match self {
             Driver::Nic { segment, .. } => Some(segment),
             Driver::Netvsc(p) => Some(&p.segment),
+            // An HCA port (not a P_Key child, which shares its port's).
+            Driver::Ipoib(p) if p.parent.is_none() => Some(&p.segment),
             _ => None,
         }
     }

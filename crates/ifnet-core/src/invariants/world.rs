@@ -196,7 +196,7 @@ impl Kernel {
             return Err("two bus devices name the same netdev".into());
         }
         for (bus, hw) in &self.world.hw.devices {
-            if !crate::hw::valid_bus_id(bus) || !hw.spec.mac().is_valid_ether() {
+            if !crate::hw::valid_bus_id(bus) || !hw.spec.addr_valid() {
                 return Err(format!("bus device {bus:?} has an invalid id or MAC"));
             }
             let standby = matches!(hw.spec, HwSpec::VirtioNet { standby: true, .. });
@@ -208,6 +208,7 @@ impl Kernel {
                 let kind_ok = match hw.spec {
                     HwSpec::Netvsc { .. } => d.driver.netvsc().is_some(),
                     HwSpec::HvVf { serial, .. } => d.driver.pci_slot() == Some(serial),
+                    HwSpec::Ipoib { .. } => d.driver.ipoib().is_some_and(|p| p.parent.is_none()),
                     _ => {
                         d.driver.nic_virtio_standby() == Some((virtio, standby))
                             && d.driver.pci_slot().is_none()
@@ -293,6 +294,15 @@ impl Kernel {
                     targeted += 1;
                     if self.registered(d).is_none_or(|x| x.driver.bond().is_none()) {
                         return Err("bond work is queued for a device that is not a bond".into());
+                    }
+                }
+                Work::IpoibMcastJoin(d) => {
+                    targeted += 1;
+                    if self
+                        .registered(d)
+                        .is_none_or(|x| x.driver.ipoib().is_none())
+                    {
+                        return Err("an IPoIB join is queued for a device that is not IPoIB".into());
                     }
                 }
                 Work::InetCheckLifetime(n) | Work::AddrconfVerify(n) => {
@@ -419,5 +429,6 @@ fn work_key(w: Work) -> (u8, Option<DevId>, Option<crate::ids::NetId>) {
         Work::NetvscVfns(d) => (8, Some(d), None),
         Work::BondMii(d) => (9, Some(d), None),
         Work::BondMcast(d) => (10, Some(d), None),
+        Work::IpoibMcastJoin(d) => (11, Some(d), None),
     }
 }

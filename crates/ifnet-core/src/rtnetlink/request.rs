@@ -64,6 +64,11 @@ pub struct LinkRequest {
     pub slave_data: Option<netlink_packet_route::link::InfoPortData>,
     /// IFLA_AF_SPEC (inet/link_af.rs).
     pub af_spec: Option<crate::inet::link_af::AfSpecReq>,
+    /// IFLA_LINK: the lower device's ifindex (read by the kinds that
+    /// have one, e.g. an IPoIB child's parent).
+    pub link: Option<u32>,
+    /// IFLA_INFO_DATA of kind "ipoib" (drivers/ipoib_netlink.rs).
+    pub ipoib: Option<crate::drivers::ipoib_netlink::IpoibReq>,
 }
 
 /// `ifla_policy` string limits.
@@ -136,6 +141,7 @@ impl LinkRequest {
                 LinkAttribute::ProtoDown(p) => r.proto_down = Some(*p),
                 LinkAttribute::ProtoDownReason(_) => r.has_proto_down_reason = true,
                 LinkAttribute::LinkNetNsId(id) => r.link_netnsid = Some(*id),
+                LinkAttribute::Link(l) => r.link = Some(*l),
                 LinkAttribute::ExtMask(masks) => {
                     r.skip_stats = masks.iter().any(|m| {
                         matches!(m, netlink_packet_route::link::LinkExtentMask::SkipStats)
