@@ -36,7 +36,12 @@ impl Kernel {
             let Some(m) = d.master else {
                 if matches!(
                     d.rx_handler,
-                    Some(RxHandler::BridgePort | RxHandler::Failover | RxHandler::Netvsc)
+                    Some(
+                        RxHandler::BridgePort
+                            | RxHandler::Failover
+                            | RxHandler::Netvsc
+                            | RxHandler::Bond
+                    )
                 ) {
                     return Err(format!("{} has a port rx_handler but no master", d.name));
                 }
@@ -46,7 +51,8 @@ impl Kernel {
                 return Err(format!("device {} links to a missing device", d.name));
             };
             let netvsc = md.driver.netvsc().is_some();
-            if !md.driver.is_bridge() && md.driver.net_failover().is_none() && !netvsc {
+            let bond = md.driver.bond().is_some();
+            if !md.driver.is_bridge() && md.driver.net_failover().is_none() && !netvsc && !bond {
                 return Err(format!(
                     "{} has master {}, a device that cannot be an upper",
                     d.name, md.name
@@ -59,6 +65,8 @@ impl Kernel {
                 RxHandler::BridgePort
             } else if netvsc {
                 RxHandler::Netvsc
+            } else if bond {
+                RxHandler::Bond
             } else {
                 RxHandler::Failover
             };

@@ -121,6 +121,8 @@ pub fn err(r: Result<(), NlError>) -> (Errno, Option<String>) {
     (e.errno, e.extack)
 }
 
+/// Time passing; the invariants hold after it.
 pub fn sleep_ms(k: &mut Kernel, ms: u64) {
     k.sleep(ifnet_core::time::Duration::from_millis(ms));
+    k.check_invariants().unwrap();
 }
