@@ -268,6 +268,9 @@ fn linkinfo(
         ));
         return Err(Abort::Ret(-1));
     }
+    if kind == "bond" || kind == "bond_slave" {
+        return crate::ip::link_bond::bond_linkinfo(s, kind, rest, len, info);
+    }
     if kind != "veth" {
         return Err(unsupported(s, &format!("type {kind} {}", rest[0])));
     }
