@@ -180,6 +180,7 @@ impl Kernel {
                     return Err(format!("bridge port {} is not in its bridge", d.name));
                 }
             }
+            self.ipoib_check_links(id)?;
             if let Some(b) = d.driver.bridge() {
                 for p in &b.ports {
                     let ok = self.try_dev(p.dev).is_some_and(|x| {
@@ -209,6 +210,13 @@ impl Kernel {
         for seg in &self.world.segments {
             if !crate::invariants::all_unique(&seg.members) {
                 return Err("a segment lists a NIC twice".into());
+            }
+            let types = seg
+                .members
+                .iter()
+                .filter_map(|&m| self.try_dev(m).map(|d| d.dev_type));
+            if types.collect::<std::collections::BTreeSet<_>>().len() > 1 {
+                return Err("a segment carries two link types".into());
             }
             for &m in &seg.members {
                 let on_it = |d: &crate::netdev::NetDevice| {

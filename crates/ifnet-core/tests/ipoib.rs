@@ -517,3 +517,34 @@ fn ipoib_state_round_trip() {
     assert_eq!(k2.ipoib_priv(ib0), k.ipoib_priv(ib0));
     assert!(k2.hw_cable_pulled(k2.dev_get_by_name(init, "ib1").unwrap()));
 }
+
+/// A hostile state file: a port that forgot its child, a child whose
+/// parent is not IPoIB, an impossible group MTU, an Ethernet NIC on the
+/// IB segment — each refused by the loader, none panics.
+#[test]
+fn ipoib_hostile_state_files_are_refused() {
+    let (mut k, init, _, _) = two_ports();
+    Client::new(&mut k, init)
+        .add_ipoib_child("ib0.8001", "ib0", Some(0x8001), None)
+        .unwrap();
+    Client::new(&mut k, init).add_veth("va", "vb").unwrap();
+    let json = serde_json::to_string(&k).unwrap();
+    let child = k.dev_get_by_name(init, "ib0.8001").unwrap();
+    let cid = serde_json::to_string(&child).unwrap();
+    let va = serde_json::to_string(&k.dev_get_by_name(init, "va").unwrap()).unwrap();
+    let ib0 = serde_json::to_string(&k.dev_get_by_name(init, "ib0").unwrap()).unwrap();
+    let eth = serde_json::to_string(&k.dev_get_by_name(init, "va").unwrap()).unwrap();
+    let cases = [
+        json.replacen(&format!("\"children\":[{cid}]"), "\"children\":[]", 1),
+        json.replacen(&format!("\"parent\":{ib0}"), &format!("\"parent\":{va}"), 1),
+        json.replacen("\"group_ib_mtu\":2048", "\"group_ib_mtu\":0", 1),
+        json.replacen("\"members\":[", &format!("\"members\":[{eth},"), 1),
+    ];
+    for (i, bad) in cases.iter().enumerate() {
+        assert_ne!(bad, &json, "case {i} changed nothing");
+        let loaded = serde_json::from_str::<Kernel>(bad)
+            .map_err(|e| e.to_string())
+            .and_then(|mut k2| k2.rebuild_after_load().map_err(|e| format!("{e:?}")));
+        assert!(loaded.is_err(), "case {i} loaded");
+    }
+}

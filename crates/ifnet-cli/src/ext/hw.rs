@@ -221,7 +221,7 @@ fn hw_add(s: &mut Session, words: &[String]) -> IpResult {
 
 /// `hw add BUSID type ipoib KEY VALUE…` (ext/hw_ipoib.rs).
 fn hw_add_ipoib(s: &mut Session, bus: &str, rest: &[String]) -> IpResult {
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(usage(s));
     }
     let pairs: Vec<(String, String)> = rest

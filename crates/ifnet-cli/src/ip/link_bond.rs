@@ -227,9 +227,11 @@ fn bond_parse_one(s: &mut Session, a: &mut Argv, key: &str) -> Result<InfoBond, 
         "arp_ip_target" | "ns_ip6_target" => {
             return Err(crate::ip::link_parse::unsupported(s, key))
         }
-        "arp_validate" => {
-            InfoBond::ArpValidate(BondArpValidate::from(u32::from(t(s, a, &ARP_VALIDATE_TBL)?)))
-        }
+        "arp_validate" => InfoBond::ArpValidate(BondArpValidate::from(u32::from(t(
+            s,
+            a,
+            &ARP_VALIDATE_TBL,
+        )?))),
         "arp_all_targets" => InfoBond::ArpAllTargets(BondArpAllTargets::from(u32::from(t(
             s,
             a,
@@ -239,7 +241,9 @@ fn bond_parse_one(s: &mut Session, a: &mut Argv, key: &str) -> Result<InfoBond, 
         "primary_reselect" => {
             InfoBond::PrimaryReselect(BondPrimaryReselect::from(t(s, a, &PRIMARY_RESELECT_TBL)?))
         }
-        "fail_over_mac" => InfoBond::FailOverMac(BondFailOverMac::from(t(s, a, &FAIL_OVER_MAC_TBL)?)),
+        "fail_over_mac" => {
+            InfoBond::FailOverMac(BondFailOverMac::from(t(s, a, &FAIL_OVER_MAC_TBL)?))
+        }
         "xmit_hash_policy" => {
             InfoBond::XmitHashPolicy(BondXmitHashPolicy::from(t(s, a, &XMIT_HASH_POLICY_TBL)?))
         }

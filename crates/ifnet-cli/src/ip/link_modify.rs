@@ -271,6 +271,14 @@ fn linkinfo(
     if kind == "bond" || kind == "bond_slave" {
         return crate::ip::link_bond::bond_linkinfo(s, kind, rest, len, info);
     }
+    if kind == "ipoib" {
+        let data = addattr_l(&mut s.err, &mut len, IPLINK_REQ_SIZE, 0);
+        let opts = crate::ip::link_ipoib::ipoib_parse_opt(s, rest)?;
+        if data {
+            info.push(LinkInfo::Data(InfoData::Ipoib(opts)));
+        }
+        return Ok(info);
+    }
     if kind != "veth" {
         return Err(unsupported(s, &format!("type {kind} {}", rest[0])));
     }

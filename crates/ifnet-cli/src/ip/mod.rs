@@ -17,6 +17,7 @@ pub mod color;
 pub mod ipaddress;
 pub mod jsonw;
 pub mod link_bond;
+pub mod link_ipoib;
 pub mod link_modify;
 pub mod link_parse;
 pub mod link_prop;

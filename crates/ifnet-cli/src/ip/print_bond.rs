@@ -52,7 +52,12 @@ pub fn bond_print_opt(s: &mut Session, data: Option<&[InfoBond]>) {
         return;
     };
     if let Some(m) = last!(d, InfoBond::Mode) {
-        string(s, "mode", "mode", get_name(&MODE_TBL, u64::from(u8::from(*m))));
+        string(
+            s,
+            "mode",
+            "mode",
+            get_name(&MODE_TBL, u64::from(u8::from(*m))),
+        );
     }
     if let Some(&i) = last!(d, InfoBond::ActivePort) {
         if i != 0 {
@@ -86,12 +91,22 @@ pub fn bond_print_opt(s: &mut Session, data: Option<&[InfoBond]>) {
         if v == 0 && s.p.is_json() {
             s.p.null(Ctx::Json, Some("arp_validate"), "");
         } else {
-            string(s, "arp_validate", "arp_validate", get_name(&ARP_VALIDATE_TBL, v));
+            string(
+                s,
+                "arp_validate",
+                "arp_validate",
+                get_name(&ARP_VALIDATE_TBL, v),
+            );
         }
     }
     if let Some(v) = last!(d, InfoBond::ArpAllTargets) {
         let v = u64::from(u32::from(*v));
-        string(s, "arp_all_targets", "arp_all_targets", get_name(&ARP_ALL_TARGETS_TBL, v));
+        string(
+            s,
+            "arp_all_targets",
+            "arp_all_targets",
+            get_name(&ARP_ALL_TARGETS_TBL, v),
+        );
     }
     if let Some(&i) = last!(d, InfoBond::Primary) {
         if i != 0 {
@@ -124,7 +139,12 @@ fn bond_print_opt_rest(s: &mut Session, d: &[InfoBond]) {
         uint(s, "num_peer_notif", "num_grat_arp", u64::from(v));
     }
     if let Some(v) = last!(d, InfoBond::AllPortsActive) {
-        uint(s, "all_slaves_active", "all_slaves_active", u8v(u8::from(*v)));
+        uint(
+            s,
+            "all_slaves_active",
+            "all_slaves_active",
+            u8v(u8::from(*v)),
+        );
     }
     if let Some(&v) = last!(d, InfoBond::MinLinks) {
         uint(s, "min_links", "min_links", u64::from(v));
@@ -183,7 +203,12 @@ pub fn bond_slave_print_opt(s: &mut Session, data: Option<&[InfoBondPort]>) {
         }
     }
     if let Some(&v) = last!(d, InfoBondPort::LinkFailureCount) {
-        int(s, "link_failure_count", "link_failure_count", i64::from(v as i32));
+        int(
+            s,
+            "link_failure_count",
+            "link_failure_count",
+            i64::from(v as i32),
+        );
     }
     if let Some(v) = last!(d, InfoBondPort::PermHwaddr) {
         let a = ll_addr_n2a(v);

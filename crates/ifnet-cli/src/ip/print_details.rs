@@ -146,6 +146,11 @@ fn print_linktype(s: &mut Session, infos: &[LinkInfo]) {
             crate::ip::print_bond::bond_print_opt(s, data);
             s.p.close_object();
         }
+        if k == "ipoib" {
+            s.p.open_object(Some("info_data"));
+            crate::ip::link_ipoib::ipoib_print_opt(s, infos);
+            s.p.close_object();
+        }
     }
     if let Some(k) = infos.iter().find_map(|i| match i {
         LinkInfo::PortKind(k) => Some(k.to_string()),

@@ -48,7 +48,7 @@ pub const IPOIB_MAX_CHILDREN: usize = 1024;
 
 /// `IPOIB_UD_MTU(ib_mtu)`: the datagram-mode MTU of an IB MTU.
 pub const fn ipoib_ud_mtu(ib_mtu: u32) -> u32 {
-    ib_mtu - IPOIB_ENCAP_LEN
+    ib_mtu.saturating_sub(IPOIB_ENCAP_LEN)
 }
 
 /// `struct ipoib_dev_priv`, the part the model keeps.
@@ -464,6 +464,39 @@ impl Kernel {
             "umcast" => u8::from(p.umcast).to_string(),
             _ => return None,
         })
+    }
+
+    /// A loaded state file's IPoIB devices must agree with each other: a
+    /// child's parent is an IPoIB port listing it, a port lists only its
+    /// own children, once each and at most IPOIB_MAX_CHILDREN; the
+    /// broadcast group's IB MTU is 2048 or 4096.
+    pub(crate) fn ipoib_check_links(&self, dev: DevId) -> Result<(), String> {
+        let Some(p) = self.ipoib_priv(dev) else {
+            return Ok(());
+        };
+        let name = self.dev(dev).name;
+        if !matches!(p.group_ib_mtu, 2048 | 4096) {
+            return Err(format!(
+                "ipoib {name} has a broadcast group MTU IB does not have"
+            ));
+        }
+        if let Some(parent) = p.parent {
+            let listed = self
+                .ipoib_priv(parent)
+                .is_some_and(|pp| pp.parent.is_none() && pp.children.contains(&dev));
+            if !listed || !p.children.is_empty() {
+                return Err(format!("ipoib child {name} and its parent disagree"));
+            }
+        }
+        if p.children.len() > IPOIB_MAX_CHILDREN
+            || !crate::invariants::all_unique(&p.children)
+            || p.children
+                .iter()
+                .any(|&c| self.ipoib_priv(c).is_none_or(|cp| cp.parent != Some(dev)))
+        {
+            return Err(format!("ipoib {name} lists a child that is not its own"));
+        }
+        Ok(())
     }
 
     /// `ipoib_add_port("ib%d", hca, port)`: `ipoib_intf_alloc`, the GID

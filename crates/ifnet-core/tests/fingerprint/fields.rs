@@ -57,7 +57,9 @@ fn everything() -> Kernel {
 /// An active-backup bond over two veths, up with miimon, a primary and a
 /// slave prio, an IGMP rejoin pending (bonding's private state, its work).
 fn everything_bond(k: &mut Kernel, init: NetId) {
-    use netlink_packet_route::link::{BondMode, InfoBond, InfoBondPort, InfoPortData, InfoPortKind};
+    use netlink_packet_route::link::{
+        BondMode, InfoBond, InfoBondPort, InfoPortData, InfoPortKind,
+    };
     let mut c = Client::new(k, init);
     for (a, b) in [("bs0", "bp0"), ("bs1", "bp1")] {
         c.add_veth(a, b).unwrap();
