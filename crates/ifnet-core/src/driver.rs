@@ -125,6 +125,9 @@ pub struct RtnlLinkOps {
     /// `fill_slave_info()`: IFLA_INFO_SLAVE_KIND/DATA of a lower device
     /// whose master is of this kind.
     pub fill_slave_info: Option<fn(&Kernel, DevId, &mut Vec<LinkInfo>)>,
+    /// `slave_changelink()`: IFLA_INFO_SLAVE_DATA for a lower device of a
+    /// master of this kind (master, slave, request). None = -EOPNOTSUPP.
+    pub slave_changelink: Option<fn(&mut Kernel, DevId, DevId, &LinkRequest) -> KResult<()>>,
     /// The IFLA_INFO_DATA parser (`policy` + what newlink reads from it).
     pub parse_info_data: Option<fn(&InfoData, &mut LinkRequest) -> KResult<()>>,
     /// `get_link_net()`: the namespace of the device's link peer.
@@ -156,6 +159,7 @@ impl RtnlLinkOps {
             dellink: None,
             fill_info: None,
             fill_slave_info: None,
+            slave_changelink: None,
             parse_info_data: None,
             get_link_net: None,
             peer_type: false,

@@ -40,6 +40,7 @@ pub enum Errno {
     ENXIO,
     EACCES,
     EOVERFLOW,
+    ENOTEMPTY,
     /// Any other value, kept as received.
     Unknown(i32),
 }
@@ -76,13 +77,14 @@ impl Errno {
             Errno::ENXIO => 6,
             Errno::EACCES => 13,
             Errno::EOVERFLOW => 75,
+            Errno::ENOTEMPTY => 39,
             Errno::Unknown(n) => n,
         }
     }
 
     /// Inverse of [`Errno::number`]; unknown values are kept.
     pub fn from_number(n: i32) -> Errno {
-        const ALL: [Errno; 28] = [
+        const ALL: [Errno; 29] = [
             Errno::EPERM,
             Errno::ENOENT,
             Errno::EINTR,
@@ -111,6 +113,7 @@ impl Errno {
             Errno::ENXIO,
             Errno::EACCES,
             Errno::EOVERFLOW,
+            Errno::ENOTEMPTY,
         ];
         ALL.into_iter()
             .find(|e| e.number() == n)
@@ -149,6 +152,7 @@ impl Errno {
             Errno::ENXIO => "No such device or address".into(),
             Errno::EACCES => "Permission denied".into(),
             Errno::EOVERFLOW => "Value too large for defined data type".into(),
+            Errno::ENOTEMPTY => "Directory not empty".into(),
             Errno::Unknown(n) => format!("Unknown error {n}"),
         }
     }

@@ -9,6 +9,7 @@
 //! checks what links devices (adjacency, bridges, failover, the hardware
 //! bus) and the queues (work, linkwatch, datapath, observation).
 
+mod bonding;
 mod inet;
 mod netvsc;
 mod world;
@@ -55,6 +56,7 @@ impl Kernel {
         self.check_bridges()?;
         self.check_failover()?;
         self.check_netvsc()?;
+        self.check_bonding()?;
         self.check_queues()?;
         self.check_hw()?;
         self.check_work()?;
@@ -236,9 +238,9 @@ impl Kernel {
         if flag(IFF_FAILOVER) != self.modules.failovers.iter().any(|f| f.master == id) {
             return Err(format!("device {} has IFF_FAILOVER wrong", d.name));
         }
-        if matches!(d.rx_handler, Some(RxHandler::Bond)) {
+        if matches!(d.rx_handler, Some(RxHandler::Bond)) && self.bond_of_slave(id).is_none() {
             return Err(format!(
-                "device {} has an rx_handler no modelled module installs",
+                "device {} has bonding's rx_handler but no bond",
                 d.name
             ));
         }

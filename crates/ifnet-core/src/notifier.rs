@@ -106,6 +106,8 @@ pub enum Notifier {
     Failover,
     /// `netvsc_netdev_event` (hv_netvsc), once the module is loaded.
     Netvsc,
+    /// `bond_netdev_event` (bonding), once the first bond is made.
+    Bonding,
     /// A test subscriber that vetoes one event (by device name) with an errno.
     Veto {
         event: NetdevEvent,
@@ -158,6 +160,10 @@ impl Kernel {
                 }
                 Notifier::Netvsc => {
                     self.netvsc_netdev_event(event, dev);
+                    Ok(())
+                }
+                Notifier::Bonding => {
+                    self.bond_netdev_event(event, dev);
                     Ok(())
                 }
                 Notifier::Veto {

@@ -75,6 +75,9 @@ impl Kernel {
             "device/driver" => d.driver.driver_name()?.to_string(),
             "uevent" => format!("INTERFACE={}\nIFINDEX={}", d.name, d.ifindex),
             _ => {
+                if attr.starts_with("bonding") {
+                    return self.bond_sysfs_read(dev, attr);
+                }
                 if let Some(v) = self.ipoib_sysfs_read(dev, attr) {
                     return Some(v);
                 }

@@ -34,6 +34,10 @@ pub enum Work {
     NetvscVfTakeover(crate::ids::DevId),
     /// A netvsc's `vfns_work` (`netvsc_vfns_work`).
     NetvscVfns(crate::ids::DevId),
+    /// A bond's `mii_work` (`bond_mii_monitor`), every miimon ms.
+    BondMii(crate::ids::DevId),
+    /// A bond's `mcast_work` (`bond_resend_igmp_join_requests_delayed`).
+    BondMcast(crate::ids::DevId),
     /// An IPoIB device's broadcast-group join completing
     /// (`ipoib_mcast_join_task` → `ipoib_mcast_carrier_on_task`).
     IpoibMcastJoin(crate::ids::DevId),
@@ -252,6 +256,8 @@ impl Work {
                 | Work::AddrconfVerify(_)
                 | Work::NetvscVfTakeover(_)
                 | Work::NetvscVfns(_)
+                | Work::BondMii(_)
+                | Work::BondMcast(_)
                 | Work::IpoibMcastJoin(_)
         )
     }
@@ -260,7 +266,11 @@ impl Work {
     /// progress (address lifetimes): settling runs it when the clock
     /// passes it, but never moves the clock to it.
     pub fn is_background(self) -> bool {
-        matches!(self, Work::InetCheckLifetime(_) | Work::AddrconfVerify(_))
+        // The MII monitor rearms itself for as long as the bond is up.
+        matches!(
+            self,
+            Work::InetCheckLifetime(_) | Work::AddrconfVerify(_) | Work::BondMii(_)
+        )
     }
 }
 
@@ -327,6 +337,8 @@ impl Kernel {
             Work::AddrconfVerify(net) => self.addrconf_verify_run(net),
             Work::NetvscVfTakeover(ndev) => self.netvsc_vf_takeover(ndev),
             Work::NetvscVfns(ndev) => self.netvsc_vfns_work(ndev),
+            Work::BondMii(bond) => self.bond_mii_monitor(bond),
+            Work::BondMcast(bond) => self.bond_resend_igmp_join_requests(bond),
             Work::IpoibMcastJoin(dev) => self.ipoib_mcast_join_task(dev),
         }
     }

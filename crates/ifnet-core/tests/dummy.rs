@@ -252,10 +252,11 @@ fn rtnl_link_slave_info_fill_dummy_port() {
 #[test]
 fn rtnl_link_ops_get_registry() {
     let kinds: Vec<_> = LINK_KINDS.iter().map(|o| o.kind).collect();
-    assert_eq!(kinds, vec!["veth", "bridge", "dummy", "ipoib"]);
+    assert_eq!(kinds, vec!["veth", "bridge", "dummy", "bond", "ipoib"]);
     assert!(rtnl_link_ops_get("dummy").is_some());
     assert!(rtnl_link_ops_get("loopback").is_none());
-    assert!(rtnl_link_ops_get("bond").is_none());
+    assert!(rtnl_link_ops_get("bond").is_some());
+    assert!(rtnl_link_ops_get("bond_slave").is_none());
     // Each kind's private state leads back to its own tables.
     for ops in LINK_KINDS {
         let back = (ops.alloc_priv)().ops().rtnl_link_ops.map(|o| o.kind);
@@ -268,7 +269,7 @@ fn rtnl_link_ops_get_registry() {
         m.attributes.push(LinkAttribute::IfName("b0".into()));
         m.attributes
             .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
-                InfoKind::Bond,
+                InfoKind::Team,
             )]));
         Client::new(&mut k, init)
             .request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK | NLM_F_CREATE)

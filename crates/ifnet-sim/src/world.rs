@@ -333,6 +333,8 @@ impl World {
             Work::AddrconfVerify(_) => "addrconf_verify_work".into(),
             Work::NetvscVfTakeover(d) => format!("netvsc_vf_setup({})", dev(d)),
             Work::NetvscVfns(d) => format!("netvsc_vfns_work({})", dev(d)),
+            Work::BondMii(d) => format!("bond_mii_monitor({})", dev(d)),
+            Work::BondMcast(d) => format!("bond_resend_igmp_join_requests_delayed({})", dev(d)),
             Work::IpoibMcastJoin(d) => format!("ipoib_mcast_join_task({})", dev(d)),
         }
     }

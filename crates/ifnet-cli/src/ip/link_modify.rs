@@ -268,6 +268,9 @@ fn linkinfo(
         ));
         return Err(Abort::Ret(-1));
     }
+    if kind == "bond" || kind == "bond_slave" {
+        return crate::ip::link_bond::bond_linkinfo(s, kind, rest, len, info);
+    }
     if kind == "ipoib" {
         let data = addattr_l(&mut s.err, &mut len, IPLINK_REQ_SIZE, 0);
         let opts = crate::ip::link_ipoib::ipoib_parse_opt(s, rest)?;

@@ -137,6 +137,15 @@ fn print_linktype(s: &mut Session, infos: &[LinkInfo]) {
             bridge_print_opt(s, data);
             s.p.close_object();
         }
+        if k == "bond" {
+            let data = infos.iter().rev().find_map(|i| match i {
+                LinkInfo::Data(InfoData::Bond(v)) => Some(v.as_slice()),
+                _ => None,
+            });
+            s.p.open_object(Some("info_data"));
+            crate::ip::print_bond::bond_print_opt(s, data);
+            s.p.close_object();
+        }
         if k == "ipoib" {
             s.p.open_object(Some("info_data"));
             crate::ip::link_ipoib::ipoib_print_opt(s, infos);
@@ -161,6 +170,15 @@ fn print_linktype(s: &mut Session, infos: &[LinkInfo]) {
             });
             s.p.open_object(Some("info_slave_data"));
             bridge_slave_print_opt(s, data);
+            s.p.close_object();
+        }
+        if k == "bond" {
+            let data = infos.iter().rev().find_map(|i| match i {
+                LinkInfo::PortData(InfoPortData::BondPort(v)) => Some(v.as_slice()),
+                _ => None,
+            });
+            s.p.open_object(Some("info_slave_data"));
+            crate::ip::print_bond::bond_slave_print_opt(s, data);
             s.p.close_object();
         }
     }

@@ -5,6 +5,7 @@
 //! private-state variant of [`Driver`], its line in `driver_registry!` and,
 //! for a kind `ip link add` makes, its entry in [`LINK_KINDS`].
 
+pub mod bonding;
 pub mod bridge;
 pub mod bridge_fdb;
 pub mod bridge_netlink;
@@ -58,6 +59,8 @@ pub enum Driver {
     NetFailover(Box<net_failover::NetFailoverPriv>),
     /// drivers/net/dummy.c (no private state).
     Dummy,
+    /// drivers/net/bonding: a bond (`struct bonding`).
+    Bond(Box<bonding::BondPriv>),
     /// drivers/infiniband/ulp/ipoib: an HCA port's IPoIB device or a
     /// P_Key child.
     Ipoib(Box<ipoib::IpoibPriv>),
@@ -99,6 +102,7 @@ driver_registry! {
     Driver::NetFailover(_) => net_failover::NET_FAILOVER_OPS,
     Driver::Netvsc(_) => netvsc::NETVSC_OPS,
     Driver::Dummy => dummy::DUMMY_OPS,
+    Driver::Bond(_) => bonding::BOND_OPS,
     Driver::Ipoib(_) => ipoib::IPOIB_OPS,
 }
 
@@ -107,6 +111,7 @@ pub static LINK_KINDS: &[&RtnlLinkOps] = &[
     &veth::VETH_LINK_OPS,
     &bridge_netlink::BR_LINK_OPS,
     &dummy::DUMMY_LINK_OPS,
+    &bonding::BOND_LINK_OPS,
     &ipoib_netlink::IPOIB_LINK_OPS,
 ];
 
@@ -116,8 +121,7 @@ pub fn rtnl_link_ops_get(kind: &str) -> Option<&'static RtnlLinkOps> {
 }
 
 /// `dev->rx_handler(skb)`: the function behind who installed it, called
-/// directly. Bonding has no handler in the model yet: its ports pass
-/// frames up.
+/// directly.
 #[inline]
 pub(crate) fn call_rx_handler(
     k: &mut Kernel,
@@ -129,6 +133,6 @@ pub(crate) fn call_rx_handler(
         RxHandler::BridgePort => bridge_fdb::br_handle_frame(k, dev, frame),
         RxHandler::Failover => crate::modules::failover::failover_handle_frame(k, dev, frame),
         RxHandler::Netvsc => netvsc::netvsc_vf_handle_frame(k, dev, frame),
-        RxHandler::Bond => RxHandlerResult::Pass,
+        RxHandler::Bond => bonding::bond_handle_frame(k, dev, frame),
     }
 }

@@ -31,6 +31,9 @@ impl Kernel {
     pub(crate) fn inet_netdev_event(&mut self, event: NetdevEvent, dev: DevId) {
         self.inetdev_event(event, dev);
         self.addrconf_notify(event, dev);
+        if event == NetdevEvent::NotifyPeers {
+            self.inet_notify_peers(dev);
+        }
         if event == NetdevEvent::Unregister {
             self.dev_addr_flush(dev);
         }

@@ -121,6 +121,13 @@ impl Kernel {
         self.ndisc_send(dev, target, all_nodes, &nd);
     }
 
+    /// One `ndisc_send_na(dev, ff02::1, addr, router=0, solicited=0,
+    /// override=1, inc_opt=1)` of `ndisc_send_unsol_na()` (bonding's peer
+    /// notification): the same message as the answer to a DAD probe.
+    pub(crate) fn ndisc_send_unsol_na_one(&mut self, dev: DevId, target: Ipv6Addr) {
+        self.ndisc_send_dad_na(dev, target);
+    }
+
     /// `ndisc_rcv()` for a frame delivered to the stack on `dev`: the
     /// checks of `ipv6_rcv`, `icmpv6_rcv` (checksum) and `ndisc_rcv`
     /// (hop limit 255, code 0), then the destination the device listens to.

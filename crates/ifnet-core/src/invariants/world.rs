@@ -36,7 +36,12 @@ impl Kernel {
             let Some(m) = d.master else {
                 if matches!(
                     d.rx_handler,
-                    Some(RxHandler::BridgePort | RxHandler::Failover | RxHandler::Netvsc)
+                    Some(
+                        RxHandler::BridgePort
+                            | RxHandler::Failover
+                            | RxHandler::Netvsc
+                            | RxHandler::Bond
+                    )
                 ) {
                     return Err(format!("{} has a port rx_handler but no master", d.name));
                 }
@@ -46,7 +51,8 @@ impl Kernel {
                 return Err(format!("device {} links to a missing device", d.name));
             };
             let netvsc = md.driver.netvsc().is_some();
-            if !md.driver.is_bridge() && md.driver.net_failover().is_none() && !netvsc {
+            let bond = md.driver.bond().is_some();
+            if !md.driver.is_bridge() && md.driver.net_failover().is_none() && !netvsc && !bond {
                 return Err(format!(
                     "{} has master {}, a device that cannot be an upper",
                     d.name, md.name
@@ -59,6 +65,8 @@ impl Kernel {
                 RxHandler::BridgePort
             } else if netvsc {
                 RxHandler::Netvsc
+            } else if bond {
+                RxHandler::Bond
             } else {
                 RxHandler::Failover
             };
@@ -290,6 +298,12 @@ impl Kernel {
                         );
                     }
                 }
+                Work::BondMii(d) | Work::BondMcast(d) => {
+                    targeted += 1;
+                    if self.registered(d).is_none_or(|x| x.driver.bond().is_none()) {
+                        return Err("bond work is queued for a device that is not a bond".into());
+                    }
+                }
                 Work::IpoibMcastJoin(d) => {
                     targeted += 1;
                     if self
@@ -383,8 +397,14 @@ impl Kernel {
         // once while the module is loaded.
         let rest = || self.tables.notifiers.iter().skip(core.len());
         let netvscs = rest().filter(|n| matches!(n, Notifier::Netvsc)).count();
-        let rest_ok = rest().all(|n| matches!(n, Notifier::Veto { .. } | Notifier::Netvsc))
-            && netvscs == usize::from(self.modules.netvsc.loaded);
+        let bondings = rest().filter(|n| matches!(n, Notifier::Bonding)).count();
+        let rest_ok = rest().all(|n| {
+            matches!(
+                n,
+                Notifier::Veto { .. } | Notifier::Netvsc | Notifier::Bonding
+            )
+        }) && netvscs == usize::from(self.modules.netvsc.loaded)
+            && bondings == usize::from(self.modules.bonding);
         if self.tables.notifiers.len() < core.len()
             || self.tables.notifiers[..core.len()] != core
             || !rest_ok
@@ -415,6 +435,8 @@ fn work_key(w: Work) -> (u8, Option<DevId>, Option<crate::ids::NetId>) {
         Work::AddrconfVerify(n) => (6, None, Some(n)),
         Work::NetvscVfTakeover(d) => (7, Some(d), None),
         Work::NetvscVfns(d) => (8, Some(d), None),
-        Work::IpoibMcastJoin(d) => (9, Some(d), None),
+        Work::BondMii(d) => (9, Some(d), None),
+        Work::BondMcast(d) => (10, Some(d), None),
+        Work::IpoibMcastJoin(d) => (11, Some(d), None),
     }
 }

@@ -68,6 +68,9 @@ pub(crate) struct Modules {
     /// hv_netvsc: loaded or not, and `netvsc_dev_list`.
     #[serde(default)]
     pub(crate) netvsc: crate::drivers::netvsc_vf::NetvscModule,
+    /// bonding: loaded (its notifier registered) or not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) bonding: bool,
 }
 
 /// The hardware world outside the kernel: the bus, cables, faults, wires.

@@ -203,6 +203,16 @@ impl Kernel {
             changelink(self, dev, r)?;
             status |= DO_SETLINK_NOTIFY;
         }
+        if r.slave_data.is_some() {
+            // The master's rtnl_link_ops->slave_changelink.
+            let master = self.dev(dev).master;
+            let f = master.and_then(|m| self.rtnl_link_ops(m)?.slave_changelink);
+            let (Some(m), Some(f)) = (master, f) else {
+                return Err(KError::new(Errno::EOPNOTSUPP));
+            };
+            f(self, m, dev, r)?;
+            status |= DO_SETLINK_NOTIFY;
+        }
         self.do_setlink(dev, tgt, r, status)
     }
 

@@ -118,6 +118,9 @@ impl Kernel {
             if let Some(copy) = policy::without_empty_linkinfo(msg) {
                 return self.rtnetlink_rcv_decoded(sock, msg, &copy);
             }
+            if let Some(copy) = policy::with_slave_kind(msg) {
+                return self.rtnetlink_rcv_decoded(sock, msg, &copy);
+            }
         }
         self.rtnetlink_rcv_decoded(sock, msg, msg);
     }

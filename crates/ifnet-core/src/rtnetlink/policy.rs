@@ -95,3 +95,56 @@ fn nla_string(value: &[u8], max: usize) -> KResult<()> {
 fn policy_err() -> KError {
     KError::msg(Errno::ERANGE, "Attribute failed policy validation")
 }
+
+/// An ifinfomsg request whose IFLA_LINKINFO names a `KIND_slave` kind with
+/// IFLA_INFO_SLAVE_DATA but no IFLA_INFO_SLAVE_KIND — what `ip link set
+/// DEV type bond_slave …` sends — with IFLA_INFO_SLAVE_KIND "KIND" added
+/// after the kind, or `None` for any other request. The kernel parses the
+/// slave data with the master's `slave_policy` whatever the kind says;
+/// netlink-packet-route needs a port kind before the data to decode it.
+pub(crate) fn with_slave_kind(msg: &[u8]) -> Option<Vec<u8>> {
+    const START: usize = 32;
+    const IFLA_LINKINFO: u16 = 18;
+    const IFLA_INFO_KIND: u16 = 1;
+    const IFLA_INFO_SLAVE_KIND: u16 = 4;
+    const IFLA_INFO_SLAVE_DATA: u16 = 5;
+    let attrs = |b: &[u8], mut at: usize, end: usize| {
+        let mut v = Vec::new();
+        while at + 4 <= end {
+            let len = usize::from(u16::from_ne_bytes([b[at], b[at + 1]]));
+            if len < 4 || at + len > end {
+                break;
+            }
+            v.push((at, len, u16::from_ne_bytes([b[at + 2], b[at + 3]]) & 0x3fff));
+            at += (len + 3) & !3;
+        }
+        v
+    };
+    let (li, li_len, _) = *attrs(msg, START, msg.len())
+        .iter()
+        .find(|a| a.2 == IFLA_LINKINFO)?;
+    let inner = attrs(msg, li + 4, li + li_len);
+    let &(ka, kl, _) = inner.iter().find(|a| a.2 == IFLA_INFO_KIND)?;
+    if !inner.iter().any(|a| a.2 == IFLA_INFO_SLAVE_DATA)
+        || inner.iter().any(|a| a.2 == IFLA_INFO_SLAVE_KIND)
+    {
+        return None;
+    }
+    let kind = &msg[ka + 4..ka + kl];
+    let kind = kind.strip_suffix(&[0]).unwrap_or(kind);
+    let master_kind = kind.strip_suffix(b"_slave")?;
+    let mut nla = Vec::new();
+    nla.extend_from_slice(&((4 + master_kind.len()) as u16).to_ne_bytes());
+    nla.extend_from_slice(&IFLA_INFO_SLAVE_KIND.to_ne_bytes());
+    nla.extend_from_slice(master_kind);
+    nla.resize((nla.len() + 3) & !3, 0);
+    let kind_end = ka + ((kl + 3) & !3);
+    let mut out = msg[..kind_end].to_vec();
+    out.extend_from_slice(&nla);
+    out.extend_from_slice(&msg[kind_end..]);
+    let new_li_len = (li_len + nla.len()) as u16;
+    out[li..li + 2].copy_from_slice(&new_li_len.to_ne_bytes());
+    let total = out.len() as u32;
+    out[..4].copy_from_slice(&total.to_ne_bytes());
+    Some(out)
+}

@@ -58,6 +58,10 @@ pub struct LinkRequest {
     pub kind: Option<String>,
     pub has_info_data: bool,
     pub veth_peer: Option<Box<LinkRequest>>,
+    /// A bond's IFLA_INFO_DATA (drivers/bonding/netlink.rs).
+    pub info_bond: Option<Vec<netlink_packet_route::link::InfoBond>>,
+    /// IFLA_INFO_SLAVE_DATA, for the master's `slave_changelink`.
+    pub slave_data: Option<netlink_packet_route::link::InfoPortData>,
     /// IFLA_AF_SPEC (inet/link_af.rs).
     pub af_spec: Option<crate::inet::link_af::AfSpecReq>,
     /// IFLA_LINK: the lower device's ifindex (read by the kinds that
@@ -188,6 +192,7 @@ impl LinkRequest {
                     self.has_info_data = true;
                     data = Some(d);
                 }
+                LinkInfo::PortData(d) => self.slave_data = Some(d.clone()),
                 _ => {}
             }
         }

@@ -48,9 +48,57 @@ fn everything() -> Kernel {
     k.veth_set_faults(f0, faults);
     let a = k.dev(f0).dev_addr.as_bytes().to_vec();
     assert_eq!(k.dev_queue_xmit(f0, &frame(&[0xff; 6], &a)), Xmit::Sent);
+    everything_bond(&mut k, init);
     Client::new(&mut k, init).add_veth("late", "latep").unwrap();
     assert!(!k.pending_work().is_empty());
     k
+}
+
+/// An active-backup bond over two veths, up with miimon, a primary and a
+/// slave prio, an IGMP rejoin pending (bonding's private state, its work).
+fn everything_bond(k: &mut Kernel, init: NetId) {
+    use netlink_packet_route::link::{
+        BondMode, InfoBond, InfoBondPort, InfoPortData, InfoPortKind,
+    };
+    let mut c = Client::new(k, init);
+    for (a, b) in [("bs0", "bp0"), ("bs1", "bp1")] {
+        c.add_veth(a, b).unwrap();
+        c.set_up(b, true).unwrap();
+    }
+    let mut m = ifnet_core::client::link_named("bond0");
+    m.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Bond),
+        LinkInfo::Data(InfoData::Bond(vec![
+            InfoBond::Mode(BondMode::ActiveBackup),
+            InfoBond::MiiMon(100),
+            InfoBond::UpDelay(200),
+            InfoBond::ResendIgmp(3),
+        ])),
+    ]));
+    c.request(
+        RouteNetlinkMessage::NewLink(m),
+        NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+    )
+    .unwrap();
+    c.set_master("bs0", Some("bond0")).unwrap();
+    c.set_master("bs1", Some("bond0")).unwrap();
+    c.set(
+        "bs1",
+        vec![LinkAttribute::LinkInfo(vec![
+            LinkInfo::PortKind(InfoPortKind::Bond),
+            LinkInfo::PortData(InfoPortData::BondPort(vec![InfoBondPort::Prio(7)])),
+        ])],
+    )
+    .unwrap();
+    c.set_up("bond0", true).unwrap();
+    k.run_until_idle();
+    k.sleep(ifnet_core::time::Duration::from_millis(1000));
+    let bp0 = k.dev_get_by_name(init, "bp0").unwrap();
+    let bs1 = k.dev_get_by_name(init, "bs1").unwrap();
+    // bs1 (prio 7) took over; bp0 down makes bs0 DOWN with a failure.
+    Client::new(k, init).set_up("bp0", false).unwrap();
+    k.sleep(ifnet_core::time::Duration::from_millis(300));
+    let _ = (bp0, bs1);
 }
 
 /// Saved fields the fingerprint leaves out on purpose (fingerprint/ docs):
