@@ -41,6 +41,22 @@ pub struct ActionSpec {
     pub netns: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surprise: Option<bool>,
+    /// An IPoIB port's GUID (`type = "ipoib"`), as a hex string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// The bond a device is enslaved to (`do = "enslave"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master: Option<String>,
+    /// A bond's miimon / updelay / downdelay in ms (`do = "bond-add"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miimon: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updelay: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downdelay: Option<u32>,
+    /// A port's cable (`do = "carrier"`): in (true) or pulled (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<bool>,
 }
 
 /// A device an action works on: by its name in init_net, or by the bus
@@ -63,12 +79,39 @@ impl std::fmt::Display for DevRef {
 /// A checked action.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Action {
-    Plug { bus: String, spec: HwSpec },
-    Unplug { bus: String, surprise: bool },
+    Plug {
+        bus: String,
+        spec: HwSpec,
+    },
+    Unplug {
+        bus: String,
+        surprise: bool,
+    },
     Up(DevRef),
     NetnsAdd(String),
     NetnsDel(String),
-    Move { dev: DevRef, netns: String },
+    Move {
+        dev: DevRef,
+        netns: String,
+    },
+    /// `ip link add NAME type bond mode active-backup miimon … updelay …
+    /// downdelay …`.
+    BondAdd {
+        name: String,
+        miimon: u32,
+        updelay: u32,
+        downdelay: u32,
+    },
+    /// `ip link set DEV master BOND`.
+    Enslave {
+        dev: DevRef,
+        master: String,
+    },
+    /// `ifnet hw carrier BUS on|off`: a cable pulled or put back.
+    Carrier {
+        bus: String,
+        on: bool,
+    },
 }
 
 fn need<'a>(v: &'a Option<String>, what: &str, op: &str) -> Result<&'a str, String> {
@@ -107,6 +150,12 @@ fn plug(a: &ActionSpec) -> Result<Action, String> {
     let bus = need(&a.bus, "bus", "plug")?;
     check_name("bus id", bus)?;
     let kind = need(&a.kind, "type", "plug")?;
+    if kind == "ipoib" {
+        return plug_ipoib(a, bus);
+    }
+    if a.guid.is_some() {
+        return Err("`guid` is for type ipoib".into());
+    }
     let mac_s = need(&a.mac, "mac", "plug")?;
     let mac = HwAddr::parse(mac_s)
         .filter(|m| m.len() == 6 && m.is_valid_ether())
@@ -163,13 +212,52 @@ fn plug(a: &ActionSpec) -> Result<Action, String> {
         "netvsc" => return Err("type netvsc has its own driver (hv_netvsc)".into()),
         other => {
             return Err(format!(
-                "unknown device type {other:?} (nic, vf, virtio-net, netvsc)"
+                "unknown device type {other:?} (nic, vf, virtio-net, netvsc, ipoib)"
             ))
         }
     };
     Ok(Action::Plug {
         bus: bus.to_string(),
         spec,
+    })
+}
+
+/// `plug` of `type = "ipoib"`: an HCA port (`hw add … type ipoib guid G`)
+/// on the default InfiniBand segment, 2048-byte IB MTU.
+fn plug_ipoib(a: &ActionSpec, bus: &str) -> Result<Action, String> {
+    if a.mac.is_some() || a.driver.is_some() || a.serial.is_some() || a.standby.is_some() {
+        return Err("type ipoib takes `guid` (no mac, driver, serial or standby)".into());
+    }
+    let g = need(&a.guid, "guid", "plug")?;
+    let hex = g.strip_prefix("0x").unwrap_or(g);
+    let guid = u64::from_str_radix(hex, 16)
+        .ok()
+        .filter(|&v| v != 0)
+        .ok_or_else(|| format!("bad GUID {g:?} (a non-zero 64-bit hex number)"))?;
+    Ok(Action::Plug {
+        bus: bus.to_string(),
+        spec: HwSpec::Ipoib {
+            guid,
+            qpn: ifnet_core::hw::DEFAULT_IPOIB_QPN,
+            segment: None,
+            ib_mtu: 2048,
+        },
+    })
+}
+
+/// `bond-add`: the bond's name and its timers (miimon 100 ms unless
+/// given; updelay and downdelay 0).
+fn bond_add(a: &ActionSpec) -> Result<Action, String> {
+    let name = need(&a.dev, "dev", "bond-add")?;
+    if !ifnet_core::name::dev_valid_name(name) {
+        return Err(format!("bad device name {name:?}"));
+    }
+    let ms = |v: Option<u32>, d: u32| v.unwrap_or(d).min(60_000);
+    Ok(Action::BondAdd {
+        name: name.to_string(),
+        miimon: ms(a.miimon, 100),
+        updelay: ms(a.updelay, 0),
+        downdelay: ms(a.downdelay, 0),
     })
 }
 
@@ -197,8 +285,30 @@ impl ActionSpec {
                 dev: dev_ref(self)?,
                 netns: netns()?,
             }),
+            "bond-add" => bond_add(self),
+            "enslave" => {
+                let m = need(&self.master, "master", "enslave")?;
+                if !ifnet_core::name::dev_valid_name(m) {
+                    return Err(format!("bad device name {m:?}"));
+                }
+                Ok(Action::Enslave {
+                    dev: dev_ref(self)?,
+                    master: m.to_string(),
+                })
+            }
+            "carrier" => {
+                let bus = need(&self.bus, "bus", "carrier")?;
+                check_name("bus id", bus)?;
+                let on = self
+                    .on
+                    .ok_or("`do = \"carrier\"` needs `on` (true or false)")?;
+                Ok(Action::Carrier {
+                    bus: bus.to_string(),
+                    on,
+                })
+            }
             other => Err(format!(
-                "unknown action {other:?} (plug, unplug, up, netns-add, netns-del, move)"
+                "unknown action {other:?} (plug, unplug, up, netns-add, netns-del, move, bond-add, enslave, carrier)"
             )),
         }
     }
@@ -227,6 +337,18 @@ impl Action {
             Action::NetnsAdd(n) => format!("ip netns add {n}"),
             Action::NetnsDel(n) => format!("ip netns del {n}"),
             Action::Move { dev, netns } => format!("ip link set {dev} netns {netns}"),
+            Action::BondAdd {
+                name,
+                miimon,
+                updelay,
+                downdelay,
+            } => format!(
+                "ip link add {name} type bond mode active-backup miimon {miimon} updelay {updelay} downdelay {downdelay}"
+            ),
+            Action::Enslave { dev, master } => format!("ip link set {dev} master {master}"),
+            Action::Carrier { bus, on } => {
+                format!("hw carrier {bus} {}", if *on { "on" } else { "off" })
+            }
         }
     }
 }

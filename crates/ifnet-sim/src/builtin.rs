@@ -1,6 +1,6 @@
 //! The built-in scenarios (files under `scenarios/`, compiled in), by name.
 
-pub const BUILTIN: [(&str, &str); 5] = [
+pub const BUILTIN: [(&str, &str); 6] = [
     (
         "virtio-failover-udev",
         include_str!("../scenarios/virtio-failover-udev.toml"),
@@ -20,6 +20,10 @@ pub const BUILTIN: [(&str, &str); 5] = [
     (
         "netns-lifecycle",
         include_str!("../scenarios/netns-lifecycle.toml"),
+    ),
+    (
+        "ipoib-bond-failover",
+        include_str!("../scenarios/ipoib-bond-failover.toml"),
     ),
 ];
 

@@ -45,6 +45,8 @@ pub struct Facts {
     pub event_after_move: bool,
     /// A namespace died while it held a physical device.
     pub netns_died_with_phys: bool,
+    /// A bond's only slave was unplugged (it unregistered as the last).
+    pub bond_lost_last_slave: bool,
     /// Agent failures (an exception, a failed event), with their text.
     pub crashes: Vec<(String, String)>,
     /// Bounded: past this many facts of one kind, further ones are dropped.

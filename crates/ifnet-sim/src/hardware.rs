@@ -107,20 +107,38 @@ pub fn run(w: &mut World, action: &Action) -> Vec<String> {
     detail
 }
 
+/// `hw del BUS [--planned]`.
+fn unplug(w: &mut World, bus: &str, surprise: bool) -> (bool, String) {
+    match w.kernel.hw_del(bus, !surprise) {
+        Ok(()) => (true, "removed".into()),
+        Err(e) => (false, format!("unplug failed: {:?}", e.errno)),
+    }
+}
+
 /// Runs a non-plug action (or a plug without stepping, in set-up) at
 /// once; returns whether it worked and a line. A namespace move started
 /// with `stepped` parks in its first window.
 pub fn run_action(w: &mut World, action: &Action) -> (bool, String) {
+    if let Some(done) = crate::bond_actions::run(w, action) {
+        return done;
+    }
     let init = w.kernel.init_net();
     match action {
         Action::Plug { bus, spec } => match w.kernel.hw_add(bus, spec.clone()) {
             Ok(_) => (true, "probed".into()),
             Err(e) => (false, format!("plug failed: {:?}", e.errno)),
         },
-        Action::Unplug { bus, surprise } => match w.kernel.hw_del(bus, !surprise) {
-            Ok(()) => (true, "removed".into()),
-            Err(e) => (false, format!("unplug failed: {:?}", e.errno)),
-        },
+        Action::Unplug { bus, surprise } => {
+            let dev = resolve(&w.kernel, &DevRef::Bus(bus.clone()));
+            if dev.is_some_and(|d| crate::bond_actions::is_last_bond_slave(&w.kernel, d)) {
+                w.facts.bond_lost_last_slave = true;
+            }
+            unplug(w, bus, *surprise)
+        }
+        // Taken by bond_actions::run above.
+        Action::BondAdd { .. } | Action::Enslave { .. } | Action::Carrier { .. } => {
+            (false, "not a bus action".into())
+        }
         Action::Up(d) => {
             let Some(dev) = resolve(&w.kernel, d) else {
                 return (false, format!("Cannot find device \"{d}\""));

@@ -10,6 +10,7 @@
 pub mod action;
 pub mod agent;
 pub mod agents;
+pub mod bond_actions;
 pub mod builtin;
 pub mod explore;
 pub mod facts;

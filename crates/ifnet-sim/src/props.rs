@@ -28,8 +28,11 @@ pub enum Invariant {
     NoRefAtUnregister,
     /// cloud-init does not fail (the duplicate-MAC RuntimeError).
     CloudInitNoError,
-    /// One TX path per netvsc: `data_path_is_vf` only while its VF is
-    /// joined and running (`netvsc_vf_changed`, `netvsc_switch_datapath`).
+    /// One TX path per master: a netvsc has `data_path_is_vf` only while
+    /// its VF is joined and running (`netvsc_vf_changed`,
+    /// `netvsc_switch_datapath`); an active-backup bond's active slave is
+    /// one of its slaves and the only one not in backup
+    /// (`bond_change_active_slave`, `bond_set_slave_inactive_flags`).
     OneTxPath,
 }
 
@@ -60,9 +63,18 @@ pub enum Witness {
     /// udevd processed a net event for a device that had left its
     /// namespace (R9).
     EventAfterMove,
+    /// A bond failed over: a slave that lost its link is not the active
+    /// one while another slave is (`bond_mii_monitor` →
+    /// `bond_select_active_slave`).
+    BondFailedOver,
+    /// A bond's last slave unregistered (`bond_netdev_event` UNREGISTER →
+    /// `__bond_release_one`, the bond back to Ethernet).
+    BondLostLastSlave,
 }
 
-pub const WITNESSES: [(&str, Witness); 5] = [
+pub const WITNESSES: [(&str, Witness); 7] = [
+    ("bond-failed-over", Witness::BondFailedOver),
+    ("bond-lost-last-slave", Witness::BondLostLastSlave),
     ("uevent-before-slave", Witness::UeventBeforeSlave),
     ("flags-read-before-join", Witness::FlagsReadBeforeJoin),
     ("event-after-move", Witness::EventAfterMove),
@@ -203,20 +215,28 @@ pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
             .iter()
             .find(|(a, _)| a == "cloud-init")
             .map(|(_, t)| t.clone()),
-        Invariant::OneTxPath => k.hw_list().into_iter().find_map(|(_, _, d)| {
-            let d = d?;
-            let p = k.netvsc(d)?;
-            let vf_runs = p
-                .vf_netdev
-                .is_some_and(|v| k.try_dev(v).is_some_and(|x| x.running()));
-            (p.data_path_is_vf && !vf_runs).then(|| {
-                format!(
-                    "{} switched the data path to a VF that is not running",
-                    name_of(w, d)
-                )
-            })
-        }),
+        Invariant::OneTxPath => {
+            crate::bond_actions::bond_tx_path_error(k).or_else(|| one_netvsc_path(w))
+        }
     }
+}
+
+/// The netvsc half of [`Invariant::OneTxPath`].
+fn one_netvsc_path(w: &World) -> Option<String> {
+    let k = &w.kernel;
+    k.hw_list().into_iter().find_map(|(_, _, d)| {
+        let d = d?;
+        let p = k.netvsc(d)?;
+        let vf_runs = p
+            .vf_netdev
+            .is_some_and(|v| k.try_dev(v).is_some_and(|x| x.running()));
+        (p.data_path_is_vf && !vf_runs).then(|| {
+            format!(
+                "{} switched the data path to a VF that is not running",
+                name_of(w, d)
+            )
+        })
+    })
 }
 
 /// Whether a witness holds in this state.
@@ -235,6 +255,8 @@ pub fn witnessed(w: &World, wit: Witness) -> bool {
         Witness::EventAfterMove => w.facts.event_after_move,
         Witness::RenameWhileUp => w.facts.rename_while_up,
         Witness::NetnsDiedWithPhys => w.facts.netns_died_with_phys,
+        Witness::BondFailedOver => crate::bond_actions::bond_failed_over(&w.kernel),
+        Witness::BondLostLastSlave => w.facts.bond_lost_last_slave,
     }
 }
 

@@ -165,7 +165,15 @@ impl World {
         self.kernel
             .pending_work()
             .into_iter()
-            .filter(|i| !i.work.is_background())
+            // The MII monitor is a background timer to run_until_idle (it
+            // rearms for as long as the bond is up), but its ticks are what
+            // detect a pulled cable and fail a bond over: the explorer
+            // schedules those that would change something. An idle tick
+            // only rearms, and only ages the state's timestamps.
+            .filter(|i| match i.work {
+                ifnet_core::workqueue::Work::BondMii(b) => !self.kernel.bond_mii_tick_is_idle(b),
+                w => !w.is_background(),
+            })
     }
 
     /// Bit `j` for each agent `j` that `deliver` can hand a message to

@@ -49,6 +49,22 @@ impl Kernel {
         }
     }
 
+    /// Whether the bond's next `bond_mii_monitor` tick would change nothing
+    /// but its own rearm: no peer notification left to count down, and
+    /// every slave's MII state agrees with its link (UP with carrier while
+    /// running, DOWN without), so `bond_miimon_inspect` proposes nothing.
+    /// The explorer schedules only ticks that are not idle.
+    pub fn bond_mii_tick_is_idle(&self, bond: DevId) -> bool {
+        let Some(b) = self.try_dev(bond).and_then(|d| d.driver.bond()) else {
+            return true;
+        };
+        b.send_peer_notif == 0
+            && b.slaves.iter().all(|s| {
+                let link = self.try_dev(s.dev).is_some_and(|d| d.running() && d.carrier);
+                matches!((s.link, link), (BondLink::Up, true) | (BondLink::Down, false))
+            })
+    }
+
     /// `bond_miimon_inspect()`: each slave's proposed link state (only the
     /// changes), with the delays counted down and the log lines.
     fn bond_miimon_inspect(&mut self, bond: DevId) -> Vec<(DevId, BondLink)> {
