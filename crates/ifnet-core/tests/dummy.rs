@@ -269,7 +269,7 @@ fn rtnl_link_ops_get_registry() {
         m.attributes.push(LinkAttribute::IfName("b0".into()));
         m.attributes
             .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
-                InfoKind::Bond,
+                InfoKind::Team,
             )]));
         Client::new(&mut k, init)
             .request(RouteNetlinkMessage::NewLink(m), NLM_F_ACK | NLM_F_CREATE)
