@@ -436,6 +436,13 @@ fn ib_segment_xmit_keeps_partitions_apart() {
         (k.dev(ib1).stats.rx_packets, k.dev(c1).stats.rx_packets),
         (p1 + 1, q1 + 1)
     );
+    // A unicast to the child's own QPN from another partition fails the
+    // HCA's P_Key check; from its partition it arrives.
+    let c1_addr = k.dev(c1).dev_addr;
+    send_to(&mut k, ib0, c1_addr.as_bytes());
+    assert_eq!(k.dev(c1).stats.rx_packets, q1 + 1);
+    send_to(&mut k, c0, c1_addr.as_bytes());
+    assert_eq!(k.dev(c1).stats.rx_packets, q1 + 2);
     // A pulled cable takes the children's carrier too (ipoib_event).
     k.hw_carrier(BUS1, false).unwrap();
     assert!(!k.dev(c1).carrier);
