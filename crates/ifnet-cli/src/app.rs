@@ -219,6 +219,9 @@ pub fn do_cmd(s: &mut Session, words: &[String]) -> Result<i32, Abort> {
     if obj.len() >= 2 && matches(obj, "capture") {
         return negate(crate::ext::capture::do_capture(s, rest));
     }
+    if obj == "bond" {
+        return negate(crate::ext::bond::do_bond(s, rest));
+    }
     if obj == "ethtool" {
         return negate(crate::ext::ethtool::do_ethtool(s, rest));
     }

@@ -38,6 +38,8 @@ pub type NdoSet<A> = fn(&mut Kernel, DevId, A) -> KResult<()>;
 pub type NewlinkFn = fn(&mut Kernel, DevId, &LinkRequest, NetId) -> KResult<()>;
 /// `rtnl_link_ops->changelink`.
 pub type ChangelinkFn = fn(&mut Kernel, DevId, &LinkRequest) -> KResult<()>;
+/// `rtnl_link_ops->slave_changelink` (master, slave, request).
+pub type SlaveChangelinkFn = fn(&mut Kernel, DevId, DevId, &LinkRequest) -> KResult<()>;
 
 /// `struct net_device_ops` (plus the few `ethtool_ops` answers the model
 /// needs). Every op takes the kernel and the device, like `dev` in C.
@@ -127,7 +129,7 @@ pub struct RtnlLinkOps {
     pub fill_slave_info: Option<fn(&Kernel, DevId, &mut Vec<LinkInfo>)>,
     /// `slave_changelink()`: IFLA_INFO_SLAVE_DATA for a lower device of a
     /// master of this kind (master, slave, request). None = -EOPNOTSUPP.
-    pub slave_changelink: Option<fn(&mut Kernel, DevId, DevId, &LinkRequest) -> KResult<()>>,
+    pub slave_changelink: Option<SlaveChangelinkFn>,
     /// The IFLA_INFO_DATA parser (`policy` + what newlink reads from it).
     pub parse_info_data: Option<fn(&InfoData, &mut LinkRequest) -> KResult<()>>,
     /// `get_link_net()`: the namespace of the device's link peer.
@@ -140,6 +142,9 @@ pub struct RtnlLinkOps {
     /// for every modelled kind): the queues a new device gets when the
     /// request names none. None = 1.
     pub get_num_queues: Option<fn(&Kernel) -> u32>,
+    /// A kind whose `get_num_rx_queues` is absent though its
+    /// `get_num_tx_queues` is not (bonding): its rx queues default to 1.
+    pub tx_queues_only: bool,
 }
 
 impl RtnlLinkOps {
@@ -165,6 +170,7 @@ impl RtnlLinkOps {
             peer_type: false,
             netns_refund: false,
             get_num_queues: None,
+            tx_queues_only: false,
         }
     }
 }

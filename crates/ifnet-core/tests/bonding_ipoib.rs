@@ -414,3 +414,45 @@ fn one_tick_peer_notif_delay_sends_one_less() {
     assert_eq!(t.len(), 2);
     assert_eq!(t[1] - t[0], 100);
 }
+
+/// The state file keeps the bond (its private state, the slaves' state,
+/// the monitor's work): a saved and reloaded kernel is the same state and
+/// goes on failing over; a state whose bond lists a slave that is not its
+/// own is refused by the loader (`check_bonding`).
+#[test]
+fn bond_state_round_trip_and_loader_check() {
+    let mut k = Kernel::new(KernelProfile::latest());
+    ib_bond(&mut k, 1, 0);
+    let json = serde_json::to_string(&k).unwrap();
+    let mut k2: Kernel = serde_json::from_str(&json).unwrap();
+    k2.rebuild_after_load().unwrap();
+    assert_eq!(k.fingerprint(), k2.fingerprint());
+    k2.hw_carrier(BUS[0], false).unwrap();
+    sleep_ms(&mut k2, 300);
+    assert_eq!(active(&k2, "bond0").as_deref(), Some("ib1"));
+    // bond0's slave list names ib2, which is no slave of it.
+    let ib2 = serde_json::to_value(dev(&k, "ib2")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut hit = false;
+    fn walk(v: &mut serde_json::Value, ib2: &serde_json::Value, hit: &mut bool) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Array(sl)) = m.get_mut("slaves") {
+                    if let Some(first) = sl.first_mut().and_then(|s| s.get_mut("dev")) {
+                        *first = ib2.clone();
+                        *hit = true;
+                    }
+                }
+                for x in m.values_mut() {
+                    walk(x, ib2, hit);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, ib2, hit)),
+            _ => {}
+        }
+    }
+    walk(&mut v, &ib2, &mut hit);
+    assert!(hit);
+    let mut bad: Kernel = serde_json::from_value(v).unwrap();
+    assert!(bad.rebuild_after_load().is_err());
+}

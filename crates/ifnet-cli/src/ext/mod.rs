@@ -5,6 +5,7 @@
 //! (`ethtool -S`), the virtual clock (`sleep`), the seed-004 walk-through
 //! (`demo`), and the explorer (`explore`, crates/ifnet-sim).
 
+pub mod bond;
 pub mod capture;
 pub mod demo;
 pub mod dmesg;

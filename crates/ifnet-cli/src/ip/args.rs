@@ -32,6 +32,7 @@ pub const EXTENSIONS: &str = "ifnet's own commands (not in ip):
        ifnet capture { dev DEVICE -w FILE | stop dev DEVICE | show }   pcap of what a device sends and receives
        ifnet monitor uevent                                   the kernel's uevents, as udevadm monitor --kernel --property
        ifnet dmesg [ -t ]                                     the kernel log ring, as dmesg prints it
+       ifnet bond { show [ BOND ] | sysfs DEV ATTR | slaves BOND +DEV|-DEV }   /proc/net/bonding, bonding sysfs
        ifnet sleep DURATION                                   let the virtual clock run (address lifetimes, timers)
        ifnet [ --kernel VERSION ] [ --cpus N ] reset          boot a fresh kernel (profile, possible CPUs)
        ifnet demo                                             seed 004 and a failover trio, in memory

@@ -47,7 +47,12 @@ impl Kernel {
         // per possible CPU), else 1; 1..=4096, before anything is allocated.
         let default_queues = ops.get_num_queues.map_or(1, |f| f(self));
         let num_tx = r.num_tx_queues.unwrap_or(default_queues);
-        let num_rx = r.num_rx_queues.unwrap_or(default_queues);
+        let default_rx = if ops.tx_queues_only {
+            1
+        } else {
+            default_queues
+        };
+        let num_rx = r.num_rx_queues.unwrap_or(default_rx);
         if !(1..=MAX_QUEUES).contains(&num_tx) {
             return Err(KError::msg(
                 Errno::EINVAL,

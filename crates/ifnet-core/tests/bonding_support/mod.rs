@@ -1,6 +1,6 @@
 //! Shared setup of the bonding tests: bonds and slaves made the way
 //! iproute2 makes them (RTM_NEWLINK with IFLA_INFO_DATA / SLAVE_DATA).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub use ifnet_core::client::{link_named, Client, NlError};
 pub use ifnet_core::consts::*;

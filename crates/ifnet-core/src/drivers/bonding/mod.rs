@@ -45,6 +45,8 @@ pub const BOND_FOM_FOLLOW: u8 = 2;
 pub const BOND_PRI_RESELECT_ALWAYS: u8 = 0;
 pub const BOND_PRI_RESELECT_BETTER: u8 = 1;
 pub const BOND_PRI_RESELECT_FAILURE: u8 = 2;
+/// BOND_DEFAULT_TX_QUEUES (the `tx_queues` module parameter).
+pub const BOND_DEFAULT_TX_QUEUES: u32 = 16;
 /// One jiffy (HZ=1000), the delay of the work bonding queues "at 1".
 pub const JIFFY: crate::time::Duration = crate::time::Duration::from_millis(1);
 
@@ -182,6 +184,9 @@ pub static BOND_LINK_OPS: RtnlLinkOps = RtnlLinkOps {
     fill_slave_info: Some(netlink::bond_fill_slave_info),
     parse_info_data: Some(netlink::bond_parse_info_data),
     slave_changelink: Some(netlink::bond_slave_changelink),
+    // bond_get_num_tx_queues(): the module's tx_queues (16); no rx op.
+    get_num_queues: Some(|_| BOND_DEFAULT_TX_QUEUES),
+    tx_queues_only: true,
     ..RtnlLinkOps::new("bond", || Driver::Bond(Box::default()), bond_setup)
 };
 

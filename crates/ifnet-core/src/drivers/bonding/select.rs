@@ -167,7 +167,10 @@ impl Kernel {
     pub(crate) fn bond_should_notify_peers(&self, bond: DevId) -> bool {
         let b = self.bond(bond);
         let delay = b.params.peer_notif_delay.max(1);
-        if b.send_peer_notif == 0 || b.send_peer_notif % delay != 0 || !self.dev(bond).carrier {
+        if b.send_peer_notif == 0
+            || !b.send_peer_notif.is_multiple_of(delay)
+            || !self.dev(bond).carrier
+        {
             return false;
         }
         b.curr_active_slave
