@@ -131,6 +131,7 @@ fn builtin_exit_statuses_on_the_default_kernel() {
         ("azure-vf-before-netvsc", 1, 1884),
         ("azure-netvsc-in-netns", 0, 82),
         ("netns-lifecycle", 0, 29446),
+        ("ipoib-bond-failover", 0, 1100),
     ] {
         let o = ifnet(&["-j", "explore", name]);
         assert_eq!(o.status.code(), Some(code), "{name}: {}", stdout(&o));
@@ -192,6 +193,7 @@ fn witness_never_reached_and_bad_usage_exit_2() {
         &[
             "explore",
             "netns-lifecycle",
+            "ipoib-bond-failover",
             "--html",
             "/nonexistent/dir/x.html",
         ],

@@ -414,4 +414,51 @@ mod tests {
         m.dev = Some("a/b".into());
         assert!(m.check().unwrap_err().contains("bad device name"));
     }
+
+    /// The seed-003 actions: `plug` of type ipoib (a GUID, nothing
+    /// Ethernet), `bond-add`, `enslave` (needs `master`), `carrier` (needs
+    /// `on`), each with its own message.
+    #[test]
+    fn bond_actions_say_why() {
+        let mut p = spec("plug");
+        p.bus = Some("0000:05:00.0".into());
+        p.kind = Some("ipoib".into());
+        assert!(p.check().unwrap_err().contains("needs `guid`"));
+        p.guid = Some("0xzz".into());
+        assert!(p.check().unwrap_err().contains("bad GUID"));
+        p.guid = Some("0".into());
+        assert!(p.check().unwrap_err().contains("bad GUID"), "zero");
+        p.guid = Some("0x0002c90300a1b201".into());
+        let Action::Plug {
+            spec: HwSpec::Ipoib { guid, .. },
+            ..
+        } = p.check().unwrap()
+        else {
+            panic!("an IPoIB plug")
+        };
+        assert_eq!(guid, 0x0002_c903_00a1_b201);
+        p.mac = Some("00:15:5d:00:00:01".into());
+        assert!(p.check().unwrap_err().contains("takes `guid`"));
+        let mut e = spec("enslave");
+        e.dev = Some("ib0".into());
+        assert!(e.check().unwrap_err().contains("needs `master`"));
+        e.master = Some("bond0".into());
+        assert!(e.check().is_ok());
+        let mut c = spec("carrier");
+        c.bus = Some("0000:05:00.0".into());
+        assert!(c.check().unwrap_err().contains("needs `on`"));
+        c.on = Some(false);
+        assert_eq!(c.check().unwrap().describe(), "hw carrier 0000:05:00.0 off");
+        let mut b = spec("bond-add");
+        assert!(b.check().unwrap_err().contains("needs `dev`"));
+        b.dev = Some("bond0".into());
+        b.miimon = Some(u32::MAX);
+        let Action::BondAdd {
+            miimon, updelay, ..
+        } = b.check().unwrap()
+        else {
+            panic!("a bond")
+        };
+        assert_eq!((miimon, updelay), (60_000, 0), "bounded, defaults");
+    }
 }

@@ -60,8 +60,13 @@ impl Kernel {
         };
         b.send_peer_notif == 0
             && b.slaves.iter().all(|s| {
-                let link = self.try_dev(s.dev).is_some_and(|d| d.running() && d.carrier);
-                matches!((s.link, link), (BondLink::Up, true) | (BondLink::Down, false))
+                let link = self
+                    .try_dev(s.dev)
+                    .is_some_and(|d| d.running() && d.carrier);
+                matches!(
+                    (s.link, link),
+                    (BondLink::Up, true) | (BondLink::Down, false)
+                )
             })
     }
 
