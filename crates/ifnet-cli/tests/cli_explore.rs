@@ -37,7 +37,8 @@ fn list_and_show() {
             "azure-vf-hotadd",
             "azure-vf-before-netvsc",
             "azure-netvsc-in-netns",
-            "netns-lifecycle"
+            "netns-lifecycle",
+            "ipoib-bond-failover"
         ]
     );
     assert!(stdout(&o).contains("azure-vf-hotadd          Seed 002 (c807d6cd089d): a MANA VF is hot-added while its hv_netvsc is up"));
@@ -193,7 +194,6 @@ fn witness_never_reached_and_bad_usage_exit_2() {
         &[
             "explore",
             "netns-lifecycle",
-            "ipoib-bond-failover",
             "--html",
             "/nonexistent/dir/x.html",
         ],
