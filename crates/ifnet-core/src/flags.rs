@@ -241,6 +241,22 @@ impl Kernel {
         }
     }
 
+    /// What uppers that hand their receive flags to one lower do in
+    /// `ndo_change_rx_flags` (`netvsc_change_rx_flags`, active-backup's
+    /// `bond_set_promiscuity` / `bond_set_allmulti`): each of IFF_PROMISC /
+    /// IFF_ALLMULTI in `change` becomes one count more or less on `lower`,
+    /// as `upper` now has the flag or not.
+    pub(crate) fn dev_pass_rx_flags(&mut self, upper: DevId, lower: DevId, change: u32) {
+        let flags = self.dev(upper).flags;
+        let inc = |flag: u32| if flags & flag != 0 { 1 } else { -1 };
+        if change & IFF_PROMISC != 0 {
+            self.dev_set_promiscuity(lower, inc(IFF_PROMISC));
+        }
+        if change & IFF_ALLMULTI != 0 {
+            self.dev_set_allmulti(lower, inc(IFF_ALLMULTI));
+        }
+    }
+
     /// `dev_change_rx_flags()`: tells the driver which of IFF_PROMISC,
     /// IFF_ALLMULTI, IFF_MULTICAST flipped (an upper passes promiscuity
     /// and allmulti on to its lowers there).

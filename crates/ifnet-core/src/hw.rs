@@ -119,72 +119,53 @@ impl HwSpec {
 
     /// The driver that binds and how it registers its netdev.
     fn kind(&self) -> crate::drivers::nic::NicKind {
-        let seg = |s: &Option<String>| {
-            s.clone()
-                .unwrap_or_else(|| crate::datapath::segment::DEFAULT_SEGMENT.to_string())
+        use crate::datapath::segment::{DEFAULT_IB_SEGMENT, DEFAULT_SEGMENT};
+        let kind = |driver: String, segment: &Option<String>, default_segment: &str| {
+            crate::drivers::nic::NicKind {
+                driver_name: driver,
+                segment: segment
+                    .clone()
+                    .unwrap_or_else(|| default_segment.to_string()),
+                virtio: false,
+                standby: false,
+                slot: None,
+            }
         };
+        let or =
+            |d: &Option<String>, default: &str| d.clone().unwrap_or_else(|| default.to_string());
         match self {
             HwSpec::Nic {
                 driver, segment, ..
-            } => crate::drivers::nic::NicKind {
-                driver_name: driver
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_NIC_DRIVER.to_string()),
-                segment: seg(segment),
-                virtio: false,
-                standby: false,
-                slot: None,
-            },
+            } => kind(or(driver, DEFAULT_NIC_DRIVER), segment, DEFAULT_SEGMENT),
             HwSpec::Vf {
                 driver, segment, ..
-            } => crate::drivers::nic::NicKind {
-                driver_name: driver
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_VF_DRIVER.to_string()),
-                segment: seg(segment),
-                virtio: false,
-                standby: false,
-                slot: None,
-            },
+            } => kind(or(driver, DEFAULT_VF_DRIVER), segment, DEFAULT_SEGMENT),
             HwSpec::HvVf {
                 driver,
                 segment,
                 serial,
                 ..
             } => crate::drivers::nic::NicKind {
-                driver_name: driver
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_VF_DRIVER.to_string()),
-                segment: seg(segment),
-                virtio: false,
-                standby: false,
                 slot: Some(*serial),
+                ..kind(or(driver, DEFAULT_VF_DRIVER), segment, DEFAULT_SEGMENT)
             },
             HwSpec::VirtioNet {
                 standby, segment, ..
             } => crate::drivers::nic::NicKind {
-                driver_name: "virtio_net".to_string(),
-                segment: seg(segment),
                 virtio: true,
                 standby: *standby,
-                slot: None,
+                ..kind("virtio_net".to_string(), segment, DEFAULT_SEGMENT)
             },
-            HwSpec::Netvsc { segment, .. } => crate::drivers::nic::NicKind {
-                driver_name: crate::drivers::netvsc::NETVSC_DRIVER.to_string(),
-                segment: seg(segment),
-                virtio: false,
-                standby: false,
-                slot: None,
-            },
-            HwSpec::Ipoib { segment, .. } => crate::drivers::nic::NicKind {
-                driver_name: crate::drivers::ipoib::IPOIB_HCA_DRIVER.to_string(),
-                segment: segment
-                    .clone()
-                    .unwrap_or_else(|| crate::datapath::segment::DEFAULT_IB_SEGMENT.to_string()),
-                virtio: false,
-                standby: false,
-                slot: None,
-            },
+            HwSpec::Netvsc { segment, .. } => kind(
+                crate::drivers::netvsc::NETVSC_DRIVER.to_string(),
+                segment,
+                DEFAULT_SEGMENT,
+            ),
+            HwSpec::Ipoib { segment, .. } => kind(
+                crate::drivers::ipoib::IPOIB_HCA_DRIVER.to_string(),
+                segment,
+                DEFAULT_IB_SEGMENT,
+            ),
         }
     }
 }

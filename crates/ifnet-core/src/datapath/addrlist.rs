@@ -355,12 +355,11 @@ impl Kernel {
     /// `from` pushed to `to`.
     pub fn dev_addr_unsync(&mut self, to: DevId, from: DevId) {
         for kind in [AddrListKind::Unicast, AddrListKind::Multicast] {
-            let entries = self.dev_addr_lists(from);
-            let entries = match kind {
-                AddrListKind::Unicast => entries.uc,
-                AddrListKind::Multicast => entries.mc,
-            };
-            for e in entries.into_iter().filter(|e| e.sync_cnt > 0) {
+            for e in self
+                .addr_list_entries(from, kind)
+                .into_iter()
+                .filter(|e| e.sync_cnt > 0)
+            {
                 let _ = self.hw_addr_unsync_one(to, from, kind, &e);
             }
         }

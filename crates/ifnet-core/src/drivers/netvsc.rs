@@ -164,16 +164,8 @@ fn netvsc_change_mtu(k: &mut Kernel, dev: DevId, mtu: u32) -> KResult<()> {
 /// `netvsc_change_rx_flags()`: the netvsc's IFF_PROMISC / IFF_ALLMULTI
 /// flips become one more or one less count on its VF.
 fn netvsc_change_rx_flags(k: &mut Kernel, dev: DevId, change: u32) {
-    let Some(vf) = k.netvsc(dev).and_then(|p| p.vf_netdev) else {
-        return;
-    };
-    let flags = k.dev(dev).flags;
-    let inc = |flag: u32| if flags & flag != 0 { 1 } else { -1 };
-    if change & IFF_PROMISC != 0 {
-        k.dev_set_promiscuity(vf, inc(IFF_PROMISC));
-    }
-    if change & IFF_ALLMULTI != 0 {
-        k.dev_set_allmulti(vf, inc(IFF_ALLMULTI));
+    if let Some(vf) = k.netvsc(dev).and_then(|p| p.vf_netdev) {
+        k.dev_pass_rx_flags(dev, vf, change);
     }
 }
 

@@ -339,16 +339,8 @@ impl Kernel {
     /// `bond_set_allmulti()`: in active-backup (bond_uses_primary) the
     /// bond's promisc/allmulti flip is one count on the active slave only.
     pub(crate) fn bond_change_rx_flags(&mut self, bond: DevId, change: u32) {
-        let Some(a) = self.bond(bond).curr_active_slave else {
-            return;
-        };
-        let flags = self.dev(bond).flags;
-        let inc = |flag: u32| if flags & flag != 0 { 1 } else { -1 };
-        if change & IFF_PROMISC != 0 {
-            self.dev_set_promiscuity(a, inc(IFF_PROMISC));
-        }
-        if change & IFF_ALLMULTI != 0 {
-            self.dev_set_allmulti(a, inc(IFF_ALLMULTI));
+        if let Some(a) = self.bond(bond).curr_active_slave {
+            self.dev_pass_rx_flags(bond, a, change);
         }
     }
 
