@@ -129,7 +129,7 @@ fn builtin_exit_statuses_on_the_default_kernel() {
     for (name, code, states) in [
         ("virtio-failover-udev", 0, 22),
         ("azure-vf-hotadd", 0, 702),
-        ("azure-vf-before-netvsc", 1, 1884),
+        ("azure-vf-before-netvsc", 1, 784),
         ("azure-netvsc-in-netns", 0, 82),
         ("netns-lifecycle", 0, 29446),
         ("ipoib-bond-failover", 0, 1100),

@@ -84,23 +84,26 @@ fn udev_event_is_blocked_child_waits_for_parent() {
 }
 
 /// udev-event.c `rename_netif()` (≈v243+): ID_RENAMING is set before the
-/// RTM_SETLINK and broadcast with the `add`; NetworkManager
-/// (nm-linux-platform.c `handle_udev_event`) waits, and the `move` event's
-/// processing (`udev_event_execute_rules`) drops it, so NM decides then.
+/// RTM_SETLINK and broadcast with the `add`. NetworkManager does not look
+/// at it: nmp-object.c `_nmp_object_fixup_link_udev_fields` (355bc90299)
+/// marks the link initialized once any processed udev device is attached,
+/// so NM decides on the `add` broadcast, under the new name, and the
+/// `move` event (which drops ID_RENAMING) is not read again.
 #[test]
-fn udev_id_renaming_and_nm_waits_for_move() {
+fn nm_decides_on_the_add_broadcast_while_udev_is_renaming() {
     let (w, lines) = first_path(world(VF_HOTPLUG, None));
     let text = lines.join("\n");
     let renamed = text
         .find("renamed network interface 2 from 'eth0' to 'enp0s9'")
         .expect(&text);
-    let waits = text
-        .find("enp0s9: udev is renaming it (ID_RENAMING): not initialized yet")
-        .expect(&text);
     let decided = text
         .find("enp0s9: managed; auto-default \"Wired connection 1\" (DHCP) created")
         .expect(&text);
-    assert!(renamed < waits && waits < decided, "{text}");
+    let moved = text
+        .find("enp0s9: move (udev event; NM_UNMANAGED is not read again)")
+        .expect(&text);
+    assert!(renamed < decided && decided < moved, "{text}");
+    assert!(!text.contains("not initialized yet"), "{text}");
     assert!(w
         .kernel
         .dev_get_by_name(w.kernel.init_net(), "enp0s9")

@@ -1,8 +1,12 @@
 //! NetworkManager (agents.md §4): a device starts with
 //! NM_UNMANAGED_PLATFORM_INIT; it is initialized when udevd's processed
-//! `add`/`move` (without ID_RENAMING) arrives (nmp-object.c
-//! `_nmp_object_fixup_link_udev_fields`, nm-linux-platform.c
-//! `handle_udev_event`); then, once, NM reads NM_UNMANAGED from that udev
+//! `add` or `move` arrives (nmp-object.c `_nmp_object_fixup_link_udev_fields`
+//! marks the link initialized as soon as any udev device is attached;
+//! nm-linux-platform.c `handle_udev_event` takes both actions). NM has no
+//! ID_RENAMING check (none in 355bc90299's tree; agents.md §2.4 item 9
+//! says otherwise, the source does not): the `add` broadcast of a renamed
+//! device, ID_RENAMING=1 and all, decides. Then, once, NM reads
+//! NM_UNMANAGED from that udev
 //! device (nm-device.c `nm_device_set_unmanaged_by_user_udev`) and never
 //! again. A managed Ethernet device without a profile gets "Wired
 //! connection N" (nm-settings.c `device_realized`, auto-default, DHCP),
@@ -68,9 +72,6 @@ impl NetworkManager {
             activate: false,
         });
         d.name = name.clone();
-        if ev.prop("ID_RENAMING").is_some() {
-            return format!("{name}: udev is renaming it (ID_RENAMING): not initialized yet");
-        }
         if d.decided {
             return format!(
                 "{name}: {} (udev event; NM_UNMANAGED is not read again)",
