@@ -170,28 +170,10 @@ fn explore_from(
 ) {
     let mut path = prefix;
     let base = path.len();
-    if !matches!(visit(&root, visited, &[], 0), Visit::New) && base > 0 {
+    let Some(root_frame) = root_frame(root, &path, props, visited, out) else {
         return;
-    }
-    note_witnesses(&root, props, &mut out.witnesses);
-    if let Some((inv, msg)) = check_state(&root, props, root.enabled().is_empty()) {
-        out.violation = Some(Violation {
-            invariant: inv,
-            message: msg,
-            schedule: path,
-        });
-        return;
-    }
-    let todo = root.enabled();
-    let mut stack = vec![Frame {
-        world: Some(root),
-        todo,
-        done: Vec::new(),
-        sleep: Vec::new(),
-        last_lane: None,
-        last_can_go_on: false,
-        preemptions: 0,
-    }];
+    };
+    let mut stack = vec![root_frame];
     while let Some(top) = stack.last_mut() {
         let Some((step, fp)) = next_step(top) else {
             stack.pop();
@@ -205,24 +187,7 @@ fn explore_from(
             top.done.push((step, fp));
             continue;
         }
-        let child_sleep: Vec<(Step, Footprint)> = if cfg.reduction {
-            top.sleep
-                .iter()
-                .chain(top.done.iter())
-                .filter(|(_, f)| f.independent(&fp))
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
-        top.done.push((step.clone(), fp));
-        // The frame's last step takes its world (nothing reads it after:
-        // the frame pops next); the others fork a copy.
-        let Some(mut child) = (if top.todo.is_empty() {
-            top.world.take()
-        } else {
-            top.world.clone()
-        }) else {
+        let Some((mut child, child_sleep)) = fork_child(top, &step, fp, cfg.reduction) else {
             continue;
         };
         child.apply_enabled(&step);
@@ -262,6 +227,68 @@ fn explore_from(
             Arrive::Push(f) => stack.push(*f),
         }
     }
+}
+
+/// Checks the root of a (sub)search; `None` when there is nothing to
+/// explore below it (seen by an earlier shard root, or violating).
+fn root_frame(
+    root: World,
+    path: &[Step],
+    props: &Props,
+    visited: &mut HashMap<u128, (Vec<Step>, u32)>,
+    out: &mut Outcome,
+) -> Option<Frame> {
+    if !matches!(visit(&root, visited, &[], 0), Visit::New) && !path.is_empty() {
+        return None;
+    }
+    note_witnesses(&root, props, &mut out.witnesses);
+    if let Some((inv, msg)) = check_state(&root, props, root.enabled().is_empty()) {
+        out.violation = Some(Violation {
+            invariant: inv,
+            message: msg,
+            schedule: path.to_vec(),
+        });
+        return None;
+    }
+    let todo = root.enabled();
+    Some(Frame {
+        world: Some(root),
+        todo,
+        done: Vec::new(),
+        sleep: Vec::new(),
+        last_lane: None,
+        last_can_go_on: false,
+        preemptions: 0,
+    })
+}
+
+/// The world `step` is to run on, with the child's sleep set: the
+/// parent's sleepers and already-tried siblings that commute with `step`.
+/// The frame's last step takes its world (nothing reads it after: the
+/// frame pops next); the others fork a copy.
+fn fork_child(
+    top: &mut Frame,
+    step: &Step,
+    fp: Footprint,
+    reduction: bool,
+) -> Option<(World, Vec<(Step, Footprint)>)> {
+    let child_sleep: Vec<(Step, Footprint)> = if reduction {
+        top.sleep
+            .iter()
+            .chain(top.done.iter())
+            .filter(|(_, f)| f.independent(&fp))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    top.done.push((step.clone(), fp));
+    let world = if top.todo.is_empty() {
+        top.world.take()
+    } else {
+        top.world.clone()
+    }?;
+    Some((world, child_sleep))
 }
 
 /// A state just reached, with what its parent knows about it.
