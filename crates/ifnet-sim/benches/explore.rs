@@ -9,6 +9,11 @@ use ifnet_sim::explore::{search, Config};
 use ifnet_sim::{builtin, Scenario, World};
 use std::collections::BTreeMap;
 
+/// The allocator `ifnet explore` runs with (crates/ifnet-cli/src/main.rs),
+/// so that the figures are the shipped binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn setup(name: &str, kernel: Option<&str>) -> (World, ifnet_sim::props::Props) {
     let s = Scenario::parse(builtin::get(name).unwrap()).unwrap();
     (

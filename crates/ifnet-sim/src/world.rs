@@ -11,6 +11,7 @@ use ifnet_core::workqueue::WorkItem;
 use ifnet_core::{Fingerprint, Kernel, NetId, Window};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// A hardware event of the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -49,7 +50,9 @@ pub struct World {
     /// The kernel, shared with forked worlds until one changes it.
     pub kernel: crate::kcell::KernelCell,
     /// Private: a change must drop the agent's cached hash (`agent_fp`).
-    agents: Vec<Box<dyn Agent>>,
+    /// Shared with forked worlds until one changes it (`agent_mut`): most
+    /// steps change one agent, or none.
+    agents: Vec<Arc<dyn Agent>>,
     /// Each agent's own hash, cached while it is unchanged, for agents
     /// whose hash is self-contained (`Agent::hash_is_self_contained`).
     agent_fp: Vec<std::sync::OnceLock<u128>>,
@@ -129,12 +132,12 @@ impl World {
             self.kernel.mcast_listen(crate::pump::MCAST_LISTENER);
             self.mcast_cursor = self.kernel.mcast_next_seq();
         }
-        self.agents.push(a);
+        self.agents.push(Arc::from(a));
         self.agent_fp.push(Default::default());
     }
 
     /// The agents, in the order their lanes are numbered.
-    pub fn agents(&self) -> &[Box<dyn Agent>] {
+    pub fn agents(&self) -> &[Arc<dyn Agent>] {
         &self.agents
     }
 
@@ -378,15 +381,14 @@ impl World {
     fn run_agent(&mut self, i: usize, thread: u32) -> (String, String, Vec<String>) {
         let net = self.kernel.init_net();
         let lane = self.agents[i].name().to_string();
-        let mut agent = std::mem::replace(&mut self.agents[i], crate::agents::placeholder());
+        self.agent_fp[i] = Default::default();
         let (text, mut seen, outbox, script) = {
+            let agent = agent_mut(&mut self.agents[i]);
             let mut cx = Cx::new(&mut self.kernel, &mut self.facts, net);
             cx.record = self.detail;
             let text = agent.step(thread, &mut cx);
             (text, cx.seen, cx.outbox, cx.script_action)
         };
-        self.agents[i] = agent;
-        self.agent_fp[i] = Default::default();
         if let Some(a) = script {
             let (_, line) = crate::hardware::run_action(self, &a);
             seen.push(line);
@@ -410,7 +412,7 @@ impl World {
                 Msg::Link(_) => l.link_multicast,
             };
             if wants && l.net_is_init {
-                a.deliver(m);
+                agent_mut(a).deliver(m);
                 self.agent_fp[j] = Default::default();
             }
         }
@@ -439,4 +441,12 @@ impl World {
         self.event_cursor = next;
         lines
     }
+}
+
+/// The agent to change, copied first if another world shares it.
+fn agent_mut(a: &mut Arc<dyn Agent>) -> &mut dyn Agent {
+    if Arc::get_mut(a).is_none() {
+        *a = Arc::from(a.clone_box());
+    }
+    Arc::get_mut(a).expect("an agent just copied has no other owner")
 }

@@ -10,9 +10,7 @@ pub mod rules;
 pub mod script;
 pub mod udev;
 
-use crate::agent::{Agent, Choice, Cx, Listens, Msg};
 use ifnet_core::Kernel;
-use std::hash::Hasher;
 
 /// A release number: `257.7`, `252`, `23.2`, `1.52.0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -53,39 +51,6 @@ impl std::fmt::Display for Version {
 pub const SYSTEMD_CURRENT: &str = "257.7";
 pub const NM_CURRENT: &str = "1.52";
 pub const CLOUD_INIT_CURRENT: &str = "24.1";
-
-/// A stand-in that holds an agent's slot while the agent runs its step.
-pub(crate) fn placeholder() -> Box<dyn Agent> {
-    Box::new(Placeholder)
-}
-
-#[derive(Clone)]
-struct Placeholder;
-
-impl Agent for Placeholder {
-    fn name(&self) -> &str {
-        "-"
-    }
-    fn describe(&self) -> String {
-        "-".into()
-    }
-    fn hash_state(&self, _h: &mut dyn Hasher) {}
-    fn listens(&self) -> Listens {
-        Listens {
-            net_is_init: false,
-            kernel_uevents: false,
-            udev_events: false,
-            link_multicast: false,
-        }
-    }
-    fn deliver(&mut self, _m: &Msg) {}
-    fn choices(&self, _k: &Kernel) -> Vec<Choice> {
-        Vec::new()
-    }
-    fn step(&mut self, _t: u32, _cx: &mut Cx<'_>) -> String {
-        String::new()
-    }
-}
 
 /// RTM_NEWADDR for `cidr` (an IPv4 `ADDR/LEN`, checked when the scenario
 /// was read) on the device with `ifindex`, as `ip addr add` builds it
