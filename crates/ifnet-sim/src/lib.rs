@@ -17,6 +17,7 @@ pub mod facts;
 pub mod hardware;
 pub mod html;
 pub mod kcell;
+pub mod memo;
 pub mod props;
 pub mod pump;
 pub mod report;

@@ -11,6 +11,7 @@ use super::rules;
 use super::Version;
 use crate::agent::{Agent, Choice, Cx, Listens, Msg, UdevEvent, Uevent};
 use crate::facts::{RenameFact, RenameOutcome};
+use crate::memo::Memo;
 use ifnet_core::consts::{IFF_SLAVE, IFF_UP};
 use ifnet_core::Kernel;
 use netlink_packet_core::NLM_F_ACK;
@@ -18,7 +19,6 @@ use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 /// Where a worker is in its event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,9 +40,9 @@ pub enum Pc {
 struct Job {
     id: u32,
     /// Shared between forked worlds (copied on the rename's change).
-    ev: Arc<Uevent>,
+    ev: Memo<Uevent>,
     pc: Pc,
-    props: Arc<BTreeMap<String, String>>,
+    props: Memo<BTreeMap<String, String>>,
     wanted: Option<String>,
     errno: Option<i32>,
 }
@@ -61,7 +61,7 @@ pub struct Udev {
     queue: Vec<Job>,
     next_id: u32,
     /// /run/udev/data/n<ifindex>: properties of the last processed event.
-    db: BTreeMap<u32, Arc<BTreeMap<String, String>>>,
+    db: BTreeMap<u32, Memo<BTreeMap<String, String>>>,
     overruns: u32,
 }
 
@@ -128,7 +128,7 @@ impl Udev {
         props.remove("ID_PROCESSING");
         props.insert("INTERFACE".into(), name.clone());
         if ev.action == "remove" {
-            self.queue[at].props = Arc::new(props);
+            self.queue[at].props = Memo::new(props);
             self.queue[at].pc = Pc::Broadcast;
             return format!("net remove {name}: rules end at ACTION==remove");
         }
@@ -180,7 +180,7 @@ impl Udev {
             text.push_str("; 85-nm-unmanaged: NM_UNMANAGED=1");
         }
         let j = &mut self.queue[at];
-        j.props = Arc::new(props);
+        j.props = Memo::new(props);
         j.pc = if ev.action == "add" {
             Pc::SetupLink
         } else {
@@ -218,7 +218,7 @@ impl Udev {
         let Some(w) = wanted else {
             return format!("net_setup_link {name}: no name from NamePolicy");
         };
-        Arc::make_mut(&mut job.props).insert("ID_NET_NAME".into(), w.clone());
+        job.props.make_mut().insert("ID_NET_NAME".into(), w.clone());
         if w == name {
             return format!("net_setup_link {name}: already named {w}");
         }
@@ -283,7 +283,7 @@ impl Udev {
         if self.version >= Version(255, 0, 0) {
             props.insert("ID_PROCESSING".into(), "1".into());
         }
-        let props = Arc::new(props);
+        let props = Memo::new(props);
         self.db.insert(j.ev.ifindex, props.clone());
         let mut m = LinkMessage::default();
         m.header.index = j.ev.ifindex;
@@ -298,7 +298,7 @@ impl Udev {
         let (outcome, text) = match r {
             Ok(_) => {
                 job.props = props;
-                Arc::make_mut(&mut job.ev).interface = Some(wanted.clone());
+                job.ev.make_mut().interface = Some(wanted.clone());
                 (
                     RenameOutcome::Renamed,
                     format!(
@@ -309,7 +309,7 @@ impl Udev {
             }
             Err(e) if e.errno == ifnet_core::Errno::EBUSY && self.version >= Version(253, 0, 0) => {
                 if let Some(p) = self.db.get_mut(&j.ev.ifindex) {
-                    Arc::make_mut(p).remove("ID_RENAMING");
+                    p.make_mut().remove("ID_RENAMING");
                 }
                 (
                     RenameOutcome::AlreadyUp,
@@ -321,7 +321,7 @@ impl Udev {
             Err(e) => {
                 job.errno = Some(e.errno.number());
                 if let Some(p) = self.db.get_mut(&j.ev.ifindex) {
-                    Arc::make_mut(p).remove("ID_RENAMING");
+                    p.make_mut().remove("ID_RENAMING");
                 }
                 (
                     RenameOutcome::Failed,
@@ -355,7 +355,7 @@ impl Udev {
         } else if j.ev.action == "remove" {
             self.db.remove(&j.ev.ifindex);
         } else {
-            self.db.insert(j.ev.ifindex, Arc::new(props.clone()));
+            self.db.insert(j.ev.ifindex, Memo::new(props.clone()));
         }
         let name = j.ev.interface.clone().unwrap_or_default();
         let devpath = match j.ev.devpath.rsplit_once("/net/") {
@@ -410,7 +410,7 @@ impl Agent for Udev {
             self.next_id = self.next_id.wrapping_add(1);
             self.queue.push(Job {
                 id: self.next_id,
-                ev: Arc::new(u.clone()),
+                ev: Memo::new(u.clone()),
                 pc: Pc::Queued,
                 props: Default::default(),
                 wanted: None,
