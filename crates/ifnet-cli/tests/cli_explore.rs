@@ -132,7 +132,7 @@ fn builtin_exit_statuses_on_the_default_kernel() {
         ("azure-vf-before-netvsc", 1, 784),
         ("azure-netvsc-in-netns", 0, 82),
         ("netns-lifecycle", 0, 29446),
-        ("ipoib-bond-failover", 0, 1100),
+        ("ipoib-bond-failover", 0, 827),
     ] {
         let o = ifnet(&["-j", "explore", name]);
         assert_eq!(o.status.code(), Some(code), "{name}: {}", stdout(&o));

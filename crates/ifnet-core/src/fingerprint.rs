@@ -145,7 +145,26 @@ fn hash_tables(t: &DevTables, h: &mut FpHasher) {
         net.hash(h);
     }
     init_net.hash(h);
-    hash_unordered(devs.iter::<DevId>().map(|(_, d)| d), h);
+    hash_devices(devs, h);
     (notifiers, todo_list, rng_state, inet_rng_state).hash(h);
     rtnl_link_initializing.hash(h);
+}
+
+/// The device slab as a multiset, as `hash_unordered` would hash it, with
+/// each device's own hash taken from its `DevCell` cache when it was
+/// computed in this very canonical context (`canon::context`).
+fn hash_devices(devs: &crate::ids::Slab<crate::dev_cell::DevCell>, h: &mut FpHasher) {
+    let ctx = canon::context();
+    let (mut n, mut sum) = (0u64, 0u128);
+    for (_, d) in devs.iter::<DevId>() {
+        let own = d.hash_in(ctx, |dev| {
+            let mut e = FpHasher::default();
+            dev.hash(&mut e);
+            e.finish128()
+        });
+        sum = sum.wrapping_add(own);
+        n += 1;
+    }
+    h.write_u64(n);
+    h.write_u128(sum);
 }

@@ -34,10 +34,31 @@ pub fn link_addr_len(dev_type: u16) -> Option<usize> {
     }
 }
 
-/// Whether a list has no element twice (O(n log n), no hashing).
+/// Whether a list has no element twice (no hashing). The first
+/// `SMALL_UNIQUE` elements are compared pairwise in an array on the stack —
+/// the lists checked are nearly always that short, and an explorer runs the
+/// check after every step that changes the kernel —; past it, O(n log n)
+/// in a `BTreeSet`.
 pub(crate) fn all_unique<T: Ord>(items: impl IntoIterator<Item = T>) -> bool {
-    let mut seen = BTreeSet::new();
-    items.into_iter().all(|x| seen.insert(x))
+    const SMALL_UNIQUE: usize = 16;
+    let mut small: [Option<T>; SMALL_UNIQUE] = std::array::from_fn(|_| None);
+    let mut n = 0;
+    let mut items = items.into_iter();
+    for x in items.by_ref() {
+        if small[..n].iter().flatten().any(|y| *y == x) {
+            return false;
+        }
+        small[n] = Some(x);
+        n += 1;
+        if n == SMALL_UNIQUE {
+            break;
+        }
+    }
+    if n < SMALL_UNIQUE {
+        return true;
+    }
+    let mut seen: BTreeSet<T> = small.into_iter().flatten().collect();
+    items.all(|x| seen.insert(x))
 }
 
 impl Kernel {
@@ -347,5 +368,27 @@ impl Kernel {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod all_unique_tests {
+    use super::all_unique;
+
+    /// Against the plain definition, for lists shorter and longer than the
+    /// stack array, with the duplicate on either side of its end.
+    #[test]
+    fn agrees_with_the_definition() {
+        for len in 0..40u32 {
+            let v: Vec<u32> = (0..len).collect();
+            assert!(all_unique(&v), "{len}");
+            for i in 0..len as usize {
+                for j in (i + 1)..len as usize {
+                    let mut w = v.clone();
+                    w[j] = w[i];
+                    assert!(!all_unique(&w), "{len}: {i} {j}");
+                }
+            }
+        }
     }
 }

@@ -135,7 +135,7 @@ impl Kernel {
     }
 
     pub fn try_dev(&self, id: DevId) -> Option<&NetDevice> {
-        self.tables.devs.get(id)
+        self.tables.devs.get(id).map(|d| &**d)
     }
 
     pub fn net(&self, id: NetId) -> &Net {

@@ -12,6 +12,7 @@ pub mod chunked;
 pub mod client;
 pub mod consts;
 pub mod datapath;
+mod dev_cell;
 pub mod driver;
 pub mod drivers;
 pub mod errno;

@@ -72,17 +72,18 @@ impl Kernel {
         d.carrier
     }
 
-    /// `linkwatch_fire_event()`. The pending flag is the truth; the lists
-    /// may hold stale entries (synced or forgotten devices), skipped when
-    /// the queue runs, so no event costs more than O(1) here.
+    /// `linkwatch_fire_event()`: `test_and_set_bit(PENDING)`, then
+    /// `linkwatch_add_event` puts the device on `lweventlist` once; an
+    /// event for a device already pending only matters when urgent.
+    /// `linkwatch_list` is `lweventlist` exactly: the pending devices, each
+    /// once, in the order their events came (`check_linkwatch`).
     pub(crate) fn linkwatch_fire_event(&mut self, dev: DevId) {
         let urgent = self.linkwatch_urgent_event(dev);
         if !self.dev(dev).linkwatch_pending {
             self.dev_mut(dev).linkwatch_pending = true;
             self.deferred.linkwatch_list.push(dev);
-        }
-        if urgent {
-            self.deferred.linkwatch_urgent.push(dev);
+        } else if !urgent {
+            return;
         }
         let due = if urgent {
             self.now
@@ -94,44 +95,52 @@ impl Kernel {
 
     /// `linkwatch_forget_dev()`: drop a pending event for a dying device.
     pub(crate) fn linkwatch_forget_dev(&mut self, dev: DevId) {
-        if self.dev(dev).linkwatch_pending {
-            self.dev_mut(dev).linkwatch_pending = false;
+        if self.linkwatch_claim(dev) {
             // linkwatch_do_dev still runs for it in Linux (operstate only).
             self.rfc2863_policy(dev);
         }
     }
 
-    /// Takes a pending device off the queue, if it still is pending.
+    /// `linkwatch_clean_dev()`: takes a pending device off `lweventlist`
+    /// (`list_del_init`) and clears its pending bit, if it still is pending.
     fn linkwatch_claim(&mut self, dev: DevId) -> bool {
         let pending = self.try_dev(dev).is_some_and(|d| d.linkwatch_pending);
         if pending {
             self.dev_mut(dev).linkwatch_pending = false;
+            self.deferred.linkwatch_list.retain(|&d| d != dev);
         }
         pending
     }
 
     /// `linkwatch_event()` → `__linkwatch_run_queue(urgent_only)`: inside
     /// the one-second window after the last full run only urgent events are
-    /// handled; the others wait for `linkwatch_nextevent`.
+    /// handled (`linkwatch_urgent_event` asked again now, as Linux does);
+    /// the others go back on the list, in order, and wait for
+    /// `linkwatch_nextevent`. The list is spliced off first (`wrk`): an
+    /// event fired while a device is handled joins the next run; one
+    /// cleaned meanwhile (`linkwatch_sync_dev`) is no longer pending and is
+    /// skipped, as `list_del_init` takes it off `wrk` in Linux.
     pub(crate) fn linkwatch_run_queue(&mut self) {
         let urgent_only = self.deferred.linkwatch_nextevent > self.now;
-        if urgent_only {
-            for dev in std::mem::take(&mut self.deferred.linkwatch_urgent) {
-                let still_urgent = self.try_dev(dev).is_some() && self.linkwatch_urgent_event(dev);
-                if still_urgent && self.linkwatch_claim(dev) {
-                    self.linkwatch_do_registered(dev);
-                }
-            }
-        } else {
+        if !urgent_only {
             self.deferred.linkwatch_nextevent = self.now + LINKWATCH_INTERVAL;
-            self.deferred.linkwatch_urgent.clear();
-            for dev in std::mem::take(&mut self.deferred.linkwatch_list) {
-                if self.linkwatch_claim(dev) {
-                    self.linkwatch_do_registered(dev);
-                }
-            }
         }
-        // Stale entries left by urgent runs are dropped at the next full run.
+        let wrk = std::mem::take(&mut self.deferred.linkwatch_list);
+        let mut keep = Vec::new();
+        for dev in wrk {
+            if !self.try_dev(dev).is_some_and(|d| d.linkwatch_pending) {
+                continue;
+            }
+            if urgent_only && !self.linkwatch_urgent_event(dev) {
+                keep.push(dev);
+                continue;
+            }
+            self.linkwatch_claim(dev);
+            self.linkwatch_do_registered(dev);
+        }
+        // Kept events ahead of those fired during the run.
+        keep.append(&mut self.deferred.linkwatch_list);
+        self.deferred.linkwatch_list = keep;
         if !self.deferred.linkwatch_list.is_empty() {
             let due = self.deferred.linkwatch_nextevent.max(self.now);
             self.deferred.workqueue.schedule(Work::Linkwatch, due);

@@ -91,8 +91,8 @@ impl Kernel {
                 }
             }
         }
-        // The linkwatch lists may hold stale entries by design; keep only
-        // devices that are alive and pending.
+        // Earlier state files kept stale linkwatch entries (and an urgent
+        // list, now ignored): keep each live pending device once.
         // Earlier state files kept the inet6_dev's existence with the
         // address lists.
         let ids: Vec<DevId> = self.tables.devs.iter::<DevId>().map(|(id, _)| id).collect();
@@ -103,9 +103,9 @@ impl Kernel {
             }
         }
         let devs = &self.tables.devs;
-        let live = |d: &DevId| devs.get(*d).is_some_and(|x| x.linkwatch_pending);
+        let mut seen = std::collections::BTreeSet::new();
+        let live = |d: &DevId| devs.get(*d).is_some_and(|x| x.linkwatch_pending) && seen.insert(*d);
         self.deferred.linkwatch_list.retain(live);
-        self.deferred.linkwatch_urgent.retain(live);
         // Everything else the model relies on (the checks below included).
         self.check_invariants()
     }

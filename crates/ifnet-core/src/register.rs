@@ -29,10 +29,9 @@ impl Kernel {
         driver: Driver,
     ) -> DevId {
         let name = IfName::truncated(name);
-        let id: DevId = self
-            .tables
-            .devs
-            .insert_with(|id| NetDevice::alloc(id, net, name, driver));
+        let id: DevId = self.tables.devs.insert_with(|id| {
+            crate::dev_cell::DevCell::new(NetDevice::alloc(id, net, name, driver))
+        });
         self.dev_mut(id).name_assign_type = assign;
         id
     }

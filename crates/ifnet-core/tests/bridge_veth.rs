@@ -209,7 +209,9 @@ fn rate_limited_linkwatch_sees_the_moved_peer() {
 }
 
 /// rtnl_getlink() runs linkwatch_sync_dev(): asking for one device settles
-/// its pending event.
+/// its pending event, and linkwatch_clean_dev() takes it off lweventlist
+/// (`list_del_init`): the list holds exactly the pending devices
+/// (`check_linkwatch`), so once both ends are synced nothing is left.
 #[test]
 fn getlink_syncs_pending_linkwatch() {
     let mut k = setup();
@@ -217,8 +219,13 @@ fn getlink_syncs_pending_linkwatch() {
     k.linkwatch_assume_recent_run();
     Client::new(&mut k, init).add_veth("v0", "v1").unwrap();
     let v0 = k.dev_get_by_name(init, "v0").unwrap();
+    let v1 = k.dev_get_by_name(init, "v1").unwrap();
     assert!(k.dev(v0).linkwatch_pending);
     Client::new(&mut k, init).get("v0").unwrap();
     assert!(!k.dev(v0).linkwatch_pending);
     assert_eq!(k.dev(v0).operstate, OperState::LowerLayerDown);
+    k.check_invariants().unwrap();
+    Client::new(&mut k, init).get("v1").unwrap();
+    assert!(!k.dev(v1).linkwatch_pending);
+    k.check_invariants().unwrap();
 }

@@ -27,7 +27,7 @@ fn ipoib_bond_failover_is_exhausted_clean() {
     assert!(o.violation.is_none(), "{:?}", o.violation);
     assert_eq!(o.witnesses.get("bond-failed-over"), Some(&true));
     assert_eq!(o.witnesses.get("bond-lost-last-slave"), Some(&true));
-    assert_eq!((o.states, o.steps), (1100, 3397));
+    assert_eq!((o.states, o.steps), (827, 2501));
 }
 
 /// The failover is reached through the monitor: pull the cable, then only

@@ -45,6 +45,9 @@ struct Canon {
     devs: Vec<Option<(u32, u128, u32)>>,
     /// Scratch for the list ranks: (namespace rank, list_seq, slot).
     order: Vec<(u32, u64, u32)>,
+    /// A hash of all of the above: what a device's hash can depend on
+    /// besides its own fields (`DevCell`'s cache key).
+    ctx: u128,
 }
 
 thread_local! {
@@ -55,6 +58,7 @@ thread_local! {
             nets: Vec::new(),
             devs: Vec::new(),
             order: Vec::new(),
+            ctx: 0,
         })
     };
 }
@@ -91,6 +95,7 @@ pub(super) fn activate(k: &Kernel) -> Active {
             c.nets[slot as usize] = Some((gen, rank as u32));
         }
         build_devs(c, k);
+        c.ctx = context_hash(c);
         c.active = true;
     });
     Active(())
@@ -127,6 +132,46 @@ fn build_devs(c: &mut Canon, k: &Kernel) {
             e.2 = rank;
         }
     }
+}
+
+/// Everything a canonical name is made of: `now`, the namespace ranks and
+/// every device slot's (generation, key, list rank), by slot.
+fn context_hash(c: &Canon) -> u128 {
+    let mut h = super::FpHasher::default();
+    h.write_u64(c.now);
+    h.write_usize(c.nets.len());
+    for n in &c.nets {
+        match n {
+            Some((gen, rank)) => {
+                h.write_u8(1);
+                h.write_u32(*gen);
+                h.write_u32(*rank);
+            }
+            None => h.write_u8(0),
+        }
+    }
+    h.write_usize(c.devs.len());
+    for d in &c.devs {
+        match d {
+            Some((gen, key, rank)) => {
+                h.write_u8(1);
+                h.write_u32(*gen);
+                h.write_u128(*key);
+                h.write_u32(*rank);
+            }
+            None => h.write_u8(0),
+        }
+    }
+    h.finish128()
+}
+
+/// The hash of the current canonical context (inside a fingerprint).
+pub(super) fn context() -> u128 {
+    CANON.with(|c| {
+        let c = c.borrow();
+        assert!(c.active, "canon::context outside a fingerprint");
+        c.ctx
+    })
 }
 
 fn net_rank(nets: &[Option<(u32, u32)>], id: NetId) -> u32 {

@@ -203,10 +203,9 @@ impl Hash for Deferred {
         let Deferred {
             workqueue,
             linkwatch_list,
-            linkwatch_urgent,
             linkwatch_nextevent,
         } = self;
-        (workqueue, linkwatch_list, linkwatch_urgent).hash(h);
+        (workqueue, linkwatch_list).hash(h);
         match super::canon::now() {
             Some(now) => linkwatch_nextevent.as_nanos().saturating_sub(now).hash(h),
             None => linkwatch_nextevent.hash(h),

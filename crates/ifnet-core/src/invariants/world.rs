@@ -333,21 +333,29 @@ impl Kernel {
         Ok(())
     }
 
-    /// Linkwatch: a pending device is registered and on the list, and the
-    /// linkwatch work is queued while any is.
+    /// Linkwatch: the list is `lweventlist` exactly — each pending device,
+    /// registered, once, and nothing else — and the linkwatch work is
+    /// queued while any is.
     pub(super) fn check_linkwatch(&self) -> Result<(), String> {
         let listed: std::collections::BTreeSet<DevId> =
             self.deferred.linkwatch_list.iter().copied().collect();
-        let mut pending = false;
+        if listed.len() != self.deferred.linkwatch_list.len() {
+            return Err("a device is on the linkwatch list twice".into());
+        }
+        let mut pending = 0;
         for (id, d) in self.tables.devs.iter::<DevId>() {
             if !d.linkwatch_pending {
                 continue;
             }
-            pending = true;
+            pending += 1;
             if d.reg_state != RegState::Registered || !listed.contains(&id) {
                 return Err(format!("{} has a linkwatch event on no list", d.name));
             }
         }
+        if pending != listed.len() {
+            return Err("the linkwatch list holds a device with no pending event".into());
+        }
+        let pending = pending > 0;
         if pending && self.deferred.workqueue.due_of(Work::Linkwatch).is_none() {
             return Err("linkwatch events are pending with no work queued".into());
         }

@@ -13,7 +13,6 @@ use crate::events::{McastMessage, Ring, Uevent};
 use crate::hw::HwBus;
 use crate::ids::{DevId, NetId, Slab};
 use crate::net::Net;
-use crate::netdev::NetDevice;
 use crate::notifier::Notifier;
 use crate::shared::Shared;
 use crate::time::Instant;
@@ -27,7 +26,7 @@ pub(crate) struct DevTables {
     pub(crate) nets: Slab<Net>,
     pub(crate) init_net: NetId,
     pub(crate) next_ns_inum: u32,
-    pub(crate) devs: Slab<NetDevice>,
+    pub(crate) devs: Slab<crate::dev_cell::DevCell>,
     pub(crate) next_list_seq: u64,
     /// The netdev notifier chain, in registration order.
     pub(crate) notifiers: Shared<Vec<Notifier>>,
@@ -50,10 +49,6 @@ pub(crate) struct Deferred {
     pub(crate) workqueue: WorkQueue,
     /// `lweventlist`: devices with a pending linkwatch event, in order.
     pub(crate) linkwatch_list: Vec<DevId>,
-    /// Devices whose event was urgent when fired (an urgent-only run walks
-    /// just these).
-    #[serde(default)]
-    pub(crate) linkwatch_urgent: Vec<DevId>,
     /// `linkwatch_nextevent`: non-urgent events wait until then.
     #[serde(rename = "linkwatch_nextevent_ns")]
     pub(crate) linkwatch_nextevent: Instant,

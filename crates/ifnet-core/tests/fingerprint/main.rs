@@ -425,6 +425,7 @@ fn bridge_fdb_entry_counts() {
     assert_differ(&old, &fresh);
 }
 
+mod cache;
 mod fields;
 use fields::OBSERVATION;
 
