@@ -229,3 +229,43 @@ fn getlink_syncs_pending_linkwatch() {
     assert!(!k.dev(v1).linkwatch_pending);
     k.check_invariants().unwrap();
 }
+
+/// `__linkwatch_run_queue(urgent_only)` walks `lweventlist` in its order
+/// and asks `linkwatch_urgent_event()` of each device at run time: two veth
+/// pairs created inside the rate-limit window queue v1 v0 w1 w0
+/// (`veth_newlink` registers the peer first, then `netif_carrier_off` each;
+/// not running, not urgent); bringing them up, w first, makes all four
+/// urgent, and the urgent run handles them in list order — the order of
+/// their first events, not of the urgent ones — each with its
+/// NETDEV_CHANGE.
+#[test]
+fn urgent_run_walks_lweventlist_in_order() {
+    use ifnet_core::{KernelEvent, NetdevEvent};
+    let mut k = setup();
+    let init = k.init_net();
+    k.linkwatch_assume_recent_run();
+    let mut c = Client::new(&mut k, init);
+    c.add_veth("v0", "v1").unwrap();
+    c.add_veth("w0", "w1").unwrap();
+    for n in ["w1", "w0", "v1", "v0"] {
+        c.set_up(n, true).unwrap();
+    }
+    k.set_event_log(true);
+    let from = k.event_next_seq();
+    k.run_due_now();
+    let changed: Vec<String> = k
+        .events_since(from)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.event {
+            KernelEvent::Notifier {
+                event: NetdevEvent::Change,
+                ifname,
+                ..
+            } => Some(ifname.as_str().to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changed, ["v1", "v0", "w1", "w0"]);
+    k.check_invariants().unwrap();
+}
