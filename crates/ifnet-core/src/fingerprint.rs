@@ -155,16 +155,8 @@ fn hash_tables(t: &DevTables, h: &mut FpHasher) {
 /// computed in this very canonical context (`canon::context`).
 fn hash_devices(devs: &crate::ids::Slab<crate::dev_cell::DevCell>, h: &mut FpHasher) {
     let ctx = canon::context();
-    let (mut n, mut sum) = (0u64, 0u128);
-    for (_, d) in devs.iter::<DevId>() {
-        let own = d.hash_in(ctx, |dev| {
-            let mut e = FpHasher::default();
-            dev.hash(&mut e);
-            e.finish128()
-        });
-        sum = sum.wrapping_add(own);
-        n += 1;
-    }
-    h.write_u64(n);
-    h.write_u128(sum);
+    let own = devs
+        .iter::<DevId>()
+        .map(|(_, d)| d.hash_in(ctx, hasher::own_hash));
+    hasher::sum_unordered(own, h);
 }

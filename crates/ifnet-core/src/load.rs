@@ -91,8 +91,6 @@ impl Kernel {
                 }
             }
         }
-        // Earlier state files kept stale linkwatch entries (and an urgent
-        // list, now ignored): keep each live pending device once.
         // Earlier state files kept the inet6_dev's existence with the
         // address lists.
         let ids: Vec<DevId> = self.tables.devs.iter::<DevId>().map(|(id, _)| id).collect();
@@ -102,6 +100,8 @@ impl Kernel {
                 d.inet.v6 = true;
             }
         }
+        // Earlier state files kept stale linkwatch entries (and an urgent
+        // list, now ignored): keep each live pending device once.
         let devs = &self.tables.devs;
         let mut seen = std::collections::BTreeSet::new();
         let live = |d: &DevId| devs.get(*d).is_some_and(|x| x.linkwatch_pending) && seen.insert(*d);

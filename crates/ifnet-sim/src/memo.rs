@@ -1,6 +1,6 @@
 //! `Memo<T>`: an immutable-by-default value that forked worlds share
-//! (`Arc`) and whose hash is computed once per content, not once per
-//! fingerprint. udevd's queued events and its database entries are hashed
+//! (`ifnet_core::shared::Shared`, copy-on-write) and whose hash is
+//! computed once per content, not once per fingerprint. udevd's queued events and its database entries are hashed
 //! into every state's fingerprint and change rarely; hashing each of their
 //! property maps string by string at every udevd step was a fifth of the
 //! netns-lifecycle search. A change (`make_mut`) copies the value if
@@ -12,20 +12,21 @@
 //! would freeze.
 
 use ifnet_core::fingerprint::FpHasher;
+use ifnet_core::shared::Shared;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 #[derive(Clone, Default)]
 pub struct Memo<T> {
-    value: Arc<T>,
+    value: Shared<T>,
     hash: OnceLock<u128>,
 }
 
 impl<T> Memo<T> {
     pub fn new(value: T) -> Memo<T> {
         Memo {
-            value: Arc::new(value),
+            value: Shared::new(value),
             hash: OnceLock::new(),
         }
     }
@@ -35,7 +36,7 @@ impl<T: Clone> Memo<T> {
     /// The value to change: copied first if shared; the hash is dropped.
     pub fn make_mut(&mut self) -> &mut T {
         self.hash = OnceLock::new();
-        Arc::make_mut(&mut self.value)
+        &mut self.value
     }
 }
 

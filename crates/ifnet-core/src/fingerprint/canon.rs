@@ -137,32 +137,7 @@ fn build_devs(c: &mut Canon, k: &Kernel) {
 /// Everything a canonical name is made of: `now`, the namespace ranks and
 /// every device slot's (generation, key, list rank), by slot.
 fn context_hash(c: &Canon) -> u128 {
-    let mut h = super::FpHasher::default();
-    h.write_u64(c.now);
-    h.write_usize(c.nets.len());
-    for n in &c.nets {
-        match n {
-            Some((gen, rank)) => {
-                h.write_u8(1);
-                h.write_u32(*gen);
-                h.write_u32(*rank);
-            }
-            None => h.write_u8(0),
-        }
-    }
-    h.write_usize(c.devs.len());
-    for d in &c.devs {
-        match d {
-            Some((gen, key, rank)) => {
-                h.write_u8(1);
-                h.write_u32(*gen);
-                h.write_u128(*key);
-                h.write_u32(*rank);
-            }
-            None => h.write_u8(0),
-        }
-    }
-    h.finish128()
+    super::hasher::own_hash(&(c.now, &c.nets, &c.devs))
 }
 
 /// The hash of the current canonical context (inside a fingerprint).

@@ -146,11 +146,22 @@ impl Hasher for FpHasher {
 /// results summed, so the order they come in (slot order, id order) does
 /// not matter. Then the count and the sum go into `h`.
 pub fn hash_unordered<T: std::hash::Hash, H: Hasher>(items: impl Iterator<Item = T>, h: &mut H) {
+    sum_unordered(items.map(|item| own_hash(&item)), h);
+}
+
+/// One value's hash on a hasher of its own: a multiset element.
+pub(crate) fn own_hash<T: std::hash::Hash + ?Sized>(item: &T) -> u128 {
+    let mut e = FpHasher::default();
+    item.hash(&mut e);
+    e.finish128()
+}
+
+/// The multiset of elements whose own hashes are `hashes` (each from
+/// `own_hash`, or a cache of it): their count and wrapping sum into `h`.
+pub(crate) fn sum_unordered<H: Hasher>(hashes: impl Iterator<Item = u128>, h: &mut H) {
     let (mut n, mut sum) = (0u64, 0u128);
-    for item in items {
-        let mut e = FpHasher::default();
-        item.hash(&mut e);
-        sum = sum.wrapping_add(e.finish128());
+    for own in hashes {
+        sum = sum.wrapping_add(own);
         n += 1;
     }
     h.write_u64(n);

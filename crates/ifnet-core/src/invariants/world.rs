@@ -355,8 +355,7 @@ impl Kernel {
         if pending != listed.len() {
             return Err("the linkwatch list holds a device with no pending event".into());
         }
-        let pending = pending > 0;
-        if pending && self.deferred.workqueue.due_of(Work::Linkwatch).is_none() {
+        if pending > 0 && self.deferred.workqueue.due_of(Work::Linkwatch).is_none() {
             return Err("linkwatch events are pending with no work queued".into());
         }
         Ok(())
