@@ -101,6 +101,25 @@ impl Kernel {
         Fingerprint(h.finish128())
     }
 
+    /// The fingerprint with the hash of this kernel's canonical context
+    /// (its namespace ranks, device keys and list ranks, and `now`): a
+    /// hash of user-space state taken under the kernel's canonical names
+    /// stays valid while the context hash is unchanged.
+    pub fn fingerprint_and_context(&self) -> (Fingerprint, u128) {
+        let _canon = canon::activate(self);
+        let mut h = FpHasher::default();
+        self.hash_state(&mut h);
+        (Fingerprint(h.finish128()), canon::context())
+    }
+
+    /// Runs `f` with `DevId`s, `NetId`s and `Instant`s hashing through this
+    /// kernel's canonical names (as inside `fingerprint_with`); `f` gets the
+    /// context hash of `fingerprint_and_context`.
+    pub fn with_canonical_names<R>(&self, f: impl FnOnce(u128) -> R) -> R {
+        let _canon = canon::activate(self);
+        f(canon::context())
+    }
+
     /// Whether `a` and `b` are in the same state: their fingerprints agree.
     pub fn same_state(a: &Kernel, b: &Kernel) -> bool {
         a.fingerprint() == b.fingerprint()

@@ -156,7 +156,7 @@ impl Clone for Box<dyn Agent> {
 pub struct Cx<'a> {
     /// The kernel: reads share it, a `&mut` use copies it (copy-on-write).
     pub kernel: &'a mut crate::kcell::KernelCell,
-    pub facts: &'a mut Facts,
+    pub facts: &'a mut crate::versioned::Versioned<Facts>,
     /// The namespace the agent runs in.
     pub net: NetId,
     /// Messages to deliver to other agents after the step.
@@ -173,7 +173,7 @@ pub struct Cx<'a> {
 impl<'a> Cx<'a> {
     pub fn new(
         kernel: &'a mut crate::kcell::KernelCell,
-        facts: &'a mut Facts,
+        facts: &'a mut crate::versioned::Versioned<Facts>,
         net: NetId,
     ) -> Cx<'a> {
         Cx {

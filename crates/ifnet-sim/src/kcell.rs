@@ -9,44 +9,82 @@
 
 use ifnet_core::{Fingerprint, Kernel};
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+
+/// The shared part: the kernel with what is cached about it, so that every
+/// world sharing the kernel shares the results too.
+#[derive(Clone)]
+struct Core {
+    kernel: Kernel,
+    /// The fingerprint with its canonical context hash.
+    fingerprint: OnceLock<(Fingerprint, u128)>,
+    invariants: OnceLock<Result<(), String>>,
+}
+
+/// Source of kernel versions: one per content snapshot, never reused in
+/// a process (the explorer's step cache keys on them).
+static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
+
+fn next_version() -> u64 {
+    NEXT_VERSION.fetch_add(1, Ordering::Relaxed)
+}
 
 #[derive(Clone)]
 pub struct KernelCell {
-    kernel: Arc<Kernel>,
-    fingerprint: OnceLock<Fingerprint>,
-    invariants: OnceLock<Result<(), String>>,
+    core: Arc<Core>,
+    /// Equal for two cells exactly when they share one unchanged kernel:
+    /// taken afresh at every `&mut` access.
+    version: u64,
 }
 
 impl KernelCell {
     pub fn new(kernel: Kernel) -> KernelCell {
         KernelCell {
-            kernel: Arc::new(kernel),
-            fingerprint: OnceLock::new(),
-            invariants: OnceLock::new(),
+            core: Arc::new(Core {
+                kernel,
+                fingerprint: OnceLock::new(),
+                invariants: OnceLock::new(),
+            }),
+            version: next_version(),
         }
     }
 
     /// The kernel itself (copied out if another world shares it).
     pub fn into_inner(self) -> Kernel {
-        Arc::try_unwrap(self.kernel).unwrap_or_else(|k| (*k).clone())
+        Arc::try_unwrap(self.core).map_or_else(|c| c.kernel.clone(), |c| c.kernel)
     }
 
     /// `Kernel::fingerprint`, computed once per kernel state.
     pub fn fingerprint(&self) -> Fingerprint {
-        *self.fingerprint.get_or_init(|| self.kernel.fingerprint())
+        self.fingerprint_and_context().0
+    }
+
+    /// `Kernel::fingerprint_and_context`, computed once per kernel state.
+    pub fn fingerprint_and_context(&self) -> (Fingerprint, u128) {
+        *self
+            .core
+            .fingerprint
+            .get_or_init(|| self.core.kernel.fingerprint_and_context())
     }
 
     /// `Kernel::check_invariants`, computed once per kernel state.
     pub fn check_invariants(&self) -> Result<(), String> {
-        self.invariants
-            .get_or_init(|| self.kernel.check_invariants())
+        self.core
+            .invariants
+            .get_or_init(|| self.core.kernel.check_invariants())
             .clone()
     }
 
     /// Whether two cells share one kernel (no copy was made).
     pub fn shares_with(&self, other: &KernelCell) -> bool {
-        Arc::ptr_eq(&self.kernel, &other.kernel)
+        Arc::ptr_eq(&self.core, &other.core)
+    }
+
+    /// This content snapshot's version: two cells with one version hold
+    /// the same kernel state (the step cache's key).
+    pub fn version(&self) -> u64 {
+        self.version
     }
 }
 
@@ -54,17 +92,20 @@ impl Deref for KernelCell {
     type Target = Kernel;
     #[inline]
     fn deref(&self) -> &Kernel {
-        &self.kernel
+        &self.core.kernel
     }
 }
 
 impl DerefMut for KernelCell {
-    /// Drops the caches and copies the kernel if it is shared.
+    /// Copies the kernel if it is shared, drops the caches and takes a new
+    /// version.
     #[inline]
     fn deref_mut(&mut self) -> &mut Kernel {
-        self.fingerprint = OnceLock::new();
-        self.invariants = OnceLock::new();
-        Arc::make_mut(&mut self.kernel)
+        self.version = next_version();
+        let core = Arc::make_mut(&mut self.core);
+        core.fingerprint = OnceLock::new();
+        core.invariants = OnceLock::new();
+        &mut core.kernel
     }
 }
 
@@ -84,15 +125,17 @@ mod tests {
         assert!(b.shares_with(&a));
         let _ = b.sysfs_list(b.init_net());
         assert!(b.shares_with(&a), "a read does not copy");
+        assert_eq!(b.version(), a.version());
         assert_eq!(b.fingerprint(), fp);
         let init = b.init_net();
         ifnet_core::client::Client::new(&mut b, init)
             .set_up("lo", true)
             .unwrap();
         assert!(!b.shares_with(&a), "a write copies");
+        assert_ne!(b.version(), a.version(), "and takes a new version");
         assert_ne!(b.fingerprint(), fp, "and the cache is dropped");
-        assert_eq!(b.fingerprint(), b.kernel.fingerprint());
+        assert_eq!(b.fingerprint(), b.core.kernel.fingerprint());
         assert_eq!(a.fingerprint(), fp);
-        assert_eq!(a.kernel.fingerprint(), fp);
+        assert_eq!(a.core.kernel.fingerprint(), fp);
     }
 }

@@ -24,6 +24,8 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod step;
+pub mod step_cache;
+pub mod versioned;
 pub mod world;
 
 pub use scenario::Scenario;

@@ -123,6 +123,33 @@ impl Witness {
 /// A Hyper-V VF (`type vf … serial N`) whose host pairs it with a plugged
 /// netvsc of the same MAC: it has or should get that netvsc as master,
 /// even on a kernel that never joins it (6.7: no probe-time scan).
+/// What a property may read: the kernel and the facts, nothing else (so
+/// a verdict can be remembered by their versions, `explore::Judge`).
+#[derive(Clone, Copy)]
+pub struct Observed<'a> {
+    pub kernel: &'a crate::kcell::KernelCell,
+    pub facts: &'a crate::facts::Facts,
+}
+
+impl World {
+    pub fn observed(&self) -> Observed<'_> {
+        Observed {
+            kernel: &self.kernel,
+            facts: &self.facts,
+        }
+    }
+}
+
+/// Whether invariant `inv` holds in `w` (`None`) or how it breaks.
+pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
+    check_observed(&w.observed(), inv, terminal)
+}
+
+/// Whether a witness holds in `w`.
+pub fn witnessed(w: &World, wit: Witness) -> bool {
+    witnessed_observed(&w.observed(), wit)
+}
+
 pub fn is_paired_hv_vf(k: &ifnet_core::Kernel, d: ifnet_core::DevId) -> bool {
     use ifnet_core::HwSpec;
     let hw = k.hw_list();
@@ -136,13 +163,13 @@ pub fn is_paired_hv_vf(k: &ifnet_core::Kernel, d: ifnet_core::DevId) -> bool {
         .any(|(_, s, _)| matches!(s, HwSpec::Netvsc { mac: m, .. } if *m == mac))
 }
 
-fn name_of(w: &World, d: ifnet_core::DevId) -> String {
-    w.kernel.netdev_name(d).unwrap_or("?").to_string()
+fn name_of(o: &Observed<'_>, d: ifnet_core::DevId) -> String {
+    o.kernel.netdev_name(d).unwrap_or("?").to_string()
 }
 
 /// Checks one invariant; `Some(message)` when it is broken.
-pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
-    let k = &w.kernel;
+pub fn check_observed(o: &Observed<'_>, inv: Invariant, terminal: bool) -> Option<String> {
+    let k = &o.kernel;
     match inv {
         Invariant::Kernel => k.check_invariants().err(),
         Invariant::NoAddressOnSlave => {
@@ -151,18 +178,18 @@ pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
                     if is_slave(k, d) && !k.inet_addrs(d).is_empty() {
                         return Some(format!(
                             "{} is a slave and has an IPv4 address",
-                            name_of(w, d)
+                            name_of(o, d)
                         ));
                     }
                 }
             }
-            w.facts
+            o.facts
                 .configured
                 .iter()
                 .find(|(_, d)| is_slave(k, *d))
-                .map(|(a, d)| format!("{a} configured {}, a slave", name_of(w, *d)))
+                .map(|(a, d)| format!("{a} configured {}, a slave", name_of(o, *d)))
         }
-        Invariant::SlaveHasUdevName => w
+        Invariant::SlaveHasUdevName => o
             .facts
             .renames
             .iter()
@@ -176,11 +203,11 @@ pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
                 };
                 format!(
                     "slave {} keeps its name; udev's policy names it {}: {why}",
-                    name_of(w, r.dev),
+                    name_of(o, r.dev),
                     r.wanted
                 )
             }),
-        Invariant::NmNoDefaultForVf => w.facts.nm_defaults.iter().find_map(|&d| {
+        Invariant::NmNoDefaultForVf => o.facts.nm_defaults.iter().find_map(|&d| {
             let what = if is_slave(k, d) {
                 "a slave"
             } else if is_paired_hv_vf(k, d) {
@@ -190,7 +217,7 @@ pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
             };
             Some(format!(
                 "NetworkManager created a default connection for {}, {what}",
-                name_of(w, d)
+                name_of(o, d)
             ))
         }),
         Invariant::NoDeviceLost => k.hw_list().into_iter().find_map(|(bus, _, d)| {
@@ -209,21 +236,21 @@ pub fn check(w: &World, inv: Invariant, terminal: bool) -> Option<String> {
             })
         }
         Invariant::NoRefAtUnregister => None,
-        Invariant::CloudInitNoError => w
+        Invariant::CloudInitNoError => o
             .facts
             .crashes
             .iter()
             .find(|(a, _)| a == "cloud-init")
             .map(|(_, t)| t.clone()),
         Invariant::OneTxPath => {
-            crate::bond_actions::bond_tx_path_error(k).or_else(|| one_netvsc_path(w))
+            crate::bond_actions::bond_tx_path_error(k).or_else(|| one_netvsc_path(o))
         }
     }
 }
 
 /// The netvsc half of [`Invariant::OneTxPath`].
-fn one_netvsc_path(w: &World) -> Option<String> {
-    let k = &w.kernel;
+fn one_netvsc_path(o: &Observed<'_>) -> Option<String> {
+    let k = &o.kernel;
     k.hw_list().into_iter().find_map(|(_, _, d)| {
         let d = d?;
         let p = k.netvsc(d)?;
@@ -233,30 +260,30 @@ fn one_netvsc_path(w: &World) -> Option<String> {
         (p.data_path_is_vf && !vf_runs).then(|| {
             format!(
                 "{} switched the data path to a VF that is not running",
-                name_of(w, d)
+                name_of(o, d)
             )
         })
     })
 }
 
 /// Whether a witness holds in this state.
-pub fn witnessed(w: &World, wit: Witness) -> bool {
+pub fn witnessed_observed(o: &Observed<'_>, wit: Witness) -> bool {
     match wit {
-        Witness::UeventBeforeSlave => w
+        Witness::UeventBeforeSlave => o
             .facts
             .seen_without_slave
             .iter()
-            .any(|&d| is_slave(&w.kernel, d)),
-        Witness::FlagsReadBeforeJoin => w
+            .any(|&d| is_slave(o.kernel, d)),
+        Witness::FlagsReadBeforeJoin => o
             .facts
             .seen_before_join
             .iter()
-            .any(|&d| is_slave(&w.kernel, d)),
-        Witness::EventAfterMove => w.facts.event_after_move,
-        Witness::RenameWhileUp => w.facts.rename_while_up,
-        Witness::NetnsDiedWithPhys => w.facts.netns_died_with_phys,
-        Witness::BondFailedOver => crate::bond_actions::bond_failed_over(&w.kernel),
-        Witness::BondLostLastSlave => w.facts.bond_lost_last_slave,
+            .any(|&d| is_slave(o.kernel, d)),
+        Witness::EventAfterMove => o.facts.event_after_move,
+        Witness::RenameWhileUp => o.facts.rename_while_up,
+        Witness::NetnsDiedWithPhys => o.facts.netns_died_with_phys,
+        Witness::BondFailedOver => crate::bond_actions::bond_failed_over(o.kernel),
+        Witness::BondLostLastSlave => o.facts.bond_lost_last_slave,
     }
 }
 
@@ -269,9 +296,9 @@ pub struct Props {
 
 impl Props {
     /// The first broken invariant, with its message.
-    pub fn violated(&self, w: &World, terminal: bool) -> Option<(Invariant, String)> {
+    pub fn violated(&self, o: &Observed<'_>, terminal: bool) -> Option<(Invariant, String)> {
         self.invariants
             .iter()
-            .find_map(|&i| check(w, i, terminal).map(|m| (i, m)))
+            .find_map(|&i| check_observed(o, i, terminal).map(|m| (i, m)))
     }
 }

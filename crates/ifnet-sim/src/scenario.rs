@@ -220,7 +220,7 @@ impl Scenario {
             w.kernel.run_until_idle();
         }
         w.facts = Default::default();
-        let mut w = World::new(w.kernel.into_inner(), w.nets);
+        let mut w = World::new(w.kernel.into_inner(), (*w.nets).clone());
         for (name, spec) in &self.agents {
             let mut spec = spec.clone();
             if let Some(v) = versions.get(name) {

@@ -7,11 +7,14 @@ use crate::action::Action;
 use crate::agent::{Agent, Cx, Msg};
 use crate::facts::Facts;
 use crate::step::{Footprint, Step};
+use crate::versioned::Versioned;
+use ifnet_core::fingerprint::FpHasher;
 use ifnet_core::workqueue::WorkItem;
 use ifnet_core::{Fingerprint, Kernel, NetId, Window};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// A hardware event of the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -49,15 +52,20 @@ pub struct StepRecord {
 pub struct World {
     /// The kernel, shared with forked worlds until one changes it.
     pub kernel: crate::kcell::KernelCell,
-    /// Private: a change must drop the agent's cached hash (`agent_fp`).
+    /// A change goes through `agent_changed` (or drops the cached hash and
+    /// takes a new version itself).
     /// Shared with forked worlds until one changes it (`agent_mut`): most
     /// steps change one agent, or none.
-    agents: Vec<Arc<dyn Agent>>,
+    pub(crate) agents: Vec<Arc<dyn Agent>>,
     /// Each agent's own hash, cached while it is unchanged, for agents
-    /// whose hash is self-contained (`Agent::hash_is_self_contained`).
-    agent_fp: Vec<std::sync::OnceLock<u128>>,
+    /// whose hash is self-contained (`Agent::hash_is_self_contained`);
+    /// shared by the worlds that share the agent.
+    pub(crate) agent_fp: Vec<Arc<OnceLock<u128>>>,
+    /// Each agent's version: equal in two worlds exactly when they share
+    /// the unchanged agent (the step cache's key).
+    pub(crate) agent_ver: Vec<u64>,
     /// Namespace names as /var/run/netns holds them.
-    pub nets: BTreeMap<String, NetId>,
+    pub nets: Versioned<BTreeMap<String, NetId>>,
     /// The plan (shared between forks: it never changes).
     pub hw: std::sync::Arc<Vec<HwEvent>>,
     pub hw_done: Vec<bool>,
@@ -65,40 +73,24 @@ pub struct World {
     /// order): of a group's enabled events only the first is offered.
     pub symmetric: std::sync::Arc<Vec<Vec<usize>>>,
     pub parker: Option<Parker>,
-    pub facts: Facts,
-    uevent_cursor: u64,
-    mcast_cursor: u64,
-    event_cursor: u64,
+    pub facts: Versioned<Facts>,
+    pub(crate) uevent_cursor: u64,
+    pub(crate) mcast_cursor: u64,
+    pub(crate) event_cursor: u64,
     /// Record the kernel's event log into step details (replay).
     pub detail: bool,
     /// Some agent listens to link multicast.
     multicast: bool,
+    /// While the step cache records a step: every message delivered, with
+    /// its sender.
+    pub(crate) recording: Option<Vec<(Option<usize>, Msg)>>,
 }
 
-/// The user-space part of the fingerprint.
-struct UserState<'a>(&'a World);
+/// Source of agent versions (never reused in a process).
+static NEXT_AGENT_VERSION: AtomicU64 = AtomicU64::new(1);
 
-impl Hash for UserState<'_> {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        let w = self.0;
-        w.nets.hash(h);
-        w.hw_done.hash(h);
-        w.parker.hash(h);
-        w.facts.hash(h);
-        for (a, cache) in w.agents.iter().zip(&w.agent_fp) {
-            if a.hash_is_self_contained() {
-                let own = cache.get_or_init(|| {
-                    let mut ah = ifnet_core::fingerprint::FpHasher::default();
-                    a.hash_state(&mut ah);
-                    ah.finish128()
-                });
-                own.hash(h);
-            } else {
-                let mut dh: &mut dyn Hasher = h;
-                a.hash_state(&mut dh);
-            }
-        }
-    }
+fn next_agent_version() -> u64 {
+    NEXT_AGENT_VERSION.fetch_add(1, Ordering::Relaxed)
 }
 
 impl World {
@@ -112,14 +104,16 @@ impl World {
             kernel: crate::kcell::KernelCell::new(kernel),
             agents: Vec::new(),
             agent_fp: Vec::new(),
-            nets,
+            agent_ver: Vec::new(),
+            nets: Versioned::new(nets),
             hw: Default::default(),
             hw_done: Vec::new(),
             symmetric: Default::default(),
             parker: None,
-            facts: Facts::default(),
+            facts: Versioned::default(),
             detail: false,
             multicast: false,
+            recording: None,
         }
     }
 
@@ -134,6 +128,7 @@ impl World {
         }
         self.agents.push(Arc::from(a));
         self.agent_fp.push(Default::default());
+        self.agent_ver.push(next_agent_version());
     }
 
     /// The agents, in the order their lanes are numbered.
@@ -158,10 +153,55 @@ impl World {
     }
 
     /// The state's fingerprint: the kernel's (cached while the kernel is
-    /// unchanged) with the user-space state.
+    /// unchanged) with the user-space state. The facts and namespace names
+    /// name kernel objects: their hashes are taken under the kernel's
+    /// canonical names and kept while both they and the canonical context
+    /// are unchanged, so that most states hash neither them nor build the
+    /// canonical names again.
     pub fn fingerprint(&self) -> Fingerprint {
-        self.kernel
-            .fingerprint_user(self.kernel.fingerprint(), &UserState(self))
+        let (kernel, ctx) = self.kernel.fingerprint_and_context();
+        let mut h = FpHasher::default();
+        kernel.0.hash(&mut h);
+        self.hw_done.hash(&mut h);
+        // A parker names a bus and a kind, no kernel object.
+        self.parker.hash(&mut h);
+        let cached = (
+            self.facts.canonical_hash(ctx),
+            self.nets.canonical_hash(ctx),
+        );
+        let self_contained = self.agents.iter().all(|a| a.hash_is_self_contained());
+        match cached {
+            (Some(f), Some(n)) if self_contained => {
+                (f, n).hash(&mut h);
+                self.hash_agents(&mut h);
+            }
+            _ => self.kernel.with_canonical_names(|ctx| {
+                let f = cached.0.unwrap_or_else(|| canonical_hash(&self.facts, ctx));
+                let n = cached.1.unwrap_or_else(|| canonical_hash(&self.nets, ctx));
+                (f, n).hash(&mut h);
+                self.hash_agents(&mut h);
+            }),
+        }
+        Fingerprint(h.finish128())
+    }
+
+    /// The agents' part of the fingerprint: a self-contained agent's own
+    /// hash (cached while it is unchanged), the others' state (under the
+    /// kernel's canonical names: the caller is inside them).
+    fn hash_agents(&self, h: &mut FpHasher) {
+        for (a, cache) in self.agents.iter().zip(&self.agent_fp) {
+            if a.hash_is_self_contained() {
+                let own = cache.get_or_init(|| {
+                    let mut ah = FpHasher::default();
+                    a.hash_state(&mut ah);
+                    ah.finish128()
+                });
+                own.hash(h);
+            } else {
+                let mut dh: &mut dyn Hasher = h;
+                a.hash_state(&mut dh);
+            }
+        }
     }
 
     fn foreground_work(&self) -> impl Iterator<Item = WorkItem> + '_ {
@@ -381,7 +421,7 @@ impl World {
     fn run_agent(&mut self, i: usize, thread: u32) -> (String, String, Vec<String>) {
         let net = self.kernel.init_net();
         let lane = self.agents[i].name().to_string();
-        self.agent_fp[i] = Default::default();
+        self.agent_changed(i);
         let (text, mut seen, outbox, script) = {
             let agent = agent_mut(&mut self.agents[i]);
             let mut cx = Cx::new(&mut self.kernel, &mut self.facts, net);
@@ -401,8 +441,16 @@ impl World {
 
     /// Delivers a message to every agent listening for it, but the sender.
     pub(crate) fn deliver(&mut self, from: Option<usize>, m: &Msg) {
+        if let Some(r) = &mut self.recording {
+            r.push((from, m.clone()));
+        }
+        self.deliver_skipping(from, None, m);
+    }
+
+    /// Delivers a message to every listener but the sender and `skip`.
+    pub(crate) fn deliver_skipping(&mut self, from: Option<usize>, skip: Option<usize>, m: &Msg) {
         for (j, a) in self.agents.iter_mut().enumerate() {
-            if Some(j) == from {
+            if Some(j) == from || Some(j) == skip {
                 continue;
             }
             let l = a.listens();
@@ -412,8 +460,12 @@ impl World {
                 Msg::Link(_) => l.link_multicast,
             };
             if wants && l.net_is_init {
-                agent_mut(a).deliver(m);
-                self.agent_fp[j] = Default::default();
+                let ver = &mut self.agent_ver[j];
+                let fp = &mut self.agent_fp[j];
+                crate::step_cache::deliver_memo(a, fp, ver, m, |a, m| {
+                    agent_mut(a).deliver(m);
+                    next_agent_version()
+                });
             }
         }
     }
@@ -436,6 +488,12 @@ impl World {
         }
     }
 
+    /// Agent `i` is about to change: its cached hash and version go.
+    fn agent_changed(&mut self, i: usize) {
+        self.agent_fp[i] = Default::default();
+        self.agent_ver[i] = next_agent_version();
+    }
+
     fn kernel_events(&mut self) -> Vec<String> {
         let (lines, next) = crate::pump::kernel_events(&self.kernel, self.event_cursor);
         self.event_cursor = next;
@@ -449,4 +507,14 @@ fn agent_mut(a: &mut Arc<dyn Agent>) -> &mut dyn Agent {
         *a = Arc::from(a.clone_box());
     }
     Arc::get_mut(a).expect("an agent just copied has no other owner")
+}
+
+/// `v`'s hash under the canonical names in force (context `ctx`), kept
+/// with it.
+fn canonical_hash<T: Hash>(v: &Versioned<T>, ctx: u128) -> u128 {
+    let mut h = FpHasher::default();
+    (**v).hash(&mut h);
+    let x = h.finish128();
+    v.keep_canonical_hash(ctx, x);
+    x
 }

@@ -7,9 +7,10 @@
 //! the reduction never loses a state. Sharding splits the tree at the
 //! first level with enough branches, deterministically.
 
-use super::{check_state, note_witnesses, Config, Outcome, Progress, Violation};
+use super::{Config, Judge, Outcome, Progress, Violation};
 use crate::props::Props;
 use crate::step::{Footprint, Step};
+use crate::step_cache::StepCache;
 use crate::world::World;
 use std::collections::HashMap;
 
@@ -25,6 +26,16 @@ struct Frame {
     /// The previous step's actor has a step enabled here (computed once).
     last_can_go_on: bool,
     preemptions: u32,
+}
+
+/// What one search keeps across its subtrees.
+struct Search<'a> {
+    cfg: &'a Config,
+    judge: Judge<'a>,
+    /// Fingerprint → the sleep set it was explored with (step tokens)
+    /// and the fewest preemptions it was reached with.
+    visited: HashMap<u128, (Vec<Step>, u32)>,
+    cache: StepCache,
 }
 
 fn lane_key(fp: &Footprint) -> Option<usize> {
@@ -84,8 +95,12 @@ pub fn run(
         complete: true,
         ..Default::default()
     };
-    // fingerprint → the sleep set it was explored with (step tokens).
-    let mut visited: HashMap<u128, (Vec<Step>, u32)> = HashMap::new();
+    let mut sx = Search {
+        cfg,
+        judge: Judge::new(props),
+        visited: HashMap::new(),
+        cache: StepCache::new(cfg.step_cache),
+    };
     for (prefix, root) in roots {
         if (out.violation.is_some() && !cfg.keep_going) || !out.complete {
             break;
@@ -94,9 +109,8 @@ pub fn run(
         // them: replay it to count and check them.
         let mut w = start.clone();
         for (n, s) in prefix.iter().enumerate() {
-            if matches!(visit(&w, &mut visited, &[], 0), Visit::New) {
-                note_witnesses(&w, props, &mut out.witnesses);
-                if let Some((inv, msg)) = check_state(&w, props, false) {
+            if matches!(visit(&w, &mut sx.visited, &[], 0), Visit::New) {
+                if let Some((inv, msg)) = sx.judge.judge(&w, false, &mut out.witnesses) {
                     out.violation.get_or_insert(Violation {
                         invariant: inv,
                         message: msg,
@@ -108,14 +122,16 @@ pub fn run(
             out.steps += 1;
         }
         let _ = w;
-        explore_from(root, prefix, props, cfg, &mut visited, &mut out, progress);
+        explore_from(root, prefix, &mut sx, &mut out, progress);
     }
     if cfg.keep_fingerprints {
-        let mut v: Vec<u128> = visited.keys().copied().collect();
+        let mut v: Vec<u128> = sx.visited.keys().copied().collect();
         v.sort_unstable();
         out.fingerprints = v;
     }
-    out.states = visited.len() as u64;
+    out.states = sx.visited.len() as u64;
+    out.cache_hits = sx.cache.hits;
+    out.cache_misses = sx.cache.misses;
     out
 }
 
@@ -162,18 +178,18 @@ fn visit(
 fn explore_from(
     root: World,
     prefix: Vec<Step>,
-    props: &Props,
-    cfg: &Config,
-    visited: &mut HashMap<u128, (Vec<Step>, u32)>,
+    sx: &mut Search<'_>,
     out: &mut Outcome,
     progress: &mut dyn FnMut(Progress),
 ) {
+    let cfg = sx.cfg;
     let mut path = prefix;
     let base = path.len();
-    let Some(root_frame) = root_frame(root, &path, props, visited, out) else {
+    let Some(root_frame) = root_frame(root, &path, sx, out) else {
         return;
     };
     let mut stack = vec![root_frame];
+
     while let Some(top) = stack.last_mut() {
         let Some((step, fp)) = next_step(top) else {
             stack.pop();
@@ -190,14 +206,14 @@ fn explore_from(
         let Some((mut child, child_sleep)) = fork_child(top, &step, fp, cfg.reduction) else {
             continue;
         };
-        child.apply_enabled(&step);
+        child.apply_cached(&step, &mut sx.cache);
         out.steps += 1;
         path.push(step.clone());
         let tokens: Vec<Step> = child_sleep.iter().map(|(s, _)| s.clone()).collect();
-        let seen = visit(&child, visited, &tokens, pre);
+        let seen = visit(&child, &mut sx.visited, &tokens, pre);
         if out.steps.is_multiple_of(4096) {
             progress(Progress {
-                states: visited.len() as u64,
+                states: sx.visited.len() as u64,
                 steps: out.steps,
                 depth: path.len(),
                 queue: stack.len(),
@@ -219,7 +235,7 @@ fn explore_from(
             only,
             pre,
         };
-        match arrive(child, &path, props, cfg, visited.len(), out) {
+        match arrive(child, &path, sx, out) {
             Arrive::Stop => return,
             Arrive::Pop => {
                 path.pop();
@@ -231,18 +247,12 @@ fn explore_from(
 
 /// Checks the root of a (sub)search; `None` when there is nothing to
 /// explore below it (seen by an earlier shard root, or violating).
-fn root_frame(
-    root: World,
-    path: &[Step],
-    props: &Props,
-    visited: &mut HashMap<u128, (Vec<Step>, u32)>,
-    out: &mut Outcome,
-) -> Option<Frame> {
-    if !matches!(visit(&root, visited, &[], 0), Visit::New) && !path.is_empty() {
+fn root_frame(root: World, path: &[Step], sx: &mut Search<'_>, out: &mut Outcome) -> Option<Frame> {
+    if !matches!(visit(&root, &mut sx.visited, &[], 0), Visit::New) && !path.is_empty() {
         return None;
     }
-    note_witnesses(&root, props, &mut out.witnesses);
-    if let Some((inv, msg)) = check_state(&root, props, root.enabled().is_empty()) {
+    let terminal = root.enabled().is_empty();
+    if let Some((inv, msg)) = sx.judge.judge(&root, terminal, &mut out.witnesses) {
         out.violation = Some(Violation {
             invariant: inv,
             message: msg,
@@ -310,18 +320,12 @@ enum Arrive {
 }
 
 /// Checks a newly reached state and decides whether to explore below it.
-fn arrive(
-    c: Child,
-    path: &[Step],
-    props: &Props,
-    cfg: &Config,
-    states: usize,
-    out: &mut Outcome,
-) -> Arrive {
+fn arrive(c: Child, path: &[Step], sx: &mut Search<'_>, out: &mut Outcome) -> Arrive {
+    let (cfg, states) = (sx.cfg, sx.visited.len());
     out.max_depth_seen = out.max_depth_seen.max(path.len());
     let enabled = c.world.enabled();
-    note_witnesses(&c.world, props, &mut out.witnesses);
-    if let Some((inv, msg)) = check_state(&c.world, props, enabled.is_empty()) {
+    let terminal = enabled.is_empty();
+    if let Some((inv, msg)) = sx.judge.judge(&c.world, terminal, &mut out.witnesses) {
         out.violation.get_or_insert(Violation {
             invariant: inv,
             message: msg,

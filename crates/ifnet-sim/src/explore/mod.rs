@@ -9,8 +9,9 @@ pub mod walk;
 
 use crate::props::Props;
 use crate::step::Step;
+pub use crate::step_cache::CacheMode;
 use crate::world::World;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How to search.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,9 @@ pub struct Config {
     /// Go on past a violation (not below it) to count the whole space;
     /// the first violation found is reported.
     pub keep_going: bool,
+    /// The step cache (`step_cache.rs`): on, off, or on with every hit
+    /// run again and compared (tests).
+    pub step_cache: CacheMode,
 }
 
 impl Default for Config {
@@ -63,6 +67,7 @@ impl Default for Config {
             shard: None,
             keep_fingerprints: false,
             keep_going: false,
+            step_cache: CacheMode::On,
         }
     }
 }
@@ -88,6 +93,9 @@ pub struct Outcome {
     pub witnesses: BTreeMap<String, bool>,
     pub fingerprints: Vec<u128>,
     pub max_depth_seen: usize,
+    /// Steps the step cache answered, and steps it ran.
+    pub cache_hits: u64,
+    pub cache_misses: u64,
 }
 
 /// A progress report, every few thousand states.
@@ -99,18 +107,69 @@ pub struct Progress {
     pub queue: usize,
 }
 
-/// Checks a state: a broken invariant (with its name and message).
-pub(crate) fn check_state(w: &World, props: &Props, terminal: bool) -> Option<(String, String)> {
-    props
-        .violated(w, terminal)
-        .map(|(i, m)| (i.name().to_string(), m))
+/// The properties' verdict on states. A property reads the kernel and the
+/// facts and nothing else, so the verdict is remembered by their versions
+/// (`KernelCell::version`, `Versioned::version`): a state that differs
+/// from one judged before only in an agent, the hardware plan or a
+/// cursor is not judged again.
+pub(crate) struct Judge<'p> {
+    props: &'p Props,
+    memo: HashMap<(u64, u64, bool), Verdict>,
 }
 
-pub(crate) fn note_witnesses(w: &World, props: &Props, seen: &mut BTreeMap<String, bool>) {
-    for &wit in &props.witnesses {
-        if crate::props::witnessed(w, wit) {
-            seen.insert(wit.name().to_string(), true);
+#[derive(Clone)]
+struct Verdict {
+    /// The first broken invariant: its name and message.
+    violated: Option<(String, String)>,
+    witnessed: Vec<&'static str>,
+}
+
+/// Verdicts remembered at most (a full memo is emptied).
+const MAX_VERDICTS: usize = 1 << 14;
+
+impl<'p> Judge<'p> {
+    pub(crate) fn new(props: &'p Props) -> Judge<'p> {
+        Judge {
+            props,
+            memo: HashMap::new(),
         }
+    }
+
+    /// Notes the witnesses `w` reaches into `seen` and returns the broken
+    /// invariant, if any (with its name and message).
+    pub(crate) fn judge(
+        &mut self,
+        w: &World,
+        terminal: bool,
+        seen: &mut BTreeMap<String, bool>,
+    ) -> Option<(String, String)> {
+        let key = (w.kernel.version(), w.facts.version(), terminal);
+        if !self.memo.contains_key(&key) {
+            if self.memo.len() >= MAX_VERDICTS {
+                self.memo.clear();
+            }
+            let props = self.props;
+            let o = w.observed();
+            let verdict = Verdict {
+                violated: props
+                    .violated(&o, terminal)
+                    .map(|(i, m)| (i.name().to_string(), m)),
+                witnessed: props
+                    .witnesses
+                    .iter()
+                    .filter(|&&wit| crate::props::witnessed_observed(&o, wit))
+                    .map(|wit| wit.name())
+                    .collect(),
+            };
+            self.memo.insert(key, verdict);
+        }
+        let v = &self.memo[&key];
+        for name in &v.witnessed {
+            if seen.get(*name) != Some(&true) {
+                seen.insert(name.to_string(), true);
+            }
+        }
+        v.violated.clone()
     }
 }
 

@@ -3,7 +3,7 @@
 //! while the same invariant still breaks: the shortest found), and the
 //! determinism self-check (a replay run twice gives the same records).
 
-use super::{check_state, note_witnesses, Violation};
+use super::{Judge, Violation};
 use crate::props::Props;
 use crate::step::Step;
 use crate::world::{StepRecord, World};
@@ -41,8 +41,8 @@ pub fn replay(
             .map(|w| (w.name().to_string(), false))
             .collect(),
     };
-    note_witnesses(&w, props, &mut r.witnesses);
-    if let Some(v) = check_state(&w, props, w.enabled().is_empty()) {
+    let mut judge = Judge::new(props);
+    if let Some(v) = judge.judge(&w, w.enabled().is_empty(), &mut r.witnesses) {
         r.violation = Some(v);
         return Ok(r);
     }
@@ -51,8 +51,7 @@ pub fn replay(
             .apply(s)
             .map_err(|e| format!("step {} of the schedule: {e}", i + 1))?;
         r.records.push(rec);
-        note_witnesses(&w, props, &mut r.witnesses);
-        if let Some(v) = check_state(&w, props, w.enabled().is_empty()) {
+        if let Some(v) = judge.judge(&w, w.enabled().is_empty(), &mut r.witnesses) {
             r.violation = Some(v);
             r.violating_step = Some(i);
             return Ok(r);

@@ -3,7 +3,7 @@
 //! large to exhaust. Each walk runs from the initial world to a final
 //! state or the depth bound; the same seed gives the same walks.
 
-use super::{check_state, note_witnesses, Config, Outcome, Progress, Violation};
+use super::{Config, Judge, Outcome, Progress, Violation};
 use crate::props::Props;
 use crate::step::Footprint;
 use crate::world::World;
@@ -80,6 +80,7 @@ pub fn run(
         ..Default::default()
     };
     let mut seen: HashSet<u128> = HashSet::new();
+    let mut judge = Judge::new(props);
     let mut rng = Rng::new(seed);
     for n in 0..walks {
         let mut w = start.clone();
@@ -87,9 +88,8 @@ pub fn run(
         let mut sched = pct.map(|d| Pct::new(&mut rng, start.agents().len() + 1, d, cfg.max_depth));
         seen.insert(w.fingerprint().0);
         loop {
-            note_witnesses(&w, props, &mut out.witnesses);
             let en = w.enabled();
-            if let Some((inv, msg)) = check_state(&w, props, en.is_empty()) {
+            if let Some((inv, msg)) = judge.judge(&w, en.is_empty(), &mut out.witnesses) {
                 out.violation = Some(Violation {
                     invariant: inv,
                     message: msg,

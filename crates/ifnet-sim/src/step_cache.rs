@@ -1,0 +1,325 @@
+//! The step cache: what a step did to the world, kept so that the same
+//! step on the same inputs is not run again.
+//!
+//! A step reads only part of the world: the kernel, the acting agent (none
+//! for hardware, kernel, work and clock steps), the facts, the hardware
+//! plan's progress, the parked operation, the namespace names and the
+//! pump's cursors. It never reads another agent: agents meet only through
+//! the kernel and the messages delivered to them. So two worlds that agree
+//! on that part but differ in some other agent (one of them took a private
+//! step, or read sysfs, or received a message) see the step do the same
+//! thing, and a search meets such pairs at every interleaving of a reader
+//! with a writer. The cache keys on exactly that part — the kernel, the
+//! actor, the facts and the names by version (`KernelCell::version`,
+//! `World::agent_ver`, `Versioned::version`: equal only for a shared,
+//! unchanged value; versions are never reused), the rest by a hash of
+//! its contents — and holds the step's outcome: the new kernel
+//! and actor (shared, not copied), the new small parts, and the messages
+//! the step delivered. A hit installs the outcome and delivers the
+//! messages again to the other agents, as the step would have; the actor
+//! already holds its own.
+//!
+//! A hit's world is the world the step would have made (the test
+//! `step_cache_changes_nothing` compares whole searches). Steps are
+//! recorded only with details off: a replay prints what each step saw,
+//! which a cached outcome does not hold.
+
+use crate::agent::{Agent, Msg};
+use crate::facts::Facts;
+use crate::kcell::KernelCell;
+use crate::step::Step;
+use crate::versioned::Versioned;
+use crate::world::{Parker, World};
+use ifnet_core::fingerprint::FpHasher;
+use ifnet_core::NetId;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+use std::sync::{Arc, OnceLock};
+
+/// Outcomes held at most; a full cache is emptied (outcomes are
+/// recomputed, so only speed depends on what it holds).
+pub const MAX_ENTRIES: usize = 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    step: Step,
+    kernel: u64,
+    /// The acting agent's version; 0 for the machine's steps.
+    actor: u64,
+    facts: u64,
+    nets: u64,
+    /// Hardware progress, parker, cursors.
+    rest: u128,
+}
+
+/// An agent as a world holds it: the agent, its cached hash, its version.
+type AgentSnapshot = (Arc<dyn Agent>, Arc<OnceLock<u128>>, u64);
+
+/// What a step left behind.
+struct Outcome {
+    kernel: KernelCell,
+    actor: Option<AgentSnapshot>,
+    facts: Versioned<Facts>,
+    hw_done: Vec<bool>,
+    parker: Option<Parker>,
+    nets: Versioned<BTreeMap<String, NetId>>,
+    cursors: [u64; 3],
+    delivered: Vec<(Option<usize>, Msg)>,
+}
+
+/// How a search uses the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    On,
+    Off,
+    /// On, and every hit is also run on a copy of the world; the two
+    /// worlds must have one fingerprint (and each agent one hash), or the
+    /// search panics: a cache that changed the search is a bug.
+    Checked,
+}
+
+/// Tries of a lane before the cache judges whether it pays there.
+const TRIAL: u32 = 256;
+
+pub struct StepCache {
+    mode: CacheMode,
+    map: HashMap<Key, Arc<Outcome>>,
+    /// By lane (the machine, then each agent): (tries, hits). A lane
+    /// whose steps hit less than one time in eight over its first
+    /// `TRIAL` tries bypasses the cache from then on: an outcome the
+    /// cache holds makes the next change of that kernel or agent copy
+    /// it, which costs more than the rare hit saves (udevd in
+    /// netns-lifecycle, where nearly every step meets a new kernel).
+    lanes: Vec<(u32, u32)>,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl StepCache {
+    pub fn new(mode: CacheMode) -> StepCache {
+        StepCache {
+            mode,
+            map: HashMap::new(),
+            lanes: Vec::new(),
+            hits: 0,
+            misses: 0,
+        }
+    }
+
+    fn lane(&mut self, step: &Step) -> &mut (u32, u32) {
+        let i = actor_of(step).map_or(0, |a| a + 1);
+        if self.lanes.len() <= i {
+            self.lanes.resize(i + 1, (0, 0));
+        }
+        &mut self.lanes[i]
+    }
+
+    /// Whether steps of this lane still go through the cache.
+    fn pays(&mut self, step: &Step) -> bool {
+        let (tries, hits) = *self.lane(step);
+        tries < TRIAL || hits >= tries / 8
+    }
+}
+
+fn actor_of(step: &Step) -> Option<usize> {
+    match step {
+        Step::Agent { agent, .. } => Some(*agent),
+        _ => None,
+    }
+}
+
+impl World {
+    fn step_key(&self, step: &Step) -> Key {
+        let mut h = FpHasher::default();
+        (
+            &self.hw_done,
+            &self.parker,
+            [self.uevent_cursor, self.mcast_cursor, self.event_cursor],
+        )
+            .hash(&mut h);
+        Key {
+            step: step.clone(),
+            kernel: self.kernel.version(),
+            actor: actor_of(step).map_or(0, |i| self.agent_ver[i]),
+            facts: self.facts.version(),
+            nets: self.nets.version(),
+            rest: h.finish128(),
+        }
+    }
+
+    /// [`World::apply_enabled`] through the cache: the outcome of the same
+    /// step on the same inputs is installed instead of run again.
+    pub fn apply_cached(&mut self, step: &Step, cache: &mut StepCache) {
+        if self.detail || cache.mode == CacheMode::Off {
+            self.apply_enabled(step);
+            return;
+        }
+        if !cache.pays(step) {
+            self.apply_enabled(step);
+            return;
+        }
+        let key = self.step_key(step);
+        let lane = cache.lane(step);
+        lane.0 = lane.0.saturating_add(1);
+        if let Some(o) = cache.map.get(&key).cloned() {
+            cache.lane(step).1 += 1;
+            cache.hits += 1;
+            let ran = (cache.mode == CacheMode::Checked).then(|| {
+                let mut w = self.clone();
+                w.apply_enabled(step);
+                w
+            });
+            self.install(&o, actor_of(step));
+            if let Some(ran) = ran {
+                check_same(&ran, self, step);
+            }
+            return;
+        }
+        cache.misses += 1;
+        self.recording = Some(Vec::new());
+        self.apply_enabled(step);
+        let delivered = self.recording.take().unwrap_or_default();
+        let outcome = self.outcome(actor_of(step), delivered);
+        if cache.map.len() >= MAX_ENTRIES {
+            cache.map.clear();
+        }
+        cache.map.insert(key, Arc::new(outcome));
+    }
+
+    fn outcome(&self, actor: Option<usize>, delivered: Vec<(Option<usize>, Msg)>) -> Outcome {
+        Outcome {
+            kernel: self.kernel.clone(),
+            actor: actor.map(|i| {
+                (
+                    self.agents[i].clone(),
+                    self.agent_fp[i].clone(),
+                    self.agent_ver[i],
+                )
+            }),
+            facts: self.facts.clone(),
+            hw_done: self.hw_done.clone(),
+            parker: self.parker.clone(),
+            nets: self.nets.clone(),
+            cursors: [self.uevent_cursor, self.mcast_cursor, self.event_cursor],
+            delivered,
+        }
+    }
+
+    fn install(&mut self, o: &Outcome, actor: Option<usize>) {
+        self.kernel = o.kernel.clone();
+        if let (Some(i), Some((a, fp, ver))) = (actor, &o.actor) {
+            self.agents[i] = a.clone();
+            self.agent_fp[i] = fp.clone();
+            self.agent_ver[i] = *ver;
+        }
+        self.facts.clone_from(&o.facts);
+        self.hw_done.clone_from(&o.hw_done);
+        self.parker.clone_from(&o.parker);
+        self.nets.clone_from(&o.nets);
+        [self.uevent_cursor, self.mcast_cursor, self.event_cursor] = o.cursors;
+        for (from, m) in &o.delivered {
+            self.deliver_skipping(*from, actor, m);
+        }
+    }
+}
+
+/// A delivery's identity: the receiver's version and the message (a udev
+/// event by its shared allocation, which the memo keeps alive; the others
+/// by content).
+#[derive(PartialEq, Eq, Hash)]
+struct DeliveryKey {
+    receiver: u64,
+    msg: u128,
+}
+
+/// The receiver after the delivery, and the udev event the key names
+/// (kept alive so that its address is not reused).
+type Delivered = (AgentSnapshot, Option<Arc<crate::agent::UdevEvent>>);
+
+thread_local! {
+    static DELIVERIES: std::cell::RefCell<HashMap<DeliveryKey, Delivered>> = Default::default();
+}
+
+/// Delivers `m` to an agent through a memo: the agent of this version that
+/// received this message before is shared instead of copied and changed
+/// again, so that the worlds where it arrives agree on the agent's version
+/// (and the step cache can hit after it).
+pub(crate) fn deliver_memo(
+    a: &mut Arc<dyn Agent>,
+    fp: &mut Arc<OnceLock<u128>>,
+    ver: &mut u64,
+    m: &Msg,
+    deliver: impl FnOnce(&mut Arc<dyn Agent>, &Msg) -> u64,
+) {
+    let mut h = FpHasher::default();
+    let keep = match m {
+        Msg::Udev(e) => {
+            (Arc::as_ptr(e) as usize).hash(&mut h);
+            Some(e.clone())
+        }
+        other => {
+            other.hash(&mut h);
+            None
+        }
+    };
+    let key = DeliveryKey {
+        receiver: *ver,
+        msg: h.finish128(),
+    };
+    let hit = DELIVERIES.with(|d| {
+        d.borrow()
+            .get(&key)
+            .map(|((na, nfp, nver), _)| (na.clone(), nfp.clone(), *nver))
+    });
+    if let Some((na, nfp, nver)) = hit {
+        *a = na;
+        *fp = nfp;
+        *ver = nver;
+        return;
+    }
+    *ver = deliver(a, m);
+    *fp = Default::default();
+    DELIVERIES.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.len() >= MAX_ENTRIES {
+            d.clear();
+        }
+        d.insert(key, ((a.clone(), fp.clone(), *ver), keep));
+    });
+}
+
+/// A cached step's world against the world the step made (`Checked`).
+fn check_same(ran: &World, cached: &World, step: &Step) {
+    for (i, (a, b)) in ran.agents.iter().zip(&cached.agents).enumerate() {
+        let hash = |x: &Arc<dyn Agent>| {
+            let mut h = FpHasher::default();
+            let mut dh: &mut dyn std::hash::Hasher = &mut h;
+            x.hash_state(&mut dh);
+            h.finish128()
+        };
+        assert_eq!(
+            hash(a),
+            hash(b),
+            "step cache: agent {i} differs after {step}"
+        );
+    }
+    assert!(
+        ran.kernel.fingerprint() == cached.kernel.fingerprint()
+            && *ran.facts == *cached.facts
+            && *ran.nets == *cached.nets
+            && ran.hw_done == cached.hw_done
+            && ran.parker == cached.parker
+            && [ran.uevent_cursor, ran.mcast_cursor, ran.event_cursor]
+                == [
+                    cached.uevent_cursor,
+                    cached.mcast_cursor,
+                    cached.event_cursor
+                ],
+        "step cache: the world differs after {step}"
+    );
+    assert_eq!(
+        ran.fingerprint(),
+        cached.fingerprint(),
+        "step cache: fingerprint after {step}"
+    );
+}
