@@ -446,6 +446,16 @@ impl Kernel {
             .is_some_and(|h| h.cable_pulled)
     }
 
+    /// Bus ids with their spec and netdev, sorted, borrowed (what an
+    /// explorer's invariant reads at every state).
+    pub fn hw_iter(&self) -> impl Iterator<Item = (&str, &HwSpec, Option<DevId>)> + '_ {
+        self.world
+            .hw
+            .devices
+            .iter()
+            .map(|(id, h)| (id.as_str(), &h.spec, h.netdev))
+    }
+
     /// Bus ids with their netdev, sorted.
     pub fn hw_list(&self) -> Vec<(String, HwSpec, Option<DevId>)> {
         self.world

@@ -165,6 +165,16 @@ impl Kernel {
         self.net(net).by_index.values().copied().collect()
     }
 
+    /// Every listed device with its namespace: namespaces in slot order,
+    /// devices by ifindex (what `nets()` then `devices_in()` give, without
+    /// the vectors: explorer invariants walk it at every state).
+    pub fn listed_devices(&self) -> impl Iterator<Item = (NetId, DevId)> + '_ {
+        self.tables
+            .nets
+            .iter::<NetId>()
+            .flat_map(|(id, n)| n.by_index.values().map(move |&d| (id, d)))
+    }
+
     /// All live namespaces (slot order).
     pub fn nets(&self) -> Vec<NetId> {
         self.tables.nets.iter::<NetId>().map(|(id, _)| id).collect()

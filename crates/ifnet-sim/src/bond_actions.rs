@@ -93,8 +93,8 @@ pub fn bond_failed_over(k: &Kernel) -> bool {
 /// The bond's one TX path (active-backup): the active slave is one of its
 /// slaves and the only one not marked backup.
 pub fn bond_tx_path_error(k: &Kernel) -> Option<String> {
-    for net in k.nets() {
-        for d in k.devices_in(net) {
+    for (_, d) in k.listed_devices() {
+        {
             let Some(b) = k.dev(d).driver.bond() else {
                 continue;
             };

@@ -14,6 +14,7 @@ pub mod bond_actions;
 pub mod builtin;
 pub mod explore;
 pub mod facts;
+pub mod fast_hash;
 pub mod hardware;
 pub mod html;
 pub mod kcell;

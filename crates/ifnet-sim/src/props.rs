@@ -152,14 +152,13 @@ pub fn witnessed(w: &World, wit: Witness) -> bool {
 
 pub fn is_paired_hv_vf(k: &ifnet_core::Kernel, d: ifnet_core::DevId) -> bool {
     use ifnet_core::HwSpec;
-    let hw = k.hw_list();
-    let Some(mac) = hw.iter().find_map(|(_, s, n)| match s {
-        HwSpec::HvVf { mac, .. } if *n == Some(d) => Some(*mac),
+    let Some(mac) = k.hw_iter().find_map(|(_, s, n)| match s {
+        HwSpec::HvVf { mac, .. } if n == Some(d) => Some(*mac),
         _ => None,
     }) else {
         return false;
     };
-    hw.iter()
+    k.hw_iter()
         .any(|(_, s, _)| matches!(s, HwSpec::Netvsc { mac: m, .. } if *m == mac))
 }
 
@@ -173,14 +172,12 @@ pub fn check_observed(o: &Observed<'_>, inv: Invariant, terminal: bool) -> Optio
     match inv {
         Invariant::Kernel => k.check_invariants().err(),
         Invariant::NoAddressOnSlave => {
-            for net in k.nets() {
-                for d in k.devices_in(net) {
-                    if is_slave(k, d) && !k.inet_addrs(d).is_empty() {
-                        return Some(format!(
-                            "{} is a slave and has an IPv4 address",
-                            name_of(o, d)
-                        ));
-                    }
+            for (_, d) in k.listed_devices() {
+                if is_slave(k, d) && !k.inet_addrs(d).is_empty() {
+                    return Some(format!(
+                        "{} is a slave and has an IPv4 address",
+                        name_of(o, d)
+                    ));
                 }
             }
             o.facts
@@ -220,7 +217,7 @@ pub fn check_observed(o: &Observed<'_>, inv: Invariant, terminal: bool) -> Optio
                 name_of(o, d)
             ))
         }),
-        Invariant::NoDeviceLost => k.hw_list().into_iter().find_map(|(bus, _, d)| {
+        Invariant::NoDeviceLost => k.hw_iter().find_map(|(bus, _, d)| {
             let d = d?;
             let ok = k
                 .try_dev(d)
@@ -251,7 +248,7 @@ pub fn check_observed(o: &Observed<'_>, inv: Invariant, terminal: bool) -> Optio
 /// The netvsc half of [`Invariant::OneTxPath`].
 fn one_netvsc_path(o: &Observed<'_>) -> Option<String> {
     let k = &o.kernel;
-    k.hw_list().into_iter().find_map(|(_, _, d)| {
+    k.hw_iter().find_map(|(_, _, d)| {
         let d = d?;
         let p = k.netvsc(d)?;
         let vf_runs = p

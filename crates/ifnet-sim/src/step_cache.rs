@@ -26,13 +26,14 @@
 
 use crate::agent::{Agent, Msg};
 use crate::facts::Facts;
+use crate::fast_hash::FastMap;
 use crate::kcell::KernelCell;
 use crate::step::Step;
 use crate::versioned::Versioned;
 use crate::world::{Parker, World};
 use ifnet_core::fingerprint::FpHasher;
 use ifnet_core::NetId;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
 
@@ -83,7 +84,7 @@ const TRIAL: u32 = 256;
 
 pub struct StepCache {
     mode: CacheMode,
-    map: HashMap<Key, Arc<Outcome>>,
+    map: FastMap<Key, Arc<Outcome>>,
     /// By lane (the machine, then each agent): (tries, hits). A lane
     /// whose steps hit less than one time in eight over its first
     /// `TRIAL` tries bypasses the cache from then on: an outcome the
@@ -99,7 +100,7 @@ impl StepCache {
     pub fn new(mode: CacheMode) -> StepCache {
         StepCache {
             mode,
-            map: HashMap::new(),
+            map: FastMap::default(),
             lanes: Vec::new(),
             hits: 0,
             misses: 0,
@@ -237,7 +238,7 @@ struct DeliveryKey {
 type Delivered = (AgentSnapshot, Option<Arc<crate::agent::UdevEvent>>);
 
 thread_local! {
-    static DELIVERIES: std::cell::RefCell<HashMap<DeliveryKey, Delivered>> = Default::default();
+    static DELIVERIES: std::cell::RefCell<FastMap<DeliveryKey, Delivered>> = Default::default();
 }
 
 /// Delivers `m` to an agent through a memo: the agent of this version that

@@ -8,11 +8,11 @@
 //! first level with enough branches, deterministically.
 
 use super::{Config, Judge, Outcome, Progress, Violation};
+use crate::fast_hash::FastMap;
 use crate::props::Props;
 use crate::step::{Footprint, Step};
 use crate::step_cache::StepCache;
 use crate::world::World;
-use std::collections::HashMap;
 
 struct Frame {
     /// `None` once its last step took it.
@@ -34,7 +34,7 @@ struct Search<'a> {
     judge: Judge<'a>,
     /// Fingerprint → the sleep set it was explored with (step tokens)
     /// and the fewest preemptions it was reached with.
-    visited: HashMap<u128, (Vec<Step>, u32)>,
+    visited: FastMap<u128, (Vec<Step>, u32)>,
     cache: StepCache,
 }
 
@@ -98,7 +98,7 @@ pub fn run(
     let mut sx = Search {
         cfg,
         judge: Judge::new(props),
-        visited: HashMap::new(),
+        visited: FastMap::default(),
         cache: StepCache::new(cfg.step_cache),
     };
     for (prefix, root) in roots {
@@ -149,7 +149,7 @@ enum Visit {
 /// wholly when it is reached with fewer preemptions.
 fn visit(
     w: &World,
-    visited: &mut HashMap<u128, (Vec<Step>, u32)>,
+    visited: &mut FastMap<u128, (Vec<Step>, u32)>,
     sleep: &[Step],
     pre: u32,
 ) -> Visit {

@@ -11,7 +11,7 @@ use crate::props::Props;
 use crate::step::Step;
 pub use crate::step_cache::CacheMode;
 use crate::world::World;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// How to search.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +114,7 @@ pub struct Progress {
 /// cursor is not judged again.
 pub(crate) struct Judge<'p> {
     props: &'p Props,
-    memo: HashMap<(u64, u64, bool), Verdict>,
+    memo: crate::fast_hash::FastMap<(u64, u64, bool), Verdict>,
 }
 
 #[derive(Clone)]
@@ -131,7 +131,7 @@ impl<'p> Judge<'p> {
     pub(crate) fn new(props: &'p Props) -> Judge<'p> {
         Judge {
             props,
-            memo: HashMap::new(),
+            memo: Default::default(),
         }
     }
 

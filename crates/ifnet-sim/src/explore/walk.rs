@@ -7,7 +7,7 @@ use super::{Config, Judge, Outcome, Progress, Violation};
 use crate::props::Props;
 use crate::step::Footprint;
 use crate::world::World;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// splitmix64: small, seedable, reproducible.
 #[derive(Debug, Clone)]
@@ -79,7 +79,7 @@ pub fn run(
         complete: false,
         ..Default::default()
     };
-    let mut seen: HashSet<u128> = HashSet::new();
+    let mut seen: crate::fast_hash::FastSet<u128> = Default::default();
     let mut judge = Judge::new(props);
     let mut rng = Rng::new(seed);
     for n in 0..walks {
