@@ -19,6 +19,13 @@
 //! messages again to the other agents, as the step would have; the actor
 //! already holds its own.
 //!
+//! Deliveries go through a memo too (`deliver_memo`): an agent of one
+//! version that receives a message with the same content as before
+//! becomes the agent it became then, version included, instead of a new
+//! copy with a new version, so that the worlds a message reaches by
+//! different paths agree on the receiver's version and the cache keeps
+//! hitting after them.
+//!
 //! A hit's world is the world the step would have made (the test
 //! `step_cache_changes_nothing` compares whole searches). Steps are
 //! recorded only with details off: a replay prints what each step saw,
@@ -224,21 +231,16 @@ impl World {
     }
 }
 
-/// A delivery's identity: the receiver's version and the message (a udev
-/// event by its shared allocation, which the memo keeps alive; the others
-/// by content).
+/// A delivery's identity: the receiver's version and the message's
+/// content.
 #[derive(PartialEq, Eq, Hash)]
 struct DeliveryKey {
     receiver: u64,
     msg: u128,
 }
 
-/// The receiver after the delivery, and the udev event the key names
-/// (kept alive so that its address is not reused).
-type Delivered = (AgentSnapshot, Option<Arc<crate::agent::UdevEvent>>);
-
 thread_local! {
-    static DELIVERIES: std::cell::RefCell<FastMap<DeliveryKey, Delivered>> = Default::default();
+    static DELIVERIES: std::cell::RefCell<FastMap<DeliveryKey, AgentSnapshot>> = Default::default();
 }
 
 /// Delivers `m` to an agent through a memo: the agent of this version that
@@ -253,16 +255,7 @@ pub(crate) fn deliver_memo(
     deliver: impl FnOnce(&mut Arc<dyn Agent>, &Msg) -> u64,
 ) {
     let mut h = FpHasher::default();
-    let keep = match m {
-        Msg::Udev(e) => {
-            (Arc::as_ptr(e) as usize).hash(&mut h);
-            Some(e.clone())
-        }
-        other => {
-            other.hash(&mut h);
-            None
-        }
-    };
+    m.hash(&mut h);
     let key = DeliveryKey {
         receiver: *ver,
         msg: h.finish128(),
@@ -270,7 +263,7 @@ pub(crate) fn deliver_memo(
     let hit = DELIVERIES.with(|d| {
         d.borrow()
             .get(&key)
-            .map(|((na, nfp, nver), _)| (na.clone(), nfp.clone(), *nver))
+            .map(|(na, nfp, nver)| (na.clone(), nfp.clone(), *nver))
     });
     if let Some((na, nfp, nver)) = hit {
         *a = na;
@@ -285,8 +278,16 @@ pub(crate) fn deliver_memo(
         if d.len() >= MAX_ENTRIES {
             d.clear();
         }
-        d.insert(key, ((a.clone(), fp.clone(), *ver), keep));
+        d.insert(key, (a.clone(), fp.clone(), *ver));
     });
+}
+
+impl Drop for StepCache {
+    /// The delivery memo lives as long as the search's cache: its agents
+    /// are of no use to another search (versions are never shared).
+    fn drop(&mut self) {
+        DELIVERIES.with(|d| d.borrow_mut().clear());
+    }
 }
 
 /// A cached step's world against the world the step made (`Checked`).
