@@ -107,7 +107,8 @@ impl StepCache {
     pub fn new(mode: CacheMode) -> StepCache {
         StepCache {
             mode,
-            map: FastMap::default(),
+            // Sized for a full cache at once: growing it rehashes.
+            map: FastMap::with_capacity_and_hasher(MAX_ENTRIES, Default::default()),
             lanes: Vec::new(),
             hits: 0,
             misses: 0,

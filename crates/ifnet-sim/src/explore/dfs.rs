@@ -98,7 +98,8 @@ pub fn run(
     let mut sx = Search {
         cfg,
         judge: Judge::new(props),
-        visited: FastMap::default(),
+        // Room for a small search's states; a larger one grows it.
+        visited: FastMap::with_capacity_and_hasher(4096.min(cfg.max_states), Default::default()),
         cache: StepCache::new(cfg.step_cache),
     };
     for (prefix, root) in roots {

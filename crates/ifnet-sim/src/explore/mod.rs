@@ -131,7 +131,7 @@ impl<'p> Judge<'p> {
     pub(crate) fn new(props: &'p Props) -> Judge<'p> {
         Judge {
             props,
-            memo: Default::default(),
+            memo: crate::fast_hash::FastMap::with_capacity_and_hasher(1024, Default::default()),
         }
     }
 
@@ -198,4 +198,36 @@ pub fn search(
         out.violation = Some(replay::minimise(&start, props, v));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::props::{Invariant, Witness};
+
+    /// A verdict is remembered by the kernel's and the facts' versions: a
+    /// change of the facts alone (same kernel) is judged again, and a
+    /// state that shares both is answered from the memo alike.
+    #[test]
+    fn judge_follows_the_facts() {
+        let s = crate::Scenario::parse(crate::builtin::get("azure-vf-hotadd").unwrap()).unwrap();
+        let mut w = s.build(None, &BTreeMap::new()).unwrap();
+        let props = Props {
+            invariants: vec![Invariant::CloudInitNoError],
+            witnesses: vec![Witness::RenameWhileUp],
+        };
+        let mut judge = Judge::new(&props);
+        let mut seen = BTreeMap::new();
+        assert_eq!(judge.judge(&w, false, &mut seen), None);
+        assert!(seen.is_empty());
+        let kernel = w.kernel.version();
+        w.facts.crash("cloud-init", "boom".into());
+        w.facts.rename_while_up = true;
+        assert_eq!(w.kernel.version(), kernel, "the kernel is unchanged");
+        let v = judge.judge(&w, false, &mut seen);
+        assert_eq!(v, Some(("cloud-init-no-error".into(), "boom".into())));
+        assert_eq!(seen.get("rename-while-up"), Some(&true));
+        let copy = w.clone();
+        assert_eq!(judge.judge(&copy, false, &mut BTreeMap::new()), v);
+    }
 }
