@@ -99,6 +99,12 @@ pub struct StepCache {
     /// it, which costs more than the rare hit saves (udevd in
     /// netns-lifecycle, where nearly every step meets a new kernel).
     lanes: Vec<(u32, u32)>,
+    /// Facts by content hash, and self-contained agents by (index,
+    /// content hash): a step that leaves either as some earlier step left
+    /// it takes that one's version (a fact noted again is still a change
+    /// of version; the same agent state reached by two paths is two).
+    facts_seen: FastMap<u128, Versioned<Facts>>,
+    agents_seen: FastMap<(usize, u128), AgentSnapshot>,
     pub hits: u64,
     pub misses: u64,
 }
@@ -110,6 +116,8 @@ impl StepCache {
             // Sized for a full cache at once: growing it rehashes.
             map: FastMap::with_capacity_and_hasher(MAX_ENTRIES, Default::default()),
             lanes: Vec::new(),
+            facts_seen: FastMap::default(),
+            agents_seen: FastMap::default(),
             hits: 0,
             misses: 0,
         }
@@ -121,6 +129,23 @@ impl StepCache {
             self.lanes.resize(i + 1, (0, 0));
         }
         &mut self.lanes[i]
+    }
+
+    /// Gives `facts` the version of an equal value seen before.
+    fn intern_facts(&mut self, facts: &mut Versioned<Facts>) {
+        let mut h = FpHasher::default();
+        (**facts).hash(&mut h);
+        let hash = h.finish128();
+        match self.facts_seen.get(&hash) {
+            Some(old) if **old == **facts => *facts = old.clone(),
+            Some(_) => {}
+            None => {
+                if self.facts_seen.len() >= MAX_ENTRIES {
+                    self.facts_seen.clear();
+                }
+                self.facts_seen.insert(hash, facts.clone());
+            }
+        }
     }
 
     /// Whether steps of this lane still go through the cache.
@@ -188,11 +213,48 @@ impl World {
         self.recording = Some(Vec::new());
         self.apply_enabled(step);
         let delivered = self.recording.take().unwrap_or_default();
+        if self.facts.version() != key.facts {
+            cache.intern_facts(&mut self.facts);
+        }
+        if let Some(i) = actor_of(step) {
+            if self.agent_ver[i] != key.actor {
+                self.intern_agent(i, cache);
+            }
+        }
         let outcome = self.outcome(actor_of(step), delivered);
         if cache.map.len() >= MAX_ENTRIES {
             cache.map.clear();
         }
         cache.map.insert(key, Arc::new(outcome));
+    }
+
+    /// Gives agent `i` the version of an equal state seen before (for an
+    /// agent whose hash is self-contained: the hash is then its content).
+    fn intern_agent(&mut self, i: usize, cache: &mut StepCache) {
+        if !self.agents[i].hash_is_self_contained() {
+            return;
+        }
+        let a = &self.agents[i];
+        let hash = *self.agent_fp[i].get_or_init(|| {
+            let mut h = FpHasher::default();
+            let mut dh: &mut dyn std::hash::Hasher = &mut h;
+            a.hash_state(&mut dh);
+            h.finish128()
+        });
+        match cache.agents_seen.get(&(i, hash)) {
+            Some((old, fp, ver)) => {
+                self.agents[i] = old.clone();
+                self.agent_fp[i] = fp.clone();
+                self.agent_ver[i] = *ver;
+            }
+            None => {
+                if cache.agents_seen.len() >= MAX_ENTRIES {
+                    cache.agents_seen.clear();
+                }
+                let snap = (a.clone(), self.agent_fp[i].clone(), self.agent_ver[i]);
+                cache.agents_seen.insert((i, hash), snap);
+            }
+        }
     }
 
     fn outcome(&self, actor: Option<usize>, delivered: Vec<(Option<usize>, Msg)>) -> Outcome {
