@@ -233,6 +233,31 @@ impl<'a> Cx<'a> {
         out
     }
 
+    /// Sends one rtnetlink link request and returns how many links came
+    /// back, or the error: for a caller that reads only the outcome
+    /// (udevd's `link_new`), so that the replies' headers are read but a
+    /// link message's attributes are not parsed (`decode` would).
+    pub fn link_status(
+        &mut self,
+        what: &str,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<usize, NlError> {
+        self.seq = self.seq.wrapping_add(1);
+        let out = self
+            .raw_request(msg, flags)
+            .and_then(|rep| reply_status(&rep));
+        if self.record {
+            let ans = match &out {
+                Ok(0) => "ack".to_string(),
+                Ok(n) => format!("{n} link(s)"),
+                Err(e) => format!("error {:?}", e.errno),
+            };
+            self.seen.push(format!("netlink {what} → {ans}"));
+        }
+        out
+    }
+
     /// Sends a request and returns the raw replies.
     pub fn raw_request(
         &mut self,
@@ -269,6 +294,32 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// `RTM_NEWLINK` (linux/rtnetlink.h): the type of a link reply.
+const RTM_NEWLINK: u16 = 16;
+
+/// What `decode` would say of `replies`, but for the links' contents:
+/// their count, or the first NLMSG_ERROR with a code (only an error is
+/// parsed whole).
+pub fn reply_status(replies: &[Vec<u8>]) -> Result<usize, NlError> {
+    use netlink_packet_core::{NetlinkBuffer, NLMSG_ERROR};
+    let eio = NlError {
+        errno: Errno::EIO,
+        extack: None,
+    };
+    let mut links = 0;
+    for r in replies {
+        let kind = NetlinkBuffer::new_checked(&r[..])
+            .map_err(|_| eio.clone())?
+            .message_type();
+        if kind == NLMSG_ERROR {
+            decode(std::slice::from_ref(r)).1?;
+        } else if kind == RTM_NEWLINK {
+            links += 1;
+        }
+    }
+    Ok(links)
+}
+
 /// A bounded inbox: past `cap` messages the oldest is dropped and the
 /// overrun counted (ENOBUFS on a netlink socket).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -287,5 +338,50 @@ impl Inbox {
             self.overruns = self.overruns.saturating_add(1);
         }
         self.msgs.push_back(m);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ifnet_core::KernelProfile;
+    use netlink_packet_core::NLM_F_ACK;
+
+    /// `reply_status` reads what `decode` reads, but for the links'
+    /// attributes: a GETLINK's one link, an unknown ifindex's ENODEV, a
+    /// SETLINK's ack, bytes that are no netlink message (EIO).
+    #[test]
+    fn reply_status_agrees_with_decode() {
+        let mut k = Kernel::new(KernelProfile::latest());
+        let net = k.init_net();
+        let mut ask = |index: u32, set: bool| {
+            let mut m = LinkMessage::default();
+            m.header.index = index;
+            let (msg, flags) = if set {
+                (RouteNetlinkMessage::SetLink(m), NLM_F_REQUEST | NLM_F_ACK)
+            } else {
+                (RouteNetlinkMessage::GetLink(m), NLM_F_REQUEST)
+            };
+            k.rtnl_request(net, &try_encode(msg, flags, 1).unwrap())
+        };
+        for (index, set, links) in [
+            (1, false, Ok(1)),
+            (99, false, Err(Errno::ENODEV)),
+            (1, true, Ok(0)),
+        ] {
+            let rep = ask(index, set);
+            let (l, st) = decode(&rep);
+            let want = st.map(|()| l.len()).map_err(|e| e.errno);
+            assert_eq!(want, links, "decode, ifindex {index}");
+            assert_eq!(
+                reply_status(&rep).map_err(|e| e.errno),
+                want,
+                "ifindex {index}"
+            );
+        }
+        assert_eq!(
+            reply_status(&[vec![1, 2, 3]]).map_err(|e| e.errno),
+            Err(Errno::EIO)
+        );
     }
 }

@@ -26,6 +26,12 @@
 //! different paths agree on the receiver's version and the cache keeps
 //! hitting after them.
 //!
+//! A missed step's facts and actor are interned by content
+//! (`intern_facts`, `intern_agent`): when the step left them as an
+//! earlier step did, they take that value's version, so that a fact noted
+//! again, or one agent state reached by two paths, does not split the
+//! keys of the steps after it.
+//!
 //! A hit's world is the world the step would have made (the test
 //! `step_cache_changes_nothing` compares whole searches). Steps are
 //! recorded only with details off: a replay prints what each step saw,

@@ -203,7 +203,7 @@ impl Udev {
         let _ = cx.sysfs(&name, "addr_assign_type");
         let mut m = LinkMessage::default();
         m.header.index = j.ev.ifindex;
-        let link = cx.link_request("RTM_GETLINK", RouteNetlinkMessage::GetLink(m), 0);
+        let link = cx.link_status("RTM_GETLINK", RouteNetlinkMessage::GetLink(m), 0);
         let job = &mut self.queue[at];
         job.pc = Pc::Broadcast;
         if let Err(e) = link {
