@@ -11,7 +11,7 @@
 //! thing, and a search meets such pairs at every interleaving of a reader
 //! with a writer. The cache keys on exactly that part — the kernel, the
 //! actor, the facts and the names by version (`KernelCell::version`,
-//! `World::agent_ver`, `Versioned::version`: equal only for a shared,
+//! `AgentSlot::ver`, `Versioned::version`: equal only for a shared,
 //! unchanged value; versions are never reused), the rest by a hash of
 //! its contents — and holds the step's outcome: the new kernel
 //! and actor (shared, not copied), the new small parts, and the messages
@@ -43,12 +43,12 @@ use crate::fast_hash::FastMap;
 use crate::kcell::KernelCell;
 use crate::step::Step;
 use crate::versioned::Versioned;
-use crate::world::{Parker, World};
+use crate::world::{AgentSlot, Parker, World};
 use ifnet_core::fingerprint::FpHasher;
 use ifnet_core::NetId;
 use std::collections::BTreeMap;
 use std::hash::Hash;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// Outcomes held at most; a full cache is emptied (outcomes are
 /// recomputed, so only speed depends on what it holds).
@@ -66,13 +66,10 @@ struct Key {
     rest: u128,
 }
 
-/// An agent as a world holds it: the agent, its cached hash, its version.
-type AgentSnapshot = (Arc<dyn Agent>, Arc<OnceLock<u128>>, u64);
-
 /// What a step left behind.
 struct Outcome {
     kernel: KernelCell,
-    actor: Option<AgentSnapshot>,
+    actor: Option<AgentSlot>,
     facts: Versioned<Facts>,
     hw_done: Vec<bool>,
     parker: Option<Parker>,
@@ -110,7 +107,7 @@ pub struct StepCache {
     /// it takes that one's version (a fact noted again is still a change
     /// of version; the same agent state reached by two paths is two).
     facts_seen: FastMap<u128, Versioned<Facts>>,
-    agents_seen: FastMap<(usize, u128), AgentSnapshot>,
+    agents_seen: FastMap<(usize, u128), AgentSlot>,
     pub hits: u64,
     pub misses: u64,
 }
@@ -180,7 +177,7 @@ impl World {
         Key {
             step: step.clone(),
             kernel: self.kernel.version(),
-            actor: actor_of(step).map_or(0, |i| self.agent_ver[i]),
+            actor: actor_of(step).map_or(0, |i| self.agents[i].ver),
             facts: self.facts.version(),
             nets: self.nets.version(),
             rest: h.finish128(),
@@ -223,7 +220,7 @@ impl World {
             cache.intern_facts(&mut self.facts);
         }
         if let Some(i) = actor_of(step) {
-            if self.agent_ver[i] != key.actor {
+            if self.agents[i].ver != key.actor {
                 self.intern_agent(i, cache);
             }
         }
@@ -237,28 +234,18 @@ impl World {
     /// Gives agent `i` the version of an equal state seen before (for an
     /// agent whose hash is self-contained: the hash is then its content).
     fn intern_agent(&mut self, i: usize, cache: &mut StepCache) {
-        if !self.agents[i].hash_is_self_contained() {
+        let slot = &mut self.agents[i];
+        if !slot.agent.hash_is_self_contained() {
             return;
         }
-        let a = &self.agents[i];
-        let hash = *self.agent_fp[i].get_or_init(|| {
-            let mut h = FpHasher::default();
-            let mut dh: &mut dyn std::hash::Hasher = &mut h;
-            a.hash_state(&mut dh);
-            h.finish128()
-        });
+        let hash = slot.own_hash();
         match cache.agents_seen.get(&(i, hash)) {
-            Some((old, fp, ver)) => {
-                self.agents[i] = old.clone();
-                self.agent_fp[i] = fp.clone();
-                self.agent_ver[i] = *ver;
-            }
+            Some(old) => *slot = old.clone(),
             None => {
                 if cache.agents_seen.len() >= MAX_ENTRIES {
                     cache.agents_seen.clear();
                 }
-                let snap = (a.clone(), self.agent_fp[i].clone(), self.agent_ver[i]);
-                cache.agents_seen.insert((i, hash), snap);
+                cache.agents_seen.insert((i, hash), slot.clone());
             }
         }
     }
@@ -266,13 +253,7 @@ impl World {
     fn outcome(&self, actor: Option<usize>, delivered: Vec<(Option<usize>, Msg)>) -> Outcome {
         Outcome {
             kernel: self.kernel.clone(),
-            actor: actor.map(|i| {
-                (
-                    self.agents[i].clone(),
-                    self.agent_fp[i].clone(),
-                    self.agent_ver[i],
-                )
-            }),
+            actor: actor.map(|i| self.agents[i].clone()),
             facts: self.facts.clone(),
             hw_done: self.hw_done.clone(),
             parker: self.parker.clone(),
@@ -284,10 +265,8 @@ impl World {
 
     fn install(&mut self, o: &Outcome, actor: Option<usize>) {
         self.kernel = o.kernel.clone();
-        if let (Some(i), Some((a, fp, ver))) = (actor, &o.actor) {
+        if let (Some(i), Some(a)) = (actor, &o.actor) {
             self.agents[i] = a.clone();
-            self.agent_fp[i] = fp.clone();
-            self.agent_ver[i] = *ver;
         }
         self.facts.clone_from(&o.facts);
         self.hw_done.clone_from(&o.hw_done);
@@ -309,7 +288,7 @@ struct DeliveryKey {
 }
 
 thread_local! {
-    static DELIVERIES: std::cell::RefCell<FastMap<DeliveryKey, AgentSnapshot>> = Default::default();
+    static DELIVERIES: std::cell::RefCell<FastMap<DeliveryKey, AgentSlot>> = Default::default();
 }
 
 /// Delivers `m` to an agent through a memo: the agent of this version that
@@ -317,37 +296,28 @@ thread_local! {
 /// again, so that the worlds where it arrives agree on the agent's version
 /// (and the step cache can hit after it).
 pub(crate) fn deliver_memo(
-    a: &mut Arc<dyn Agent>,
-    fp: &mut Arc<OnceLock<u128>>,
-    ver: &mut u64,
+    slot: &mut AgentSlot,
     m: &Msg,
     deliver: impl FnOnce(&mut Arc<dyn Agent>, &Msg) -> u64,
 ) {
     let mut h = FpHasher::default();
     m.hash(&mut h);
     let key = DeliveryKey {
-        receiver: *ver,
+        receiver: slot.ver,
         msg: h.finish128(),
     };
-    let hit = DELIVERIES.with(|d| {
-        d.borrow()
-            .get(&key)
-            .map(|(na, nfp, nver)| (na.clone(), nfp.clone(), *nver))
-    });
-    if let Some((na, nfp, nver)) = hit {
-        *a = na;
-        *fp = nfp;
-        *ver = nver;
+    if let Some(hit) = DELIVERIES.with(|d| d.borrow().get(&key).cloned()) {
+        *slot = hit;
         return;
     }
-    *ver = deliver(a, m);
-    *fp = Default::default();
+    slot.ver = deliver(&mut slot.agent, m);
+    slot.fp = Default::default();
     DELIVERIES.with(|d| {
         let mut d = d.borrow_mut();
         if d.len() >= MAX_ENTRIES {
             d.clear();
         }
-        d.insert(key, (a.clone(), fp.clone(), *ver));
+        d.insert(key, slot.clone());
     });
 }
 
@@ -362,6 +332,7 @@ impl Drop for StepCache {
 /// A cached step's world against the world the step made (`Checked`).
 fn check_same(ran: &World, cached: &World, step: &Step) {
     for (i, (a, b)) in ran.agents.iter().zip(&cached.agents).enumerate() {
+        let (a, b) = (&a.agent, &b.agent);
         let hash = |x: &Arc<dyn Agent>| {
             let mut h = FpHasher::default();
             let mut dh: &mut dyn std::hash::Hasher = &mut h;

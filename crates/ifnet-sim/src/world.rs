@@ -52,18 +52,9 @@ pub struct StepRecord {
 pub struct World {
     /// The kernel, shared with forked worlds until one changes it.
     pub kernel: crate::kcell::KernelCell,
-    /// A change goes through `agent_changed` (or drops the cached hash and
-    /// takes a new version itself).
-    /// Shared with forked worlds until one changes it (`agent_mut`): most
-    /// steps change one agent, or none.
-    pub(crate) agents: Vec<Arc<dyn Agent>>,
-    /// Each agent's own hash, cached while it is unchanged, for agents
-    /// whose hash is self-contained (`Agent::hash_is_self_contained`);
-    /// shared by the worlds that share the agent.
-    pub(crate) agent_fp: Vec<Arc<OnceLock<u128>>>,
-    /// Each agent's version: equal in two worlds exactly when they share
-    /// the unchanged agent (the step cache's key).
-    pub(crate) agent_ver: Vec<u64>,
+    /// The agents, in lane order. A change goes through `agent_changed`
+    /// (or drops the cached hash and takes a new version itself).
+    pub(crate) agents: Vec<AgentSlot>,
     /// Namespace names as /var/run/netns holds them.
     pub nets: Versioned<BTreeMap<String, NetId>>,
     /// The plan (shared between forks: it never changes).
@@ -86,6 +77,35 @@ pub struct World {
     pub(crate) recording: Option<Vec<(Option<usize>, Msg)>>,
 }
 
+/// An agent as a world holds it.
+#[derive(Clone)]
+pub(crate) struct AgentSlot {
+    /// Shared with forked worlds until one changes it (`agent_mut`): most
+    /// steps change one agent, or none.
+    pub(crate) agent: Arc<dyn Agent>,
+    /// Its own hash, cached while it is unchanged, for an agent whose hash
+    /// is self-contained (`Agent::hash_is_self_contained`); shared by the
+    /// worlds that share the agent, so that it is computed once per
+    /// version (a plain cell per world cost more hashing than the
+    /// allocation it saves).
+    pub(crate) fp: Arc<OnceLock<u128>>,
+    /// Equal in two worlds exactly when they share the unchanged agent
+    /// (the step cache's key).
+    pub(crate) ver: u64,
+}
+
+impl AgentSlot {
+    /// The agent's own hash (cached).
+    pub(crate) fn own_hash(&self) -> u128 {
+        *self.fp.get_or_init(|| {
+            let mut h = FpHasher::default();
+            let mut dh: &mut dyn Hasher = &mut h;
+            self.agent.hash_state(&mut dh);
+            h.finish128()
+        })
+    }
+}
+
 /// Source of agent versions (never reused in a process).
 static NEXT_AGENT_VERSION: AtomicU64 = AtomicU64::new(1);
 
@@ -103,8 +123,6 @@ impl World {
             event_cursor: kernel.event_next_seq(),
             kernel: crate::kcell::KernelCell::new(kernel),
             agents: Vec::new(),
-            agent_fp: Vec::new(),
-            agent_ver: Vec::new(),
             nets: Versioned::new(nets),
             hw: Default::default(),
             hw_done: Vec::new(),
@@ -126,14 +144,16 @@ impl World {
             self.kernel.mcast_listen(crate::pump::MCAST_LISTENER);
             self.mcast_cursor = self.kernel.mcast_next_seq();
         }
-        self.agents.push(Arc::from(a));
-        self.agent_fp.push(Default::default());
-        self.agent_ver.push(next_agent_version());
+        self.agents.push(AgentSlot {
+            agent: Arc::from(a),
+            fp: Default::default(),
+            ver: next_agent_version(),
+        });
     }
 
     /// The agents, in the order their lanes are numbered.
-    pub fn agents(&self) -> &[Arc<dyn Agent>] {
-        &self.agents
+    pub fn agents(&self) -> impl ExactSizeIterator<Item = &dyn Agent> + '_ {
+        self.agents.iter().map(|s| &*s.agent)
     }
 
     pub fn add_hw(&mut self, ev: HwEvent) {
@@ -149,7 +169,10 @@ impl World {
     }
 
     pub fn agent_names(&self) -> Vec<String> {
-        self.agents.iter().map(|a| a.name().to_string()).collect()
+        self.agents
+            .iter()
+            .map(|a| a.agent.name().to_string())
+            .collect()
     }
 
     /// The state's fingerprint: the kernel's (cached while the kernel is
@@ -169,7 +192,7 @@ impl World {
             self.facts.canonical_hash(ctx),
             self.nets.canonical_hash(ctx),
         );
-        let self_contained = self.agents.iter().all(|a| a.hash_is_self_contained());
+        let self_contained = self.agents.iter().all(|a| a.agent.hash_is_self_contained());
         match cached {
             (Some(f), Some(n)) if self_contained => {
                 (f, n).hash(&mut h);
@@ -189,17 +212,12 @@ impl World {
     /// hash (cached while it is unchanged), the others' state (under the
     /// kernel's canonical names: the caller is inside them).
     fn hash_agents(&self, h: &mut FpHasher) {
-        for (a, cache) in self.agents.iter().zip(&self.agent_fp) {
-            if a.hash_is_self_contained() {
-                let own = cache.get_or_init(|| {
-                    let mut ah = FpHasher::default();
-                    a.hash_state(&mut ah);
-                    ah.finish128()
-                });
-                own.hash(h);
+        for a in &self.agents {
+            if a.agent.hash_is_self_contained() {
+                a.own_hash().hash(h);
             } else {
                 let mut dh: &mut dyn Hasher = h;
-                a.hash_state(&mut dh);
+                a.agent.hash_state(&mut dh);
             }
         }
     }
@@ -224,7 +242,7 @@ impl World {
     /// taken as reached by `Footprint::independent` itself.
     fn listening_mask(&self) -> u64 {
         let mut m = 0u64;
-        for (j, a) in self.agents.iter().enumerate().take(64) {
+        for (j, a) in self.agents.iter().map(|s| &s.agent).enumerate().take(64) {
             let l = a.listens();
             if l.net_is_init && (l.kernel_uevents || l.udev_events || l.link_multicast) {
                 m |= 1 << j;
@@ -279,7 +297,7 @@ impl World {
         if future && !due {
             v.push((Step::Clock, machine));
         }
-        for (i, a) in self.agents.iter().enumerate() {
+        for (i, a) in self.agents.iter().map(|s| &s.agent).enumerate() {
             for c in a.choices(&self.kernel) {
                 if parked && c.needs_rtnl {
                     continue;
@@ -420,10 +438,10 @@ impl World {
 
     fn run_agent(&mut self, i: usize, thread: u32) -> (String, String, Vec<String>) {
         let net = self.kernel.init_net();
-        let lane = self.agents[i].name().to_string();
+        let lane = self.agents[i].agent.name().to_string();
         self.agent_changed(i);
         let (text, mut seen, outbox, script) = {
-            let agent = agent_mut(&mut self.agents[i]);
+            let agent = agent_mut(&mut self.agents[i].agent);
             let mut cx = Cx::new(&mut self.kernel, &mut self.facts, net);
             cx.record = self.detail;
             let text = agent.step(thread, &mut cx);
@@ -453,16 +471,14 @@ impl World {
             if Some(j) == from || Some(j) == skip {
                 continue;
             }
-            let l = a.listens();
+            let l = a.agent.listens();
             let wants = match m {
                 Msg::Uevent(_) => l.kernel_uevents,
                 Msg::Udev(_) => l.udev_events,
                 Msg::Link(_) => l.link_multicast,
             };
             if wants && l.net_is_init {
-                let ver = &mut self.agent_ver[j];
-                let fp = &mut self.agent_fp[j];
-                crate::step_cache::deliver_memo(a, fp, ver, m, |a, m| {
+                crate::step_cache::deliver_memo(a, m, |a, m| {
                     agent_mut(a).deliver(m);
                     next_agent_version()
                 });
@@ -490,8 +506,8 @@ impl World {
 
     /// Agent `i` is about to change: its cached hash and version go.
     fn agent_changed(&mut self, i: usize) {
-        self.agent_fp[i] = Default::default();
-        self.agent_ver[i] = next_agent_version();
+        self.agents[i].fp = Default::default();
+        self.agents[i].ver = next_agent_version();
     }
 
     fn kernel_events(&mut self) -> Vec<String> {
