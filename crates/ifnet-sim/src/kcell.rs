@@ -9,7 +9,7 @@
 
 use ifnet_core::{Fingerprint, Kernel};
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// The shared part: the kernel with what is cached about it, so that every
@@ -30,12 +30,24 @@ fn next_version() -> u64 {
     NEXT_VERSION.fetch_add(1, Ordering::Relaxed)
 }
 
-#[derive(Clone)]
 pub struct KernelCell {
     core: Arc<Core>,
     /// Equal for two cells exactly when they share one unchanged kernel:
     /// taken afresh at every `&mut` access.
     version: u64,
+    /// Set by every access, read or write (`take_touched`): whether an
+    /// agent's step looked at the kernel at all.
+    touched: AtomicBool,
+}
+
+impl Clone for KernelCell {
+    fn clone(&self) -> Self {
+        KernelCell {
+            core: self.core.clone(),
+            version: self.version,
+            touched: AtomicBool::new(false),
+        }
+    }
 }
 
 impl KernelCell {
@@ -47,6 +59,7 @@ impl KernelCell {
                 invariants: OnceLock::new(),
             }),
             version: next_version(),
+            touched: AtomicBool::new(false),
         }
     }
 
@@ -81,6 +94,11 @@ impl KernelCell {
         Arc::ptr_eq(&self.core, &other.core)
     }
 
+    /// Whether the kernel was accessed since the last call.
+    pub fn take_touched(&self) -> bool {
+        self.touched.swap(false, Ordering::Relaxed)
+    }
+
     /// This content snapshot's version: two cells with one version hold
     /// the same kernel state (the step cache's key).
     pub fn version(&self) -> u64 {
@@ -92,6 +110,7 @@ impl Deref for KernelCell {
     type Target = Kernel;
     #[inline]
     fn deref(&self) -> &Kernel {
+        self.touched.store(true, Ordering::Relaxed);
         &self.core.kernel
     }
 }
@@ -101,6 +120,7 @@ impl DerefMut for KernelCell {
     /// version.
     #[inline]
     fn deref_mut(&mut self) -> &mut Kernel {
+        *self.touched.get_mut() = true;
         self.version = next_version();
         let core = Arc::make_mut(&mut self.core);
         core.fingerprint = OnceLock::new();

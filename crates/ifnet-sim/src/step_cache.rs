@@ -26,6 +26,12 @@
 //! different paths agree on the receiver's version and the cache keeps
 //! hitting after them.
 //!
+//! An agent step that did not look at the kernel at all (NetworkManager
+//! taking a udev event for a device it already decided on: the kernel cell
+//! notes every access, `KernelCell::take_touched`) is kept under a key
+//! without the kernel and the cursors: it leaves both as they were, so it
+//! hits in any kernel.
+//!
 //! A missed step's facts and actor are interned by content
 //! (`intern_facts`, `intern_agent`): when the step left them as an
 //! earlier step did, they take that value's version, so that a fact noted
@@ -68,13 +74,15 @@ struct Key {
 
 /// What a step left behind.
 struct Outcome {
-    kernel: KernelCell,
+    /// `None` for an agent step that did not look at the kernel: it
+    /// leaves the kernel and the cursors as they are.
+    kernel: Option<KernelCell>,
     actor: Option<AgentSlot>,
     facts: Versioned<Facts>,
     hw_done: Vec<bool>,
     parker: Option<Parker>,
     nets: Versioned<BTreeMap<String, NetId>>,
-    cursors: [u64; 3],
+    cursors: Option<[u64; 3]>,
     delivered: Vec<(Option<usize>, Msg)>,
 }
 
@@ -166,17 +174,18 @@ fn actor_of(step: &Step) -> Option<usize> {
 }
 
 impl World {
-    fn step_key(&self, step: &Step) -> Key {
+    /// The key of `step` here; with `kernel` off, the key of an agent
+    /// step that does not look at the kernel (kernel version 0, no
+    /// cursors: such a step leaves both as they are).
+    fn step_key(&self, step: &Step, kernel: bool) -> Key {
         let mut h = FpHasher::default();
-        (
-            &self.hw_done,
-            &self.parker,
-            [self.uevent_cursor, self.mcast_cursor, self.event_cursor],
-        )
-            .hash(&mut h);
+        (&self.hw_done, &self.parker).hash(&mut h);
+        if kernel {
+            [self.uevent_cursor, self.mcast_cursor, self.event_cursor].hash(&mut h);
+        }
         Key {
             step: step.clone(),
-            kernel: self.kernel.version(),
+            kernel: if kernel { self.kernel.version() } else { 0 },
             actor: actor_of(step).map_or(0, |i| self.agents[i].ver),
             facts: self.facts.version(),
             nets: self.nets.version(),
@@ -195,10 +204,16 @@ impl World {
             self.apply_enabled(step);
             return;
         }
-        let key = self.step_key(step);
+        let key = self.step_key(step, true);
+        let blind = actor_of(step).map(|_| self.step_key(step, false));
         let lane = cache.lane(step);
         lane.0 = lane.0.saturating_add(1);
-        if let Some(o) = cache.map.get(&key).cloned() {
+        let found = blind
+            .as_ref()
+            .and_then(|k| cache.map.get(k))
+            .or_else(|| cache.map.get(&key))
+            .cloned();
+        if let Some(o) = found {
             cache.lane(step).1 += 1;
             cache.hits += 1;
             let ran = (cache.mode == CacheMode::Checked).then(|| {
@@ -214,6 +229,7 @@ impl World {
         }
         cache.misses += 1;
         self.recording = Some(Vec::new());
+        self.step_touched_kernel = true;
         self.apply_enabled(step);
         let delivered = self.recording.take().unwrap_or_default();
         if self.facts.version() != key.facts {
@@ -224,7 +240,15 @@ impl World {
                 self.intern_agent(i, cache);
             }
         }
-        let outcome = self.outcome(actor_of(step), delivered);
+        let mut outcome = self.outcome(actor_of(step), delivered);
+        let key = match blind {
+            Some(b) if !self.step_touched_kernel => {
+                outcome.kernel = None;
+                outcome.cursors = None;
+                b
+            }
+            _ => key,
+        };
         if cache.map.len() >= MAX_ENTRIES {
             cache.map.clear();
         }
@@ -252,19 +276,21 @@ impl World {
 
     fn outcome(&self, actor: Option<usize>, delivered: Vec<(Option<usize>, Msg)>) -> Outcome {
         Outcome {
-            kernel: self.kernel.clone(),
+            kernel: Some(self.kernel.clone()),
             actor: actor.map(|i| self.agents[i].clone()),
             facts: self.facts.clone(),
             hw_done: self.hw_done.clone(),
             parker: self.parker.clone(),
             nets: self.nets.clone(),
-            cursors: [self.uevent_cursor, self.mcast_cursor, self.event_cursor],
+            cursors: Some([self.uevent_cursor, self.mcast_cursor, self.event_cursor]),
             delivered,
         }
     }
 
     fn install(&mut self, o: &Outcome, actor: Option<usize>) {
-        self.kernel = o.kernel.clone();
+        if let Some(k) = &o.kernel {
+            self.kernel = k.clone();
+        }
         if let (Some(i), Some(a)) = (actor, &o.actor) {
             self.agents[i] = a.clone();
         }
@@ -272,7 +298,9 @@ impl World {
         self.hw_done.clone_from(&o.hw_done);
         self.parker.clone_from(&o.parker);
         self.nets.clone_from(&o.nets);
-        [self.uevent_cursor, self.mcast_cursor, self.event_cursor] = o.cursors;
+        if let Some(c) = o.cursors {
+            [self.uevent_cursor, self.mcast_cursor, self.event_cursor] = c;
+        }
         for (from, m) in &o.delivered {
             self.deliver_skipping(*from, actor, m);
         }

@@ -75,6 +75,9 @@ pub struct World {
     /// While the step cache records a step: every message delivered, with
     /// its sender.
     pub(crate) recording: Option<Vec<(Option<usize>, Msg)>>,
+    /// The last agent step read or changed the kernel (or ran a script
+    /// action): whether its outcome depends on the kernel.
+    pub(crate) step_touched_kernel: bool,
 }
 
 /// An agent as a world holds it.
@@ -132,6 +135,7 @@ impl World {
             detail: false,
             multicast: false,
             recording: None,
+            step_touched_kernel: true,
         }
     }
 
@@ -442,12 +446,16 @@ impl World {
         self.agent_changed(i);
         let (text, mut seen, outbox, script) = {
             let agent = agent_mut(&mut self.agents[i].agent);
+            self.kernel.take_touched();
             let mut cx = Cx::new(&mut self.kernel, &mut self.facts, net);
             cx.record = self.detail;
             let text = agent.step(thread, &mut cx);
             (text, cx.seen, cx.outbox, cx.script_action)
         };
+        // Before the pump, which reads the kernel for every step.
+        self.step_touched_kernel = self.kernel.take_touched();
         if let Some(a) = script {
+            self.step_touched_kernel = true;
             let (_, line) = crate::hardware::run_action(self, &a);
             seen.push(line);
         }
