@@ -54,7 +54,7 @@ use ifnet_core::fingerprint::FpHasher;
 use ifnet_core::NetId;
 use std::collections::BTreeMap;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Outcomes held at most; a full cache is emptied (outcomes are
 /// recomputed, so only speed depends on what it holds).
@@ -83,7 +83,8 @@ struct Outcome {
     parker: Option<Parker>,
     nets: Versioned<BTreeMap<String, NetId>>,
     cursors: Option<[u64; 3]>,
-    delivered: Vec<(Option<usize>, Msg)>,
+    /// With each message's content hash, taken by the first re-delivery.
+    delivered: Vec<(Option<usize>, Msg, OnceLock<u128>)>,
 }
 
 /// How a search uses the cache.
@@ -283,7 +284,10 @@ impl World {
             parker: self.parker.clone(),
             nets: self.nets.clone(),
             cursors: Some([self.uevent_cursor, self.mcast_cursor, self.event_cursor]),
-            delivered,
+            delivered: delivered
+                .into_iter()
+                .map(|(from, m)| (from, m, OnceLock::new()))
+                .collect(),
         }
     }
 
@@ -301,8 +305,8 @@ impl World {
         if let Some(c) = o.cursors {
             [self.uevent_cursor, self.mcast_cursor, self.event_cursor] = c;
         }
-        for (from, m) in &o.delivered {
-            self.deliver_skipping(*from, actor, m);
+        for (from, m, hash) in &o.delivered {
+            self.deliver_skipping(*from, actor, m, hash);
         }
     }
 }
@@ -326,13 +330,17 @@ thread_local! {
 pub(crate) fn deliver_memo(
     slot: &mut AgentSlot,
     m: &Msg,
+    hash: &OnceLock<u128>,
     deliver: impl FnOnce(&mut Arc<dyn Agent>, &Msg) -> u64,
 ) {
-    let mut h = FpHasher::default();
-    m.hash(&mut h);
+    let msg = *hash.get_or_init(|| {
+        let mut h = FpHasher::default();
+        m.hash(&mut h);
+        h.finish128()
+    });
     let key = DeliveryKey {
         receiver: slot.ver,
-        msg: h.finish128(),
+        msg,
     };
     if let Some(hit) = DELIVERIES.with(|d| d.borrow().get(&key).cloned()) {
         *slot = hit;

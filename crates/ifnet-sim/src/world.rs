@@ -470,11 +470,19 @@ impl World {
         if let Some(r) = &mut self.recording {
             r.push((from, m.clone()));
         }
-        self.deliver_skipping(from, None, m);
+        self.deliver_skipping(from, None, m, &OnceLock::new());
     }
 
-    /// Delivers a message to every listener but the sender and `skip`.
-    pub(crate) fn deliver_skipping(&mut self, from: Option<usize>, skip: Option<usize>, m: &Msg) {
+    /// Delivers a message to every listener but the sender and `skip`;
+    /// `hash` holds the message's content hash once the delivery memo has
+    /// taken it (once per message, not per receiver).
+    pub(crate) fn deliver_skipping(
+        &mut self,
+        from: Option<usize>,
+        skip: Option<usize>,
+        m: &Msg,
+        hash: &OnceLock<u128>,
+    ) {
         for (j, a) in self.agents.iter_mut().enumerate() {
             if Some(j) == from || Some(j) == skip {
                 continue;
@@ -486,7 +494,7 @@ impl World {
                 Msg::Link(_) => l.link_multicast,
             };
             if wants && l.net_is_init {
-                crate::step_cache::deliver_memo(a, m, |a, m| {
+                crate::step_cache::deliver_memo(a, m, hash, |a, m| {
                     agent_mut(a).deliver(m);
                     next_agent_version()
                 });
