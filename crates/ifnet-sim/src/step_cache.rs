@@ -197,11 +197,7 @@ impl World {
     /// [`World::apply_enabled`] through the cache: the outcome of the same
     /// step on the same inputs is installed instead of run again.
     pub fn apply_cached(&mut self, step: &Step, cache: &mut StepCache) {
-        if self.detail || cache.mode == CacheMode::Off {
-            self.apply_enabled(step);
-            return;
-        }
-        if !cache.pays(step) {
+        if self.detail || cache.mode == CacheMode::Off || !cache.pays(step) {
             self.apply_enabled(step);
             return;
         }

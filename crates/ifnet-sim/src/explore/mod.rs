@@ -124,6 +124,22 @@ struct Verdict {
     witnessed: Vec<&'static str>,
 }
 
+impl Verdict {
+    fn of(props: &Props, o: &crate::props::Observed<'_>, terminal: bool) -> Verdict {
+        Verdict {
+            violated: props
+                .violated(o, terminal)
+                .map(|(i, m)| (i.name().to_string(), m)),
+            witnessed: props
+                .witnesses
+                .iter()
+                .filter(|&&wit| crate::props::witnessed_observed(o, wit))
+                .map(|wit| wit.name())
+                .collect(),
+        }
+    }
+}
+
 /// Verdicts remembered at most (a full memo is emptied).
 const MAX_VERDICTS: usize = 1 << 14;
 
@@ -144,26 +160,14 @@ impl<'p> Judge<'p> {
         seen: &mut BTreeMap<String, bool>,
     ) -> Option<(String, String)> {
         let key = (w.kernel.version(), w.facts.version(), terminal);
-        if !self.memo.contains_key(&key) {
-            if self.memo.len() >= MAX_VERDICTS {
-                self.memo.clear();
-            }
-            let props = self.props;
-            let o = w.observed();
-            let verdict = Verdict {
-                violated: props
-                    .violated(&o, terminal)
-                    .map(|(i, m)| (i.name().to_string(), m)),
-                witnessed: props
-                    .witnesses
-                    .iter()
-                    .filter(|&&wit| crate::props::witnessed_observed(&o, wit))
-                    .map(|wit| wit.name())
-                    .collect(),
-            };
-            self.memo.insert(key, verdict);
+        if self.memo.len() >= MAX_VERDICTS && !self.memo.contains_key(&key) {
+            self.memo.clear();
         }
-        let v = &self.memo[&key];
+        let props = self.props;
+        let v = self
+            .memo
+            .entry(key)
+            .or_insert_with(|| Verdict::of(props, &w.observed(), terminal));
         for name in &v.witnessed {
             if seen.get(*name) != Some(&true) {
                 seen.insert(name.to_string(), true);
