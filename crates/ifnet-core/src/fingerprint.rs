@@ -120,6 +120,30 @@ impl Kernel {
         f(canon::context())
     }
 
+    /// The names user space can hold of this kernel that neither the
+    /// fingerprint nor its canonical context covers: the next sequence
+    /// numbers of the uevent ring (a udev event's SEQNUM), of the link
+    /// multicast ring and of the event log (a reader's cursor), and each
+    /// namespace's nsfs inode number, by slot. Two kernels that agree on
+    /// all of it and on `fingerprint_and_context` differ only in the
+    /// history their rings hold: each can stand for the other under the
+    /// user space of either, once that user space has read the rings to
+    /// their end (the explorer interns kernels by the three).
+    pub fn user_names_hash(&self) -> u128 {
+        let inums: Vec<(u32, u32)> = self
+            .tables
+            .nets
+            .iter::<NetId>()
+            .map(|(id, n)| (id.index, n.inum))
+            .collect();
+        hasher::own_hash(&(
+            self.uevent_next_seq(),
+            self.mcast_next_seq(),
+            self.event_next_seq(),
+            inums,
+        ))
+    }
+
     /// Whether `a` and `b` are in the same state: their fingerprints agree.
     pub fn same_state(a: &Kernel, b: &Kernel) -> bool {
         a.fingerprint() == b.fingerprint()

@@ -71,7 +71,7 @@ pub struct World {
     /// Record the kernel's event log into step details (replay).
     pub detail: bool,
     /// Some agent listens to link multicast.
-    multicast: bool,
+    pub(crate) multicast: bool,
     /// While the step cache records a step: every message delivered, with
     /// its sender.
     pub(crate) recording: Option<Vec<(Option<usize>, Msg)>>,

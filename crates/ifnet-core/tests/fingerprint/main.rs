@@ -468,3 +468,39 @@ fn bridge_timer_order_counts() {
     assert_eq!(differing_state(&a, &b), ["devs"], "{}", explain(&a, &b));
     assert_differ(&a, &b);
 }
+
+/// `Kernel::user_names_hash`: the names user space holds that the
+/// fingerprint leaves out. Commuting setlinks leave one state with one
+/// set of names (the same rings' lengths, the same inodes); a namespace
+/// recreated is the same state under another nsfs inode (differing
+/// names); and uevents sent (`kobject_uevent` takes a new SEQNUM each)
+/// move the ring's next sequence number, which the names include.
+#[test]
+fn user_names_beyond_the_fingerprint() {
+    let mut a = kernel();
+    let init = a.init_net();
+    Client::new(&mut a, init).add_veth("va", "pa").unwrap();
+    Client::new(&mut a, init).add_veth("vb", "pb").unwrap();
+    let mut b = a.clone();
+    set_mtu(&mut a, init, "va", 1400);
+    up(&mut a, init, "vb");
+    up(&mut b, init, "vb");
+    set_mtu(&mut b, init, "va", 1400);
+    assert_same(&a, &b);
+    assert_eq!(a.user_names_hash(), b.user_names_hash());
+
+    let (mut c, mut cn) = (kernel(), NetnsNames::default());
+    let (mut d, mut dn) = (kernel(), NetnsNames::default());
+    cn.add(&mut c, "blue").unwrap();
+    cn.del(&mut c, "blue").unwrap();
+    cn.add(&mut c, "blue").unwrap();
+    dn.add(&mut d, "blue").unwrap();
+    assert_same(&c, &d);
+    assert_ne!(c.user_names_hash(), d.user_names_hash(), "nsfs inodes");
+
+    let mut e = b.clone();
+    Client::new(&mut e, init).add_veth("vc", "pc").unwrap();
+    Client::new(&mut e, init).del("vc").unwrap();
+    assert_ne!(e.uevent_next_seq(), b.uevent_next_seq());
+    assert_ne!(e.user_names_hash(), b.user_names_hash(), "uevent SEQNUM");
+}
