@@ -167,6 +167,10 @@ pub struct Cx<'a> {
     pub script_action: Option<crate::action::Action>,
     /// Keep `seen` (replay); a search leaves it off.
     pub record: bool,
+    /// Answer a request met before on this very kernel from the step
+    /// cache's request memo (`step_cache::request_memo`): on while the
+    /// cache records a step.
+    pub(crate) memo: bool,
     seq: u32,
 }
 
@@ -184,6 +188,7 @@ impl<'a> Cx<'a> {
             seen: Vec::new(),
             script_action: None,
             record: true,
+            memo: false,
             seq: 0,
         }
     }
@@ -268,12 +273,15 @@ impl<'a> Cx<'a> {
             errno: Errno::EMSGSIZE,
             extack: None,
         })?;
-        self.kernel
-            .rtnl_try_request(self.net, &bytes)
-            .map_err(|_| NlError {
-                errno: Errno::EBUSY,
-                extack: Some(ifnet_core::window::RTNL_HELD_MSG.into()),
-            })
+        let answer = if self.memo {
+            crate::step_cache::request_memo(self.kernel, self.net, &bytes)
+        } else {
+            self.kernel.rtnl_try_request(self.net, &bytes)
+        };
+        answer.map_err(|_| NlError {
+            errno: Errno::EBUSY,
+            extack: Some(ifnet_core::window::RTNL_HELD_MSG.into()),
+        })
     }
 
     /// Broadcasts a processed udev event to libudev listeners.

@@ -99,6 +99,12 @@ impl KernelCell {
         self.touched.swap(false, Ordering::Relaxed)
     }
 
+    /// Notes an access made on the cell's behalf (a memo that answered
+    /// for the kernel without touching it).
+    pub fn mark_touched(&self) {
+        self.touched.store(true, Ordering::Relaxed);
+    }
+
     /// This content snapshot's version: two cells with one version hold
     /// the same kernel state (the step cache's key).
     pub fn version(&self) -> u64 {

@@ -78,6 +78,9 @@ pub struct World {
     /// The last agent step read or changed the kernel (or ran a script
     /// action): whether its outcome depends on the kernel.
     pub(crate) step_touched_kernel: bool,
+    /// Agents' requests go through the step cache's request memo (set by
+    /// `apply_cached` around a step it runs).
+    pub(crate) memo_requests: bool,
 }
 
 /// An agent as a world holds it.
@@ -136,6 +139,7 @@ impl World {
             multicast: false,
             recording: None,
             step_touched_kernel: true,
+            memo_requests: false,
         }
     }
 
@@ -449,6 +453,7 @@ impl World {
             self.kernel.take_touched();
             let mut cx = Cx::new(&mut self.kernel, &mut self.facts, net);
             cx.record = self.detail;
+            cx.memo = self.memo_requests;
             let text = agent.step(thread, &mut cx);
             (text, cx.seen, cx.outbox, cx.script_action)
         };
