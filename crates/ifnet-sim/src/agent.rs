@@ -5,7 +5,7 @@
 //! facts for the invariants). Users add their own agent by implementing
 //! [`Agent`] and passing it to `World::add_agent`.
 
-use crate::facts::Facts;
+use crate::facts::FactsLog;
 use ifnet_core::client::{decode, try_encode, NlError};
 use ifnet_core::{Errno, Kernel, NetId};
 use netlink_packet_core::NLM_F_REQUEST;
@@ -156,7 +156,8 @@ impl Clone for Box<dyn Agent> {
 pub struct Cx<'a> {
     /// The kernel: reads share it, a `&mut` use copies it (copy-on-write).
     pub kernel: &'a mut crate::kcell::KernelCell,
-    pub facts: &'a mut crate::versioned::Versioned<Facts>,
+    /// What the step did that the properties judge (write-only).
+    pub facts: FactsLog,
     /// The namespace the agent runs in.
     pub net: NetId,
     /// Messages to deliver to other agents after the step.
@@ -168,21 +169,17 @@ pub struct Cx<'a> {
     /// Keep `seen` (replay); a search leaves it off.
     pub record: bool,
     /// Answer a request met before on this very kernel from the step
-    /// cache's request memo (`step_cache::request_memo`): on while the
+    /// cache's request memo (`step_memo::request_memo`): on while the
     /// cache records a step.
     pub(crate) memo: bool,
     seq: u32,
 }
 
 impl<'a> Cx<'a> {
-    pub fn new(
-        kernel: &'a mut crate::kcell::KernelCell,
-        facts: &'a mut crate::versioned::Versioned<Facts>,
-        net: NetId,
-    ) -> Cx<'a> {
+    pub fn new(kernel: &'a mut crate::kcell::KernelCell, net: NetId) -> Cx<'a> {
         Cx {
             kernel,
-            facts,
+            facts: FactsLog::default(),
             net,
             outbox: Vec::new(),
             seen: Vec::new(),
@@ -274,7 +271,7 @@ impl<'a> Cx<'a> {
             extack: None,
         })?;
         let answer = if self.memo {
-            crate::step_cache::request_memo(self.kernel, self.net, &bytes)
+            crate::step_memo::request_memo(self.kernel, self.net, &bytes)
         } else {
             self.kernel.rtnl_try_request(self.net, &bytes)
         };

@@ -131,7 +131,10 @@ pub fn run_action(w: &mut World, action: &Action) -> (bool, String) {
         Action::Unplug { bus, surprise } => {
             let dev = resolve(&w.kernel, &DevRef::Bus(bus.clone()));
             if dev.is_some_and(|d| crate::bond_actions::is_last_bond_slave(&w.kernel, d)) {
-                w.facts.bond_lost_last_slave = true;
+                w.add_facts(crate::facts::Facts {
+                    bond_lost_last_slave: true,
+                    ..Default::default()
+                });
             }
             unplug(w, bus, *surprise)
         }
@@ -182,7 +185,10 @@ pub fn run_action(w: &mut World, action: &Action) -> (bool, String) {
                 .filter_map(|(_, _, d)| *d)
                 .any(|d| w.kernel.try_dev(d).is_some_and(|x| x.net == net));
             if held_phys {
-                w.facts.netns_died_with_phys = true;
+                w.add_facts(crate::facts::Facts {
+                    netns_died_with_phys: true,
+                    ..Default::default()
+                });
             }
             match w.kernel.netns_put(net) {
                 Ok(()) => (true, format!("netns {n} deleted (cleanup_net)")),

@@ -26,6 +26,7 @@ pub mod run;
 pub mod scenario;
 pub mod step;
 pub mod step_cache;
+pub(crate) mod step_memo;
 pub mod versioned;
 pub mod world;
 

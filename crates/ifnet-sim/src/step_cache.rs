@@ -2,29 +2,32 @@
 //! step on the same inputs is not run again.
 //!
 //! A step reads only part of the world: the kernel, the acting agent (none
-//! for hardware, kernel, work and clock steps), the facts, the hardware
-//! plan's progress, the parked operation, the namespace names and the
-//! pump's cursors. It never reads another agent: agents meet only through
-//! the kernel and the messages delivered to them. So two worlds that agree
-//! on that part but differ in some other agent (one of them took a private
-//! step, or read sysfs, or received a message) see the step do the same
-//! thing, and a search meets such pairs at every interleaving of a reader
-//! with a writer. The cache keys on exactly that part — the kernel, the
-//! actor, the facts and the names by version (`KernelCell::version`,
-//! `AgentSlot::ver`, `Versioned::version`: equal only for a shared,
-//! unchanged value; versions are never reused), the rest by a hash of
-//! its contents — and holds the step's outcome: the new kernel
-//! and actor (shared, not copied), the new small parts, and the messages
-//! the step delivered. A hit installs the outcome and delivers the
-//! messages again to the other agents, as the step would have; the actor
-//! already holds its own.
+//! for hardware, kernel, work and clock steps), the hardware plan's
+//! progress, the parked operation, the namespace names and the pump's
+//! cursors. It never reads another agent: agents meet only through the
+//! kernel and the messages delivered to them. Nor does it read the facts:
+//! they are the explorer's record of what agents did, which a real
+//! process cannot see, and a step can only write them (`FactsLog`). So
+//! two worlds that agree on that part but differ in some other agent (one
+//! of them took a private step, or read sysfs, or received a message) or
+//! in the facts see the step do the same thing, and a search meets such
+//! pairs at every interleaving of a reader with a writer. The cache keys
+//! on exactly that part — the kernel, the actor and the names by version
+//! (`KernelCell::version`, `AgentSlot::ver`, `Versioned::version`: equal
+//! only for a shared, unchanged value; versions are never reused), the
+//! rest by a hash of its contents — and holds the step's outcome: the new
+//! kernel and actor (shared, not copied), the new small parts, the facts
+//! the step wrote and the messages it delivered. A hit installs the
+//! outcome, writes the facts into its own (one addition to one facts
+//! version gives one version: `install_facts`) and delivers the messages
+//! again to the other agents, as the step would have; the actor already
+//! holds its own.
 //!
-//! Deliveries go through a memo too (`deliver_memo`): an agent of one
-//! version that receives a message with the same content as before
-//! becomes the agent it became then, version included, instead of a new
-//! copy with a new version, so that the worlds a message reaches by
-//! different paths agree on the receiver's version and the cache keeps
-//! hitting after them.
+//! Deliveries and agents' rtnetlink requests go through memos too
+//! (`step_memo`): the same message to the same agent version, the same
+//! request to the same kernel version, give the agent or kernel they gave
+//! before, version included, so that worlds reached by different paths
+//! agree on versions and the cache keeps hitting after them.
 //!
 //! An agent step that did not look at the kernel at all (NetworkManager
 //! taking a udev event for a device it already decided on: the kernel cell
@@ -32,11 +35,12 @@
 //! without the kernel and the cursors: it leaves both as they were, so it
 //! hits in any kernel.
 //!
-//! A missed step's facts and actor are interned by content
-//! (`intern_facts`, `intern_agent`): when the step left them as an
-//! earlier step did, they take that value's version, so that a fact noted
-//! again, or one agent state reached by two paths, does not split the
-//! keys of the steps after it.
+//! What a missed step leaves is interned by content: its facts and actor
+//! (`intern_facts`, `intern_agent`) and its kernel (`intern_kernel`, by
+//! fingerprint, canonical context and user-visible names): when the step
+//! left one as an earlier step did, it takes that value's version, so
+//! that a fact noted again, one agent state reached by two paths or two
+//! kernel writes that commute do not split the keys of the steps after.
 //!
 //! A hit's world is the world the step would have made (the test
 //! `step_cache_changes_nothing` compares whole searches). Steps are
@@ -66,7 +70,6 @@ struct Key {
     kernel: u64,
     /// The acting agent's version; 0 for the machine's steps.
     actor: u64,
-    facts: u64,
     nets: u64,
     /// Hardware progress, parker, cursors.
     rest: u128,
@@ -78,13 +81,22 @@ struct Outcome {
     /// leaves the kernel and the cursors as they are.
     kernel: Option<KernelCell>,
     actor: Option<AgentSlot>,
-    facts: Versioned<Facts>,
+    facts: FactsOutcome,
+    /// Names the outcome in the memo of facts additions applied.
+    id: u64,
     hw_done: Vec<bool>,
     parker: Option<Parker>,
     nets: Versioned<BTreeMap<String, NetId>>,
     cursors: Option<[u64; 3]>,
     /// With each message's content hash, taken by the first re-delivery.
     delivered: Vec<(Option<usize>, Msg, OnceLock<u128>)>,
+}
+
+/// What a step did to the facts.
+enum FactsOutcome {
+    Unchanged,
+    /// What it wrote, to be written to whatever facts a hit has.
+    Added(Facts),
 }
 
 /// How a search uses the cache.
@@ -117,6 +129,10 @@ pub struct StepCache {
     /// of version; the same agent state reached by two paths is two).
     facts_seen: FastMap<u128, Versioned<Facts>>,
     agents_seen: FastMap<(usize, u128), AgentSlot>,
+    /// (facts version, outcome id) → the facts that outcome's additions
+    /// made of them: so that one addition to one value gives one version.
+    facts_added: FastMap<(u64, u64), Versioned<Facts>>,
+    next_outcome: u64,
     /// Kernels by (fingerprint, canonical context, user-visible names):
     /// see `intern_kernel`.
     kernels_seen: FastMap<(u128, u128, u128), KernelCell>,
@@ -133,6 +149,8 @@ impl StepCache {
             lanes: Vec::new(),
             facts_seen: FastMap::default(),
             agents_seen: FastMap::default(),
+            facts_added: FastMap::default(),
+            next_outcome: 0,
             kernels_seen: FastMap::default(),
             hits: 0,
             misses: 0,
@@ -192,7 +210,6 @@ impl World {
             step: step.clone(),
             kernel: if kernel { self.kernel.version() } else { 0 },
             actor: actor_of(step).map_or(0, |i| self.agents[i].ver),
-            facts: self.facts.version(),
             nets: self.nets.version(),
             rest: h.finish128(),
         }
@@ -228,7 +245,7 @@ impl World {
                 w.apply_enabled(step);
                 w
             });
-            self.install(&o, actor_of(step));
+            self.install(&o, actor_of(step), cache);
             if let Some(ran) = ran {
                 check_same(&ran, self, step);
             }
@@ -236,6 +253,7 @@ impl World {
         }
         cache.misses += 1;
         self.recording = Some(Vec::new());
+        self.facts_written = Some(Facts::default());
         self.step_touched_kernel = true;
         self.memo_requests = true;
         self.apply_enabled(step);
@@ -244,15 +262,20 @@ impl World {
         if self.kernel.version() != key.kernel {
             self.intern_kernel(cache);
         }
-        if self.facts.version() != key.facts {
-            cache.intern_facts(&mut self.facts);
-        }
+        let facts = match self.facts_written.take() {
+            Some(w) if !w.is_empty() => {
+                cache.intern_facts(&mut self.facts);
+                FactsOutcome::Added(w)
+            }
+            _ => FactsOutcome::Unchanged,
+        };
         if let Some(i) = actor_of(step) {
             if self.agents[i].ver != key.actor {
                 self.intern_agent(i, cache);
             }
         }
-        let mut outcome = self.outcome(actor_of(step), delivered);
+        cache.next_outcome += 1;
+        let mut outcome = self.outcome(actor_of(step), delivered, facts, cache.next_outcome);
         let key = match blind {
             Some(b) if !self.step_touched_kernel => {
                 outcome.kernel = None;
@@ -300,6 +323,23 @@ impl World {
         }
     }
 
+    /// Adds a cached step's facts to this world's: the value one outcome
+    /// made of one version before (memo), or a new value interned by
+    /// content.
+    fn install_facts(&mut self, added: &Facts, id: u64, cache: &mut StepCache) {
+        let key = (self.facts.version(), id);
+        if let Some(f) = cache.facts_added.get(&key) {
+            self.facts.clone_from(f);
+            return;
+        }
+        self.facts.add(added);
+        cache.intern_facts(&mut self.facts);
+        if cache.facts_added.len() >= MAX_ENTRIES {
+            cache.facts_added.clear();
+        }
+        cache.facts_added.insert(key, self.facts.clone());
+    }
+
     /// Gives agent `i` the version of an equal state seen before (for an
     /// agent whose hash is self-contained: the hash is then its content).
     fn intern_agent(&mut self, i: usize, cache: &mut StepCache) {
@@ -319,11 +359,18 @@ impl World {
         }
     }
 
-    fn outcome(&self, actor: Option<usize>, delivered: Vec<(Option<usize>, Msg)>) -> Outcome {
+    fn outcome(
+        &self,
+        actor: Option<usize>,
+        delivered: Vec<(Option<usize>, Msg)>,
+        facts: FactsOutcome,
+        id: u64,
+    ) -> Outcome {
         Outcome {
             kernel: Some(self.kernel.clone()),
             actor: actor.map(|i| self.agents[i].clone()),
-            facts: self.facts.clone(),
+            facts,
+            id,
             hw_done: self.hw_done.clone(),
             parker: self.parker.clone(),
             nets: self.nets.clone(),
@@ -335,14 +382,17 @@ impl World {
         }
     }
 
-    fn install(&mut self, o: &Outcome, actor: Option<usize>) {
+    fn install(&mut self, o: &Outcome, actor: Option<usize>, cache: &mut StepCache) {
         if let Some(k) = &o.kernel {
             self.kernel = k.clone();
         }
         if let (Some(i), Some(a)) = (actor, &o.actor) {
             self.agents[i] = a.clone();
         }
-        self.facts.clone_from(&o.facts);
+        match &o.facts {
+            FactsOutcome::Unchanged => {}
+            FactsOutcome::Added(added) => self.install_facts(added, o.id, cache),
+        }
         self.hw_done.clone_from(&o.hw_done);
         self.parker.clone_from(&o.parker);
         self.nets.clone_from(&o.nets);
@@ -352,111 +402,6 @@ impl World {
         for (from, m, hash) in &o.delivered {
             self.deliver_skipping(*from, actor, m, hash);
         }
-    }
-}
-
-/// A delivery's identity: the receiver's version and the message's
-/// content.
-#[derive(PartialEq, Eq, Hash)]
-struct DeliveryKey {
-    receiver: u64,
-    msg: u128,
-}
-
-thread_local! {
-    static DELIVERIES: std::cell::RefCell<FastMap<DeliveryKey, AgentSlot>> = Default::default();
-}
-
-/// Delivers `m` to an agent through a memo: the agent of this version that
-/// received this message before is shared instead of copied and changed
-/// again, so that the worlds where it arrives agree on the agent's version
-/// (and the step cache can hit after it).
-pub(crate) fn deliver_memo(
-    slot: &mut AgentSlot,
-    m: &Msg,
-    hash: &OnceLock<u128>,
-    deliver: impl FnOnce(&mut Arc<dyn Agent>, &Msg) -> u64,
-) {
-    let msg = *hash.get_or_init(|| {
-        let mut h = FpHasher::default();
-        m.hash(&mut h);
-        h.finish128()
-    });
-    let key = DeliveryKey {
-        receiver: slot.ver,
-        msg,
-    };
-    if let Some(hit) = DELIVERIES.with(|d| d.borrow().get(&key).cloned()) {
-        *slot = hit;
-        return;
-    }
-    slot.ver = deliver(&mut slot.agent, m);
-    slot.fp = Default::default();
-    DELIVERIES.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.len() >= MAX_ENTRIES {
-            d.clear();
-        }
-        d.insert(key, slot.clone());
-    });
-}
-
-/// A request's identity: the kernel version it met, the namespace it was
-/// sent in and its bytes' content.
-#[derive(PartialEq, Eq, Hash)]
-struct RequestKey {
-    kernel: u64,
-    net: NetId,
-    bytes: u128,
-}
-
-type Answer = Result<Vec<Vec<u8>>, ifnet_core::window::RtnlHeld>;
-
-thread_local! {
-    static REQUESTS: std::cell::RefCell<FastMap<RequestKey, (KernelCell, Answer)>> =
-        Default::default();
-}
-
-/// `Kernel::rtnl_try_request` through a memo: a request is a function of
-/// the kernel it meets (one version is one content) and of its bytes, so
-/// the same request on the same kernel version takes the kernel it made
-/// then (shared, fingerprint and invariants cached with it) and the same
-/// replies, instead of running again. Two worlds that differ only in the
-/// requester's history (udevd renaming a VF whose events came by two
-/// orders) send one rename to one kernel: azure-vf-hotadd 6.18 sends 58
-/// requests, 29 of them distinct. Used only while the step cache records
-/// a missed step (`Cx::memo`); a replay runs every request.
-pub(crate) fn request_memo(kernel: &mut KernelCell, net: NetId, bytes: &[u8]) -> Answer {
-    let mut h = FpHasher::default();
-    bytes.hash(&mut h);
-    let key = RequestKey {
-        kernel: kernel.version(),
-        net,
-        bytes: h.finish128(),
-    };
-    if let Some((k, answer)) = REQUESTS.with(|r| r.borrow().get(&key).cloned()) {
-        *kernel = k;
-        kernel.mark_touched();
-        return answer;
-    }
-    let answer = kernel.rtnl_try_request(net, bytes);
-    REQUESTS.with(|r| {
-        let mut r = r.borrow_mut();
-        if r.len() >= MAX_ENTRIES {
-            r.clear();
-        }
-        r.insert(key, (kernel.clone(), answer.clone()));
-    });
-    answer
-}
-
-impl Drop for StepCache {
-    /// The delivery and request memos live as long as the search's cache:
-    /// what they hold is of no use to another search (versions are never
-    /// shared).
-    fn drop(&mut self) {
-        DELIVERIES.with(|d| d.borrow_mut().clear());
-        REQUESTS.with(|r| r.borrow_mut().clear());
     }
 }
 
@@ -498,123 +443,5 @@ fn check_same(ran: &World, cached: &World, step: &Step) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{builtin, Scenario};
-
-    /// Two kernel-changing steps that commute reach one kernel state by
-    /// two paths: with the cache on, the second path's kernel is the
-    /// first's cell (one version, one fingerprint and invariant check);
-    /// with it off, two copies. Walks azure-vf-hotadd 6.18 until such a
-    /// pair shows up, so the test cannot pass without one.
-    #[test]
-    fn commuting_writes_share_one_kernel() {
-        let s = Scenario::parse(builtin::get("azure-vf-hotadd").unwrap()).unwrap();
-        let start = s.build(Some("6.18"), &BTreeMap::new()).unwrap();
-        let mut cache = StepCache::new(CacheMode::On);
-        let mut frontier = vec![start];
-        let mut pairs = 0;
-        for _depth in 0..12 {
-            let mut next = Vec::new();
-            for w in &frontier {
-                let en = w.enabled();
-                for (i, (a, _)) in en.iter().enumerate() {
-                    for (b, _) in &en[i + 1..] {
-                        let (ab, ba) = (two(w, a, b, &mut cache), two(w, b, a, &mut cache));
-                        let (Some(ab), Some(ba)) = (ab, ba) else {
-                            continue;
-                        };
-                        let same = ab.kernel.fingerprint_and_context()
-                            == ba.kernel.fingerprint_and_context()
-                            && ab.kernel.user_names_hash() == ba.kernel.user_names_hash();
-                        if !same {
-                            continue;
-                        }
-                        pairs += 1;
-                        assert!(
-                            ab.kernel.shares_with(&ba.kernel),
-                            "{a} then {b} and {b} then {a}: two kernel copies"
-                        );
-                        let mut off = StepCache::new(CacheMode::Off);
-                        let (x, y) = (w.clone(), w.clone());
-                        let (x, y) = (
-                            then(then(x, a, &mut off), b, &mut off),
-                            then(then(y, b, &mut off), a, &mut off),
-                        );
-                        assert!(
-                            !x.kernel.shares_with(&y.kernel),
-                            "no copy without the cache"
-                        );
-                    }
-                }
-                for (st, _) in en.iter().take(3) {
-                    next.push(then(w.clone(), st, &mut cache));
-                }
-            }
-            frontier = next;
-        }
-        assert!(pairs > 0, "no two commuting kernel writes were met");
-    }
-
-    /// `request_memo`: the same bytes on the same kernel version take the
-    /// kernel cell and the replies the first run made; on another version
-    /// the request runs again; the cache's drop empties the memo.
-    #[test]
-    fn a_request_on_one_kernel_runs_once() {
-        use ifnet_core::client::{try_encode, Client};
-        use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
-        use netlink_packet_route::link::{LinkFlags, LinkMessage};
-        use netlink_packet_route::RouteNetlinkMessage;
-        let cache = StepCache::new(CacheMode::On);
-        let mut k = ifnet_core::Kernel::new(ifnet_core::KernelProfile::latest());
-        let net = k.init_net();
-        Client::new(&mut k, net).add_veth("va", "pa").unwrap();
-        let index = k.dev_get_by_name(net, "va").unwrap();
-        let index = k.dev(index).ifindex;
-        let mut up = LinkMessage::default();
-        up.header.index = index;
-        up.header.flags = LinkFlags::Up;
-        up.header.change_mask = LinkFlags::Up;
-        let bytes = try_encode(
-            RouteNetlinkMessage::SetLink(up),
-            NLM_F_REQUEST | NLM_F_ACK,
-            7,
-        )
-        .unwrap();
-        let base = KernelCell::new(k);
-        let (mut a, mut b) = (base.clone(), base.clone());
-        let ra = request_memo(&mut a, net, &bytes);
-        let rb = request_memo(&mut b, net, &bytes);
-        assert!(ra.is_ok() && ra == rb, "one answer");
-        assert!(
-            a.shares_with(&b) && a.version() == b.version(),
-            "one kernel"
-        );
-        assert!(!a.shares_with(&base), "the request changed the kernel");
-        assert!(b.take_touched(), "a memo answer is an access");
-        // From the new kernel the same bytes are another request.
-        let mut c = a.clone();
-        let _ = request_memo(&mut c, net, &bytes);
-        assert_ne!(c.version(), a.version());
-        drop(cache);
-        let mut d = base.clone();
-        let _ = request_memo(&mut d, net, &bytes);
-        assert!(!d.shares_with(&a), "the memo went with the cache");
-    }
-
-    fn then(mut w: World, s: &Step, cache: &mut StepCache) -> World {
-        w.apply_cached(s, cache);
-        w
-    }
-
-    /// `a` then `b` from `w`, when both are enabled and both change the
-    /// kernel.
-    fn two(w: &World, a: &Step, b: &Step, cache: &mut StepCache) -> Option<World> {
-        let x = then(w.clone(), a, cache);
-        if x.kernel.version() == w.kernel.version() || !x.enabled().iter().any(|(s, _)| s == b) {
-            return None;
-        }
-        let y = then(x.clone(), b, cache);
-        (y.kernel.version() != x.kernel.version()).then_some(y)
-    }
-}
+#[path = "step_cache_tests.rs"]
+mod tests;

@@ -81,6 +81,9 @@ pub struct World {
     /// Agents' requests go through the step cache's request memo (set by
     /// `apply_cached` around a step it runs).
     pub(crate) memo_requests: bool,
+    /// While the step cache records a step: every fact the step wrote
+    /// (`World::add_facts`), which a hit adds to its own facts.
+    pub(crate) facts_written: Option<Facts>,
 }
 
 /// An agent as a world holds it.
@@ -140,6 +143,7 @@ impl World {
             recording: None,
             step_touched_kernel: true,
             memo_requests: false,
+            facts_written: None,
         }
     }
 
@@ -448,15 +452,16 @@ impl World {
         let net = self.kernel.init_net();
         let lane = self.agents[i].agent.name().to_string();
         self.agent_changed(i);
-        let (text, mut seen, outbox, script) = {
+        let (text, mut seen, outbox, script, facts) = {
             let agent = agent_mut(&mut self.agents[i].agent);
             self.kernel.take_touched();
-            let mut cx = Cx::new(&mut self.kernel, &mut self.facts, net);
+            let mut cx = Cx::new(&mut self.kernel, net);
             cx.record = self.detail;
             cx.memo = self.memo_requests;
             let text = agent.step(thread, &mut cx);
-            (text, cx.seen, cx.outbox, cx.script_action)
+            (text, cx.seen, cx.outbox, cx.script_action, cx.facts)
         };
+        self.add_facts(facts.into_added());
         // Before the pump, which reads the kernel for every step.
         self.step_touched_kernel = self.kernel.take_touched();
         if let Some(a) = script {
@@ -499,7 +504,7 @@ impl World {
                 Msg::Link(_) => l.link_multicast,
             };
             if wants && l.net_is_init {
-                crate::step_cache::deliver_memo(a, m, hash, |a, m| {
+                crate::step_memo::deliver_memo(a, m, hash, |a, m| {
                     agent_mut(a).deliver(m);
                     next_agent_version()
                 });
@@ -522,6 +527,18 @@ impl World {
         self.mcast_cursor = next;
         for n in notes {
             self.deliver(None, &Msg::Link(n));
+        }
+    }
+
+    /// Records facts a step wrote (an agent's `FactsLog`, the hardware's
+    /// own notes): steps only write facts, never read them.
+    pub(crate) fn add_facts(&mut self, written: Facts) {
+        if written.is_empty() {
+            return;
+        }
+        self.facts.add(&written);
+        if let Some(log) = &mut self.facts_written {
+            log.add(&written);
         }
     }
 

@@ -190,10 +190,10 @@ fn step(a: &mut dyn Agent, k: &mut Kernel, f: &mut Facts, thread: u32) -> String
     let net = k.init_net();
     let placeholder = Kernel::new(ifnet_core::KernelProfile::latest());
     let mut cell = ifnet_sim::kcell::KernelCell::new(std::mem::replace(k, placeholder));
-    let mut facts = ifnet_sim::versioned::Versioned::new(std::mem::take(f));
-    let text = a.step(thread, &mut Cx::new(&mut cell, &mut facts, net));
+    let mut cx = Cx::new(&mut cell, net);
+    let text = a.step(thread, &mut cx);
+    cx.facts.add_to(f);
     *k = cell.into_inner();
-    *f = (*facts).clone();
     text
 }
 

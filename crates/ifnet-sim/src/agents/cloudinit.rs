@@ -166,7 +166,7 @@ impl CloudInit {
             let ifindex = c.kernel.dev(dev).ifindex;
             let r = super::add_addr_by_index(&mut c, ifindex, &self.lease);
             if r.is_ok() {
-                cx.facts.configured.insert(("cloud-init".into(), dev));
+                cx.facts.configured("cloud-init", dev);
             }
             out.push(format!(
                 "{n}: dhcp4 {} → {:?}",

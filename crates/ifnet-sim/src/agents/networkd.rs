@@ -109,7 +109,7 @@ impl Networkd {
         let _ = c.set_up(&name, true);
         let r = super::add_addr_by_index(&mut c, ifindex, &self.lease);
         if r.is_ok() {
-            cx.facts.configured.insert(("networkd".into(), dev));
+            cx.facts.configured("networkd", dev);
         }
         format!(
             "{name}: configured, DHCPv4 address {} → {:?}",

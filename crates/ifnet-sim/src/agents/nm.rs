@@ -98,7 +98,7 @@ impl NetworkManager {
             if physical {
                 self.connections += 1;
                 d.activate = true;
-                cx.facts.nm_defaults.insert(dev);
+                cx.facts.nm_default(dev);
                 return format!(
                     "{name}: managed; auto-default \"Wired connection {}\" (DHCP) created",
                     self.connections
@@ -123,7 +123,7 @@ impl NetworkManager {
         let up = c.set_up(&cur, true);
         let addr = super::add_addr_by_index(&mut c, ifindex, &self.lease);
         if let Ok(()) = addr {
-            cx.facts.configured.insert(("nm".into(), dev));
+            cx.facts.configured("nm", dev);
         }
         cx.note(format!(
             "netlink RTM_NEWLINK {cur} up → {:?}; RTM_NEWADDR {} → {:?}",

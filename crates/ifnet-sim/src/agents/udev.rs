@@ -135,7 +135,7 @@ impl Udev {
         if cx.kernel.sysfs_lookup(cx.net, &name).is_none() {
             // Its /sys/class/net entry left udevd's namespace (a netns move
             // during the event's wait, R9): every sysfs read fails.
-            cx.facts.event_after_move = true;
+            cx.facts.event_after_move();
         }
         let driver = cx.sysfs(&name, "device/driver");
         let mut text = format!("net {} {name}: rules", ev.action);
@@ -151,10 +151,10 @@ impl Udev {
             {
                 if let Some(d) = cx.kernel.sysfs_lookup(cx.net, &name) {
                     if v & IFF_SLAVE == 0 {
-                        cx.facts.seen_without_slave.insert(d);
+                        cx.facts.seen_without_slave(d);
                     }
                     if cx.kernel.dev(d).master.is_none() {
-                        cx.facts.seen_before_join.insert(d);
+                        cx.facts.seen_before_join(d);
                     }
                 }
             }
@@ -276,7 +276,7 @@ impl Udev {
         );
         let dev = cx.kernel.dev_get_by_index(cx.net, j.ev.ifindex);
         if dev.is_some_and(|d| cx.kernel.dev(d).is_up()) {
-            cx.facts.rename_while_up = true;
+            cx.facts.rename_while_up();
         }
         let mut props = (*j.props).clone();
         props.insert("ID_RENAMING".into(), "1".into());
