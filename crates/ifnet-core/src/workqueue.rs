@@ -303,7 +303,13 @@ impl Kernel {
     /// The pending work items, in the order `run_due_work` takes them
     /// (due time, then queueing order): what a scheduler chooses from.
     pub fn pending_work(&self) -> Vec<WorkItem> {
-        self.deferred.workqueue.in_due_order().collect()
+        self.pending_work_iter().collect()
+    }
+
+    /// [`Kernel::pending_work`] without collecting it (an explorer asks
+    /// in every state).
+    pub fn pending_work_iter(&self) -> impl Iterator<Item = WorkItem> + '_ {
+        self.deferred.workqueue.in_due_order()
     }
 
     /// Runs the queued item `seq` (one of [`Kernel::pending_work`]) now,

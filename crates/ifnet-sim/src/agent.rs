@@ -112,11 +112,17 @@ pub struct Choice {
 /// `Clone` agent, so an agent only derives `Clone`.
 pub trait AgentClone {
     fn clone_box(&self) -> Box<dyn Agent>;
+    /// A copy behind its own `Arc` (one allocation, where `Arc::from` of a
+    /// box takes two and a copy: the world copies an agent at each change).
+    fn clone_arc(&self) -> std::sync::Arc<dyn Agent>;
 }
 
 impl<T: Agent + Clone + 'static> AgentClone for T {
     fn clone_box(&self) -> Box<dyn Agent> {
         Box::new(self.clone())
+    }
+    fn clone_arc(&self) -> std::sync::Arc<dyn Agent> {
+        std::sync::Arc::new(self.clone())
     }
 }
 
@@ -142,6 +148,12 @@ pub trait Agent: AgentClone + Send + Sync {
     fn deliver(&mut self, msg: &Msg);
     /// The steps it can take now.
     fn choices(&self, kernel: &Kernel) -> Vec<Choice>;
+    /// Whether `choices` looks at the kernel. With `false`, the world
+    /// asks once per version of the agent and keeps the answer (a search
+    /// asks in every state). The default, `true`, asks every time.
+    fn choices_read_kernel(&self) -> bool {
+        true
+    }
     /// Takes the step of `thread` (one of `choices`); returns what it did.
     fn step(&mut self, thread: u32, cx: &mut Cx<'_>) -> String;
 }

@@ -9,6 +9,7 @@
 
 pub mod action;
 pub mod agent;
+pub(crate) mod agent_slot;
 pub mod agents;
 pub mod bond_actions;
 pub mod builtin;

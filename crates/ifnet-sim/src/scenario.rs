@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
 /// Bounds on a scenario's lists.
 pub const MAX_ACTIONS: usize = 64;
+const _: () = assert!(MAX_ACTIONS <= crate::world::HwDone::MAX);
 pub const MAX_AGENTS: usize = 16;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -230,7 +231,7 @@ impl Scenario {
         }
         let (evs, groups) = self.hw_events()?;
         for e in evs {
-            w.add_hw(e);
+            w.add_hw(e)?;
         }
         w.symmetric = std::sync::Arc::new(groups);
         Ok(w)

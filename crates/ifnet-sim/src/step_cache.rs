@@ -84,7 +84,7 @@ struct Outcome {
     facts: FactsOutcome,
     /// Names the outcome in the memo of facts additions applied.
     id: u64,
-    hw_done: Vec<bool>,
+    hw_done: crate::world::HwDone,
     parker: Option<Parker>,
     nets: Versioned<BTreeMap<String, NetId>>,
     cursors: Option<[u64; 3]>,
@@ -371,7 +371,7 @@ impl World {
             actor: actor.map(|i| self.agents[i].clone()),
             facts,
             id,
-            hw_done: self.hw_done.clone(),
+            hw_done: self.hw_done,
             parker: self.parker.clone(),
             nets: self.nets.clone(),
             cursors: Some([self.uevent_cursor, self.mcast_cursor, self.event_cursor]),
@@ -393,7 +393,7 @@ impl World {
             FactsOutcome::Unchanged => {}
             FactsOutcome::Added(added) => self.install_facts(added, o.id, cache),
         }
-        self.hw_done.clone_from(&o.hw_done);
+        self.hw_done = o.hw_done;
         self.parker.clone_from(&o.parker);
         self.nets.clone_from(&o.nets);
         if let Some(c) = o.cursors {

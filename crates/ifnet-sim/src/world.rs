@@ -5,6 +5,8 @@
 
 use crate::action::Action;
 use crate::agent::{Agent, Cx, Msg};
+pub(crate) use crate::agent_slot::AgentSlot;
+use crate::agent_slot::{agent_mut, next_agent_version};
 use crate::facts::Facts;
 use crate::step::{Footprint, Step};
 use crate::versioned::Versioned;
@@ -13,7 +15,6 @@ use ifnet_core::workqueue::WorkItem;
 use ifnet_core::{Fingerprint, Kernel, NetId, Window};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// A hardware event of the plan.
@@ -59,7 +60,7 @@ pub struct World {
     pub nets: Versioned<BTreeMap<String, NetId>>,
     /// The plan (shared between forks: it never changes).
     pub hw: std::sync::Arc<Vec<HwEvent>>,
-    pub hw_done: Vec<bool>,
+    pub hw_done: HwDone,
     /// Symmetry groups over hardware events (indexes, in declaration
     /// order): of a group's enabled events only the first is offered.
     pub symmetric: std::sync::Arc<Vec<Vec<usize>>>,
@@ -86,40 +87,23 @@ pub struct World {
     pub(crate) facts_written: Option<Facts>,
 }
 
-/// An agent as a world holds it.
-#[derive(Clone)]
-pub(crate) struct AgentSlot {
-    /// Shared with forked worlds until one changes it (`agent_mut`): most
-    /// steps change one agent, or none.
-    pub(crate) agent: Arc<dyn Agent>,
-    /// Its own hash, cached while it is unchanged, for an agent whose hash
-    /// is self-contained (`Agent::hash_is_self_contained`); shared by the
-    /// worlds that share the agent, so that it is computed once per
-    /// version (a plain cell per world cost more hashing than the
-    /// allocation it saves).
-    pub(crate) fp: Arc<OnceLock<u128>>,
-    /// Equal in two worlds exactly when they share the unchanged agent
-    /// (the step cache's key).
-    pub(crate) ver: u64,
-}
+/// Which of the plan's hardware events have run: one bit each (a world
+/// is copied at every step, and a bit set costs no allocation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct HwDone(u64);
 
-impl AgentSlot {
-    /// The agent's own hash (cached).
-    pub(crate) fn own_hash(&self) -> u128 {
-        *self.fp.get_or_init(|| {
-            let mut h = FpHasher::default();
-            let mut dh: &mut dyn Hasher = &mut h;
-            self.agent.hash_state(&mut dh);
-            h.finish128()
-        })
+impl HwDone {
+    /// Hardware events a plan holds at most (`scenario::MAX_ACTIONS`).
+    pub const MAX: usize = 64;
+
+    pub fn get(self, i: usize) -> bool {
+        i < Self::MAX && self.0 & (1 << i) != 0
     }
-}
 
-/// Source of agent versions (never reused in a process).
-static NEXT_AGENT_VERSION: AtomicU64 = AtomicU64::new(1);
-
-fn next_agent_version() -> u64 {
-    NEXT_AGENT_VERSION.fetch_add(1, Ordering::Relaxed)
+    fn set(&mut self, i: usize) {
+        assert!(i < Self::MAX, "hardware event {i} past the plan's bound");
+        self.0 |= 1 << i;
+    }
 }
 
 impl World {
@@ -134,7 +118,7 @@ impl World {
             agents: Vec::new(),
             nets: Versioned::new(nets),
             hw: Default::default(),
-            hw_done: Vec::new(),
+            hw_done: HwDone::default(),
             symmetric: Default::default(),
             parker: None,
             facts: Versioned::default(),
@@ -168,9 +152,13 @@ impl World {
         self.agents.iter().map(|s| &*s.agent)
     }
 
-    pub fn add_hw(&mut self, ev: HwEvent) {
+    /// Adds a hardware event to the plan (at most `HwDone::MAX`).
+    pub fn add_hw(&mut self, ev: HwEvent) -> Result<(), String> {
+        if self.hw.len() >= HwDone::MAX {
+            return Err(format!("at most {} hardware events", HwDone::MAX));
+        }
         std::sync::Arc::make_mut(&mut self.hw).push(ev);
-        self.hw_done.push(false);
+        Ok(())
     }
 
     /// Turns on step details (the kernel's event log): replay does.
@@ -236,8 +224,7 @@ impl World {
 
     fn foreground_work(&self) -> impl Iterator<Item = WorkItem> + '_ {
         self.kernel
-            .pending_work()
-            .into_iter()
+            .pending_work_iter()
             // The MII monitor is a background timer to run_until_idle (it
             // rearms for as long as the bond is up), but its ticks are what
             // detect a pulled cable and fail a bond over: the explorer
@@ -264,7 +251,7 @@ impl World {
     }
 
     fn hw_enabled(&self, i: usize) -> bool {
-        !self.hw_done[i] && self.hw[i].after.iter().all(|&j| self.hw_done[j])
+        !self.hw_done.get(i) && self.hw[i].after.iter().all(|&j| self.hw_done.get(j))
     }
 
     /// The steps enabled in this state, each with its footprint, in a
@@ -279,7 +266,9 @@ impl World {
             receivers: u64::MAX,
         };
         let listening = self.listening_mask();
-        let mut v = Vec::new();
+        // Room for a state's usual steps: growing from empty reallocates
+        // three times, in every state.
+        let mut v = Vec::with_capacity(8);
         let parked = self.kernel.parked().is_some();
         if parked {
             v.push((Step::Kernel, machine));
@@ -309,8 +298,8 @@ impl World {
         if future && !due {
             v.push((Step::Clock, machine));
         }
-        for (i, a) in self.agents.iter().map(|s| &s.agent).enumerate() {
-            for c in a.choices(&self.kernel) {
+        for (i, a) in self.agents.iter().enumerate() {
+            for &c in a.choices(&self.kernel).iter() {
                 if parked && c.needs_rtnl {
                     continue;
                 }
@@ -366,7 +355,7 @@ impl World {
     }
 
     fn run_hw(&mut self, i: usize) -> (String, String, Vec<String>) {
-        self.hw_done[i] = true;
+        self.hw_done.set(i);
         let action = self.hw[i].action.clone();
         let text = action.describe();
         let detail = crate::hardware::run(self, &action);
@@ -421,11 +410,7 @@ impl World {
     }
 
     fn run_work(&mut self, seq: u64) -> (String, String, Vec<String>) {
-        let item = self
-            .kernel
-            .pending_work()
-            .into_iter()
-            .find(|i| i.seq == seq);
+        let item = self.kernel.pending_work_iter().find(|i| i.seq == seq);
         let name = item.map_or_else(|| format!("work {seq}"), |i| self.work_name(i.work));
         let text = match self.kernel.run_work_item(seq) {
             Ok(_) => format!("{name} runs"),
@@ -553,14 +538,6 @@ impl World {
         self.event_cursor = next;
         lines
     }
-}
-
-/// The agent to change, copied first if another world shares it.
-fn agent_mut(a: &mut Arc<dyn Agent>) -> &mut dyn Agent {
-    if Arc::get_mut(a).is_none() {
-        *a = Arc::from(a.clone_box());
-    }
-    Arc::get_mut(a).expect("an agent just copied has no other owner")
 }
 
 /// `v`'s hash under the canonical names in force (context `ctx`), kept

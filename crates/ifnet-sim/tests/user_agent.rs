@@ -82,3 +82,64 @@ fn a_user_agent_is_explored() {
         ("naive-dhcp", "dhcp on eth2: None")
     );
 }
+
+/// An agent that counts how often the world asks for its choices, and
+/// says whether they read the kernel.
+#[derive(Clone)]
+struct Counted {
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    reads_kernel: bool,
+}
+
+impl Agent for Counted {
+    fn name(&self) -> &str {
+        "counted"
+    }
+    fn describe(&self) -> String {
+        "counts choices() calls".into()
+    }
+    fn hash_state(&self, _h: &mut dyn Hasher) {}
+    fn listens(&self) -> Listens {
+        Listens {
+            net_is_init: true,
+            kernel_uevents: false,
+            udev_events: false,
+            link_multicast: false,
+        }
+    }
+    fn deliver(&mut self, _m: &Msg) {}
+    fn choices(&self, _k: &Kernel) -> Vec<Choice> {
+        self.asked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Vec::new()
+    }
+    fn choices_read_kernel(&self) -> bool {
+        self.reads_kernel
+    }
+    fn step(&mut self, _thread: u32, _cx: &mut Cx<'_>) -> String {
+        "idle".into()
+    }
+}
+
+/// `Agent::choices_read_kernel`: an agent that says its choices do not
+/// read the kernel is asked once per version of itself, however many
+/// worlds share it (the explorer asks in every state); one that keeps the
+/// default is asked every time.
+#[test]
+fn choices_are_asked_once_per_agent_version_unless_they_read_the_kernel() {
+    for (reads_kernel, want) in [(false, 1), (true, 3)] {
+        let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let k = Kernel::new(ifnet_core::KernelProfile::latest());
+        let mut w = ifnet_sim::World::new(k, BTreeMap::new());
+        w.add_agent(Box::new(Counted {
+            asked: asked.clone(),
+            reads_kernel,
+        }));
+        let fork = w.clone();
+        for x in [&w, &fork, &w] {
+            assert!(x.enabled().is_empty());
+        }
+        let n = asked.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(n, want, "choices_read_kernel = {reads_kernel}");
+    }
+}

@@ -201,6 +201,9 @@ impl Agent for CloudInit {
         }
     }
     fn deliver(&mut self, _m: &Msg) {}
+    fn choices_read_kernel(&self) -> bool {
+        false
+    }
     fn choices(&self, _k: &Kernel) -> Vec<Choice> {
         if self.done {
             return Vec::new();

@@ -151,6 +151,9 @@ impl Agent for Networkd {
             _ => {}
         }
     }
+    fn choices_read_kernel(&self) -> bool {
+        false
+    }
     fn choices(&self, _k: &Kernel) -> Vec<Choice> {
         let mut v = Vec::new();
         if !self.inbox.is_empty() {

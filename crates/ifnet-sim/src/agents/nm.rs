@@ -167,6 +167,9 @@ impl Agent for NetworkManager {
             }
         }
     }
+    fn choices_read_kernel(&self) -> bool {
+        false
+    }
     fn choices(&self, _k: &Kernel) -> Vec<Choice> {
         let mut v = Vec::new();
         if !self.inbox.is_empty() {

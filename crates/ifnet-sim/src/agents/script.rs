@@ -35,6 +35,9 @@ impl Agent for Script {
         }
     }
     fn deliver(&mut self, _m: &Msg) {}
+    fn choices_read_kernel(&self) -> bool {
+        false
+    }
     fn choices(&self, _k: &Kernel) -> Vec<Choice> {
         if self.next < self.steps.len() {
             vec![Choice {

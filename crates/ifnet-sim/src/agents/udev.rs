@@ -418,6 +418,9 @@ impl Agent for Udev {
             });
         }
     }
+    fn choices_read_kernel(&self) -> bool {
+        false
+    }
     fn choices(&self, _k: &Kernel) -> Vec<Choice> {
         (0..self.queue.len())
             .filter(|&i| self.queue[i].pc != Pc::Queued || !self.blocked(i))

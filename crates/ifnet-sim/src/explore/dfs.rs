@@ -151,29 +151,35 @@ enum Visit {
 fn visit(
     w: &World,
     visited: &mut FastMap<u128, (Vec<Step>, u32)>,
-    sleep: &[Step],
+    sleep: &[(Step, Footprint)],
     pre: u32,
 ) -> Visit {
     let fp = w.fingerprint().0;
     match visited.get_mut(&fp) {
         None => {
-            visited.insert(fp, (sleep.to_vec(), pre));
+            let tokens = sleep.iter().map(|(s, _)| s.clone()).collect();
+            visited.insert(fp, (tokens, pre));
             Visit::New
         }
         Some((old, old_pre)) => {
             if pre < *old_pre {
                 *old_pre = pre;
-                old.retain(|s| sleep.contains(s));
+                old.retain(|s| asleep(sleep, s));
                 return Visit::New;
             }
-            let missed: Vec<Step> = old.iter().filter(|s| !sleep.contains(s)).cloned().collect();
-            if missed.is_empty() {
+            if old.iter().all(|s| asleep(sleep, s)) {
                 return Visit::Seen;
             }
-            old.retain(|s| sleep.contains(s));
+            let missed: Vec<Step> = old.iter().filter(|s| !asleep(sleep, s)).cloned().collect();
+            old.retain(|s| asleep(sleep, s));
             Visit::Again(missed)
         }
     }
+}
+
+/// Whether `step` is in the sleep set `sleep`.
+fn asleep(sleep: &[(Step, Footprint)], step: &Step) -> bool {
+    sleep.iter().any(|(s, _)| s == step)
 }
 
 fn explore_from(
@@ -210,8 +216,7 @@ fn explore_from(
         child.apply_cached(&step, &mut sx.cache);
         out.steps += 1;
         path.push(step.clone());
-        let tokens: Vec<Step> = child_sleep.iter().map(|(s, _)| s.clone()).collect();
-        let seen = visit(&child, &mut sx.visited, &tokens, pre);
+        let seen = visit(&child, &mut sx.visited, &child_sleep, pre);
         if out.steps.is_multiple_of(4096) {
             progress(Progress {
                 states: sx.visited.len() as u64,
@@ -232,7 +237,6 @@ fn explore_from(
             world: child,
             fp,
             sleep: child_sleep,
-            tokens,
             only,
             pre,
         };
@@ -307,7 +311,6 @@ struct Child {
     world: World,
     fp: Footprint,
     sleep: Vec<(Step, Footprint)>,
-    tokens: Vec<Step>,
     only: Option<Vec<Step>>,
     pre: u32,
 }
@@ -353,7 +356,7 @@ fn arrive(c: Child, path: &[Step], sx: &mut Search<'_>, out: &mut Outcome) -> Ar
     let last_can_go_on = enabled.iter().any(|(_, g)| lane_key(g) == last);
     let todo: Vec<(Step, Footprint)> = enabled
         .into_iter()
-        .filter(|(s, _)| !c.tokens.contains(s) && c.only.as_ref().is_none_or(|o| o.contains(s)))
+        .filter(|(s, _)| !asleep(&c.sleep, s) && c.only.as_ref().is_none_or(|o| o.contains(s)))
         .collect();
     Arrive::Push(Box::new(Frame {
         world: Some(c.world),
