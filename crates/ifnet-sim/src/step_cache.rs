@@ -253,7 +253,7 @@ impl World {
         }
         cache.misses += 1;
         self.recording = Some(Vec::new());
-        self.facts_written = Some(Facts::default());
+        self.facts_written = Some(Box::default());
         self.step_touched_kernel = true;
         self.memo_requests = true;
         self.apply_enabled(step);
@@ -265,7 +265,7 @@ impl World {
         let facts = match self.facts_written.take() {
             Some(w) if !w.is_empty() => {
                 cache.intern_facts(&mut self.facts);
-                FactsOutcome::Added(w)
+                FactsOutcome::Added(*w)
             }
             _ => FactsOutcome::Unchanged,
         };

@@ -12,7 +12,7 @@
 //!   kernel's canonical names) is kept with the canonical context it was
 //!   computed in (`Kernel::with_canonical_names`) and reused while both
 //!   the value and that context are unchanged — the device cache's rule
-//!   (`ifnet_core::dev_cell`).
+//!   (`ifnet_core::dev_cell`); the last few contexts are kept.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,17 +25,22 @@ pub(crate) fn next_version() -> u64 {
     NEXT_VERSION.fetch_add(1, Ordering::Relaxed)
 }
 
+/// Canonical hashes a value keeps, by context: sibling states of a
+/// search share one value under kernels of different contexts, and one
+/// entry would be recomputed at every switch between them.
+const CONTEXTS_KEPT: usize = 4;
+
 struct Core<T> {
     value: T,
-    /// (canonical context, hash in it).
-    canonical: Mutex<Option<(u128, u128)>>,
+    /// (canonical context, hash in it), the newest first.
+    canonical: Mutex<[Option<(u128, u128)>; CONTEXTS_KEPT]>,
 }
 
 impl<T: Clone> Clone for Core<T> {
     fn clone(&self) -> Self {
         Core {
             value: self.value.clone(),
-            canonical: Mutex::new(None),
+            canonical: Mutex::new([None; CONTEXTS_KEPT]),
         }
     }
 }
@@ -51,7 +56,7 @@ impl<T> Versioned<T> {
         Versioned {
             core: Arc::new(Core {
                 value,
-                canonical: Mutex::new(None),
+                canonical: Mutex::new([None; CONTEXTS_KEPT]),
             }),
             version: next_version(),
         }
@@ -69,7 +74,7 @@ impl<T> Versioned<T> {
             .canonical
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        c.filter(|(k, _)| *k == ctx).map(|(_, h)| h)
+        c.iter().flatten().find(|(k, _)| *k == ctx).map(|&(_, h)| h)
     }
 
     /// Keeps `hash` as the value's hash in canonical context `ctx`.
@@ -79,7 +84,11 @@ impl<T> Versioned<T> {
             .canonical
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        *c = Some((ctx, hash));
+        if c.iter().flatten().any(|(k, _)| *k == ctx) {
+            return;
+        }
+        c.rotate_right(1);
+        c[0] = Some((ctx, hash));
     }
 }
 
@@ -103,7 +112,7 @@ impl<T: Clone> DerefMut for Versioned<T> {
     fn deref_mut(&mut self) -> &mut T {
         self.version = next_version();
         let core = Arc::make_mut(&mut self.core);
-        *core.canonical.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+        *core.canonical.get_mut().unwrap_or_else(|e| e.into_inner()) = [None; CONTEXTS_KEPT];
         &mut core.value
     }
 }
@@ -140,5 +149,23 @@ mod tests {
         let before = c.version();
         let _ = &mut *c;
         assert_ne!(c.version(), before, "any &mut access");
+    }
+
+    /// Hashes in several contexts are kept at once (sibling states under
+    /// kernels of different contexts share one value), the oldest going
+    /// first past `CONTEXTS_KEPT`.
+    #[test]
+    fn several_contexts_are_kept() {
+        let a = Versioned::new(vec![1u8]);
+        for ctx in 0..CONTEXTS_KEPT as u128 {
+            a.keep_canonical_hash(ctx, 100 + ctx);
+        }
+        for ctx in 0..CONTEXTS_KEPT as u128 {
+            assert_eq!(a.canonical_hash(ctx), Some(100 + ctx));
+        }
+        a.keep_canonical_hash(99, 1);
+        assert_eq!(a.canonical_hash(99), Some(1));
+        assert_eq!(a.canonical_hash(0), None, "the oldest went");
+        assert_eq!(a.canonical_hash(1), Some(101));
     }
 }

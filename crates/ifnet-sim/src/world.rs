@@ -84,7 +84,9 @@ pub struct World {
     pub(crate) memo_requests: bool,
     /// While the step cache records a step: every fact the step wrote
     /// (`World::add_facts`), which a hit adds to its own facts.
-    pub(crate) facts_written: Option<Facts>,
+    /// (Boxed: a world is moved several times per step, and a `Facts` is
+    /// larger than the rest of it.)
+    pub(crate) facts_written: Option<Box<Facts>>,
 }
 
 /// Which of the plan's hardware events have run: one bit each (a world

@@ -233,19 +233,23 @@ fn explore_from(
             Visit::Again(missed) => Some(missed),
             Visit::New => None,
         };
-        let child = Child {
-            world: child,
-            fp,
+        // Built in place and filled by `arrive`: a world is moved as
+        // few times as it can be.
+        let mut frame = Frame {
+            world: Some(child),
+            todo: Vec::new(),
+            done: Vec::new(),
             sleep: child_sleep,
-            only,
-            pre,
+            last_lane: None,
+            last_can_go_on: false,
+            preemptions: pre,
         };
-        match arrive(child, &path, sx, out) {
+        match arrive(&mut frame, fp, only.as_deref(), &path, sx, out) {
             Arrive::Stop => return,
             Arrive::Pop => {
                 path.pop();
             }
-            Arrive::Push(f) => stack.push(*f),
+            Arrive::Push => stack.push(frame),
         }
     }
 }
@@ -306,30 +310,35 @@ fn fork_child(
     Some((world, child_sleep))
 }
 
-/// A state just reached, with what its parent knows about it.
-struct Child {
-    world: World,
-    fp: Footprint,
-    sleep: Vec<(Step, Footprint)>,
-    only: Option<Vec<Step>>,
-    pre: u32,
-}
-
 enum Arrive {
     /// The search ends (a violation, or the state bound).
     Stop,
     /// Do not go below this state.
     Pop,
-    Push(Box<Frame>),
+    /// Explore below it: the frame is ready.
+    Push,
 }
 
-/// Checks a newly reached state and decides whether to explore below it.
-fn arrive(c: Child, path: &[Step], sx: &mut Search<'_>, out: &mut Outcome) -> Arrive {
+/// Checks a newly reached state (`f`, reached by a step of footprint `fp`,
+/// with its sleep set and preemptions) and decides whether to explore
+/// below it: then fills in the steps to try (`only` them, when a revisit
+/// left just those).
+fn arrive(
+    f: &mut Frame,
+    fp: Footprint,
+    only: Option<&[Step]>,
+    path: &[Step],
+    sx: &mut Search<'_>,
+    out: &mut Outcome,
+) -> Arrive {
     let (cfg, states) = (sx.cfg, sx.visited.len());
     out.max_depth_seen = out.max_depth_seen.max(path.len());
-    let enabled = c.world.enabled();
+    let Some(world) = f.world.as_ref() else {
+        return Arrive::Pop;
+    };
+    let enabled = world.enabled();
     let terminal = enabled.is_empty();
-    if let Some((inv, msg)) = sx.judge.judge(&c.world, terminal, &mut out.witnesses) {
+    if let Some((inv, msg)) = sx.judge.judge(world, terminal, &mut out.witnesses) {
         out.violation.get_or_insert(Violation {
             invariant: inv,
             message: msg,
@@ -352,21 +361,14 @@ fn arrive(c: Child, path: &[Step], sx: &mut Search<'_>, out: &mut Outcome) -> Ar
         }
         return Arrive::Pop;
     }
-    let last = lane_key(&c.fp);
-    let last_can_go_on = enabled.iter().any(|(_, g)| lane_key(g) == last);
-    let todo: Vec<(Step, Footprint)> = enabled
+    let last = lane_key(&fp);
+    f.last_lane = Some(last);
+    f.last_can_go_on = enabled.iter().any(|(_, g)| lane_key(g) == last);
+    f.todo = enabled
         .into_iter()
-        .filter(|(s, _)| !asleep(&c.sleep, s) && c.only.as_ref().is_none_or(|o| o.contains(s)))
+        .filter(|(s, _)| !asleep(&f.sleep, s) && only.is_none_or(|o| o.contains(s)))
         .collect();
-    Arrive::Push(Box::new(Frame {
-        world: Some(c.world),
-        todo,
-        done: Vec::new(),
-        sleep: c.sleep,
-        last_lane: Some(last),
-        last_can_go_on,
-        preemptions: c.pre,
-    }))
+    Arrive::Push
 }
 
 fn next_step(f: &mut Frame) -> Option<(Step, Footprint)> {
