@@ -92,7 +92,7 @@ pub fn run(w: &mut World, action: &Action) -> Vec<String> {
         {
             Ok(Step::Parked(win)) => {
                 w.parker = Some(Parker::Plug {
-                    bus: bus.clone(),
+                    bus: bus.as_str().into(),
                     kind,
                 });
                 detail.push(format!("probe parked in {}", win.name()));

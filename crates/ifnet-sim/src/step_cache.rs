@@ -71,8 +71,11 @@ struct Key {
     /// The acting agent's version; 0 for the machine's steps.
     actor: u64,
     nets: u64,
-    /// Hardware progress, parker, cursors.
-    rest: u128,
+    hw_done: crate::world::HwDone,
+    parker: Option<Parker>,
+    /// `None` in the key of an agent step that does not look at the
+    /// kernel.
+    cursors: Option<[u64; 3]>,
 }
 
 /// What a step left behind.
@@ -197,22 +200,25 @@ fn actor_of(step: &Step) -> Option<usize> {
 }
 
 impl World {
-    /// The key of `step` here; with `kernel` off, the key of an agent
-    /// step that does not look at the kernel (kernel version 0, no
-    /// cursors: such a step leaves both as they are).
-    fn step_key(&self, step: &Step, kernel: bool) -> Key {
-        let mut h = FpHasher::default();
-        (&self.hw_done, &self.parker).hash(&mut h);
-        if kernel {
-            [self.uevent_cursor, self.mcast_cursor, self.event_cursor].hash(&mut h);
-        }
-        Key {
+    /// The key of `step` here and, for an agent step, the key it has if
+    /// it does not look at the kernel (kernel version 0, no cursors: such
+    /// a step leaves both as they are).
+    fn step_keys(&self, step: &Step) -> (Key, Option<Key>) {
+        let key = Key {
             step: step.clone(),
-            kernel: if kernel { self.kernel.version() } else { 0 },
+            kernel: self.kernel.version(),
             actor: actor_of(step).map_or(0, |i| self.agents[i].ver),
             nets: self.nets.version(),
-            rest: h.finish128(),
-        }
+            hw_done: self.hw_done,
+            parker: self.parker.clone(),
+            cursors: Some([self.uevent_cursor, self.mcast_cursor, self.event_cursor]),
+        };
+        let blind = actor_of(step).map(|_| Key {
+            kernel: 0,
+            cursors: None,
+            ..key.clone()
+        });
+        (key, blind)
     }
 
     /// [`World::apply_enabled`] through the cache: the outcome of the same
@@ -228,8 +234,7 @@ impl World {
             self.memo_requests = false;
             return;
         }
-        let key = self.step_key(step, true);
-        let blind = actor_of(step).map(|_| self.step_key(step, false));
+        let (key, blind) = self.step_keys(step);
         let lane = cache.lane(step);
         lane.0 = lane.0.saturating_add(1);
         let found = blind

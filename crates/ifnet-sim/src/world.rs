@@ -31,7 +31,8 @@ pub struct HwEvent {
 pub enum Parker {
     /// The probe of a plugged bus device: its `bind` uevent follows.
     Plug {
-        bus: String,
+        /// Shared: every world forked while the probe waits holds it.
+        bus: Arc<str>,
         kind: crate::hardware::Bus,
     },
     /// A namespace move an agent requested.
