@@ -97,7 +97,28 @@ impl Facts {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        *self == Facts::default()
+        let Facts {
+            renames,
+            nm_defaults,
+            configured,
+            seen_without_slave,
+            seen_before_join,
+            rename_while_up,
+            event_after_move,
+            netns_died_with_phys,
+            bond_lost_last_slave,
+            crashes,
+            dropped,
+        } = self;
+        renames.is_empty()
+            && nm_defaults.is_empty()
+            && configured.is_empty()
+            && seen_without_slave.is_empty()
+            && seen_before_join.is_empty()
+            && !(*rename_while_up || *event_after_move)
+            && !(*netns_died_with_phys || *bond_lost_last_slave)
+            && crashes.is_empty()
+            && *dropped == 0
     }
 }
 
