@@ -65,7 +65,7 @@ use std::sync::{Arc, OnceLock};
 pub const MAX_ENTRIES: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Key {
+pub(crate) struct Key {
     step: Step,
     kernel: u64,
     /// The acting agent's version; 0 for the machine's steps.
@@ -79,7 +79,7 @@ struct Key {
 }
 
 /// What a step left behind.
-struct Outcome {
+pub(crate) struct Outcome {
     /// `None` for an agent step that did not look at the kernel: it
     /// leaves the kernel and the cursors as they are.
     kernel: Option<KernelCell>,
@@ -93,6 +93,19 @@ struct Outcome {
     cursors: Option<[u64; 3]>,
     /// With each message's content hash, taken by the first re-delivery.
     delivered: Vec<(Option<usize>, Msg, OnceLock<u128>)>,
+}
+
+/// What the cache holds for a step in a world (`World::look_up`).
+pub(crate) enum Looked {
+    /// Run the step itself: the cache is off (or details are on), or its
+    /// lane bypasses the cache (`memo`: requests still go through the
+    /// request memo).
+    Run {
+        memo: bool,
+    },
+    Hit(Arc<Outcome>),
+    /// Not held: run it and keep its outcome under these keys.
+    Miss(Key, Option<Key>),
 }
 
 /// What a step did to the facts.
@@ -185,6 +198,17 @@ impl StepCache {
         }
     }
 
+    /// Whether the search may skip a hit whose world it has seen, by the
+    /// fingerprint of the world it would make (`World::fingerprint_after`).
+    pub(crate) fn predicts(&self) -> bool {
+        self.mode != CacheMode::Off
+    }
+
+    /// `Checked`: the search makes every world and compares.
+    pub(crate) fn checked(&self) -> bool {
+        self.mode == CacheMode::Checked
+    }
+
     /// Whether steps of this lane still go through the cache.
     fn pays(&mut self, step: &Step) -> bool {
         let (tries, hits) = *self.lane(step);
@@ -224,15 +248,17 @@ impl World {
     /// [`World::apply_enabled`] through the cache: the outcome of the same
     /// step on the same inputs is installed instead of run again.
     pub fn apply_cached(&mut self, step: &Step, cache: &mut StepCache) {
+        let looked = self.look_up(step, cache);
+        self.apply_looked(step, looked, cache);
+    }
+
+    /// What the cache holds for `step` here (a hit or a miss is counted).
+    pub(crate) fn look_up(&self, step: &Step, cache: &mut StepCache) -> Looked {
         if self.detail || cache.mode == CacheMode::Off {
-            self.apply_enabled(step);
-            return;
+            return Looked::Run { memo: false };
         }
         if !cache.pays(step) {
-            self.memo_requests = true;
-            self.apply_enabled(step);
-            self.memo_requests = false;
-            return;
+            return Looked::Run { memo: true };
         }
         let (key, blind) = self.step_keys(step);
         let lane = cache.lane(step);
@@ -242,21 +268,43 @@ impl World {
             .and_then(|k| cache.map.get(k))
             .or_else(|| cache.map.get(&key))
             .cloned();
-        if let Some(o) = found {
-            cache.lane(step).1 += 1;
-            cache.hits += 1;
-            let ran = (cache.mode == CacheMode::Checked).then(|| {
-                let mut w = self.clone();
-                w.apply_enabled(step);
-                w
-            });
-            self.install(&o, actor_of(step), cache);
-            if let Some(ran) = ran {
-                check_same(&ran, self, step);
+        match found {
+            Some(o) => {
+                cache.lane(step).1 += 1;
+                cache.hits += 1;
+                Looked::Hit(o)
             }
-            return;
+            None => {
+                cache.misses += 1;
+                Looked::Miss(key, blind)
+            }
         }
-        cache.misses += 1;
+    }
+
+    /// Takes `step` as `look_up` found it: runs it, installs the outcome
+    /// of a hit, or runs a miss and keeps its outcome.
+    pub(crate) fn apply_looked(&mut self, step: &Step, looked: Looked, cache: &mut StepCache) {
+        let (key, blind) = match looked {
+            Looked::Run { memo } => {
+                self.memo_requests = memo;
+                self.apply_enabled(step);
+                self.memo_requests = false;
+                return;
+            }
+            Looked::Hit(o) => {
+                let ran = (cache.mode == CacheMode::Checked).then(|| {
+                    let mut w = self.clone();
+                    w.apply_enabled(step);
+                    w
+                });
+                self.install(&o, actor_of(step), cache);
+                if let Some(ran) = ran {
+                    check_same(&ran, self, step);
+                }
+                return;
+            }
+            Looked::Miss(key, blind) => (key, blind),
+        };
         self.recording = Some(Vec::new());
         self.facts_written = Some(Box::default());
         self.step_touched_kernel = true;
@@ -332,17 +380,60 @@ impl World {
     /// made of one version before (memo), or a new value interned by
     /// content.
     fn install_facts(&mut self, added: &Facts, id: u64, cache: &mut StepCache) {
+        self.facts = self.facts_after(added, id, cache);
+    }
+
+    /// The facts outcome `id`'s additions make of this world's.
+    fn facts_after(&self, added: &Facts, id: u64, cache: &mut StepCache) -> Versioned<Facts> {
         let key = (self.facts.version(), id);
         if let Some(f) = cache.facts_added.get(&key) {
-            self.facts.clone_from(f);
-            return;
+            return f.clone();
         }
-        self.facts.add(added);
-        cache.intern_facts(&mut self.facts);
+        let mut facts = self.facts.clone();
+        facts.add(added);
+        cache.intern_facts(&mut facts);
         if cache.facts_added.len() >= MAX_ENTRIES {
             cache.facts_added.clear();
         }
-        cache.facts_added.insert(key, self.facts.clone());
+        cache.facts_added.insert(key, facts.clone());
+        facts
+    }
+
+    /// The fingerprint of the world a hit's outcome `o` makes of this one,
+    /// without making it: the search skips a step back into a state it
+    /// has seen on this alone (no copy of the world made, filled in and
+    /// dropped). The parts `install` would put in place, hashed by
+    /// `world::fingerprint_of` as `World::fingerprint` hashes its own (in
+    /// `Checked` mode the search compares the two). `None` for a step that
+    /// delivered messages: its receivers would have to be copied to tell.
+    pub(crate) fn fingerprint_after(
+        &self,
+        step: &Step,
+        o: &Outcome,
+        cache: &mut StepCache,
+    ) -> Option<ifnet_core::Fingerprint> {
+        if !o.delivered.is_empty() {
+            return None;
+        }
+        let facts = match &o.facts {
+            FactsOutcome::Unchanged => self.facts.clone(),
+            FactsOutcome::Added(added) => self.facts_after(added, o.id, cache),
+        };
+        let replaced = match (actor_of(step), &o.actor) {
+            (Some(i), Some(a)) => Some((i, a)),
+            _ => None,
+        };
+        Some(crate::world::fingerprint_of(&crate::world::FpParts {
+            kernel: o.kernel.as_ref().unwrap_or(&self.kernel),
+            hw_done: o.hw_done,
+            parker: &o.parker,
+            facts: &facts,
+            nets: &o.nets,
+            agents: crate::world::AgentsView {
+                base: &self.agents,
+                replaced,
+            },
+        }))
     }
 
     /// Gives agent `i` the version of an equal state seen before (for an

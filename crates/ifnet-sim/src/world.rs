@@ -178,51 +178,19 @@ impl World {
             .collect()
     }
 
-    /// The state's fingerprint: the kernel's (cached while the kernel is
-    /// unchanged) with the user-space state. The facts and namespace names
-    /// name kernel objects: their hashes are taken under the kernel's
-    /// canonical names and kept while both they and the canonical context
-    /// are unchanged, so that most states hash neither them nor build the
-    /// canonical names again.
+    /// The state's fingerprint (`fingerprint_of`).
     pub fn fingerprint(&self) -> Fingerprint {
-        let (kernel, ctx) = self.kernel.fingerprint_and_context();
-        let mut h = FpHasher::default();
-        kernel.0.hash(&mut h);
-        self.hw_done.hash(&mut h);
-        // A parker names a bus and a kind, no kernel object.
-        self.parker.hash(&mut h);
-        let cached = (
-            self.facts.canonical_hash(ctx),
-            self.nets.canonical_hash(ctx),
-        );
-        let self_contained = self.agents.iter().all(|a| a.agent.hash_is_self_contained());
-        match cached {
-            (Some(f), Some(n)) if self_contained => {
-                (f, n).hash(&mut h);
-                self.hash_agents(&mut h);
-            }
-            _ => self.kernel.with_canonical_names(|ctx| {
-                let f = cached.0.unwrap_or_else(|| canonical_hash(&self.facts, ctx));
-                let n = cached.1.unwrap_or_else(|| canonical_hash(&self.nets, ctx));
-                (f, n).hash(&mut h);
-                self.hash_agents(&mut h);
-            }),
-        }
-        Fingerprint(h.finish128())
-    }
-
-    /// The agents' part of the fingerprint: a self-contained agent's own
-    /// hash (cached while it is unchanged), the others' state (under the
-    /// kernel's canonical names: the caller is inside them).
-    fn hash_agents(&self, h: &mut FpHasher) {
-        for a in &self.agents {
-            if a.agent.hash_is_self_contained() {
-                a.own_hash().hash(h);
-            } else {
-                let mut dh: &mut dyn Hasher = h;
-                a.agent.hash_state(&mut dh);
-            }
-        }
+        fingerprint_of(&FpParts {
+            kernel: &self.kernel,
+            hw_done: self.hw_done,
+            parker: &self.parker,
+            facts: &self.facts,
+            nets: &self.nets,
+            agents: AgentsView {
+                base: &self.agents,
+                replaced: None,
+            },
+        })
     }
 
     fn foreground_work(&self) -> impl Iterator<Item = WorkItem> + '_ {
@@ -481,23 +449,7 @@ impl World {
         m: &Msg,
         hash: &OnceLock<u128>,
     ) {
-        for (j, a) in self.agents.iter_mut().enumerate() {
-            if Some(j) == from || Some(j) == skip {
-                continue;
-            }
-            let l = a.agent.listens();
-            let wants = match m {
-                Msg::Uevent(_) => l.kernel_uevents,
-                Msg::Udev(_) => l.udev_events,
-                Msg::Link(_) => l.link_multicast,
-            };
-            if wants && l.net_is_init {
-                crate::step_memo::deliver_memo(a, m, hash, |a, m| {
-                    agent_mut(a).deliver(m);
-                    next_agent_version()
-                });
-            }
-        }
+        deliver_to(&mut self.agents, from, skip, m, hash);
     }
 
     /// Moves what the kernel sent since the last step to the listeners.
@@ -551,4 +503,108 @@ fn canonical_hash<T: Hash>(v: &Versioned<T>, ctx: u128) -> u128 {
     let x = h.finish128();
     v.keep_canonical_hash(ctx, x);
     x
+}
+
+/// A world's agents as its fingerprint reads them: its own, or its own
+/// with one of them replaced (the world a step of that agent makes).
+#[derive(Clone, Copy)]
+pub(crate) struct AgentsView<'a> {
+    pub(crate) base: &'a [AgentSlot],
+    pub(crate) replaced: Option<(usize, &'a AgentSlot)>,
+}
+
+impl<'a> AgentsView<'a> {
+    fn iter(self) -> impl Iterator<Item = &'a AgentSlot> {
+        self.base
+            .iter()
+            .enumerate()
+            .map(move |(j, a)| match self.replaced {
+                Some((i, r)) if i == j => r,
+                _ => a,
+            })
+    }
+}
+
+/// What a world's fingerprint is made of (`fingerprint_of`).
+pub(crate) struct FpParts<'a> {
+    pub(crate) kernel: &'a crate::kcell::KernelCell,
+    pub(crate) hw_done: HwDone,
+    pub(crate) parker: &'a Option<Parker>,
+    pub(crate) facts: &'a Versioned<Facts>,
+    pub(crate) nets: &'a Versioned<BTreeMap<String, NetId>>,
+    pub(crate) agents: AgentsView<'a>,
+}
+
+/// A world's fingerprint from its parts (`World::fingerprint`, and the
+/// step cache's fingerprint of a world it has not made): the kernel's
+/// (cached while the kernel is unchanged) with the user-space state. The
+/// facts and namespace names name kernel objects: their hashes are taken
+/// under the kernel's canonical names and kept while both they and the
+/// canonical context are unchanged, so that most states hash neither
+/// them nor build the canonical names again.
+pub(crate) fn fingerprint_of(p: &FpParts<'_>) -> Fingerprint {
+    let (kernel, ctx) = p.kernel.fingerprint_and_context();
+    let mut h = FpHasher::default();
+    kernel.0.hash(&mut h);
+    p.hw_done.hash(&mut h);
+    // A parker names a bus and a kind, no kernel object.
+    p.parker.hash(&mut h);
+    let cached = (p.facts.canonical_hash(ctx), p.nets.canonical_hash(ctx));
+    let self_contained = p.agents.iter().all(|a| a.agent.hash_is_self_contained());
+    match cached {
+        (Some(f), Some(n)) if self_contained => {
+            (f, n).hash(&mut h);
+            hash_agents(p.agents, &mut h);
+        }
+        _ => p.kernel.with_canonical_names(|ctx| {
+            let f = cached.0.unwrap_or_else(|| canonical_hash(p.facts, ctx));
+            let n = cached.1.unwrap_or_else(|| canonical_hash(p.nets, ctx));
+            (f, n).hash(&mut h);
+            hash_agents(p.agents, &mut h);
+        }),
+    }
+    Fingerprint(h.finish128())
+}
+
+/// The agents' part of the fingerprint: a self-contained agent's own
+/// hash (cached while it is unchanged), the others' state (under the
+/// kernel's canonical names: the caller is inside them).
+fn hash_agents(agents: AgentsView<'_>, h: &mut FpHasher) {
+    for a in agents.iter() {
+        if a.agent.hash_is_self_contained() {
+            a.own_hash().hash(h);
+        } else {
+            let mut dh: &mut dyn Hasher = h;
+            a.agent.hash_state(&mut dh);
+        }
+    }
+}
+
+/// Delivers `m` to every agent listening for it but the sender and
+/// `skip`; `hash` holds the message's content hash once the delivery memo
+/// has taken it (once per message, not per receiver).
+pub(crate) fn deliver_to(
+    agents: &mut [AgentSlot],
+    from: Option<usize>,
+    skip: Option<usize>,
+    m: &Msg,
+    hash: &OnceLock<u128>,
+) {
+    for (j, a) in agents.iter_mut().enumerate() {
+        if Some(j) == from || Some(j) == skip {
+            continue;
+        }
+        let l = a.agent.listens();
+        let wants = match m {
+            Msg::Uevent(_) => l.kernel_uevents,
+            Msg::Udev(_) => l.udev_events,
+            Msg::Link(_) => l.link_multicast,
+        };
+        if wants && l.net_is_init {
+            crate::step_memo::deliver_memo(a, m, hash, |a, m| {
+                agent_mut(a).deliver(m);
+                next_agent_version()
+            });
+        }
+    }
 }

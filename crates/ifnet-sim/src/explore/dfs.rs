@@ -11,7 +11,7 @@ use super::{Config, Judge, Outcome, Progress, Violation};
 use crate::fast_hash::FastMap;
 use crate::props::Props;
 use crate::step::{Footprint, Step};
-use crate::step_cache::StepCache;
+use crate::step_cache::{Looked, StepCache};
 use crate::world::World;
 
 struct Frame {
@@ -154,7 +154,16 @@ fn visit(
     sleep: &[(Step, Footprint)],
     pre: u32,
 ) -> Visit {
-    let fp = w.fingerprint().0;
+    visit_fp(w.fingerprint().0, visited, sleep, pre)
+}
+
+/// `visit` of the state with fingerprint `fp`.
+fn visit_fp(
+    fp: u128,
+    visited: &mut FastMap<u128, (Vec<Step>, u32)>,
+    sleep: &[(Step, Footprint)],
+    pre: u32,
+) -> Visit {
     match visited.get_mut(&fp) {
         None => {
             let tokens = sleep.iter().map(|(s, _)| s.clone()).collect();
@@ -177,6 +186,20 @@ fn visit(
     }
 }
 
+/// Whether `visit` of a state with fingerprint `fp` would find it seen
+/// (and change nothing): it is, with no more preemptions than now and
+/// with a sleep set this one holds.
+fn is_seen(
+    visited: &FastMap<u128, (Vec<Step>, u32)>,
+    fp: u128,
+    sleep: &[(Step, Footprint)],
+    pre: u32,
+) -> bool {
+    visited
+        .get(&fp)
+        .is_some_and(|(old, old_pre)| pre >= *old_pre && old.iter().all(|s| asleep(sleep, s)))
+}
+
 /// Whether `step` is in the sleep set `sleep`.
 fn asleep(sleep: &[(Step, Footprint)], step: &Step) -> bool {
     sleep.iter().any(|(s, _)| s == step)
@@ -197,7 +220,11 @@ fn explore_from(
     };
     let mut stack = vec![root_frame];
 
-    while let Some(top) = stack.last_mut() {
+    loop {
+        let queue = stack.len();
+        let Some(top) = stack.last_mut() else {
+            break;
+        };
         let Some((step, fp)) = next_step(top) else {
             stack.pop();
             if path.len() > base {
@@ -210,21 +237,51 @@ fn explore_from(
             top.done.push((step, fp));
             continue;
         }
-        let Some((mut child, child_sleep)) = fork_child(top, &step, fp, cfg.reduction) else {
+        let Some(parent) = top.world.as_ref() else {
             continue;
         };
-        child.apply_cached(&step, &mut sx.cache);
+        let looked = parent.look_up(&step, &mut sx.cache);
+        let child_sleep = sleep_of(top, &fp, cfg.reduction);
+        // A hit's world is known by its fingerprint before it is made: a
+        // step back into a state seen makes no world.
+        let predicted = match &looked {
+            Looked::Hit(o) if sx.cache.predicts() => {
+                parent.fingerprint_after(&step, o, &mut sx.cache)
+            }
+            _ => None,
+        };
         out.steps += 1;
-        path.push(step.clone());
-        let seen = visit(&child, &mut sx.visited, &child_sleep, pre);
         if out.steps.is_multiple_of(4096) {
             progress(Progress {
                 states: sx.visited.len() as u64,
                 steps: out.steps,
-                depth: path.len(),
-                queue: stack.len(),
+                depth: path.len() + 1,
+                queue,
             });
         }
+        if let Some(p) = predicted.filter(|_| !sx.cache.checked()) {
+            if is_seen(&sx.visited, p.0, &child_sleep, pre) {
+                top.done.push((step, fp));
+                if top.todo.is_empty() {
+                    top.world = None;
+                }
+                continue;
+            }
+        }
+        let Some(mut child) = fork_child(top, &step, fp) else {
+            continue;
+        };
+        child.apply_looked(&step, looked, &mut sx.cache);
+        let fingerprint = match predicted {
+            Some(p) if sx.cache.checked() => {
+                assert_eq!(p, child.fingerprint(), "the predicted world of {step}");
+                p
+            }
+            Some(p) => p,
+            None => child.fingerprint(),
+        };
+        path.push(step.clone());
+        let seen = visit_fp(fingerprint.0, &mut sx.visited, &child_sleep, pre);
         let only = match seen {
             Visit::Seen => {
                 path.pop();
@@ -281,33 +338,30 @@ fn root_frame(root: World, path: &[Step], sx: &mut Search<'_>, out: &mut Outcome
     })
 }
 
-/// The world `step` is to run on, with the child's sleep set: the
-/// parent's sleepers and already-tried siblings that commute with `step`.
-/// The frame's last step takes its world (nothing reads it after: the
-/// frame pops next); the others fork a copy.
-fn fork_child(
-    top: &mut Frame,
-    step: &Step,
-    fp: Footprint,
-    reduction: bool,
-) -> Option<(World, Vec<(Step, Footprint)>)> {
-    let child_sleep: Vec<(Step, Footprint)> = if reduction {
-        top.sleep
-            .iter()
-            .chain(top.done.iter())
-            .filter(|(_, f)| f.independent(&fp))
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
+/// The sleep set of the child a step of footprint `fp` makes: the
+/// parent's sleepers and already-tried siblings that commute with it.
+fn sleep_of(top: &Frame, fp: &Footprint, reduction: bool) -> Vec<(Step, Footprint)> {
+    if !reduction {
+        return Vec::new();
+    }
+    top.sleep
+        .iter()
+        .chain(top.done.iter())
+        .filter(|(_, f)| f.independent(fp))
+        .cloned()
+        .collect()
+}
+
+/// The world `step` is to run on (it joins the frame's tried steps). The
+/// frame's last step takes its world (nothing reads it after: the frame
+/// pops next); the others fork a copy.
+fn fork_child(top: &mut Frame, step: &Step, fp: Footprint) -> Option<World> {
     top.done.push((step.clone(), fp));
-    let world = if top.todo.is_empty() {
+    if top.todo.is_empty() {
         top.world.take()
     } else {
         top.world.clone()
-    }?;
-    Some((world, child_sleep))
+    }
 }
 
 enum Arrive {
