@@ -30,6 +30,7 @@ pub mod step_cache;
 pub(crate) mod step_memo;
 pub mod versioned;
 pub mod world;
+pub(crate) mod world_fp;
 
 pub use scenario::Scenario;
 pub use step::Step;

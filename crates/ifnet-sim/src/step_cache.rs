@@ -423,13 +423,13 @@ impl World {
             (Some(i), Some(a)) => Some((i, a)),
             _ => None,
         };
-        Some(crate::world::fingerprint_of(&crate::world::FpParts {
+        Some(crate::world_fp::fingerprint_of(&crate::world_fp::FpParts {
             kernel: o.kernel.as_ref().unwrap_or(&self.kernel),
             hw_done: o.hw_done,
             parker: &o.parker,
             facts: &facts,
             nets: &o.nets,
-            agents: crate::world::AgentsView {
+            agents: crate::world_fp::AgentsView {
                 base: &self.agents,
                 replaced,
             },
