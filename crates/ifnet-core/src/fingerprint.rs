@@ -130,18 +130,17 @@ impl Kernel {
     /// user space of either, once that user space has read the rings to
     /// their end (the explorer interns kernels by the three).
     pub fn user_names_hash(&self) -> u128 {
-        let inums: Vec<(u32, u32)> = self
-            .tables
-            .nets
-            .iter::<NetId>()
-            .map(|(id, n)| (id.index, n.inum))
-            .collect();
-        hasher::own_hash(&(
+        let mut h = FpHasher::default();
+        (
             self.uevent_next_seq(),
             self.mcast_next_seq(),
             self.event_next_seq(),
-            inums,
-        ))
+        )
+            .hash(&mut h);
+        for (id, n) in self.tables.nets.iter::<NetId>() {
+            (id.index, n.inum).hash(&mut h);
+        }
+        h.finish128()
     }
 
     /// Whether `a` and `b` are in the same state: their fingerprints agree.

@@ -91,6 +91,17 @@ pub struct Listens {
     pub link_multicast: bool,
 }
 
+impl Listens {
+    /// Runs in init_net and takes no messages: an agent that only reads
+    /// and requests (cloud-init's scan, a script).
+    pub const NONE: Listens = Listens {
+        net_is_init: true,
+        kernel_uevents: false,
+        udev_events: false,
+        link_multicast: false,
+    };
+}
+
 /// A step an agent offers: one of its threads (udevd runs one worker per
 /// event) and what the step needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

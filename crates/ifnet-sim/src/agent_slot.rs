@@ -18,7 +18,7 @@ pub(crate) struct AgentSlot {
     /// What is cached about this version of the agent, shared by the
     /// worlds that share the agent (so computed once per version; a
     /// plain cell per world cost more than the allocation it saves).
-    pub(crate) fp: Arc<SlotCache>,
+    pub(crate) cache: Arc<SlotCache>,
     /// Equal in two worlds exactly when they share the unchanged agent
     /// (the step cache's key).
     pub(crate) ver: u64,
@@ -27,7 +27,7 @@ pub(crate) struct AgentSlot {
 impl AgentSlot {
     /// The agent's own hash (cached).
     pub(crate) fn own_hash(&self) -> u128 {
-        *self.fp.hash.get_or_init(|| {
+        *self.cache.hash.get_or_init(|| {
             let mut h = FpHasher::default();
             let mut dh: &mut dyn Hasher = &mut h;
             self.agent.hash_state(&mut dh);
@@ -54,7 +54,7 @@ impl AgentSlot {
         if self.agent.choices_read_kernel() {
             return self.agent.choices(kernel).into();
         }
-        self.fp
+        self.cache
             .choices
             .get_or_init(|| self.agent.choices(kernel))
             .as_slice()

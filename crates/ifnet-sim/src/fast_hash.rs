@@ -59,6 +59,15 @@ impl Hasher for FoldHasher {
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FoldHasher>>;
 pub type FastSet<K> = HashSet<K, BuildHasherDefault<FoldHasher>>;
 
+/// Inserts into a memo bounded at `cap` entries: a full memo is emptied
+/// first (what it holds is recomputed, so only speed depends on it).
+pub fn insert_bounded<K: std::hash::Hash + Eq, V>(map: &mut FastMap<K, V>, cap: usize, k: K, v: V) {
+    if map.len() >= cap {
+        map.clear();
+    }
+    map.insert(k, v);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,7 +49,7 @@
 
 use crate::agent::{Agent, Msg};
 use crate::facts::Facts;
-use crate::fast_hash::FastMap;
+use crate::fast_hash::{insert_bounded, FastMap};
 use crate::kcell::KernelCell;
 use crate::step::Step;
 use crate::versioned::Versioned;
@@ -190,18 +190,9 @@ impl StepCache {
             Some(old) if **old == **facts => *facts = old.clone(),
             Some(_) => {}
             None => {
-                if self.facts_seen.len() >= MAX_ENTRIES {
-                    self.facts_seen.clear();
-                }
-                self.facts_seen.insert(hash, facts.clone());
+                insert_bounded(&mut self.facts_seen, MAX_ENTRIES, hash, facts.clone());
             }
         }
-    }
-
-    /// Whether the search may skip a hit whose world it has seen, by the
-    /// fingerprint of the world it would make (`World::fingerprint_after`).
-    pub(crate) fn predicts(&self) -> bool {
-        self.mode != CacheMode::Off
     }
 
     /// `Checked`: the search makes every world and compares.
@@ -305,23 +296,22 @@ impl World {
             }
             Looked::Miss(key, blind) => (key, blind),
         };
-        self.recording = Some(Vec::new());
-        self.facts_written = Some(Box::default());
+        self.recording = Some(Box::default());
         self.step_touched_kernel = true;
         self.memo_requests = true;
         self.apply_enabled(step);
         self.memo_requests = false;
-        let delivered = self.recording.take().unwrap_or_default();
+        let recorded = *self.recording.take().unwrap_or_default();
         if self.kernel.version() != key.kernel {
             self.intern_kernel(cache);
         }
-        let facts = match self.facts_written.take() {
-            Some(w) if !w.is_empty() => {
-                cache.intern_facts(&mut self.facts);
-                FactsOutcome::Added(*w)
-            }
-            _ => FactsOutcome::Unchanged,
+        let facts = if recorded.facts.is_empty() {
+            FactsOutcome::Unchanged
+        } else {
+            cache.intern_facts(&mut self.facts);
+            FactsOutcome::Added(recorded.facts)
         };
+        let delivered = recorded.delivered;
         if let Some(i) = actor_of(step) {
             if self.agents[i].ver != key.actor {
                 self.intern_agent(i, cache);
@@ -337,10 +327,7 @@ impl World {
             }
             _ => key,
         };
-        if cache.map.len() >= MAX_ENTRIES {
-            cache.map.clear();
-        }
-        cache.map.insert(key, Arc::new(outcome));
+        insert_bounded(&mut cache.map, MAX_ENTRIES, key, Arc::new(outcome));
     }
 
     /// Gives the kernel the cell of an equal kernel seen before: one with
@@ -368,10 +355,12 @@ impl World {
         match cache.kernels_seen.get(&key) {
             Some(k) => self.kernel = k.clone(),
             None => {
-                if cache.kernels_seen.len() >= MAX_ENTRIES {
-                    cache.kernels_seen.clear();
-                }
-                cache.kernels_seen.insert(key, self.kernel.clone());
+                insert_bounded(
+                    &mut cache.kernels_seen,
+                    MAX_ENTRIES,
+                    key,
+                    self.kernel.clone(),
+                );
             }
         }
     }
@@ -392,10 +381,7 @@ impl World {
         let mut facts = self.facts.clone();
         facts.add(added);
         cache.intern_facts(&mut facts);
-        if cache.facts_added.len() >= MAX_ENTRIES {
-            cache.facts_added.clear();
-        }
-        cache.facts_added.insert(key, facts.clone());
+        insert_bounded(&mut cache.facts_added, MAX_ENTRIES, key, facts.clone());
         facts
     }
 
@@ -447,10 +433,7 @@ impl World {
         match cache.agents_seen.get(&(i, hash)) {
             Some(old) => *slot = old.clone(),
             None => {
-                if cache.agents_seen.len() >= MAX_ENTRIES {
-                    cache.agents_seen.clear();
-                }
-                cache.agents_seen.insert((i, hash), slot.clone());
+                insert_bounded(&mut cache.agents_seen, MAX_ENTRIES, (i, hash), slot.clone());
             }
         }
     }

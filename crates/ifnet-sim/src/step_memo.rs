@@ -7,7 +7,7 @@
 //! as long as the search's `StepCache` (its drop empties them).
 
 use crate::agent::{Agent, Msg};
-use crate::fast_hash::FastMap;
+use crate::fast_hash::{insert_bounded, FastMap};
 use crate::kcell::KernelCell;
 use crate::step_cache::MAX_ENTRIES;
 use crate::world::AgentSlot;
@@ -52,14 +52,8 @@ pub(crate) fn deliver_memo(
         return;
     }
     slot.ver = deliver(&mut slot.agent, m);
-    slot.fp = Default::default();
-    DELIVERIES.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.len() >= MAX_ENTRIES {
-            d.clear();
-        }
-        d.insert(key, slot.clone());
-    });
+    slot.cache = Default::default();
+    DELIVERIES.with(|d| insert_bounded(&mut d.borrow_mut(), MAX_ENTRIES, key, slot.clone()));
 }
 
 /// A request's identity: the kernel version it met, the namespace it was
@@ -101,13 +95,8 @@ pub(crate) fn request_memo(kernel: &mut KernelCell, net: NetId, bytes: &[u8]) ->
         return answer;
     }
     let answer = kernel.rtnl_try_request(net, bytes);
-    REQUESTS.with(|r| {
-        let mut r = r.borrow_mut();
-        if r.len() >= MAX_ENTRIES {
-            r.clear();
-        }
-        r.insert(key, (kernel.clone(), answer.clone()));
-    });
+    let kept = (kernel.clone(), answer.clone());
+    REQUESTS.with(|r| insert_bounded(&mut r.borrow_mut(), MAX_ENTRIES, key, kept));
     answer
 }
 

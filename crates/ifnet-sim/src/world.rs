@@ -74,20 +74,26 @@ pub struct World {
     pub detail: bool,
     /// Some agent listens to link multicast.
     pub(crate) multicast: bool,
-    /// While the step cache records a step: every message delivered, with
-    /// its sender.
-    pub(crate) recording: Option<Vec<(Option<usize>, Msg)>>,
+    /// While the step cache records a step: what it delivered and wrote.
+    /// (Boxed: a world is moved several times per step, and a `Facts` is
+    /// larger than the rest of it.)
+    pub(crate) recording: Option<Box<Recording>>,
     /// The last agent step read or changed the kernel (or ran a script
     /// action): whether its outcome depends on the kernel.
     pub(crate) step_touched_kernel: bool,
     /// Agents' requests go through the step cache's request memo (set by
     /// `apply_cached` around a step it runs).
     pub(crate) memo_requests: bool,
-    /// While the step cache records a step: every fact the step wrote
-    /// (`World::add_facts`), which a hit adds to its own facts.
-    /// (Boxed: a world is moved several times per step, and a `Facts` is
-    /// larger than the rest of it.)
-    pub(crate) facts_written: Option<Box<Facts>>,
+}
+
+/// What a step the step cache records did beyond its new kernel and
+/// actor: what a hit does again.
+#[derive(Clone, Default)]
+pub(crate) struct Recording {
+    /// Every message delivered, with its sender.
+    pub(crate) delivered: Vec<(Option<usize>, Msg)>,
+    /// Every fact written (`World::add_facts`).
+    pub(crate) facts: Facts,
 }
 
 /// Which of the plan's hardware events have run: one bit each (a world
@@ -130,7 +136,6 @@ impl World {
             recording: None,
             step_touched_kernel: true,
             memo_requests: false,
-            facts_written: None,
         }
     }
 
@@ -145,7 +150,7 @@ impl World {
         }
         self.agents.push(AgentSlot {
             agent: Arc::from(a),
-            fp: Default::default(),
+            cache: Default::default(),
             ver: next_agent_version(),
         });
     }
@@ -434,7 +439,7 @@ impl World {
     /// Delivers a message to every agent listening for it, but the sender.
     pub(crate) fn deliver(&mut self, from: Option<usize>, m: &Msg) {
         if let Some(r) = &mut self.recording {
-            r.push((from, m.clone()));
+            r.delivered.push((from, m.clone()));
         }
         self.deliver_skipping(from, None, m, &OnceLock::new());
     }
@@ -477,14 +482,14 @@ impl World {
             return;
         }
         self.facts.add(&written);
-        if let Some(log) = &mut self.facts_written {
-            log.add(&written);
+        if let Some(r) = &mut self.recording {
+            r.facts.add(&written);
         }
     }
 
     /// Agent `i` is about to change: its cached hash and version go.
     fn agent_changed(&mut self, i: usize) {
-        self.agents[i].fp = Default::default();
+        self.agents[i].cache = Default::default();
         self.agents[i].ver = next_agent_version();
     }
 

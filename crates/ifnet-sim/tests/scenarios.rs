@@ -137,3 +137,31 @@ fn hostile_scenarios_are_refused() {
         .unwrap()
         .contains("Cannot find device"));
 }
+
+/// `World::add_hw` keeps a plan within `HwDone::MAX` events (the world's
+/// hardware progress is one bit each): the one past it is refused and the
+/// plan is left as it was (a scenario file cannot get there:
+/// `MAX_ACTIONS` is checked at parse).
+#[test]
+fn a_plan_past_its_bound_is_refused() {
+    use ifnet_sim::action::Action;
+    use ifnet_sim::world::{HwDone, HwEvent};
+    let s = Scenario::parse(builtin::get("azure-vf-hotadd").unwrap()).unwrap();
+    let mut w = s.build(None, &BTreeMap::new()).unwrap();
+    let event = |i: usize| HwEvent {
+        name: format!("extra{i}"),
+        action: Action::Unplug {
+            bus: "vmbus:none".into(),
+            surprise: false,
+        },
+        after: Vec::new(),
+    };
+    let mut i = w.hw.len();
+    while w.hw.len() < HwDone::MAX {
+        w.add_hw(event(i)).unwrap();
+        i += 1;
+    }
+    let e = w.add_hw(event(i)).unwrap_err();
+    assert_eq!(e, format!("at most {} hardware events", HwDone::MAX));
+    assert_eq!(w.hw.len(), HwDone::MAX, "the plan is as it was");
+}

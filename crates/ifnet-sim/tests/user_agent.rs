@@ -100,12 +100,7 @@ impl Agent for Counted {
     }
     fn hash_state(&self, _h: &mut dyn Hasher) {}
     fn listens(&self) -> Listens {
-        Listens {
-            net_is_init: true,
-            kernel_uevents: false,
-            udev_events: false,
-            link_multicast: false,
-        }
+        Listens::NONE
     }
     fn deliver(&mut self, _m: &Msg) {}
     fn choices(&self, _k: &Kernel) -> Vec<Choice> {

@@ -133,8 +133,9 @@ fn clone_has_the_same_fingerprint() {
 
 /// `do_setlink` on two devices commutes: MTU on one then IFF_UP on the
 /// other, or the reverse, settled or not.
-#[test]
-fn independent_setlinks_commute() {
+/// Two veths, then `mtu 1400` on one and `up` on the other in both
+/// orders: the two kernels (and the namespace they share).
+fn setlinks_in_both_orders() -> (Kernel, Kernel, NetId) {
     let mut a = kernel();
     let init = a.init_net();
     Client::new(&mut a, init).add_veth("va", "pa").unwrap();
@@ -144,6 +145,12 @@ fn independent_setlinks_commute() {
     up(&mut a, init, "vb");
     up(&mut b, init, "vb");
     set_mtu(&mut b, init, "va", 1400);
+    (a, b, init)
+}
+
+#[test]
+fn independent_setlinks_commute() {
+    let (mut a, mut b, _) = setlinks_in_both_orders();
     assert_same(&a, &b);
     a.run_until_idle();
     b.run_until_idle();
@@ -477,15 +484,7 @@ fn bridge_timer_order_counts() {
 /// move the ring's next sequence number, which the names include.
 #[test]
 fn user_names_beyond_the_fingerprint() {
-    let mut a = kernel();
-    let init = a.init_net();
-    Client::new(&mut a, init).add_veth("va", "pa").unwrap();
-    Client::new(&mut a, init).add_veth("vb", "pb").unwrap();
-    let mut b = a.clone();
-    set_mtu(&mut a, init, "va", 1400);
-    up(&mut a, init, "vb");
-    up(&mut b, init, "vb");
-    set_mtu(&mut b, init, "va", 1400);
+    let (a, b, init) = setlinks_in_both_orders();
     assert_same(&a, &b);
     assert_eq!(a.user_names_hash(), b.user_names_hash());
 

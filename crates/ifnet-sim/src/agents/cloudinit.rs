@@ -193,12 +193,7 @@ impl Agent for CloudInit {
         true
     }
     fn listens(&self) -> Listens {
-        Listens {
-            net_is_init: true,
-            kernel_uevents: false,
-            udev_events: false,
-            link_multicast: false,
-        }
+        Listens::NONE
     }
     fn deliver(&mut self, _m: &Msg) {}
     fn choices_read_kernel(&self) -> bool {

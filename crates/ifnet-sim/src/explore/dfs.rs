@@ -176,7 +176,7 @@ fn visit_fp(
                 old.retain(|s| asleep(sleep, s));
                 return Visit::New;
             }
-            if old.iter().all(|s| asleep(sleep, s)) {
+            if covered(old, *old_pre, sleep, pre) {
                 return Visit::Seen;
             }
             let missed: Vec<Step> = old.iter().filter(|s| !asleep(sleep, s)).cloned().collect();
@@ -197,7 +197,14 @@ fn is_seen(
 ) -> bool {
     visited
         .get(&fp)
-        .is_some_and(|(old, old_pre)| pre >= *old_pre && old.iter().all(|s| asleep(sleep, s)))
+        .is_some_and(|(old, old_pre)| covered(old, *old_pre, sleep, pre))
+}
+
+/// Whether an earlier visit (its sleep set `old`, its preemptions
+/// `old_pre`) explored all that this one would: it slept on nothing this
+/// one explores, with no more preemptions.
+fn covered(old: &[Step], old_pre: u32, sleep: &[(Step, Footprint)], pre: u32) -> bool {
+    pre >= old_pre && old.iter().all(|s| asleep(sleep, s))
 }
 
 /// Whether `step` is in the sleep set `sleep`.
@@ -245,9 +252,7 @@ fn explore_from(
         // A hit's world is known by its fingerprint before it is made: a
         // step back into a state seen makes no world.
         let predicted = match &looked {
-            Looked::Hit(o) if sx.cache.predicts() => {
-                parent.fingerprint_after(&step, o, &mut sx.cache)
-            }
+            Looked::Hit(o) => parent.fingerprint_after(&step, o, &mut sx.cache),
             _ => None,
         };
         out.steps += 1;
